@@ -1,0 +1,187 @@
+/* main.c: till-server, the reference shop backend
+ *
+ * Copyright 2026 The Till authors
+ * SPDX-License-Identifier: GPL-3.0-or-later
+ */
+#define G_LOG_DOMAIN "till-server"
+
+#include "config.h"
+
+#include <locale.h>
+#include <stdio.h>
+#include <glib-unix.h>
+#include <glib/gi18n.h>
+
+#include "till-api.h"
+#include "till-crypto.h"
+#include "till-db.h"
+#include "till-payments.h"
+#include "till-server-cli.h"
+#include "till-server-config.h"
+#include "till-server-log.h"
+#include "till-stripe-client.h"
+
+static gboolean
+quit_cb (gpointer user_data)
+{
+  g_main_loop_quit (user_data);
+  return G_SOURCE_REMOVE;
+}
+
+/* A throw-away shop for the README's demo: its own database in a fresh
+ * temporary folder, one cashier and one manager with new passwords. */
+static gboolean
+setup_demo (TillServerConfig  *config,
+            TillDb           **out_db,
+            GPtrArray         *credentials,
+            GError           **error)
+{
+  static const char *staff[][2] = { { "alice", "cashier" }, { "morgan", "manager" } };
+  g_autofree char *dir = g_dir_make_tmp ("till-demo-XXXXXX", error);
+  g_autoptr(TillDb) db = NULL;
+
+  if (dir == NULL)
+    return FALSE;
+  g_free (config->database);
+  config->database = g_build_filename (dir, "till.db", NULL);
+  if (config->stripe_publishable_key == NULL)
+    config->stripe_publishable_key = g_strdup ("pk_test_till_demo");
+
+  db = till_db_open (config->database, error);
+  if (db == NULL)
+    return FALSE;
+
+  for (guint i = 0; i < G_N_ELEMENTS (staff); i++)
+    {
+      g_autofree char *password = till_crypto_random_password ();
+      g_autofree char *hash = till_crypto_hash_password (password, error);
+
+      if (hash == NULL || !till_db_add_user (db, staff[i][0], staff[i][1], hash, error))
+        return FALSE;
+      g_ptr_array_add (credentials, g_strdup_printf ("  %-8s %-7s password: %s",
+                                                     staff[i][1], staff[i][0], password));
+    }
+
+  *out_db = g_steal_pointer (&db);
+  return TRUE;
+}
+
+static int
+report_failure (const GError *error)
+{
+  g_printerr ("till-server: %s\n", error->message);
+  return 1;
+}
+
+static int
+serve (TillServerConfig *config,
+       gboolean          demo)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(TillDb) db = NULL;
+  g_autoptr(TillStripeClient) stripe = NULL;
+  g_autoptr(TillPayments) payments = NULL;
+  g_autoptr(TillApi) api = NULL;
+  g_autoptr(GMainLoop) loop = g_main_loop_new (NULL, FALSE);
+  g_autoptr(GPtrArray) credentials = g_ptr_array_new_with_free_func (g_free);
+  g_autofree char *url = NULL;
+
+  if (demo ? !setup_demo (config, &db, credentials, &error)
+           : (db = till_db_open (config->database, &error)) == NULL)
+    return report_failure (error);
+  if (!till_server_config_validate (config, &error))
+    return report_failure (error);
+
+  stripe = till_stripe_client_new (config->stripe_api_base, config->stripe_secret_key,
+                                   config->stripe_timeout);
+  payments = till_payments_new (db, stripe, config);
+  api = till_api_new (config, db, payments);
+  url = till_api_listen (api, &error);
+  if (url == NULL)
+    return report_failure (error);
+
+  g_print ("till-server: listening on %s\n", url);
+  if (demo)
+    {
+      g_print ("till-server: demo shop “%s” (%s), Stripe at %s\n",
+               config->shop_name, config->currency, config->stripe_api_base);
+      for (guint i = 0; i < credentials->len; i++)
+        g_print ("%s\n", (char *) g_ptr_array_index (credentials, i));
+    }
+  fflush (stdout);
+  g_message ("Serving %s with Stripe in %s mode at %s", url,
+             till_stripe_mode_to_string (config->stripe_mode), config->stripe_api_base);
+
+  till_payments_recover (payments);
+
+  g_unix_signal_add (SIGINT, quit_cb, loop);
+  g_unix_signal_add (SIGTERM, quit_cb, loop);
+  g_main_loop_run (loop);
+  g_message ("Stopped");
+  return 0;
+}
+
+int
+main (int   argc,
+      char *argv[])
+{
+  g_autoptr(GOptionContext) context = NULL;
+  g_autoptr(GError) error = NULL;
+  g_autoptr(TillServerConfig) config = NULL;
+  g_autofree char *config_path = NULL;
+  gboolean demo = FALSE;
+  gboolean version = FALSE;
+  const GOptionEntry entries[] = {
+    { "config", 'c', 0, G_OPTION_ARG_FILENAME, &config_path, "Read the configuration from FILE", "FILE" },
+    { "demo", 0, 0, G_OPTION_ARG_NONE, &demo, "Serve a throw-away demo shop with new staff passwords", NULL },
+    { "version", 0, 0, G_OPTION_ARG_NONE, &version, "Print the version and exit", NULL },
+    { NULL }
+  };
+
+  setlocale (LC_ALL, "");
+  till_server_log_init ();
+
+  context = g_option_context_new ("[user add|list|disable|enable|passwd …]");
+  g_option_context_set_summary (context, "The reference shop backend for Till.");
+  g_option_context_set_description (context,
+    "The Stripe secret key is read from the file named by [stripe] secret-key-file\n"
+    "or from the TILL_STRIPE_SECRET_KEY environment variable, never from arguments.");
+  g_option_context_add_main_entries (context, entries, NULL);
+  g_option_context_set_strict_posix (context, TRUE);
+  if (!g_option_context_parse (context, &argc, &argv, &error))
+    {
+      g_printerr ("till-server: %s\n", error->message);
+      return 2;
+    }
+  if (version)
+    {
+      g_print ("till-server %s\n", PACKAGE_VERSION);
+      return 0;
+    }
+
+  if (!till_crypto_init (&error) ||
+      (config = till_server_config_load (config_path, &error)) == NULL)
+    {
+      g_printerr ("till-server: %s\n", error->message);
+      return 1;
+    }
+
+  if (argc > 1 && g_str_equal (argv[1], "user"))
+    {
+      g_autoptr(TillDb) db = till_db_open (config->database, &error);
+
+      if (db == NULL)
+        {
+          g_printerr ("till-server: %s\n", error->message);
+          return 1;
+        }
+      return till_server_cli_user (db, argc - 2, argv + 2);
+    }
+  if (argc > 1)
+    {
+      g_printerr ("till-server: unknown command “%s”; see --help\n", argv[1]);
+      return 2;
+    }
+
+  return serve (config, demo);
+}

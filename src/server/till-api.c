@@ -1,0 +1,1586 @@
+/* till-api.c: till-server's HTTP API
+ *
+ * The contract is written down in docs/api.md. Every error is
+ * {"error": {"code", "message"}} with a stable code; every request is
+ * logged as one line without any secret in it.
+ *
+ * Copyright 2026 The Till authors
+ * SPDX-License-Identifier: GPL-3.0-or-later
+ */
+#define G_LOG_DOMAIN "till-server"
+
+#include "config.h"
+
+#include <string.h>
+#include <libsoup/soup.h>
+#include <json-glib/json-glib.h>
+
+#include "till-api.h"
+#include "till-crypto.h"
+#include "till-money.h"
+#include "till-rate-limiter.h"
+#include "till-server-error.h"
+#include "till-server-log.h"
+
+#define MAX_PAYMENT_AMOUNT   G_GINT64_CONSTANT (99999999) /* Stripe's limit: eight digits */
+#define MAX_DESCRIPTION      200
+#define MAX_USERNAME         64
+#define MAX_PASSWORD         1024
+#define MAX_SOURCE_ID        255
+#define MAX_IDEMPOTENCY_KEY  255
+#define MIN_IDEMPOTENCY_KEY  8
+#define MAX_LIST_LIMIT       100
+#define DEFAULT_LIST_LIMIT   25
+
+struct _TillApi
+{
+  GObject           parent_instance;
+
+  /* owned references */
+  SoupServer       *server;
+  TillDb           *db;
+  TillPayments     *payments;
+  TillRateLimiter  *user_limiter;
+  TillRateLimiter  *address_limiter;
+
+  /* state */
+  TillServerConfig *config;   /* owned by the caller, outlives us */
+};
+
+G_DEFINE_FINAL_TYPE (TillApi, till_api, G_TYPE_OBJECT)
+
+typedef enum
+{
+  ACCESS_PUBLIC,
+  ACCESS_STAFF,
+  ACCESS_MANAGER,
+} Access;
+
+typedef struct
+{
+  char   *id;
+  gint64  started;
+} RequestInfo;
+
+typedef struct
+{
+  TillApi           *self;
+  SoupServerMessage *msg;
+  char             **segments;   /* the path split at '/', without the leading "" */
+  GHashTable        *query;
+  TillUser          *user;
+  char              *token_hash;
+  gint64             session_expires;
+} Request;
+
+typedef void (*Handler) (Request *req);
+
+typedef struct
+{
+  const char *method;
+  const char *pattern;           /* '*' matches one segment */
+  Access      access;
+  Handler     handler;
+} Route;
+
+static void
+request_free (Request *req)
+{
+  g_clear_object (&req->self);
+  g_clear_object (&req->msg);
+  g_clear_pointer (&req->segments, g_strfreev);
+  g_clear_pointer (&req->query, g_hash_table_unref);
+  g_clear_pointer (&req->user, till_user_free);
+  g_clear_pointer (&req->token_hash, g_free);
+  g_free (req);
+}
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (Request, request_free)
+
+static void
+request_info_free (RequestInfo *info)
+{
+  g_free (info->id);
+  g_free (info);
+}
+
+/* Responses */
+
+static void
+send_json (SoupServerMessage *msg,
+           guint              status,
+           JsonNode          *root)
+{
+  g_autoptr(JsonGenerator) generator = json_generator_new ();
+  char *data;
+  gsize length;
+
+  json_generator_set_root (generator, root);
+  data = json_generator_to_data (generator, &length);
+  soup_server_message_set_status (msg, status, NULL);
+  soup_server_message_set_response (msg, "application/json; charset=utf-8",
+                                    SOUP_MEMORY_TAKE, data, length);
+}
+
+static void
+send_builder (SoupServerMessage *msg,
+              guint              status,
+              JsonBuilder       *builder)
+{
+  g_autoptr(JsonNode) root = json_builder_get_root (builder);
+
+  send_json (msg, status, root);
+}
+
+static void
+add_error_object (JsonBuilder *builder,
+                  const char  *code,
+                  const char  *message,
+                  const char  *param)
+{
+  json_builder_set_member_name (builder, "error");
+  json_builder_begin_object (builder);
+  json_builder_set_member_name (builder, "code");
+  json_builder_add_string_value (builder, code);
+  json_builder_set_member_name (builder, "message");
+  json_builder_add_string_value (builder, message);
+  if (param != NULL)
+    {
+      json_builder_set_member_name (builder, "param");
+      json_builder_add_string_value (builder, param);
+    }
+  json_builder_end_object (builder);
+}
+
+static void
+send_error_param (SoupServerMessage *msg,
+                  guint              status,
+                  const char        *code,
+                  const char        *param,
+                  const char        *message)
+{
+  g_autoptr(JsonBuilder) builder = json_builder_new ();
+
+  json_builder_begin_object (builder);
+  add_error_object (builder, code, message, param);
+  json_builder_end_object (builder);
+  send_builder (msg, status, builder);
+}
+
+static void
+send_error (SoupServerMessage *msg,
+            guint              status,
+            const char        *code,
+            const char        *message)
+{
+  send_error_param (msg, status, code, NULL, message);
+}
+
+static void
+set_retry_after (SoupServerMessage *msg,
+                 guint              seconds)
+{
+  g_autofree char *value = g_strdup_printf ("%u", seconds);
+
+  soup_message_headers_replace (soup_server_message_get_response_headers (msg),
+                                "Retry-After", value);
+}
+
+static char *
+format_time (gint64 unix_time)
+{
+  g_autoptr(GDateTime) dt = g_date_time_new_from_unix_utc (unix_time);
+
+  return g_date_time_format (dt, "%Y-%m-%dT%H:%M:%SZ");
+}
+
+static void
+add_string_member (JsonBuilder *builder,
+                   const char  *name,
+                   const char  *value)
+{
+  json_builder_set_member_name (builder, name);
+  if (value != NULL)
+    json_builder_add_string_value (builder, value);
+  else
+    json_builder_add_null_value (builder);
+}
+
+static void
+add_int_member (JsonBuilder *builder,
+                const char  *name,
+                gint64       value)
+{
+  json_builder_set_member_name (builder, name);
+  json_builder_add_int_value (builder, value);
+}
+
+static void
+add_time_member (JsonBuilder *builder,
+                 const char  *name,
+                 gint64       unix_time)
+{
+  g_autofree char *text = format_time (unix_time);
+
+  add_string_member (builder, name, text);
+}
+
+static void
+add_user (JsonBuilder *builder,
+          TillUser    *user)
+{
+  json_builder_set_member_name (builder, "user");
+  json_builder_begin_object (builder);
+  add_int_member (builder, "id", user->id);
+  add_string_member (builder, "name", user->name);
+  add_string_member (builder, "role", user->role);
+  json_builder_end_object (builder);
+}
+
+static void
+add_payment (JsonBuilder *builder,
+             TillPayment *p)
+{
+  json_builder_begin_object (builder);
+  add_string_member (builder, "id", p->id);
+  add_string_member (builder, "status", p->status);
+  add_int_member (builder, "amount", p->amount);
+  add_string_member (builder, "currency", p->currency);
+  add_string_member (builder, "description", p->description);
+  json_builder_set_member_name (builder, "card");
+  if (p->card_last4 != NULL)
+    {
+      json_builder_begin_object (builder);
+      add_string_member (builder, "brand", p->card_brand);
+      add_string_member (builder, "last4", p->card_last4);
+      json_builder_end_object (builder);
+    }
+  else
+    json_builder_add_null_value (builder);
+  add_int_member (builder, "amount_refunded", p->amount_refunded);
+  add_string_member (builder, "idempotency_key", p->idempotency_key);
+  add_string_member (builder, "cashier", p->user_name);
+  add_string_member (builder, "mode", p->mode);
+  add_string_member (builder, "decline_code", p->decline_code);
+  if (g_str_equal (p->status, TILL_STATUS_REQUIRES_ACTION))
+    add_string_member (builder, "client_secret", p->client_secret);
+  if (p->error_code != NULL)
+    {
+      json_builder_set_member_name (builder, "last_error");
+      json_builder_begin_object (builder);
+      add_string_member (builder, "code", p->error_code);
+      add_string_member (builder, "message", p->error_message);
+      json_builder_end_object (builder);
+    }
+  add_time_member (builder, "created", p->created);
+  add_time_member (builder, "updated", p->updated);
+  json_builder_end_object (builder);
+}
+
+static void
+add_refund (JsonBuilder *builder,
+            TillRefund  *r,
+            const char  *currency)
+{
+  json_builder_begin_object (builder);
+  add_string_member (builder, "id", r->id);
+  add_string_member (builder, "payment_id", r->payment_id);
+  add_string_member (builder, "status", r->status);
+  add_int_member (builder, "amount", r->amount);
+  add_string_member (builder, "currency", currency);
+  add_string_member (builder, "reason", r->reason);
+  add_string_member (builder, "error_code", r->error_code);
+  add_time_member (builder, "created", r->created);
+  json_builder_end_object (builder);
+}
+
+/* The outcome of a payment decides the status code, so that a replay of
+ * the same Idempotency-Key answers exactly as the first request did. */
+static void
+respond_payment (SoupServerMessage *msg,
+                 TillPayment       *p,
+                 gboolean           fresh)
+{
+  g_autoptr(JsonBuilder) builder = json_builder_new ();
+  guint status = 200;
+
+  json_builder_begin_object (builder);
+
+  if (g_str_equal (p->status, TILL_STATUS_SUCCEEDED))
+    status = fresh ? 201 : 200;
+  else if (g_str_equal (p->status, TILL_STATUS_REQUIRES_ACTION))
+    status = 202;
+  else if (g_str_equal (p->status, TILL_STATUS_DECLINED))
+    {
+      status = 402;
+      json_builder_set_member_name (builder, "error");
+      json_builder_begin_object (builder);
+      add_string_member (builder, "code", "card_declined");
+      add_string_member (builder, "decline_code", p->decline_code);
+      add_string_member (builder, "message",
+                         p->error_message ? p->error_message : "The card was declined.");
+      json_builder_end_object (builder);
+    }
+  else if (g_str_equal (p->status, TILL_STATUS_FAILED))
+    {
+      gboolean ours = g_strcmp0 (p->error_code, "stripe_auth_failed") == 0;
+
+      status = ours ? 502 : 422;
+      add_error_object (builder, ours ? "stripe_auth_failed" : "payment_failed",
+                        ours ? "The shop's server could not authenticate with Stripe. No charge was made."
+                             : (p->error_message ? p->error_message : "Stripe refused the payment. No charge was made."),
+                        NULL);
+    }
+  else
+    {
+      /* pending: the outcome is unknown and must not read as a failure */
+      const char *code = p->error_code ? p->error_code : "payment_pending";
+
+      if (g_str_equal (code, "stripe_rate_limited"))
+        {
+          status = 503;
+          set_retry_after (msg, 2);
+        }
+      else if (g_str_equal (code, "stripe_unreachable"))
+        status = 504;
+      else
+        status = 502;
+      add_error_object (builder, code,
+                        "The outcome of this payment is not known yet. Retry with the same "
+                        "Idempotency-Key or look it up; it will never be charged twice.",
+                        NULL);
+    }
+
+  json_builder_set_member_name (builder, "payment");
+  add_payment (builder, p);
+  json_builder_end_object (builder);
+
+  if (!fresh)
+    soup_message_headers_replace (soup_server_message_get_response_headers (msg),
+                                  "Idempotent-Replayed", "true");
+  send_builder (msg, status, builder);
+}
+
+/* Input checks */
+
+static gboolean
+has_control_chars (const char *s)
+{
+  for (const guchar *p = (const guchar *) s; *p; p++)
+    if (*p < 0x20 || *p == 0x7f)
+      return TRUE;
+  return FALSE;
+}
+
+static gboolean
+matches_charset (const char *s,
+                 const char *extra)
+{
+  for (const char *p = s; *p; p++)
+    if (!g_ascii_isalnum (*p) && strchr (extra, *p) == NULL)
+      return FALSE;
+  return TRUE;
+}
+
+static JsonObject *
+parse_body (Request *req,
+            gboolean allow_empty)
+{
+  SoupMessageBody *body = soup_server_message_get_request_body (req->msg);
+  const char *content_type;
+  g_autoptr(JsonParser) parser = json_parser_new ();
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GBytes) bytes = soup_message_body_flatten (body);
+  gsize size = g_bytes_get_size (bytes);
+  JsonNode *root;
+
+  if (size > req->self->config->max_body_size)
+    {
+      send_error (req->msg, 413, "body_too_large", "The request body is too large");
+      return NULL;
+    }
+  if (size == 0 && allow_empty)
+    return json_object_new ();
+
+  content_type = soup_message_headers_get_content_type (soup_server_message_get_request_headers (req->msg), NULL);
+  if (g_strcmp0 (content_type, "application/json") != 0)
+    {
+      send_error (req->msg, 415, "unsupported_media_type",
+                  "The request body must be JSON (Content-Type: application/json)");
+      return NULL;
+    }
+  if (!g_utf8_validate (g_bytes_get_data (bytes, NULL), size, NULL) ||
+      !json_parser_load_from_data (parser, g_bytes_get_data (bytes, NULL), size, &error))
+    {
+      send_error (req->msg, 400, "malformed_json", "The request body is not valid JSON");
+      return NULL;
+    }
+  root = json_parser_get_root (parser);
+  if (root == NULL || !JSON_NODE_HOLDS_OBJECT (root))
+    {
+      send_error (req->msg, 400, "invalid_body", "The request body must be a JSON object");
+      return NULL;
+    }
+
+  return json_object_ref (json_node_get_object (root));
+}
+
+static gboolean
+check_members (Request     *req,
+               JsonObject  *object,
+               const char **allowed)
+{
+  g_autoptr(GList) names = json_object_get_members (object);
+
+  for (GList *l = names; l != NULL; l = l->next)
+    {
+      if (!g_strv_contains (allowed, l->data))
+        {
+          /* The name is the client's text: it is not echoed back. */
+          send_error (req->msg, 400, "unknown_field", "The request has a field this API does not know");
+          return FALSE;
+        }
+    }
+  return TRUE;
+}
+
+/* Returns TRUE with *out = NULL when an optional member is absent or null. */
+static gboolean
+get_string (Request     *req,
+            JsonObject  *object,
+            const char  *name,
+            gboolean     required,
+            gsize        max_length,
+            const char **out)
+{
+  JsonNode *node = json_object_get_member (object, name);
+
+  *out = NULL;
+  if (node == NULL || JSON_NODE_HOLDS_NULL (node))
+    {
+      if (!required)
+        return TRUE;
+      send_error_param (req->msg, 400, "missing_field", name, "A required field is missing");
+      return FALSE;
+    }
+  if (!JSON_NODE_HOLDS_VALUE (node) || json_node_get_value_type (node) != G_TYPE_STRING)
+    {
+      send_error_param (req->msg, 400, "invalid_field", name, "The field must be a string");
+      return FALSE;
+    }
+
+  *out = json_node_get_string (node);
+  if (strlen (*out) > max_length)
+    {
+      send_error_param (req->msg, 400, "invalid_field", name, "The field is too long");
+      return FALSE;
+    }
+  if (required && **out == '\0')
+    {
+      send_error_param (req->msg, 400, "missing_field", name, "A required field is empty");
+      return FALSE;
+    }
+  return TRUE;
+}
+
+static gboolean
+get_int (Request    *req,
+         JsonObject *object,
+         const char *name,
+         gboolean    required,
+         gboolean   *out_present,
+         gint64     *out)
+{
+  JsonNode *node = json_object_get_member (object, name);
+
+  *out_present = FALSE;
+  if (node == NULL || JSON_NODE_HOLDS_NULL (node))
+    {
+      if (!required)
+        return TRUE;
+      send_error_param (req->msg, 400, "missing_field", name, "A required field is missing");
+      return FALSE;
+    }
+  /* json-glib reads integers as gint64 and anything with a fraction or an
+   * exponent as a double: only the former is an amount. */
+  if (!JSON_NODE_HOLDS_VALUE (node) || json_node_get_value_type (node) != G_TYPE_INT64)
+    {
+      send_error_param (req->msg, 400, "invalid_field", name,
+                        "The field must be a whole number of minor units");
+      return FALSE;
+    }
+
+  *out = json_node_get_int (node);
+  *out_present = TRUE;
+  return TRUE;
+}
+
+static const char *
+get_idempotency_key (Request *req)
+{
+  const char *key = soup_message_headers_get_one (soup_server_message_get_request_headers (req->msg),
+                                                  "Idempotency-Key");
+
+  if (key == NULL || *key == '\0')
+    {
+      send_error (req->msg, 400, "missing_idempotency_key",
+                  "This request needs an Idempotency-Key header, fresh for each sale");
+      return NULL;
+    }
+  if (strlen (key) < MIN_IDEMPOTENCY_KEY || strlen (key) > MAX_IDEMPOTENCY_KEY ||
+      !matches_charset (key, "-_.:"))
+    {
+      send_error (req->msg, 400, "invalid_idempotency_key",
+                  "The Idempotency-Key must be 8 to 255 letters, digits, '-', '_', '.' or ':'");
+      return NULL;
+    }
+  return key;
+}
+
+static gboolean
+is_manager (TillUser *user)
+{
+  return g_strcmp0 (user->role, "manager") == 0;
+}
+
+/* Hands the request to an async callback, which then owns it. */
+static Request *
+steal_request (Request *req)
+{
+  Request *copy = g_memdup2 (req, sizeof *req);
+
+  memset (req, 0, sizeof *req);
+  return copy;
+}
+
+/* Handlers: sessions */
+
+typedef struct
+{
+  char *password_hash;   /* NULL for an unknown user */
+  char *password;
+} VerifyData;
+
+static void
+verify_data_free (VerifyData *data)
+{
+  g_free (data->password_hash);
+  if (data->password != NULL)
+    explicit_bzero (data->password, strlen (data->password));
+  g_free (data->password);
+  g_free (data);
+}
+
+/* Argon2id takes tens of milliseconds and 64 MiB: off the main loop, so
+ * that one login does not stall every terminal's payments. */
+static void
+verify_thread (GTask        *task,
+               gpointer      source_object,
+               gpointer      task_data,
+               GCancellable *cancellable)
+{
+  VerifyData *data = task_data;
+
+  if (data->password_hash == NULL)
+    {
+      till_crypto_burn_time (data->password);
+      g_task_return_boolean (task, FALSE);
+    }
+  else
+    g_task_return_boolean (task, till_crypto_verify_password (data->password_hash, data->password));
+}
+
+static char *
+address_key (Request *req)
+{
+  return g_strconcat ("a:", soup_server_message_get_remote_host (req->msg), NULL);
+}
+
+static char *
+user_key (const char *username)
+{
+  g_autofree char *folded = g_utf8_casefold (username, -1);
+
+  return g_strconcat ("u:", folded, NULL);
+}
+
+static void
+verify_done_cb (GObject      *object,
+                GAsyncResult *result,
+                gpointer      user_data)
+{
+  g_autoptr(Request) req = user_data;
+  TillApi *self = req->self;
+  g_autoptr(JsonBuilder) builder = json_builder_new ();
+  g_autoptr(TillUser) user = NULL;
+  g_autoptr(GError) error = NULL;
+  g_autofree char *token = NULL;
+  g_autofree char *token_hash = NULL;
+  g_autofree char *akey = address_key (req);
+  g_autofree char *ukey = NULL;
+  const char *username = g_object_get_data (G_OBJECT (result), "username");
+  gint64 now = g_get_real_time ();
+  gint64 expires;
+
+  soup_server_message_unpause (req->msg);
+  ukey = user_key (username);
+
+  if (!g_task_propagate_boolean (G_TASK (result), NULL))
+    {
+      till_rate_limiter_add_failure (self->user_limiter, ukey, now);
+      till_rate_limiter_add_failure (self->address_limiter, akey, now);
+      send_error (req->msg, 401, "invalid_credentials", "Wrong username or password");
+      return;
+    }
+
+  user = till_db_get_user_by_name (self->db, username);
+  if (user == NULL)
+    {
+      send_error (req->msg, 401, "invalid_credentials", "Wrong username or password");
+      return;
+    }
+  if (user->disabled)
+    {
+      send_error (req->msg, 403, "account_disabled", "This account has been disabled by a manager");
+      return;
+    }
+
+  till_rate_limiter_reset (self->user_limiter, ukey);
+  token = till_crypto_new_token ();
+  token_hash = till_crypto_sha256_hex (token, -1);
+  expires = now / G_USEC_PER_SEC + self->config->session_lifetime;
+  if (!till_db_add_session (self->db, token_hash, user->id, expires, &error))
+    {
+      g_warning ("%s", error->message);
+      send_error (req->msg, 500, "internal_error", "The session could not be stored");
+      return;
+    }
+
+  json_builder_begin_object (builder);
+  add_string_member (builder, "token", token);
+  add_time_member (builder, "expires_at", expires);
+  add_user (builder, user);
+  json_builder_end_object (builder);
+  send_builder (req->msg, 200, builder);
+  explicit_bzero (token, strlen (token));
+}
+
+static void
+handle_login (Request *req)
+{
+  static const char *allowed[] = { "username", "password", NULL };
+  TillApi *self = req->self;
+  g_autoptr(JsonObject) body = parse_body (req, FALSE);
+  g_autoptr(TillUser) user = NULL;
+  g_autoptr(GTask) task = NULL;
+  g_autofree char *akey = NULL;
+  g_autofree char *ukey = NULL;
+  const char *username, *password;
+  VerifyData *data;
+  guint wait;
+
+  if (body == NULL || !check_members (req, body, allowed) ||
+      !get_string (req, body, "username", TRUE, MAX_USERNAME, &username) ||
+      !get_string (req, body, "password", TRUE, MAX_PASSWORD, &password))
+    return;
+  if (has_control_chars (username))
+    {
+      send_error_param (req->msg, 400, "invalid_field", "username", "The user name has control characters");
+      return;
+    }
+
+  akey = address_key (req);
+  ukey = user_key (username);
+  wait = MAX (till_rate_limiter_check (self->user_limiter, ukey, g_get_real_time ()),
+              till_rate_limiter_check (self->address_limiter, akey, g_get_real_time ()));
+  if (wait > 0)
+    {
+      g_autofree char *message =
+        g_strdup_printf ("Too many failed sign-ins. Try again in %u seconds.", wait);
+
+      set_retry_after (req->msg, wait);
+      send_error (req->msg, 429, "rate_limited", message);
+      return;
+    }
+
+  user = till_db_get_user_by_name (self->db, username);
+  data = g_new0 (VerifyData, 1);
+  data->password_hash = user ? g_strdup (user->password_hash) : NULL;
+  data->password = g_strdup (password);
+
+  soup_server_message_pause (req->msg);
+  task = g_task_new (NULL, NULL, verify_done_cb, steal_request (req));
+  g_object_set_data_full (G_OBJECT (task), "username", g_strdup (username), g_free);
+  g_task_set_task_data (task, data, (GDestroyNotify) verify_data_free);
+  g_task_run_in_thread (task, verify_thread);
+}
+
+static void
+handle_check_auth (Request *req)
+{
+  g_autoptr(JsonBuilder) builder = json_builder_new ();
+
+  json_builder_begin_object (builder);
+  add_user (builder, req->user);
+  add_time_member (builder, "expires_at", req->session_expires);
+  json_builder_end_object (builder);
+  send_builder (req->msg, 200, builder);
+}
+
+static void
+handle_logout (Request *req)
+{
+  till_db_delete_session (req->self->db, req->token_hash);
+  soup_server_message_set_status (req->msg, 204, NULL);
+}
+
+static void
+handle_config (Request *req)
+{
+  TillServerConfig *config = req->self->config;
+  g_autoptr(JsonBuilder) builder = json_builder_new ();
+
+  json_builder_begin_object (builder);
+  add_string_member (builder, "shop_name", config->shop_name);
+  add_string_member (builder, "currency", config->currency);
+  add_int_member (builder, "currency_exponent", till_currency_get_exponent (config->currency));
+  add_string_member (builder, "country", config->country);
+  add_string_member (builder, "publishable_key", config->stripe_publishable_key);
+  add_string_member (builder, "mode", till_stripe_mode_to_string (config->stripe_mode));
+  json_builder_set_member_name (builder, "moto");
+  json_builder_add_boolean_value (builder, config->stripe_moto);
+  json_builder_end_object (builder);
+  send_builder (req->msg, 200, builder);
+}
+
+/* Handlers: payments */
+
+static void
+payment_done_cb (GObject      *object,
+                 GAsyncResult *result,
+                 gpointer      user_data)
+{
+  g_autoptr(Request) req = user_data;
+  g_autoptr(TillPayment) p = NULL;
+  g_autoptr(GError) error = NULL;
+  gboolean fresh = GPOINTER_TO_INT (g_object_get_data (G_OBJECT (req->msg), "till-fresh"));
+
+  soup_server_message_unpause (req->msg);
+
+  if (g_async_result_is_tagged (result, till_payments_confirm_async))
+    p = till_payments_confirm_finish (TILL_PAYMENTS (object), result, &error);
+  else
+    p = till_payments_submit_finish (TILL_PAYMENTS (object), result, &error);
+
+  if (p == NULL)
+    {
+      if (g_error_matches (error, TILL_SERVER_ERROR, TILL_SERVER_ERROR_EXISTS))
+        {
+          set_retry_after (req->msg, 1);
+          send_error (req->msg, 409, "payment_in_progress",
+                      "This payment is being processed; ask again in a moment");
+        }
+      else
+        send_error (req->msg, 500, "internal_error", "The payment could not be recorded");
+      return;
+    }
+
+  respond_payment (req->msg, p, fresh);
+}
+
+static void
+drive_payment (Request     *req,
+               TillPayment *p,
+               gboolean     fresh)
+{
+  g_object_set_data (G_OBJECT (req->msg), "till-fresh", GINT_TO_POINTER (fresh));
+  TillPayments *payments = req->self->payments;
+
+  soup_server_message_pause (req->msg);
+  /* steal_request() empties req: nothing may read it after. */
+  till_payments_submit_async (payments, p, payment_done_cb, steal_request (req));
+}
+
+static gboolean
+check_source (Request    *req,
+              const char *source)
+{
+  gboolean charges = req->self->config->stripe_mode == TILL_STRIPE_MODE_CHARGES;
+  const char *prefix = charges ? "tok_" : "pm_";
+
+  if (!g_str_has_prefix (source, prefix) || strlen (source) <= strlen (prefix) ||
+      !matches_charset (source, "_"))
+    {
+      send_error_param (req->msg, 400, "invalid_token", "token",
+                        charges ? "This shop takes card tokens (tok_…)"
+                                : "This shop takes PaymentMethods (pm_…)");
+      return FALSE;
+    }
+  return TRUE;
+}
+
+static char *
+hash_payment_request (gint64      amount,
+                      const char *currency,
+                      const char *description,
+                      const char *source)
+{
+  g_autofree char *canonical =
+    g_strdup_printf ("%" G_GINT64_FORMAT "\n%s\n%s\n%s", amount, currency,
+                     description ? description : "", source);
+
+  return till_crypto_sha256_hex (canonical, -1);
+}
+
+static void
+handle_create_payment (Request *req)
+{
+  static const char *allowed[] = { "amount", "currency", "description", "token", NULL };
+  TillApi *self = req->self;
+  g_autoptr(JsonObject) body = NULL;
+  g_autoptr(TillPayment) existing = NULL;
+  g_autoptr(TillPayment) p = NULL;
+  g_autoptr(GError) error = NULL;
+  g_autofree char *currency = NULL;
+  g_autofree char *request_hash = NULL;
+  const char *key, *currency_in, *description, *source;
+  gboolean present;
+  gint64 amount;
+
+  if ((key = get_idempotency_key (req)) == NULL ||
+      (body = parse_body (req, FALSE)) == NULL ||
+      !check_members (req, body, allowed) ||
+      !get_int (req, body, "amount", TRUE, &present, &amount) ||
+      !get_string (req, body, "currency", TRUE, 3, &currency_in) ||
+      !get_string (req, body, "description", FALSE, MAX_DESCRIPTION, &description) ||
+      !get_string (req, body, "token", TRUE, MAX_SOURCE_ID, &source))
+    return;
+
+  if (amount <= 0 || amount > MAX_PAYMENT_AMOUNT)
+    {
+      send_error_param (req->msg, 400, "invalid_amount", "amount",
+                        "The amount must be positive and at most 99999999 minor units");
+      return;
+    }
+  currency = g_ascii_strup (currency_in, -1);
+  if (!g_str_equal (currency, self->config->currency))
+    {
+      send_error_param (req->msg, 400, "currency_mismatch", "currency",
+                        "The currency is not the shop's currency");
+      return;
+    }
+  if (description != NULL && has_control_chars (description))
+    {
+      send_error_param (req->msg, 400, "invalid_field", "description",
+                        "The description has control characters");
+      return;
+    }
+  if (!check_source (req, source))
+    return;
+
+  request_hash = hash_payment_request (amount, currency, description, source);
+  existing = till_db_get_payment_by_key (self->db, key);
+  if (existing != NULL)
+    {
+      if (!g_str_equal (existing->request_hash, request_hash))
+        send_error (req->msg, 409, "idempotency_key_reused",
+                    "This Idempotency-Key was used for a different payment");
+      else if (till_payments_is_busy (self->payments, existing->id))
+        {
+          set_retry_after (req->msg, 1);
+          send_error (req->msg, 409, "payment_in_progress",
+                      "This payment is being processed; ask again in a moment");
+        }
+      else if (g_str_equal (existing->status, TILL_STATUS_PENDING))
+        drive_payment (req, existing, FALSE);
+      else
+        respond_payment (req->msg, existing, FALSE);
+      return;
+    }
+
+  p = g_new0 (TillPayment, 1);
+  p->id = till_crypto_new_id ("pay");
+  p->idempotency_key = g_strdup (key);
+  p->request_hash = g_steal_pointer (&request_hash);
+  p->user_id = req->user->id;
+  p->amount = amount;
+  p->currency = g_strdup (currency);
+  p->description = g_strdup (description);
+  p->source = g_strdup (source);
+  p->mode = g_strdup (till_stripe_mode_to_string (self->config->stripe_mode));
+  p->status = g_strdup (TILL_STATUS_PENDING);
+
+  /* Written before Stripe hears of it: a crash from here on leaves a
+   * pending row that start-up recovery resolves with the same key. */
+  if (!till_db_insert_payment (self->db, p, &error))
+    {
+      g_warning ("%s", error->message);
+      send_error (req->msg, 500, "internal_error", "The payment could not be recorded");
+      return;
+    }
+
+  drive_payment (req, p, TRUE);
+}
+
+static gboolean
+may_see (Request     *req,
+         TillPayment *p)
+{
+  return is_manager (req->user) || p->user_id == req->user->id;
+}
+
+static TillPayment *
+lookup_payment (Request *req)
+{
+  TillPayment *p = till_db_get_payment (req->self->db, req->segments[2]);
+
+  if (p == NULL || !may_see (req, p))
+    {
+      g_clear_pointer (&p, till_payment_free);
+      send_error (req->msg, 404, "payment_not_found", "There is no such payment");
+    }
+  return p;
+}
+
+static void
+send_payment_list (Request   *req,
+                   GPtrArray *payments,
+                   gboolean   has_more)
+{
+  g_autoptr(JsonBuilder) builder = json_builder_new ();
+
+  json_builder_begin_object (builder);
+  json_builder_set_member_name (builder, "data");
+  json_builder_begin_array (builder);
+  for (guint i = 0; i < payments->len; i++)
+    add_payment (builder, g_ptr_array_index (payments, i));
+  json_builder_end_array (builder);
+  json_builder_set_member_name (builder, "has_more");
+  json_builder_add_boolean_value (builder, has_more);
+  json_builder_end_object (builder);
+  send_builder (req->msg, 200, builder);
+}
+
+static void
+handle_list_payments (Request *req)
+{
+  const char *key = req->query ? g_hash_table_lookup (req->query, "idempotency_key") : NULL;
+  const char *limit_str = req->query ? g_hash_table_lookup (req->query, "limit") : NULL;
+  const char *after = req->query ? g_hash_table_lookup (req->query, "starting_after") : NULL;
+  g_autoptr(GPtrArray) payments = NULL;
+  guint64 limit = DEFAULT_LIST_LIMIT;
+  gint64 before_rowid = 0;
+  gboolean has_more;
+
+  /* A terminal resolving an unknown payment may be signed in as another
+   * cashier than the one who started it; the key itself is the proof. */
+  if (key != NULL)
+    {
+      g_autoptr(TillPayment) p = till_db_get_payment_by_key (req->self->db, key);
+
+      payments = g_ptr_array_new_with_free_func ((GDestroyNotify) till_payment_free);
+      if (p != NULL)
+        g_ptr_array_add (payments, g_steal_pointer (&p));
+      send_payment_list (req, payments, FALSE);
+      return;
+    }
+
+  if (limit_str != NULL &&
+      (!g_ascii_string_to_unsigned (limit_str, 10, 1, MAX_LIST_LIMIT, &limit, NULL)))
+    {
+      send_error_param (req->msg, 400, "invalid_parameter", "limit", "limit must be 1 to 100");
+      return;
+    }
+  if (after != NULL)
+    {
+      g_autoptr(TillPayment) cursor = till_db_get_payment (req->self->db, after);
+
+      if (cursor == NULL)
+        {
+          send_error_param (req->msg, 400, "invalid_parameter", "starting_after",
+                            "starting_after is not a payment id");
+          return;
+        }
+      before_rowid = cursor->rowid;
+    }
+
+  payments = till_db_list_payments (req->self->db, is_manager (req->user) ? -1 : req->user->id,
+                                    before_rowid, (guint) limit + 1);
+  has_more = payments->len > limit;
+  if (has_more)
+    g_ptr_array_set_size (payments, (guint) limit);
+  send_payment_list (req, payments, has_more);
+}
+
+static void
+handle_get_payment (Request *req)
+{
+  g_autoptr(TillPayment) p = lookup_payment (req);
+  g_autoptr(JsonBuilder) builder = json_builder_new ();
+
+  if (p == NULL)
+    return;
+  add_payment (builder, p);
+  send_builder (req->msg, 200, builder);
+}
+
+static void
+handle_confirm_payment (Request *req)
+{
+  g_autoptr(TillPayment) p = lookup_payment (req);
+  g_autoptr(JsonObject) body = NULL;
+  static const char *allowed[] = { NULL };
+  TillPayments *payments;
+
+  if (p == NULL || (body = parse_body (req, TRUE)) == NULL || !check_members (req, body, allowed))
+    return;
+
+  if (till_payments_is_busy (req->self->payments, p->id))
+    {
+      set_retry_after (req->msg, 1);
+      send_error (req->msg, 409, "payment_in_progress",
+                  "This payment is being processed; ask again in a moment");
+      return;
+    }
+  if (!g_str_equal (p->status, TILL_STATUS_REQUIRES_ACTION))
+    {
+      respond_payment (req->msg, p, FALSE);
+      return;
+    }
+
+  g_object_set_data (G_OBJECT (req->msg), "till-fresh", GINT_TO_POINTER (TRUE));
+  payments = req->self->payments;
+  soup_server_message_pause (req->msg);
+  till_payments_confirm_async (payments, p, payment_done_cb, steal_request (req));
+}
+
+/* Handlers: refunds */
+
+static void
+respond_refund (SoupServerMessage *msg,
+                TillDb            *db,
+                TillRefund        *r,
+                gboolean           fresh)
+{
+  g_autoptr(TillPayment) p = till_db_get_payment (db, r->payment_id);
+  g_autoptr(JsonBuilder) builder = json_builder_new ();
+  guint status;
+
+  json_builder_begin_object (builder);
+  if (g_str_equal (r->status, TILL_STATUS_SUCCEEDED))
+    status = fresh ? 201 : 200;
+  else if (g_str_equal (r->status, TILL_STATUS_FAILED))
+    {
+      status = 409;
+      add_error_object (builder, "refund_failed", "Stripe refused the refund. Nothing was refunded.", NULL);
+    }
+  else
+    {
+      status = g_strcmp0 (r->error_code, "stripe_unreachable") == 0 ? 504 : 502;
+      add_error_object (builder, r->error_code ? r->error_code : "refund_pending",
+                        "The outcome of this refund is not known yet. Retry with the same "
+                        "Idempotency-Key; it will never be refunded twice.", NULL);
+    }
+  json_builder_set_member_name (builder, "refund");
+  add_refund (builder, r, p->currency);
+  json_builder_set_member_name (builder, "payment");
+  add_payment (builder, p);
+  json_builder_end_object (builder);
+
+  if (!fresh)
+    soup_message_headers_replace (soup_server_message_get_response_headers (msg),
+                                  "Idempotent-Replayed", "true");
+  send_builder (msg, status, builder);
+}
+
+static void
+refund_done_cb (GObject      *object,
+                GAsyncResult *result,
+                gpointer      user_data)
+{
+  g_autoptr(Request) req = user_data;
+  g_autoptr(TillRefund) r = NULL;
+  g_autoptr(GError) error = NULL;
+  gboolean fresh = GPOINTER_TO_INT (g_object_get_data (G_OBJECT (req->msg), "till-fresh"));
+
+  soup_server_message_unpause (req->msg);
+  r = till_payments_refund_finish (TILL_PAYMENTS (object), result, &error);
+  if (r == NULL)
+    {
+      if (g_error_matches (error, TILL_SERVER_ERROR, TILL_SERVER_ERROR_EXISTS))
+        {
+          set_retry_after (req->msg, 1);
+          send_error (req->msg, 409, "refund_in_progress",
+                      "This refund is being processed; ask again in a moment");
+        }
+      else
+        send_error (req->msg, 500, "internal_error", "The refund could not be recorded");
+      return;
+    }
+  respond_refund (req->msg, req->self->db, r, fresh);
+}
+
+static void
+drive_refund (Request     *req,
+              TillPayment *p,
+              TillRefund  *r,
+              gboolean     fresh)
+{
+  g_object_set_data (G_OBJECT (req->msg), "till-fresh", GINT_TO_POINTER (fresh));
+  TillPayments *payments = req->self->payments;
+
+  soup_server_message_pause (req->msg);
+  till_payments_refund_async (payments, p, r, refund_done_cb, steal_request (req));
+}
+
+static gboolean
+check_reason (Request    *req,
+              const char *reason)
+{
+  static const char *reasons[] = { "duplicate", "fraudulent", "requested_by_customer", NULL };
+
+  if (reason != NULL && !g_strv_contains (reasons, reason))
+    {
+      send_error_param (req->msg, 400, "invalid_field", "reason",
+                        "reason must be duplicate, fraudulent or requested_by_customer");
+      return FALSE;
+    }
+  return TRUE;
+}
+
+static void
+handle_refund (Request *req)
+{
+  static const char *allowed[] = { "amount", "reason", NULL };
+  TillApi *self = req->self;
+  g_autoptr(JsonObject) body = NULL;
+  g_autoptr(TillPayment) p = NULL;
+  g_autoptr(TillRefund) existing = NULL;
+  g_autoptr(TillRefund) r = NULL;
+  g_autoptr(GError) error = NULL;
+  g_autofree char *request_hash = NULL;
+  g_autofree char *canonical = NULL;
+  const char *key, *reason;
+  gboolean present;
+  gint64 amount = 0, remaining;
+
+  if ((key = get_idempotency_key (req)) == NULL ||
+      (p = lookup_payment (req)) == NULL ||
+      (body = parse_body (req, TRUE)) == NULL ||
+      !check_members (req, body, allowed) ||
+      !get_int (req, body, "amount", FALSE, &present, &amount) ||
+      !get_string (req, body, "reason", FALSE, 32, &reason) ||
+      !check_reason (req, reason))
+    return;
+
+  canonical = g_strdup_printf ("%s\n%" G_GINT64_FORMAT "\n%s", p->id, present ? amount : -1,
+                               reason ? reason : "");
+  request_hash = till_crypto_sha256_hex (canonical, -1);
+  existing = till_db_get_refund_by_key (self->db, key);
+  if (existing != NULL)
+    {
+      if (!g_str_equal (existing->request_hash, request_hash))
+        send_error (req->msg, 409, "idempotency_key_reused",
+                    "This Idempotency-Key was used for a different refund");
+      else if (till_payments_is_busy (self->payments, existing->id))
+        {
+          set_retry_after (req->msg, 1);
+          send_error (req->msg, 409, "refund_in_progress",
+                      "This refund is being processed; ask again in a moment");
+        }
+      else if (g_str_equal (existing->status, TILL_STATUS_PENDING))
+        drive_refund (req, p, existing, FALSE);
+      else
+        respond_refund (req->msg, self->db, existing, FALSE);
+      return;
+    }
+
+  if (!g_str_equal (p->status, TILL_STATUS_SUCCEEDED))
+    {
+      send_error (req->msg, 409, "payment_not_refundable", "Only a successful payment can be refunded");
+      return;
+    }
+  remaining = p->amount - till_db_get_refunds_reserved (self->db, p->id);
+  if (remaining <= 0)
+    {
+      send_error (req->msg, 409, "payment_not_refundable", "This payment is already fully refunded");
+      return;
+    }
+  if (!present)
+    amount = remaining;
+  if (amount <= 0 || amount > remaining)
+    {
+      send_error_param (req->msg, 400, "invalid_amount", "amount",
+                        "The refund must be positive and at most what is left of the payment");
+      return;
+    }
+
+  r = g_new0 (TillRefund, 1);
+  r->id = till_crypto_new_id ("ref");
+  r->payment_id = g_strdup (p->id);
+  r->idempotency_key = g_strdup (key);
+  r->request_hash = g_steal_pointer (&request_hash);
+  r->user_id = req->user->id;
+  r->amount = amount;
+  r->reason = g_strdup (reason);
+  r->status = g_strdup (TILL_STATUS_PENDING);
+  if (!till_db_insert_refund (self->db, r, &error))
+    {
+      g_warning ("%s", error->message);
+      send_error (req->msg, 500, "internal_error", "The refund could not be recorded");
+      return;
+    }
+
+  drive_refund (req, p, r, TRUE);
+}
+
+/* Handlers: reports */
+
+static void
+add_totals_object (JsonBuilder *builder,
+                   const char  *name,
+                   gint64       count,
+                   gint64       amount)
+{
+  json_builder_set_member_name (builder, name);
+  json_builder_begin_object (builder);
+  add_int_member (builder, "count", count);
+  add_int_member (builder, "amount", amount);
+  json_builder_end_object (builder);
+}
+
+static GDateTime *
+parse_day (const char *text)
+{
+  guint64 y, m, d;
+  g_auto(GStrv) parts = NULL;
+
+  if (text == NULL)
+    {
+      g_autoptr(GDateTime) now = g_date_time_new_now_local ();
+
+      return g_date_time_new_local (g_date_time_get_year (now), g_date_time_get_month (now),
+                                    g_date_time_get_day_of_month (now), 0, 0, 0);
+    }
+
+  parts = g_strsplit (text, "-", 4);
+  if (g_strv_length (parts) != 3 || strlen (text) != 10 ||
+      !g_ascii_string_to_unsigned (parts[0], 10, 1970, 9999, &y, NULL) ||
+      !g_ascii_string_to_unsigned (parts[1], 10, 1, 12, &m, NULL) ||
+      !g_ascii_string_to_unsigned (parts[2], 10, 1, 31, &d, NULL) ||
+      !g_date_valid_dmy ((GDateDay) d, (GDateMonth) m, (GDateYear) y))
+    return NULL;
+
+  return g_date_time_new_local ((int) y, (int) m, (int) d, 0, 0, 0);
+}
+
+static void
+handle_day_report (Request *req)
+{
+  const char *date = req->query ? g_hash_table_lookup (req->query, "date") : NULL;
+  g_autoptr(GDateTime) start = parse_day (date);
+  g_autoptr(GDateTime) end = NULL;
+  g_autoptr(JsonBuilder) builder = json_builder_new ();
+  g_autofree char *day = NULL;
+  TillDayTotals totals;
+
+  if (start == NULL)
+    {
+      send_error_param (req->msg, 400, "invalid_parameter", "date", "date must be YYYY-MM-DD");
+      return;
+    }
+
+  /* A local day, so that the shop's day matches its opening hours. */
+  end = g_date_time_add_days (start, 1);
+  till_db_get_day_totals (req->self->db, g_date_time_to_unix (start), g_date_time_to_unix (end), &totals);
+  day = g_date_time_format (start, "%Y-%m-%d");
+
+  json_builder_begin_object (builder);
+  add_string_member (builder, "date", day);
+  add_string_member (builder, "currency", req->self->config->currency);
+  add_totals_object (builder, "payments", totals.payments_count, totals.payments_amount);
+  add_totals_object (builder, "refunds", totals.refunds_count, totals.refunds_amount);
+  add_int_member (builder, "net", totals.payments_amount - totals.refunds_amount);
+  add_int_member (builder, "declined_count", totals.declined_count);
+  add_int_member (builder, "unresolved_count", totals.pending_count);
+  json_builder_end_object (builder);
+  send_builder (req->msg, 200, builder);
+}
+
+/* Routing */
+
+static const Route routes[] = {
+  { "POST", "api/login", ACCESS_PUBLIC, handle_login },
+  { "GET", "api/check-auth", ACCESS_STAFF, handle_check_auth },
+  { "POST", "api/logout", ACCESS_STAFF, handle_logout },
+  { "GET", "api/config", ACCESS_STAFF, handle_config },
+  { "GET", "api/payments", ACCESS_STAFF, handle_list_payments },
+  { "POST", "api/payments", ACCESS_STAFF, handle_create_payment },
+  { "GET", "api/payments/*", ACCESS_STAFF, handle_get_payment },
+  { "POST", "api/payments/*/confirm", ACCESS_STAFF, handle_confirm_payment },
+  { "POST", "api/payments/*/refunds", ACCESS_MANAGER, handle_refund },
+  { "GET", "api/reports/day", ACCESS_MANAGER, handle_day_report },
+};
+
+static gboolean
+pattern_matches (const char  *pattern,
+                 char       **segments)
+{
+  g_auto(GStrv) parts = g_strsplit (pattern, "/", -1);
+  guint n = g_strv_length (parts);
+
+  if (g_strv_length (segments) != n)
+    return FALSE;
+  for (guint i = 0; i < n; i++)
+    {
+      if (g_str_equal (parts[i], "*"))
+        {
+          /* Ids are short and plain; anything else is no route of ours. */
+          if (*segments[i] == '\0' || strlen (segments[i]) > 64 || !matches_charset (segments[i], "_-"))
+            return FALSE;
+        }
+      else if (!g_str_equal (parts[i], segments[i]))
+        return FALSE;
+    }
+  return TRUE;
+}
+
+static gboolean
+authenticate (Request *req,
+              Access   access)
+{
+  const char *header = soup_message_headers_get_one (soup_server_message_get_request_headers (req->msg),
+                                                     "Authorization");
+  gint64 expires = 0;
+
+  if (access == ACCESS_PUBLIC)
+    return TRUE;
+
+  if (header == NULL || !g_str_has_prefix (header, "Bearer ") || strlen (header) > 512)
+    {
+      soup_message_headers_replace (soup_server_message_get_response_headers (req->msg),
+                                    "WWW-Authenticate", "Bearer");
+      send_error (req->msg, 401, "unauthorized", "Sign in first");
+      return FALSE;
+    }
+
+  req->token_hash = till_crypto_sha256_hex (header + strlen ("Bearer "), -1);
+  req->user = till_db_lookup_session (req->self->db, req->token_hash, &expires);
+  if (req->user == NULL || req->user->disabled)
+    {
+      soup_message_headers_replace (soup_server_message_get_response_headers (req->msg),
+                                    "WWW-Authenticate", "Bearer error=\"invalid_token\"");
+      send_error (req->msg, 401, "unauthorized", "The session is not valid; sign in again");
+      return FALSE;
+    }
+  if (expires <= g_get_real_time () / G_USEC_PER_SEC)
+    {
+      till_db_delete_session (req->self->db, req->token_hash);
+      soup_message_headers_replace (soup_server_message_get_response_headers (req->msg),
+                                    "WWW-Authenticate", "Bearer error=\"invalid_token\"");
+      send_error (req->msg, 401, "session_expired", "The session has expired; sign in again");
+      return FALSE;
+    }
+  req->session_expires = expires;
+  if (access == ACCESS_MANAGER && !is_manager (req->user))
+    {
+      send_error (req->msg, 403, "forbidden", "Only a manager may do this");
+      return FALSE;
+    }
+  return TRUE;
+}
+
+static void
+server_handler_cb (SoupServer        *server,
+                   SoupServerMessage *msg,
+                   const char        *path,
+                   GHashTable        *query,
+                   gpointer           user_data)
+{
+  TillApi *self = user_data;
+  g_autoptr(Request) req = g_new0 (Request, 1);
+  const char *method = soup_server_message_get_method (msg);
+  g_autoptr(GString) allow = g_string_new (NULL);
+  const Route *route = NULL;
+
+  req->self = g_object_ref (self);
+  req->msg = g_object_ref (msg);
+  req->segments = g_strsplit (path[0] == '/' ? path + 1 : path, "/", 8);
+  req->query = query ? g_hash_table_ref (query) : NULL;
+
+  /* A body that got past the early check (no Content-Length) is caught
+   * here, before any handler sees it. */
+  if (soup_server_message_get_request_body (msg)->length > (goffset) self->config->max_body_size)
+    {
+      send_error (msg, 413, "body_too_large", "The request body is too large");
+      return;
+    }
+
+  for (guint i = 0; i < G_N_ELEMENTS (routes); i++)
+    {
+      if (!pattern_matches (routes[i].pattern, req->segments))
+        continue;
+      if (g_str_equal (routes[i].method, method))
+        route = &routes[i];
+      g_string_append_printf (allow, "%s%s", allow->len ? ", " : "", routes[i].method);
+    }
+
+  if (route == NULL && allow->len > 0)
+    {
+      soup_message_headers_replace (soup_server_message_get_response_headers (msg), "Allow", allow->str);
+      send_error (msg, 405, "method_not_allowed", "This method is not allowed here");
+      return;
+    }
+  if (route == NULL)
+    {
+      send_error (msg, 404, "not_found", "There is no such API endpoint");
+      return;
+    }
+
+  if (authenticate (req, route->access))
+    route->handler (req);
+}
+
+/* Request bookkeeping and logging */
+
+static void
+got_headers_cb (SoupServerMessage *msg,
+                TillApi           *self)
+{
+  SoupMessageHeaders *headers = soup_server_message_get_request_headers (msg);
+  goffset length = soup_message_headers_get_content_length (headers);
+
+  /* Refuse an oversized body before reading it. */
+  if (length > (goffset) self->config->max_body_size)
+    send_error (msg, 413, "body_too_large", "The request body is too large");
+}
+
+static void
+finished_cb (SoupServerMessage *msg,
+             TillApi           *self)
+{
+  RequestInfo *info = g_object_get_data (G_OBJECT (msg), "till-request");
+  GUri *uri = soup_server_message_get_uri (msg);
+  g_autofree char *path = g_strndup (uri ? g_uri_get_path (uri) : "?", 128);
+
+  if (info == NULL)
+    return;
+  till_server_log_request (info->id, soup_server_message_get_method (msg), path,
+                           soup_server_message_get_status (msg),
+                           (g_get_monotonic_time () - info->started) / 1000.0);
+}
+
+static void
+request_started_cb (SoupServer        *server,
+                    SoupServerMessage *msg,
+                    TillApi           *self)
+{
+  RequestInfo *info = g_new0 (RequestInfo, 1);
+  SoupMessageHeaders *headers = soup_server_message_get_response_headers (msg);
+  g_autofree char *raw = till_crypto_new_id ("req");
+
+  info->id = g_strdup (raw + 4);
+  info->started = g_get_monotonic_time ();
+  g_object_set_data_full (G_OBJECT (msg), "till-request", info, (GDestroyNotify) request_info_free);
+
+  soup_message_headers_replace (headers, "X-Request-Id", info->id);
+  soup_message_headers_replace (headers, "Cache-Control", "no-store");
+  soup_message_headers_replace (headers, "X-Content-Type-Options", "nosniff");
+
+  g_signal_connect_object (msg, "got-headers", G_CALLBACK (got_headers_cb), self, 0);
+  g_signal_connect_object (msg, "finished", G_CALLBACK (finished_cb), self, 0);
+}
+
+static void
+till_api_finalize (GObject *object)
+{
+  TillApi *self = (TillApi *)object;
+
+  if (self->server != NULL)
+    soup_server_disconnect (self->server);
+  g_clear_object (&self->server);
+  g_clear_object (&self->db);
+  g_clear_object (&self->payments);
+  g_clear_pointer (&self->user_limiter, till_rate_limiter_free);
+  g_clear_pointer (&self->address_limiter, till_rate_limiter_free);
+
+  G_OBJECT_CLASS (till_api_parent_class)->finalize (object);
+}
+
+static void
+till_api_class_init (TillApiClass *klass)
+{
+  G_OBJECT_CLASS (klass)->finalize = till_api_finalize;
+}
+
+static void
+till_api_init (TillApi *self)
+{
+}
+
+TillApi *
+till_api_new (TillServerConfig *config,
+              TillDb           *db,
+              TillPayments     *payments)
+{
+  TillApi *self = g_object_new (TILL_TYPE_API, NULL);
+
+  self->config = config;
+  self->db = g_object_ref (db);
+  self->payments = g_object_ref (payments);
+  self->user_limiter = till_rate_limiter_new (config->login_failures_per_user, config->login_window);
+  self->address_limiter = till_rate_limiter_new (config->login_failures_per_address, config->login_window);
+
+  return self;
+}
+
+static GTlsCertificate *
+load_certificate (TillServerConfig  *config,
+                  GError           **error)
+{
+  if (config->tls_certificate == NULL)
+    return NULL;
+  return g_tls_certificate_new_from_files (config->tls_certificate, config->tls_key, error);
+}
+
+/* Listens as configured and returns the base URL, with the real port when
+ * port 0 asked for any free one. */
+char *
+till_api_listen (TillApi  *self,
+                 GError  **error)
+{
+  g_autoptr(GTlsCertificate) certificate = NULL;
+  g_autoptr(GInetAddress) inet = NULL;
+  g_autoptr(GSocketAddress) address = NULL;
+  GSList *uris;
+  char *url;
+
+  certificate = load_certificate (self->config, error);
+  if (certificate == NULL && self->config->tls_certificate != NULL)
+    return NULL;
+
+  self->server = soup_server_new ("server-header", "till-server/" PACKAGE_VERSION,
+                                  "tls-certificate", certificate,
+                                  NULL);
+  g_signal_connect_object (self->server, "request-started", G_CALLBACK (request_started_cb), self, 0);
+  soup_server_add_handler (self->server, NULL, server_handler_cb, self, NULL);
+
+  inet = g_inet_address_new_from_string (self->config->listen_address);
+  if (inet == NULL && g_str_equal (self->config->listen_address, "localhost"))
+    inet = g_inet_address_new_loopback (G_SOCKET_FAMILY_IPV4);
+  if (inet == NULL)
+    {
+      g_set_error (error, TILL_SERVER_ERROR, TILL_SERVER_ERROR_CONFIG,
+                   "[server] listen = %s is not an IP address", self->config->listen_address);
+      return NULL;
+    }
+  address = g_inet_socket_address_new (inet, self->config->port);
+  if (!soup_server_listen (self->server, address,
+                           certificate ? SOUP_SERVER_LISTEN_HTTPS : 0, error))
+    return NULL;
+
+  uris = soup_server_get_uris (self->server);
+  url = uris ? g_uri_to_string (uris->data) : NULL;
+  g_slist_free_full (uris, (GDestroyNotify) g_uri_unref);
+
+  return url;
+}

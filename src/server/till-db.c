@@ -1,0 +1,834 @@
+/* till-db.c: till-server's SQLite store
+ *
+ * One database file in WAL mode. Every statement is prepared with bound
+ * parameters, so nothing a client sends is ever spliced into SQL.
+ *
+ * Copyright 2026 The Till authors
+ * SPDX-License-Identifier: GPL-3.0-or-later
+ */
+#include "config.h"
+
+#include <errno.h>
+#include <string.h>
+#include <sqlite3.h>
+#include <glib/gstdio.h>
+
+#include "till-db.h"
+#include "till-server-error.h"
+
+struct _TillDb
+{
+  GObject  parent_instance;
+
+  sqlite3 *handle;
+};
+
+G_DEFINE_FINAL_TYPE (TillDb, till_db, G_TYPE_OBJECT)
+
+static const char schema_v1[] =
+  "CREATE TABLE users ("
+  "  id INTEGER PRIMARY KEY,"
+  "  name TEXT NOT NULL UNIQUE,"
+  "  role TEXT NOT NULL CHECK (role IN ('cashier', 'manager')),"
+  "  password_hash TEXT NOT NULL,"
+  "  disabled INTEGER NOT NULL DEFAULT 0,"
+  "  created INTEGER NOT NULL);"
+  "CREATE TABLE sessions ("
+  "  token_hash TEXT PRIMARY KEY,"
+  "  user_id INTEGER NOT NULL REFERENCES users (id) ON DELETE CASCADE,"
+  "  created INTEGER NOT NULL,"
+  "  expires INTEGER NOT NULL);"
+  "CREATE TABLE payments ("
+  "  id TEXT NOT NULL UNIQUE,"
+  "  idempotency_key TEXT NOT NULL UNIQUE,"
+  "  request_hash TEXT NOT NULL,"
+  "  user_id INTEGER NOT NULL REFERENCES users (id),"
+  "  amount INTEGER NOT NULL CHECK (amount > 0),"
+  "  currency TEXT NOT NULL,"
+  "  description TEXT,"
+  "  source TEXT NOT NULL,"
+  "  mode TEXT NOT NULL,"
+  "  status TEXT NOT NULL,"
+  "  stripe_id TEXT,"
+  "  client_secret TEXT,"
+  "  card_brand TEXT,"
+  "  card_last4 TEXT,"
+  "  decline_code TEXT,"
+  "  error_code TEXT,"
+  "  error_message TEXT,"
+  "  amount_refunded INTEGER NOT NULL DEFAULT 0,"
+  "  created INTEGER NOT NULL,"
+  "  updated INTEGER NOT NULL);"
+  "CREATE INDEX payments_created ON payments (created);"
+  "CREATE INDEX payments_status ON payments (status);"
+  "CREATE TABLE refunds ("
+  "  id TEXT PRIMARY KEY,"
+  "  payment_id TEXT NOT NULL REFERENCES payments (id),"
+  "  idempotency_key TEXT NOT NULL UNIQUE,"
+  "  request_hash TEXT NOT NULL,"
+  "  user_id INTEGER NOT NULL REFERENCES users (id),"
+  "  amount INTEGER NOT NULL CHECK (amount > 0),"
+  "  reason TEXT,"
+  "  status TEXT NOT NULL,"
+  "  stripe_id TEXT,"
+  "  error_code TEXT,"
+  "  created INTEGER NOT NULL,"
+  "  updated INTEGER NOT NULL);"
+  "CREATE INDEX refunds_payment ON refunds (payment_id);"
+  "PRAGMA user_version = 1;";
+
+static void
+till_db_finalize (GObject *object)
+{
+  TillDb *self = (TillDb *)object;
+
+  g_clear_pointer (&self->handle, sqlite3_close_v2);
+
+  G_OBJECT_CLASS (till_db_parent_class)->finalize (object);
+}
+
+static void
+till_db_class_init (TillDbClass *klass)
+{
+  G_OBJECT_CLASS (klass)->finalize = till_db_finalize;
+}
+
+static void
+till_db_init (TillDb *self)
+{
+}
+
+void
+till_user_free (TillUser *user)
+{
+  if (user == NULL)
+    return;
+  g_free (user->name);
+  g_free (user->role);
+  g_free (user->password_hash);
+  g_free (user);
+}
+
+void
+till_payment_free (TillPayment *payment)
+{
+  if (payment == NULL)
+    return;
+  g_free (payment->id);
+  g_free (payment->idempotency_key);
+  g_free (payment->request_hash);
+  g_free (payment->user_name);
+  g_free (payment->currency);
+  g_free (payment->description);
+  g_free (payment->source);
+  g_free (payment->mode);
+  g_free (payment->status);
+  g_free (payment->stripe_id);
+  g_free (payment->client_secret);
+  g_free (payment->card_brand);
+  g_free (payment->card_last4);
+  g_free (payment->decline_code);
+  g_free (payment->error_code);
+  g_free (payment->error_message);
+  g_free (payment);
+}
+
+void
+till_refund_free (TillRefund *refund)
+{
+  if (refund == NULL)
+    return;
+  g_free (refund->id);
+  g_free (refund->payment_id);
+  g_free (refund->idempotency_key);
+  g_free (refund->request_hash);
+  g_free (refund->reason);
+  g_free (refund->status);
+  g_free (refund->stripe_id);
+  g_free (refund->error_code);
+  g_free (refund);
+}
+
+static gboolean
+set_db_error (TillDb      *self,
+              GError     **error,
+              const char  *what)
+{
+  int code = sqlite3_extended_errcode (self->handle);
+
+  g_set_error (error, TILL_SERVER_ERROR,
+               (code & 0xff) == SQLITE_CONSTRAINT ? TILL_SERVER_ERROR_EXISTS
+                                                  : TILL_SERVER_ERROR_DATABASE,
+               "%s: %s", what, sqlite3_errmsg (self->handle));
+  return FALSE;
+}
+
+static void
+finalize_stmt (sqlite3_stmt *stmt)
+{
+  sqlite3_finalize (stmt);
+}
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (sqlite3_stmt, finalize_stmt)
+
+static sqlite3_stmt *
+prepare (TillDb     *self,
+         const char *sql)
+{
+  sqlite3_stmt *stmt = NULL;
+
+  /* The SQL is all static text of this file: failing to prepare it is a
+   * programming error, not a runtime condition. */
+  if (sqlite3_prepare_v2 (self->handle, sql, -1, &stmt, NULL) != SQLITE_OK)
+    g_error ("Cannot prepare “%s”: %s", sql, sqlite3_errmsg (self->handle));
+
+  return stmt;
+}
+
+static void
+bind_text (sqlite3_stmt *stmt,
+           int           index,
+           const char   *text)
+{
+  if (text == NULL)
+    sqlite3_bind_null (stmt, index);
+  else
+    sqlite3_bind_text (stmt, index, text, -1, SQLITE_TRANSIENT);
+}
+
+static char *
+column_text (sqlite3_stmt *stmt,
+             int           column)
+{
+  return g_strdup ((const char *) sqlite3_column_text (stmt, column));
+}
+
+static gboolean
+exec (TillDb      *self,
+      const char  *sql,
+      GError     **error)
+{
+  char *message = NULL;
+
+  if (sqlite3_exec (self->handle, sql, NULL, NULL, &message) != SQLITE_OK)
+    {
+      g_set_error (error, TILL_SERVER_ERROR, TILL_SERVER_ERROR_DATABASE,
+                   "%s", message ? message : "unknown SQLite error");
+      sqlite3_free (message);
+      return FALSE;
+    }
+  return TRUE;
+}
+
+static gboolean
+migrate (TillDb  *self,
+         GError **error)
+{
+  g_autoptr(sqlite3_stmt) stmt = prepare (self, "PRAGMA user_version");
+  int version = 0;
+
+  if (sqlite3_step (stmt) == SQLITE_ROW)
+    version = sqlite3_column_int (stmt, 0);
+
+  if (version == 0)
+    return exec (self, "BEGIN IMMEDIATE", error) &&
+           exec (self, schema_v1, error) &&
+           exec (self, "COMMIT", error);
+  if (version > 1)
+    {
+      g_set_error (error, TILL_SERVER_ERROR, TILL_SERVER_ERROR_DATABASE,
+                   "The database was written by a newer till-server (schema %d)", version);
+      return FALSE;
+    }
+  return TRUE;
+}
+
+TillDb *
+till_db_open (const char  *path,
+              GError     **error)
+{
+  g_autoptr(TillDb) self = g_object_new (TILL_TYPE_DB, NULL);
+  g_autofree char *dir = g_path_get_dirname (path);
+
+  if (g_mkdir_with_parents (dir, 0700) != 0)
+    {
+      g_set_error (error, TILL_SERVER_ERROR, TILL_SERVER_ERROR_DATABASE,
+                   "Cannot create %s: %s", dir, g_strerror (errno));
+      return NULL;
+    }
+
+  if (sqlite3_open_v2 (path, &self->handle,
+                       SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX,
+                       NULL) != SQLITE_OK)
+    {
+      set_db_error (self, error, "Cannot open the database");
+      return NULL;
+    }
+
+  /* The database holds password hashes and session hashes: keep it private. */
+  g_chmod (path, 0600);
+
+  sqlite3_busy_timeout (self->handle, 5000);
+  if (!exec (self, "PRAGMA journal_mode = WAL", error) ||
+      !exec (self, "PRAGMA synchronous = FULL", error) ||
+      !exec (self, "PRAGMA foreign_keys = ON", error) ||
+      !migrate (self, error))
+    return NULL;
+
+  return g_steal_pointer (&self);
+}
+
+static gint64
+now_unix (void)
+{
+  return g_get_real_time () / G_USEC_PER_SEC;
+}
+
+/* Users */
+
+gboolean
+till_db_add_user (TillDb      *self,
+                  const char  *name,
+                  const char  *role,
+                  const char  *password_hash,
+                  GError     **error)
+{
+  g_autoptr(sqlite3_stmt) stmt =
+    prepare (self, "INSERT INTO users (name, role, password_hash, created) VALUES (?, ?, ?, ?)");
+
+  bind_text (stmt, 1, name);
+  bind_text (stmt, 2, role);
+  bind_text (stmt, 3, password_hash);
+  sqlite3_bind_int64 (stmt, 4, now_unix ());
+
+  if (sqlite3_step (stmt) != SQLITE_DONE)
+    return set_db_error (self, error, "Cannot add the user");
+  return TRUE;
+}
+
+#define USER_COLUMNS "id, name, role, password_hash, disabled, created"
+
+static TillUser *
+read_user (sqlite3_stmt *stmt,
+           int           first)
+{
+  TillUser *user = g_new0 (TillUser, 1);
+
+  user->id = sqlite3_column_int64 (stmt, first + 0);
+  user->name = column_text (stmt, first + 1);
+  user->role = column_text (stmt, first + 2);
+  user->password_hash = column_text (stmt, first + 3);
+  user->disabled = sqlite3_column_int (stmt, first + 4) != 0;
+  user->created = sqlite3_column_int64 (stmt, first + 5);
+
+  return user;
+}
+
+TillUser *
+till_db_get_user_by_name (TillDb     *self,
+                          const char *name)
+{
+  g_autoptr(sqlite3_stmt) stmt =
+    prepare (self, "SELECT " USER_COLUMNS " FROM users WHERE name = ?");
+
+  bind_text (stmt, 1, name);
+  if (sqlite3_step (stmt) != SQLITE_ROW)
+    return NULL;
+  return read_user (stmt, 0);
+}
+
+GPtrArray *
+till_db_list_users (TillDb *self)
+{
+  g_autoptr(sqlite3_stmt) stmt =
+    prepare (self, "SELECT " USER_COLUMNS " FROM users ORDER BY name");
+  GPtrArray *users = g_ptr_array_new_with_free_func ((GDestroyNotify) till_user_free);
+
+  while (sqlite3_step (stmt) == SQLITE_ROW)
+    g_ptr_array_add (users, read_user (stmt, 0));
+
+  return users;
+}
+
+static gboolean
+changed_one_user (TillDb      *self,
+                  const char  *name,
+                  GError     **error)
+{
+  if (sqlite3_changes (self->handle) == 0)
+    {
+      g_set_error (error, TILL_SERVER_ERROR, TILL_SERVER_ERROR_NOT_FOUND,
+                   "There is no user “%s”", name);
+      return FALSE;
+    }
+  return TRUE;
+}
+
+gboolean
+till_db_set_user_disabled (TillDb      *self,
+                           const char  *name,
+                           gboolean     disabled,
+                           GError     **error)
+{
+  g_autoptr(sqlite3_stmt) stmt =
+    prepare (self, "UPDATE users SET disabled = ? WHERE name = ?");
+  g_autoptr(sqlite3_stmt) revoke =
+    prepare (self, "DELETE FROM sessions WHERE user_id = (SELECT id FROM users WHERE name = ?)");
+
+  sqlite3_bind_int (stmt, 1, disabled ? 1 : 0);
+  bind_text (stmt, 2, name);
+  if (sqlite3_step (stmt) != SQLITE_DONE)
+    return set_db_error (self, error, "Cannot update the user");
+  if (!changed_one_user (self, name, error))
+    return FALSE;
+
+  /* A disabled account loses its sessions at once. */
+  if (disabled)
+    {
+      bind_text (revoke, 1, name);
+      if (sqlite3_step (revoke) != SQLITE_DONE)
+        return set_db_error (self, error, "Cannot revoke the user's sessions");
+    }
+  return TRUE;
+}
+
+gboolean
+till_db_set_user_password (TillDb      *self,
+                           const char  *name,
+                           const char  *password_hash,
+                           GError     **error)
+{
+  g_autoptr(sqlite3_stmt) stmt =
+    prepare (self, "UPDATE users SET password_hash = ? WHERE name = ?");
+  g_autoptr(sqlite3_stmt) revoke =
+    prepare (self, "DELETE FROM sessions WHERE user_id = (SELECT id FROM users WHERE name = ?)");
+
+  bind_text (stmt, 1, password_hash);
+  bind_text (stmt, 2, name);
+  if (sqlite3_step (stmt) != SQLITE_DONE)
+    return set_db_error (self, error, "Cannot update the user");
+  if (!changed_one_user (self, name, error))
+    return FALSE;
+
+  /* A new password signs the old sessions out. */
+  bind_text (revoke, 1, name);
+  if (sqlite3_step (revoke) != SQLITE_DONE)
+    return set_db_error (self, error, "Cannot revoke the user's sessions");
+  return TRUE;
+}
+
+/* Sessions */
+
+gboolean
+till_db_add_session (TillDb      *self,
+                     const char  *token_hash,
+                     gint64       user_id,
+                     gint64       expires,
+                     GError     **error)
+{
+  g_autoptr(sqlite3_stmt) purge = prepare (self, "DELETE FROM sessions WHERE expires < ?");
+  g_autoptr(sqlite3_stmt) stmt =
+    prepare (self, "INSERT INTO sessions (token_hash, user_id, created, expires) VALUES (?, ?, ?, ?)");
+
+  /* Expired sessions are useless: drop them whenever a new one starts. */
+  sqlite3_bind_int64 (purge, 1, now_unix () - 24 * 3600);
+  sqlite3_step (purge);
+
+  bind_text (stmt, 1, token_hash);
+  sqlite3_bind_int64 (stmt, 2, user_id);
+  sqlite3_bind_int64 (stmt, 3, now_unix ());
+  sqlite3_bind_int64 (stmt, 4, expires);
+  if (sqlite3_step (stmt) != SQLITE_DONE)
+    return set_db_error (self, error, "Cannot store the session");
+  return TRUE;
+}
+
+TillUser *
+till_db_lookup_session (TillDb     *self,
+                        const char *token_hash,
+                        gint64     *out_expires)
+{
+  g_autoptr(sqlite3_stmt) stmt =
+    prepare (self,
+             "SELECT s.expires, u.id, u.name, u.role, u.password_hash, u.disabled, u.created"
+             " FROM sessions s JOIN users u ON u.id = s.user_id WHERE s.token_hash = ?");
+
+  bind_text (stmt, 1, token_hash);
+  if (sqlite3_step (stmt) != SQLITE_ROW)
+    return NULL;
+
+  *out_expires = sqlite3_column_int64 (stmt, 0);
+  return read_user (stmt, 1);
+}
+
+void
+till_db_delete_session (TillDb     *self,
+                        const char *token_hash)
+{
+  g_autoptr(sqlite3_stmt) stmt = prepare (self, "DELETE FROM sessions WHERE token_hash = ?");
+
+  bind_text (stmt, 1, token_hash);
+  sqlite3_step (stmt);
+}
+
+/* Payments */
+
+#define PAYMENT_COLUMNS \
+  "p.rowid, p.id, p.idempotency_key, p.request_hash, p.user_id, u.name, p.amount, p.currency," \
+  " p.description, p.source, p.mode, p.status, p.stripe_id, p.client_secret, p.card_brand," \
+  " p.card_last4, p.decline_code, p.error_code, p.error_message, p.amount_refunded," \
+  " p.created, p.updated"
+#define PAYMENT_FROM " FROM payments p JOIN users u ON u.id = p.user_id "
+
+static TillPayment *
+read_payment (sqlite3_stmt *stmt)
+{
+  TillPayment *p = g_new0 (TillPayment, 1);
+  int i = 0;
+
+  p->rowid = sqlite3_column_int64 (stmt, i++);
+  p->id = column_text (stmt, i++);
+  p->idempotency_key = column_text (stmt, i++);
+  p->request_hash = column_text (stmt, i++);
+  p->user_id = sqlite3_column_int64 (stmt, i++);
+  p->user_name = column_text (stmt, i++);
+  p->amount = sqlite3_column_int64 (stmt, i++);
+  p->currency = column_text (stmt, i++);
+  p->description = column_text (stmt, i++);
+  p->source = column_text (stmt, i++);
+  p->mode = column_text (stmt, i++);
+  p->status = column_text (stmt, i++);
+  p->stripe_id = column_text (stmt, i++);
+  p->client_secret = column_text (stmt, i++);
+  p->card_brand = column_text (stmt, i++);
+  p->card_last4 = column_text (stmt, i++);
+  p->decline_code = column_text (stmt, i++);
+  p->error_code = column_text (stmt, i++);
+  p->error_message = column_text (stmt, i++);
+  p->amount_refunded = sqlite3_column_int64 (stmt, i++);
+  p->created = sqlite3_column_int64 (stmt, i++);
+  p->updated = sqlite3_column_int64 (stmt, i++);
+
+  return p;
+}
+
+gboolean
+till_db_insert_payment (TillDb       *self,
+                        TillPayment  *p,
+                        GError      **error)
+{
+  g_autoptr(sqlite3_stmt) stmt =
+    prepare (self,
+             "INSERT INTO payments (id, idempotency_key, request_hash, user_id, amount, currency,"
+             " description, source, mode, status, created, updated)"
+             " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)");
+
+  p->created = p->updated = now_unix ();
+  bind_text (stmt, 1, p->id);
+  bind_text (stmt, 2, p->idempotency_key);
+  bind_text (stmt, 3, p->request_hash);
+  sqlite3_bind_int64 (stmt, 4, p->user_id);
+  sqlite3_bind_int64 (stmt, 5, p->amount);
+  bind_text (stmt, 6, p->currency);
+  bind_text (stmt, 7, p->description);
+  bind_text (stmt, 8, p->source);
+  bind_text (stmt, 9, p->mode);
+  bind_text (stmt, 10, p->status);
+  sqlite3_bind_int64 (stmt, 11, p->created);
+  sqlite3_bind_int64 (stmt, 12, p->updated);
+
+  if (sqlite3_step (stmt) != SQLITE_DONE)
+    return set_db_error (self, error, "Cannot record the payment");
+  p->rowid = sqlite3_last_insert_rowid (self->handle);
+  return TRUE;
+}
+
+gboolean
+till_db_update_payment (TillDb       *self,
+                        TillPayment  *p,
+                        GError      **error)
+{
+  g_autoptr(sqlite3_stmt) stmt =
+    prepare (self,
+             "UPDATE payments SET status = ?, stripe_id = ?, client_secret = ?, card_brand = ?,"
+             " card_last4 = ?, decline_code = ?, error_code = ?, error_message = ?, updated = ?"
+             " WHERE id = ?");
+
+  p->updated = now_unix ();
+  bind_text (stmt, 1, p->status);
+  bind_text (stmt, 2, p->stripe_id);
+  bind_text (stmt, 3, p->client_secret);
+  bind_text (stmt, 4, p->card_brand);
+  bind_text (stmt, 5, p->card_last4);
+  bind_text (stmt, 6, p->decline_code);
+  bind_text (stmt, 7, p->error_code);
+  bind_text (stmt, 8, p->error_message);
+  sqlite3_bind_int64 (stmt, 9, p->updated);
+  bind_text (stmt, 10, p->id);
+
+  if (sqlite3_step (stmt) != SQLITE_DONE)
+    return set_db_error (self, error, "Cannot update the payment");
+  return TRUE;
+}
+
+static TillPayment *
+get_one_payment (TillDb     *self,
+                 const char *sql,
+                 const char *value)
+{
+  g_autoptr(sqlite3_stmt) stmt = prepare (self, sql);
+
+  bind_text (stmt, 1, value);
+  if (sqlite3_step (stmt) != SQLITE_ROW)
+    return NULL;
+  return read_payment (stmt);
+}
+
+TillPayment *
+till_db_get_payment (TillDb     *self,
+                     const char *id)
+{
+  return get_one_payment (self, "SELECT " PAYMENT_COLUMNS PAYMENT_FROM "WHERE p.id = ?", id);
+}
+
+TillPayment *
+till_db_get_payment_by_key (TillDb     *self,
+                            const char *idempotency_key)
+{
+  return get_one_payment (self,
+                          "SELECT " PAYMENT_COLUMNS PAYMENT_FROM "WHERE p.idempotency_key = ?",
+                          idempotency_key);
+}
+
+/* Newest first; user_id < 0 lists everybody's, before_rowid <= 0 starts at
+ * the newest. */
+GPtrArray *
+till_db_list_payments (TillDb *self,
+                       gint64  user_id,
+                       gint64  before_rowid,
+                       guint   limit)
+{
+  g_autoptr(sqlite3_stmt) stmt =
+    prepare (self,
+             "SELECT " PAYMENT_COLUMNS PAYMENT_FROM
+             "WHERE (?1 < 0 OR p.user_id = ?1) AND (?2 <= 0 OR p.rowid < ?2)"
+             " ORDER BY p.rowid DESC LIMIT ?3");
+  GPtrArray *payments = g_ptr_array_new_with_free_func ((GDestroyNotify) till_payment_free);
+
+  sqlite3_bind_int64 (stmt, 1, user_id);
+  sqlite3_bind_int64 (stmt, 2, before_rowid);
+  sqlite3_bind_int64 (stmt, 3, limit);
+  while (sqlite3_step (stmt) == SQLITE_ROW)
+    g_ptr_array_add (payments, read_payment (stmt));
+
+  return payments;
+}
+
+GPtrArray *
+till_db_list_payments_in_status (TillDb     *self,
+                                 const char *status)
+{
+  g_autoptr(sqlite3_stmt) stmt =
+    prepare (self, "SELECT " PAYMENT_COLUMNS PAYMENT_FROM "WHERE p.status = ? ORDER BY p.rowid");
+  GPtrArray *payments = g_ptr_array_new_with_free_func ((GDestroyNotify) till_payment_free);
+
+  bind_text (stmt, 1, status);
+  while (sqlite3_step (stmt) == SQLITE_ROW)
+    g_ptr_array_add (payments, read_payment (stmt));
+
+  return payments;
+}
+
+gint64
+till_db_count_payments (TillDb *self)
+{
+  g_autoptr(sqlite3_stmt) stmt = prepare (self, "SELECT count(*) FROM payments");
+
+  sqlite3_step (stmt);
+  return sqlite3_column_int64 (stmt, 0);
+}
+
+/* Refunds */
+
+#define REFUND_COLUMNS \
+  "id, payment_id, idempotency_key, request_hash, user_id, amount, reason, status, stripe_id," \
+  " error_code, created, updated"
+
+static TillRefund *
+read_refund (sqlite3_stmt *stmt)
+{
+  TillRefund *r = g_new0 (TillRefund, 1);
+  int i = 0;
+
+  r->id = column_text (stmt, i++);
+  r->payment_id = column_text (stmt, i++);
+  r->idempotency_key = column_text (stmt, i++);
+  r->request_hash = column_text (stmt, i++);
+  r->user_id = sqlite3_column_int64 (stmt, i++);
+  r->amount = sqlite3_column_int64 (stmt, i++);
+  r->reason = column_text (stmt, i++);
+  r->status = column_text (stmt, i++);
+  r->stripe_id = column_text (stmt, i++);
+  r->error_code = column_text (stmt, i++);
+  r->created = sqlite3_column_int64 (stmt, i++);
+  r->updated = sqlite3_column_int64 (stmt, i++);
+
+  return r;
+}
+
+gboolean
+till_db_insert_refund (TillDb      *self,
+                       TillRefund  *r,
+                       GError     **error)
+{
+  g_autoptr(sqlite3_stmt) stmt =
+    prepare (self,
+             "INSERT INTO refunds (id, payment_id, idempotency_key, request_hash, user_id, amount,"
+             " reason, status, created, updated) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)");
+
+  r->created = r->updated = now_unix ();
+  bind_text (stmt, 1, r->id);
+  bind_text (stmt, 2, r->payment_id);
+  bind_text (stmt, 3, r->idempotency_key);
+  bind_text (stmt, 4, r->request_hash);
+  sqlite3_bind_int64 (stmt, 5, r->user_id);
+  sqlite3_bind_int64 (stmt, 6, r->amount);
+  bind_text (stmt, 7, r->reason);
+  bind_text (stmt, 8, r->status);
+  sqlite3_bind_int64 (stmt, 9, r->created);
+  sqlite3_bind_int64 (stmt, 10, r->updated);
+
+  if (sqlite3_step (stmt) != SQLITE_DONE)
+    return set_db_error (self, error, "Cannot record the refund");
+  return TRUE;
+}
+
+/* Records the refund's outcome and, when it succeeded, the refunded amount
+ * of its payment, in one transaction so that the two never disagree. */
+gboolean
+till_db_finish_refund (TillDb      *self,
+                       TillRefund  *r,
+                       GError     **error)
+{
+  g_autoptr(sqlite3_stmt) update =
+    prepare (self,
+             "UPDATE refunds SET status = ?, stripe_id = ?, error_code = ?, updated = ?"
+             " WHERE id = ? AND status != 'succeeded'");
+  g_autoptr(sqlite3_stmt) add =
+    prepare (self, "UPDATE payments SET amount_refunded = amount_refunded + ?, updated = ? WHERE id = ?");
+
+  if (!exec (self, "BEGIN IMMEDIATE", error))
+    return FALSE;
+
+  r->updated = now_unix ();
+  bind_text (update, 1, r->status);
+  bind_text (update, 2, r->stripe_id);
+  bind_text (update, 3, r->error_code);
+  sqlite3_bind_int64 (update, 4, r->updated);
+  bind_text (update, 5, r->id);
+  if (sqlite3_step (update) != SQLITE_DONE)
+    {
+      set_db_error (self, error, "Cannot update the refund");
+      exec (self, "ROLLBACK", NULL);
+      return FALSE;
+    }
+
+  if (sqlite3_changes (self->handle) > 0 && g_str_equal (r->status, TILL_STATUS_SUCCEEDED))
+    {
+      sqlite3_bind_int64 (add, 1, r->amount);
+      sqlite3_bind_int64 (add, 2, r->updated);
+      bind_text (add, 3, r->payment_id);
+      if (sqlite3_step (add) != SQLITE_DONE)
+        {
+          set_db_error (self, error, "Cannot update the refunded amount");
+          exec (self, "ROLLBACK", NULL);
+          return FALSE;
+        }
+    }
+
+  return exec (self, "COMMIT", error);
+}
+
+TillRefund *
+till_db_get_refund_by_key (TillDb     *self,
+                           const char *idempotency_key)
+{
+  g_autoptr(sqlite3_stmt) stmt =
+    prepare (self, "SELECT " REFUND_COLUMNS " FROM refunds WHERE idempotency_key = ?");
+
+  bind_text (stmt, 1, idempotency_key);
+  if (sqlite3_step (stmt) != SQLITE_ROW)
+    return NULL;
+  return read_refund (stmt);
+}
+
+GPtrArray *
+till_db_list_refunds_in_status (TillDb     *self,
+                                const char *status)
+{
+  g_autoptr(sqlite3_stmt) stmt =
+    prepare (self, "SELECT " REFUND_COLUMNS " FROM refunds WHERE status = ? ORDER BY created");
+  GPtrArray *refunds = g_ptr_array_new_with_free_func ((GDestroyNotify) till_refund_free);
+
+  bind_text (stmt, 1, status);
+  while (sqlite3_step (stmt) == SQLITE_ROW)
+    g_ptr_array_add (refunds, read_refund (stmt));
+
+  return refunds;
+}
+
+/* What is refunded or may still be: a pending refund holds its amount so
+ * that two refunds at once cannot together exceed the payment. */
+gint64
+till_db_get_refunds_reserved (TillDb     *self,
+                              const char *payment_id)
+{
+  g_autoptr(sqlite3_stmt) stmt =
+    prepare (self,
+             "SELECT coalesce (sum (amount), 0) FROM refunds"
+             " WHERE payment_id = ? AND status IN ('succeeded', 'pending')");
+
+  bind_text (stmt, 1, payment_id);
+  sqlite3_step (stmt);
+  return sqlite3_column_int64 (stmt, 0);
+}
+
+/* Reports */
+
+void
+till_db_get_day_totals (TillDb        *self,
+                        gint64         start,
+                        gint64         end,
+                        TillDayTotals *totals)
+{
+  g_autoptr(sqlite3_stmt) payments =
+    prepare (self,
+             "SELECT coalesce (sum (status = 'succeeded'), 0),"
+             " coalesce (sum (CASE WHEN status = 'succeeded' THEN amount ELSE 0 END), 0),"
+             " coalesce (sum (status = 'declined'), 0),"
+             " coalesce (sum (status IN ('pending', 'requires_action')), 0)"
+             " FROM payments WHERE created >= ? AND created < ?");
+  g_autoptr(sqlite3_stmt) refunds =
+    prepare (self,
+             "SELECT count (*), coalesce (sum (amount), 0) FROM refunds"
+             " WHERE status = 'succeeded' AND created >= ? AND created < ?");
+
+  memset (totals, 0, sizeof *totals);
+
+  sqlite3_bind_int64 (payments, 1, start);
+  sqlite3_bind_int64 (payments, 2, end);
+  if (sqlite3_step (payments) == SQLITE_ROW)
+    {
+      totals->payments_count = sqlite3_column_int64 (payments, 0);
+      totals->payments_amount = sqlite3_column_int64 (payments, 1);
+      totals->declined_count = sqlite3_column_int64 (payments, 2);
+      totals->pending_count = sqlite3_column_int64 (payments, 3);
+    }
+
+  sqlite3_bind_int64 (refunds, 1, start);
+  sqlite3_bind_int64 (refunds, 2, end);
+  if (sqlite3_step (refunds) == SQLITE_ROW)
+    {
+      totals->refunds_count = sqlite3_column_int64 (refunds, 0);
+      totals->refunds_amount = sqlite3_column_int64 (refunds, 1);
+    }
+}

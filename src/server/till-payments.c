@@ -1,0 +1,737 @@
+/* till-payments.c: charging, 3-D Secure confirmation and refunds at Stripe
+ *
+ * A payment row is written as "pending" before Stripe is called and updated
+ * after. Every call to Stripe carries an idempotency key derived from the
+ * terminal's key, so calling again for a pending row (a retry from the
+ * terminal, or recovery at start-up after a crash) can never charge twice:
+ * Stripe answers a repeated key with the first result.
+ *
+ * Copyright 2026 The Till authors
+ * SPDX-License-Identifier: GPL-3.0-or-later
+ */
+#define G_LOG_DOMAIN "till-payments"
+
+#include "config.h"
+
+#include <string.h>
+
+#include "till-crypto.h"
+#include "till-payments.h"
+#include "till-server-error.h"
+
+struct _TillPayments
+{
+  GObject           parent_instance;
+
+  /* owned references */
+  TillDb           *db;
+  TillStripeClient *stripe;
+
+  /* state */
+  TillServerConfig *config;   /* owned by the caller, outlives us */
+  GHashTable       *busy;     /* ids of payments and refunds at Stripe now */
+};
+
+G_DEFINE_FINAL_TYPE (TillPayments, till_payments, G_TYPE_OBJECT)
+
+typedef struct
+{
+  TillPayment *payment;
+  TillRefund  *refund;
+} Operation;
+
+static void
+operation_free (Operation *op)
+{
+  g_clear_pointer (&op->payment, till_payment_free);
+  g_clear_pointer (&op->refund, till_refund_free);
+  g_free (op);
+}
+
+static void
+till_payments_finalize (GObject *object)
+{
+  TillPayments *self = (TillPayments *)object;
+
+  g_clear_object (&self->db);
+  g_clear_object (&self->stripe);
+  g_clear_pointer (&self->busy, g_hash_table_unref);
+
+  G_OBJECT_CLASS (till_payments_parent_class)->finalize (object);
+}
+
+static void
+till_payments_class_init (TillPaymentsClass *klass)
+{
+  G_OBJECT_CLASS (klass)->finalize = till_payments_finalize;
+}
+
+static void
+till_payments_init (TillPayments *self)
+{
+  self->busy = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
+}
+
+TillPayments *
+till_payments_new (TillDb           *db,
+                   TillStripeClient *stripe,
+                   TillServerConfig *config)
+{
+  TillPayments *self = g_object_new (TILL_TYPE_PAYMENTS, NULL);
+
+  self->db = g_object_ref (db);
+  self->stripe = g_object_ref (stripe);
+  self->config = config;
+
+  return self;
+}
+
+/* Stripe keys are namespaced by purpose, so the create call, the 3-D Secure
+ * confirmation and a refund made for one terminal key never collide. */
+char *
+till_payments_derive_key (const char *purpose,
+                          const char *terminal_key)
+{
+  g_autofree char *input = g_strconcat ("till:", purpose, ":", terminal_key, NULL);
+  g_autofree char *digest = till_crypto_sha256_hex (input, -1);
+
+  return g_strdup_printf ("till_%s_%.48s", purpose, digest);
+}
+
+gboolean
+till_payments_is_busy (TillPayments *self,
+                       const char   *object_id)
+{
+  return g_hash_table_contains (self->busy, object_id);
+}
+
+/* JSON from Stripe is read defensively: a field of another type than
+ * expected reads as missing. */
+static const char *
+obj_str (JsonObject *object,
+         const char *name)
+{
+  JsonNode *node = object ? json_object_get_member (object, name) : NULL;
+
+  if (node == NULL || !JSON_NODE_HOLDS_VALUE (node) || json_node_get_value_type (node) != G_TYPE_STRING)
+    return NULL;
+  return json_node_get_string (node);
+}
+
+static JsonObject *
+obj_obj (JsonObject *object,
+         const char *name)
+{
+  JsonNode *node = object ? json_object_get_member (object, name) : NULL;
+
+  return node != NULL && JSON_NODE_HOLDS_OBJECT (node) ? json_node_get_object (node) : NULL;
+}
+
+static void
+set_str (char       **field,
+         const char  *value)
+{
+  g_free (*field);
+  *field = g_strdup (value);
+}
+
+static gboolean
+is_last4 (const char *s)
+{
+  if (s == NULL || strlen (s) != 4)
+    return FALSE;
+  for (int i = 0; i < 4; i++)
+    if (!g_ascii_isdigit (s[i]))
+      return FALSE;
+  return TRUE;
+}
+
+/* Card brands reach the terminal in one spelling, the PaymentMethod one
+ * ("visa", "amex"), whichever API answered. */
+static char *
+normalize_brand (const char *brand)
+{
+  static const struct { const char *from, *to; } aliases[] = {
+    { "american express", "amex" },
+    { "diners club", "diners" },
+    { "mastercard", "mastercard" },
+  };
+  g_autofree char *lower = NULL;
+
+  if (brand == NULL || strlen (brand) > 32)
+    return NULL;
+  lower = g_ascii_strdown (brand, -1);
+  for (guint i = 0; i < G_N_ELEMENTS (aliases); i++)
+    if (g_str_equal (lower, aliases[i].from))
+      return g_strdup (aliases[i].to);
+  for (char *p = lower; *p; p++)
+    if (!g_ascii_isalnum (*p) && *p != '_')
+      return NULL;
+  return g_steal_pointer (&lower);
+}
+
+static void
+apply_card (TillPayment *p,
+            JsonObject  *charge)
+{
+  JsonObject *card = obj_obj (obj_obj (charge, "payment_method_details"), "card");
+
+  if (card == NULL)
+    card = obj_obj (charge, "source");
+  if (card == NULL)
+    return;
+
+  g_clear_pointer (&p->card_brand, g_free);
+  p->card_brand = normalize_brand (obj_str (card, "brand"));
+  set_str (&p->card_last4, is_last4 (obj_str (card, "last4")) ? obj_str (card, "last4") : NULL);
+}
+
+static void
+set_outcome (TillPayment *p,
+             const char  *status,
+             const char  *error_code,
+             const char  *message)
+{
+  set_str (&p->status, status);
+  set_str (&p->error_code, error_code);
+  set_str (&p->error_message, message);
+}
+
+/* The outcome is unknown: the row stays pending and is resolved by
+ * calling again with the same key. */
+static void
+apply_unknown (TillPayment *p,
+               const char  *code,
+               const char  *message)
+{
+  set_outcome (p, TILL_STATUS_PENDING, code, message);
+}
+
+static void
+apply_declined (TillPayment *p,
+                JsonObject  *error)
+{
+  const char *code = obj_str (error, "code");
+  const char *decline_code = obj_str (error, "decline_code");
+
+  set_outcome (p, TILL_STATUS_DECLINED, code ? code : "card_declined",
+               obj_str (error, "message"));
+  set_str (&p->decline_code, decline_code ? decline_code : code);
+}
+
+static void
+apply_charge (TillPayment *p,
+              JsonObject  *charge)
+{
+  const char *status = obj_str (charge, "status");
+  const char *id = obj_str (charge, "id");
+
+  if (id == NULL || !g_str_has_prefix (id, "ch_") || status == NULL)
+    {
+      apply_unknown (p, "stripe_bad_response", "Stripe's answer was not a charge");
+      return;
+    }
+
+  set_str (&p->stripe_id, id);
+  apply_card (p, charge);
+  if (g_str_equal (status, "succeeded"))
+    set_outcome (p, TILL_STATUS_SUCCEEDED, NULL, NULL);
+  else if (g_str_equal (status, "failed"))
+    {
+      set_outcome (p, TILL_STATUS_DECLINED, obj_str (charge, "failure_code"),
+                   obj_str (charge, "failure_message"));
+      set_str (&p->decline_code, obj_str (obj_obj (charge, "outcome"), "reason"));
+    }
+  else
+    apply_unknown (p, "stripe_processing", "Stripe is still processing the charge");
+}
+
+static JsonObject *
+first_charge (JsonObject *intent)
+{
+  JsonObject *charges = obj_obj (intent, "charges");
+  JsonNode *data = charges ? json_object_get_member (charges, "data") : NULL;
+  JsonArray *array = data && JSON_NODE_HOLDS_ARRAY (data) ? json_node_get_array (data) : NULL;
+  JsonNode *first = array && json_array_get_length (array) > 0 ? json_array_get_element (array, 0) : NULL;
+
+  return first && JSON_NODE_HOLDS_OBJECT (first) ? json_node_get_object (first) : NULL;
+}
+
+static void
+apply_payment_intent (TillPayment *p,
+                      JsonObject  *intent)
+{
+  const char *status = obj_str (intent, "status");
+  const char *id = obj_str (intent, "id");
+  JsonObject *charge = first_charge (intent);
+
+  if (id == NULL || !g_str_has_prefix (id, "pi_") || status == NULL)
+    {
+      apply_unknown (p, "stripe_bad_response", "Stripe's answer was not a PaymentIntent");
+      return;
+    }
+
+  set_str (&p->stripe_id, id);
+  if (charge != NULL)
+    apply_card (p, charge);
+
+  if (g_str_equal (status, "succeeded"))
+    {
+      set_outcome (p, TILL_STATUS_SUCCEEDED, NULL, NULL);
+      g_clear_pointer (&p->client_secret, g_free);
+    }
+  else if (g_str_equal (status, "requires_action") || g_str_equal (status, "requires_confirmation"))
+    {
+      set_outcome (p, TILL_STATUS_REQUIRES_ACTION, NULL, NULL);
+      set_str (&p->client_secret, obj_str (intent, "client_secret"));
+    }
+  else if (g_str_equal (status, "requires_payment_method") || g_str_equal (status, "canceled"))
+    {
+      JsonObject *last_error = obj_obj (intent, "last_payment_error");
+
+      if (last_error != NULL)
+        apply_declined (p, last_error);
+      else
+        set_outcome (p, TILL_STATUS_DECLINED, "payment_intent_canceled", "The payment was canceled");
+      g_clear_pointer (&p->client_secret, g_free);
+    }
+  else
+    apply_unknown (p, "stripe_processing", "Stripe is still processing the payment");
+}
+
+static void
+apply_response (TillPayment        *p,
+                TillStripeResponse *response,
+                const GError       *error)
+{
+  JsonObject *stripe_error;
+
+  if (error != NULL)
+    {
+      apply_unknown (p, "stripe_unreachable", error->message);
+      return;
+    }
+
+  stripe_error = obj_obj (response->body, "error");
+  if (response->status == 200 && response->body != NULL)
+    {
+      if (g_strcmp0 (obj_str (response->body, "object"), "charge") == 0)
+        apply_charge (p, response->body);
+      else
+        apply_payment_intent (p, response->body);
+    }
+  else if (response->status == 402 && stripe_error != NULL)
+    {
+      JsonObject *intent = obj_obj (stripe_error, "payment_intent");
+      const char *charge = obj_str (stripe_error, "charge");
+
+      if (intent != NULL && obj_str (intent, "id") != NULL)
+        set_str (&p->stripe_id, obj_str (intent, "id"));
+      else if (charge != NULL)
+        set_str (&p->stripe_id, charge);
+      apply_declined (p, stripe_error);
+    }
+  else if (response->status == 401 || response->status == 403)
+    {
+      g_warning ("Stripe refused the secret key (HTTP %u): check [stripe] secret-key-file",
+                 response->status);
+      set_outcome (p, TILL_STATUS_FAILED, "stripe_auth_failed", "Stripe refused the shop's API key");
+    }
+  else if (response->status == 429)
+    apply_unknown (p, "stripe_rate_limited", "Stripe asked to slow down");
+  else if (response->status == 409)
+    apply_unknown (p, "stripe_conflict", "Stripe is still working on this payment");
+  else if ((response->status == 400 || response->status == 404) && stripe_error != NULL)
+    {
+      const char *code = obj_str (stripe_error, "code");
+      const char *type = obj_str (stripe_error, "type");
+
+      set_outcome (p, TILL_STATUS_FAILED,
+                   code ? code : (type ? type : "stripe_invalid_request"),
+                   obj_str (stripe_error, "message"));
+    }
+  else
+    apply_unknown (p, "stripe_error", "Stripe answered with an error; the outcome is not known yet");
+}
+
+static void
+add_payment_params (TillPayments *self,
+                    TillPayment  *p,
+                    GPtrArray    *params)
+{
+  g_autofree char *amount = g_strdup_printf ("%" G_GINT64_FORMAT, p->amount);
+  g_autofree char *currency = g_ascii_strdown (p->currency, -1);
+
+  till_stripe_params_add (params, "amount", amount);
+  till_stripe_params_add (params, "currency", currency);
+  if (p->description != NULL && *p->description != '\0')
+    till_stripe_params_add (params, "description", p->description);
+  till_stripe_params_add (params, "metadata[till_payment_id]", p->id);
+  till_stripe_params_add (params, "metadata[till_cashier]", p->user_name);
+}
+
+static void
+finish_payment_operation (TillPayments       *self,
+                          GTask              *task,
+                          TillPayment        *p,
+                          TillStripeResponse *response,
+                          const GError       *stripe_error)
+{
+  g_autoptr(GError) error = NULL;
+
+  apply_response (p, response, stripe_error);
+  g_hash_table_remove (self->busy, p->id);
+
+  if (!till_db_update_payment (self->db, p, &error))
+    {
+      g_critical ("Payment %s: %s", p->id, error->message);
+      g_task_return_error (task, g_steal_pointer (&error));
+      return;
+    }
+
+  g_info ("payment=%s status=%s%s%s", p->id, p->status,
+          p->error_code ? " code=" : "", p->error_code ? p->error_code : "");
+  g_task_return_pointer (task, till_db_get_payment (self->db, p->id),
+                         (GDestroyNotify) till_payment_free);
+}
+
+static void
+payment_request_cb (GObject      *object,
+                    GAsyncResult *result,
+                    gpointer      user_data)
+{
+  g_autoptr(GTask) task = user_data;
+  TillPayments *self = g_task_get_source_object (task);
+  Operation *op = g_task_get_task_data (task);
+  g_autoptr(TillStripeResponse) response = NULL;
+  g_autoptr(GError) error = NULL;
+
+  response = till_stripe_client_request_finish (TILL_STRIPE_CLIENT (object), result, &error);
+  finish_payment_operation (self, task, op->payment, response, error);
+}
+
+static GTask *
+start_operation (TillPayments        *self,
+                 const char          *payment_id,
+                 gpointer             source_tag,
+                 GAsyncReadyCallback  callback,
+                 gpointer             user_data,
+                 Operation          **out_op)
+{
+  GTask *task = g_task_new (self, NULL, callback, user_data);
+  Operation *op = g_new0 (Operation, 1);
+
+  g_task_set_source_tag (task, source_tag);
+  g_task_set_task_data (task, op, (GDestroyNotify) operation_free);
+  op->payment = till_db_get_payment (self->db, payment_id);
+  *out_op = op;
+
+  return task;
+}
+
+void
+till_payments_submit_async (TillPayments        *self,
+                            TillPayment         *payment,
+                            GAsyncReadyCallback  callback,
+                            gpointer             user_data)
+{
+  g_autoptr(GPtrArray) params = till_stripe_params_new ();
+  g_autofree char *key = NULL;
+  Operation *op;
+  GTask *task;
+  TillPayment *p;
+
+  g_return_if_fail (TILL_IS_PAYMENTS (self));
+
+  task = start_operation (self, payment->id, till_payments_submit_async, callback, user_data, &op);
+  p = op->payment;
+  if (p == NULL || g_hash_table_contains (self->busy, payment->id))
+    {
+      g_task_return_new_error (task, TILL_SERVER_ERROR, TILL_SERVER_ERROR_EXISTS,
+                               "Payment %s is already being processed", payment->id);
+      g_object_unref (task);
+      return;
+    }
+  g_hash_table_add (self->busy, g_strdup (p->id));
+
+  /* The body is a function of the stored row alone, so a later call for
+   * the same row sends exactly the same request under the same key. */
+  add_payment_params (self, p, params);
+  key = till_payments_derive_key ("pay", p->idempotency_key);
+
+  if (g_str_equal (p->mode, "charges"))
+    {
+      till_stripe_params_add (params, "source", p->source);
+      till_stripe_client_request_async (self->stripe, "POST", "/v1/charges", params, key,
+                                        NULL, payment_request_cb, task);
+    }
+  else
+    {
+      till_stripe_params_add (params, "payment_method", p->source);
+      till_stripe_params_add (params, "payment_method_types[0]", "card");
+      till_stripe_params_add (params, "confirm", "true");
+      /* Manual confirmation: 3-D Secure is finished by the terminal's
+       * handleCardAction and then confirmed here, server side. */
+      till_stripe_params_add (params, "confirmation_method", "manual");
+      if (self->config->stripe_moto)
+        till_stripe_params_add (params, "payment_method_options[card][moto]", "true");
+      till_stripe_client_request_async (self->stripe, "POST", "/v1/payment_intents", params, key,
+                                        NULL, payment_request_cb, task);
+    }
+}
+
+TillPayment *
+till_payments_submit_finish (TillPayments  *self,
+                             GAsyncResult  *result,
+                             GError       **error)
+{
+  g_return_val_if_fail (g_task_is_valid (result, self), NULL);
+
+  return g_task_propagate_pointer (G_TASK (result), error);
+}
+
+/* 3-D Secure: once the customer has authenticated in the card page, the
+ * PaymentIntent waits in requires_confirmation and is confirmed here. */
+static void
+confirm_lookup_cb (GObject      *object,
+                   GAsyncResult *result,
+                   gpointer      user_data)
+{
+  g_autoptr(GTask) task = user_data;
+  TillPayments *self = g_task_get_source_object (task);
+  Operation *op = g_task_get_task_data (task);
+  g_autoptr(TillStripeResponse) response = NULL;
+  g_autoptr(GError) error = NULL;
+  g_autofree char *path = NULL;
+  g_autofree char *key = NULL;
+
+  response = till_stripe_client_request_finish (TILL_STRIPE_CLIENT (object), result, &error);
+  if (response == NULL || response->status != 200 ||
+      g_strcmp0 (obj_str (response->body, "status"), "requires_confirmation") != 0)
+    {
+      finish_payment_operation (self, task, op->payment, response, error);
+      return;
+    }
+
+  path = g_strdup_printf ("/v1/payment_intents/%s/confirm", op->payment->stripe_id);
+  key = till_payments_derive_key ("confirm", op->payment->idempotency_key);
+  till_stripe_client_request_async (self->stripe, "POST", path, NULL, key, NULL,
+                                    payment_request_cb, g_steal_pointer (&task));
+}
+
+void
+till_payments_confirm_async (TillPayments        *self,
+                             TillPayment         *payment,
+                             GAsyncReadyCallback  callback,
+                             gpointer             user_data)
+{
+  g_autofree char *path = NULL;
+  Operation *op;
+  GTask *task;
+
+  g_return_if_fail (TILL_IS_PAYMENTS (self));
+
+  task = start_operation (self, payment->id, till_payments_confirm_async, callback, user_data, &op);
+  if (op->payment == NULL || op->payment->stripe_id == NULL ||
+      !g_str_has_prefix (op->payment->stripe_id, "pi_") ||
+      g_hash_table_contains (self->busy, payment->id))
+    {
+      g_task_return_new_error (task, TILL_SERVER_ERROR, TILL_SERVER_ERROR_EXISTS,
+                               "Payment %s cannot be confirmed now", payment->id);
+      g_object_unref (task);
+      return;
+    }
+  g_hash_table_add (self->busy, g_strdup (payment->id));
+
+  path = g_strdup_printf ("/v1/payment_intents/%s", op->payment->stripe_id);
+  till_stripe_client_request_async (self->stripe, "GET", path, NULL, NULL, NULL,
+                                    confirm_lookup_cb, task);
+}
+
+TillPayment *
+till_payments_confirm_finish (TillPayments  *self,
+                              GAsyncResult  *result,
+                              GError       **error)
+{
+  g_return_val_if_fail (g_task_is_valid (result, self), NULL);
+
+  return g_task_propagate_pointer (G_TASK (result), error);
+}
+
+/* Refunds */
+
+static void
+apply_refund_response (TillRefund         *r,
+                       TillStripeResponse *response,
+                       const GError       *error)
+{
+  JsonObject *stripe_error = response ? obj_obj (response->body, "error") : NULL;
+  const char *id = response ? obj_str (response->body, "id") : NULL;
+
+  if (error != NULL)
+    set_str (&r->error_code, "stripe_unreachable");
+  else if (response->status == 200 && id != NULL && g_str_has_prefix (id, "re_"))
+    {
+      const char *status = obj_str (response->body, "status");
+
+      set_str (&r->stripe_id, id);
+      set_str (&r->error_code, NULL);
+      if (g_strcmp0 (status, "failed") == 0 || g_strcmp0 (status, "canceled") == 0)
+        {
+          set_str (&r->status, TILL_STATUS_FAILED);
+          set_str (&r->error_code, "refund_failed");
+        }
+      else
+        /* "pending" refunds at Stripe are accepted and only await the
+         * card network; the money is committed to go back. */
+        set_str (&r->status, TILL_STATUS_SUCCEEDED);
+    }
+  else if (response->status >= 400 && response->status < 500 &&
+           response->status != 409 && response->status != 429 && stripe_error != NULL)
+    {
+      const char *code = obj_str (stripe_error, "code");
+
+      set_str (&r->status, TILL_STATUS_FAILED);
+      set_str (&r->error_code, code ? code : "stripe_invalid_request");
+    }
+  else
+    set_str (&r->error_code, response->status == 429 ? "stripe_rate_limited" : "stripe_error");
+}
+
+static void
+refund_request_cb (GObject      *object,
+                   GAsyncResult *result,
+                   gpointer      user_data)
+{
+  g_autoptr(GTask) task = user_data;
+  TillPayments *self = g_task_get_source_object (task);
+  Operation *op = g_task_get_task_data (task);
+  g_autoptr(TillStripeResponse) response = NULL;
+  g_autoptr(GError) error = NULL;
+  TillRefund *r = op->refund;
+
+  response = till_stripe_client_request_finish (TILL_STRIPE_CLIENT (object), result, &error);
+  apply_refund_response (r, response, error);
+  g_hash_table_remove (self->busy, r->id);
+
+  g_clear_error (&error);
+  if (!till_db_finish_refund (self->db, r, &error))
+    {
+      g_critical ("Refund %s: %s", r->id, error->message);
+      g_task_return_error (task, g_steal_pointer (&error));
+      return;
+    }
+
+  g_info ("refund=%s payment=%s status=%s", r->id, r->payment_id, r->status);
+  g_task_return_pointer (task, till_db_get_refund_by_key (self->db, r->idempotency_key),
+                         (GDestroyNotify) till_refund_free);
+}
+
+void
+till_payments_refund_async (TillPayments        *self,
+                            TillPayment         *payment,
+                            TillRefund          *refund,
+                            GAsyncReadyCallback  callback,
+                            gpointer             user_data)
+{
+  g_autoptr(GPtrArray) params = till_stripe_params_new ();
+  g_autofree char *amount = g_strdup_printf ("%" G_GINT64_FORMAT, refund->amount);
+  g_autofree char *key = NULL;
+  Operation *op;
+  GTask *task;
+
+  g_return_if_fail (TILL_IS_PAYMENTS (self));
+
+  task = start_operation (self, payment->id, till_payments_refund_async, callback, user_data, &op);
+  op->refund = till_db_get_refund_by_key (self->db, refund->idempotency_key);
+  if (op->refund == NULL || op->payment == NULL || op->payment->stripe_id == NULL ||
+      g_hash_table_contains (self->busy, refund->id))
+    {
+      g_task_return_new_error (task, TILL_SERVER_ERROR, TILL_SERVER_ERROR_EXISTS,
+                               "Refund %s cannot be sent now", refund->id);
+      g_object_unref (task);
+      return;
+    }
+  g_hash_table_add (self->busy, g_strdup (refund->id));
+
+  if (g_str_has_prefix (op->payment->stripe_id, "pi_"))
+    till_stripe_params_add (params, "payment_intent", op->payment->stripe_id);
+  else
+    till_stripe_params_add (params, "charge", op->payment->stripe_id);
+  till_stripe_params_add (params, "amount", amount);
+  if (op->refund->reason != NULL)
+    till_stripe_params_add (params, "reason", op->refund->reason);
+  till_stripe_params_add (params, "metadata[till_refund_id]", op->refund->id);
+
+  key = till_payments_derive_key ("refund", op->refund->idempotency_key);
+  till_stripe_client_request_async (self->stripe, "POST", "/v1/refunds", params, key, NULL,
+                                    refund_request_cb, task);
+}
+
+TillRefund *
+till_payments_refund_finish (TillPayments  *self,
+                             GAsyncResult  *result,
+                             GError       **error)
+{
+  g_return_val_if_fail (g_task_is_valid (result, self), NULL);
+
+  return g_task_propagate_pointer (G_TASK (result), error);
+}
+
+/* Recovery */
+
+static void
+recovered_payment_cb (GObject      *object,
+                      GAsyncResult *result,
+                      gpointer      user_data)
+{
+  g_autoptr(TillPayment) p = NULL;
+  g_autoptr(GError) error = NULL;
+
+  p = till_payments_submit_finish (TILL_PAYMENTS (object), result, &error);
+  if (p == NULL)
+    g_warning ("Recovery of a payment failed: %s", error->message);
+  else
+    g_message ("Recovered payment %s: %s", p->id, p->status);
+}
+
+static void
+recovered_refund_cb (GObject      *object,
+                     GAsyncResult *result,
+                     gpointer      user_data)
+{
+  g_autoptr(TillRefund) r = NULL;
+  g_autoptr(GError) error = NULL;
+
+  r = till_payments_refund_finish (TILL_PAYMENTS (object), result, &error);
+  if (r == NULL)
+    g_warning ("Recovery of a refund failed: %s", error->message);
+  else
+    g_message ("Recovered refund %s: %s", r->id, r->status);
+}
+
+/* Rows left pending by a crash or by an unreachable Stripe are sent again
+ * with their own keys: Stripe either replays the first answer or, if the
+ * first call never arrived, makes the charge now, once. */
+void
+till_payments_recover (TillPayments *self)
+{
+  g_autoptr(GPtrArray) payments = till_db_list_payments_in_status (self->db, TILL_STATUS_PENDING);
+  g_autoptr(GPtrArray) refunds = till_db_list_refunds_in_status (self->db, TILL_STATUS_PENDING);
+
+  if (payments->len + refunds->len > 0)
+    g_message ("Resolving %u pending payments and %u pending refunds with Stripe",
+               payments->len, refunds->len);
+
+  for (guint i = 0; i < payments->len; i++)
+    till_payments_submit_async (self, g_ptr_array_index (payments, i), recovered_payment_cb, NULL);
+
+  for (guint i = 0; i < refunds->len; i++)
+    {
+      TillRefund *r = g_ptr_array_index (refunds, i);
+      g_autoptr(TillPayment) p = till_db_get_payment (self->db, r->payment_id);
+
+      if (p != NULL)
+        till_payments_refund_async (self, p, r, recovered_refund_cb, NULL);
+    }
+}

@@ -1,0 +1,57 @@
+/* till-server-config.h: till-server's configuration key file
+ *
+ * Copyright 2026 The Till authors
+ * SPDX-License-Identifier: GPL-3.0-or-later
+ */
+#pragma once
+
+#include <glib.h>
+
+G_BEGIN_DECLS
+
+typedef enum
+{
+  TILL_STRIPE_MODE_PAYMENT_INTENTS,
+  TILL_STRIPE_MODE_CHARGES,
+} TillStripeMode;
+
+typedef struct
+{
+  /* [server] */
+  char   *listen_address;
+  guint   port;
+  char   *tls_certificate;
+  char   *tls_key;
+  char   *database;
+  gint64  session_lifetime;
+  gsize   max_body_size;
+  guint   login_failures_per_user;
+  guint   login_failures_per_address;
+  guint   login_window;
+
+  /* [shop] */
+  char   *shop_name;
+  char   *currency;
+  char   *country;
+
+  /* [stripe] */
+  char           *stripe_api_base;
+  char           *stripe_publishable_key;
+  char           *stripe_secret_key;
+  TillStripeMode  stripe_mode;
+  gboolean        stripe_moto;
+  guint           stripe_timeout;
+} TillServerConfig;
+
+TillServerConfig *till_server_config_new_default (void);
+TillServerConfig *till_server_config_load        (const char        *path,
+                                                  GError           **error);
+gboolean          till_server_config_validate    (TillServerConfig  *self,
+                                                  GError           **error);
+gboolean          till_server_config_is_loopback (const char        *host);
+const char       *till_stripe_mode_to_string     (TillStripeMode     mode);
+void              till_server_config_free        (TillServerConfig  *self);
+
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (TillServerConfig, till_server_config_free)
+
+G_END_DECLS
