@@ -1,0 +1,893 @@
+#!/usr/bin/env node
+// Stand-in for the Stripe API on loopback, for Till's tests (this machine cannot reach Stripe).
+//
+// stripe-stateful-mock answers charges, refunds of charges, customers and idempotency. It has no
+// PaymentIntents, which is Stripe's current payment path and the only one with 3-D Secure, so this
+// file adds them (and refunds by payment_intent) in front of it, in Stripe's shapes for API version
+// 2020-08-27. It also logs every /v1 request and checks every POST's parameter names and values
+// against the request schemas cut from Stripe's OpenAPI spec, so a test can assert that
+// till-server only sends requests the real Stripe would accept.
+//
+//   node standin.js [--port N] [--openapi FILE] [--exit-with-stdin]
+'use strict';
+
+const crypto = require('crypto');
+const fs = require('fs');
+const http = require('http');
+const path = require('path');
+const express = require('express');
+const mock = require('stripe-stateful-mock');
+// Internals of the exactly pinned mock version. PaymentIntent charges and refunds are created
+// through them so that they live in the mock's own store: GET /v1/charges/ch_..., refunds with
+// charge=ch_... and GET /v1/refunds/re_... then see them exactly as Stripe would.
+const { auth: mockAuth } = require('stripe-stateful-mock/dist/api/auth');
+const { charges: mockCharges } = require('stripe-stateful-mock/dist/api/charges');
+const { customers: mockCustomers } = require('stripe-stateful-mock/dist/api/customers');
+const { refunds: mockRefunds } = require('stripe-stateful-mock/dist/api/refunds');
+const { verify: mockVerify } = require('stripe-stateful-mock/dist/api/verify');
+const { RestError } = require('stripe-stateful-mock/dist/api/RestError');
+const { getRequestAccountId } = require('stripe-stateful-mock/dist/routes');
+
+const USAGE = 'usage: node standin.js [--port N] [--openapi FILE] [--exit-with-stdin]';
+
+function parseArgs(argv) {
+  const opts = {
+    port: 0,
+    openapi: path.join(__dirname, '..', 'data', 'stripe-openapi-subset.json'),
+    exitWithStdin: false,
+  };
+  for (let i = 0; i < argv.length; i++) {
+    const [flag, inline] = argv[i].split(/=(.*)/s);
+    const value = () => (inline !== undefined ? inline : argv[++i]);
+    if (flag === '--port') opts.port = value();
+    else if (flag === '--openapi') opts.openapi = path.resolve(value() || '');
+    else if (flag === '--exit-with-stdin') opts.exitWithStdin = true;
+    else if (flag === '--help' || flag === '-h') { console.log(USAGE); process.exit(0); }
+    else { console.error(`stripe-standin: unknown argument ${argv[i]}\n${USAGE}`); process.exit(2); }
+  }
+  if (!/^\d+$/.test(String(opts.port)) || Number(opts.port) > 65535) {
+    console.error(`stripe-standin: --port needs an integer 0-65535\n${USAGE}`);
+    process.exit(2);
+  }
+  opts.port = Number(opts.port);
+  return opts;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Small helpers
+
+const ALNUM = '0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz';
+
+function randomId(prefix, length = 24) {
+  let id = prefix;
+  for (const byte of crypto.randomBytes(length)) id += ALNUM[byte % ALNUM.length];
+  return id;
+}
+
+const now = () => Math.floor(Date.now() / 1000);
+const docUrl = (code) => `https://stripe.com/docs/error-codes/${code.replace(/_/g, '-')}`;
+// Responses are snapshots: later changes to an object must not alter a stored idempotent reply.
+const snapshot = (obj) => JSON.parse(JSON.stringify(obj));
+
+function invalidRequest(status, message, fields = {}) {
+  const error = { type: 'invalid_request_error', message, ...fields };
+  if (error.code) error.doc_url = docUrl(error.code);
+  return new RestError(status, error);
+}
+
+// Form values arrive as strings; Stripe reads booleans as the literal words.
+function parseBoolean(value, param) {
+  if (value === undefined || value === '') return false;
+  if (value === 'true' || value === 'false') return value === 'true';
+  throw invalidRequest(400, `Invalid boolean: ${value}`, { param });
+}
+
+function parsePositiveInteger(value, param, { required }) {
+  if (value === undefined || value === '') {
+    if (!required) return undefined;
+    throw invalidRequest(400, `Missing required param: ${param}.`, { code: 'parameter_missing', param });
+  }
+  if (typeof value !== 'string' || !/^-?\d+$/.test(value)) {
+    throw invalidRequest(400, `Invalid integer: ${value}`, { code: 'parameter_invalid_integer', param });
+  }
+  const n = Number(value);
+  if (n < 1) {
+    throw invalidRequest(400, 'This value must be greater than or equal to 1.',
+      { code: 'parameter_invalid_integer', param });
+  }
+  if (n > 99999999) {
+    throw invalidRequest(400, 'Amount must be no more than $999,999.99', { code: 'amount_too_large', param });
+  }
+  return n;
+}
+
+function stringMap(value) {
+  const out = {};
+  if (value && typeof value === 'object') {
+    for (const [k, v] of Object.entries(value)) if (v !== '') out[k] = String(v);
+  }
+  return out;
+}
+
+// Minor units per major unit, for human-readable amounts in error messages.
+const ZERO_DECIMAL = new Set(['bif', 'clp', 'djf', 'gnf', 'jpy', 'kmf', 'krw', 'mga', 'pyg', 'rwf',
+  'ugx', 'vnd', 'vuv', 'xaf', 'xof', 'xpf']);
+function formatAmount(amount, currency) {
+  if (ZERO_DECIMAL.has(currency)) return `${amount} ${currency}`;
+  return currency === 'usd' ? `$${(amount / 100).toFixed(2)}` : `${(amount / 100).toFixed(2)} ${currency}`;
+}
+
+// The same minimums stripe-stateful-mock enforces on charges; checked when the PaymentIntent is
+// created, as Stripe does, rather than only when it is charged.
+const MIN_AMOUNT = { usd: 50, aud: 50, brl: 50, cad: 50, chf: 50, dkk: 250, eur: 50, hkd: 400,
+  jpy: 50, mxn: 10, nok: 300, nzd: 50, sek: 300, sgd: 50 };
+
+// ---------------------------------------------------------------------------------------------
+// Test PaymentMethods (docs.stripe.com/testing). Each maps to the mock's test token with the same
+// outcome, so declines carry the mock's (Stripe's) codes and wording; `threeDS` cards stop at
+// requires_action until /__standin/payment_intents/:id/authenticate is called.
+
+const TEST_PAYMENT_METHODS = {
+  pm_card_visa: { token: 'tok_visa', brand: 'visa', last4: '4242' },
+  pm_card_mastercard: { token: 'tok_mastercard', brand: 'mastercard', last4: '4444' },
+  pm_card_amex: { token: 'tok_amex', brand: 'amex', last4: '8431' },
+  pm_card_visa_chargeDeclined: { token: 'tok_chargeDeclined', brand: 'visa', last4: '0002' },
+  pm_card_visa_chargeDeclinedInsufficientFunds:
+    { token: 'tok_chargeDeclinedInsufficientFunds', brand: 'visa', last4: '9995' },
+  pm_card_chargeDeclinedExpiredCard: { token: 'tok_chargeDeclinedExpiredCard', brand: 'visa', last4: '0069' },
+  pm_card_chargeDeclinedIncorrectCvc: { token: 'tok_chargeDeclinedIncorrectCvc', brand: 'visa', last4: '0127' },
+  pm_card_chargeDeclinedProcessingError:
+    { token: 'tok_chargeDeclinedProcessingError', brand: 'visa', last4: '0119' },
+  pm_card_radarBlock: { token: 'tok_chargeDeclinedFraudulent', brand: 'visa', last4: '0019' },
+  pm_card_authenticationRequired: { token: 'tok_visa', brand: 'visa', last4: '3184', threeDS: true },
+  pm_card_threeDSecure2Required: { token: 'tok_visa', brand: 'visa', last4: '3220', threeDS: true },
+};
+
+// PaymentMethods made from the test ids above, by id. Like Stripe, each use of a test id makes a
+// new pm_... object, which can then be reused by its own id.
+const paymentMethods = new Map();
+
+function resolvePaymentMethod(id) {
+  const known = paymentMethods.get(id);
+  if (known) return known;
+  const spec = TEST_PAYMENT_METHODS[id];
+  if (!spec) {
+    throw invalidRequest(400, `No such PaymentMethod: '${id}'`, { code: 'resource_missing', param: 'payment_method' });
+  }
+  const expiry = new Date();
+  const pm = {
+    id: randomId('pm_'),
+    object: 'payment_method',
+    billing_details: {
+      address: { city: null, country: null, line1: null, line2: null, postal_code: null, state: null },
+      email: null, name: null, phone: null,
+    },
+    card: {
+      brand: spec.brand,
+      checks: { address_line1_check: null, address_postal_code_check: null, cvc_check: 'unchecked' },
+      country: 'US',
+      exp_month: expiry.getMonth() + 1,
+      exp_year: expiry.getFullYear() + 1,
+      fingerprint: randomId('', 16),
+      funding: 'credit',
+      generated_from: null,
+      last4: spec.last4,
+      networks: { available: [spec.brand], preferred: null },
+      three_d_secure_usage: { supported: true },
+      wallet: null,
+    },
+    created: now(),
+    customer: null,
+    livemode: false,
+    metadata: {},
+    type: 'card',
+  };
+  const entry = { pm, spec };
+  paymentMethods.set(pm.id, entry);
+  return entry;
+}
+
+// ---------------------------------------------------------------------------------------------
+// PaymentIntents
+
+// id -> { pi (the API object), account, pm (entry or null), authenticated }
+const intents = new Map();
+
+function findIntent(id, account, param) {
+  const entry = intents.get(id);
+  if (!entry || (account !== undefined && entry.account !== account)) {
+    throw invalidRequest(param === 'intent' ? 404 : 400, `No such payment_intent: '${id}'`,
+      { code: 'resource_missing', param });
+  }
+  return entry;
+}
+
+function newPaymentIntent(params, amount, currency, confirmationMethod) {
+  const id = randomId('pi_');
+  const types = params.payment_method_types;
+  return {
+    id,
+    object: 'payment_intent',
+    amount,
+    amount_capturable: 0,
+    amount_received: 0,
+    application: null,
+    application_fee_amount: null,
+    canceled_at: null,
+    cancellation_reason: null,
+    capture_method: 'automatic',
+    charges: { object: 'list', data: [], has_more: false, total_count: 0, url: `/v1/charges?payment_intent=${id}` },
+    client_secret: `${id}_secret_${randomId('', 25)}`,
+    confirmation_method: confirmationMethod,
+    created: now(),
+    currency,
+    customer: params.customer || null,
+    description: params.description || null,
+    invoice: null,
+    last_payment_error: null,
+    latest_charge: null,
+    livemode: false,
+    metadata: stringMap(params.metadata),
+    next_action: null,
+    on_behalf_of: null,
+    payment_method: null,
+    payment_method_options: { card: { installments: null, network: null, request_three_d_secure: 'automatic' } },
+    payment_method_types: Array.isArray(types) ? types.map(String)
+      : (types && typeof types === 'object' ? Object.values(types).map(String) : ['card']),
+    receipt_email: params.receipt_email || null,
+    review: null,
+    setup_future_usage: null,
+    shipping: null,
+    source: null,
+    statement_descriptor: params.statement_descriptor || null,
+    statement_descriptor_suffix: params.statement_descriptor_suffix || null,
+    status: 'requires_payment_method',
+    transfer_data: null,
+    transfer_group: null,
+  };
+}
+
+function unexpectedState(entry, message) {
+  return invalidRequest(400, message, { code: 'payment_intent_unexpected_state', payment_intent: snapshot(entry.pi) });
+}
+
+function missingPaymentMethod(entry) {
+  return unexpectedState(entry, "You cannot confirm this PaymentIntent because it's missing a payment method. " +
+    'You can either update the PaymentIntent with a payment method and then confirm it again, or confirm it ' +
+    'again directly with a payment method.');
+}
+
+function addCharge(pi, charge) {
+  pi.charges.data.unshift(charge);
+  pi.charges.total_count = pi.charges.data.length;
+  pi.latest_charge = charge.id;
+}
+
+// A declined attempt: the PaymentIntent goes back to requires_payment_method with the error as
+// last_payment_error, and the 402 body carries both objects as Stripe's does.
+function declined(entry, error) {
+  const { pi } = entry;
+  pi.status = 'requires_payment_method';
+  pi.next_action = null;
+  pi.last_payment_error = { ...error, payment_method: entry.pm.pm };
+  return new RestError(402, { ...error, payment_intent: snapshot(pi), payment_method: entry.pm.pm });
+}
+
+// Charges the PaymentIntent's card through the mock, which stores the charge (failed ones too).
+function charge(entry) {
+  const { pi, pm } = entry;
+  let result;
+  let failure = null;
+  try {
+    result = mockCharges.create(entry.account, {
+      amount: String(pi.amount), currency: pi.currency, source: pm.spec.token,
+      description: pi.description || undefined, metadata: pi.metadata,
+    });
+  } catch (err) {
+    if (!(err instanceof RestError) || !err.error.charge) throw err;
+    failure = err.error;
+    result = mockCharges.retrieve(entry.account, failure.charge, 'id');
+  }
+  // A PaymentIntent's charge names its PaymentMethod, not a card source.
+  result.payment_intent = pi.id;
+  result.payment_method = pm.pm.id;
+  result.source = null;
+  const { brand, country, exp_month, exp_year, fingerprint, funding, last4 } = pm.pm.card;
+  Object.assign(result.payment_method_details.card,
+    { brand, country, exp_month, exp_year, fingerprint, funding, last4, network: brand });
+  if (entry.authenticated) {
+    result.payment_method_details.card.three_d_secure =
+      { authentication_flow: 'challenge', result: 'authenticated', result_reason: null, version: '2.1.0' };
+  }
+  addCharge(pi, result);
+  if (failure) throw declined(entry, failure);
+  pi.status = 'succeeded';
+  pi.amount_received = pi.amount;
+  pi.last_payment_error = null;
+  pi.next_action = null;
+}
+
+// One confirmation attempt with the PaymentIntent's current PaymentMethod.
+function attempt(entry, { offSession, errorOnRequiresAction }) {
+  const { pi } = entry;
+  pi.payment_method = entry.pm.pm.id;
+  pi.last_payment_error = null;
+  if (entry.pm.spec.threeDS && !entry.authenticated) {
+    if (offSession || errorOnRequiresAction) {
+      throw declined(entry, {
+        type: 'card_error', code: 'authentication_required', decline_code: 'authentication_required',
+        doc_url: docUrl('authentication_required'),
+        message: 'Your card was declined. This transaction requires authentication.',
+      });
+    }
+    pi.status = 'requires_action';
+    pi.next_action = {
+      type: 'use_stripe_sdk',
+      use_stripe_sdk: {
+        type: 'three_d_secure_redirect',
+        // Stripe points this at its hosted challenge; here it names the control endpoint that
+        // plays the customer's part.
+        stripe_js: `${state.baseUrl}/__standin/payment_intents/${pi.id}/authenticate`,
+        source: randomId('src_'),
+      },
+    };
+    return;
+  }
+  charge(entry);
+}
+
+function confirmOptions(params) {
+  return {
+    offSession: params.off_session !== undefined && params.off_session !== '' && params.off_session !== 'false',
+    errorOnRequiresAction: parseBoolean(params.error_on_requires_action, 'error_on_requires_action'),
+  };
+}
+
+function createPaymentIntent(req, ctx) {
+  const params = req.body;
+  const amount = parsePositiveInteger(params.amount, 'amount', { required: true });
+  if (!params.currency) {
+    throw invalidRequest(400, 'Missing required param: currency.', { code: 'parameter_missing', param: 'currency' });
+  }
+  const currency = String(params.currency).toLowerCase();
+  if (!/^[a-z]{3}$/.test(currency)) {
+    throw invalidRequest(400, `Invalid currency: ${currency}. Stripe currently supports these currencies: ` +
+      mockVerify.validCurrencies.join(', '), { param: 'currency' });
+  }
+  mockVerify.currency(currency, 'currency');
+  if (MIN_AMOUNT[currency] && amount < MIN_AMOUNT[currency]) {
+    const min = formatAmount(MIN_AMOUNT[currency], currency);
+    throw invalidRequest(400, `Amount must be at least ${min}${currency === 'usd' ? ' usd' : ''}`,
+      { code: 'amount_too_small', param: 'amount' });
+  }
+  const confirmationMethod = params.confirmation_method || 'automatic';
+  if (!['automatic', 'manual'].includes(confirmationMethod)) {
+    throw invalidRequest(400, 'Invalid confirmation_method: must be one of automatic or manual',
+      { param: 'confirmation_method' });
+  }
+  if (params.capture_method && params.capture_method !== 'automatic') {
+    // Not something Till uses; refusing beats silently capturing at once.
+    throw invalidRequest(400, `stripe-standin: capture_method=${params.capture_method} is not implemented`,
+      { param: 'capture_method' });
+  }
+  const confirm = parseBoolean(params.confirm, 'confirm');
+  const options = confirmOptions(params);
+  if (params.customer) mockCustomers.retrieve(ctx.account, String(params.customer), 'customer');
+  const pm = params.payment_method ? resolvePaymentMethod(String(params.payment_method)) : null;
+
+  const pi = newPaymentIntent(params, amount, currency, confirmationMethod);
+  const entry = { pi, account: ctx.account, pm, authenticated: false };
+  intents.set(pi.id, entry);
+  ctx.started = true;
+  if (pm) {
+    pi.payment_method = pm.pm.id;
+    pi.status = 'requires_confirmation';
+  }
+  if (confirm) {
+    if (!pm) throw missingPaymentMethod(entry);
+    attempt(entry, options);
+  }
+  return pi;
+}
+
+const CONFIRMABLE = ['requires_payment_method', 'requires_confirmation', 'requires_action'];
+
+function confirmPaymentIntent(req, ctx) {
+  const params = req.body;
+  const entry = findIntent(req.params.intent, ctx.account, 'intent');
+  const { pi } = entry;
+  if (params.client_secret !== undefined && params.client_secret !== pi.client_secret) {
+    throw invalidRequest(400, 'The client_secret provided does not match the client_secret associated ' +
+      'with the PaymentIntent.', { param: 'client_secret' });
+  }
+  if (pi.status === 'succeeded') {
+    throw unexpectedState(entry, 'You cannot confirm this PaymentIntent because it has already succeeded ' +
+      'after being previously confirmed.');
+  }
+  if (!CONFIRMABLE.includes(pi.status)) {
+    throw unexpectedState(entry, `You cannot confirm this PaymentIntent because it has a status of ${pi.status}. ` +
+      `Only a PaymentIntent with one of the following statuses may be confirmed: ${CONFIRMABLE.join(', ')}.`);
+  }
+  const options = confirmOptions(params);
+  if (params.payment_method) {
+    entry.pm = resolvePaymentMethod(String(params.payment_method));
+    entry.authenticated = false;
+  } else if (pi.status === 'requires_action') {
+    return pi; // still waiting for the customer's 3-D Secure challenge
+  } else if (pi.status === 'requires_payment_method') {
+    throw missingPaymentMethod(entry);
+  }
+  ctx.started = true;
+  attempt(entry, options);
+  return pi;
+}
+
+const CANCELABLE = ['requires_payment_method', 'requires_capture', 'requires_confirmation', 'requires_action',
+  'processing'];
+const CANCELLATION_REASONS = ['duplicate', 'fraudulent', 'requested_by_customer', 'abandoned'];
+
+function cancelPaymentIntent(req, ctx) {
+  const entry = findIntent(req.params.intent, ctx.account, 'intent');
+  const reason = req.body.cancellation_reason;
+  if (reason !== undefined && !CANCELLATION_REASONS.includes(reason)) {
+    throw invalidRequest(400, `Invalid cancellation_reason: must be one of ${CANCELLATION_REASONS.join(', ')}`,
+      { param: 'cancellation_reason' });
+  }
+  const { pi } = entry;
+  if (!CANCELABLE.includes(pi.status)) {
+    throw unexpectedState(entry, `You cannot cancel this PaymentIntent because it has a status of ${pi.status}. ` +
+      `Only a PaymentIntent with one of the following statuses may be canceled: ${CANCELABLE.join(', ')}.`);
+  }
+  ctx.started = true;
+  Object.assign(pi, { status: 'canceled', canceled_at: now(), cancellation_reason: reason || null, next_action: null });
+  return pi;
+}
+
+function listPaymentIntents(req, ctx) {
+  const q = req.query;
+  let limit = 10;
+  if (q.limit !== undefined) {
+    if (!/^\d+$/.test(String(q.limit))) {
+      throw invalidRequest(400, `Invalid integer: ${q.limit}`, { code: 'parameter_invalid_integer', param: 'limit' });
+    }
+    limit = Number(q.limit);
+    if (limit < 1 || limit > 100) {
+      const bound = limit < 1 ? 'greater than or equal to 1' : 'less than or equal to 100';
+      throw invalidRequest(400, `This value must be ${bound}.`, { code: 'parameter_invalid_integer', param: 'limit' });
+    }
+  }
+  // Newest first; Map keeps creation order.
+  let data = [...intents.values()].filter((e) => e.account === ctx.account).reverse().map((e) => e.pi);
+  if (q.customer) data = data.filter((pi) => pi.customer === q.customer);
+  if (q.ending_before) {
+    // The page just before (newer than) the given object; has_more says whether newer ones remain.
+    const at = data.indexOf(findIntent(String(q.ending_before), ctx.account, 'ending_before').pi);
+    const page = data.slice(Math.max(0, at - limit), at);
+    return { object: 'list', data: page, has_more: at > limit, url: '/v1/payment_intents' };
+  }
+  if (q.starting_after) {
+    const at = data.indexOf(findIntent(String(q.starting_after), ctx.account, 'starting_after').pi);
+    data = data.slice(at + 1);
+  }
+  return { object: 'list', data: data.slice(0, limit), has_more: data.length > limit, url: '/v1/payment_intents' };
+}
+
+// ---------------------------------------------------------------------------------------------
+// Refunds by payment_intent. The refund itself is made by the mock on the PaymentIntent's
+// successful charge, so the charge's amount_refunded and refunds list stay right.
+
+const REFUND_REASONS = ['duplicate', 'fraudulent', 'requested_by_customer'];
+
+function refundPaymentIntent(req, ctx) {
+  const params = req.body;
+  const entry = findIntent(String(params.payment_intent), ctx.account, 'payment_intent');
+  const paid = entry.pi.charges.data.find((c) => c.status === 'succeeded');
+  if (!paid) {
+    throw invalidRequest(400, `This PaymentIntent (${entry.pi.id}) does not have a successful charge to refund.`,
+      { param: 'payment_intent' });
+  }
+  if (params.charge !== undefined && params.charge !== paid.id) {
+    throw invalidRequest(400, `Charge ${params.charge} does not belong to PaymentIntent ${entry.pi.id}.`,
+      { param: 'charge' });
+  }
+  if (params.reason !== undefined && !REFUND_REASONS.includes(params.reason)) {
+    throw invalidRequest(400, `Invalid reason: must be one of ${REFUND_REASONS.join(', ')}`, { param: 'reason' });
+  }
+  const remaining = paid.amount - paid.amount_refunded;
+  if (remaining <= 0) {
+    throw invalidRequest(400, `Charge ${paid.id} has already been refunded.`, { code: 'charge_already_refunded' });
+  }
+  const amount = parsePositiveInteger(params.amount, 'amount', { required: false });
+  if (amount !== undefined && amount > remaining) {
+    throw invalidRequest(400, `Refund amount (${formatAmount(amount, paid.currency)}) is greater than unrefunded ` +
+      `amount on charge (${formatAmount(remaining, paid.currency)})`, { code: 'amount_too_large', param: 'amount' });
+  }
+  ctx.started = true;
+  const refund = mockRefunds.create(ctx.account, {
+    charge: paid.id, amount: String(amount === undefined ? remaining : amount),
+    reason: params.reason, metadata: params.metadata,
+  });
+  refund.payment_intent = entry.pi.id;
+  return refund;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Idempotency for the routes above, as Stripe documents it: a key replays the first result once
+// the endpoint has started executing (declines and 500s included); a request that failed
+// validation before that stores nothing; reusing a key with other parameters or on another
+// endpoint is an idempotency_error. (The mock does the same for its own routes.)
+
+const idempotency = new Map();
+
+function stripeRoute(handler) {
+  return (req, res) => {
+    let account;
+    try {
+      account = getRequestAccountId(req); // throws for an unknown Stripe-Account header
+    } catch (err) {
+      return sendJson(res, err.statusCode || 500, { error: err.error || { type: 'api_error', message: err.message } });
+    }
+    const key = req.method === 'POST' ? req.get('Idempotency-Key') : undefined;
+    const endpoint = `${req.method} ${req.path}`;
+    const fingerprint = JSON.stringify(Object.entries(req.flatBody || {}).sort());
+    const storeKey = `${account}\n${key}`;
+    res.set('Request-Id', randomId('req_', 14));
+    if (key !== undefined && idempotency.has(storeKey)) {
+      const stored = idempotency.get(storeKey);
+      const refuse = (why) => sendJson(res, 400, { error: { type: 'idempotency_error',
+        message: `Keys for idempotent requests can only be used ${why}. ` +
+          `Try using a key other than '${key}' if you meant to execute a different request.` } });
+      if (stored.endpoint !== endpoint) {
+        return refuse(`for the same endpoint they were first used for ('${stored.endpoint}' vs '${endpoint}')`);
+      }
+      if (stored.fingerprint !== fingerprint) return refuse('with the same parameters they were first used with');
+      res.set('idempotent-replayed', 'true').set('Original-Request', stored.requestId);
+      return res.status(stored.status).type('json').send(stored.body);
+    }
+    const ctx = { account, started: false };
+    let status = 200;
+    let body;
+    try {
+      body = handler(req, ctx);
+    } catch (err) {
+      if (!(err instanceof RestError)) {
+        console.error('stripe-standin: internal error:', err.stack);
+        err = new RestError(500, { type: 'api_error', message: `stripe-standin internal error: ${err.message}` });
+      }
+      status = err.statusCode;
+      body = { error: err.error };
+    }
+    const json = JSON.stringify(body, null, 2);
+    if (key !== undefined && (ctx.started || status < 400 || status >= 500)) {
+      idempotency.set(storeKey, { endpoint, fingerprint, status, body: json, requestId: res.get('Request-Id') });
+    }
+    return res.status(status).type('json').send(json);
+  };
+}
+
+function sendJson(res, status, body) {
+  return res.status(status).type('json').send(JSON.stringify(body, null, 2));
+}
+
+// ---------------------------------------------------------------------------------------------
+// The OpenAPI check: every POST parameter's bracket path is walked through the request schema.
+
+function loadSpec(file) {
+  const spec = JSON.parse(fs.readFileSync(file, 'utf8'));
+  const deref = (schema) => {
+    while (schema && schema.$ref) {
+      schema = schema.$ref.replace(/^#\//, '').split('/').reduce((node, part) => node && node[part], spec);
+    }
+    return schema || {};
+  };
+  const routes = [];
+  for (const [template, ops] of Object.entries(spec.paths || {})) {
+    const params = (template.match(/\{[^}]+\}/g) || []).length;
+    const literal = (text) => text.replace(/[.*+?^$()|[\]\\]/g, '\\$&');
+    const pattern = new RegExp(`^${template.split(/\{[^}]+\}/).map(literal).join('[^/]+')}$`);
+    routes.push({ template, pattern, params, ops });
+  }
+  // Literal paths win over templated ones, as in Stripe's router.
+  routes.sort((a, b) => a.params - b.params);
+  return { routes, deref };
+}
+
+function checkRequest(spec, method, reqPath, flatBody, idempotencyKey) {
+  const violations = [];
+  const add = (param, reason) => violations.push({ method, path: reqPath, param, reason });
+  if (idempotencyKey !== undefined && idempotencyKey.length > 255) {
+    add('Idempotency-Key', `header is ${idempotencyKey.length} characters; Stripe allows at most 255`);
+  }
+  const route = spec.routes.find((r) => r.pattern.test(reqPath));
+  const op = route && route.ops[method.toLowerCase()];
+  if (!op) {
+    add(null, `endpoint not in the OpenAPI subset: ${method} ${reqPath}`);
+    return violations;
+  }
+  const body = op.requestBody && op.requestBody.content;
+  const content = body && body['application/x-www-form-urlencoded'];
+  const root = spec.deref(content && content.schema);
+  const alternatives = (schema) => {
+    schema = spec.deref(schema);
+    const alts = schema.anyOf || schema.oneOf;
+    return alts ? alts.flatMap(alternatives) : [schema];
+  };
+  const children = (schemas, segment) => schemas.flatMap(alternatives).flatMap((alt) => {
+    const props = alt.properties;
+    if (props && Object.prototype.hasOwnProperty.call(props, segment)) return [props[segment]];
+    if ((alt.type === 'array' || alt.items) && (segment === '' || /^\d+$/.test(segment))) return [alt.items || {}];
+    if (alt.additionalProperties && segment !== '') {
+      return [alt.additionalProperties === true ? {} : alt.additionalProperties];
+    }
+    return [];
+  });
+
+  for (const [param, values] of Object.entries(flatBody)) {
+    const match = /^([^[\]]+)((?:\[[^[\]]*\])*)$/.exec(param);
+    if (!match) { add(param, 'malformed parameter name (Stripe nests with name[key])'); continue; }
+    const segments = [match[1], ...[...match[2].matchAll(/\[([^[\]]*)\]/g)].map((m) => m[1])];
+    let schemas = [root];
+    let failedAt = -1;
+    for (let i = 0; i < segments.length && failedAt < 0; i++) {
+      schemas = children(schemas, segments[i]);
+      if (schemas.length === 0) failedAt = i;
+    }
+    if (failedAt === 0) { add(param, `unknown parameter '${segments[0]}' for ${method} ${route.template}`); continue; }
+    if (failedAt > 0) {
+      const parent = segments[0] + segments.slice(1, failedAt).map((s) => `[${s}]`).join('');
+      add(param, `'${segments[failedAt]}' is not accepted inside ${parent}`);
+      continue;
+    }
+    for (const value of [].concat(values)) {
+      const problem = valueProblem(schemas.flatMap(alternatives), value);
+      if (problem) add(param, problem);
+    }
+  }
+  checkMetadata(flatBody, add);
+  return violations;
+}
+
+// A value passes if any schema alternative accepts it; otherwise report why each refused.
+function valueProblem(alternatives, value) {
+  const problems = [];
+  for (const alt of alternatives) {
+    let problem = null;
+    if (alt.type === 'object' || alt.type === 'array' || alt.properties) {
+      const kind = alt.type === 'array' ? 'an array' : 'an object';
+      problem = `expects ${kind} (bracketed keys), got the plain value '${value}'`;
+    } else if (alt.enum && !alt.enum.includes(value)) {
+      problem = `'${value}' is not one of ${alt.enum.map((v) => `'${v}'`).join(', ')}`;
+    } else if (typeof alt.maxLength === 'number' && value.length > alt.maxLength) {
+      problem = `value is ${value.length} characters, more than maxLength ${alt.maxLength}`;
+    } else if (alt.type === 'integer' && !/^-?\d+$/.test(value)) {
+      problem = `'${value}' is not an integer`;
+    } else if (alt.type === 'number' && !/^-?\d+(\.\d+)?$/.test(value)) {
+      problem = `'${value}' is not a number`;
+    } else if (alt.type === 'boolean' && value !== 'true' && value !== 'false') {
+      problem = `'${value}' is not a boolean (true or false)`;
+    }
+    if (!problem) return null;
+    if (!problems.includes(problem)) problems.push(problem);
+  }
+  return problems.join('; or ');
+}
+
+// Stripe's documented metadata limits, which the schema does not express.
+function checkMetadata(flatBody, add) {
+  const keys = Object.keys(flatBody).filter((k) => /^metadata\[[^[\]]*\]$/.test(k));
+  if (keys.length > 50) add('metadata', `${keys.length} keys; Stripe allows at most 50`);
+  for (const k of keys) {
+    const name = k.slice('metadata['.length, -1);
+    if (name.length > 40) add(k, `metadata key is ${name.length} characters; Stripe allows at most 40`);
+    for (const v of [].concat(flatBody[k])) {
+      if (v.length > 500) add(k, `metadata value is ${v.length} characters; Stripe allows at most 500`);
+    }
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Request log
+
+const state = { baseUrl: '', log: [], violations: [], seq: 0, hold: { count: 0, ms: 0 } };
+
+// Flat form keys -> values, as sent on the wire (a repeated key gives an array).
+function flatForm(text) {
+  const out = new Map();
+  for (const [k, v] of new URLSearchParams(text || '')) {
+    out.set(k, out.has(k) ? [].concat(out.get(k), v) : v);
+  }
+  return Object.fromEntries(out);
+}
+
+function logRequests(spec) {
+  return (req, res, next) => {
+    if (req.path !== '/v1' && !req.path.startsWith('/v1/')) return next();
+    const query = req.originalUrl.includes('?') ? req.originalUrl.slice(req.originalUrl.indexOf('?') + 1) : '';
+    req.flatBody = flatForm(req.rawBody);
+    const idempotencyKey = req.get('Idempotency-Key');
+    const entry = {
+      seq: ++state.seq,
+      time: new Date().toISOString(),
+      method: req.method,
+      path: req.path,
+      query: flatForm(query),
+      body: req.flatBody,
+      idempotency_key: idempotencyKey === undefined ? null : idempotencyKey,
+      authorization: req.get('Authorization') !== undefined,
+      status: null,
+      idempotent_replayed: false,
+    };
+    state.log.push(entry);
+    // A held answer stands in for Stripe having done the work while the caller never heard back
+    // (a crash or a dropped connection on the caller's side): the effect is made at once, the
+    // response leaves only after the hold.
+    if (req.method === 'POST' && state.hold.count > 0) {
+      state.hold.count--;
+      const { ms } = state.hold;
+      const end = res.end;
+      res.end = function (...args) {
+        setTimeout(() => end.apply(this, args), ms);
+        return this;
+      };
+    }
+    if (req.method === 'POST') {
+      state.violations.push(...checkRequest(spec, req.method, req.path, req.flatBody, idempotencyKey));
+    }
+    // Recorded when the head is written, so the entry is complete before the client sees it.
+    const writeHead = res.writeHead;
+    res.writeHead = function (...args) {
+      entry.idempotent_replayed = String(res.getHeader('idempotent-replayed')) === 'true';
+      // The mock replays its stored JSON as a string, which express labels text/html; Stripe
+      // always answers application/json, and clients may check.
+      if (/^text\/html/.test(String(res.getHeader('Content-Type')))) {
+        res.setHeader('Content-Type', 'application/json; charset=utf-8');
+      }
+      const result = writeHead.apply(this, args);
+      entry.status = res.statusCode;
+      return result;
+    };
+    next();
+  };
+}
+
+// ---------------------------------------------------------------------------------------------
+// Control endpoints (no auth, not under /v1)
+
+function controlRouter() {
+  const router = express.Router();
+  router.use(express.json(), express.urlencoded({ extended: false }));
+  router.get('/requests', (req, res) => res.json(state.log));
+  router.get('/violations', (req, res) => res.json(state.violations));
+  router.get('/health', (req, res) => res.json({ ok: true }));
+  // Holds back the answers to the next `count` POSTs under /v1 for `ms` milliseconds each.
+  router.post('/hold', (req, res) => {
+    const count = Number(req.body && req.body.count);
+    const ms = Number(req.body && req.body.ms);
+    if (!Number.isInteger(count) || count < 0 || !Number.isInteger(ms) || ms < 0 || ms > 60000) {
+      return sendJson(res, 400, { error: { type: 'invalid_request_error',
+        message: 'count and ms must be whole numbers (ms at most 60000)' } });
+    }
+    state.hold = { count, ms };
+    res.json({ ok: true });
+  });
+  router.post('/reset', (req, res) => {
+    state.log = [];
+    state.violations = [];
+    res.json({ ok: true });
+  });
+  // Plays the customer's side of a 3-D Secure challenge (what Stripe.js handleCardAction waits for).
+  router.post('/payment_intents/:id/authenticate', (req, res) => {
+    const entry = intents.get(req.params.id);
+    if (!entry) {
+      return sendJson(res, 404, { error: { type: 'invalid_request_error', code: 'resource_missing',
+        message: `No such payment_intent: '${req.params.id}'` } });
+    }
+    const result = req.body && req.body.result;
+    if (result !== 'succeed' && result !== 'fail') {
+      return sendJson(res, 400, { error: { type: 'invalid_request_error', param: 'result',
+        message: "result must be 'succeed' or 'fail'" } });
+    }
+    const { pi } = entry;
+    if (pi.status !== 'requires_action') {
+      return sendJson(res, 400, { error: { type: 'invalid_request_error', code: 'payment_intent_unexpected_state',
+        message: `PaymentIntent ${pi.id} has status ${pi.status}, not requires_action`, payment_intent: pi } });
+    }
+    pi.next_action = null;
+    if (result === 'fail') {
+      pi.status = 'requires_payment_method';
+      pi.last_payment_error = {
+        type: 'card_error',
+        code: 'payment_intent_authentication_failure',
+        doc_url: docUrl('payment_intent_authentication_failure'),
+        message: 'We are unable to authenticate your payment method. ' +
+          'Please choose a different payment method and try again.',
+        payment_method: entry.pm.pm,
+      };
+    } else {
+      entry.authenticated = true;
+      pi.status = 'requires_confirmation';
+      // With automatic confirmation Stripe confirms by itself once the customer has authenticated;
+      // with manual confirmation the server has to confirm again.
+      if (pi.confirmation_method === 'automatic') {
+        try { charge(entry); } catch (err) { if (!(err instanceof RestError)) throw err; }
+      }
+    }
+    return sendJson(res, 200, pi);
+  });
+  router.use((req, res) => sendJson(res, 404, { error: { type: 'invalid_request_error',
+    message: `No such control endpoint: ${req.method} ${req.originalUrl}` } }));
+  return router;
+}
+
+// ---------------------------------------------------------------------------------------------
+
+function createApp(spec) {
+  const app = express();
+  app.set('etag', false);
+  app.use('/__standin', controlRouter());
+  // Parsed here (the mock's own parser then skips the body) so the log sees the raw form keys.
+  app.use(express.urlencoded({ extended: true, verify: (req, res, buf) => { req.rawBody = buf.toString('utf8'); } }));
+  app.use(logRequests(spec));
+
+  const auth = mockAuth.authRoute;
+  app.post('/v1/payment_intents', auth, stripeRoute(createPaymentIntent));
+  app.get('/v1/payment_intents', auth, stripeRoute(listPaymentIntents));
+  app.get('/v1/payment_intents/:intent', auth,
+    stripeRoute((req, ctx) => findIntent(req.params.intent, ctx.account, 'intent').pi));
+  app.post('/v1/payment_intents/:intent/confirm', auth, stripeRoute(confirmPaymentIntent));
+  app.post('/v1/payment_intents/:intent/cancel', auth, stripeRoute(cancelPaymentIntent));
+  // Refunds by charge stay the mock's.
+  const byPaymentIntent = (req, res, next) => next(req.body.payment_intent !== undefined ? undefined : 'route');
+  app.post('/v1/refunds', byPaymentIntent, auth, stripeRoute(refundPaymentIntent));
+
+  app.use(mock.createExpressApp());
+  app.use((err, req, res, next) => {
+    if (res.headersSent) return next(err);
+    const status = err.status || err.statusCode || 500;
+    if (status >= 500) console.error('stripe-standin: error:', err.stack);
+    const type = status >= 500 ? 'api_error' : 'invalid_request_error';
+    return sendJson(res, status, { error: { type, message: err.message } });
+  });
+  return app;
+}
+
+function main() {
+  const opts = parseArgs(process.argv.slice(2));
+  let spec;
+  try {
+    spec = loadSpec(opts.openapi);
+  } catch (err) {
+    console.error(`stripe-standin: cannot load OpenAPI file ${opts.openapi}: ${err.message}`);
+    process.exit(2);
+  }
+  const server = http.createServer(createApp(spec));
+  let stopping = false;
+  const stop = () => {
+    if (stopping) return;
+    stopping = true;
+    server.close(() => process.exit(0));
+    // Idle keep-alive connections would otherwise hold close() open.
+    if (server.closeAllConnections) server.closeAllConnections();
+    setTimeout(() => process.exit(0), 2000).unref();
+  };
+  process.on('SIGTERM', stop);
+  process.on('SIGINT', stop);
+  server.on('error', (err) => {
+    console.error(`stripe-standin: ${err.message}`);
+    process.exit(1);
+  });
+  // Loopback only: the stand-in accepts any sk_test_ key and must not be reachable from elsewhere.
+  server.listen(opts.port, '127.0.0.1', () => {
+    state.baseUrl = `http://127.0.0.1:${server.address().port}`;
+    process.stdout.write(`stripe-standin listening on ${state.baseUrl}\n`);
+    if (opts.exitWithStdin) {
+      // The harness holds the other end of stdin; EOF means it has gone, so go too.
+      process.stdin.on('end', stop);
+      process.stdin.on('close', stop);
+      process.stdin.on('error', stop);
+      process.stdin.resume();
+    }
+  });
+}
+
+main();

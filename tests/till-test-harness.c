@@ -1,0 +1,539 @@
+/* till-test-harness.c: real till-server and Stripe stand-in processes for tests
+ *
+ * Everything here starts the real programs: the Node stand-in for Stripe's
+ * API (stripe-stateful-mock plus PaymentIntents) and the till-server
+ * executable, each on a free loopback port, and talks to them over HTTP.
+ *
+ * Copyright 2026 The Till authors
+ * SPDX-License-Identifier: GPL-3.0-or-later
+ */
+#include "config.h"
+
+#include <fcntl.h>
+#include <signal.h>
+#include <string.h>
+#include <sys/prctl.h>
+#include <glib/gstdio.h>
+
+#include "till-test-harness.h"
+
+#define START_TIMEOUT_USEC (20 * G_USEC_PER_SEC)
+
+static TillTestStripe *shared_stripe;
+static SoupSession *shared_session;
+
+static SoupSession *
+get_session (void)
+{
+  if (shared_session == NULL)
+    shared_session = soup_session_new_with_options ("timeout", 60, NULL);
+  return shared_session;
+}
+
+/* Children die with the test program, even when it is killed. */
+static void
+child_setup (gpointer user_data)
+{
+  prctl (PR_SET_PDEATHSIG, SIGKILL);
+}
+
+/* Waits until the process has written a line starting with prefix to the
+ * file, and returns the rest of that line. */
+static char *
+wait_for_line (GSubprocess *process,
+               const char  *path,
+               const char  *prefix,
+               const char  *log_path)
+{
+  gint64 deadline = g_get_monotonic_time () + START_TIMEOUT_USEC;
+
+  while (g_get_monotonic_time () < deadline)
+    {
+      g_autofree char *contents = NULL;
+
+      if (g_file_get_contents (path, &contents, NULL, NULL))
+        {
+          char *found = strstr (contents, prefix);
+
+          if (found != NULL && strchr (found, '\n') != NULL)
+            {
+              found += strlen (prefix);
+              return g_strndup (found, strcspn (found, "\n"));
+            }
+        }
+      if (g_subprocess_get_identifier (process) == NULL)
+        break;
+      g_usleep (20000);
+    }
+
+  {
+    g_autofree char *log = NULL;
+
+    if (log_path != NULL)
+      g_file_get_contents (log_path, &log, NULL, NULL);
+    g_error ("A test process did not start (waited for “%s” in %s). Its log:\n%s",
+             prefix, path, log ? log : "(none)");
+  }
+  return NULL;
+}
+
+static char *
+strip_slash (char *url)
+{
+  gsize len = strlen (url);
+
+  while (len > 0 && url[len - 1] == '/')
+    url[--len] = '\0';
+  return url;
+}
+
+TillTestStripe *
+till_test_stripe_get (void)
+{
+  g_autoptr(GSubprocessLauncher) launcher = NULL;
+  g_autoptr(GError) error = NULL;
+  g_autofree char *script = NULL;
+  g_autofree char *dir = NULL;
+  g_autofree char *out_path = NULL;
+  g_autofree char *err_path = NULL;
+  g_autofree char *modules = NULL;
+  g_autofree char *line = NULL;
+
+  if (shared_stripe != NULL)
+    return shared_stripe;
+
+  script = g_test_build_filename (G_TEST_DIST, "stripe-standin", "standin.js", NULL);
+  modules = g_test_build_filename (G_TEST_DIST, "stripe-standin", "node_modules", NULL);
+  if (!g_file_test (modules, G_FILE_TEST_IS_DIR))
+    g_error ("The Stripe stand-in's packages are missing: run `npm ci` in tests/stripe-standin "
+             "(the README's test command does it)");
+
+  dir = g_dir_make_tmp ("till-standin-XXXXXX", &error);
+  g_assert_no_error (error);
+  out_path = g_build_filename (dir, "stdout", NULL);
+  err_path = g_build_filename (dir, "stderr", NULL);
+
+  launcher = g_subprocess_launcher_new (G_SUBPROCESS_FLAGS_STDIN_PIPE);
+  g_subprocess_launcher_set_stdout_file_path (launcher, out_path);
+  g_subprocess_launcher_set_stderr_file_path (launcher, err_path);
+  g_subprocess_launcher_set_child_setup (launcher, child_setup, NULL, NULL);
+
+  shared_stripe = g_new0 (TillTestStripe, 1);
+  shared_stripe->process = g_subprocess_launcher_spawn (launcher, &error, "node", script,
+                                                        "--port", "0", "--exit-with-stdin", NULL);
+  g_assert_no_error (error);
+  line = wait_for_line (shared_stripe->process, out_path, "stripe-standin listening on ", err_path);
+  shared_stripe->url = strip_slash (g_steal_pointer (&line));
+
+  return shared_stripe;
+}
+
+static JsonNode *
+parse_json (const char *data,
+            gsize       length)
+{
+  g_autoptr(JsonParser) parser = json_parser_new ();
+
+  if (length == 0 || !json_parser_load_from_data (parser, data, length, NULL))
+    return NULL;
+  return json_node_copy (json_parser_get_root (parser));
+}
+
+static TillTestResponse *
+send_message (SoupMessage *msg)
+{
+  TillTestResponse *response = g_new0 (TillTestResponse, 1);
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GBytes) bytes = soup_session_send_and_read (get_session (), msg, NULL, &error);
+  gsize size;
+
+  g_assert_no_error (error);
+  response->status = soup_message_get_status (msg);
+  response->headers = soup_message_headers_ref (soup_message_get_response_headers (msg));
+  response->body = g_strndup (g_bytes_get_data (bytes, &size), g_bytes_get_size (bytes));
+  response->json = parse_json (response->body, size);
+
+  return response;
+}
+
+JsonNode *
+till_test_stripe_get_json (const char *path)
+{
+  g_autofree char *url = g_strconcat (till_test_stripe_get ()->url, path, NULL);
+  g_autoptr(SoupMessage) msg = soup_message_new ("GET", url);
+  g_autoptr(TillTestResponse) response = NULL;
+
+  soup_message_headers_replace (soup_message_get_request_headers (msg),
+                                "Authorization", "Bearer " TILL_TEST_SECRET_KEY);
+  response = send_message (msg);
+  g_assert_cmpuint (response->status, ==, 200);
+  g_assert_nonnull (response->json);
+  return json_node_copy (response->json);
+}
+
+void
+till_test_stripe_post_json (const char *path,
+                            const char *json)
+{
+  g_autofree char *url = g_strconcat (till_test_stripe_get ()->url, path, NULL);
+  g_autoptr(SoupMessage) msg = soup_message_new ("POST", url);
+  g_autoptr(GBytes) bytes = g_bytes_new (json, strlen (json));
+  g_autoptr(TillTestResponse) response = NULL;
+
+  soup_message_set_request_body_from_bytes (msg, "application/json", bytes);
+  response = send_message (msg);
+  g_assert_cmpuint (response->status, <, 300);
+}
+
+/* How many requests the stand-in received for this method and path
+ * (path NULL: any), replays included. */
+guint
+till_test_stripe_count_requests (const char *method,
+                                 const char *path)
+{
+  g_autoptr(JsonNode) log = till_test_stripe_get_json ("/__standin/requests");
+  JsonArray *array = json_node_get_array (log);
+  guint count = 0;
+
+  for (guint i = 0; i < json_array_get_length (array); i++)
+    {
+      JsonObject *entry = json_array_get_object_element (array, i);
+
+      if (g_str_equal (json_object_get_string_member (entry, "method"), method) &&
+          (path == NULL || g_str_equal (json_object_get_string_member (entry, "path"), path)))
+        count++;
+    }
+  return count;
+}
+
+/* Every request till-server sent to Stripe so far used only parameters
+ * that Stripe's published request schemas list, and there were some. */
+void
+till_test_stripe_assert_conforms (void)
+{
+  g_autoptr(JsonNode) log = till_test_stripe_get_json ("/__standin/requests");
+  g_autoptr(JsonNode) violations = till_test_stripe_get_json ("/__standin/violations");
+
+  g_assert_cmpuint (json_array_get_length (json_node_get_array (log)), >, 0);
+  if (json_array_get_length (json_node_get_array (violations)) > 0)
+    {
+      g_autofree char *text = json_to_string (violations, TRUE);
+
+      g_error ("till-server sent parameters Stripe's schema does not list:\n%s", text);
+    }
+}
+
+/* till-server */
+
+TillTestServer *
+till_test_server_new (const char *stripe_url,
+                      const char *extra_config)
+{
+  TillTestServer *server = g_new0 (TillTestServer, 1);
+  g_autoptr(GError) error = NULL;
+
+  server->dir = g_dir_make_tmp ("till-server-test-XXXXXX", &error);
+  g_assert_no_error (error);
+  server->config_path = g_build_filename (server->dir, "till-server.conf", NULL);
+  server->log_path = g_build_filename (server->dir, "server.log", NULL);
+  server->stripe_url = g_strdup (stripe_url ? stripe_url : till_test_stripe_get ()->url);
+  server->extra_config = g_strdup (extra_config ? extra_config : "");
+
+  {
+    g_autofree char *database = g_build_filename (server->dir, "db", "till.db", NULL);
+    g_autofree char *config =
+      g_strdup_printf ("[server]\nlisten=127.0.0.1\nport=0\ndatabase=%s\n"
+                       "[stripe]\napi-base=%s\npublishable-key=pk_test_harness\ntimeout-seconds=10\n"
+                       "%s\n",
+                       database, server->stripe_url, server->extra_config);
+
+    g_file_set_contents (server->config_path, config, -1, &error);
+    g_assert_no_error (error);
+  }
+
+  return server;
+}
+
+static GSubprocessLauncher *
+new_launcher (TillTestServer     *server,
+              GSubprocessFlags    flags)
+{
+  GSubprocessLauncher *launcher = g_subprocess_launcher_new (flags);
+
+  g_subprocess_launcher_setenv (launcher, "TILL_STRIPE_SECRET_KEY", TILL_TEST_SECRET_KEY, TRUE);
+  g_subprocess_launcher_unsetenv (launcher, "G_MESSAGES_DEBUG");
+  g_subprocess_launcher_set_child_setup (launcher, child_setup, NULL, NULL);
+  return launcher;
+}
+
+static const char *
+server_binary (void)
+{
+  const char *path = g_getenv ("TILL_SERVER");
+
+  if (path == NULL)
+    g_error ("TILL_SERVER is not set: run the tests through `meson test`");
+  return path;
+}
+
+void
+till_test_server_start (TillTestServer *server)
+{
+  static guint starts;
+  g_autoptr(GSubprocessLauncher) launcher = new_launcher (server, G_SUBPROCESS_FLAGS_NONE);
+  g_autoptr(GError) error = NULL;
+  g_autofree char *out_path = g_strdup_printf ("%s/stdout-%u", server->dir, ++starts);
+  g_autofree char *line = NULL;
+
+  g_assert_null (server->process);
+  /* Appends, so that the log of every start of this server is kept. */
+  g_subprocess_launcher_take_stderr_fd (launcher,
+                                        g_open (server->log_path, O_WRONLY | O_CREAT | O_APPEND, 0600));
+  g_subprocess_launcher_set_stdout_file_path (launcher, out_path);
+  server->process = g_subprocess_launcher_spawn (launcher, &error, server_binary (),
+                                                 "--config", server->config_path, NULL);
+  g_assert_no_error (error);
+
+  line = wait_for_line (server->process, out_path, "till-server: listening on ", server->log_path);
+  g_clear_pointer (&server->url, g_free);
+  server->url = strip_slash (g_steal_pointer (&line));
+}
+
+static void
+wait_gone (TillTestServer *server)
+{
+  g_autoptr(GError) error = NULL;
+
+  g_subprocess_wait (server->process, NULL, &error);
+  g_assert_no_error (error);
+  g_clear_object (&server->process);
+}
+
+void
+till_test_server_stop (TillTestServer *server)
+{
+  if (server->process == NULL)
+    return;
+  g_subprocess_send_signal (server->process, SIGTERM);
+  wait_gone (server);
+}
+
+void
+till_test_server_kill (TillTestServer *server)
+{
+  g_assert_nonnull (server->process);
+  g_subprocess_force_exit (server->process);
+  wait_gone (server);
+}
+
+void
+till_test_server_free (TillTestServer *server)
+{
+  if (server == NULL)
+    return;
+  till_test_server_stop (server);
+  g_free (server->dir);
+  g_free (server->config_path);
+  g_free (server->log_path);
+  g_free (server->stripe_url);
+  g_free (server->extra_config);
+  g_free (server->url);
+  g_free (server);
+}
+
+/* Runs `till-server --config … ARGS…` with stdin_text on its standard input
+ * and returns its exit status. */
+int
+till_test_server_cli (TillTestServer  *server,
+                      const char      *stdin_text,
+                      char           **out_stdout,
+                      char           **out_stderr,
+                      ...)
+{
+  g_autoptr(GSubprocessLauncher) launcher =
+    new_launcher (server, G_SUBPROCESS_FLAGS_STDIN_PIPE | G_SUBPROCESS_FLAGS_STDOUT_PIPE |
+                          G_SUBPROCESS_FLAGS_STDERR_PIPE);
+  g_autoptr(GPtrArray) argv = g_ptr_array_new ();
+  g_autoptr(GSubprocess) process = NULL;
+  g_autoptr(GError) error = NULL;
+  const char *arg;
+  va_list args;
+
+  g_ptr_array_add (argv, (char *) server_binary ());
+  g_ptr_array_add (argv, (char *) "--config");
+  g_ptr_array_add (argv, server->config_path);
+  va_start (args, out_stderr);
+  while ((arg = va_arg (args, const char *)) != NULL)
+    g_ptr_array_add (argv, (char *) arg);
+  va_end (args);
+  g_ptr_array_add (argv, NULL);
+
+  process = g_subprocess_launcher_spawnv (launcher, (const char * const *) argv->pdata, &error);
+  g_assert_no_error (error);
+  g_subprocess_communicate_utf8 (process, stdin_text ? stdin_text : "", NULL,
+                                 out_stdout, out_stderr, &error);
+  g_assert_no_error (error);
+
+  return g_subprocess_get_if_exited (process) ? g_subprocess_get_exit_status (process) : -1;
+}
+
+void
+till_test_server_add_user (TillTestServer *server,
+                           const char     *name,
+                           const char     *role,
+                           const char     *password)
+{
+  g_autofree char *input = g_strconcat (password, "\n", NULL);
+  g_autofree char *out = NULL;
+  g_autofree char *err = NULL;
+  int status = till_test_server_cli (server, input, &out, &err, "user", "add", name, "--role", role, NULL);
+
+  if (status != 0)
+    g_error ("Adding user %s failed: %s", name, err);
+}
+
+char *
+till_test_server_login (TillTestServer *server,
+                        const char     *name,
+                        const char     *password)
+{
+  g_autofree char *body = g_strdup_printf ("{\"username\":\"%s\",\"password\":\"%s\"}", name, password);
+  g_autoptr(TillTestResponse) response = till_test_post_json (server, "/api/login", NULL, NULL, body);
+
+  g_assert_cmpuint (response->status, ==, 200);
+  return g_strdup (till_test_json_string (response->json, "token"));
+}
+
+char *
+till_test_server_read_log (TillTestServer *server)
+{
+  char *contents = NULL;
+
+  g_file_get_contents (server->log_path, &contents, NULL, NULL);
+  return contents ? contents : g_strdup ("");
+}
+
+/* Requests */
+
+TillTestResponse *
+till_test_request (TillTestServer *server,
+                   const char     *method,
+                   const char     *path,
+                   const char     *token,
+                   const char     *idempotency_key,
+                   const char     *content_type,
+                   const char     *body,
+                   gssize          body_length)
+{
+  g_autofree char *url = g_strconcat (server->url, path, NULL);
+  g_autoptr(SoupMessage) msg = soup_message_new (method, url);
+  SoupMessageHeaders *headers;
+
+  g_assert_nonnull (msg);
+  headers = soup_message_get_request_headers (msg);
+  if (token != NULL)
+    {
+      g_autofree char *value = g_strconcat ("Bearer ", token, NULL);
+
+      soup_message_headers_replace (headers, "Authorization", value);
+    }
+  if (idempotency_key != NULL)
+    soup_message_headers_replace (headers, "Idempotency-Key", idempotency_key);
+  if (body != NULL)
+    {
+      gsize length = body_length < 0 ? strlen (body) : (gsize) body_length;
+      g_autoptr(GBytes) bytes = g_bytes_new (body, length);
+
+      soup_message_set_request_body_from_bytes (msg, content_type, bytes);
+    }
+
+  return send_message (msg);
+}
+
+TillTestResponse *
+till_test_get (TillTestServer *server,
+               const char     *path,
+               const char     *token)
+{
+  return till_test_request (server, "GET", path, token, NULL, NULL, NULL, 0);
+}
+
+TillTestResponse *
+till_test_post_json (TillTestServer *server,
+                     const char     *path,
+                     const char     *token,
+                     const char     *idempotency_key,
+                     const char     *json)
+{
+  return till_test_request (server, "POST", path, token, idempotency_key,
+                            "application/json", json, -1);
+}
+
+void
+till_test_response_free (TillTestResponse *response)
+{
+  if (response == NULL)
+    return;
+  g_clear_pointer (&response->json, json_node_unref);
+  g_clear_pointer (&response->headers, soup_message_headers_unref);
+  g_free (response->body);
+  g_free (response);
+}
+
+/* "payment.card.last4" or "data.0.id"; NULL when the path does not lead
+ * to a value of that kind. */
+static JsonNode *
+json_lookup (JsonNode   *node,
+             const char *path)
+{
+  g_auto(GStrv) parts = g_strsplit (path, ".", -1);
+
+  for (guint i = 0; node != NULL && parts[i] != NULL; i++)
+    {
+      if (JSON_NODE_HOLDS_OBJECT (node))
+        node = json_object_get_member (json_node_get_object (node), parts[i]);
+      else if (JSON_NODE_HOLDS_ARRAY (node))
+        {
+          JsonArray *array = json_node_get_array (node);
+          guint64 index;
+
+          if (!g_ascii_string_to_unsigned (parts[i], 10, 0, G_MAXUINT, &index, NULL) ||
+              index >= json_array_get_length (array))
+            return NULL;
+          node = json_array_get_element (array, (guint) index);
+        }
+      else
+        return NULL;
+    }
+  return node;
+}
+
+const char *
+till_test_json_string (JsonNode   *node,
+                       const char *path)
+{
+  JsonNode *found = json_lookup (node, path);
+
+  if (found == NULL || !JSON_NODE_HOLDS_VALUE (found) ||
+      json_node_get_value_type (found) != G_TYPE_STRING)
+    return NULL;
+  return json_node_get_string (found);
+}
+
+gint64
+till_test_json_int (JsonNode   *node,
+                    const char *path)
+{
+  JsonNode *found = json_lookup (node, path);
+
+  if (found == NULL || !JSON_NODE_HOLDS_VALUE (found) ||
+      json_node_get_value_type (found) != G_TYPE_INT64)
+    g_error ("No integer at %s", path);
+  return json_node_get_int (found);
+}
+
+char *
+till_test_new_key (void)
+{
+  return g_uuid_string_random ();
+}

@@ -1,0 +1,105 @@
+/* till-test-harness.h: real till-server and Stripe stand-in processes for tests
+ *
+ * Copyright 2026 The Till authors
+ * SPDX-License-Identifier: GPL-3.0-or-later
+ */
+#pragma once
+
+#include <gio/gio.h>
+#include <json-glib/json-glib.h>
+#include <libsoup/soup.h>
+
+G_BEGIN_DECLS
+
+#define TILL_TEST_SECRET_KEY "sk_test_till_harness_0123456789"
+
+typedef struct
+{
+  GSubprocess *process;
+  char        *url;         /* http://127.0.0.1:PORT, no trailing slash */
+} TillTestStripe;
+
+typedef struct
+{
+  char        *dir;         /* temporary folder: config, database, log */
+  char        *config_path;
+  char        *log_path;
+  char        *stripe_url;
+  char        *extra_config;
+  GSubprocess *process;
+  char        *url;         /* http://127.0.0.1:PORT or https://…, no trailing slash */
+} TillTestServer;
+
+typedef struct
+{
+  guint               status;
+  JsonNode           *json;    /* NULL when the body was not JSON */
+  char               *body;
+  SoupMessageHeaders *headers;
+} TillTestResponse;
+
+/* The stand-in is one process per test program, started on first use. */
+TillTestStripe   *till_test_stripe_get          (void);
+JsonNode         *till_test_stripe_get_json     (const char       *path);
+void              till_test_stripe_post_json    (const char       *path,
+                                                 const char       *json);
+guint             till_test_stripe_count_requests (const char     *method,
+                                                 const char       *path);
+void              till_test_stripe_assert_conforms (void);
+
+TillTestServer   *till_test_server_new          (const char       *stripe_url,
+                                                 const char       *extra_config);
+void              till_test_server_start        (TillTestServer   *server);
+void              till_test_server_stop         (TillTestServer   *server);
+void              till_test_server_kill         (TillTestServer   *server);
+void              till_test_server_free         (TillTestServer   *server);
+int               till_test_server_cli          (TillTestServer   *server,
+                                                 const char       *stdin_text,
+                                                 char            **out_stdout,
+                                                 char            **out_stderr,
+                                                 ...) G_GNUC_NULL_TERMINATED;
+void              till_test_server_add_user     (TillTestServer   *server,
+                                                 const char       *name,
+                                                 const char       *role,
+                                                 const char       *password);
+char             *till_test_server_login        (TillTestServer   *server,
+                                                 const char       *name,
+                                                 const char       *password);
+char             *till_test_server_read_log     (TillTestServer   *server);
+
+TillTestResponse *till_test_request             (TillTestServer   *server,
+                                                 const char       *method,
+                                                 const char       *path,
+                                                 const char       *token,
+                                                 const char       *idempotency_key,
+                                                 const char       *content_type,
+                                                 const char       *body,
+                                                 gssize            body_length);
+TillTestResponse *till_test_get                 (TillTestServer   *server,
+                                                 const char       *path,
+                                                 const char       *token);
+TillTestResponse *till_test_post_json           (TillTestServer   *server,
+                                                 const char       *path,
+                                                 const char       *token,
+                                                 const char       *idempotency_key,
+                                                 const char       *json);
+void              till_test_response_free       (TillTestResponse *response);
+
+const char       *till_test_json_string         (JsonNode         *node,
+                                                 const char       *path);
+gint64            till_test_json_int            (JsonNode         *node,
+                                                 const char       *path);
+char             *till_test_new_key             (void);
+
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (TillTestServer, till_test_server_free)
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (TillTestResponse, till_test_response_free)
+
+#define till_assert_error_code(response, expected_status, expected_code) \
+  G_STMT_START { \
+    g_assert_cmpuint ((response)->status, ==, (expected_status)); \
+    g_assert_nonnull ((response)->json); \
+    g_assert_cmpstr (till_test_json_string ((response)->json, "error.code"), ==, (expected_code)); \
+    g_assert_nonnull (till_test_json_string ((response)->json, "error.message")); \
+  } G_STMT_END
+
+G_END_DECLS
