@@ -124,27 +124,8 @@ static gint64
 count_payments (TillTestServer *server)
 {
   g_autofree char *token = manager (server);
-  g_autofree char *next = NULL;
-  gint64 count = 0;
 
-  /* Walk every page, so the count is the database's, not one page's. */
-  for (;;)
-    {
-      g_autofree char *path = next ? g_strdup_printf ("/api/payments?limit=100&starting_after=%s", next)
-                                   : g_strdup ("/api/payments?limit=100");
-      g_autoptr(TillTestResponse) response = till_test_get (server, path, token);
-      JsonArray *data;
-      guint len;
-
-      g_assert_cmpuint (response->status, ==, 200);
-      data = json_object_get_array_member (json_node_get_object (response->json), "data");
-      len = json_array_get_length (data);
-      count += len;
-      if (!json_object_get_boolean_member (json_node_get_object (response->json), "has_more"))
-        return count;
-      g_free (next);
-      next = g_strdup (json_object_get_string_member (json_array_get_object_element (data, len - 1), "id"));
-    }
+  return till_test_server_count_payments (server, token);
 }
 
 /* Sessions */

@@ -413,6 +413,36 @@ till_test_server_read_log (TillTestServer *server)
   return contents ? contents : g_strdup ("");
 }
 
+/* Every payment the server has, walking all pages, so the count is the
+ * database's and not one page's. Needs a manager's token. */
+gint64
+till_test_server_count_payments (TillTestServer *server,
+                                 const char     *manager_token)
+{
+  g_autofree char *next = NULL;
+  gint64 count = 0;
+
+  for (;;)
+    {
+      g_autofree char *path = next ? g_strdup_printf ("/api/payments?limit=100&starting_after=%s", next)
+                                   : g_strdup ("/api/payments?limit=100");
+      g_autoptr(TillTestResponse) response = till_test_get (server, path, manager_token);
+      JsonObject *root;
+      JsonArray *data;
+      guint len;
+
+      g_assert_cmpuint (response->status, ==, 200);
+      root = json_node_get_object (response->json);
+      data = json_object_get_array_member (root, "data");
+      len = json_array_get_length (data);
+      count += len;
+      if (!json_object_get_boolean_member (root, "has_more"))
+        return count;
+      g_free (next);
+      next = g_strdup (json_object_get_string_member (json_array_get_object_element (data, len - 1), "id"));
+    }
+}
+
 /* Requests */
 
 TillTestResponse *

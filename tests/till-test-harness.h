@@ -65,6 +65,8 @@ void              till_test_server_add_user     (TillTestServer   *server,
 char             *till_test_server_login        (TillTestServer   *server,
                                                  const char       *name,
                                                  const char       *password);
+gint64            till_test_server_count_payments (TillTestServer *server,
+                                                 const char       *manager_token);
 char             *till_test_server_read_log     (TillTestServer   *server);
 
 TillTestResponse *till_test_request             (TillTestServer   *server,

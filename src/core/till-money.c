@@ -422,8 +422,15 @@ conventions_load (MoneyConventions *conv,
 
   if (loc == (locale_t) 0)
     {
-      g_debug ("Locale “%s” is not available, using POSIX money conventions",
-               locale_name != NULL ? locale_name : "(current)");
+      static gsize reported = 0;
+
+      /* Once per process: amounts are formatted for every row of a cart. */
+      if (g_once_init_enter (&reported))
+        {
+          g_debug ("Locale “%s” is not available, using POSIX money conventions",
+                   locale_name != NULL ? locale_name : "(current)");
+          g_once_init_leave (&reported, 1);
+        }
       return;
     }
 
@@ -699,12 +706,19 @@ strip_affixes (const char       *text,
   return TRUE;
 }
 
+typedef enum
+{
+  GROUP_EXACT,
+  GROUP_ANY_SPACE,       /* fr_FR's U+202F cannot be typed on a keyboard */
+  GROUP_ANY_APOSTROPHE,  /* de_CH's U+2019 is typed as ASCII ' */
+} GroupLookalikes;
+
 typedef struct
 {
-  const char *decimal;
-  const char *group;           /* "" when grouping is not accepted */
-  gboolean    group_any_space; /* any space character stands for @group */
-  const char *grouping;
+  const char      *decimal;
+  const char      *group;       /* "" when grouping is not accepted */
+  GroupLookalikes  lookalikes;  /* what else stands for @group */
+  const char      *grouping;
 } Separators;
 
 typedef struct
@@ -719,14 +733,53 @@ is_space_separator (gunichar c)
   return g_unichar_type (c) == G_UNICODE_SPACE_SEPARATOR;
 }
 
-/* @lengths are the digit counts of the groups of the whole part, left to
- * right. Every group but the leftmost must have exactly the locale's size
- * for its position; the leftmost may be shorter ("1,234" but not
- * "12,34" or "1234,567"). */
 static gboolean
-grouping_is_valid (const gsize *lengths,
-                   guint        n_groups,
-                   const char  *grouping)
+is_apostrophe (gunichar c)
+{
+  return c == '\'' || c == 0x2019 || c == 0x02BC;
+}
+
+static GroupLookalikes
+group_lookalikes (const char *group)
+{
+  gunichar c;
+
+  if (group[0] == '\0' || *g_utf8_next_char (group) != '\0')
+    return GROUP_EXACT;
+
+  c = g_utf8_get_char (group);
+  if (is_space_separator (c))
+    return GROUP_ANY_SPACE;
+  if (is_apostrophe (c))
+    return GROUP_ANY_APOSTROPHE;
+
+  return GROUP_EXACT;
+}
+
+static gboolean
+is_group_lookalike (const Separators *seps,
+                    gunichar          c)
+{
+  switch (seps->lookalikes)
+    {
+    case GROUP_ANY_SPACE:
+      return is_space_separator (c);
+    case GROUP_ANY_APOSTROPHE:
+      return is_apostrophe (c);
+    case GROUP_EXACT:
+    default:
+      return FALSE;
+    }
+}
+
+/* @lengths are the digit counts of the groups of the whole part, left to
+ * right. Every group but the leftmost must have exactly the size
+ * @grouping gives its position; the leftmost may be shorter ("1,234" but
+ * not "12,34" or "1234,567"). */
+static gboolean
+grouping_matches (const gsize *lengths,
+                  guint        n_groups,
+                  const char  *grouping)
 {
   guint leftmost_size;
   guint k;
@@ -745,6 +798,18 @@ grouping_is_valid (const gsize *lengths,
   leftmost_size = group_size (grouping, n_groups - 1);
 
   return lengths[0] > 0 && (leftmost_size == 0 || lengths[0] <= leftmost_size);
+}
+
+/* Plain thousands are accepted in every locale besides its own grouping:
+ * "1,234,567" and en_IN's "12,34,567" are the same number, and neither can
+ * be mistaken for a decimal. */
+static gboolean
+grouping_is_valid (const gsize *lengths,
+                   guint        n_groups,
+                   const char  *grouping)
+{
+  return grouping_matches (lengths, n_groups, grouping)
+         || grouping_matches (lengths, n_groups, "\3");
 }
 
 /* Checks that [@start, @end) is digits with at most one @seps->decimal and
@@ -793,7 +858,7 @@ scan_number (const char       *start,
           run = 0;
           next = p + group_len;
         }
-      else if (!has_decimal && seps->group_any_space && is_space_separator (c))
+      else if (!has_decimal && group_len > 0 && is_group_lookalike (seps, c))
         {
           if (run == 0)
             return FALSE;
@@ -815,7 +880,7 @@ scan_number (const char       *start,
   shape->has_decimal = has_decimal;
 
   return n_digits > 0
-         && grouping_is_valid ((const gsize *) (gpointer) groups->data, groups->len,
+         && grouping_is_valid (&g_array_index (groups, gsize, 0), groups->len,
                                seps->grouping);
 }
 
@@ -854,10 +919,9 @@ scan_amount (const char             *start,
              int                     exponent,
              NumberShape            *shape)
 {
-  gboolean group_is_space = conv->group[0] != '\0'
-                            && is_space_separator (g_utf8_get_char (conv->group))
-                            && *g_utf8_next_char (conv->group) == '\0';
-  Separators locale_seps = { conv->decimal, conv->group, group_is_space, conv->grouping };
+  Separators locale_seps = {
+    conv->decimal, conv->group, group_lookalikes (conv->group), conv->grouping
+  };
   Separators keypad_seps = locale_seps;
   const char *point;
   char point_text[2] = { 0 };
@@ -875,7 +939,10 @@ scan_amount (const char             *start,
   point_text[0] = *point;
   keypad_seps.decimal = point_text;
   if (strcmp (conv->group, point_text) == 0)
-    keypad_seps.group = "";
+    {
+      keypad_seps.group = "";
+      keypad_seps.lookalikes = GROUP_EXACT;
+    }
 
   return scan_number (start, end, &keypad_seps, shape)
          && shape->has_decimal
@@ -901,7 +968,7 @@ has_only_number_characters (const char             *start,
       else if (range_has_prefix (p, end, conv->group, strlen (conv->group)))
         p += strlen (conv->group);
       else if (g_unichar_digit_value (c) >= 0 || c == '.' || c == ','
-               || is_space_separator (c))
+               || is_space_separator (c) || is_apostrophe (c))
         p = g_utf8_next_char (p);
       else
         return FALSE;
@@ -1004,10 +1071,13 @@ set_unknown_currency (GError     **error,
  * "1.234,56" in de_DE, "₩12,000" in ko_KR. Surrounding spaces, and the
  * currency's symbol or ISO code before or after the number (with or
  * without spaces, including U+00A0 and U+202F), are ignored. Group
- * separators are accepted only where the locale's grouping puts them; in a
- * locale whose separator is a space, any space character counts, since a
- * keyboard cannot type U+202F. A locale that is not installed falls back
- * to the POSIX conventions: "." as the decimal point and no grouping.
+ * separators are accepted only in valid positions: where the locale's
+ * grouping puts them (en_IN's "12,34,567") or in plain groups of three
+ * after the first group. A locale whose separator is a space accepts any
+ * space character, since a keyboard cannot type fr_FR's U+202F; one whose
+ * separator is an apostrophe accepts ', ’ and ʼ alike. A locale that is
+ * not installed falls back to the POSIX conventions: "." as the decimal
+ * point and no grouping.
  *
  * Keypad leniency: when the text does not read in @locale's conventions
  * but has exactly one '.' or ',' with 1 to exponent digits after it, that

@@ -381,6 +381,45 @@ matches_charset (const char *s,
   return TRUE;
 }
 
+/* Two things json-glib 1.6 would pass on silently are refused in the raw
+ * text before it parses: integer literals past 64 bits, which it wraps
+ * ("-18446744073709551516" reads as 100), and \u0000 in strings, where it
+ * cuts the string short. Nothing in this API needs more than 18 digits
+ * or a NUL character. */
+static const char *
+find_raw_json_problem (const char *data,
+                       gsize       length)
+{
+  gboolean in_string = FALSE;
+  guint digits = 0;
+
+  for (gsize i = 0; i < length; i++)
+    {
+      char c = data[i];
+
+      if (in_string)
+        {
+          if (c == '\\' && i + 5 < length && strncmp (data + i + 1, "u0000", 5) == 0)
+            return "A string in the request contains a NUL character";
+          if (c == '\\')
+            i++;
+          else if (c == '"')
+            in_string = FALSE;
+          continue;
+        }
+      if (c == '"')
+        in_string = TRUE;
+      if (g_ascii_isdigit (c))
+        {
+          if (++digits > 18)
+            return "A number in the request is out of range";
+        }
+      else
+        digits = 0;
+    }
+  return NULL;
+}
+
 static JsonObject *
 parse_body (Request *req,
             gboolean allow_empty)
@@ -391,6 +430,7 @@ parse_body (Request *req,
   g_autoptr(GError) error = NULL;
   g_autoptr(GBytes) bytes = soup_message_body_flatten (body);
   gsize size = g_bytes_get_size (bytes);
+  const char *problem;
   JsonNode *root;
 
   if (size > req->self->config->max_body_size)
@@ -408,10 +448,15 @@ parse_body (Request *req,
                   "The request body must be JSON (Content-Type: application/json)");
       return NULL;
     }
-  if (!g_utf8_validate (g_bytes_get_data (bytes, NULL), size, NULL) ||
+  if (size == 0 || !g_utf8_validate (g_bytes_get_data (bytes, NULL), size, NULL) ||
       !json_parser_load_from_data (parser, g_bytes_get_data (bytes, NULL), size, &error))
     {
       send_error (req->msg, 400, "malformed_json", "The request body is not valid JSON");
+      return NULL;
+    }
+  if ((problem = find_raw_json_problem (g_bytes_get_data (bytes, NULL), size)) != NULL)
+    {
+      send_error (req->msg, 400, "invalid_field", problem);
       return NULL;
     }
   root = json_parser_get_root (parser);
@@ -1442,16 +1487,57 @@ server_handler_cb (SoupServer        *server,
 
 /* Request bookkeeping and logging */
 
+/* libsoup reads a request body to its end whatever the answer will be, so
+ * an oversized one is refused by taking the connection over: a 413 is
+ * written straight to the socket and the connection closed, before more
+ * than the limit (and one read block) is held in memory. */
+static void
+refuse_oversized_body (SoupServerMessage *msg,
+                       TillApi           *self)
+{
+  static const char body[] =
+    "{\"error\":{\"code\":\"body_too_large\",\"message\":\"The request body is too large\"}}";
+  RequestInfo *info = g_object_get_data (G_OBJECT (msg), "till-request");
+  g_autofree char *response = NULL;
+  g_autoptr(GIOStream) stream = NULL;
+  GUri *uri = soup_server_message_get_uri (msg);
+  g_autofree char *path = g_strndup (uri ? g_uri_get_path (uri) : "?", 128);
+
+  response = g_strdup_printf ("HTTP/1.1 413 Payload Too Large\r\n"
+                              "Content-Type: application/json; charset=utf-8\r\n"
+                              "Content-Length: %zu\r\n"
+                              "X-Request-Id: %s\r\n"
+                              "Connection: close\r\n\r\n%s",
+                              strlen (body), info ? info->id : "-", body);
+  if (info != NULL)
+    till_server_log_request (info->id, soup_server_message_get_method (msg), path, 413,
+                             (g_get_monotonic_time () - info->started) / 1000.0);
+  g_object_set_data (G_OBJECT (msg), "till-request", NULL);
+
+  stream = soup_server_message_steal_connection (msg);
+  g_output_stream_write_all (g_io_stream_get_output_stream (stream), response, strlen (response),
+                             NULL, NULL, NULL);
+  g_io_stream_close (stream, NULL, NULL);
+}
+
+static void
+got_chunk_cb (SoupServerMessage *msg,
+              GBytes            *chunk,
+              TillApi           *self)
+{
+  if (soup_server_message_get_request_body (msg)->length > (goffset) self->config->max_body_size)
+    refuse_oversized_body (msg, self);
+}
+
 static void
 got_headers_cb (SoupServerMessage *msg,
                 TillApi           *self)
 {
   SoupMessageHeaders *headers = soup_server_message_get_request_headers (msg);
-  goffset length = soup_message_headers_get_content_length (headers);
 
-  /* Refuse an oversized body before reading it. */
-  if (length > (goffset) self->config->max_body_size)
-    send_error (msg, 413, "body_too_large", "The request body is too large");
+  if (soup_message_headers_get_encoding (headers) == SOUP_ENCODING_CONTENT_LENGTH &&
+      soup_message_headers_get_content_length (headers) > (goffset) self->config->max_body_size)
+    refuse_oversized_body (msg, self);
 }
 
 static void
@@ -1487,6 +1573,7 @@ request_started_cb (SoupServer        *server,
   soup_message_headers_replace (headers, "X-Content-Type-Options", "nosniff");
 
   g_signal_connect_object (msg, "got-headers", G_CALLBACK (got_headers_cb), self, 0);
+  g_signal_connect_object (msg, "got-chunk", G_CALLBACK (got_chunk_cb), self, 0);
   g_signal_connect_object (msg, "finished", G_CALLBACK (finished_cb), self, 0);
 }
 
