@@ -567,3 +567,32 @@ till_test_new_key (void)
 {
   return g_uuid_string_random ();
 }
+
+/* A self-signed certificate for 127.0.0.1 and localhost, made with the
+ * openssl command line (the test command installs it). */
+void
+till_test_make_certificate (const char  *dir,
+                            char       **out_cert,
+                            char       **out_key)
+{
+  g_autofree char *cert = g_build_filename (dir, "cert.pem", NULL);
+  g_autofree char *key = g_build_filename (dir, "key.pem", NULL);
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GSubprocess) process =
+    g_subprocess_new (G_SUBPROCESS_FLAGS_STDOUT_SILENCE | G_SUBPROCESS_FLAGS_STDERR_PIPE, &error,
+                      "openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes",
+                      "-keyout", key, "-out", cert, "-days", "2",
+                      "-subj", "/CN=127.0.0.1",
+                      "-addext", "subjectAltName=IP:127.0.0.1,DNS:localhost",
+                      NULL);
+  g_autofree char *err = NULL;
+
+  g_assert_no_error (error);
+  g_subprocess_communicate_utf8 (process, NULL, NULL, NULL, &err, &error);
+  g_assert_no_error (error);
+  if (!g_subprocess_get_successful (process))
+    g_error ("openssl could not make a test certificate: %s", err);
+
+  *out_cert = g_steal_pointer (&cert);
+  *out_key = g_steal_pointer (&key);
+}

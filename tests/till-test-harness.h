@@ -92,6 +92,9 @@ const char       *till_test_json_string         (JsonNode         *node,
 gint64            till_test_json_int            (JsonNode         *node,
                                                  const char       *path);
 char             *till_test_new_key             (void);
+void              till_test_make_certificate    (const char       *dir,
+                                                 char            **out_cert,
+                                                 char            **out_key);
 
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (TillTestServer, till_test_server_free)
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (TillTestResponse, till_test_response_free)

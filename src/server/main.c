@@ -11,6 +11,7 @@
 #include <stdio.h>
 #include <glib-unix.h>
 #include <glib/gi18n.h>
+#include <glib/gstdio.h>
 
 #include "till-api.h"
 #include "till-crypto.h"
@@ -66,6 +67,22 @@ setup_demo (TillServerConfig  *config,
   return TRUE;
 }
 
+/* The demo shop leaves nothing behind. */
+static void
+remove_demo (const char *database)
+{
+  static const char *suffixes[] = { "", "-wal", "-shm" };
+  g_autofree char *dir = g_path_get_dirname (database);
+
+  for (guint i = 0; i < G_N_ELEMENTS (suffixes); i++)
+    {
+      g_autofree char *path = g_strconcat (database, suffixes[i], NULL);
+
+      g_unlink (path);
+    }
+  g_rmdir (dir);
+}
+
 static int
 report_failure (const GError *error)
 {
@@ -117,6 +134,13 @@ serve (TillServerConfig *config,
   g_unix_signal_add (SIGINT, quit_cb, loop);
   g_unix_signal_add (SIGTERM, quit_cb, loop);
   g_main_loop_run (loop);
+
+  /* Closed first, so that SQLite's own files are gone before the folder. */
+  g_clear_object (&api);
+  g_clear_object (&payments);
+  g_clear_object (&db);
+  if (demo)
+    remove_demo (config->database);
   g_message ("Stopped");
   return 0;
 }
