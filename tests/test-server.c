@@ -11,6 +11,7 @@
 #include "config.h"
 
 #include <string.h>
+#include <sqlite3.h>
 
 #include "till-test-harness.h"
 
@@ -1007,6 +1008,66 @@ test_stripe_down_then_back (void)
   g_assert_cmpuint (charges_at_stripe (till_test_json_string (found->json, "data.0.id"), NULL), ==, 1);
 }
 
+/* A payment left pending for longer than Stripe promises to keep its
+ * idempotency key is not sent again (that could charge twice): it waits,
+ * pending, for a person to check it at Stripe. */
+static void
+test_stale_pending_not_resent (void)
+{
+  g_autoptr(GSocketListener) listener = g_socket_listener_new ();
+  g_autoptr(GError) error = NULL;
+  guint16 port = g_socket_listener_add_any_inet_port (listener, NULL, &error);
+  g_autofree char *dead_url = g_strdup_printf ("http://127.0.0.1:%u", port);
+  g_autoptr(TillTestServer) server = NULL;
+  g_autofree char *token = NULL;
+  g_autofree char *key = till_test_new_key ();
+  g_autofree char *database = NULL;
+  g_autoptr(TillTestResponse) first = NULL;
+  g_autoptr(TillTestResponse) again = NULL;
+  g_autofree char *log = NULL;
+  sqlite3 *db = NULL;
+  guint posts;
+
+  g_assert_no_error (error);
+  g_socket_listener_close (listener);
+  server = till_test_server_new (dead_url, "[stripe]\nmode=charges\n");
+  add_staff (server);
+  till_test_server_start (server);
+  token = cashier (server);
+  first = pay (server, token, key, 5100, "tok_visa");
+  g_assert_cmpuint (first->status, ==, 504);
+  till_test_server_stop (server);
+
+  /* Two days pass. */
+  database = g_build_filename (server->dir, "db", "till.db", NULL);
+  g_assert_cmpint (sqlite3_open (database, &db), ==, SQLITE_OK);
+  g_assert_cmpint (sqlite3_exec (db, "UPDATE payments SET created = created - 2 * 86400", NULL, NULL, NULL), ==, SQLITE_OK);
+  sqlite3_close (db);
+
+  {
+    g_autoptr(GKeyFile) config = g_key_file_new ();
+
+    g_key_file_load_from_file (config, server->config_path, G_KEY_FILE_NONE, &error);
+    g_assert_no_error (error);
+    g_key_file_set_string (config, "stripe", "api-base", till_test_stripe_get ()->url);
+    g_key_file_save_to_file (config, server->config_path, &error);
+    g_assert_no_error (error);
+  }
+  posts = till_test_stripe_count_requests ("POST", "/v1/charges");
+  till_test_server_start (server);
+  g_free (token);
+  token = cashier (server);
+  again = pay (server, token, key, 5100, "tok_visa");
+
+  g_assert_cmpuint (again->status, ==, 502);
+  g_assert_cmpstr (till_test_json_string (again->json, "error.code"), ==, "needs_review");
+  g_assert_cmpstr (till_test_json_string (again->json, "payment.status"), ==, "pending");
+  g_assert_cmpuint (till_test_stripe_count_requests ("POST", "/v1/charges"), ==, posts);
+  till_test_server_stop (server);
+  log = till_test_server_read_log (server);
+  g_assert_nonnull (strstr (log, "not sending it to Stripe again"));
+}
+
 /* Logs and configuration */
 
 static void
@@ -1120,6 +1181,7 @@ main (int   argc,
   g_test_add_func ("/server/reports/day-totals", test_day_totals);
   g_test_add_func ("/server/recovery/crash-after-stripe-charged", test_crash_after_stripe_charged);
   g_test_add_func ("/server/recovery/stripe-down-then-back", test_stripe_down_then_back);
+  g_test_add_func ("/server/recovery/stale-pending-not-resent", test_stale_pending_not_resent);
   g_test_add_func ("/server/logs/no-secrets", test_logs_hold_no_secrets);
 
   intents_shop = start_shop (NULL);

@@ -919,9 +919,6 @@ handle_create_payment (Request *req)
                         "The description has control characters");
       return;
     }
-  if (!check_source (req, source))
-    return;
-
   request_hash = hash_payment_request (amount, currency, description, source);
   existing = till_db_get_payment_by_key (self->db, key);
   if (existing != NULL)
@@ -942,6 +939,11 @@ handle_create_payment (Request *req)
       return;
     }
 
+  /* Checked for new payments only: a retry of a payment made before the
+   * shop changed its Stripe mode must still find its stored result. */
+  if (!check_source (req, source))
+    return;
+
   p = g_new0 (TillPayment, 1);
   p->id = till_crypto_new_id ("pay");
   p->idempotency_key = g_strdup (key);
@@ -952,6 +954,7 @@ handle_create_payment (Request *req)
   p->description = g_strdup (description);
   p->source = g_strdup (source);
   p->mode = g_strdup (till_stripe_mode_to_string (self->config->stripe_mode));
+  p->moto = self->config->stripe_moto;
   p->status = g_strdup (TILL_STATUS_PENDING);
 
   /* Written before Stripe hears of it: a crash from here on leaves a
@@ -1071,12 +1074,19 @@ handle_get_payment (Request *req)
 static void
 handle_confirm_payment (Request *req)
 {
-  g_autoptr(TillPayment) p = lookup_payment (req);
+  g_autoptr(TillPayment) p = till_db_get_payment (req->self->db, req->segments[2]);
   g_autoptr(JsonObject) body = NULL;
   static const char *allowed[] = { NULL };
   TillPayments *payments;
 
-  if (p == NULL || (body = parse_body (req, TRUE)) == NULL || !check_members (req, body, allowed))
+  /* Any signed-in terminal may finish a sale's authentication: the id
+   * cannot be guessed, and the customer is at that terminal. */
+  if (p == NULL)
+    {
+      send_error (req->msg, 404, "payment_not_found", "There is no such payment");
+      return;
+    }
+  if ((body = parse_body (req, TRUE)) == NULL || !check_members (req, body, allowed))
     return;
 
   if (till_payments_is_busy (req->self->payments, p->id))
@@ -1086,7 +1096,16 @@ handle_confirm_payment (Request *req)
                   "This payment is being processed; ask again in a moment");
       return;
     }
-  if (!g_str_equal (p->status, TILL_STATUS_REQUIRES_ACTION))
+  /* A pending payment never reached Stripe's PaymentIntent, or its outcome
+   * was lost: resolve it the way it was left. */
+  if (g_str_equal (p->status, TILL_STATUS_PENDING) &&
+      (p->stripe_id == NULL || !g_str_has_prefix (p->stripe_id, "pi_")))
+    {
+      drive_payment (req, p, FALSE);
+      return;
+    }
+  if (!g_str_equal (p->status, TILL_STATUS_REQUIRES_ACTION) &&
+      !g_str_equal (p->status, TILL_STATUS_PENDING))
     {
       respond_payment (req->msg, p, FALSE);
       return;
@@ -1120,7 +1139,13 @@ respond_refund (SoupServerMessage *msg,
     }
   else
     {
-      status = g_strcmp0 (r->error_code, "stripe_unreachable") == 0 ? 504 : 502;
+      if (g_strcmp0 (r->error_code, "stripe_rate_limited") == 0)
+        {
+          status = 503;
+          set_retry_after (msg, 2);
+        }
+      else
+        status = g_strcmp0 (r->error_code, "stripe_unreachable") == 0 ? 504 : 502;
       add_error_object (builder, r->error_code ? r->error_code : "refund_pending",
                         "The outcome of this refund is not known yet. Retry with the same "
                         "Idempotency-Key; it will never be refunded twice.", NULL);
@@ -1336,7 +1361,8 @@ handle_day_report (Request *req)
 
   /* A local day, so that the shop's day matches its opening hours. */
   end = g_date_time_add_days (start, 1);
-  till_db_get_day_totals (req->self->db, g_date_time_to_unix (start), g_date_time_to_unix (end), &totals);
+  till_db_get_day_totals (req->self->db, req->self->config->currency,
+                          g_date_time_to_unix (start), g_date_time_to_unix (end), &totals);
   day = g_date_time_format (start, "%Y-%m-%d");
 
   json_builder_begin_object (builder);

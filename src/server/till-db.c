@@ -48,6 +48,7 @@ static const char schema_v1[] =
   "  description TEXT,"
   "  source TEXT NOT NULL,"
   "  mode TEXT NOT NULL,"
+  "  moto INTEGER NOT NULL DEFAULT 0,"
   "  status TEXT NOT NULL,"
   "  stripe_id TEXT,"
   "  client_secret TEXT,"
@@ -474,7 +475,7 @@ till_db_delete_session (TillDb     *self,
 
 #define PAYMENT_COLUMNS \
   "p.rowid, p.id, p.idempotency_key, p.request_hash, p.user_id, u.name, p.amount, p.currency," \
-  " p.description, p.source, p.mode, p.status, p.stripe_id, p.client_secret, p.card_brand," \
+  " p.description, p.source, p.mode, p.moto, p.status, p.stripe_id, p.client_secret, p.card_brand," \
   " p.card_last4, p.decline_code, p.error_code, p.error_message, p.amount_refunded," \
   " p.created, p.updated"
 #define PAYMENT_FROM " FROM payments p JOIN users u ON u.id = p.user_id "
@@ -496,6 +497,7 @@ read_payment (sqlite3_stmt *stmt)
   p->description = column_text (stmt, i++);
   p->source = column_text (stmt, i++);
   p->mode = column_text (stmt, i++);
+  p->moto = sqlite3_column_int (stmt, i++) != 0;
   p->status = column_text (stmt, i++);
   p->stripe_id = column_text (stmt, i++);
   p->client_secret = column_text (stmt, i++);
@@ -519,8 +521,8 @@ till_db_insert_payment (TillDb       *self,
   g_autoptr(sqlite3_stmt) stmt =
     prepare (self,
              "INSERT INTO payments (id, idempotency_key, request_hash, user_id, amount, currency,"
-             " description, source, mode, status, created, updated)"
-             " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)");
+             " description, source, mode, moto, status, created, updated)"
+             " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)");
 
   p->created = p->updated = now_unix ();
   bind_text (stmt, 1, p->id);
@@ -532,9 +534,10 @@ till_db_insert_payment (TillDb       *self,
   bind_text (stmt, 7, p->description);
   bind_text (stmt, 8, p->source);
   bind_text (stmt, 9, p->mode);
-  bind_text (stmt, 10, p->status);
-  sqlite3_bind_int64 (stmt, 11, p->created);
-  sqlite3_bind_int64 (stmt, 12, p->updated);
+  sqlite3_bind_int (stmt, 10, p->moto ? 1 : 0);
+  bind_text (stmt, 11, p->status);
+  sqlite3_bind_int64 (stmt, 12, p->created);
+  sqlite3_bind_int64 (stmt, 13, p->updated);
 
   if (sqlite3_step (stmt) != SQLITE_DONE)
     return set_db_error (self, error, "Cannot record the payment");
@@ -796,6 +799,7 @@ till_db_get_refunds_reserved (TillDb     *self,
 
 void
 till_db_get_day_totals (TillDb        *self,
+                        const char    *currency,
                         gint64         start,
                         gint64         end,
                         TillDayTotals *totals)
@@ -806,16 +810,18 @@ till_db_get_day_totals (TillDb        *self,
              " coalesce (sum (CASE WHEN status = 'succeeded' THEN amount ELSE 0 END), 0),"
              " coalesce (sum (status = 'declined'), 0),"
              " coalesce (sum (status IN ('pending', 'requires_action')), 0)"
-             " FROM payments WHERE created >= ? AND created < ?");
+             " FROM payments WHERE created >= ? AND created < ? AND currency = ?");
   g_autoptr(sqlite3_stmt) refunds =
     prepare (self,
-             "SELECT count (*), coalesce (sum (amount), 0) FROM refunds"
-             " WHERE status = 'succeeded' AND created >= ? AND created < ?");
+             "SELECT count (*), coalesce (sum (r.amount), 0) FROM refunds r"
+             " JOIN payments p ON p.id = r.payment_id"
+             " WHERE r.status = 'succeeded' AND r.created >= ? AND r.created < ? AND p.currency = ?");
 
   memset (totals, 0, sizeof *totals);
 
   sqlite3_bind_int64 (payments, 1, start);
   sqlite3_bind_int64 (payments, 2, end);
+  bind_text (payments, 3, currency);
   if (sqlite3_step (payments) == SQLITE_ROW)
     {
       totals->payments_count = sqlite3_column_int64 (payments, 0);
@@ -826,6 +832,7 @@ till_db_get_day_totals (TillDb        *self,
 
   sqlite3_bind_int64 (refunds, 1, start);
   sqlite3_bind_int64 (refunds, 2, end);
+  bind_text (refunds, 3, currency);
   if (sqlite3_step (refunds) == SQLITE_ROW)
     {
       totals->refunds_count = sqlite3_column_int64 (refunds, 0);

@@ -43,6 +43,7 @@ typedef struct
   char   *description;
   char   *source;          /* tok_… or pm_… */
   char   *mode;            /* "charges" or "payment_intents" */
+  gboolean moto;           /* flagged as a mail or telephone order */
   char   *status;
   char   *stripe_id;       /* ch_… or pi_… */
   char   *client_secret;
@@ -152,6 +153,7 @@ gint64       till_db_get_refunds_reserved (TillDb        *self,
                                            const char    *payment_id);
 
 void         till_db_get_day_totals       (TillDb        *self,
+                                           const char    *currency,
                                            gint64         start,
                                            gint64         end,
                                            TillDayTotals *totals);

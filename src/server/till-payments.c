@@ -19,6 +19,9 @@
 #include "till-payments.h"
 #include "till-server-error.h"
 
+/* Under Stripe's 24-hour idempotency window, with an hour to spare. */
+#define STALE_PENDING_SECONDS (23 * 60 * 60)
+
 struct _TillPayments
 {
   GObject           parent_instance;
@@ -341,6 +344,13 @@ apply_response (TillPayment        *p,
     apply_unknown (p, "stripe_rate_limited", "Stripe asked to slow down");
   else if (response->status == 409)
     apply_unknown (p, "stripe_conflict", "Stripe is still working on this payment");
+  else if (response->status == 400 && g_strcmp0 (obj_str (stripe_error, "type"), "idempotency_error") == 0)
+    {
+      /* The key was seen with other parameters: the first attempt may have
+       * charged, so this is not a failure but a case for a person. */
+      g_warning ("Stripe reports an idempotency conflict for payment %s", p->id);
+      apply_unknown (p, "stripe_idempotency_conflict", "Stripe saw this payment with other details");
+    }
   else if ((response->status == 400 || response->status == 404) && stripe_error != NULL)
     {
       const char *code = obj_str (stripe_error, "code");
@@ -452,6 +462,21 @@ till_payments_submit_async (TillPayments        *self,
       g_object_unref (task);
       return;
     }
+  /* Stripe keeps idempotency keys for at least 24 hours and may forget
+   * them after: past that, sending again could charge twice. Such a
+   * payment waits for a person to look it up at Stripe. */
+  if (g_get_real_time () / G_USEC_PER_SEC - p->created > STALE_PENDING_SECONDS)
+    {
+      g_warning ("Payment %s has been pending since %" G_GINT64_FORMAT
+                 "; not sending it to Stripe again, check it in the Stripe dashboard",
+                 p->id, p->created);
+      set_str (&p->error_code, "needs_review");
+      set_str (&p->error_message, "The outcome is unknown and too old to ask Stripe again safely");
+      till_db_update_payment (self->db, p, NULL);
+      g_task_return_pointer (task, till_db_get_payment (self->db, p->id), (GDestroyNotify) till_payment_free);
+      g_object_unref (task);
+      return;
+    }
   g_hash_table_add (self->busy, g_strdup (p->id));
 
   /* The body is a function of the stored row alone, so a later call for
@@ -473,7 +498,7 @@ till_payments_submit_async (TillPayments        *self,
       /* Manual confirmation: 3-D Secure is finished by the terminal's
        * handleCardAction and then confirmed here, server side. */
       till_stripe_params_add (params, "confirmation_method", "manual");
-      if (self->config->stripe_moto)
+      if (p->moto)
         till_stripe_params_add (params, "payment_method_options[card][moto]", "true");
       till_stripe_client_request_async (self->stripe, "POST", "/v1/payment_intents", params, key,
                                         NULL, payment_request_cb, task);
@@ -724,7 +749,15 @@ till_payments_recover (TillPayments *self)
                payments->len, refunds->len);
 
   for (guint i = 0; i < payments->len; i++)
-    till_payments_submit_async (self, g_ptr_array_index (payments, i), recovered_payment_cb, NULL);
+    {
+      TillPayment *p = g_ptr_array_index (payments, i);
+
+      /* Past the PaymentIntent's creation, its state is read back from it. */
+      if (p->stripe_id != NULL && g_str_has_prefix (p->stripe_id, "pi_"))
+        till_payments_confirm_async (self, p, recovered_payment_cb, NULL);
+      else
+        till_payments_submit_async (self, p, recovered_payment_cb, NULL);
+    }
 
   for (guint i = 0; i < refunds->len; i++)
     {

@@ -102,6 +102,14 @@ till_server_read_password (const char  *prompt,
                            "No password was given on standard input");
       return NULL;
     }
+  if (strlen (password) > MAX_PASSWORD_LENGTH)
+    {
+      free_secret (password);
+      g_set_error (error, TILL_SERVER_ERROR, TILL_SERVER_ERROR_FAILED,
+                   "The password must be at most %d bytes, as sign-in accepts no more",
+                   MAX_PASSWORD_LENGTH);
+      return NULL;
+    }
   if (strlen (password) < MIN_PASSWORD_LENGTH || !g_utf8_validate (password, -1, NULL))
     {
       free_secret (password);

@@ -56,6 +56,7 @@ till_server_config_free (TillServerConfig *self)
   g_free (self->country);
   g_free (self->stripe_api_base);
   g_free (self->stripe_publishable_key);
+  g_free (self->stripe_secret_key_file);
   if (self->stripe_secret_key != NULL)
     explicit_bzero (self->stripe_secret_key, strlen (self->stripe_secret_key));
   g_free (self->stripe_secret_key);
@@ -130,19 +131,13 @@ read_uint (guint       *field,
  * it does not show in `ps`, in shell history or in a config backup. */
 static gboolean
 load_secret_key (TillServerConfig  *self,
-                 GKeyFile          *key_file,
                  GError           **error)
 {
-  g_autofree char *path = g_key_file_get_string (key_file, "stripe", "secret-key-file", NULL);
+  g_autofree char *path = g_strdup (self->stripe_secret_key_file);
   const char *env = g_getenv (SECRET_KEY_ENV);
 
-  if (g_key_file_has_key (key_file, "stripe", "secret-key", NULL))
-    {
-      g_set_error_literal (error, TILL_SERVER_ERROR, TILL_SERVER_ERROR_CONFIG,
-                           "[stripe] secret-key is not accepted in the config file; "
-                           "use secret-key-file or the " SECRET_KEY_ENV " environment variable");
-      return FALSE;
-    }
+  if (self->stripe_secret_key != NULL)
+    return TRUE;
 
   if (path != NULL)
     {
@@ -255,8 +250,16 @@ till_server_config_load (const char  *path,
         }
     }
 
-  if (!load_secret_key (self, key_file, error))
-    return NULL;
+  /* The secret is read when serving (till_server_config_validate), so that
+   * staff commands work without access to it. */
+  if (g_key_file_has_key (key_file, "stripe", "secret-key", NULL))
+    {
+      g_set_error_literal (error, TILL_SERVER_ERROR, TILL_SERVER_ERROR_CONFIG,
+                           "[stripe] secret-key is not accepted in the config file; "
+                           "use secret-key-file or the " SECRET_KEY_ENV " environment variable");
+      return NULL;
+    }
+  replace_string (&self->stripe_secret_key_file, key_file, "stripe", "secret-key-file");
 
   return g_steal_pointer (&self);
 }
@@ -327,6 +330,8 @@ till_server_config_validate (TillServerConfig  *self,
       return FALSE;
     }
   if (!check_base_url (self->stripe_api_base, error))
+    return FALSE;
+  if (!load_secret_key (self, error))
     return FALSE;
   if (self->stripe_secret_key == NULL)
     {

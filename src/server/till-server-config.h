@@ -37,7 +37,8 @@ typedef struct
   /* [stripe] */
   char           *stripe_api_base;
   char           *stripe_publishable_key;
-  char           *stripe_secret_key;
+  char           *stripe_secret_key;        /* read by till_server_config_validate() */
+  char           *stripe_secret_key_file;
   TillStripeMode  stripe_mode;
   gboolean        stripe_moto;
   guint           stripe_timeout;
