@@ -31,6 +31,11 @@
 #define MIN_IDEMPOTENCY_KEY  8
 #define MAX_LIST_LIMIT       100
 #define DEFAULT_LIST_LIMIT   25
+#define MAX_JSON_DEPTH       32
+/* Past the body limit, libsoup still reads a request to its end; up to
+ * this much more is read and answered with a plain 413, beyond it the
+ * connection is cut. */
+#define BODY_SLACK           (1024 * 1024)
 
 struct _TillApi
 {
@@ -392,6 +397,7 @@ find_raw_json_problem (const char *data,
 {
   gboolean in_string = FALSE;
   guint digits = 0;
+  guint depth = 0;
 
   for (gsize i = 0; i < length; i++)
     {
@@ -409,6 +415,15 @@ find_raw_json_problem (const char *data,
         }
       if (c == '"')
         in_string = TRUE;
+      /* json-glib parses recursively: deep nesting would exhaust the stack
+       * long before any size limit. No request here nests past 3. */
+      if (c == '[' || c == '{')
+        {
+          if (++depth > MAX_JSON_DEPTH)
+            return "The request is nested too deeply";
+        }
+      else if ((c == ']' || c == '}') && depth > 0)
+        depth--;
       if (g_ascii_isdigit (c))
         {
           if (++digits > 18)
@@ -1513,10 +1528,75 @@ server_handler_cb (SoupServer        *server,
 
 /* Request bookkeeping and logging */
 
+/* Closing a socket with unread data in it resets the connection, which can
+ * destroy the 413 before the client reads it: what the client still sends
+ * is read and thrown away (never kept) for a few seconds first. */
+typedef struct
+{
+  GIOStream    *stream;
+  GCancellable *cancellable;
+  guint         timeout;
+  gsize         drained;
+} Drain;
+
+#define DRAIN_SECONDS 5
+#define DRAIN_MAX     (64 * 1024 * 1024)
+
+static void
+drain_finish (Drain *drain)
+{
+  g_clear_handle_id (&drain->timeout, g_source_remove);
+  g_io_stream_close (drain->stream, NULL, NULL);
+  g_object_unref (drain->stream);
+  g_object_unref (drain->cancellable);
+  g_free (drain);
+}
+
+static gboolean
+drain_timeout_cb (gpointer user_data)
+{
+  Drain *drain = user_data;
+
+  drain->timeout = 0;
+  g_cancellable_cancel (drain->cancellable);
+  return G_SOURCE_REMOVE;
+}
+
+static void
+drain_skip_cb (GObject      *object,
+               GAsyncResult *result,
+               gpointer      user_data)
+{
+  Drain *drain = user_data;
+  gssize skipped = g_input_stream_skip_finish (G_INPUT_STREAM (object), result, NULL);
+
+  if (skipped <= 0 || (drain->drained += (gsize) skipped) > DRAIN_MAX)
+    {
+      drain_finish (drain);
+      return;
+    }
+  g_input_stream_skip_async (G_INPUT_STREAM (object), 64 * 1024, G_PRIORITY_LOW,
+                             drain->cancellable, drain_skip_cb, drain);
+}
+
+static void
+drain_and_close (GIOStream *stream)
+{
+  Drain *drain = g_new0 (Drain, 1);
+
+  drain->stream = g_object_ref (stream);
+  drain->cancellable = g_cancellable_new ();
+  drain->timeout = g_timeout_add_seconds (DRAIN_SECONDS, drain_timeout_cb, drain);
+  g_input_stream_skip_async (g_io_stream_get_input_stream (stream), 64 * 1024, G_PRIORITY_LOW,
+                             drain->cancellable, drain_skip_cb, drain);
+}
+
 /* libsoup reads a request body to its end whatever the answer will be, so
- * an oversized one is refused by taking the connection over: a 413 is
+ * a far oversized one is refused by taking the connection over: a 413 is
  * written straight to the socket and the connection closed, before more
- * than the limit (and one read block) is held in memory. */
+ * than the limit and its slack is held in memory. A body just over the
+ * limit is read and answered normally, so that a client still sending
+ * is not cut off mid-write. */
 static void
 refuse_oversized_body (SoupServerMessage *msg,
                        TillApi           *self)
@@ -1543,7 +1623,7 @@ refuse_oversized_body (SoupServerMessage *msg,
   stream = soup_server_message_steal_connection (msg);
   g_output_stream_write_all (g_io_stream_get_output_stream (stream), response, strlen (response),
                              NULL, NULL, NULL);
-  g_io_stream_close (stream, NULL, NULL);
+  drain_and_close (stream);
 }
 
 static void
@@ -1551,7 +1631,7 @@ got_chunk_cb (SoupServerMessage *msg,
               GBytes            *chunk,
               TillApi           *self)
 {
-  if (soup_server_message_get_request_body (msg)->length > (goffset) self->config->max_body_size)
+  if (soup_server_message_get_request_body (msg)->length > (goffset) (self->config->max_body_size + BODY_SLACK))
     refuse_oversized_body (msg, self);
 }
 
@@ -1562,7 +1642,7 @@ got_headers_cb (SoupServerMessage *msg,
   SoupMessageHeaders *headers = soup_server_message_get_request_headers (msg);
 
   if (soup_message_headers_get_encoding (headers) == SOUP_ENCODING_CONTENT_LENGTH &&
-      soup_message_headers_get_content_length (headers) > (goffset) self->config->max_body_size)
+      soup_message_headers_get_content_length (headers) > (goffset) (self->config->max_body_size + BODY_SLACK))
     refuse_oversized_body (msg, self);
 }
 
