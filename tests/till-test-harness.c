@@ -596,3 +596,38 @@ till_test_make_certificate (const char  *dir,
   *out_cert = g_steal_pointer (&cert);
   *out_key = g_steal_pointer (&key);
 }
+
+/* Async helpers */
+
+void
+till_test_result_cb (GObject      *object,
+                     GAsyncResult *result,
+                     gpointer      user_data)
+{
+  GAsyncResult **slot = user_data;
+
+  g_assert_null (*slot);
+  *slot = g_object_ref (result);
+}
+
+GAsyncResult *
+till_test_wait (GAsyncResult **slot)
+{
+  while (*slot == NULL)
+    g_main_context_iteration (NULL, TRUE);
+  return *slot;
+}
+
+guint
+till_test_server_count_log (TillTestServer *server,
+                            const char     *needle)
+{
+  g_autofree char *log = till_test_server_read_log (server);
+  g_auto(GStrv) lines = g_strsplit (log, "\n", -1);
+  guint count = 0;
+
+  for (guint i = 0; lines[i] != NULL; i++)
+    if (strstr (lines[i], needle) != NULL)
+      count++;
+  return count;
+}

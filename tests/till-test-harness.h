@@ -96,6 +96,18 @@ void              till_test_make_certificate    (const char       *dir,
                                                  char            **out_cert,
                                                  char            **out_key);
 
+/* Async tests: pass till_test_result_cb with &slot as user data, then
+ * till_test_wait (&slot) iterates the thread-default main context until
+ * the result is there and returns it (owned by the slot). */
+void              till_test_result_cb           (GObject          *object,
+                                                 GAsyncResult     *result,
+                                                 gpointer          user_data);
+GAsyncResult     *till_test_wait                (GAsyncResult    **slot);
+/* How many lines of the server's log contain needle, e.g.
+ * "path=/api/login status=200". */
+guint             till_test_server_count_log    (TillTestServer   *server,
+                                                 const char       *needle);
+
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (TillTestServer, till_test_server_free)
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (TillTestResponse, till_test_response_free)
 

@@ -1,0 +1,937 @@
+/* test-backend-client.c: TillBackendClient against real servers
+ *
+ * The API cases run against a real till-server (and its Stripe stand-in);
+ * the misbehaving-server cases against a small SoupServer on loopback that
+ * answers garbage, too much, or nothing at all; the TLS cases against
+ * till-server with a test certificate.
+ *
+ * Copyright 2026 The Till authors
+ * SPDX-License-Identifier: GPL-3.0-or-later
+ */
+#include "config.h"
+
+#include <string.h>
+#include <unistd.h>
+
+#include <glib/gstdio.h>
+
+#include "till-backend-client.h"
+#include "till-test-harness.h"
+
+#define CASHIER_PASSWORD "alice-password-1"
+#define MANAGER_PASSWORD "morgan-password-3"
+#define HUGE_BODY_SIZE (2 * 1024 * 1024)
+
+/* A shop in the charges mode, so that a declined card is a plain 402. */
+static TillTestServer *shop;
+
+/* Helpers */
+
+static TillBackendClient *
+new_client (const char *url)
+{
+  g_autoptr(GError) error = NULL;
+  TillBackendClient *client = till_backend_client_new (url, NULL, &error);
+
+  g_assert_no_error (error);
+  g_assert_nonnull (client);
+  return client;
+}
+
+static TillBackendResponse *
+request (TillBackendClient    *client,
+         const char           *method,
+         const char           *path,
+         const char           *token,
+         const char           *key,
+         const char           *json,
+         GCancellable         *cancellable,
+         TillBackendResponse **out_response,
+         GError              **error)
+{
+  g_autoptr(GAsyncResult) result = NULL;
+  g_autoptr(JsonNode) body = NULL;
+
+  if (json != NULL)
+    {
+      body = json_from_string (json, NULL);
+      g_assert_nonnull (body);
+    }
+  till_backend_client_request_async (client, method, path, token, key, body, cancellable,
+                                     till_test_result_cb, &result);
+  return till_backend_client_request_finish (client, till_test_wait (&result), out_response, error);
+}
+
+static char *
+login (TillBackendClient *client,
+       const char        *username,
+       const char        *password)
+{
+  g_autofree char *body = g_strdup_printf ("{\"username\":\"%s\",\"password\":\"%s\"}",
+                                           username, password);
+  g_autoptr(GError) error = NULL;
+  g_autoptr(TillBackendResponse) response =
+    request (client, "POST", "/api/login", NULL, NULL, body, NULL, NULL, &error);
+
+  g_assert_no_error (error);
+  return g_strdup (json_object_get_string_member (till_backend_response_get_object (response),
+                                                  "token"));
+}
+
+static double
+seconds_since (gint64 start)
+{
+  return (g_get_monotonic_time () - start) / (double) G_USEC_PER_SEC;
+}
+
+/* The API against till-server */
+
+static void
+test_login_ok (void)
+{
+  g_autoptr(TillBackendClient) client = new_client (shop->url);
+  g_autoptr(TillBackendResponse) response = NULL;
+  g_autoptr(TillBackendResponse) error_response = NULL;
+  g_autoptr(GError) error = NULL;
+  JsonObject *object;
+
+  response = request (client, "POST", "/api/login", NULL, NULL,
+                      "{\"username\":\"alice\",\"password\":\"" CASHIER_PASSWORD "\"}",
+                      NULL, &error_response, &error);
+  g_assert_no_error (error);
+  g_assert_nonnull (response);
+  g_assert_null (error_response);
+  g_assert_cmpuint (till_backend_response_get_status (response), ==, 200);
+  g_assert_null (till_backend_response_get_error_code (response));
+  object = till_backend_response_get_object (response);
+  g_assert_nonnull (object);
+  g_assert_cmpuint (strlen (json_object_get_string_member (object, "token")), ==, 43);
+  g_assert_cmpstr (json_object_get_string_member (json_object_get_object_member (object, "user"),
+                                                  "role"), ==, "cashier");
+}
+
+static void
+test_login_wrong_password (void)
+{
+  g_autoptr(TillBackendClient) client = new_client (shop->url);
+  g_autoptr(TillBackendResponse) response = NULL;
+  g_autoptr(TillBackendResponse) error_response = NULL;
+  g_autoptr(GError) error = NULL;
+
+  response = request (client, "POST", "/api/login", NULL, NULL,
+                      "{\"username\":\"alice\",\"password\":\"not-her-password\"}",
+                      NULL, &error_response, &error);
+  g_assert_null (response);
+  g_assert_error (error, TILL_BACKEND_ERROR, TILL_BACKEND_ERROR_UNAUTHORIZED);
+  /* The server's own words are in the developer message. */
+  g_assert_nonnull (strstr (error->message, "Wrong username or password"));
+  g_assert_nonnull (error_response);
+  g_assert_cmpuint (till_backend_response_get_status (error_response), ==, 401);
+  g_assert_cmpstr (till_backend_response_get_error_code (error_response), ==,
+                   "invalid_credentials");
+  g_assert_cmpuint (till_backend_response_get_retry_after (error_response), ==, 0);
+}
+
+static void
+test_login_rate_limited (void)
+{
+  g_autoptr(TillTestServer) server =
+    till_test_server_new (NULL, "[server]\nlogin-failures-per-user=2\n");
+  g_autoptr(TillBackendClient) client = NULL;
+  g_autoptr(TillBackendResponse) error_response = NULL;
+  g_autoptr(GError) error = NULL;
+
+  till_test_server_add_user (server, "rita", "cashier", "rita-password-1");
+  till_test_server_start (server);
+  client = new_client (server->url);
+
+  for (guint i = 0; i < 2; i++)
+    {
+      g_autoptr(GError) wrong = NULL;
+
+      g_assert_null (request (client, "POST", "/api/login", NULL, NULL,
+                              "{\"username\":\"rita\",\"password\":\"guess-guess\"}",
+                              NULL, NULL, &wrong));
+      g_assert_error (wrong, TILL_BACKEND_ERROR, TILL_BACKEND_ERROR_UNAUTHORIZED);
+    }
+
+  g_assert_null (request (client, "POST", "/api/login", NULL, NULL,
+                          "{\"username\":\"rita\",\"password\":\"rita-password-1\"}",
+                          NULL, &error_response, &error));
+  g_assert_error (error, TILL_BACKEND_ERROR, TILL_BACKEND_ERROR_RATE_LIMITED);
+  g_assert_nonnull (error_response);
+  g_assert_cmpstr (till_backend_response_get_error_code (error_response), ==, "rate_limited");
+  g_assert_cmpuint (till_backend_response_get_retry_after (error_response), >, 0);
+  g_assert_cmpuint (till_backend_response_get_retry_after (error_response), <=, 60);
+}
+
+static void
+test_logout_no_content (void)
+{
+  g_autoptr(TillBackendClient) client = new_client (shop->url);
+  g_autofree char *token = login (client, "alice", CASHIER_PASSWORD);
+  g_autoptr(TillBackendResponse) response = NULL;
+  g_autoptr(TillBackendResponse) error_response = NULL;
+  g_autoptr(GError) error = NULL;
+
+  response = request (client, "POST", "/api/logout", token, NULL, NULL, NULL, NULL, &error);
+  g_assert_no_error (error);
+  g_assert_cmpuint (till_backend_response_get_status (response), ==, 204);
+  g_assert_null (till_backend_response_get_object (response));
+
+  /* Revoked: the same token is refused now. */
+  g_assert_null (request (client, "GET", "/api/check-auth", token, NULL, NULL, NULL,
+                          &error_response, &error));
+  g_assert_error (error, TILL_BACKEND_ERROR, TILL_BACKEND_ERROR_UNAUTHORIZED);
+  g_assert_cmpstr (till_backend_response_get_error_code (error_response), ==, "unauthorized");
+}
+
+static void
+test_forbidden_and_not_found (void)
+{
+  g_autoptr(TillBackendClient) client = new_client (shop->url);
+  g_autofree char *token = login (client, "alice", CASHIER_PASSWORD);
+  g_autoptr(TillBackendResponse) forbidden = NULL;
+  g_autoptr(TillBackendResponse) missing = NULL;
+  g_autoptr(GError) error = NULL;
+
+  g_assert_null (request (client, "POST", "/api/payments/pay_nothing/refunds", token, NULL, "{}",
+                          NULL, &forbidden, &error));
+  g_assert_error (error, TILL_BACKEND_ERROR, TILL_BACKEND_ERROR_FORBIDDEN);
+  g_assert_cmpstr (till_backend_response_get_error_code (forbidden), ==, "forbidden");
+  g_clear_error (&error);
+
+  g_assert_null (request (client, "GET", "/api/no-such-thing", token, NULL, NULL, NULL,
+                          &missing, &error));
+  g_assert_error (error, TILL_BACKEND_ERROR, TILL_BACKEND_ERROR_BAD_REQUEST);
+  g_assert_cmpuint (till_backend_response_get_status (missing), ==, 404);
+  g_assert_cmpstr (till_backend_response_get_error_code (missing), ==, "not_found");
+}
+
+static char *
+payment_body (gint64      amount,
+              const char *source)
+{
+  return g_strdup_printf ("{\"amount\":%" G_GINT64_FORMAT ",\"currency\":\"USD\","
+                          "\"description\":\"Test sale\",\"token\":\"%s\"}", amount, source);
+}
+
+static void
+test_declined_and_conflict (void)
+{
+  g_autoptr(TillBackendClient) client = new_client (shop->url);
+  g_autofree char *token = login (client, "alice", CASHIER_PASSWORD);
+  g_autofree char *declined_key = till_test_new_key ();
+  g_autofree char *key = till_test_new_key ();
+  g_autofree char *declined_body = payment_body (2000, "tok_chargeDeclined");
+  g_autofree char *body = payment_body (1500, "tok_visa");
+  g_autofree char *other_body = payment_body (1501, "tok_visa");
+  g_autoptr(TillBackendResponse) declined = NULL;
+  g_autoptr(TillBackendResponse) approved = NULL;
+  g_autoptr(TillBackendResponse) conflict = NULL;
+  g_autoptr(GError) error = NULL;
+  JsonObject *payment;
+
+  /* A 402 carries the payment: the caller reads it from out_response. */
+  g_assert_null (request (client, "POST", "/api/payments", token, declined_key, declined_body,
+                          NULL, &declined, &error));
+  g_assert_error (error, TILL_BACKEND_ERROR, TILL_BACKEND_ERROR_DECLINED);
+  g_assert_cmpstr (till_backend_response_get_error_code (declined), ==, "card_declined");
+  payment = json_object_get_object_member (till_backend_response_get_object (declined), "payment");
+  g_assert_cmpstr (json_object_get_string_member (payment, "status"), ==, "declined");
+  g_clear_error (&error);
+
+  approved = request (client, "POST", "/api/payments", token, key, body, NULL, NULL, &error);
+  g_assert_no_error (error);
+  g_assert_cmpuint (till_backend_response_get_status (approved), ==, 201);
+  payment = json_object_get_object_member (till_backend_response_get_object (approved), "payment");
+  /* The Idempotency-Key header reached the server. */
+  g_assert_cmpstr (json_object_get_string_member (payment, "idempotency_key"), ==, key);
+
+  g_assert_null (request (client, "POST", "/api/payments", token, key, other_body, NULL,
+                          &conflict, &error));
+  g_assert_error (error, TILL_BACKEND_ERROR, TILL_BACKEND_ERROR_CONFLICT);
+  g_assert_cmpuint (till_backend_response_get_status (conflict), ==, 409);
+}
+
+static guint16
+closed_port (void)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GSocket) socket = g_socket_new (G_SOCKET_FAMILY_IPV4, G_SOCKET_TYPE_STREAM,
+                                            G_SOCKET_PROTOCOL_TCP, &error);
+  g_autoptr(GInetAddress) loopback = g_inet_address_new_loopback (G_SOCKET_FAMILY_IPV4);
+  g_autoptr(GSocketAddress) any = g_inet_socket_address_new (loopback, 0);
+  g_autoptr(GSocketAddress) bound = NULL;
+
+  g_assert_no_error (error);
+  g_socket_bind (socket, any, FALSE, &error);
+  g_assert_no_error (error);
+  bound = g_socket_get_local_address (socket, &error);
+  g_assert_no_error (error);
+  /* Bound but never listening, then closed: nothing answers there. */
+  g_socket_close (socket, NULL);
+  return g_inet_socket_address_get_port (G_INET_SOCKET_ADDRESS (bound));
+}
+
+static void
+test_server_down (void)
+{
+  g_autofree char *url = g_strdup_printf ("http://127.0.0.1:%u", closed_port ());
+  g_autoptr(TillBackendClient) client = new_client (url);
+  g_autoptr(TillBackendResponse) error_response = NULL;
+  g_autoptr(GError) error = NULL;
+
+  g_assert_null (request (client, "GET", "/api/config", "token", NULL, NULL, NULL,
+                          &error_response, &error));
+  g_assert_error (error, TILL_BACKEND_ERROR, TILL_BACKEND_ERROR_NETWORK);
+  g_assert_null (error_response);
+}
+
+/* A misbehaving server */
+
+static const char endless_chunk[8192] = { 'x' };
+
+static void
+endless_wrote_chunk_cb (SoupServerMessage *msg,
+                        gpointer           user_data)
+{
+  soup_message_body_append (soup_server_message_get_response_body (msg), SOUP_MEMORY_STATIC,
+                            endless_chunk, sizeof endless_chunk);
+}
+
+static void
+respond (SoupServerMessage *msg,
+         guint              status,
+         const char        *content_type,
+         const char        *body)
+{
+  soup_server_message_set_status (msg, status, NULL);
+  if (body != NULL)
+    soup_server_message_set_response (msg, content_type, SOUP_MEMORY_COPY, body, strlen (body));
+}
+
+static void
+respond_echo (SoupServerMessage *msg)
+{
+  SoupMessageHeaders *headers = soup_server_message_get_request_headers (msg);
+  SoupMessageBody *body = soup_server_message_get_request_body (msg);
+  g_autoptr(JsonBuilder) builder = json_builder_new ();
+  g_autoptr(JsonNode) root = NULL;
+  g_autoptr(GBytes) bytes = soup_message_body_flatten (body);
+  g_autofree char *text = NULL;
+  g_autofree char *request_body = g_strndup (g_bytes_get_data (bytes, NULL),
+                                             g_bytes_get_size (bytes));
+  const char *names[] = {
+    "Authorization", "Idempotency-Key", "Content-Type", "User-Agent", "Accept",
+  };
+
+  json_builder_begin_object (builder);
+  for (guint i = 0; i < G_N_ELEMENTS (names); i++)
+    {
+      json_builder_set_member_name (builder, names[i]);
+      json_builder_add_string_value (builder, soup_message_headers_get_one (headers, names[i]));
+    }
+  json_builder_set_member_name (builder, "body");
+  json_builder_add_string_value (builder, request_body);
+  json_builder_end_object (builder);
+  root = json_builder_get_root (builder);
+  text = json_to_string (root, FALSE);
+  respond (msg, 200, "application/json", text);
+}
+
+static void
+garbage_handler_cb (SoupServer        *server,
+                    SoupServerMessage *msg,
+                    const char        *path,
+                    GHashTable        *query,
+                    gpointer           user_data)
+{
+  SoupMessageHeaders *response_headers = soup_server_message_get_response_headers (msg);
+
+  if (g_str_equal (path, "/not-json"))
+    respond (msg, 200, "application/json", "this is not JSON");
+  else if (g_str_equal (path, "/array"))
+    respond (msg, 200, "application/json", "[1, 2, 3]");
+  else if (g_str_equal (path, "/string"))
+    respond (msg, 200, "application/json", "\"hello\"");
+  else if (g_str_equal (path, "/empty"))
+    respond (msg, 200, "application/json", NULL);
+  else if (g_str_equal (path, "/huge") || g_str_equal (path, "/huge-chunked"))
+    {
+      g_autofree char *huge = g_malloc (HUGE_BODY_SIZE + 1);
+
+      memset (huge, ' ', HUGE_BODY_SIZE);
+      huge[0] = '{';
+      huge[HUGE_BODY_SIZE - 1] = '}';
+      huge[HUGE_BODY_SIZE] = '\0';
+      if (g_str_equal (path, "/huge-chunked"))
+        soup_message_headers_set_encoding (response_headers, SOUP_ENCODING_CHUNKED);
+      respond (msg, 200, "application/json", huge);
+    }
+  else if (g_str_equal (path, "/endless"))
+    {
+      soup_server_message_set_status (msg, 200, NULL);
+      soup_message_headers_set_encoding (response_headers, SOUP_ENCODING_CHUNKED);
+      soup_message_headers_set_content_type (response_headers, "application/json", NULL);
+      soup_message_body_append (soup_server_message_get_response_body (msg), SOUP_MEMORY_STATIC,
+                                "{\"a\":\"", 6);
+      g_signal_connect (msg, "wrote-chunk", G_CALLBACK (endless_wrote_chunk_cb), NULL);
+    }
+  else if (g_str_equal (path, "/deep"))
+    {
+      /* Deep enough to overflow json-glib's recursive parser. */
+      g_autofree char *deep = g_malloc (400000 + 1);
+
+      memset (deep, '[', 400000);
+      deep[400000] = '\0';
+      respond (msg, 200, "application/json", deep);
+    }
+  else if (g_str_equal (path, "/hang"))
+    soup_server_message_pause (msg);   /* and never unpaused */
+  else if (g_str_equal (path, "/html-500"))
+    respond (msg, 500, "text/html", "<html><body><h1>Internal Server Error</h1></body></html>");
+  else if (g_str_equal (path, "/echo"))
+    respond_echo (msg);
+  else if (g_str_equal (path, "/retry-after-date"))
+    {
+      g_autoptr(GDateTime) later =
+        g_date_time_new_from_unix_utc (g_get_real_time () / G_USEC_PER_SEC + 120);
+      g_autofree char *date = soup_date_time_to_string (later, SOUP_DATE_HTTP);
+
+      soup_message_headers_replace (response_headers, "Retry-After", date);
+      respond (msg, 429, "application/json",
+               "{\"error\":{\"code\":\"slow_down\",\"message\":\"Later\"}}");
+    }
+  else if (g_str_has_prefix (path, "/status/"))
+    {
+      guint64 status = g_ascii_strtoull (path + strlen ("/status/"), NULL, 10);
+      g_autofree char *body =
+        g_strdup_printf ("{\"error\":{\"code\":\"code_%u\",\"message\":\"Status %u\"}}",
+                         (guint) status, (guint) status);
+
+      if (status == 429)
+        soup_message_headers_replace (response_headers, "Retry-After", "7");
+      if (status == 302)
+        soup_message_headers_replace (response_headers, "Location", "http://192.0.2.1/");
+      respond (msg, (guint) status, "application/json", body);
+    }
+  else
+    respond (msg, 404, "text/plain", "not here");
+}
+
+typedef struct
+{
+  SoupServer *server;
+  char       *url;
+} Garbage;
+
+static void
+garbage_free (Garbage *garbage)
+{
+  soup_server_disconnect (garbage->server);
+  g_object_unref (garbage->server);
+  g_free (garbage->url);
+  g_free (garbage);
+}
+
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (Garbage, garbage_free)
+
+static Garbage *
+garbage_server_new (void)
+{
+  Garbage *garbage = g_new0 (Garbage, 1);
+  g_autoptr(GError) error = NULL;
+  GSList *uris;
+
+  garbage->server = soup_server_new (NULL, NULL);
+  soup_server_add_handler (garbage->server, NULL, garbage_handler_cb, NULL, NULL);
+  soup_server_listen_local (garbage->server, 0, SOUP_SERVER_LISTEN_IPV4_ONLY, &error);
+  g_assert_no_error (error);
+  uris = soup_server_get_uris (garbage->server);
+  garbage->url = g_strdup_printf ("http://127.0.0.1:%d", g_uri_get_port (uris->data));
+  g_slist_free_full (uris, (GDestroyNotify) g_uri_unref);
+  return garbage;
+}
+
+static void
+assert_bad_response (const char *path,
+                     guint       expected_status)
+{
+  g_autoptr(Garbage) garbage = garbage_server_new ();
+  g_autoptr(TillBackendClient) client = new_client (garbage->url);
+  g_autoptr(TillBackendResponse) error_response = NULL;
+  g_autoptr(GError) error = NULL;
+  gint64 start = g_get_monotonic_time ();
+
+  till_backend_client_set_timeouts (client, 5, 10);
+  g_assert_null (request (client, "GET", path, NULL, NULL, NULL, NULL, &error_response, &error));
+  g_test_message ("%s", error ? error->message : "(no error)");
+  g_assert_error (error, TILL_BACKEND_ERROR, TILL_BACKEND_ERROR_BAD_RESPONSE);
+  g_assert_nonnull (error_response);
+  g_assert_cmpuint (till_backend_response_get_status (error_response), ==, expected_status);
+  g_assert_null (till_backend_response_get_object (error_response));
+  /* Refused as soon as it is known, not when a timeout ends it. */
+  g_assert_cmpfloat (seconds_since (start), <, 5.0);
+}
+
+static void
+test_garbage_not_json (void)
+{
+  assert_bad_response ("/not-json", 200);
+}
+
+static void
+test_garbage_not_an_object (void)
+{
+  assert_bad_response ("/array", 200);
+  assert_bad_response ("/string", 200);
+}
+
+static void
+test_garbage_too_large (void)
+{
+  assert_bad_response ("/huge", 200);
+}
+
+static void
+test_garbage_too_large_chunked (void)
+{
+  assert_bad_response ("/huge-chunked", 200);
+}
+
+static void
+test_garbage_endless (void)
+{
+  assert_bad_response ("/endless", 200);
+}
+
+static void
+test_garbage_deep (void)
+{
+  assert_bad_response ("/deep", 200);
+}
+
+static void
+test_empty_success (void)
+{
+  g_autoptr(Garbage) garbage = garbage_server_new ();
+  g_autoptr(TillBackendClient) client = new_client (garbage->url);
+  g_autoptr(TillBackendResponse) response = NULL;
+  g_autoptr(GError) error = NULL;
+
+  response = request (client, "GET", "/empty", NULL, NULL, NULL, NULL, NULL, &error);
+  g_assert_no_error (error);
+  g_assert_cmpuint (till_backend_response_get_status (response), ==, 200);
+  g_assert_null (till_backend_response_get_object (response));
+}
+
+static void
+test_error_status_html (void)
+{
+  g_autoptr(Garbage) garbage = garbage_server_new ();
+  g_autoptr(TillBackendClient) client = new_client (garbage->url);
+  g_autoptr(TillBackendResponse) error_response = NULL;
+  g_autoptr(GError) error = NULL;
+
+  /* An error status maps by status, whatever the body is. */
+  g_assert_null (request (client, "GET", "/html-500", NULL, NULL, NULL, NULL, &error_response,
+                          &error));
+  g_assert_error (error, TILL_BACKEND_ERROR, TILL_BACKEND_ERROR_SERVER);
+  g_assert_cmpuint (till_backend_response_get_status (error_response), ==, 500);
+  g_assert_null (till_backend_response_get_object (error_response));
+  g_assert_null (till_backend_response_get_error_code (error_response));
+}
+
+typedef struct
+{
+  guint status;
+  int   code;
+} StatusCase;
+
+static const StatusCase status_cases[] = {
+  { 400, TILL_BACKEND_ERROR_BAD_REQUEST },
+  { 401, TILL_BACKEND_ERROR_UNAUTHORIZED },
+  { 402, TILL_BACKEND_ERROR_DECLINED },
+  { 403, TILL_BACKEND_ERROR_FORBIDDEN },
+  { 404, TILL_BACKEND_ERROR_BAD_REQUEST },
+  { 409, TILL_BACKEND_ERROR_CONFLICT },
+  { 413, TILL_BACKEND_ERROR_BAD_REQUEST },
+  { 429, TILL_BACKEND_ERROR_RATE_LIMITED },
+  { 500, TILL_BACKEND_ERROR_SERVER },
+  { 502, TILL_BACKEND_ERROR_SERVER },
+  { 503, TILL_BACKEND_ERROR_SERVER },
+  /* Redirects are not followed: the API has none. */
+  { 302, TILL_BACKEND_ERROR_BAD_RESPONSE },
+};
+
+static void
+test_status_mapping (gconstpointer data)
+{
+  const StatusCase *c = data;
+  g_autoptr(Garbage) garbage = garbage_server_new ();
+  g_autoptr(TillBackendClient) client = new_client (garbage->url);
+  g_autoptr(TillBackendResponse) error_response = NULL;
+  g_autoptr(GError) error = NULL;
+  g_autofree char *path = g_strdup_printf ("/status/%u", c->status);
+  g_autofree char *code = g_strdup_printf ("code_%u", c->status);
+  g_autofree char *message = g_strdup_printf ("Status %u", c->status);
+
+  g_assert_null (request (client, "POST", path, "a-token", NULL, "{}", NULL, &error_response,
+                          &error));
+  g_assert_error (error, TILL_BACKEND_ERROR, c->code);
+  g_assert_nonnull (strstr (error->message, message));
+  g_assert_cmpuint (till_backend_response_get_status (error_response), ==, c->status);
+  g_assert_cmpstr (till_backend_response_get_error_code (error_response), ==, code);
+  g_assert_cmpuint (till_backend_response_get_retry_after (error_response), ==,
+                    c->status == 429 ? 7 : 0);
+}
+
+static void
+test_retry_after_date (void)
+{
+  g_autoptr(Garbage) garbage = garbage_server_new ();
+  g_autoptr(TillBackendClient) client = new_client (garbage->url);
+  g_autoptr(TillBackendResponse) error_response = NULL;
+  g_autoptr(GError) error = NULL;
+
+  g_assert_null (request (client, "GET", "/retry-after-date", NULL, NULL, NULL, NULL,
+                          &error_response, &error));
+  g_assert_error (error, TILL_BACKEND_ERROR, TILL_BACKEND_ERROR_RATE_LIMITED);
+  g_assert_cmpuint (till_backend_response_get_retry_after (error_response), >=, 110);
+  g_assert_cmpuint (till_backend_response_get_retry_after (error_response), <=, 120);
+}
+
+static void
+test_request_headers (void)
+{
+  g_autoptr(Garbage) garbage = garbage_server_new ();
+  g_autoptr(TillBackendClient) client = new_client (garbage->url);
+  g_autoptr(TillBackendResponse) response = NULL;
+  g_autoptr(TillBackendResponse) bare = NULL;
+  g_autoptr(GError) error = NULL;
+  JsonObject *echo;
+
+  response = request (client, "POST", "/echo", "tok-123", "key-456", "{\"amount\":5}", NULL, NULL,
+                      &error);
+  g_assert_no_error (error);
+  echo = till_backend_response_get_object (response);
+  g_assert_cmpstr (json_object_get_string_member (echo, "Authorization"), ==, "Bearer tok-123");
+  g_assert_cmpstr (json_object_get_string_member (echo, "Idempotency-Key"), ==, "key-456");
+  g_assert_cmpstr (json_object_get_string_member (echo, "Content-Type"), ==, "application/json");
+  g_assert_cmpstr (json_object_get_string_member (echo, "User-Agent"), ==, "Till/" PACKAGE_VERSION);
+  g_assert_cmpstr (json_object_get_string_member (echo, "Accept"), ==, "application/json");
+  g_assert_cmpstr (json_object_get_string_member (echo, "body"), ==, "{\"amount\":5}");
+
+  bare = request (client, "GET", "/echo", NULL, NULL, NULL, NULL, NULL, &error);
+  g_assert_no_error (error);
+  echo = till_backend_response_get_object (bare);
+  g_assert_true (json_object_get_null_member (echo, "Authorization"));
+  g_assert_true (json_object_get_null_member (echo, "Idempotency-Key"));
+}
+
+/* Deadlines and cancellation */
+
+static void
+test_timeout_no_answer (void)
+{
+  g_autoptr(Garbage) garbage = garbage_server_new ();
+  g_autoptr(TillBackendClient) client = new_client (garbage->url);
+  g_autoptr(TillBackendResponse) error_response = NULL;
+  g_autoptr(GError) error = NULL;
+  gint64 start = g_get_monotonic_time ();
+  double elapsed;
+
+  till_backend_client_set_timeouts (client, 1, 2);
+  g_assert_null (request (client, "GET", "/hang", NULL, NULL, NULL, NULL, &error_response, &error));
+  elapsed = seconds_since (start);
+  g_test_message ("%s after %.2f s", error ? error->message : "(no error)", elapsed);
+  g_assert_error (error, TILL_BACKEND_ERROR, TILL_BACKEND_ERROR_TIMEOUT);
+  g_assert_null (error_response);
+  /* The connection was up at once, so the whole-request deadline ended it. */
+  g_assert_cmpfloat (elapsed, >=, 1.8);
+  g_assert_cmpfloat (elapsed, <, 3.5);
+}
+
+typedef struct
+{
+  GSocketService *service;
+  GPtrArray      *connections;
+  guint16         port;
+} Silent;
+
+static gboolean
+silent_incoming_cb (GSocketService    *service,
+                    GSocketConnection *connection,
+                    GObject           *source,
+                    gpointer           user_data)
+{
+  Silent *silent = user_data;
+
+  /* Kept open and never answered: the TLS handshake never ends. */
+  g_ptr_array_add (silent->connections, g_object_ref (connection));
+  return TRUE;
+}
+
+static void
+test_timeout_connect (void)
+{
+  Silent silent = { g_socket_service_new (), g_ptr_array_new_with_free_func (g_object_unref), 0 };
+  g_autoptr(GInetAddress) loopback = g_inet_address_new_loopback (G_SOCKET_FAMILY_IPV4);
+  g_autoptr(GSocketAddress) any = g_inet_socket_address_new (loopback, 0);
+  g_autoptr(GSocketAddress) bound = NULL;
+  g_autoptr(TillBackendClient) client = NULL;
+  g_autoptr(GError) error = NULL;
+  g_autofree char *url = NULL;
+  gint64 start;
+  double elapsed;
+
+  g_socket_listener_add_address (G_SOCKET_LISTENER (silent.service), any, G_SOCKET_TYPE_STREAM,
+                                 G_SOCKET_PROTOCOL_TCP, NULL, &bound, &error);
+  g_assert_no_error (error);
+  g_signal_connect (silent.service, "incoming", G_CALLBACK (silent_incoming_cb), &silent);
+  g_socket_service_start (silent.service);
+
+  url = g_strdup_printf ("https://127.0.0.1:%u",
+                         g_inet_socket_address_get_port (G_INET_SOCKET_ADDRESS (bound)));
+  client = new_client (url);
+  till_backend_client_set_timeouts (client, 1, 30);
+
+  start = g_get_monotonic_time ();
+  g_assert_null (request (client, "GET", "/api/config", NULL, NULL, NULL, NULL, NULL, &error));
+  elapsed = seconds_since (start);
+  g_test_message ("%s after %.2f s", error ? error->message : "(no error)", elapsed);
+  g_assert_error (error, TILL_BACKEND_ERROR, TILL_BACKEND_ERROR_TIMEOUT);
+  g_assert_nonnull (strstr (error->message, "connect"));
+  g_assert_cmpfloat (elapsed, >=, 0.8);
+  g_assert_cmpfloat (elapsed, <, 3.0);
+  g_assert_cmpuint (silent.connections->len, >=, 1);
+
+  g_socket_service_stop (silent.service);
+  g_socket_listener_close (G_SOCKET_LISTENER (silent.service));
+  g_object_unref (silent.service);
+  g_ptr_array_unref (silent.connections);
+}
+
+static gboolean
+cancel_cb (gpointer user_data)
+{
+  g_cancellable_cancel (user_data);
+  return G_SOURCE_REMOVE;
+}
+
+static void
+test_cancel (void)
+{
+  g_autoptr(Garbage) garbage = garbage_server_new ();
+  g_autoptr(TillBackendClient) client = new_client (garbage->url);
+  g_autoptr(GCancellable) cancellable = g_cancellable_new ();
+  g_autoptr(GError) error = NULL;
+  gint64 start = g_get_monotonic_time ();
+
+  g_timeout_add (200, cancel_cb, cancellable);
+  g_assert_null (request (client, "GET", "/hang", NULL, NULL, NULL, cancellable, NULL, &error));
+  /* Passed through as it is, not turned into a timeout. */
+  g_assert_error (error, G_IO_ERROR, G_IO_ERROR_CANCELLED);
+  g_assert_cmpfloat (seconds_since (start), <, 2.0);
+}
+
+/* Addresses */
+
+static void
+test_plain_http_refused (void)
+{
+  const char *refused[] = {
+    "http://192.0.2.1",
+    "http://192.0.2.1:8080/",
+    "http://shop.example",
+    "http://localhost.example.com",
+    "http://127.0.0.1.nip.io",
+    "http://[2001:db8::1]:80",
+  };
+
+  for (guint i = 0; i < G_N_ELEMENTS (refused); i++)
+    {
+      g_autoptr(GError) error = NULL;
+      g_autoptr(TillBackendClient) client = NULL;
+      gint64 start = g_get_monotonic_time ();
+
+      /* Refused by the constructor: no request, so no connection, ever. */
+      client = till_backend_client_new (refused[i], NULL, &error);
+      g_assert_null (client);
+      g_assert_error (error, TILL_BACKEND_ERROR, TILL_BACKEND_ERROR_INVALID_URL);
+      g_assert_nonnull (strstr (error->message, "https://"));
+      g_assert_cmpfloat (seconds_since (start), <, 0.1);
+    }
+}
+
+static void
+test_invalid_urls (void)
+{
+  const char *invalid[] = {
+    "",
+    "shop.example",
+    "ftp://shop.example",
+    "file:///etc/passwd",
+    "https://",
+    "https://user:secret@shop.example",
+    "https://shop.example/?x=1",
+    "https://shop.example/#top",
+    "https://shop example",
+  };
+
+  for (guint i = 0; i < G_N_ELEMENTS (invalid); i++)
+    {
+      g_autoptr(GError) error = NULL;
+      g_autoptr(TillBackendClient) client = till_backend_client_new (invalid[i], NULL, &error);
+
+      g_assert_null (client);
+      g_assert_error (error, TILL_BACKEND_ERROR, TILL_BACKEND_ERROR_INVALID_URL);
+    }
+}
+
+static void
+test_url_forms (void)
+{
+  const struct { const char *url; const char *normalised; } cases[] = {
+    { "https://192.0.2.1", "https://192.0.2.1" },
+    { "https://shop.example:8443/", "https://shop.example:8443" },
+    { "HTTPS://Shop.Example:443", "https://shop.example" },
+    { "https://shop.example/till//", "https://shop.example/till" },
+    { "http://127.0.0.1:8080/", "http://127.0.0.1:8080" },
+    { "http://127.1.2.3", "http://127.1.2.3" },
+    { "http://localhost:3000", "http://localhost:3000" },
+    { "http://LOCALHOST", "http://localhost" },
+    { "http://[::1]:8080", "http://[::1]:8080" },
+  };
+
+  for (guint i = 0; i < G_N_ELEMENTS (cases); i++)
+    {
+      g_autoptr(GError) error = NULL;
+      g_autoptr(TillBackendClient) client = till_backend_client_new (cases[i].url, NULL, &error);
+
+      g_assert_no_error (error);
+      g_assert_cmpstr (till_backend_client_get_base_url (client), ==, cases[i].normalised);
+    }
+}
+
+/* TLS */
+
+static TillTestServer *
+start_tls_shop (char **out_cert)
+{
+  g_autoptr(GError) error = NULL;
+  g_autofree char *dir = g_dir_make_tmp ("till-tls-XXXXXX", &error);
+  g_autofree char *key = NULL;
+  g_autofree char *config = NULL;
+  TillTestServer *server;
+
+  g_assert_no_error (error);
+  till_test_make_certificate (dir, out_cert, &key);
+  config = g_strdup_printf ("[server]\ntls-certificate=%s\ntls-key=%s\n", *out_cert, key);
+  server = till_test_server_new (NULL, config);
+  till_test_server_add_user (server, "alice", "cashier", CASHIER_PASSWORD);
+  till_test_server_start (server);
+  g_assert_true (g_str_has_prefix (server->url, "https://"));
+  return server;
+}
+
+static void
+test_tls (void)
+{
+  g_autofree char *cert = NULL;
+  g_autoptr(TillTestServer) server = start_tls_shop (&cert);
+  g_autoptr(TillBackendClient) untrusting = new_client (server->url);
+  g_autoptr(TillBackendClient) trusting = NULL;
+  g_autoptr(TillBackendResponse) response = NULL;
+  g_autoptr(GError) error = NULL;
+  const char *login_body = "{\"username\":\"alice\",\"password\":\"" CASHIER_PASSWORD "\"}";
+
+  /* Self-signed, so not trusted by the system: refused, never accepted. */
+  g_assert_null (request (untrusting, "POST", "/api/login", NULL, NULL, login_body, NULL, NULL,
+                          &error));
+  g_test_message ("%s", error ? error->message : "(no error)");
+  g_assert_error (error, TILL_BACKEND_ERROR, TILL_BACKEND_ERROR_TLS);
+  g_clear_error (&error);
+
+  trusting = till_backend_client_new (server->url, cert, &error);
+  g_assert_no_error (error);
+  response = request (trusting, "POST", "/api/login", NULL, NULL, login_body, NULL, NULL, &error);
+  g_assert_no_error (error);
+  g_assert_cmpuint (till_backend_response_get_status (response), ==, 200);
+}
+
+static void
+test_tls_bad_ca_file (void)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(TillBackendClient) missing = NULL;
+  g_autoptr(TillBackendClient) not_pem = NULL;
+  g_autofree char *path = NULL;
+  int fd = g_file_open_tmp ("till-not-a-cert-XXXXXX", &path, &error);
+
+  g_assert_no_error (error);
+  g_assert_cmpint (write (fd, "not a certificate\n", 18), ==, 18);
+  close (fd);
+
+  missing = till_backend_client_new ("https://127.0.0.1", "/nonexistent/ca.pem", &error);
+  g_assert_null (missing);
+  g_assert_error (error, TILL_BACKEND_ERROR, TILL_BACKEND_ERROR_TLS);
+  g_clear_error (&error);
+
+  not_pem = till_backend_client_new ("https://127.0.0.1", path, &error);
+  g_assert_null (not_pem);
+  g_assert_error (error, TILL_BACKEND_ERROR, TILL_BACKEND_ERROR_TLS);
+  g_unlink (path);
+}
+
+int
+main (int   argc,
+      char *argv[])
+{
+  int status;
+
+  g_test_init (&argc, &argv, NULL);
+
+  g_test_add_func ("/backend-client/api/login-ok", test_login_ok);
+  g_test_add_func ("/backend-client/api/wrong-password", test_login_wrong_password);
+  g_test_add_func ("/backend-client/api/rate-limited", test_login_rate_limited);
+  g_test_add_func ("/backend-client/api/logout-no-content", test_logout_no_content);
+  g_test_add_func ("/backend-client/api/forbidden-and-not-found", test_forbidden_and_not_found);
+  g_test_add_func ("/backend-client/api/declined-and-conflict", test_declined_and_conflict);
+  g_test_add_func ("/backend-client/api/server-down", test_server_down);
+  g_test_add_func ("/backend-client/answers/not-json", test_garbage_not_json);
+  g_test_add_func ("/backend-client/answers/not-an-object", test_garbage_not_an_object);
+  g_test_add_func ("/backend-client/answers/too-large", test_garbage_too_large);
+  g_test_add_func ("/backend-client/answers/too-large-chunked", test_garbage_too_large_chunked);
+  g_test_add_func ("/backend-client/answers/endless", test_garbage_endless);
+  g_test_add_func ("/backend-client/answers/too-deep", test_garbage_deep);
+  g_test_add_func ("/backend-client/answers/empty-success", test_empty_success);
+  g_test_add_func ("/backend-client/answers/error-status-html", test_error_status_html);
+  g_test_add_func ("/backend-client/answers/retry-after-date", test_retry_after_date);
+  for (guint i = 0; i < G_N_ELEMENTS (status_cases); i++)
+    {
+      g_autofree char *path = g_strdup_printf ("/backend-client/status/%u", status_cases[i].status);
+
+      g_test_add_data_func (path, &status_cases[i], test_status_mapping);
+    }
+  g_test_add_func ("/backend-client/request/headers", test_request_headers);
+  g_test_add_func ("/backend-client/deadline/no-answer", test_timeout_no_answer);
+  g_test_add_func ("/backend-client/deadline/connect", test_timeout_connect);
+  g_test_add_func ("/backend-client/deadline/cancel", test_cancel);
+  g_test_add_func ("/backend-client/url/plain-http-refused", test_plain_http_refused);
+  g_test_add_func ("/backend-client/url/invalid", test_invalid_urls);
+  g_test_add_func ("/backend-client/url/forms", test_url_forms);
+  g_test_add_func ("/backend-client/tls/ca-file", test_tls);
+  g_test_add_func ("/backend-client/tls/bad-ca-file", test_tls_bad_ca_file);
+
+  shop = till_test_server_new (NULL, "[stripe]\nmode=charges\n");
+  till_test_server_add_user (shop, "alice", "cashier", CASHIER_PASSWORD);
+  till_test_server_add_user (shop, "morgan", "manager", MANAGER_PASSWORD);
+  till_test_server_start (shop);
+
+  status = g_test_run ();
+
+  till_test_server_free (shop);
+  return status;
+}

@@ -1,0 +1,856 @@
+/* test-session.c: TillSession against till-server and a real keyring
+ *
+ * Run through tests/keyring-session (a private D-Bus session with a real,
+ * unlocked gnome-keyring-daemon). With --no-secret-service, under
+ * `keyring-session --no-secret-service`, it checks that signing in still
+ * works, and stores nothing, when there is no Secret Service at all.
+ *
+ * Copyright 2026 The Till authors
+ * SPDX-License-Identifier: GPL-3.0-or-later
+ */
+#include "config.h"
+
+#include <string.h>
+
+#include <libsecret/secret.h>
+
+#include "till-session.h"
+#include "till-test-harness.h"
+
+#define LOGIN_OK "path=/api/login status=200"
+
+/* One shop for the tests that need nothing special; each test signs in
+ * its own cashier so that keyring items never mix. */
+static TillTestServer *shop;
+
+/* Helpers */
+
+static char *
+password_for (const char *username)
+{
+  return g_strdup_printf ("%s-password-1", username);
+}
+
+static void
+add_cashier (TillTestServer *server,
+             const char     *username,
+             const char     *role)
+{
+  g_autofree char *password = password_for (username);
+
+  till_test_server_add_user (server, username, role, password);
+}
+
+/* Cashiers are added before a server starts, never while it runs. */
+static TillTestServer *
+start_shop (const char *extra_config,
+            ...) G_GNUC_NULL_TERMINATED;
+
+static TillTestServer *
+start_shop (const char *extra_config,
+            ...)
+{
+  TillTestServer *server = till_test_server_new (NULL, extra_config);
+  const char *username;
+  va_list args;
+
+  va_start (args, extra_config);
+  while ((username = va_arg (args, const char *)) != NULL)
+    add_cashier (server, username, va_arg (args, const char *));
+  va_end (args);
+  till_test_server_start (server);
+  return server;
+}
+
+static TillSession *
+new_session (TillTestServer *server)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(TillBackendClient) client = till_backend_client_new (server->url, NULL, &error);
+  g_autoptr(TillCredentialStore) store = till_credential_store_new (APP_ID);
+
+  g_assert_no_error (error);
+  return till_session_new (client, store);
+}
+
+static gboolean
+sign_in (TillSession  *session,
+         const char   *username,
+         const char   *password,
+         gboolean      remember,
+         GError      **error)
+{
+  g_autoptr(GAsyncResult) result = NULL;
+
+  till_session_sign_in_async (session, username, password, remember, NULL,
+                              till_test_result_cb, &result);
+  return till_session_sign_in_finish (session, till_test_wait (&result), error);
+}
+
+static void
+sign_in_ok (TillSession *session,
+            const char  *username,
+            gboolean     remember)
+{
+  g_autofree char *password = password_for (username);
+  g_autoptr(GError) error = NULL;
+
+  g_assert_true (sign_in (session, username, password, remember, &error));
+  g_assert_no_error (error);
+  g_assert_cmpint (till_session_get_state (session), ==, TILL_SESSION_SIGNED_IN);
+}
+
+static gboolean
+restore (TillSession  *session,
+         const char   *username,
+         GError      **error)
+{
+  g_autoptr(GAsyncResult) result = NULL;
+
+  till_session_restore_async (session, username, NULL, till_test_result_cb, &result);
+  return till_session_restore_finish (session, till_test_wait (&result), error);
+}
+
+static void
+sign_out (TillSession *session)
+{
+  g_autoptr(GAsyncResult) result = NULL;
+  g_autoptr(GError) error = NULL;
+
+  till_session_sign_out_async (session, NULL, till_test_result_cb, &result);
+  g_assert_true (till_session_sign_out_finish (session, till_test_wait (&result), &error));
+  g_assert_no_error (error);
+}
+
+static void
+forget (TillSession *session,
+        const char  *username)
+{
+  g_autoptr(GAsyncResult) result = NULL;
+  g_autoptr(GError) error = NULL;
+
+  till_session_forget_async (session, username, NULL, till_test_result_cb, &result);
+  g_assert_true (till_session_forget_finish (session, till_test_wait (&result), &error));
+  g_assert_no_error (error);
+}
+
+static gboolean
+verify_password (TillSession  *session,
+                 const char   *password,
+                 GError      **error)
+{
+  g_autoptr(GAsyncResult) result = NULL;
+
+  till_session_verify_password_async (session, password, NULL, till_test_result_cb, &result);
+  return till_session_verify_password_finish (session, till_test_wait (&result), error);
+}
+
+static TillBackendResponse *
+session_request (TillSession          *session,
+                 const char           *method,
+                 const char           *path,
+                 const char           *key,
+                 const char           *json,
+                 TillBackendResponse **out_response,
+                 GError              **error)
+{
+  g_autoptr(GAsyncResult) result = NULL;
+  g_autoptr(JsonNode) body = json ? json_from_string (json, NULL) : NULL;
+
+  till_session_request_async (session, method, path, key, body, NULL, till_test_result_cb, &result);
+  return till_session_request_finish (session, till_test_wait (&result), out_response, error);
+}
+
+static const char *
+server_of (TillSession *session)
+{
+  return till_backend_client_get_base_url (till_session_get_client (session));
+}
+
+/* What the keyring holds, read through a store of its own. */
+static char *
+stored (TillSession        *session,
+        const char         *username,
+        TillCredentialKind  kind)
+{
+  g_autoptr(TillCredentialStore) store = till_credential_store_new (APP_ID);
+  g_autoptr(GAsyncResult) result = NULL;
+  g_autoptr(GError) error = NULL;
+  char *secret;
+
+  till_credential_store_lookup_async (store, server_of (session), username, kind, NULL,
+                                      till_test_result_cb, &result);
+  secret = till_credential_store_lookup_finish (store, till_test_wait (&result), &error);
+  g_assert_no_error (error);
+  return secret;
+}
+
+static void
+store_secret (TillSession        *session,
+              const char         *username,
+              TillCredentialKind  kind,
+              const char         *secret)
+{
+  g_autoptr(TillCredentialStore) store = till_credential_store_new (APP_ID);
+  g_autoptr(GAsyncResult) result = NULL;
+  g_autoptr(GError) error = NULL;
+
+  till_credential_store_store_async (store, server_of (session), username, kind, secret, NULL,
+                                     till_test_result_cb, &result);
+  g_assert_true (till_credential_store_store_finish (store, till_test_wait (&result), &error));
+  g_assert_no_error (error);
+}
+
+static guint
+status_of (TillTestServer *server,
+           const char     *path,
+           const char     *token)
+{
+  g_autoptr(TillTestResponse) response = till_test_get (server, path, token);
+
+  return response->status;
+}
+
+/* The server logs a request once it has answered it, which can be just
+ * after the client has the answer. */
+static guint
+count_log (TillTestServer *server,
+           const char     *needle,
+           guint           expected)
+{
+  gint64 deadline = g_get_monotonic_time () + 3 * G_USEC_PER_SEC;
+
+  while (till_test_server_count_log (server, needle) < expected &&
+         g_get_monotonic_time () < deadline)
+    g_usleep (20 * 1000);
+  g_usleep (100 * 1000);
+  return till_test_server_count_log (server, needle);
+}
+
+static void
+count_notify_cb (GObject    *object,
+                 GParamSpec *pspec,
+                 guint      *count)
+{
+  (*count)++;
+}
+
+static void
+record_state_cb (TillSession *session,
+                 GParamSpec  *pspec,
+                 GArray      *states)
+{
+  TillSessionState state = till_session_get_state (session);
+
+  g_array_append_val (states, state);
+}
+
+/* Sign in */
+
+static void
+test_sign_in_remember (void)
+{
+  g_autoptr(TillSession) session = new_session (shop);
+  g_autoptr(GArray) states = g_array_new (FALSE, FALSE, sizeof (TillSessionState));
+  g_autofree char *password = NULL;
+  g_autofree char *token = NULL;
+  guint remembered_notified = 0;
+
+  g_signal_connect (session, "notify::state", G_CALLBACK (record_state_cb), states);
+  g_signal_connect (session, "notify::remembered", G_CALLBACK (count_notify_cb),
+                    &remembered_notified);
+  g_assert_cmpint (till_session_get_state (session), ==, TILL_SESSION_SIGNED_OUT);
+  g_assert_true (till_session_get_keyring_available (session));
+
+  sign_in_ok (session, "alice", TRUE);
+
+  g_assert_cmpuint (states->len, ==, 2);
+  g_assert_cmpint (g_array_index (states, TillSessionState, 0), ==, TILL_SESSION_SIGNING_IN);
+  g_assert_cmpint (g_array_index (states, TillSessionState, 1), ==, TILL_SESSION_SIGNED_IN);
+  g_assert_cmpstr (till_session_get_username (session), ==, "alice");
+  g_assert_cmpstr (till_session_get_role (session), ==, "cashier");
+  g_assert_false (till_session_is_manager (session));
+  g_assert_cmpint (till_session_get_expires_at (session), >, g_get_real_time () / G_USEC_PER_SEC);
+  g_assert_true (till_session_get_remembered (session));
+  g_assert_cmpuint (remembered_notified, ==, 1);
+  g_assert_true (till_session_get_keyring_available (session));
+
+  password = stored (session, "alice", TILL_CREDENTIAL_PASSWORD);
+  g_assert_cmpstr (password, ==, "alice-password-1");
+  token = stored (session, "alice", TILL_CREDENTIAL_SESSION);
+  g_assert_nonnull (token);
+  g_assert_cmpuint (strlen (token), ==, 43);
+  g_assert_cmpuint (status_of (shop, "/api/check-auth", token), ==, 200);
+}
+
+static void
+test_sign_in_manager (void)
+{
+  g_autoptr(TillSession) session = new_session (shop);
+
+  sign_in_ok (session, "morgan", FALSE);
+  g_assert_cmpstr (till_session_get_role (session), ==, "manager");
+  g_assert_true (till_session_is_manager (session));
+}
+
+static void
+test_sign_in_without_remember_clears (void)
+{
+  g_autoptr(TillSession) session = new_session (shop);
+  g_autofree char *password = NULL;
+  g_autofree char *token = NULL;
+
+  sign_in_ok (session, "bea", TRUE);
+  password = stored (session, "bea", TILL_CREDENTIAL_PASSWORD);
+  g_assert_nonnull (password);
+
+  sign_in_ok (session, "bea", FALSE);
+  g_assert_false (till_session_get_remembered (session));
+  g_clear_pointer (&password, g_free);
+  password = stored (session, "bea", TILL_CREDENTIAL_PASSWORD);
+  token = stored (session, "bea", TILL_CREDENTIAL_SESSION);
+  g_assert_null (password);
+  g_assert_null (token);
+}
+
+static void
+test_sign_in_wrong_password (void)
+{
+  g_autoptr(TillSession) session = new_session (shop);
+  g_autoptr(GError) error = NULL;
+  g_autofree char *password = NULL;
+
+  g_assert_false (sign_in (session, "carl", "not-his-password", TRUE, &error));
+  g_assert_error (error, TILL_BACKEND_ERROR, TILL_BACKEND_ERROR_UNAUTHORIZED);
+  g_assert_cmpint (till_session_get_state (session), ==, TILL_SESSION_SIGNED_OUT);
+  g_assert_null (till_session_get_username (session));
+  g_assert_false (till_session_get_remembered (session));
+  g_assert_cmpuint (till_session_get_retry_after (session), ==, 0);
+  password = stored (session, "carl", TILL_CREDENTIAL_PASSWORD);
+  g_assert_null (password);
+}
+
+static void
+test_sign_in_rate_limited (void)
+{
+  g_autoptr(TillTestServer) server =
+    start_shop ("[server]\nlogin-failures-per-user=2\n", "dora", "cashier", NULL);
+  g_autoptr(TillSession) session = new_session (server);
+  g_autoptr(GError) error = NULL;
+
+
+  for (guint i = 0; i < 2; i++)
+    {
+      g_autoptr(GError) wrong = NULL;
+
+      g_assert_false (sign_in (session, "dora", "guess-guess", FALSE, &wrong));
+      g_assert_error (wrong, TILL_BACKEND_ERROR, TILL_BACKEND_ERROR_UNAUTHORIZED);
+    }
+  g_assert_false (sign_in (session, "dora", "dora-password-1", FALSE, &error));
+  g_assert_error (error, TILL_BACKEND_ERROR, TILL_BACKEND_ERROR_RATE_LIMITED);
+  g_assert_cmpuint (till_session_get_retry_after (session), >, 0);
+  g_assert_cmpint (till_session_get_state (session), ==, TILL_SESSION_SIGNED_OUT);
+}
+
+static void
+test_sign_in_server_down (void)
+{
+  g_autoptr(TillTestServer) server = start_shop (NULL, NULL);
+  g_autoptr(TillSession) session = new_session (server);
+  g_autoptr(GError) error = NULL;
+
+  till_test_server_stop (server);
+  g_assert_false (sign_in (session, "erin", "erin-password-1", TRUE, &error));
+  g_assert_error (error, TILL_BACKEND_ERROR, TILL_BACKEND_ERROR_NETWORK);
+  g_assert_cmpint (till_session_get_state (session), ==, TILL_SESSION_SIGNED_OUT);
+}
+
+static void
+test_sign_in_without_store (void)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(TillBackendClient) client = till_backend_client_new (shop->url, NULL, &error);
+  g_autoptr(TillSession) session = till_session_new (client, NULL);
+
+  g_assert_no_error (error);
+  g_assert_false (till_session_get_keyring_available (session));
+  sign_in_ok (session, "fay", TRUE);
+  g_assert_false (till_session_get_remembered (session));
+}
+
+/* Restore */
+
+static void
+test_restore_stored_session (void)
+{
+  g_autoptr(TillSession) first = new_session (shop);
+  g_autoptr(TillSession) second = new_session (shop);
+  g_autoptr(GError) error = NULL;
+  guint logins;
+
+  sign_in_ok (first, "gus", TRUE);
+  logins = count_log (shop, LOGIN_OK, 0);
+
+  /* As at the next start of the app: a fresh object, the keyring only. */
+  g_assert_true (restore (second, "gus", &error));
+  g_assert_no_error (error);
+  g_assert_cmpint (till_session_get_state (second), ==, TILL_SESSION_SIGNED_IN);
+  g_assert_cmpstr (till_session_get_username (second), ==, "gus");
+  g_assert_true (till_session_is_manager (second));
+  g_assert_cmpint (till_session_get_expires_at (second), ==, till_session_get_expires_at (first));
+  g_assert_true (till_session_get_remembered (second));
+  /* Checked, not signed in again. */
+  g_assert_cmpuint (count_log (shop, LOGIN_OK, logins), ==, logins);
+
+  {
+    g_autoptr(TillBackendResponse) response = NULL;
+
+    response = session_request (second, "GET", "/api/config", NULL, NULL, NULL, &error);
+    g_assert_no_error (error);
+    g_assert_cmpuint (till_backend_response_get_status (response), ==, 200);
+  }
+}
+
+static void
+test_restore_revoked_session (void)
+{
+  g_autoptr(TillSession) first = new_session (shop);
+  g_autoptr(TillSession) second = new_session (shop);
+  g_autoptr(GError) error = NULL;
+  g_autofree char *old_token = NULL;
+  g_autofree char *new_token = NULL;
+  guint logins;
+
+  sign_in_ok (first, "hal", TRUE);
+  old_token = stored (first, "hal", TILL_CREDENTIAL_SESSION);
+  g_assert_nonnull (old_token);
+
+  /* Revoked behind the terminal's back, through another client. */
+  {
+    g_autoptr(TillTestResponse) response = till_test_post_json (shop, "/api/logout", old_token,
+                                                                NULL, NULL);
+
+    g_assert_cmpuint (response->status, ==, 204);
+  }
+  logins = count_log (shop, LOGIN_OK, 0);
+
+  g_assert_true (restore (second, "hal", &error));
+  g_assert_no_error (error);
+  g_assert_cmpint (till_session_get_state (second), ==, TILL_SESSION_SIGNED_IN);
+  g_assert_cmpstr (till_session_get_username (second), ==, "hal");
+  g_assert_true (till_session_get_remembered (second));
+  g_assert_cmpuint (count_log (shop, LOGIN_OK, logins + 1), ==, logins + 1);
+
+  new_token = stored (second, "hal", TILL_CREDENTIAL_SESSION);
+  g_assert_nonnull (new_token);
+  g_assert_cmpstr (new_token, !=, old_token);
+  g_assert_cmpuint (status_of (shop, "/api/check-auth", new_token), ==, 200);
+}
+
+static void
+test_restore_nothing_stored (void)
+{
+  g_autoptr(TillSession) session = new_session (shop);
+  g_autoptr(GError) error = NULL;
+
+  g_assert_false (restore (session, "ivy", &error));
+  g_assert_error (error, TILL_BACKEND_ERROR, TILL_BACKEND_ERROR_UNAUTHORIZED);
+  g_assert_cmpint (till_session_get_state (session), ==, TILL_SESSION_SIGNED_OUT);
+}
+
+static void
+test_restore_revoked_without_password (void)
+{
+  g_autoptr(TillSession) first = new_session (shop);
+  g_autoptr(TillSession) second = new_session (shop);
+  g_autoptr(GError) error = NULL;
+  g_autofree char *token = NULL;
+  g_autofree char *left = NULL;
+
+  sign_in_ok (first, "jo", FALSE);
+  /* A session stored without a password (as an older run might have). */
+  token = till_test_server_login (shop, "jo", "jo-password-1");
+  store_secret (first, "jo", TILL_CREDENTIAL_SESSION, token);
+  {
+    g_autoptr(TillTestResponse) response =
+      till_test_post_json (shop, "/api/logout", token, NULL, NULL);
+
+    g_assert_cmpuint (response->status, ==, 204);
+  }
+
+  g_assert_false (restore (second, "jo", &error));
+  g_assert_error (error, TILL_BACKEND_ERROR, TILL_BACKEND_ERROR_UNAUTHORIZED);
+  g_assert_cmpint (till_session_get_state (second), ==, TILL_SESSION_SIGNED_OUT);
+  /* The dead session is not kept. */
+  left = stored (second, "jo", TILL_CREDENTIAL_SESSION);
+  g_assert_null (left);
+}
+
+static void
+test_restore_server_down (void)
+{
+  g_autoptr(TillTestServer) server = start_shop (NULL, "kit", "cashier", NULL);
+  g_autoptr(TillSession) first = NULL;
+  g_autoptr(TillSession) second = NULL;
+  g_autoptr(GError) error = NULL;
+  g_autofree char *token = NULL;
+
+  first = new_session (server);
+  second = new_session (server);
+  sign_in_ok (first, "kit", TRUE);
+  till_test_server_stop (server);
+
+  g_assert_false (restore (second, "kit", &error));
+  g_assert_error (error, TILL_BACKEND_ERROR, TILL_BACKEND_ERROR_NETWORK);
+  g_assert_cmpint (till_session_get_state (second), ==, TILL_SESSION_SIGNED_OUT);
+  /* Nothing stored is thrown away for a network failure. */
+  token = stored (second, "kit", TILL_CREDENTIAL_SESSION);
+  g_assert_nonnull (token);
+}
+
+/* Requests when the session expires */
+
+/* The server's expiry is in whole seconds, so a lifetime of 1 s can end
+ * a few milliseconds after the login; 2 s leaves the renewed session at
+ * least a second for the retry. */
+#define SHORT_SESSIONS "[server]\nsession-lifetime-seconds=2\n[stripe]\nmode=charges\n"
+#define SHORT_SESSION_WAIT_USEC (3 * G_USEC_PER_SEC)
+
+static void
+test_request_expired_renews (void)
+{
+  g_autoptr(TillTestServer) server =
+    start_shop (SHORT_SESSIONS, "lou", "cashier", "mia", "manager", NULL);
+  g_autoptr(TillSession) session = NULL;
+  g_autoptr(TillBackendResponse) payment = NULL;
+  g_autoptr(GError) error = NULL;
+  g_autofree char *key = till_test_new_key ();
+  g_autofree char *body = NULL;
+  g_autofree char *manager = NULL;
+  JsonObject *object;
+  guint logins;
+
+  session = new_session (server);
+  sign_in_ok (session, "lou", TRUE);
+  logins = count_log (server, LOGIN_OK, 1);
+  g_assert_cmpuint (logins, ==, 1);
+
+  g_usleep (SHORT_SESSION_WAIT_USEC);
+
+  /* A payment: refused (expired), signed in again silently, retried
+   * with the same Idempotency-Key and body, charged once. */
+  body = g_strdup ("{\"amount\":1250,\"currency\":\"USD\",\"description\":\"Test sale\","
+                   "\"token\":\"tok_visa\"}");
+  payment = session_request (session, "POST", "/api/payments", key, body, NULL, &error);
+  g_assert_no_error (error);
+  g_assert_cmpuint (till_backend_response_get_status (payment), ==, 201);
+  object = json_object_get_object_member (till_backend_response_get_object (payment), "payment");
+  g_assert_cmpstr (json_object_get_string_member (object, "idempotency_key"), ==, key);
+  g_assert_cmpint (json_object_get_int_member (object, "amount"), ==, 1250);
+  g_assert_cmpint (till_session_get_state (session), ==, TILL_SESSION_SIGNED_IN);
+
+  g_assert_cmpuint (count_log (server, LOGIN_OK, 2), ==, 2);
+  g_assert_cmpuint (count_log (server, "path=/api/payments status=401", 1), ==, 1);
+
+  manager = till_test_server_login (server, "mia", "mia-password-1");
+  g_assert_cmpint (till_test_server_count_payments (server, manager), ==, 1);
+}
+
+static void
+test_request_expired_concurrent (void)
+{
+  g_autoptr(TillTestServer) server = start_shop (SHORT_SESSIONS, "ned", "cashier", NULL);
+  g_autoptr(TillSession) session = NULL;
+  GAsyncResult *results[4] = { NULL, };
+
+  session = new_session (server);
+  sign_in_ok (session, "ned", TRUE);
+  g_assert_cmpuint (count_log (server, LOGIN_OK, 1), ==, 1);
+
+  g_usleep (SHORT_SESSION_WAIT_USEC);
+
+  for (guint i = 0; i < G_N_ELEMENTS (results); i++)
+    till_session_request_async (session, "GET", "/api/config", NULL, NULL, NULL,
+                                till_test_result_cb, &results[i]);
+  for (guint i = 0; i < G_N_ELEMENTS (results); i++)
+    {
+      g_autoptr(TillBackendResponse) response = NULL;
+      g_autoptr(GError) error = NULL;
+
+      response = till_session_request_finish (session, till_test_wait (&results[i]), NULL, &error);
+      g_assert_no_error (error);
+      g_assert_cmpuint (till_backend_response_get_status (response), ==, 200);
+      g_clear_object (&results[i]);
+    }
+
+  /* All four were refused; one silent sign-in served them all. */
+  g_assert_cmpuint (count_log (server, "path=/api/config status=401", 4), ==, 4);
+  g_assert_cmpuint (count_log (server, LOGIN_OK, 2), ==, 2);
+}
+
+static void
+test_request_expired_not_remembered (void)
+{
+  g_autoptr(TillTestServer) server = start_shop (SHORT_SESSIONS, "ola", "cashier", NULL);
+  g_autoptr(TillSession) session = NULL;
+  g_autoptr(TillBackendResponse) response = NULL;
+  g_autoptr(TillBackendResponse) error_response = NULL;
+  g_autoptr(GArray) states = g_array_new (FALSE, FALSE, sizeof (TillSessionState));
+  g_autoptr(GError) error = NULL;
+
+  session = new_session (server);
+  sign_in_ok (session, "ola", FALSE);
+  g_signal_connect (session, "notify::state", G_CALLBACK (record_state_cb), states);
+
+  g_usleep (SHORT_SESSION_WAIT_USEC);
+
+  g_assert_null (session_request (session, "GET", "/api/config", NULL, NULL, &error_response,
+                                  &error));
+  g_assert_error (error, TILL_BACKEND_ERROR, TILL_BACKEND_ERROR_UNAUTHORIZED);
+  g_assert_nonnull (error_response);
+  g_assert_cmpstr (till_backend_response_get_error_code (error_response), ==, "session_expired");
+  g_assert_cmpint (till_session_get_state (session), ==, TILL_SESSION_NEEDS_SIGN_IN);
+  g_assert_cmpuint (states->len, ==, 1);
+  /* Who it was stays, for the lock page. */
+  g_assert_cmpstr (till_session_get_username (session), ==, "ola");
+  g_assert_cmpuint (count_log (server, LOGIN_OK, 1), ==, 1);
+  g_clear_error (&error);
+
+  /* Further requests fail at once until the cashier signs in. */
+  g_assert_null (session_request (session, "GET", "/api/config", NULL, NULL, NULL, &error));
+  g_assert_error (error, TILL_BACKEND_ERROR, TILL_BACKEND_ERROR_UNAUTHORIZED);
+  g_clear_error (&error);
+
+  /* The lock page's password renews the session. */
+  g_assert_false (verify_password (session, "wrong-wrong", &error));
+  g_assert_error (error, TILL_BACKEND_ERROR, TILL_BACKEND_ERROR_UNAUTHORIZED);
+  g_assert_cmpint (till_session_get_state (session), ==, TILL_SESSION_NEEDS_SIGN_IN);
+  g_clear_error (&error);
+  g_assert_true (verify_password (session, "ola-password-1", &error));
+  g_assert_no_error (error);
+  g_assert_cmpint (till_session_get_state (session), ==, TILL_SESSION_SIGNED_IN);
+
+  response = session_request (session, "GET", "/api/config", NULL, NULL, NULL, &error);
+  g_assert_no_error (error);
+  g_assert_cmpuint (till_backend_response_get_status (response), ==, 200);
+}
+
+static void
+test_request_other_errors_pass (void)
+{
+  g_autoptr(TillSession) session = new_session (shop);
+  g_autoptr(TillBackendResponse) error_response = NULL;
+  g_autoptr(GError) error = NULL;
+
+  sign_in_ok (session, "pia", FALSE);
+  /* A 403 is not a reason to sign in again. */
+  g_assert_null (session_request (session, "POST", "/api/payments/pay_x/refunds", NULL, "{}",
+                                  &error_response, &error));
+  g_assert_error (error, TILL_BACKEND_ERROR, TILL_BACKEND_ERROR_FORBIDDEN);
+  g_assert_cmpstr (till_backend_response_get_error_code (error_response), ==, "forbidden");
+  g_assert_cmpint (till_session_get_state (session), ==, TILL_SESSION_SIGNED_IN);
+}
+
+/* Sign out and forget */
+
+static void
+test_sign_out (void)
+{
+  g_autoptr(TillSession) session = new_session (shop);
+  g_autoptr(GError) error = NULL;
+  g_autofree char *token = NULL;
+  g_autofree char *left = NULL;
+  g_autofree char *password = NULL;
+
+  sign_in_ok (session, "quin", TRUE);
+  token = stored (session, "quin", TILL_CREDENTIAL_SESSION);
+  g_assert_nonnull (token);
+  g_assert_cmpuint (status_of (shop, "/api/check-auth", token), ==, 200);
+
+  sign_out (session);
+
+  g_assert_cmpint (till_session_get_state (session), ==, TILL_SESSION_SIGNED_OUT);
+  /* Revoked at the server. */
+  g_assert_cmpuint (status_of (shop, "/api/check-auth", token), ==, 401);
+  /* The session is forgotten, the password stays. */
+  left = stored (session, "quin", TILL_CREDENTIAL_SESSION);
+  g_assert_null (left);
+  password = stored (session, "quin", TILL_CREDENTIAL_PASSWORD);
+  g_assert_cmpstr (password, ==, "quin-password-1");
+  g_assert_true (till_session_get_remembered (session));
+
+  g_assert_null (session_request (session, "GET", "/api/config", NULL, NULL, NULL, &error));
+  g_assert_error (error, TILL_BACKEND_ERROR, TILL_BACKEND_ERROR_UNAUTHORIZED);
+}
+
+static void
+test_sign_out_server_down (void)
+{
+  g_autoptr(TillTestServer) server = start_shop (NULL, "rae", "cashier", NULL);
+  g_autoptr(TillSession) session = NULL;
+  g_autofree char *left = NULL;
+
+  session = new_session (server);
+  sign_in_ok (session, "rae", TRUE);
+  till_test_server_stop (server);
+
+  /* Forgotten here even though the server could not be told. */
+  sign_out (session);
+  g_assert_cmpint (till_session_get_state (session), ==, TILL_SESSION_SIGNED_OUT);
+  left = stored (session, "rae", TILL_CREDENTIAL_SESSION);
+  g_assert_null (left);
+}
+
+static void
+test_forget (void)
+{
+  g_autoptr(TillSession) session = new_session (shop);
+  g_autofree char *password = NULL;
+  g_autofree char *token = NULL;
+
+  sign_in_ok (session, "sol", TRUE);
+  g_assert_true (till_session_get_remembered (session));
+
+  forget (session, "sol");
+
+  g_assert_false (till_session_get_remembered (session));
+  password = stored (session, "sol", TILL_CREDENTIAL_PASSWORD);
+  token = stored (session, "sol", TILL_CREDENTIAL_SESSION);
+  g_assert_null (password);
+  g_assert_null (token);
+  /* Forgetting is about the keyring; this run stays signed in. */
+  g_assert_cmpint (till_session_get_state (session), ==, TILL_SESSION_SIGNED_IN);
+}
+
+/* Without a Secret Service */
+
+/* Nothing secret may land in a file instead. */
+static void
+assert_not_in_files (const char *dir,
+                     const char *secret)
+{
+  g_autoptr(GDir) handle = dir ? g_dir_open (dir, 0, NULL) : NULL;
+  const char *name;
+
+  if (handle == NULL)
+    return;
+  while ((name = g_dir_read_name (handle)) != NULL)
+    {
+      g_autofree char *path = g_build_filename (dir, name, NULL);
+      g_autofree char *contents = NULL;
+      gsize length;
+
+      if (g_file_test (path, G_FILE_TEST_IS_SYMLINK))
+        continue;
+      if (g_file_test (path, G_FILE_TEST_IS_DIR))
+        assert_not_in_files (path, secret);
+      else if (g_file_get_contents (path, &contents, &length, NULL))
+        g_assert_null (g_strstr_len (contents, length, secret));
+    }
+}
+
+static void
+test_no_secret_service (void)
+{
+  g_autoptr(TillSession) session = new_session (shop);
+  g_autoptr(TillSession) later = new_session (shop);
+  g_autoptr(GError) error = NULL;
+  guint keyring_notified = 0;
+  gint64 start;
+
+  g_signal_connect (session, "notify::keyring-available", G_CALLBACK (count_notify_cb),
+                    &keyring_notified);
+
+  start = g_get_monotonic_time ();
+  sign_in_ok (session, "tam", TRUE);
+  /* Well within the keyring's 10 s deadline. */
+  g_assert_cmpint (g_get_monotonic_time () - start, <, 3 * G_USEC_PER_SEC);
+
+  g_assert_false (till_session_get_keyring_available (session));
+  g_assert_cmpuint (keyring_notified, ==, 1);
+  g_assert_false (till_session_get_remembered (session));
+
+  /* Signed in for this run all the same. */
+  {
+    g_autoptr(TillBackendResponse) response = NULL;
+
+    response = session_request (session, "GET", "/api/config", NULL, NULL, NULL, &error);
+    g_assert_no_error (error);
+    g_assert_cmpuint (till_backend_response_get_status (response), ==, 200);
+  }
+
+  /* Nothing was stored: not in a keyring, not in a file. */
+  g_assert_false (restore (later, "tam", &error));
+  g_assert_error (error, TILL_BACKEND_ERROR, TILL_BACKEND_ERROR_UNAUTHORIZED);
+  assert_not_in_files (g_get_home_dir (), "tam-password-1");
+  assert_not_in_files (g_getenv ("XDG_DATA_HOME"), "tam-password-1");
+  assert_not_in_files (g_getenv ("XDG_CONFIG_HOME"), "tam-password-1");
+  assert_not_in_files (g_getenv ("XDG_CACHE_HOME"), "tam-password-1");
+  assert_not_in_files (g_getenv ("XDG_RUNTIME_DIR"), "tam-password-1");
+
+  sign_out (session);
+  g_assert_cmpint (till_session_get_state (session), ==, TILL_SESSION_SIGNED_OUT);
+}
+
+int
+main (int   argc,
+      char *argv[])
+{
+  gboolean no_secret_service = FALSE;
+  int status;
+
+  for (int i = 1; i < argc; i++)
+    {
+      if (g_strcmp0 (argv[i], "--no-secret-service") == 0)
+        {
+          no_secret_service = TRUE;
+          memmove (&argv[i], &argv[i + 1], (argc - i) * sizeof (char *));
+          argc--;
+          i--;
+        }
+    }
+
+  g_test_init (&argc, &argv, NULL);
+
+  if (no_secret_service)
+    {
+      g_test_add_func ("/session/no-secret-service/sign-in-remember", test_no_secret_service);
+    }
+  else
+    {
+      g_test_add_func ("/session/sign-in/remember", test_sign_in_remember);
+      g_test_add_func ("/session/sign-in/manager", test_sign_in_manager);
+      g_test_add_func ("/session/sign-in/without-remember-clears",
+                       test_sign_in_without_remember_clears);
+      g_test_add_func ("/session/sign-in/wrong-password", test_sign_in_wrong_password);
+      g_test_add_func ("/session/sign-in/rate-limited", test_sign_in_rate_limited);
+      g_test_add_func ("/session/sign-in/server-down", test_sign_in_server_down);
+      g_test_add_func ("/session/sign-in/without-store", test_sign_in_without_store);
+      g_test_add_func ("/session/restore/stored-session", test_restore_stored_session);
+      g_test_add_func ("/session/restore/revoked-session", test_restore_revoked_session);
+      g_test_add_func ("/session/restore/nothing-stored", test_restore_nothing_stored);
+      g_test_add_func ("/session/restore/revoked-without-password",
+                       test_restore_revoked_without_password);
+      g_test_add_func ("/session/restore/server-down", test_restore_server_down);
+      g_test_add_func ("/session/request/expired-renews-once", test_request_expired_renews);
+      g_test_add_func ("/session/request/expired-concurrent", test_request_expired_concurrent);
+      g_test_add_func ("/session/request/expired-not-remembered",
+                       test_request_expired_not_remembered);
+      g_test_add_func ("/session/request/other-errors-pass", test_request_other_errors_pass);
+      g_test_add_func ("/session/sign-out/revokes", test_sign_out);
+      g_test_add_func ("/session/sign-out/server-down", test_sign_out_server_down);
+      g_test_add_func ("/session/forget", test_forget);
+    }
+
+  shop = start_shop (NULL,
+                     "alice", "cashier", "morgan", "manager", "bea", "cashier", "carl", "cashier",
+                     "fay", "cashier", "gus", "manager", "hal", "cashier", "jo", "cashier",
+                     "pia", "cashier", "quin", "cashier", "sol", "cashier", "tam", "cashier",
+                     NULL);
+
+  status = g_test_run ();
+
+  till_test_server_free (shop);
+  secret_service_disconnect ();
+  return status;
+}
