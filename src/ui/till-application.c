@@ -1,0 +1,199 @@
+/* till-application.c
+ *
+ * Copyright 2026 The Till authors
+ * SPDX-License-Identifier: GPL-3.0-or-later
+ */
+#include "config.h"
+
+#include <glib/gi18n.h>
+
+#include "till-application.h"
+#include "till-preferences-window.h"
+#include "till-window.h"
+
+#define SETTINGS_SCHEMA "io.github.tillpos.Till"
+
+struct _TillApplication
+{
+  AdwApplication  parent_instance;
+
+  /* owned references */
+  GSettings      *settings;
+
+  /* state */
+  char           *server_option;
+};
+
+G_DEFINE_FINAL_TYPE (TillApplication, till_application, ADW_TYPE_APPLICATION)
+
+TillApplication *
+till_application_new (void)
+{
+  return g_object_new (TILL_TYPE_APPLICATION,
+                       "application-id", APP_ID,
+                       "flags", G_APPLICATION_DEFAULT_FLAGS,
+                       "resource-base-path", "/io/github/tillpos/Till",
+                       NULL);
+}
+
+GSettings *
+till_application_get_settings (TillApplication *self)
+{
+  g_return_val_if_fail (TILL_IS_APPLICATION (self), NULL);
+
+  return self->settings;
+}
+
+/* --server URL points the terminal at a shop server, as if typed into the
+ * sign-in form (the demo uses it). */
+static int
+till_application_handle_local_options (GApplication *app,
+                                       GVariantDict *options)
+{
+  TillApplication *self = TILL_APPLICATION (app);
+  const char *server = NULL;
+
+  if (g_variant_dict_lookup (options, "server", "&s", &server))
+    self->server_option = g_strdup (server);
+  return -1;
+}
+
+static void
+till_application_activate (GApplication *app)
+{
+  TillApplication *self = TILL_APPLICATION (app);
+  GtkWindow *window = gtk_application_get_active_window (GTK_APPLICATION (app));
+
+  if (self->server_option != NULL)
+    {
+      g_autofree char *previous = g_settings_get_string (self->settings, "server-url");
+
+      /* Another server: nothing remembered for the old one applies. */
+      if (g_strcmp0 (previous, self->server_option) != 0)
+        g_settings_set_boolean (self->settings, "auto-sign-in", FALSE);
+      g_settings_set_string (self->settings, "server-url", self->server_option);
+      g_clear_pointer (&self->server_option, g_free);
+    }
+
+  /* One terminal, one window: a second launch raises the first. */
+  if (window == NULL)
+    window = GTK_WINDOW (till_window_new (TILL_APPLICATION (app)));
+
+  gtk_window_present (window);
+}
+
+static void
+about_action (GSimpleAction *action,
+              GVariant      *parameter,
+              gpointer       user_data)
+{
+  static const char *developers[] = { "The Till authors", NULL };
+  GtkWindow *window = gtk_application_get_active_window (GTK_APPLICATION (user_data));
+
+  adw_show_about_window (window,
+                         "application-name", _("Till"),
+                         "application-icon", APP_ID,
+                         "developer-name", _("The Till authors"),
+                         "version", PACKAGE_VERSION,
+                         "comments", _("Take card payments at the counter"),
+                         "website", "https://github.com/tillpos/till",
+                         "issue-url", "https://github.com/tillpos/till/issues",
+                         "developers", developers,
+                         "copyright", "© 2026 The Till authors",
+                         "license-type", GTK_LICENSE_GPL_3_0,
+                         NULL);
+}
+
+static void
+preferences_action (GSimpleAction *action,
+                    GVariant      *parameter,
+                    gpointer       user_data)
+{
+  TillApplication *self = user_data;
+  GtkWindow *window = gtk_application_get_active_window (GTK_APPLICATION (self));
+  TillPreferencesWindow *prefs = till_preferences_window_new (self->settings);
+
+  gtk_window_set_transient_for (GTK_WINDOW (prefs), window);
+  gtk_window_present (GTK_WINDOW (prefs));
+}
+
+/* App-wide, so that the Preferences window can reach it too. */
+static void
+forget_sign_in_action (GSimpleAction *action,
+                       GVariant      *parameter,
+                       gpointer       user_data)
+{
+  GtkWindow *window = gtk_application_get_active_window (GTK_APPLICATION (user_data));
+  GList *windows = gtk_application_get_windows (GTK_APPLICATION (user_data));
+
+  /* From Preferences the active window is Preferences: find the terminal. */
+  for (GList *l = windows; !TILL_IS_WINDOW (window) && l != NULL; l = l->next)
+    window = l->data;
+  if (TILL_IS_WINDOW (window))
+    till_window_forget_sign_in (TILL_WINDOW (window));
+}
+
+static void
+quit_action (GSimpleAction *action,
+             GVariant      *parameter,
+             gpointer       user_data)
+{
+  GList *windows = gtk_application_get_windows (GTK_APPLICATION (user_data));
+
+  /* Closing the windows lets each finish or cancel its work first. */
+  for (GList *l = windows; l != NULL; l = l->next)
+    gtk_window_close (l->data);
+}
+
+static const GActionEntry app_actions[] = {
+  { "about", about_action },
+  { "preferences", preferences_action },
+  { "forget-sign-in", forget_sign_in_action },
+  { "quit", quit_action },
+};
+
+static void
+till_application_startup (GApplication *app)
+{
+  TillApplication *self = TILL_APPLICATION (app);
+
+  G_APPLICATION_CLASS (till_application_parent_class)->startup (app);
+
+  self->settings = g_settings_new (SETTINGS_SCHEMA);
+
+  g_action_map_add_action_entries (G_ACTION_MAP (self), app_actions, G_N_ELEMENTS (app_actions), self);
+  gtk_application_set_accels_for_action (GTK_APPLICATION (self), "app.quit", (const char *[]) { "<Control>q", NULL });
+  gtk_application_set_accels_for_action (GTK_APPLICATION (self), "app.preferences", (const char *[]) { "<Control>comma", NULL });
+  gtk_application_set_accels_for_action (GTK_APPLICATION (self), "win.lock", (const char *[]) { "<Control>l", NULL });
+  gtk_application_set_accels_for_action (GTK_APPLICATION (self), "win.sign-out", (const char *[]) { "<Control><Shift>q", NULL });
+}
+
+static void
+till_application_finalize (GObject *object)
+{
+  TillApplication *self = (TillApplication *)object;
+
+  g_clear_object (&self->settings);
+  g_clear_pointer (&self->server_option, g_free);
+
+  G_OBJECT_CLASS (till_application_parent_class)->finalize (object);
+}
+
+static void
+till_application_class_init (TillApplicationClass *klass)
+{
+  GObjectClass *object_class = G_OBJECT_CLASS (klass);
+  GApplicationClass *app_class = G_APPLICATION_CLASS (klass);
+
+  object_class->finalize = till_application_finalize;
+  app_class->activate = till_application_activate;
+  app_class->startup = till_application_startup;
+  app_class->handle_local_options = till_application_handle_local_options;
+}
+
+static void
+till_application_init (TillApplication *self)
+{
+  g_application_add_main_option (G_APPLICATION (self), "server", 0, G_OPTION_FLAG_NONE,
+                                 G_OPTION_ARG_STRING, _("The shop server to sign in to"), _("URL"));
+}

@@ -1,0 +1,470 @@
+/* test-ui.c: the cashier's sign-in in a real window
+ *
+ * Runs under Xvfb in a private D-Bus session with a real keyring
+ * (tests/keyring-session), against a real till-server. Text and keys are
+ * typed as X key events (xdotool); each "restart" is a new process, so the
+ * next start sees only what a real restart would: GSettings on disk and
+ * the keyring.
+ *
+ * Copyright 2026 The Till authors
+ * SPDX-License-Identifier: GPL-3.0-or-later
+ */
+#include "config.h"
+
+#include <string.h>
+
+#include "till-application.h"
+#include "till-test-harness.h"
+#include "till-window.h"
+
+#define PASSWORD "alice-password-1"
+#define BOB_PASSWORD "bob-password-22"
+
+static TillTestServer *server;
+static const char *program_path;
+
+/* Runs one xdotool command and keeps the window's main loop turning
+ * while it does. */
+static void
+xdo (const char *first,
+     ...)
+{
+  g_autoptr(GPtrArray) argv = g_ptr_array_new ();
+  g_autoptr(GSubprocess) process = NULL;
+  g_autoptr(GError) error = NULL;
+  const char *arg;
+  va_list args;
+
+  g_ptr_array_add (argv, (char *) "xdotool");
+  va_start (args, first);
+  for (arg = first; arg != NULL; arg = va_arg (args, const char *))
+    g_ptr_array_add (argv, (char *) arg);
+  va_end (args);
+  g_ptr_array_add (argv, NULL);
+
+  process = g_subprocess_newv ((const char * const *) argv->pdata, G_SUBPROCESS_FLAGS_NONE, &error);
+  g_assert_no_error (error);
+  while (g_subprocess_get_identifier (process) != NULL)
+    g_main_context_iteration (NULL, FALSE), g_usleep (2000);
+  g_subprocess_wait_check (process, NULL, &error);
+  g_assert_no_error (error);
+}
+
+/* Lets the window handle what arrived (and animations finish). */
+static void
+settle (guint milliseconds)
+{
+  gint64 until = g_get_monotonic_time () + milliseconds * 1000;
+
+  while (g_get_monotonic_time () < until)
+    g_main_context_iteration (NULL, FALSE), g_usleep (2000);
+}
+
+static void
+type_text (const char *text)
+{
+  xdo ("type", "--delay", "15", text, NULL);
+}
+
+static void
+press (const char *keys)
+{
+  xdo ("key", keys, NULL);
+}
+
+typedef gboolean (*Condition) (TillWindow *window, gconstpointer data);
+
+static void
+wait_until (TillWindow   *window,
+            Condition     condition,
+            gconstpointer data,
+            const char   *what)
+{
+  gint64 deadline = g_get_monotonic_time () + 20 * G_USEC_PER_SEC;
+
+  while (!condition (window, data))
+    {
+      if (g_get_monotonic_time () > deadline)
+        {
+          GtkWidget *focus = gtk_root_get_focus (GTK_ROOT (window));
+
+          TillLockPage *lock = till_window_get_lock_page (window);
+
+          g_error ("Timed out waiting for %s (the window shows “%s”, the focus is on a %s; "
+                   "lock page: error “%s”, other user “%s”)",
+                   what, till_window_get_visible_page (window),
+                   focus ? G_OBJECT_TYPE_NAME (focus) : "nothing",
+                   till_lock_page_get_error (lock), till_lock_page_get_other_username (lock));
+        }
+      g_main_context_iteration (NULL, FALSE);
+      g_usleep (2000);
+    }
+}
+
+static gboolean
+shows_page (TillWindow    *window,
+            gconstpointer  page)
+{
+  return g_strcmp0 (till_window_get_visible_page (window), page) == 0;
+}
+
+static gboolean
+sign_in_error_shown (TillWindow    *window,
+                     gconstpointer  data)
+{
+  return till_sign_in_page_get_error (till_window_get_sign_in_page (window)) != NULL;
+}
+
+static gboolean
+lock_error_shown (TillWindow    *window,
+                  gconstpointer  data)
+{
+  return till_lock_page_get_error (till_window_get_lock_page (window)) != NULL;
+}
+
+static TillWindow *
+start_till (TillApplication **out_app)
+{
+  g_autoptr(GError) error = NULL;
+  TillApplication *app = till_application_new ();
+  TillWindow *window;
+
+  /* Registering runs the application's start-up, as g_application_run would. */
+  g_application_set_flags (G_APPLICATION (app), G_APPLICATION_NON_UNIQUE);
+  g_application_register (G_APPLICATION (app), NULL, &error);
+  g_assert_no_error (error);
+
+  window = till_window_new (app);
+  gtk_window_present (GTK_WINDOW (window));
+  /* Let the window map, then give it the X input focus for typed keys. */
+  for (int i = 0; i < 50; i++)
+    g_main_context_iteration (NULL, FALSE), g_usleep (5000);
+  xdo ("search", "--sync", "--onlyvisible", "--name", "^Till$", "windowfocus", "--sync", NULL);
+
+  *out_app = app;
+  return window;
+}
+
+static void
+stop_till (TillApplication *app,
+           TillWindow      *window)
+{
+  gtk_window_destroy (GTK_WINDOW (window));
+  for (int i = 0; i < 20; i++)
+    g_main_context_iteration (NULL, FALSE);
+  g_object_unref (app);
+}
+
+/* First start: the form; sign in from the keyboard, asking to be remembered. */
+static void
+phase_first_sign_in (void)
+{
+  TillApplication *app;
+  TillWindow *window = start_till (&app);
+  TillSignInPage *page = till_window_get_sign_in_page (window);
+
+  g_assert_cmpstr (till_window_get_visible_page (window), ==, "sign-in");
+
+  /* A wrong password first: told inline, in words. */
+  type_text (server->url);
+  press ("Return");
+  type_text ("alice");
+  press ("Return");
+  type_text ("not-the-password");
+  press ("Return");
+  wait_until (window, sign_in_error_shown, NULL, "the sign-in error");
+  g_assert_cmpstr (till_sign_in_page_get_error (page), ==, "Wrong username or password.");
+  g_assert_cmpstr (till_window_get_visible_page (window), ==, "sign-in");
+
+  /* The password field was emptied and has the focus: type it again. */
+  till_sign_in_page_set_remember (page, TRUE);
+  type_text (PASSWORD);
+  press ("Return");
+  wait_until (window, shows_page, "home", "the signed-in screen");
+  g_assert_cmpstr (till_window_get_status_text (window), ==, "alice, cashier");
+
+  stop_till (app, window);
+}
+
+/* Second start: signed in with no form, then locked and unlocked. */
+static void
+phase_restart_signed_in (void)
+{
+  TillApplication *app;
+  TillWindow *window = start_till (&app);
+  wait_until (window, shows_page, "home", "the remembered sign-in");
+  g_assert_cmpstr (till_window_get_status_text (window), ==, "alice, cashier");
+
+  press ("ctrl+l");
+  wait_until (window, shows_page, "locked", "the lock screen");
+
+  type_text ("wrong-password");
+  press ("Return");
+  wait_until (window, lock_error_shown, NULL, "the unlock error");
+  g_assert_cmpstr (till_window_get_visible_page (window), ==, "locked");
+
+  type_text (PASSWORD);
+  press ("Return");
+  wait_until (window, shows_page, "home", "the unlocked screen");
+
+  /* Sign out from the menu's action. */
+  g_assert_true (gtk_widget_activate_action (GTK_WIDGET (window), "win.sign-out", NULL));
+  wait_until (window, shows_page, "sign-in", "the form after signing out");
+
+  stop_till (app, window);
+}
+
+/* Third start, after signing out: the form again, with the name filled in. */
+static void
+phase_restart_signed_out (void)
+{
+  TillApplication *app;
+  TillWindow *window = start_till (&app);
+  TillSignInPage *page = till_window_get_sign_in_page (window);
+
+  for (int i = 0; i < 100; i++)
+    g_main_context_iteration (NULL, FALSE), g_usleep (5000);
+  g_assert_cmpstr (till_window_get_visible_page (window), ==, "sign-in");
+  g_assert_cmpstr (till_sign_in_page_get_username (page), ==, "alice");
+  g_assert_cmpstr (till_sign_in_page_get_password (page), ==, "");
+
+  stop_till (app, window);
+}
+
+static gboolean
+notice_shown (TillWindow    *window,
+              gconstpointer  data)
+{
+  return till_window_get_last_notice (window) != NULL;
+}
+
+static GSettings *
+settings (void)
+{
+  return g_settings_new ("io.github.tillpos.Till");
+}
+
+/* Errors in words a cashier understands: an unreachable server, then too
+ * many wrong passwords. */
+static void
+phase_errors (void)
+{
+  g_autoptr(GSettings) s = settings ();
+  g_autoptr(GSocketListener) listener = g_socket_listener_new ();
+  g_autoptr(GError) error = NULL;
+  guint16 port = g_socket_listener_add_any_inet_port (listener, NULL, &error);
+  g_autofree char *dead = g_strdup_printf ("http://127.0.0.1:%u", port);
+  TillApplication *app;
+  TillWindow *window;
+  TillSignInPage *page;
+  const char *message;
+
+  g_assert_no_error (error);
+  g_socket_listener_close (listener);
+  g_settings_set_string (s, "server-url", dead);
+  g_settings_set_string (s, "last-username", "");
+  g_settings_set_boolean (s, "auto-sign-in", FALSE);
+  g_settings_sync ();
+
+  window = start_till (&app);
+  page = till_window_get_sign_in_page (window);
+  /* Nobody's name, so that the lockout it earns locks out no one. */
+  type_text ("carol");
+  press ("Return");
+  type_text ("some-password");
+  press ("Return");
+  wait_until (window, sign_in_error_shown, NULL, "the unreachable-server error");
+  g_assert_cmpstr (till_sign_in_page_get_error (page), ==,
+                   "Cannot reach the shop server. Check the address and the network.");
+
+  /* The right server, and a guessing game that the server stops. */
+  till_sign_in_page_set_server (page, server->url);
+  for (int i = 0; i < 6; i++)
+    {
+      till_sign_in_page_set_state (page, TILL_FORM_IDLE, NULL);
+      type_text ("guess-number-x");
+      press ("Return");
+      wait_until (window, sign_in_error_shown, NULL, "a sign-in error");
+    }
+  message = till_sign_in_page_get_error (page);
+  g_assert_true (g_str_has_prefix (message, "Too many attempts. Try again in "));
+  g_assert_true (g_str_has_suffix (message, " seconds."));
+
+  stop_till (app, window);
+}
+
+/* Idle time locks the terminal; another cashier can take over from the
+ * lock screen. */
+static void
+phase_idle_lock_and_switch (void)
+{
+  g_autoptr(GSettings) s = settings ();
+  TillApplication *app;
+  TillWindow *window;
+
+  g_settings_set_string (s, "server-url", server->url);
+  g_settings_set_string (s, "last-username", "");
+  g_settings_set_boolean (s, "auto-sign-in", FALSE);
+  g_settings_set_uint (s, "lock-after-seconds", 2);
+  g_settings_sync ();
+
+  window = start_till (&app);
+  type_text ("alice");
+  press ("Return");
+  type_text (PASSWORD);
+  press ("Return");
+  wait_until (window, shows_page, "home", "the signed-in screen");
+
+  /* No input for two seconds. */
+  wait_until (window, shows_page, "locked", "the idle lock");
+  g_assert_cmpstr (till_window_get_status_text (window), ==, "alice, cashier");
+
+  /* Another cashier: Alt+A opens "Another Cashier" at its username. */
+  press ("alt+a");
+  settle (500);
+  type_text ("bob");
+  press ("Return");
+  type_text (BOB_PASSWORD);
+  press ("Return");
+  wait_until (window, shows_page, "home", "the other cashier's screen");
+  g_assert_cmpstr (till_window_get_status_text (window), ==, "bob, cashier");
+
+  g_settings_set_uint (s, "lock-after-seconds", 300);
+  g_settings_sync ();
+  stop_till (app, window);
+}
+
+/* No keyring at all: signing in works for this run, and the cashier is
+ * told that the terminal cannot remember them. */
+static void
+phase_no_keyring (void)
+{
+  g_autoptr(GSettings) s = settings ();
+  TillApplication *app;
+  TillWindow *window;
+
+  g_settings_set_string (s, "server-url", server->url);
+  g_settings_set_string (s, "last-username", "alice");
+  g_settings_set_boolean (s, "auto-sign-in", FALSE);
+  g_settings_sync ();
+
+  window = start_till (&app);
+  till_sign_in_page_set_remember (till_window_get_sign_in_page (window), TRUE);
+  type_text (PASSWORD);
+  press ("Return");
+  wait_until (window, shows_page, "home", "the signed-in screen");
+  wait_until (window, notice_shown, NULL, "the keyring notice");
+  g_assert_cmpstr (till_window_get_last_notice (window), ==,
+                   "The keyring is not available, so this terminal cannot remember you. "
+                   "You will have to sign in next time.");
+  g_assert_false (g_settings_get_boolean (s, "auto-sign-in"));
+
+  stop_till (app, window);
+}
+
+/* Each start of Till is this program again, in a child process running
+ * one phase: a real restart. */
+static void
+run_phase (const char *name)
+{
+  g_autoptr(GSubprocess) process = NULL;
+  g_autoptr(GError) error = NULL;
+  g_autofree char *arg = g_strconcat ("--phase=", name, NULL);
+
+  process = g_subprocess_new (G_SUBPROCESS_FLAGS_NONE, &error, program_path, arg, NULL);
+  g_assert_no_error (error);
+  g_subprocess_wait (process, NULL, &error);
+  g_assert_no_error (error);
+  if (!g_subprocess_get_if_exited (process) || g_subprocess_get_exit_status (process) != 0)
+    g_error ("The phase “%s” failed (see its messages above)", name);
+}
+
+static void
+test_sign_in_restart_lock_sign_out (void)
+{
+  run_phase ("first-sign-in");
+  run_phase ("restart-signed-in");
+  run_phase ("restart-signed-out");
+}
+
+static void
+test_errors (void)
+{
+  run_phase ("errors");
+}
+
+static void
+test_idle_lock_and_switch (void)
+{
+  run_phase ("idle-lock-and-switch");
+}
+
+static void
+test_no_keyring (void)
+{
+  run_phase ("no-keyring");
+}
+
+static int
+phase_main (const char *name)
+{
+  static const struct { const char *name; void (*run) (void); } phases[] = {
+    { "first-sign-in", phase_first_sign_in },
+    { "restart-signed-in", phase_restart_signed_in },
+    { "restart-signed-out", phase_restart_signed_out },
+    { "errors", phase_errors },
+    { "idle-lock-and-switch", phase_idle_lock_and_switch },
+    { "no-keyring", phase_no_keyring },
+  };
+
+  gtk_init ();
+  adw_init ();
+  server = g_new0 (TillTestServer, 1);
+  server->url = g_strdup (g_getenv ("TILL_TEST_SERVER_URL"));
+  g_assert_nonnull (server->url);
+
+  for (guint i = 0; i < G_N_ELEMENTS (phases); i++)
+    if (g_str_equal (phases[i].name, name))
+      {
+        phases[i].run ();
+        return 0;
+      }
+  g_printerr ("No phase %s\n", name);
+  return 2;
+}
+
+int
+main (int   argc,
+      char *argv[])
+{
+  int status;
+
+  if (argc == 2 && g_str_has_prefix (argv[1], "--phase="))
+    return phase_main (argv[1] + strlen ("--phase="));
+
+  program_path = argv[0];
+  g_test_init (&argc, &argv, NULL);
+
+  /* The three phases run as child processes of the test, each a start
+   * of Till; the server is started once, by the parent. */
+  /* Without a Secret Service (tests/keyring-session --no-secret-service)
+   * only the keyring-less start is meaningful. */
+  if (argc > 1 && g_strcmp0 (argv[argc - 1], "--no-secret-service") == 0)
+    g_test_add_func ("/ui/no-keyring", test_no_keyring);
+  else
+    {
+      g_test_add_func ("/ui/sign-in-restart-lock-sign-out", test_sign_in_restart_lock_sign_out);
+      g_test_add_func ("/ui/errors", test_errors);
+      g_test_add_func ("/ui/idle-lock-and-switch", test_idle_lock_and_switch);
+    }
+
+  server = till_test_server_new (NULL, NULL);
+  till_test_server_add_user (server, "alice", "cashier", PASSWORD);
+  till_test_server_add_user (server, "bob", "cashier", BOB_PASSWORD);
+  till_test_server_start (server);
+  g_setenv ("TILL_TEST_SERVER_URL", server->url, TRUE);
+
+  status = g_test_run ();
+  till_test_server_free (server);
+  return status;
+}
