@@ -186,12 +186,14 @@ phase_first_sign_in (void)
   stop_till (app, window);
 }
 
-/* Second start: signed in with no form, then locked and unlocked. */
+/* Second start: signed in with no form, then locked. Nothing but the
+ * password gets past the lock, and quitting does not unlock it. */
 static void
 phase_restart_signed_in (void)
 {
   TillApplication *app;
   TillWindow *window = start_till (&app);
+
   wait_until (window, shows_page, "home", "the remembered sign-in");
   g_assert_cmpstr (till_window_get_status_text (window), ==, "alice, cashier");
 
@@ -203,9 +205,34 @@ phase_restart_signed_in (void)
   wait_until (window, lock_error_shown, NULL, "the unlock error");
   g_assert_cmpstr (till_window_get_visible_page (window), ==, "locked");
 
+  /* Sign-out and Preferences are out of reach, by key or by action. */
+  press ("ctrl+shift+q");
+  press ("ctrl+comma");
+  gtk_widget_activate_action (GTK_WIDGET (window), "win.sign-out", NULL);
+  settle (500);
+  g_assert_cmpstr (till_window_get_visible_page (window), ==, "locked");
+  g_assert_cmpuint (g_list_length (gtk_application_get_windows (GTK_APPLICATION (app))), ==, 1);
+  g_assert_false (g_action_group_get_action_enabled (G_ACTION_GROUP (app), "preferences"));
+  g_assert_false (g_action_group_get_action_enabled (G_ACTION_GROUP (app), "forget-sign-in"));
+  g_assert_nonnull (till_window_get_session (window));
+  g_assert_cmpint (till_session_get_state (till_window_get_session (window)), ==, TILL_SESSION_SIGNED_IN);
+
+  /* Quit while locked. */
+  stop_till (app, window);
+}
+
+/* Third start: back locked; the password unlocks, then sign out. */
+static void
+phase_restart_locked (void)
+{
+  TillApplication *app;
+  TillWindow *window = start_till (&app);
+
+  wait_until (window, shows_page, "locked", "the lock after a restart");
   type_text (PASSWORD);
   press ("Return");
   wait_until (window, shows_page, "home", "the unlocked screen");
+  g_assert_cmpstr (till_lock_page_get_password (till_window_get_lock_page (window)), ==, "");
 
   /* Sign out from the menu's action. */
   g_assert_true (gtk_widget_activate_action (GTK_WIDGET (window), "win.sign-out", NULL));
@@ -214,7 +241,7 @@ phase_restart_signed_in (void)
   stop_till (app, window);
 }
 
-/* Third start, after signing out: the form again, with the name filled in. */
+/* Fourth start, after signing out: the form again, with the name filled in. */
 static void
 phase_restart_signed_out (void)
 {
@@ -319,11 +346,17 @@ phase_idle_lock_and_switch (void)
   wait_until (window, shows_page, "locked", "the idle lock");
   g_assert_cmpstr (till_window_get_status_text (window), ==, "alice, cashier");
 
-  /* Another cashier: Alt+A opens "Another Cashier" at its username. */
+  /* Another cashier: Alt+A opens "Another Cashier" at its username. A
+   * mistyped password signs nobody out; the cursor stays on it. */
   press ("alt+a");
   settle (500);
   type_text ("bob");
   press ("Return");
+  type_text ("not-bobs-password");
+  press ("Return");
+  wait_until (window, lock_error_shown, NULL, "the switch error");
+  g_assert_cmpstr (till_window_get_status_text (window), ==, "alice, cashier");
+  g_assert_cmpint (till_session_get_state (till_window_get_session (window)), ==, TILL_SESSION_SIGNED_IN);
   type_text (BOB_PASSWORD);
   press ("Return");
   wait_until (window, shows_page, "home", "the other cashier's screen");
@@ -384,6 +417,7 @@ test_sign_in_restart_lock_sign_out (void)
 {
   run_phase ("first-sign-in");
   run_phase ("restart-signed-in");
+  run_phase ("restart-locked");
   run_phase ("restart-signed-out");
 }
 
@@ -411,6 +445,7 @@ phase_main (const char *name)
   static const struct { const char *name; void (*run) (void); } phases[] = {
     { "first-sign-in", phase_first_sign_in },
     { "restart-signed-in", phase_restart_signed_in },
+    { "restart-locked", phase_restart_locked },
     { "restart-signed-out", phase_restart_signed_out },
     { "errors", phase_errors },
     { "idle-lock-and-switch", phase_idle_lock_and_switch },

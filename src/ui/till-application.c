@@ -8,6 +8,7 @@
 #include <glib/gi18n.h>
 
 #include "till-application.h"
+#include "till-backend-client.h"
 #include "till-preferences-window.h"
 #include "till-window.h"
 
@@ -64,6 +65,19 @@ till_application_activate (GApplication *app)
   TillApplication *self = TILL_APPLICATION (app);
   GtkWindow *window = gtk_application_get_active_window (GTK_APPLICATION (app));
 
+  if (self->server_option != NULL)
+    {
+      g_autoptr(TillBackendClient) probe = NULL;
+      g_autoptr(GError) error = NULL;
+
+      /* Only an address the client would accept is kept. */
+      probe = till_backend_client_new (self->server_option, NULL, &error);
+      if (probe == NULL)
+        {
+          g_printerr ("%s: %s\n", g_get_prgname (), error->message);
+          g_clear_pointer (&self->server_option, g_free);
+        }
+    }
   if (self->server_option != NULL)
     {
       g_autofree char *previous = g_settings_get_string (self->settings, "server-url");

@@ -129,9 +129,27 @@ till_lock_page_set_state (TillLockPage  *self,
   gtk_widget_set_sensitive (GTK_WIDGET (self->unlock_button), !busy);
   gtk_widget_set_sensitive (GTK_WIDGET (self->switch_row), !busy);
 
-  /* Back from busy, the cursor returns to the password. */
+  /* Back from busy, the cursor returns to the password that was typed:
+   * the other cashier's when that was the attempt. */
   if (state != TILL_FORM_BUSY && gtk_widget_get_mapped (GTK_WIDGET (self)))
-    gtk_widget_grab_focus (GTK_WIDGET (self->password_row));
+    {
+      if (adw_expander_row_get_expanded (self->switch_row))
+        gtk_widget_grab_focus (GTK_WIDGET (self->other_password_row));
+      else
+        gtk_widget_grab_focus (GTK_WIDGET (self->password_row));
+    }
+}
+
+/* Nothing typed stays in a hidden field once the terminal is unlocked. */
+void
+till_lock_page_clear_passwords (TillLockPage *self)
+{
+  g_return_if_fail (TILL_IS_LOCK_PAGE (self));
+
+  gtk_editable_set_text (GTK_EDITABLE (self->password_row), "");
+  gtk_editable_set_text (GTK_EDITABLE (self->other_password_row), "");
+  gtk_editable_set_text (GTK_EDITABLE (self->other_username_row), "");
+  adw_expander_row_set_expanded (self->switch_row, FALSE);
 }
 
 TillFormState

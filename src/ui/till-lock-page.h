@@ -24,6 +24,7 @@ void          till_lock_page_set_state          (TillLockPage  *self,
                                                  const char    *error_message);
 TillFormState till_lock_page_get_state          (TillLockPage  *self);
 const char   *till_lock_page_get_error          (TillLockPage  *self);
+void          till_lock_page_clear_passwords    (TillLockPage  *self);
 const char   *till_lock_page_get_password       (TillLockPage  *self);
 const char   *till_lock_page_get_other_username (TillLockPage  *self);
 const char   *till_lock_page_get_other_password (TillLockPage  *self);

@@ -23,6 +23,9 @@ struct _TillPreferencesWindow
   /* owned references */
   GSettings            *settings;
   GtkFileChooserNative *chooser;
+
+  /* state */
+  gboolean              loading;
 };
 
 G_DEFINE_FINAL_TYPE (TillPreferencesWindow, till_preferences_window, ADW_TYPE_PREFERENCES_WINDOW)
@@ -32,7 +35,7 @@ update_ca_row (TillPreferencesWindow *self)
 {
   g_autofree char *path = g_settings_get_string (self->settings, "ca-file");
 
-  adw_action_row_set_subtitle (self->ca_row, *path ? path : _("Only the system’s authorities"));
+  adw_action_row_set_subtitle (self->ca_row, *path ? path : _("The system’s authorities"));
   gtk_widget_set_visible (GTK_WIDGET (self->ca_clear_button), *path != '\0');
 }
 
@@ -42,6 +45,10 @@ static void
 lock_minutes_changed_cb (TillPreferencesWindow *self)
 {
   guint minutes = (guint) gtk_spin_button_get_value_as_int (self->lock_spin);
+
+  /* Showing the stored value is no change: 90 s must not become 60 s. */
+  if (self->loading)
+    return;
 
   g_settings_set_uint (self->settings, "lock-after-seconds", minutes * 60);
 }
@@ -127,7 +134,9 @@ till_preferences_window_new (GSettings *settings)
   TillPreferencesWindow *self = g_object_new (TILL_TYPE_PREFERENCES_WINDOW, NULL);
 
   self->settings = g_object_ref (settings);
+  self->loading = TRUE;
   gtk_spin_button_set_value (self->lock_spin, g_settings_get_uint (settings, "lock-after-seconds") / 60);
+  self->loading = FALSE;
   g_settings_bind (settings, "connect-timeout", self->connect_spin, "value", G_SETTINGS_BIND_DEFAULT);
   g_settings_bind (settings, "request-timeout", self->request_spin, "value", G_SETTINGS_BIND_DEFAULT);
   g_signal_connect_object (settings, "changed::ca-file", G_CALLBACK (update_ca_row), self, G_CONNECT_SWAPPED);

@@ -32,6 +32,7 @@ struct _TillWindow
   TillSignInPage       *sign_in_page;
   AdwStatusPage        *restoring_page;
   GtkSpinner           *restoring_spinner;
+  GtkButton            *cancel_restore_button;
   AdwStatusPage        *home_page;
   TillLockPage         *lock_page;
 
@@ -45,6 +46,7 @@ struct _TillWindow
 
   /* state */
   char                 *last_notice;
+  gboolean              disposed;
   gint64                last_activity;
   guint                 idle_source;
   gulong                session_state_handler;
@@ -124,6 +126,18 @@ toast (TillWindow *self,
 }
 
 static void
+set_app_action_enabled (TillWindow *self,
+                        const char *name,
+                        gboolean    enabled)
+{
+  GtkApplication *app = gtk_window_get_application (GTK_WINDOW (self));
+  GAction *action = app ? g_action_map_lookup_action (G_ACTION_MAP (app), name) : NULL;
+
+  if (G_IS_SIMPLE_ACTION (action))
+    g_simple_action_set_enabled (G_SIMPLE_ACTION (action), enabled);
+}
+
+static void
 update_header (TillWindow *self)
 {
   TillSessionState state = self->session ? till_session_get_state (self->session) : TILL_SESSION_SIGNED_OUT;
@@ -145,7 +159,10 @@ update_header (TillWindow *self)
   adw_status_page_set_description (self->home_page, description);
   gtk_widget_set_visible (GTK_WIDGET (self->lock_button), signed_in);
   gtk_widget_action_set_enabled (GTK_WIDGET (self), "win.lock", signed_in && !self->locked);
-  gtk_widget_action_set_enabled (GTK_WIDGET (self), "win.sign-out", signed_in);
+  /* Nothing but unlocking works on a locked terminal. */
+  gtk_widget_action_set_enabled (GTK_WIDGET (self), "win.sign-out", signed_in && !self->locked);
+  set_app_action_enabled (self, "preferences", !self->locked);
+  set_app_action_enabled (self, "forget-sign-in", !self->locked);
 }
 
 static void
@@ -170,9 +187,14 @@ show_sign_in (TillWindow *self,
   if (*till_sign_in_page_get_username (self->sign_in_page) == '\0')
     till_sign_in_page_set_username (self->sign_in_page, username);
   till_sign_in_page_clear_password (self->sign_in_page);
+  /* A saved password stays saved unless the cashier says otherwise. */
+  till_sign_in_page_set_remember (self->sign_in_page, g_settings_get_boolean (self->settings, "remembered"));
   till_sign_in_page_set_state (self->sign_in_page,
                                error_message ? TILL_FORM_ERROR : TILL_FORM_IDLE,
                                error_message);
+  self->locked = FALSE;
+  g_settings_set_boolean (self->settings, "locked", FALSE);
+  gtk_stack_set_visible_child_name (self->root_stack, "content");
   gtk_stack_set_visible_child_name (self->main_stack, "sign-in");
   update_header (self);
   till_sign_in_page_focus (self->sign_in_page);
@@ -190,34 +212,47 @@ session_state_changed_cb (TillWindow  *self,
   update_header (self);
 }
 
-/* One client and session per server address; a new address starts over. */
+static void
+use_session (TillWindow  *self,
+             TillSession *session)
+{
+  if (self->session != NULL)
+    g_clear_signal_handler (&self->session_state_handler, self->session);
+  g_set_object (&self->session, session);
+  g_set_object (&self->client, till_session_get_client (session));
+  self->session_state_handler =
+    g_signal_connect_object (self->session, "notify::state",
+                             G_CALLBACK (session_state_changed_cb), self, G_CONNECT_SWAPPED);
+}
+
+/* A new client for every sign-in, so that a CA file or timeouts changed in
+ * Preferences apply at once. */
+static TillSession *
+new_session (TillWindow  *self,
+             const char  *server,
+             GError     **error)
+{
+  g_autofree char *ca_file = g_settings_get_string (self->settings, "ca-file");
+  g_autoptr(TillBackendClient) client = till_backend_client_new (server, *ca_file ? ca_file : NULL, error);
+
+  if (client == NULL)
+    return NULL;
+  till_backend_client_set_timeouts (client,
+                                    g_settings_get_uint (self->settings, "connect-timeout"),
+                                    g_settings_get_uint (self->settings, "request-timeout"));
+  return till_session_new (client, self->store);
+}
+
 static gboolean
 setup_session (TillWindow  *self,
                const char  *server,
                GError     **error)
 {
-  g_autofree char *ca_file = g_settings_get_string (self->settings, "ca-file");
-  g_autoptr(TillBackendClient) client = NULL;
+  g_autoptr(TillSession) session = new_session (self, server, error);
 
-  if (self->client != NULL &&
-      g_strcmp0 (till_backend_client_get_base_url (self->client), server) == 0)
-    return TRUE;
-
-  client = till_backend_client_new (server, *ca_file ? ca_file : NULL, error);
-  if (client == NULL)
+  if (session == NULL)
     return FALSE;
-  till_backend_client_set_timeouts (client,
-                                    g_settings_get_uint (self->settings, "connect-timeout"),
-                                    g_settings_get_uint (self->settings, "request-timeout"));
-
-  if (self->session != NULL)
-    g_clear_signal_handler (&self->session_state_handler, self->session);
-  g_set_object (&self->client, client);
-  g_clear_object (&self->session);
-  self->session = till_session_new (client, self->store);
-  self->session_state_handler =
-    g_signal_connect_object (self->session, "notify::state",
-                             G_CALLBACK (session_state_changed_cb), self, G_CONNECT_SWAPPED);
+  use_session (self, session);
   return TRUE;
 }
 
@@ -240,12 +275,13 @@ sign_in_done_cb (GObject      *object,
   g_autoptr(TillWindow) self = user_data;
   g_autoptr(GError) error = NULL;
   gboolean remember;
+  gboolean saved;
 
   if (!till_session_sign_in_finish (TILL_SESSION (object), result, &error))
     {
       g_autofree char *message = NULL;
 
-      if (is_cancelled (error))
+      if (is_cancelled (error) || self->disposed)
         return;
       message = describe_error (self, error);
       till_sign_in_page_clear_password (self->sign_in_page);
@@ -254,11 +290,14 @@ sign_in_done_cb (GObject      *object,
       return;
     }
 
+  if (self->disposed)
+    return;
   remember = till_sign_in_page_get_remember (self->sign_in_page);
-  g_settings_set_string (self->settings, "server-url", till_sign_in_page_get_server (self->sign_in_page));
+  saved = remember && till_session_get_keyring_available (self->session);
+  g_settings_set_string (self->settings, "server-url", till_backend_client_get_base_url (self->client));
   g_settings_set_string (self->settings, "last-username", till_session_get_username (self->session));
-  g_settings_set_boolean (self->settings, "auto-sign-in",
-                          remember && till_session_get_keyring_available (self->session));
+  g_settings_set_boolean (self->settings, "auto-sign-in", saved);
+  g_settings_set_boolean (self->settings, "remembered", saved);
   till_sign_in_page_set_state (self->sign_in_page, TILL_FORM_IDLE, NULL);
   show_home (self);
   warn_if_not_remembered (self, remember);
@@ -306,23 +345,32 @@ restore_done_cb (GObject      *object,
   g_autoptr(GError) error = NULL;
   g_autofree char *message = NULL;
 
+  if (self->disposed)
+    return;
   g_clear_object (&self->restore_cancellable);
 
   if (till_session_restore_finish (TILL_SESSION (object), result, &error))
     {
       show_home (self);
+      /* Stopped while locked: it comes back locked. */
+      if (g_settings_get_boolean (self->settings, "locked"))
+        lock (self, FALSE);
       return;
     }
 
   if (is_cancelled (error))
     {
-      if (gtk_widget_in_destruction (GTK_WIDGET (self)))
-        return;
       show_sign_in (self, NULL);
       return;
     }
 
-  if (g_error_matches (error, TILL_BACKEND_ERROR, TILL_BACKEND_ERROR_UNAUTHORIZED))
+  if (!till_session_get_keyring_available (TILL_SESSION (object)))
+    {
+      /* The keyring may well be back next time: keep the saved sign-in. */
+      message = g_strdup (_("The keyring is not available, so the saved sign-in cannot be "
+                            "read. Please sign in."));
+    }
+  else if (g_error_matches (error, TILL_BACKEND_ERROR, TILL_BACKEND_ERROR_UNAUTHORIZED))
     {
       /* Nothing saved works any more: the saved sign-in is stale. */
       g_settings_set_boolean (self->settings, "auto-sign-in", FALSE);
@@ -353,6 +401,7 @@ restore (TillWindow *self,
   adw_status_page_set_title (self->restoring_page, title);
   gtk_spinner_set_spinning (self->restoring_spinner, TRUE);
   gtk_stack_set_visible_child_name (self->main_stack, "restoring");
+  gtk_widget_grab_focus (GTK_WIDGET (self->cancel_restore_button));
 
   self->restore_cancellable = g_cancellable_new ();
   till_session_restore_async (self->session, username, self->restore_cancellable,
@@ -366,12 +415,26 @@ cancel_sign_in_action (GtkWidget  *widget,
 {
   TillWindow *self = TILL_WINDOW (widget);
 
+  if (self->restore_cancellable == NULL)
+    return;
   /* Cancelling a remembered sign-in also stops the next start from trying. */
   g_settings_set_boolean (self->settings, "auto-sign-in", FALSE);
   g_cancellable_cancel (self->restore_cancellable);
 }
 
 /* Lock */
+
+/* Preferences and dialogs do not stay open over a locked terminal. */
+static void
+close_other_windows (TillWindow *self)
+{
+  GtkApplication *app = gtk_window_get_application (GTK_WINDOW (self));
+  g_autoptr(GList) windows = app ? g_list_copy (gtk_application_get_windows (app)) : NULL;
+
+  for (GList *l = windows; l != NULL; l = l->next)
+    if (l->data != (gpointer) self)
+      gtk_window_destroy (l->data);
+}
 
 static void
 lock (TillWindow *self,
@@ -387,6 +450,8 @@ lock (TillWindow *self,
     description = g_strdup_printf (_("Signed in as %s. Type the password to unlock."), name);
 
   self->locked = TRUE;
+  g_settings_set_boolean (self->settings, "locked", TRUE);
+  close_other_windows (self);
   gtk_stack_set_visible_child_name (self->root_stack, "locked");
   update_header (self);
   gtk_widget_grab_focus (GTK_WIDGET (self->lock_page));
@@ -396,6 +461,8 @@ lock (TillWindow *self,
 static void
 unlock (TillWindow *self)
 {
+  till_lock_page_clear_passwords (self->lock_page);
+  g_settings_set_boolean (self->settings, "locked", FALSE);
   self->locked = FALSE;
   self->last_activity = g_get_monotonic_time ();
   till_lock_page_set_state (self->lock_page, TILL_FORM_IDLE, NULL);
@@ -434,6 +501,8 @@ verify_done_cb (GObject      *object,
   g_autoptr(TillWindow) self = user_data;
   g_autoptr(GError) error = NULL;
 
+  if (self->disposed)
+    return;
   if (!till_session_verify_password_finish (TILL_SESSION (object), result, &error))
     lock_failed (self, error);
   else
@@ -449,6 +518,9 @@ unlock_requested_cb (TillWindow   *self,
                                       self->cancellable, verify_done_cb, g_object_ref (self));
 }
 
+/* Another cashier signs in on a session of their own first; only once the
+ * server accepted them is the previous cashier's session revoked, so a
+ * typo never signs anybody out. */
 static void
 switch_sign_in_done_cb (GObject      *object,
                         GAsyncResult *result,
@@ -456,43 +528,36 @@ switch_sign_in_done_cb (GObject      *object,
 {
   g_autoptr(TillWindow) self = user_data;
   g_autoptr(GError) error = NULL;
+  TillSession *candidate = TILL_SESSION (object);
 
-  if (!till_session_sign_in_finish (TILL_SESSION (object), result, &error))
+  if (self->disposed)
+    return;
+  if (!till_session_sign_in_finish (candidate, result, &error))
     {
       lock_failed (self, error);
       return;
     }
 
+  till_session_sign_out_async (self->session, NULL, NULL, NULL);
+  use_session (self, candidate);
   /* The new cashier did not ask to be remembered. */
   g_settings_set_string (self->settings, "last-username", till_session_get_username (self->session));
   g_settings_set_boolean (self->settings, "auto-sign-in", FALSE);
+  g_settings_set_boolean (self->settings, "remembered", FALSE);
   unlock (self);
   show_home (self);
-}
-
-/* The previous cashier's session is revoked first, so that only one
- * cashier's session is ever alive on a terminal. */
-static void
-switch_signed_out_cb (GObject      *object,
-                      GAsyncResult *result,
-                      gpointer      user_data)
-{
-  g_autoptr(TillWindow) self = user_data;
-  g_autoptr(GError) error = NULL;
-
-  if (!till_session_sign_out_finish (TILL_SESSION (object), result, &error) && is_cancelled (error))
-    return;
-  till_session_sign_in_async (self->session, till_lock_page_get_other_username (self->lock_page),
-                              till_lock_page_get_other_password (self->lock_page), FALSE,
-                              self->cancellable, switch_sign_in_done_cb, g_object_ref (self));
 }
 
 static void
 switch_user_requested_cb (TillWindow   *self,
                           TillLockPage *page)
 {
+  g_autoptr(TillSession) candidate = till_session_new (self->client, self->store);
+
   till_lock_page_set_state (page, TILL_FORM_BUSY, NULL);
-  till_session_sign_out_async (self->session, self->cancellable, switch_signed_out_cb, g_object_ref (self));
+  till_session_sign_in_async (candidate, till_lock_page_get_other_username (page),
+                              till_lock_page_get_other_password (page), FALSE,
+                              self->cancellable, switch_sign_in_done_cb, g_object_ref (self));
 }
 
 /* Sign out and forget */
@@ -509,7 +574,9 @@ sign_out_done_cb (GObject      *object,
   if (!till_session_sign_out_finish (TILL_SESSION (object), result, &error) && !is_cancelled (error))
     g_info ("Signing out at the server failed: %s", error->message);
 
-  if (gtk_widget_in_destruction (GTK_WIDGET (self)))
+  /* The window may be gone by now; the application is not. */
+  g_application_release (g_application_get_default ());
+  if (self->disposed)
     return;
   show_sign_in (self, NULL);
   toast (self, _("Signed out"));
@@ -527,7 +594,10 @@ sign_out_action (GtkWidget  *widget,
   /* The next start shows the form, even with a saved password. */
   g_settings_set_boolean (self->settings, "auto-sign-in", FALSE);
   gtk_widget_action_set_enabled (widget, "win.sign-out", FALSE);
-  till_session_sign_out_async (self->session, self->cancellable, sign_out_done_cb, g_object_ref (self));
+  /* Not cancelled by closing the window, and the app stays up until the
+   * server has heard of it (or given up). */
+  g_application_hold (G_APPLICATION (gtk_window_get_application (GTK_WINDOW (self))));
+  till_session_sign_out_async (self->session, NULL, sign_out_done_cb, g_object_ref (self));
 }
 
 static void
@@ -538,12 +608,16 @@ forget_done_cb (GObject      *object,
   g_autoptr(TillWindow) self = user_data;
   g_autoptr(GError) error = NULL;
 
+  if (self->disposed)
+    return;
   if (!till_session_forget_finish (TILL_SESSION (object), result, &error))
     {
       if (!is_cancelled (error))
-        toast (self, _("The saved sign-in could not be removed: the keyring is not available."));
+        toast (self, _("The saved sign-in could not be removed. Try again."));
       return;
     }
+  g_settings_set_boolean (self->settings, "remembered", FALSE);
+  till_sign_in_page_set_remember (self->sign_in_page, FALSE);
   toast (self, _("Saved sign-in forgotten"));
 }
 
@@ -671,7 +745,10 @@ till_window_dispose (GObject *object)
 {
   TillWindow *self = (TillWindow *)object;
 
+  /* Callbacks still on their way find this and stop. */
+  self->disposed = TRUE;
   g_cancellable_cancel (self->cancellable);
+  g_cancellable_cancel (self->restore_cancellable);
   g_clear_handle_id (&self->idle_source, g_source_remove);
   if (self->session != NULL)
     g_clear_signal_handler (&self->session_state_handler, self->session);
@@ -720,6 +797,7 @@ till_window_class_init (TillWindowClass *klass)
   gtk_widget_class_bind_template_child (widget_class, TillWindow, sign_in_page);
   gtk_widget_class_bind_template_child (widget_class, TillWindow, restoring_page);
   gtk_widget_class_bind_template_child (widget_class, TillWindow, restoring_spinner);
+  gtk_widget_class_bind_template_child (widget_class, TillWindow, cancel_restore_button);
   gtk_widget_class_bind_template_child (widget_class, TillWindow, home_page);
   gtk_widget_class_bind_template_child (widget_class, TillWindow, lock_page);
   gtk_widget_class_bind_template_callback (widget_class, sign_in_requested_cb);
@@ -729,6 +807,7 @@ till_window_class_init (TillWindowClass *klass)
   gtk_widget_class_install_action (widget_class, "win.lock", NULL, lock_action);
   gtk_widget_class_install_action (widget_class, "win.sign-out", NULL, sign_out_action);
   gtk_widget_class_install_action (widget_class, "win.cancel-sign-in", NULL, cancel_sign_in_action);
+  gtk_widget_class_add_binding_action (widget_class, GDK_KEY_Escape, 0, "win.cancel-sign-in", NULL);
 }
 
 static void
