@@ -203,6 +203,8 @@ phase_restart_signed_in (void)
   type_text ("wrong-password");
   press ("Return");
   wait_until (window, lock_error_shown, NULL, "the unlock error");
+  g_assert_cmpstr (till_lock_page_get_error (till_window_get_lock_page (window)), ==,
+                   "Wrong password. Try again.");
   g_assert_cmpstr (till_window_get_visible_page (window), ==, "locked");
 
   /* Sign-out and Preferences are out of reach, by key or by action. */

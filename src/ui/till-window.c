@@ -503,10 +503,13 @@ verify_done_cb (GObject      *object,
 
   if (self->disposed)
     return;
-  if (!till_session_verify_password_finish (TILL_SESSION (object), result, &error))
-    lock_failed (self, error);
-  else
+  if (till_session_verify_password_finish (TILL_SESSION (object), result, &error))
     unlock (self);
+  else if (g_error_matches (error, TILL_BACKEND_ERROR, TILL_BACKEND_ERROR_UNAUTHORIZED))
+    /* Only the password was typed here: say so. */
+    till_lock_page_set_state (self->lock_page, TILL_FORM_ERROR, _("Wrong password. Try again."));
+  else
+    lock_failed (self, error);
 }
 
 static void
