@@ -10,6 +10,7 @@
  */
 #include "config.h"
 
+#include <signal.h>
 #include <string.h>
 
 #include <libsecret/secret.h>
@@ -245,6 +246,115 @@ record_state_cb (TillSession *session,
   g_array_append_val (states, state);
 }
 
+/* Lets the session's own requests and callbacks run for a while, e.g. a
+ * revocation that nobody waits for. */
+static void
+spin (guint milliseconds)
+{
+  gint64 deadline = g_get_monotonic_time () + milliseconds * G_TIME_SPAN_MILLISECOND;
+
+  while (g_get_monotonic_time () < deadline)
+    {
+      while (g_main_context_iteration (NULL, FALSE))
+        ;
+      g_usleep (5 * G_TIME_SPAN_MILLISECOND);
+    }
+}
+
+/* Until the server answers the token with expected on /api/check-auth
+ * (the revocation is not waited for by the session), or 5 s. */
+static guint
+wait_check_auth (TillTestServer *server,
+                 const char     *token,
+                 guint           expected)
+{
+  gint64 deadline = g_get_monotonic_time () + 5 * G_USEC_PER_SEC;
+  guint status;
+
+  while ((status = status_of (server, "/api/check-auth", token)) != expected &&
+         g_get_monotonic_time () < deadline)
+    spin (20);
+  return status;
+}
+
+/* Method calls to the Secret Service on the session bus, which libsecret
+ * shares with the test: a silent sign-in asks the keyring for the
+ * password before it posts a login, so a test can act in between. */
+static int keyring_calls;
+
+static GDBusMessage *
+count_keyring_calls_cb (GDBusConnection *connection,
+                        GDBusMessage    *message,
+                        gboolean         incoming,
+                        gpointer         user_data)
+{
+  const char *interface = g_dbus_message_get_interface (message);
+
+  if (!incoming &&
+      g_dbus_message_get_message_type (message) == G_DBUS_MESSAGE_TYPE_METHOD_CALL &&
+      interface != NULL && g_str_has_prefix (interface, "org.freedesktop.Secret."))
+    g_atomic_int_inc (&keyring_calls);
+  return message;
+}
+
+static int
+watch_keyring (void)
+{
+  static gsize watching;
+
+  if (g_once_init_enter (&watching))
+    {
+      g_autoptr(GError) error = NULL;
+      /* Kept, with its filter, for the rest of the program. */
+      GDBusConnection *bus = g_bus_get_sync (G_BUS_TYPE_SESSION, NULL, &error);
+
+      g_assert_no_error (error);
+      g_dbus_connection_add_filter (bus, count_keyring_calls_cb, NULL, NULL);
+      g_once_init_leave (&watching, 1);
+    }
+  return g_atomic_int_get (&keyring_calls);
+}
+
+/* Iterates, one step at a time, until the keyring was asked something
+ * after calls_before. A lookup takes more than one round trip (search,
+ * then the secret), so the caller acts before it has finished. */
+static void
+wait_keyring_asked (int calls_before)
+{
+  gint64 deadline = g_get_monotonic_time () + 10 * G_USEC_PER_SEC;
+
+  while (g_atomic_int_get (&keyring_calls) == calls_before)
+    {
+      g_assert_cmpint (g_get_monotonic_time (), <, deadline);
+      g_main_context_iteration (NULL, FALSE);
+      g_usleep (G_TIME_SPAN_MILLISECOND);
+    }
+}
+
+/* The session token the keyring holds for username, revoked behind the
+ * session's back (as a manager's "sign everybody out" would). */
+static void
+revoke_stored_session (TillTestServer *server,
+                       TillSession    *session,
+                       const char     *username)
+{
+  g_autofree char *token = stored (session, username, TILL_CREDENTIAL_SESSION);
+  g_autoptr(TillTestResponse) response = NULL;
+
+  g_assert_nonnull (token);
+  response = till_test_post_json (server, "/api/logout", token, NULL, NULL);
+  g_assert_cmpuint (response->status, ==, 204);
+}
+
+static void
+cancel_when_signed_in_cb (TillSession  *session,
+                          GParamSpec   *pspec,
+                          GCancellable *cancellable)
+{
+  if (till_session_get_state (session) == TILL_SESSION_SIGNED_IN)
+    g_cancellable_cancel (cancellable);
+}
+
 /* Sign in */
 
 static void
@@ -378,6 +488,31 @@ test_sign_in_without_store (void)
   g_assert_false (till_session_get_remembered (session));
 }
 
+/* A cancel that comes once the session is in use does not turn the
+ * result into a failure: the caller would be told "cancelled" for a
+ * cashier who is signed in. */
+static void
+test_sign_in_cancelled_after_applied (void)
+{
+  g_autoptr(TillSession) session = new_session (shop);
+  g_autoptr(GCancellable) cancellable = g_cancellable_new ();
+  g_autoptr(GAsyncResult) result = NULL;
+  g_autoptr(GError) error = NULL;
+  g_autofree char *password = NULL;
+
+  g_signal_connect (session, "notify::state", G_CALLBACK (cancel_when_signed_in_cb), cancellable);
+  till_session_sign_in_async (session, "ben", "ben-password-1", TRUE, cancellable,
+                              till_test_result_cb, &result);
+  g_assert_true (till_session_sign_in_finish (session, till_test_wait (&result), &error));
+  g_assert_no_error (error);
+  g_assert_true (g_cancellable_is_cancelled (cancellable));
+  g_assert_cmpint (till_session_get_state (session), ==, TILL_SESSION_SIGNED_IN);
+  /* What the cashier chose was carried out all the same. */
+  g_assert_true (till_session_get_remembered (session));
+  password = stored (session, "ben", TILL_CREDENTIAL_PASSWORD);
+  g_assert_cmpstr (password, ==, "ben-password-1");
+}
+
 /* Restore */
 
 static void
@@ -506,6 +641,127 @@ test_restore_server_down (void)
   /* Nothing stored is thrown away for a network failure. */
   token = stored (second, "kit", TILL_CREDENTIAL_SESSION);
   g_assert_nonnull (token);
+}
+
+static gboolean
+restore_cancelled_when_signed_in (TillSession  *session,
+                                  const char   *username,
+                                  GError      **error)
+{
+  g_autoptr(GCancellable) cancellable = g_cancellable_new ();
+  g_autoptr(GAsyncResult) result = NULL;
+  gulong handler;
+  gboolean done;
+
+  handler = g_signal_connect (session, "notify::state", G_CALLBACK (cancel_when_signed_in_cb),
+                              cancellable);
+  till_session_restore_async (session, username, cancellable, till_test_result_cb, &result);
+  done = till_session_restore_finish (session, till_test_wait (&result), error);
+  g_signal_handler_disconnect (session, handler);
+  g_assert_true (g_cancellable_is_cancelled (cancellable));
+  return done;
+}
+
+static void
+test_restore_cancelled_after_applied (void)
+{
+  g_autoptr(TillSession) first = new_session (shop);
+  g_autoptr(TillSession) second = new_session (shop);
+  g_autoptr(TillSession) third = new_session (shop);
+  g_autoptr(TillBackendResponse) response = NULL;
+  g_autoptr(GError) error = NULL;
+
+  sign_in_ok (first, "abe", TRUE);
+
+  /* The stored session, checked. */
+  g_assert_true (restore_cancelled_when_signed_in (second, "abe", &error));
+  g_assert_no_error (error);
+  g_assert_cmpint (till_session_get_state (second), ==, TILL_SESSION_SIGNED_IN);
+  g_assert_true (till_session_get_remembered (second));
+  response = session_request (second, "GET", "/api/config", NULL, NULL, NULL, &error);
+  g_assert_no_error (error);
+  g_clear_pointer (&response, till_backend_response_unref);
+
+  /* The stored password, when the stored session is refused. */
+  revoke_stored_session (shop, second, "abe");
+  g_assert_true (restore_cancelled_when_signed_in (third, "abe", &error));
+  g_assert_no_error (error);
+  g_assert_cmpint (till_session_get_state (third), ==, TILL_SESSION_SIGNED_IN);
+  response = session_request (third, "GET", "/api/config", NULL, NULL, NULL, &error);
+  g_assert_no_error (error);
+}
+
+/* Cancelled before anything was applied: a cancelled keyring lookup is
+ * not "nothing stored", so nothing stored is cleared. */
+static void
+test_restore_cancelled (void)
+{
+  g_autoptr(TillSession) first = new_session (shop);
+  g_autoptr(TillSession) second = new_session (shop);
+  g_autoptr(TillSession) third = new_session (shop);
+  g_autoptr(GCancellable) cancellable = g_cancellable_new ();
+  g_autoptr(GAsyncResult) result = NULL;
+  g_autoptr(GError) error = NULL;
+  g_autofree char *password = NULL;
+  g_autofree char *token = NULL;
+
+  sign_in_ok (first, "ada", TRUE);
+
+  till_session_restore_async (second, "ada", cancellable, till_test_result_cb, &result);
+  g_cancellable_cancel (cancellable);
+  g_assert_false (till_session_restore_finish (second, till_test_wait (&result), &error));
+  g_assert_error (error, G_IO_ERROR, G_IO_ERROR_CANCELLED);
+  g_assert_cmpint (till_session_get_state (second), ==, TILL_SESSION_SIGNED_OUT);
+  g_assert_true (till_session_get_keyring_available (second));
+
+  password = stored (second, "ada", TILL_CREDENTIAL_PASSWORD);
+  token = stored (second, "ada", TILL_CREDENTIAL_SESSION);
+  g_assert_cmpstr (password, ==, "ada-password-1");
+  g_assert_nonnull (token);
+  g_clear_error (&error);
+  g_assert_true (restore (third, "ada", &error));
+  g_assert_no_error (error);
+}
+
+/* Unlock */
+
+/* Unlocking signs in again; the session it replaces must not stay
+ * usable at the server. */
+static void
+test_unlock_revokes_previous (void)
+{
+  g_autoptr(TillSession) session = new_session (shop);
+  g_autoptr(GError) error = NULL;
+  g_autofree char *first = NULL;
+  g_autofree char *second = NULL;
+  g_autofree char *third = NULL;
+
+  sign_in_ok (session, "uma", TRUE);
+  first = stored (session, "uma", TILL_CREDENTIAL_SESSION);
+  g_assert_nonnull (first);
+
+  g_assert_true (verify_password (session, "uma-password-1", &error));
+  g_assert_no_error (error);
+  g_assert_cmpint (till_session_get_state (session), ==, TILL_SESSION_SIGNED_IN);
+  second = stored (session, "uma", TILL_CREDENTIAL_SESSION);
+  g_assert_nonnull (second);
+  g_assert_cmpstr (second, !=, first);
+  g_assert_cmpuint (wait_check_auth (shop, first, 401), ==, 401);
+  g_assert_cmpuint (status_of (shop, "/api/check-auth", second), ==, 200);
+
+  /* A wrong password replaces nothing. */
+  g_assert_false (verify_password (session, "not-uma-password", &error));
+  g_assert_error (error, TILL_BACKEND_ERROR, TILL_BACKEND_ERROR_UNAUTHORIZED);
+  g_clear_error (&error);
+  spin (200);
+  g_assert_cmpuint (status_of (shop, "/api/check-auth", second), ==, 200);
+
+  /* Nor does a sign-in over a session leave the old one behind. */
+  sign_in_ok (session, "uma", TRUE);
+  third = stored (session, "uma", TILL_CREDENTIAL_SESSION);
+  g_assert_cmpstr (third, !=, second);
+  g_assert_cmpuint (wait_check_auth (shop, second, 401), ==, 401);
+  g_assert_cmpuint (status_of (shop, "/api/check-auth", third), ==, 200);
 }
 
 /* Requests when the session expires */
@@ -651,6 +907,136 @@ test_request_other_errors_pass (void)
   g_assert_cmpint (till_session_get_state (session), ==, TILL_SESSION_SIGNED_IN);
 }
 
+/* The silent sign-in is asking the keyring for the password when the
+ * cashier signs out: it must not post that password afterwards. */
+static void
+test_request_renewal_then_sign_out (void)
+{
+  g_autoptr(TillTestServer) server = start_shop (NULL, "vic", "cashier", NULL);
+  g_autoptr(TillSession) session = NULL;
+  g_autoptr(GAsyncResult) result = NULL;
+  g_autoptr(GAsyncResult) signed_out = NULL;
+  g_autoptr(GError) error = NULL;
+  int calls;
+
+  session = new_session (server);
+  sign_in_ok (session, "vic", TRUE);
+  g_assert_cmpuint (count_log (server, "path=/api/login", 1), ==, 1);
+  revoke_stored_session (server, session, "vic");
+
+  calls = watch_keyring ();
+  till_session_request_async (session, "GET", "/api/config", NULL, NULL, NULL,
+                              till_test_result_cb, &result);
+  wait_keyring_asked (calls);
+  till_session_sign_out_async (session, NULL, till_test_result_cb, &signed_out);
+
+  g_assert_null (till_session_request_finish (session, till_test_wait (&result), NULL, &error));
+  g_assert_error (error, TILL_BACKEND_ERROR, TILL_BACKEND_ERROR_UNAUTHORIZED);
+  g_assert_nonnull (strstr (error->message, "the session changed"));
+  g_clear_error (&error);
+  g_assert_true (till_session_sign_out_finish (session, till_test_wait (&signed_out), &error));
+  g_assert_no_error (error);
+
+  spin (300);
+  g_assert_cmpint (till_session_get_state (session), ==, TILL_SESSION_SIGNED_OUT);
+  g_assert_cmpuint (count_log (server, "path=/api/login", 1), ==, 1);
+  g_assert_cmpuint (count_log (server, "path=/api/config", 1), ==, 1);
+}
+
+/* A payment refused during a silent sign-in, while another cashier signs
+ * in on the terminal: it is not charged to them (nor, later, to the
+ * first cashier under a session that is not in use any more). */
+static void
+test_request_renewal_then_other_cashier (void)
+{
+  g_autoptr(TillTestServer) server =
+    start_shop ("[stripe]\nmode=charges\n", "wes", "cashier", "xia", "manager", NULL);
+  g_autoptr(TillSession) session = NULL;
+  g_autoptr(GAsyncResult) result = NULL;
+  g_autoptr(GAsyncResult) signed_in = NULL;
+  g_autoptr(GError) error = NULL;
+  g_autoptr(JsonNode) body = NULL;
+  g_autofree char *key = till_test_new_key ();
+  g_autofree char *manager = NULL;
+  int calls;
+
+  session = new_session (server);
+  sign_in_ok (session, "wes", TRUE);
+  revoke_stored_session (server, session, "wes");
+
+  body = json_from_string ("{\"amount\":990,\"currency\":\"USD\",\"description\":\"Test sale\","
+                           "\"token\":\"tok_visa\"}", &error);
+  g_assert_no_error (error);
+  calls = watch_keyring ();
+  till_session_request_async (session, "POST", "/api/payments", key, body, NULL,
+                              till_test_result_cb, &result);
+  wait_keyring_asked (calls);
+  till_session_sign_in_async (session, "xia", "xia-password-1", FALSE, NULL, till_test_result_cb,
+                              &signed_in);
+
+  g_assert_null (till_session_request_finish (session, till_test_wait (&result), NULL, &error));
+  g_assert_error (error, TILL_BACKEND_ERROR, TILL_BACKEND_ERROR_UNAUTHORIZED);
+  g_assert_nonnull (strstr (error->message, "the session changed"));
+  g_clear_error (&error);
+  g_assert_true (till_session_sign_in_finish (session, till_test_wait (&signed_in), &error));
+  g_assert_no_error (error);
+  g_assert_cmpstr (till_session_get_username (session), ==, "xia");
+  g_assert_cmpint (till_session_get_state (session), ==, TILL_SESSION_SIGNED_IN);
+
+  spin (300);
+  /* Sent once, refused, never again: wes's sign-in and xia's only. */
+  g_assert_cmpuint (count_log (server, "path=/api/payments", 1), ==, 1);
+  g_assert_cmpuint (count_log (server, "path=/api/payments status=401", 1), ==, 1);
+  g_assert_cmpuint (count_log (server, LOGIN_OK, 2), ==, 2);
+  manager = till_test_server_login (server, "xia", "xia-password-1");
+  g_assert_cmpint (till_test_server_count_payments (server, manager), ==, 0);
+}
+
+static void
+sleep_on_renewal_cb (TillSession *session,
+                     GParamSpec  *pspec,
+                     gboolean    *slept)
+{
+  if (*slept || till_session_get_expires_at (session) == 0)
+    return;
+  *slept = TRUE;
+  /* Sessions last a second: the renewed one expires before the retry. */
+  g_usleep (2100 * G_TIME_SPAN_MILLISECOND);
+}
+
+/* Refused again right after the silent sign-in: the cashier has to sign
+ * in, and there is no second silent sign-in, let alone a loop. */
+static void
+test_request_refused_after_renewal (void)
+{
+  g_autoptr(TillTestServer) server =
+    start_shop ("[server]\nsession-lifetime-seconds=1\n", "yan", "cashier", NULL);
+  g_autoptr(TillSession) session = NULL;
+  g_autoptr(TillBackendResponse) error_response = NULL;
+  g_autoptr(GError) error = NULL;
+  gboolean slept = FALSE;
+
+  session = new_session (server);
+  sign_in_ok (session, "yan", TRUE);
+  g_usleep (2100 * G_TIME_SPAN_MILLISECOND);
+  g_signal_connect (session, "notify::expires-at", G_CALLBACK (sleep_on_renewal_cb), &slept);
+
+  g_assert_null (session_request (session, "GET", "/api/config", NULL, NULL, &error_response,
+                                  &error));
+  g_assert_true (slept);
+  g_assert_error (error, TILL_BACKEND_ERROR, TILL_BACKEND_ERROR_UNAUTHORIZED);
+  g_assert_cmpstr (till_backend_response_get_error_code (error_response), ==, "session_expired");
+  g_assert_cmpint (till_session_get_state (session), ==, TILL_SESSION_NEEDS_SIGN_IN);
+  g_clear_error (&error);
+
+  g_assert_null (session_request (session, "GET", "/api/config", NULL, NULL, NULL, &error));
+  g_assert_error (error, TILL_BACKEND_ERROR, TILL_BACKEND_ERROR_UNAUTHORIZED);
+  spin (300);
+  g_assert_cmpuint (count_log (server, LOGIN_OK, 2), ==, 2);
+  g_assert_cmpuint (count_log (server, "path=/api/config status=401", 2), ==, 2);
+  g_assert_cmpuint (count_log (server, "path=/api/config", 2), ==, 2);
+}
+
 /* Sign out and forget */
 
 static void
@@ -699,6 +1085,65 @@ test_sign_out_server_down (void)
   g_assert_cmpint (till_session_get_state (session), ==, TILL_SESSION_SIGNED_OUT);
   left = stored (session, "rae", TILL_CREDENTIAL_SESSION);
   g_assert_null (left);
+}
+
+/* The caller's cancellable stops neither the revocation nor the keyring. */
+static void
+test_sign_out_cancelled (void)
+{
+  g_autoptr(TillSession) session = new_session (shop);
+  g_autoptr(GCancellable) cancellable = g_cancellable_new ();
+  g_autoptr(GAsyncResult) result = NULL;
+  g_autoptr(GError) error = NULL;
+  g_autofree char *token = NULL;
+  g_autofree char *left = NULL;
+
+  sign_in_ok (session, "zed", TRUE);
+  token = stored (session, "zed", TILL_CREDENTIAL_SESSION);
+  g_assert_nonnull (token);
+
+  till_session_sign_out_async (session, cancellable, till_test_result_cb, &result);
+  g_cancellable_cancel (cancellable);
+  g_assert_true (till_session_sign_out_finish (session, till_test_wait (&result), &error));
+  g_assert_no_error (error);
+
+  g_assert_cmpint (till_session_get_state (session), ==, TILL_SESSION_SIGNED_OUT);
+  g_assert_cmpuint (status_of (shop, "/api/check-auth", token), ==, 401);
+  left = stored (session, "zed", TILL_CREDENTIAL_SESSION);
+  g_assert_null (left);
+}
+
+/* A server that takes the connection and never answers: the stored
+ * session is gone long before the request gives up, and the sign-out
+ * finishes when it has. */
+static void
+test_sign_out_server_hung (void)
+{
+  g_autoptr(TillTestServer) server = start_shop (NULL, "rex", "cashier", NULL);
+  g_autoptr(TillSession) session = NULL;
+  g_autoptr(GAsyncResult) result = NULL;
+  g_autoptr(GError) error = NULL;
+  g_autofree char *left = NULL;
+  gint64 start;
+
+  session = new_session (server);
+  sign_in_ok (session, "rex", TRUE);
+  till_backend_client_set_timeouts (till_session_get_client (session), 2, 3);
+  g_subprocess_send_signal (server->process, SIGSTOP);
+
+  start = g_get_monotonic_time ();
+  till_session_sign_out_async (session, NULL, till_test_result_cb, &result);
+  g_assert_cmpint (till_session_get_state (session), ==, TILL_SESSION_SIGNED_OUT);
+  spin (1000);
+  left = stored (session, "rex", TILL_CREDENTIAL_SESSION);
+  g_assert_null (left);
+  /* Still waiting for the server. */
+  g_assert_null (result);
+
+  g_assert_true (till_session_sign_out_finish (session, till_test_wait (&result), &error));
+  g_assert_no_error (error);
+  g_assert_cmpint (g_get_monotonic_time () - start, >=, 2 * G_USEC_PER_SEC);
+  g_subprocess_send_signal (server->process, SIGCONT);
 }
 
 static void
@@ -782,6 +1227,9 @@ test_no_secret_service (void)
   /* Nothing was stored: not in a keyring, not in a file. */
   g_assert_false (restore (later, "tam", &error));
   g_assert_error (error, TILL_BACKEND_ERROR, TILL_BACKEND_ERROR_UNAUTHORIZED);
+  /* What tells the UI that the keyring, not the saved sign-in, failed. */
+  g_assert_false (till_session_get_keyring_available (later));
+  g_assert_cmpint (till_session_get_state (later), ==, TILL_SESSION_SIGNED_OUT);
   assert_not_in_files (g_get_home_dir (), "tam-password-1");
   assert_not_in_files (g_getenv ("XDG_DATA_HOME"), "tam-password-1");
   assert_not_in_files (g_getenv ("XDG_CONFIG_HOME"), "tam-password-1");
@@ -826,19 +1274,33 @@ main (int   argc,
       g_test_add_func ("/session/sign-in/rate-limited", test_sign_in_rate_limited);
       g_test_add_func ("/session/sign-in/server-down", test_sign_in_server_down);
       g_test_add_func ("/session/sign-in/without-store", test_sign_in_without_store);
+      g_test_add_func ("/session/sign-in/cancelled-after-applied",
+                       test_sign_in_cancelled_after_applied);
       g_test_add_func ("/session/restore/stored-session", test_restore_stored_session);
       g_test_add_func ("/session/restore/revoked-session", test_restore_revoked_session);
       g_test_add_func ("/session/restore/nothing-stored", test_restore_nothing_stored);
       g_test_add_func ("/session/restore/revoked-without-password",
                        test_restore_revoked_without_password);
       g_test_add_func ("/session/restore/server-down", test_restore_server_down);
+      g_test_add_func ("/session/restore/cancelled-after-applied",
+                       test_restore_cancelled_after_applied);
+      g_test_add_func ("/session/restore/cancelled", test_restore_cancelled);
+      g_test_add_func ("/session/unlock/revokes-previous", test_unlock_revokes_previous);
       g_test_add_func ("/session/request/expired-renews-once", test_request_expired_renews);
       g_test_add_func ("/session/request/expired-concurrent", test_request_expired_concurrent);
       g_test_add_func ("/session/request/expired-not-remembered",
                        test_request_expired_not_remembered);
       g_test_add_func ("/session/request/other-errors-pass", test_request_other_errors_pass);
+      g_test_add_func ("/session/request/renewal-then-sign-out",
+                       test_request_renewal_then_sign_out);
+      g_test_add_func ("/session/request/renewal-then-other-cashier",
+                       test_request_renewal_then_other_cashier);
+      g_test_add_func ("/session/request/refused-after-renewal",
+                       test_request_refused_after_renewal);
       g_test_add_func ("/session/sign-out/revokes", test_sign_out);
       g_test_add_func ("/session/sign-out/server-down", test_sign_out_server_down);
+      g_test_add_func ("/session/sign-out/cancelled", test_sign_out_cancelled);
+      g_test_add_func ("/session/sign-out/server-hung", test_sign_out_server_hung);
       g_test_add_func ("/session/forget", test_forget);
     }
 
@@ -846,7 +1308,8 @@ main (int   argc,
                      "alice", "cashier", "morgan", "manager", "bea", "cashier", "carl", "cashier",
                      "fay", "cashier", "gus", "manager", "hal", "cashier", "jo", "cashier",
                      "pia", "cashier", "quin", "cashier", "sol", "cashier", "tam", "cashier",
-                     NULL);
+                     "uma", "cashier", "zed", "cashier", "abe", "cashier", "ada", "cashier",
+                     "ben", "cashier", NULL);
 
   status = g_test_run ();
 

@@ -6,7 +6,13 @@
  * (expired, revoked), requests sign in again silently with the remembered
  * password and are retried once with the same Idempotency-Key, so that a
  * payment is never charged twice; all requests refused at the same time
- * share one such sign-in.
+ * share one such sign-in. A request is only ever retried for the cashier
+ * and session it was first sent for: a payment must never be charged to
+ * another cashier who signed in meanwhile.
+ *
+ * A token this object lets go of (replaced by a sign-in or an unlock,
+ * refused, signed out) is revoked at the server, best effort, so that no
+ * bearer token is left usable behind the terminal's back.
  *
  * A keyring that is missing or locked never stops a sign-in: the session
  * then simply lasts for this run ("keyring-available" turns FALSE).
@@ -42,8 +48,11 @@ struct _TillSession
   gboolean             remembered;
   gboolean             keyring_available;
   gboolean             renewing;
-  /* Bumped by every sign-in and sign-out, so that a silent sign-in that
-   * finishes after one of them does not bring back an older session. */
+  /* Bumped by every sign-in (when it starts and when it is applied),
+   * unlock and sign-out, so that a silent sign-in or unlock that finishes
+   * after one of them does not bring back an older session, and a request
+   * is never retried under a session it was not sent for. A silent
+   * sign-in keeps it: the session goes on. */
   guint                generation;
   guint                renew_generation;
 };
@@ -97,6 +106,14 @@ typedef struct
   char                *token;
   gboolean             remember;
   TillSessionState     previous_state;
+  /* self->generation when the flow started, or when the request was
+   * first sent (with username) */
+  guint                generation;
+  /* restore: a keyring lookup failed, so nothing may be cleared on the
+   * strength of "nothing stored" */
+  GError              *keyring_error;
+  /* sign_out: steps still running */
+  guint                pending;
   /* request_async */
   char                *method;
   char                *path;
@@ -124,6 +141,7 @@ op_free (gpointer data)
   g_clear_pointer (&op->token, wipe_free);
   g_clear_pointer (&op->body, json_node_unref);
   g_clear_pointer (&op->response, till_backend_response_unref);
+  g_clear_error (&op->keyring_error);
   g_free (op->username);
   g_free (op->method);
   g_free (op->path);
@@ -211,11 +229,46 @@ set_keyring_available (TillSession *self,
 }
 
 static void
+revoke_cb (GObject      *object,
+           GAsyncResult *result,
+           gpointer      user_data)
+{
+  g_autoptr(TillBackendResponse) response = NULL;
+  g_autoptr(GError) error = NULL;
+
+  response = till_backend_client_request_finish (TILL_BACKEND_CLIENT (object), result, NULL,
+                                                 &error);
+  if (response == NULL)
+    g_debug ("A session let go of was not revoked: %s", error->message);
+}
+
+/* Best effort and not waited for: no flow's result depends on it, and a
+ * server that already forgot the session answers 401, which is fine.
+ * Without a cancellable, so that it outlives whoever let go of the token;
+ * the client's own timeouts end it. Takes the token. */
+static void
+revoke_token (TillSession *self,
+              char        *token)
+{
+  if (token == NULL)
+    return;
+  till_backend_client_request_async (self->client, "POST", "/api/logout", token, NULL, NULL,
+                                     NULL, revoke_cb, NULL);
+  wipe_free (token);
+}
+
+/* The token replaced or dropped is revoked. finalize() does not come
+ * here: a remembered session outlives the app. */
+static void
 set_token (TillSession *self,
            const char  *token)
 {
-  g_clear_pointer (&self->token, wipe_free);
+  char *old = g_steal_pointer (&self->token);
+
   self->token = g_strdup (token);
+  if (g_strcmp0 (old, token) != 0)
+    revoke_token (self, g_steal_pointer (&old));
+  g_clear_pointer (&old, wipe_free);
 }
 
 /* The server refused the session and nothing could renew it. */
@@ -288,6 +341,32 @@ apply_identity (TillSession  *self,
   return TRUE;
 }
 
+/* A login answer whose session is not wanted (a sign-in or sign-out came
+ * first, or the answer cannot be used): its token is not left behind. */
+static void
+discard_login (TillSession         *self,
+               TillBackendResponse *response)
+{
+  const char *token = get_string_member (till_backend_response_get_object (response), "token");
+
+  if (token != NULL && *token != '\0')
+    revoke_token (self, g_strdup (token));
+}
+
+/* Applies the answer of /api/login. */
+static gboolean
+apply_login (TillSession          *self,
+             TillBackendResponse  *response,
+             GError              **error)
+{
+  JsonObject *object = till_backend_response_get_object (response);
+
+  if (apply_identity (self, object, get_string_member (object, "token"), error))
+    return TRUE;
+  discard_login (self, response);
+  return FALSE;
+}
+
 static void
 note_login_answer (TillSession         *self,
                    TillBackendResponse *response)
@@ -326,7 +405,9 @@ post_login_async (TillSession         *self,
  *
  * They never fail the flow they are part of: a failure is noted (an
  * unavailable keyring turns "keyring-available" off and is not asked
- * again in this run) and the flow goes on as if nothing were stored.
+ * again in this run) and the flow goes on as if nothing were stored;
+ * only restore, which has nothing else to go on, tells a failed lookup
+ * from an empty one, so as not to clear what it could not read.
  */
 
 static gboolean
@@ -366,14 +447,21 @@ keyring_lookup_cb (GObject      *object,
                                                       &error);
 
   if (error != NULL)
-    note_keyring_error (g_task_get_source_object (task), error);
+    {
+      note_keyring_error (g_task_get_source_object (task), error);
+      g_task_return_error (task, g_steal_pointer (&error));
+      return;
+    }
   g_task_return_pointer (task, secret, (GDestroyNotify) wipe_free);
 }
 
+/* cancellable: the caller's, for a lookup before a flow's point of no
+ * return; a cancelled lookup finishes with G_IO_ERROR_CANCELLED. */
 static void
 keyring_lookup_async (TillSession         *self,
                       const char          *username,
                       TillCredentialKind   kind,
+                      GCancellable        *cancellable,
                       GAsyncReadyCallback  callback,
                       gpointer             user_data)
 {
@@ -385,16 +473,18 @@ keyring_lookup_async (TillSession         *self,
       g_task_return_pointer (task, NULL, NULL);
       return;
     }
-  till_credential_store_lookup_async (self->store, server_key (self), username, kind, NULL,
+  till_credential_store_lookup_async (self->store, server_key (self), username, kind, cancellable,
                                       keyring_lookup_cb, g_steal_pointer (&task));
 }
 
-/* NULL when nothing is stored or the keyring cannot be used. */
+/* NULL when nothing is stored or the keyring cannot be used; error (if
+ * not NULL) tells a failed or cancelled lookup from an empty one. */
 static char *
-keyring_lookup_finish (TillSession  *self,
-                       GAsyncResult *result)
+keyring_lookup_finish (TillSession   *self,
+                       GAsyncResult  *result,
+                       GError       **error)
 {
-  return g_task_propagate_pointer (G_TASK (result), NULL);
+  return g_task_propagate_pointer (G_TASK (result), error);
 }
 
 static void keyring_clear_async (TillSession         *self,
@@ -708,6 +798,15 @@ fail_sign_in (GTask  *task,
   g_task_return_error (task, error);
 }
 
+/* Past the point of no return: the session is applied and a sign-in's
+ * result is that, whatever the caller's cancellable does from here (GTask
+ * would otherwise report a cancellation for a session that is in use). */
+static void
+sign_in_applied (GTask *task)
+{
+  g_task_set_check_cancellable (task, FALSE);
+}
+
 /* The last step of a flow was a keyring write or clear, whose failure the
  * flow outlives (see "keyring-available"): the flow has succeeded. */
 static void
@@ -745,7 +844,6 @@ sign_in_login_cb (GObject      *object,
   g_autoptr(TillBackendResponse) response = NULL;
   g_autoptr(TillBackendResponse) error_response = NULL;
   g_autoptr(GError) error = NULL;
-  JsonObject *object_;
 
   response = till_backend_client_request_finish (TILL_BACKEND_CLIENT (object), result,
                                                  &error_response, &error);
@@ -756,14 +854,16 @@ sign_in_login_cb (GObject      *object,
       return;
     }
 
-  object_ = till_backend_response_get_object (response);
   self->generation++;
-  if (!apply_identity (self, object_, get_string_member (object_, "token"), &error))
+  if (!apply_login (self, response, &error))
     {
       fail_sign_in (task, g_steal_pointer (&error));
       return;
     }
+  sign_in_applied (task);
 
+  /* The keyring steps get no cancellable: they carry out what the cashier
+   * chose, and their failure does not fail the sign-in anyway. */
   if (op->remember)
     {
       keyring_store_async (self, self->username, TILL_CREDENTIAL_PASSWORD, op->password,
@@ -799,6 +899,8 @@ till_session_sign_in_async (TillSession         *self,
   op->password = g_strdup (password);
   op->remember = !!remember;
 
+  /* From here a silent sign-in for whoever was signed in is of no use. */
+  self->generation++;
   set_state (self, TILL_SESSION_SIGNING_IN);
   post_login_async (self, username, password, cancellable, sign_in_login_cb,
                     g_steal_pointer (&task));
@@ -829,7 +931,6 @@ restore_login_cb (GObject      *object,
   g_autoptr(TillBackendResponse) response = NULL;
   g_autoptr(TillBackendResponse) error_response = NULL;
   g_autoptr(GError) error = NULL;
-  JsonObject *object_;
 
   response = till_backend_client_request_finish (TILL_BACKEND_CLIENT (object), result,
                                                  &error_response, &error);
@@ -840,36 +941,69 @@ restore_login_cb (GObject      *object,
       return;
     }
 
-  object_ = till_backend_response_get_object (response);
   self->generation++;
-  if (!apply_identity (self, object_, get_string_member (object_, "token"), &error))
+  if (!apply_login (self, response, &error))
     {
       fail_sign_in (task, g_steal_pointer (&error));
       return;
     }
+  sign_in_applied (task);
   set_remembered (self, TRUE);
   keyring_store_async (self, self->username, TILL_CREDENTIAL_SESSION, self->token,
                        keyring_step_done_cb, g_steal_pointer (&task));
 }
 
+/* Why nothing stored could be used: the keyring (unavailable: see
+ * "keyring-available", which is FALSE by now; or failed), or nothing
+ * stored works any more. */
 static void
-restore_nothing_works_cb (GObject      *object,
-                          GAsyncResult *result,
-                          gpointer      user_data)
+restore_nothing_works (GTask *task)
+{
+  TillSession *self = g_task_get_source_object (task);
+  Op *op = task_op (task);
+
+  set_remembered (self, FALSE);
+  if (!self->keyring_available)
+    fail_sign_in (task, g_error_new (TILL_BACKEND_ERROR, TILL_BACKEND_ERROR_UNAUTHORIZED,
+                                     "The keyring is not available, so nothing stored for %s "
+                                     "can be used", op->username));
+  else if (op->keyring_error != NULL)
+    fail_sign_in (task, g_error_copy (op->keyring_error));
+  else
+    fail_sign_in (task, g_error_new (TILL_BACKEND_ERROR, TILL_BACKEND_ERROR_UNAUTHORIZED,
+                                     "Nothing stored for %s on %s signs in any more",
+                                     op->username, server_key (self)));
+}
+
+static void
+restore_cleared_cb (GObject      *object,
+                    GAsyncResult *result,
+                    gpointer      user_data)
 {
   g_autoptr(GTask) task = user_data;
   TillSession *self = TILL_SESSION (object);
 
   keyring_step_finish (self, result);
-  set_remembered (self, FALSE);
-  if (!self->keyring_available)
-    fail_sign_in (task, g_error_new (TILL_BACKEND_ERROR, TILL_BACKEND_ERROR_UNAUTHORIZED,
-                                     "The keyring is not available, so nothing stored for %s "
-                                     "can be used", task_op (task)->username));
-  else
-    fail_sign_in (task, g_error_new (TILL_BACKEND_ERROR, TILL_BACKEND_ERROR_UNAUTHORIZED,
-                                     "Nothing stored for %s on %s signs in any more",
-                                     task_op (task)->username, server_key (self)));
+  restore_nothing_works (task);
+}
+
+/* After a keyring lookup: TRUE when the restore ends here because the
+ * caller cancelled it. Any other keyring failure is kept in the op, so
+ * that nothing stored is cleared as if it were missing. */
+static gboolean
+restore_lookup_cancelled (GTask  *task,
+                          GError *error)
+{
+  Op *op = task_op (task);
+
+  if (g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
+    {
+      fail_sign_in (task, g_error_copy (error));
+      return TRUE;
+    }
+  if (error != NULL && op->keyring_error == NULL)
+    op->keyring_error = g_error_copy (error);
+  return FALSE;
 }
 
 static void
@@ -878,16 +1012,25 @@ restore_password_cb (GObject      *object,
                      gpointer      user_data)
 {
   g_autoptr(GTask) task = user_data;
+  g_autoptr(GError) error = NULL;
   TillSession *self = TILL_SESSION (object);
   Op *op = task_op (task);
   GCancellable *cancellable;
 
-  op->password = keyring_lookup_finish (self, result);
+  op->password = keyring_lookup_finish (self, result, &error);
+  if (restore_lookup_cancelled (task, error))
+    return;
   if (op->password == NULL)
     {
+      /* A keyring that failed says nothing about what it holds. */
+      if (op->keyring_error != NULL || !keyring_usable (self))
+        {
+          restore_nothing_works (task);
+          return;
+        }
       /* A stored session without a password is of no more use. */
       keyring_clear_async (self, op->username, op->token ? TILL_CREDENTIAL_SESSION : -1,
-                           restore_nothing_works_cb, g_steal_pointer (&task));
+                           restore_cleared_cb, g_steal_pointer (&task));
       return;
     }
   cancellable = g_task_get_cancellable (task);
@@ -902,7 +1045,7 @@ restore_remembered_cb (GObject      *object,
 {
   g_autoptr(GTask) task = user_data;
   TillSession *self = TILL_SESSION (object);
-  g_autofree char *password = keyring_lookup_finish (self, result);
+  g_autofree char *password = keyring_lookup_finish (self, result, NULL);
 
   set_remembered (self, password != NULL);
   if (password != NULL)
@@ -918,6 +1061,7 @@ restore_check_cb (GObject      *object,
   g_autoptr(GTask) task = user_data;
   TillSession *self = g_task_get_source_object (task);
   Op *op = task_op (task);
+  GCancellable *cancellable = g_task_get_cancellable (task);
   g_autoptr(TillBackendResponse) response = NULL;
   g_autoptr(GError) error = NULL;
 
@@ -931,8 +1075,8 @@ restore_check_cb (GObject      *object,
           return;
         }
       /* Expired or revoked: the remembered password may still work. */
-      keyring_lookup_async (self, op->username, TILL_CREDENTIAL_PASSWORD, restore_password_cb,
-                            g_steal_pointer (&task));
+      keyring_lookup_async (self, op->username, TILL_CREDENTIAL_PASSWORD, cancellable,
+                            restore_password_cb, g_steal_pointer (&task));
       return;
     }
 
@@ -942,9 +1086,10 @@ restore_check_cb (GObject      *object,
       fail_sign_in (task, g_steal_pointer (&error));
       return;
     }
+  sign_in_applied (task);
   /* Only to show whether a password is remembered; it is not kept. */
-  keyring_lookup_async (self, self->username, TILL_CREDENTIAL_PASSWORD, restore_remembered_cb,
-                        g_steal_pointer (&task));
+  keyring_lookup_async (self, self->username, TILL_CREDENTIAL_PASSWORD, NULL,
+                        restore_remembered_cb, g_steal_pointer (&task));
 }
 
 static void
@@ -953,18 +1098,20 @@ restore_token_cb (GObject      *object,
                   gpointer      user_data)
 {
   g_autoptr(GTask) task = user_data;
+  g_autoptr(GError) error = NULL;
   TillSession *self = TILL_SESSION (object);
   Op *op = task_op (task);
-  GCancellable *cancellable;
+  GCancellable *cancellable = g_task_get_cancellable (task);
 
-  op->token = keyring_lookup_finish (self, result);
+  op->token = keyring_lookup_finish (self, result, &error);
+  if (restore_lookup_cancelled (task, error))
+    return;
   if (op->token == NULL)
     {
-      keyring_lookup_async (self, op->username, TILL_CREDENTIAL_PASSWORD, restore_password_cb,
-                            g_steal_pointer (&task));
+      keyring_lookup_async (self, op->username, TILL_CREDENTIAL_PASSWORD, cancellable,
+                            restore_password_cb, g_steal_pointer (&task));
       return;
     }
-  cancellable = g_task_get_cancellable (task);
   till_backend_client_request_async (self->client, "GET", "/api/check-auth", op->token, NULL, NULL,
                                      cancellable, restore_check_cb, g_steal_pointer (&task));
 }
@@ -992,8 +1139,9 @@ till_session_restore_async (TillSession         *self,
       return;
     }
 
+  self->generation++;
   set_state (self, TILL_SESSION_SIGNING_IN);
-  keyring_lookup_async (self, username, TILL_CREDENTIAL_SESSION, restore_token_cb,
+  keyring_lookup_async (self, username, TILL_CREDENTIAL_SESSION, cancellable, restore_token_cb,
                         g_steal_pointer (&task));
 }
 
@@ -1022,7 +1170,6 @@ verify_login_cb (GObject      *object,
   g_autoptr(TillBackendResponse) response = NULL;
   g_autoptr(TillBackendResponse) error_response = NULL;
   g_autoptr(GError) error = NULL;
-  JsonObject *object_;
 
   response = till_backend_client_request_finish (TILL_BACKEND_CLIENT (object), result,
                                                  &error_response, &error);
@@ -1033,13 +1180,24 @@ verify_login_cb (GObject      *object,
       return;
     }
 
-  object_ = till_backend_response_get_object (response);
+  /* Signed out, or another cashier signed in, while the password was
+   * checked: the session it was for is gone and must not come back. */
+  if (task_op (task)->generation != self->generation)
+    {
+      discard_login (self, response);
+      g_task_return_new_error (task, TILL_BACKEND_ERROR, TILL_BACKEND_ERROR_UNAUTHORIZED,
+                               "The session changed while the password was checked");
+      return;
+    }
+
+  /* The session it replaces is revoked (see set_token()). */
   self->generation++;
-  if (!apply_identity (self, object_, get_string_member (object_, "token"), &error))
+  if (!apply_login (self, response, &error))
     {
       g_task_return_error (task, g_steal_pointer (&error));
       return;
     }
+  sign_in_applied (task);
   if (!self->remembered)
     {
       g_task_return_boolean (task, TRUE);
@@ -1063,6 +1221,7 @@ till_session_verify_password_async (TillSession         *self,
   g_return_if_fail (cancellable == NULL || G_IS_CANCELLABLE (cancellable));
 
   task = new_task (self, cancellable, callback, user_data, till_session_verify_password_async);
+  task_op (task)->generation = self->generation;
   if (self->username == NULL)
     {
       g_task_return_new_error (task, TILL_BACKEND_ERROR, TILL_BACKEND_ERROR_UNAUTHORIZED,
@@ -1088,16 +1247,26 @@ till_session_verify_password_finish (TillSession   *self,
 
 /* Sign out */
 
+/* Both steps, the keyring's and the server's, run side by side; the
+ * sign-out is over when both are. */
+static void
+sign_out_step_done (GTask *task)
+{
+  Op *op = task_op (task);
+
+  g_assert (op->pending > 0);
+  if (--op->pending == 0)
+    g_task_return_boolean (task, TRUE);
+}
+
 static void
 sign_out_logout_cb (GObject      *object,
                     GAsyncResult *result,
                     gpointer      user_data)
 {
   g_autoptr(GTask) task = user_data;
-  TillSession *self = g_task_get_source_object (task);
   g_autoptr(TillBackendResponse) response = NULL;
   g_autoptr(GError) error = NULL;
-  const char *username;
 
   /* Best effort: a server that cannot be reached, or that already
    * forgot the session, changes nothing here. */
@@ -1105,10 +1274,18 @@ sign_out_logout_cb (GObject      *object,
                                                  &error);
   if (response == NULL)
     g_info ("The server did not revoke the session: %s", error->message);
+  sign_out_step_done (task);
+}
 
-  username = task_op (task)->username;
-  keyring_clear_async (self, username, TILL_CREDENTIAL_SESSION, keyring_step_done_cb,
-                       g_steal_pointer (&task));
+static void
+sign_out_cleared_cb (GObject      *object,
+                     GAsyncResult *result,
+                     gpointer      user_data)
+{
+  g_autoptr(GTask) task = user_data;
+
+  keyring_step_finish (TILL_SESSION (object), result);
+  sign_out_step_done (task);
 }
 
 void
@@ -1128,18 +1305,25 @@ till_session_sign_out_async (TillSession         *self,
   op->username = g_strdup (self->username);
   op->token = g_steal_pointer (&self->token);
 
-  /* Forgotten here at once, whatever the server says later. */
+  /* Forgotten here at once, whatever the server says later; so the result
+   * is a sign-out even if the caller cancels. */
   self->generation++;
   drop_session (self, TILL_SESSION_SIGNED_OUT);
+  g_task_set_check_cancellable (task, FALSE);
 
-  if (op->token == NULL)
+  /* Neither step takes the caller's cancellable: a sign-out that stopped
+   * halfway would leave a session usable at the server or in the keyring.
+   * The request ends with the client's own timeouts, the keyring step
+   * with the store's deadline. */
+  op->pending = 1;
+  if (op->token != NULL)
     {
-      keyring_clear_async (self, op->username, TILL_CREDENTIAL_SESSION, keyring_step_done_cb,
-                           g_steal_pointer (&task));
-      return;
+      op->pending++;
+      till_backend_client_request_async (self->client, "POST", "/api/logout", op->token, NULL,
+                                         NULL, NULL, sign_out_logout_cb, g_object_ref (task));
     }
-  till_backend_client_request_async (self->client, "POST", "/api/logout", op->token, NULL, NULL,
-                                     cancellable, sign_out_logout_cb, g_steal_pointer (&task));
+  keyring_clear_async (self, op->username, TILL_CREDENTIAL_SESSION, sign_out_cleared_cb,
+                       g_steal_pointer (&task));
 }
 
 gboolean
@@ -1231,8 +1415,18 @@ fail_unauthorized (GTask      *task,
                            "%s %s: %s", op->method, op->path, reason);
 }
 
+/* A sign-in, unlock or sign-out since the request was first sent: its
+ * session is not this one, whoever is signed in now. */
+static gboolean
+session_changed (TillSession *self,
+                 Op          *op)
+{
+  return op->generation != self->generation || g_strcmp0 (op->username, self->username) != 0;
+}
+
 /* Every request refused during the silent sign-in retries once with the
- * session it brought, or fails if there is none. */
+ * session it brought, or fails if there is none, or if the session is
+ * not the one the request was sent for. */
 static void
 finish_renewal (TillSession *self,
                 const char  *failure)
@@ -1246,7 +1440,9 @@ finish_renewal (TillSession *self,
     {
       g_autoptr(GTask) task = waiters->pdata[i];
 
-      if (self->token != NULL)
+      if (session_changed (self, task_op (task)))
+        fail_unauthorized (task, "the session changed");
+      else if (self->token != NULL)
         send_request (g_steal_pointer (&task));
       else
         fail_unauthorized (task, failure ? failure : "the session is not valid any more");
@@ -1285,7 +1481,6 @@ renew_login_cb (GObject      *object,
   g_autoptr(TillBackendResponse) response = NULL;
   g_autoptr(GError) error = NULL;
   g_autofree char *failure = NULL;
-  JsonObject *object_;
 
   response = till_backend_client_request_finish (TILL_BACKEND_CLIENT (object), result, NULL,
                                                  &error);
@@ -1297,15 +1492,17 @@ renew_login_cb (GObject      *object,
       return;
     }
 
-  /* A sign-in or sign-out while this one ran wins over it. */
+  /* A sign-in, unlock or sign-out while this one ran wins over it; the
+   * session this one brought is not left behind. */
   if (self->renew_generation != self->generation)
     {
+      discard_login (self, response);
       finish_renewal (self, NULL);
       return;
     }
 
-  object_ = till_backend_response_get_object (response);
-  if (!apply_identity (self, object_, get_string_member (object_, "token"), &error))
+  /* The refused session it replaces is revoked (see set_token()). */
+  if (!apply_login (self, response, &error))
     {
       renew_failed (self, error->message);
       return;
@@ -1321,8 +1518,16 @@ renew_password_cb (GObject      *object,
                    gpointer      user_data)
 {
   g_autoptr(TillSession) self = user_data;
-  char *password = keyring_lookup_finish (self, result);
+  char *password = keyring_lookup_finish (self, result, NULL);
 
+  /* Signed out, or someone signed in, while the keyring was asked: the
+   * password is not posted for a session nobody uses any more. */
+  if (self->renew_generation != self->generation)
+    {
+      g_clear_pointer (&password, wipe_free);
+      finish_renewal (self, NULL);
+      return;
+    }
   if (password == NULL)
     {
       renew_failed (self, "the session is not valid any more and no password is remembered");
@@ -1342,7 +1547,7 @@ join_renewal (GTask *task)
     return;
   self->renewing = TRUE;
   self->renew_generation = self->generation;
-  keyring_lookup_async (self, self->username, TILL_CREDENTIAL_PASSWORD, renew_password_cb,
+  keyring_lookup_async (self, self->username, TILL_CREDENTIAL_PASSWORD, NULL, renew_password_cb,
                         g_object_ref (self));
 }
 
@@ -1375,23 +1580,28 @@ request_cb (GObject      *object,
 
   if (op->retried)
     {
-      /* Refused again right after a fresh sign-in. */
+      /* Refused again right after a fresh sign-in: no second one. */
       if (g_strcmp0 (op->token, self->token) == 0)
         drop_session (self, TILL_SESSION_NEEDS_SIGN_IN);
+      g_task_return_error (task, g_steal_pointer (&error));
+      return;
+    }
+  if (session_changed (self, op))
+    {
+      fail_unauthorized (task, "the session changed");
+      return;
+    }
+  if (self->token == NULL)
+    {
       g_task_return_error (task, g_steal_pointer (&error));
       return;
     }
 
   op->retried = TRUE;
   /* Another request already renewed the session while this one ran. */
-  if (self->token != NULL && g_strcmp0 (op->token, self->token) != 0)
+  if (g_strcmp0 (op->token, self->token) != 0)
     {
       send_request (g_steal_pointer (&task));
-      return;
-    }
-  if (self->token == NULL)
-    {
-      g_task_return_error (task, g_steal_pointer (&error));
       return;
     }
   join_renewal (g_steal_pointer (&task));
@@ -1441,6 +1651,9 @@ till_session_request_async (TillSession         *self,
       fail_unauthorized (task, "no cashier is signed in");
       return;
     }
+  /* Retried, after a refusal, only for this cashier and this session. */
+  op->generation = self->generation;
+  op->username = g_strdup (self->username);
   send_request (g_steal_pointer (&task));
 }
 
