@@ -1244,19 +1244,8 @@ int
 main (int   argc,
       char *argv[])
 {
-  gboolean no_secret_service = FALSE;
+  gboolean no_secret_service = till_test_take_flag (&argc, argv, "--no-secret-service");
   int status;
-
-  for (int i = 1; i < argc; i++)
-    {
-      if (g_strcmp0 (argv[i], "--no-secret-service") == 0)
-        {
-          no_secret_service = TRUE;
-          memmove (&argv[i], &argv[i + 1], (argc - i) * sizeof (char *));
-          argc--;
-          i--;
-        }
-    }
 
   g_test_init (&argc, &argv, NULL);
 

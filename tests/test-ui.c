@@ -474,6 +474,7 @@ int
 main (int   argc,
       char *argv[])
 {
+  gboolean no_secret_service = till_test_take_flag (&argc, argv, "--no-secret-service");
   int status;
 
   if (argc == 2 && g_str_has_prefix (argv[1], "--phase="))
@@ -486,7 +487,7 @@ main (int   argc,
    * of Till; the server is started once, by the parent. */
   /* Without a Secret Service (tests/keyring-session --no-secret-service)
    * only the keyring-less start is meaningful. */
-  if (argc > 1 && g_strcmp0 (argv[argc - 1], "--no-secret-service") == 0)
+  if (no_secret_service)
     g_test_add_func ("/ui/no-keyring", test_no_keyring);
   else
     {

@@ -562,6 +562,28 @@ till_test_json_int (JsonNode   *node,
   return json_node_get_int (found);
 }
 
+/* Removes flag from argv (before g_test_init sees it) and says whether it
+ * was there. */
+gboolean
+till_test_take_flag (int         *argc,
+                     char       **argv,
+                     const char  *flag)
+{
+  gboolean found = FALSE;
+
+  for (int i = 1; i < *argc; i++)
+    {
+      if (g_strcmp0 (argv[i], flag) == 0)
+        {
+          found = TRUE;
+          memmove (&argv[i], &argv[i + 1], (*argc - i) * sizeof (char *));
+          (*argc)--;
+          i--;
+        }
+    }
+  return found;
+}
+
 char *
 till_test_new_key (void)
 {

@@ -92,6 +92,9 @@ const char       *till_test_json_string         (JsonNode         *node,
 gint64            till_test_json_int            (JsonNode         *node,
                                                  const char       *path);
 char             *till_test_new_key             (void);
+gboolean          till_test_take_flag           (int              *argc,
+                                                 char            **argv,
+                                                 const char       *flag);
 void              till_test_make_certificate    (const char       *dir,
                                                  char            **out_cert,
                                                  char            **out_key);
