@@ -378,6 +378,20 @@ note_login_answer (TillSession         *self,
   self->retry_after = retry_after;
 }
 
+/* A login answer, with the server's Retry-After noted for the UI. */
+static TillBackendResponse *
+finish_login (TillSession   *self,
+              GAsyncResult  *result,
+              GError       **error)
+{
+  g_autoptr(TillBackendResponse) error_response = NULL;
+  TillBackendResponse *response =
+    till_backend_client_request_finish (self->client, result, &error_response, error);
+
+  note_login_answer (self, error_response);
+  return response;
+}
+
 static void
 post_login_async (TillSession         *self,
                   const char          *username,
@@ -842,12 +856,9 @@ sign_in_login_cb (GObject      *object,
   TillSession *self = g_task_get_source_object (task);
   Op *op = task_op (task);
   g_autoptr(TillBackendResponse) response = NULL;
-  g_autoptr(TillBackendResponse) error_response = NULL;
   g_autoptr(GError) error = NULL;
 
-  response = till_backend_client_request_finish (TILL_BACKEND_CLIENT (object), result,
-                                                 &error_response, &error);
-  note_login_answer (self, error_response);
+  response = finish_login (self, result, &error);
   if (response == NULL)
     {
       fail_sign_in (task, g_steal_pointer (&error));
@@ -929,12 +940,9 @@ restore_login_cb (GObject      *object,
   g_autoptr(GTask) task = user_data;
   TillSession *self = g_task_get_source_object (task);
   g_autoptr(TillBackendResponse) response = NULL;
-  g_autoptr(TillBackendResponse) error_response = NULL;
   g_autoptr(GError) error = NULL;
 
-  response = till_backend_client_request_finish (TILL_BACKEND_CLIENT (object), result,
-                                                 &error_response, &error);
-  note_login_answer (self, error_response);
+  response = finish_login (self, result, &error);
   if (response == NULL)
     {
       fail_sign_in (task, g_steal_pointer (&error));
@@ -1168,12 +1176,9 @@ verify_login_cb (GObject      *object,
   g_autoptr(GTask) task = user_data;
   TillSession *self = g_task_get_source_object (task);
   g_autoptr(TillBackendResponse) response = NULL;
-  g_autoptr(TillBackendResponse) error_response = NULL;
   g_autoptr(GError) error = NULL;
 
-  response = till_backend_client_request_finish (TILL_BACKEND_CLIENT (object), result,
-                                                 &error_response, &error);
-  note_login_answer (self, error_response);
+  response = finish_login (self, result, &error);
   if (response == NULL)
     {
       g_task_return_error (task, g_steal_pointer (&error));
