@@ -512,6 +512,253 @@ function refundPaymentIntent(req, ctx) {
 }
 
 // ---------------------------------------------------------------------------------------------
+// Tokenization: what Stripe.js calls from its card frame with the publishable key. Card numbers
+// become the literal test ids the rest of the stand-in accepts (tokens go straight to the mock's
+// charges; PaymentMethod ids to TEST_PAYMENT_METHODS above), so a card typed into the Stripe.js
+// stand-in ends in the same outcome Stripe documents for it.
+
+// number -> [token id (null: no token, see below), PaymentMethod id]
+const TEST_CARDS = {
+  '4242424242424242': ['tok_visa', 'pm_card_visa'],
+  '5555555555554444': ['tok_mastercard', 'pm_card_mastercard'],
+  '378282246310005': ['tok_amex', 'pm_card_amex'],
+  '4000000000000002': ['tok_chargeDeclined', 'pm_card_visa_chargeDeclined'],
+  '4000000000009995': ['tok_chargeDeclinedInsufficientFunds', 'pm_card_visa_chargeDeclinedInsufficientFunds'],
+  '4000000000000069': ['tok_chargeDeclinedExpiredCard', 'pm_card_chargeDeclinedExpiredCard'],
+  '4000000000000127': ['tok_chargeDeclinedIncorrectCvc', 'pm_card_chargeDeclinedIncorrectCvc'],
+  '4000000000000119': ['tok_chargeDeclinedProcessingError', 'pm_card_chargeDeclinedProcessingError'],
+  '4100000000000019': ['tok_chargeDeclinedFraudulent', 'pm_card_radarBlock'],
+  // 3-D Secure lives only on the PaymentIntent path. Stripe would tokenize these cards and decline
+  // the charge with authentication_required; the mock cannot, so /v1/tokens answers that decline
+  // itself. Mapping to tok_visa would approve a card that Stripe never approves without 3-D Secure.
+  '4000002760003184': [null, 'pm_card_authenticationRequired'],
+  '4000000000003220': [null, 'pm_card_threeDSecure2Required'],
+};
+
+// Brand from the number prefix: [lowercase as PaymentMethods and Elements say it, as Tokens say it].
+function cardBrand(number) {
+  if (/^4/.test(number)) return ['visa', 'Visa'];
+  if (/^(5[1-5]|222[1-9]|22[3-9]|2[3-6]|27[01]|2720)/.test(number)) return ['mastercard', 'MasterCard'];
+  if (/^3[47]/.test(number)) return ['amex', 'American Express'];
+  if (/^(6011|65|64[4-9])/.test(number)) return ['discover', 'Discover'];
+  if (/^(36|30[0-5]|3095|38|39)/.test(number)) return ['diners', 'Diners Club'];
+  if (/^35/.test(number)) return ['jcb', 'JCB'];
+  if (/^62/.test(number)) return ['unionpay', 'UnionPay'];
+  return ['unknown', 'Unknown'];
+}
+
+function luhnValid(number) {
+  let sum = 0;
+  for (let i = 0; i < number.length; i++) {
+    let d = Number(number[number.length - 1 - i]);
+    if (i % 2 === 1) { d *= 2; if (d > 9) d -= 9; }
+    sum += d;
+  }
+  return sum % 10 === 0;
+}
+
+function cardError(code, message, param, extra = {}) {
+  return new RestError(402, { type: 'card_error', code, doc_url: docUrl(code), message, param, ...extra });
+}
+
+// Checks card[...] the way Stripe's API does, in its order (number, expiry, CVC). `paramName`
+// spells the param as the endpoint reports it: the Tokens API names the card's own fields
+// ('number'), PaymentMethods the nested form field ('card[number]').
+function parseCard(params, paramName) {
+  const card = params.card;
+  if (!card || typeof card !== 'object' || Array.isArray(card)) {
+    throw invalidRequest(400, 'Missing required param: card.', { code: 'parameter_missing', param: 'card' });
+  }
+  for (const field of ['number', 'exp_month', 'exp_year']) {
+    if (card[field] === undefined || card[field] === '') {
+      throw invalidRequest(400, `Missing required param: card[${field}].`,
+        { code: 'parameter_missing', param: `card[${field}]` });
+    }
+  }
+  const number = String(card.number).replace(/[\s-]/g, '');
+  if (!/^\d{12,19}$/.test(number) || !luhnValid(number)) {
+    throw cardError('incorrect_number', 'Your card number is incorrect.', paramName('number'));
+  }
+  const monthText = String(card.exp_month).trim();
+  const month = Number(monthText);
+  if (!/^\d{1,2}$/.test(monthText) || month < 1 || month > 12) {
+    throw cardError('invalid_expiry_month', "Your card's expiration month is invalid.", paramName('exp_month'));
+  }
+  const yearText = String(card.exp_year).trim();
+  // Stripe takes two-digit years as 20YY.
+  const year = /^\d{2}$/.test(yearText) ? 2000 + Number(yearText) : Number(yearText);
+  const today = new Date();
+  const thisYear = today.getFullYear();
+  if (!/^(\d{2}|\d{4})$/.test(yearText) || year < thisYear || year > thisYear + 50) {
+    throw cardError('invalid_expiry_year', "Your card's expiration year is invalid.", paramName('exp_year'));
+  }
+  if (year === thisYear && month < today.getMonth() + 1) {
+    throw cardError('invalid_expiry_month', "Your card's expiration month is invalid.", paramName('exp_month'));
+  }
+  const [brand, tokenBrand] = cardBrand(number);
+  let cvc = null;
+  if (card.cvc !== undefined && card.cvc !== '') {
+    cvc = String(card.cvc).trim();
+    if (!(brand === 'amex' ? /^\d{3,4}$/ : /^\d{3}$/).test(cvc)) {
+      throw cardError('invalid_cvc', "Your card's security code is invalid.", paramName('cvc'));
+    }
+  }
+  const test = TEST_CARDS[number];
+  if (!test) {
+    // A Luhn-valid number that is not one of Stripe's test cards: a real card, refused in test mode.
+    throw cardError('card_declined', 'Your card was declined. Your request was in test mode, but used a non ' +
+      'test (live) card. For a list of valid test cards, visit: https://stripe.com/docs/testing.', '',
+      { decline_code: 'test_mode_live_card' });
+  }
+  return { number, last4: number.slice(-4), month, year, cvc, brand, tokenBrand, test, card };
+}
+
+const nullIfEmpty = (v) => (v === undefined || v === '' ? null : String(v));
+
+function createToken(req) {
+  const c = parseCard(req.body, (field) => field);
+  if (!c.test[0]) {
+    throw cardError('card_declined', 'Your card was declined. This transaction requires authentication.',
+      undefined, { decline_code: 'authentication_required' });
+  }
+  return {
+    id: c.test[0],
+    object: 'token',
+    card: {
+      id: randomId('card_'),
+      object: 'card',
+      address_city: nullIfEmpty(c.card.address_city),
+      address_country: nullIfEmpty(c.card.address_country),
+      address_line1: nullIfEmpty(c.card.address_line1),
+      address_line1_check: c.card.address_line1 ? 'unchecked' : null,
+      address_line2: nullIfEmpty(c.card.address_line2),
+      address_state: nullIfEmpty(c.card.address_state),
+      address_zip: nullIfEmpty(c.card.address_zip),
+      address_zip_check: c.card.address_zip ? 'unchecked' : null,
+      brand: c.tokenBrand,
+      country: 'US',
+      currency: nullIfEmpty(c.card.currency),
+      cvc_check: c.cvc ? 'unchecked' : null,
+      dynamic_last4: null,
+      exp_month: c.month,
+      exp_year: c.year,
+      fingerprint: randomId('', 16),
+      funding: 'credit',
+      last4: c.last4,
+      metadata: {},
+      name: nullIfEmpty(c.card.name),
+      tokenization_method: null,
+    },
+    client_ip: req.ip || null,
+    created: now(),
+    livemode: false,
+    type: 'card',
+    used: false,
+  };
+}
+
+function createCardPaymentMethod(req) {
+  const params = req.body;
+  if (params.type !== 'card') {
+    throw invalidRequest(400, params.type === undefined ? 'Missing required param: type.'
+      : `Invalid type: must be card (the stand-in makes card PaymentMethods only)`,
+    { code: params.type === undefined ? 'parameter_missing' : undefined, param: 'type' });
+  }
+  const c = parseCard(params, (field) => `card[${field}]`);
+  const billing = params.billing_details && typeof params.billing_details === 'object' ? params.billing_details : {};
+  const address = billing.address && typeof billing.address === 'object' ? billing.address : {};
+  return {
+    // The test id itself, which POST /v1/payment_intents accepts as payment_method.
+    id: c.test[1],
+    object: 'payment_method',
+    billing_details: {
+      address: Object.fromEntries(['city', 'country', 'line1', 'line2', 'postal_code', 'state']
+        .map((k) => [k, nullIfEmpty(address[k])])),
+      email: nullIfEmpty(billing.email), name: nullIfEmpty(billing.name), phone: nullIfEmpty(billing.phone),
+    },
+    card: {
+      brand: c.brand,
+      checks: { address_line1_check: null, address_postal_code_check: null, cvc_check: c.cvc ? 'unchecked' : null },
+      country: 'US',
+      exp_month: c.month,
+      exp_year: c.year,
+      fingerprint: randomId('', 16),
+      funding: 'credit',
+      generated_from: null,
+      last4: c.last4,
+      networks: { available: [c.brand], preferred: null },
+      three_d_secure_usage: { supported: true },
+      wallet: null,
+    },
+    created: now(),
+    customer: null,
+    livemode: false,
+    metadata: stringMap(params.metadata),
+    type: 'card',
+  };
+}
+
+// The fields of a PaymentIntent a publishable key may see: those of api.PaymentIntent in
+// @stripe/stripe-js (dist/api/payment-intents.d.ts).
+const PUBLIC_INTENT_FIELDS = ['id', 'object', 'amount', 'canceled_at', 'cancellation_reason', 'capture_method',
+  'client_secret', 'confirmation_method', 'created', 'currency', 'description', 'last_payment_error', 'livemode',
+  'next_action', 'payment_method', 'payment_method_types', 'receipt_email', 'setup_future_usage', 'shipping', 'status'];
+
+function retrievePaymentIntent(req, ctx) {
+  const entry = findIntent(req.params.intent, ctx.account, 'intent');
+  if (!ctx.publishable) return entry.pi;
+  const secret = req.query.client_secret;
+  if (secret === undefined || secret === '') {
+    throw invalidRequest(400, 'Missing required param: client_secret.', { code: 'parameter_missing',
+      param: 'client_secret' });
+  }
+  if (secret !== entry.pi.client_secret) {
+    throw invalidRequest(400, 'The client_secret provided does not match the client_secret associated with ' +
+      'the PaymentIntent.', { param: 'client_secret' });
+  }
+  return Object.fromEntries(PUBLIC_INTENT_FIELDS.map((k) => [k, snapshot(entry.pi[k])]));
+}
+
+// Stripe's API takes a publishable key (Bearer, or `key=` as Stripe.js sends it) on these
+// endpoints, and a secret key too. Anything else is a 401 in the mock's wording.
+function publishableAuth(req, res, next) {
+  const key = mockAuth.getAccessTokenFromRequest(req) || (req.body && req.body.key) || (req.query && req.query.key);
+  if (typeof key === 'string' && /^pk_test_/.test(key)) {
+    req.publishableKey = true;
+    return next();
+  }
+  if (typeof key === 'string' && /^sk_test_/.test(key)) return next();
+  return mockAuth.authRoute(req, res, next);
+}
+
+// api.stripe.com answers browsers from any origin (Stripe.js calls it from the merchant's page).
+function cors(req, res, next) {
+  if (!req.path.startsWith('/v1/')) return next();
+  res.set('Access-Control-Allow-Origin', '*');
+  if (req.method !== 'OPTIONS') return next();
+  res.set('Access-Control-Allow-Methods', 'GET, POST, DELETE');
+  res.set('Access-Control-Allow-Headers', 'Authorization, Content-Type, Idempotency-Key, Stripe-Account, Stripe-Version');
+  res.set('Access-Control-Max-Age', '300');
+  return res.status(204).end();
+}
+
+// The log keeps what a test needs (which card, which brand) but not a whole card number or CVC,
+// as Stripe's own request logs do.
+function redactCard(flatBody) {
+  const out = { ...flatBody };
+  if (typeof out['card[number]'] === 'string') {
+    const digits = out['card[number]'].replace(/\D/g, '');
+    out['card[number]'] = '*'.repeat(Math.max(0, digits.length - 4)) + digits.slice(-4);
+  }
+  if (out['card[cvc]'] !== undefined) out['card[cvc]'] = '***';
+  return out;
+}
+
+// Endpoints only Stripe.js calls. till-server must never call them, and the OpenAPI subset (which
+// describes what till-server sends) does not list them, so they are not checked against it.
+const BROWSER_ENDPOINTS = new Set(['/v1/tokens', '/v1/payment_methods']);
+
+// ---------------------------------------------------------------------------------------------
 // Idempotency for the routes above, as Stripe documents it: a key replays the first result once
 // the endpoint has started executing (declines and 500s included); a request that failed
 // validation before that stores nothing; reusing a key with other parameters or on another
@@ -544,7 +791,7 @@ function stripeRoute(handler) {
       res.set('idempotent-replayed', 'true').set('Original-Request', stored.requestId);
       return res.status(stored.status).type('json').send(stored.body);
     }
-    const ctx = { account, started: false };
+    const ctx = { account, started: false, publishable: Boolean(req.publishableKey) };
     let status = 200;
     let body;
     try {
@@ -704,6 +951,7 @@ function logRequests(spec) {
     if (req.path !== '/v1' && !req.path.startsWith('/v1/')) return next();
     const query = req.originalUrl.includes('?') ? req.originalUrl.slice(req.originalUrl.indexOf('?') + 1) : '';
     req.flatBody = flatForm(req.rawBody);
+    const browserEndpoint = BROWSER_ENDPOINTS.has(req.path);
     const idempotencyKey = req.get('Idempotency-Key');
     const entry = {
       seq: ++state.seq,
@@ -711,7 +959,7 @@ function logRequests(spec) {
       method: req.method,
       path: req.path,
       query: flatForm(query),
-      body: req.flatBody,
+      body: browserEndpoint ? redactCard(req.flatBody) : req.flatBody,
       idempotency_key: idempotencyKey === undefined ? null : idempotencyKey,
       authorization: req.get('Authorization') !== undefined,
       status: null,
@@ -730,7 +978,7 @@ function logRequests(spec) {
         return this;
       };
     }
-    if (req.method === 'POST') {
+    if (req.method === 'POST' && !browserEndpoint) {
       state.violations.push(...checkRequest(spec, req.method, req.path, req.flatBody, idempotencyKey));
     }
     // Recorded when the head is written, so the entry is complete before the client sees it.
@@ -814,6 +1062,12 @@ function controlRouter() {
     }
     return sendJson(res, 200, pi);
   });
+  // The card frame and the 3-D Secure challenge of the Stripe.js stand-in (stripe-js/), served from
+  // this origin so that, as with js.stripe.com, card data never enters the host page.
+  router.get('/elements/card.html', staticFile('card.html'));
+  router.get('/elements/card-frame.js', staticFile('card-frame.js'));
+  router.get('/three_d_secure.html', staticFile('three_d_secure.html'));
+  router.get('/three_d_secure.js', staticFile('three_d_secure.js'));
   router.use((req, res) => sendJson(res, 404, { error: { type: 'invalid_request_error',
     message: `No such control endpoint: ${req.method} ${req.originalUrl}` } }));
   return router;
@@ -821,9 +1075,18 @@ function controlRouter() {
 
 // ---------------------------------------------------------------------------------------------
 
+function staticFile(name) {
+  const file = path.join(__dirname, 'stripe-js', name);
+  return (req, res) => res.sendFile(file, { headers: { 'Cache-Control': 'no-store' } });
+}
+
 function createApp(spec) {
   const app = express();
   app.set('etag', false);
+  app.use(cors);
+  // The Stripe.js stand-in, where js.stripe.com serves Stripe.js.
+  app.get(['/v3', '/v3/'], (req, res) => res.type('application/javascript; charset=utf-8')
+    .set('Cache-Control', 'no-store').sendFile(path.join(__dirname, 'stripe-js', 'stripe.js')));
   app.use('/__standin', controlRouter());
   // Parsed here (the mock's own parser then skips the body) so the log sees the raw form keys.
   app.use(express.urlencoded({ extended: true, verify: (req, res, buf) => { req.rawBody = buf.toString('utf8'); } }));
@@ -832,8 +1095,9 @@ function createApp(spec) {
   const auth = mockAuth.authRoute;
   app.post('/v1/payment_intents', auth, stripeRoute(createPaymentIntent));
   app.get('/v1/payment_intents', auth, stripeRoute(listPaymentIntents));
-  app.get('/v1/payment_intents/:intent', auth,
-    stripeRoute((req, ctx) => findIntent(req.params.intent, ctx.account, 'intent').pi));
+  app.get('/v1/payment_intents/:intent', publishableAuth, stripeRoute(retrievePaymentIntent));
+  app.post('/v1/tokens', publishableAuth, stripeRoute(createToken));
+  app.post('/v1/payment_methods', publishableAuth, stripeRoute(createCardPaymentMethod));
   app.post('/v1/payment_intents/:intent/confirm', auth, stripeRoute(confirmPaymentIntent));
   app.post('/v1/payment_intents/:intent/cancel', auth, stripeRoute(cancelPaymentIntent));
   // Refunds by charge stay the mock's.
