@@ -15,40 +15,6 @@
 #define PAGE_URI BASE_ORIGIN "/till/card"
 #define WINDOW_TITLE "Till card view test"
 
-static void
-xdo (const char *first,
-     ...)
-{
-  g_autoptr(GPtrArray) argv = g_ptr_array_new ();
-  g_autoptr(GSubprocess) process = NULL;
-  g_autoptr(GError) error = NULL;
-  const char *arg;
-  va_list args;
-
-  g_ptr_array_add (argv, (char *) "xdotool");
-  va_start (args, first);
-  for (arg = first; arg != NULL; arg = va_arg (args, const char *))
-    g_ptr_array_add (argv, (char *) arg);
-  va_end (args);
-  g_ptr_array_add (argv, NULL);
-
-  process = g_subprocess_newv ((const char * const *) argv->pdata, G_SUBPROCESS_FLAGS_NONE, &error);
-  g_assert_no_error (error);
-  while (g_subprocess_get_identifier (process) != NULL)
-    g_main_context_iteration (NULL, FALSE), g_usleep (2000);
-  g_subprocess_wait_check (process, NULL, &error);
-  g_assert_no_error (error);
-}
-
-static void
-settle (guint milliseconds)
-{
-  gint64 until = g_get_monotonic_time () + milliseconds * 1000;
-
-  while (g_get_monotonic_time () < until)
-    g_main_context_iteration (NULL, FALSE), g_usleep (2000);
-}
-
 typedef gboolean (*Condition) (TillCardView *view, gconstpointer data);
 
 static void
@@ -210,12 +176,12 @@ test_card_and_hostile_page (void)
   g_assert_cmpstr (webkit_web_view_get_uri (WEBKIT_WEB_VIEW (till_card_view_get_web_view (view))), ==, PAGE_URI);
 
   /* Type the card with real key events. */
-  xdo ("search", "--sync", "--onlyvisible", "--name", "^" WINDOW_TITLE "$", "windowfocus", "--sync", NULL);
+  till_test_xdo ("search", "--sync", "--onlyvisible", "--name", "^" WINDOW_TITLE "$", "windowfocus", "--sync", NULL);
   till_card_view_focus_card (view);
-  settle (500);
-  xdo ("type", "--delay", "30", "4242424242424242", NULL);
-  xdo ("type", "--delay", "30", "1230", NULL);
-  xdo ("type", "--delay", "30", "123", NULL);
+  till_test_settle (500);
+  till_test_xdo ("type", "--delay", "30", "4242424242424242", NULL);
+  till_test_xdo ("type", "--delay", "30", "1230", NULL);
+  till_test_xdo ("type", "--delay", "30", "123", NULL);
   wait_until (view, is_complete, NULL, 10, "the card to be complete");
   g_assert_cmpstr (till_card_view_get_brand (view), ==, "visa");
   g_assert_cmpuint (till_card_view_get_dropped_count (view), ==, 0);
@@ -250,7 +216,7 @@ test_card_and_hostile_page (void)
     "</' + 'script>';"
     "document.body.appendChild(f); true;");
   g_clear_object (&value);
-  settle (1500);
+  till_test_settle (1500);
   value = run_js (view, "String(window.iframeRan)");
   g_assert_cmpstr (jsc_value_to_string (value), ==, "no handler");
   g_clear_object (&value);
@@ -261,13 +227,13 @@ test_card_and_hostile_page (void)
   toplevels = g_list_model_get_n_items (gtk_window_get_toplevels ());
   value = run_js (view, "String(window.open('https://example.com/'))");
   g_clear_object (&value);
-  settle (1000);
+  till_test_settle (1000);
   g_assert_cmpuint (g_list_model_get_n_items (gtk_window_get_toplevels ()), ==, toplevels);
 
   /* (d) No navigation away. */
   value = run_js (view, "location = 'https://example.com/'; true;");
   g_clear_object (&value);
-  settle (1500);
+  till_test_settle (1500);
   g_assert_cmpstr (webkit_web_view_get_uri (WEBKIT_WEB_VIEW (till_card_view_get_web_view (view))), ==, PAGE_URI);
   value = run_js (view, "location.href");
   g_assert_cmpstr (jsc_value_to_string (value), ==, PAGE_URI);

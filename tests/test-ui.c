@@ -23,53 +23,16 @@
 static TillTestServer *server;
 static const char *program_path;
 
-/* Runs one xdotool command and keeps the window's main loop turning
- * while it does. */
-static void
-xdo (const char *first,
-     ...)
-{
-  g_autoptr(GPtrArray) argv = g_ptr_array_new ();
-  g_autoptr(GSubprocess) process = NULL;
-  g_autoptr(GError) error = NULL;
-  const char *arg;
-  va_list args;
-
-  g_ptr_array_add (argv, (char *) "xdotool");
-  va_start (args, first);
-  for (arg = first; arg != NULL; arg = va_arg (args, const char *))
-    g_ptr_array_add (argv, (char *) arg);
-  va_end (args);
-  g_ptr_array_add (argv, NULL);
-
-  process = g_subprocess_newv ((const char * const *) argv->pdata, G_SUBPROCESS_FLAGS_NONE, &error);
-  g_assert_no_error (error);
-  while (g_subprocess_get_identifier (process) != NULL)
-    g_main_context_iteration (NULL, FALSE), g_usleep (2000);
-  g_subprocess_wait_check (process, NULL, &error);
-  g_assert_no_error (error);
-}
-
-/* Lets the window handle what arrived (and animations finish). */
-static void
-settle (guint milliseconds)
-{
-  gint64 until = g_get_monotonic_time () + milliseconds * 1000;
-
-  while (g_get_monotonic_time () < until)
-    g_main_context_iteration (NULL, FALSE), g_usleep (2000);
-}
-
 static void
 type_text (const char *text)
 {
-  xdo ("type", "--delay", "15", text, NULL);
+  till_test_xdo ("type", "--delay", "15", text, NULL);
 }
 
 static void
 press (const char *keys)
 {
-  xdo ("key", keys, NULL);
+  till_test_xdo ("key", keys, NULL);
 }
 
 typedef gboolean (*Condition) (TillWindow *window, gconstpointer data);
@@ -139,7 +102,7 @@ start_till (TillApplication **out_app)
   /* Let the window map, then give it the X input focus for typed keys. */
   for (int i = 0; i < 50; i++)
     g_main_context_iteration (NULL, FALSE), g_usleep (5000);
-  xdo ("search", "--sync", "--onlyvisible", "--name", "^Till$", "windowfocus", "--sync", NULL);
+  till_test_xdo ("search", "--sync", "--onlyvisible", "--name", "^Till$", "windowfocus", "--sync", NULL);
 
   *out_app = app;
   return window;
@@ -211,7 +174,7 @@ phase_restart_signed_in (void)
   press ("ctrl+shift+q");
   press ("ctrl+comma");
   gtk_widget_activate_action (GTK_WIDGET (window), "win.sign-out", NULL);
-  settle (500);
+  till_test_settle (500);
   g_assert_cmpstr (till_window_get_visible_page (window), ==, "locked");
   g_assert_cmpuint (g_list_length (gtk_application_get_windows (GTK_APPLICATION (app))), ==, 1);
   g_assert_false (g_action_group_get_action_enabled (G_ACTION_GROUP (app), "preferences"));
@@ -351,7 +314,7 @@ phase_idle_lock_and_switch (void)
   /* Another cashier: Alt+A opens "Another Cashier" at its username. A
    * mistyped password signs nobody out; the cursor stays on it. */
   press ("alt+a");
-  settle (500);
+  till_test_settle (500);
   type_text ("bob");
   press ("Return");
   type_text ("not-bobs-password");

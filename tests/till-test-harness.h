@@ -92,6 +92,9 @@ const char       *till_test_json_string         (JsonNode         *node,
 gint64            till_test_json_int            (JsonNode         *node,
                                                  const char       *path);
 char             *till_test_new_key             (void);
+void              till_test_xdo                 (const char       *first,
+                                                 ...) G_GNUC_NULL_TERMINATED;
+void              till_test_settle              (guint             milliseconds);
 gboolean          till_test_take_flag           (int              *argc,
                                                  char            **argv,
                                                  const char       *flag);
