@@ -178,7 +178,9 @@ test_card_and_hostile_page (void)
   /* Type the card with real key events. */
   till_test_xdo ("search", "--sync", "--onlyvisible", "--name", "^" WINDOW_TITLE "$", "windowfocus", "--sync", NULL);
   till_card_view_focus_card (view);
-  till_test_settle (500);
+  /* Focusing the field runs in the web process, inside Stripe's frame:
+   * give it time under load before the first key arrives. */
+  till_test_settle (2000);
   till_test_xdo ("type", "--delay", "30", "4242424242424242", NULL);
   till_test_xdo ("type", "--delay", "30", "1230", NULL);
   till_test_xdo ("type", "--delay", "30", "123", NULL);
