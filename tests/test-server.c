@@ -72,26 +72,7 @@ static guint
 charges_at_stripe (const char *payment_id,
                    gint64     *out_amount)
 {
-  g_autoptr(JsonNode) list = till_test_stripe_get_json ("/v1/charges?limit=100");
-  JsonArray *data = json_object_get_array_member (json_node_get_object (list), "data");
-  guint count = 0;
-
-  g_assert_false (json_object_get_boolean_member (json_node_get_object (list), "has_more"));
-  for (guint i = 0; i < json_array_get_length (data); i++)
-    {
-      JsonObject *charge = json_array_get_object_element (data, i);
-      JsonObject *metadata = json_object_get_object_member (charge, "metadata");
-
-      if (metadata != NULL &&
-          g_strcmp0 (json_object_get_string_member_with_default (metadata, "till_payment_id", ""),
-                     payment_id) == 0)
-        {
-          count++;
-          if (out_amount != NULL)
-            *out_amount = json_object_get_int_member (charge, "amount");
-        }
-    }
-  return count;
+  return till_test_stripe_count_for_payment ("/v1/charges", payment_id, NULL, out_amount);
 }
 
 static guint
@@ -99,26 +80,7 @@ intents_at_stripe (const char *payment_id,
                    const char *status,
                    gint64     *out_amount)
 {
-  g_autoptr(JsonNode) list = till_test_stripe_get_json ("/v1/payment_intents?limit=100");
-  JsonArray *data = json_object_get_array_member (json_node_get_object (list), "data");
-  guint count = 0;
-
-  for (guint i = 0; i < json_array_get_length (data); i++)
-    {
-      JsonObject *intent = json_array_get_object_element (data, i);
-      JsonObject *metadata = json_object_get_object_member (intent, "metadata");
-
-      if (metadata != NULL &&
-          g_strcmp0 (json_object_get_string_member_with_default (metadata, "till_payment_id", ""),
-                     payment_id) == 0 &&
-          (status == NULL || g_str_equal (json_object_get_string_member (intent, "status"), status)))
-        {
-          count++;
-          if (out_amount != NULL)
-            *out_amount = json_object_get_int_member (intent, "amount");
-        }
-    }
-  return count;
+  return till_test_stripe_count_for_payment ("/v1/payment_intents", payment_id, status, out_amount);
 }
 
 static gint64

@@ -206,6 +206,39 @@ till_test_stripe_count_requests (const char *method,
   return count;
 }
 
+/* Objects listed at object_path ("/v1/charges", "/v1/payment_intents")
+ * that till-server made for its payment payment_id, in status (NULL: any);
+ * out_amount gets the last one's amount. */
+guint
+till_test_stripe_count_for_payment (const char *object_path,
+                                    const char *payment_id,
+                                    const char *status,
+                                    gint64     *out_amount)
+{
+  g_autofree char *path = g_strconcat (object_path, "?limit=100", NULL);
+  g_autoptr(JsonNode) list = till_test_stripe_get_json (path);
+  JsonArray *data = json_object_get_array_member (json_node_get_object (list), "data");
+  guint count = 0;
+
+  g_assert_false (json_object_get_boolean_member (json_node_get_object (list), "has_more"));
+  for (guint i = 0; i < json_array_get_length (data); i++)
+    {
+      JsonObject *object = json_array_get_object_element (data, i);
+      JsonObject *metadata = json_object_get_object_member (object, "metadata");
+
+      if (metadata != NULL &&
+          g_strcmp0 (json_object_get_string_member_with_default (metadata, "till_payment_id", ""),
+                     payment_id) == 0 &&
+          (status == NULL || g_str_equal (json_object_get_string_member (object, "status"), status)))
+        {
+          count++;
+          if (out_amount != NULL)
+            *out_amount = json_object_get_int_member (object, "amount");
+        }
+    }
+  return count;
+}
+
 /* Every request till-server sent to Stripe so far used only parameters
  * that Stripe's published request schemas list, and there were some. */
 void

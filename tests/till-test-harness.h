@@ -46,6 +46,10 @@ void              till_test_stripe_post_json    (const char       *path,
 guint             till_test_stripe_count_requests (const char     *method,
                                                  const char       *path);
 void              till_test_stripe_assert_conforms (void);
+guint             till_test_stripe_count_for_payment (const char  *object_path,
+                                                 const char       *payment_id,
+                                                 const char       *status,
+                                                 gint64           *out_amount);
 
 TillTestServer   *till_test_server_new          (const char       *stripe_url,
                                                  const char       *extra_config);

@@ -1,0 +1,700 @@
+/* till-sale.c: one sale's payment, from the card page's token to a final answer
+ *
+ * Copyright 2026 The Till authors
+ * SPDX-License-Identifier: GPL-3.0-or-later
+ *
+ * A sale is the unit a retry may never double: it gets one Idempotency-Key
+ * when it is made, and every request for it (the first POST, each resend
+ * after an unknown outcome, the POST that resolves an unanswered confirm)
+ * carries that key and exactly the same body. The outcome is read from the
+ * server's payment object (docs/api.md, "Payment states"), never from the
+ * HTTP status alone, and only after checking that the object is this sale's:
+ * same key, amount and currency. Anything else leaves the sale UNKNOWN.
+ */
+#define G_LOG_DOMAIN "till-sale"
+
+#include "config.h"
+
+#include <string.h>
+
+#include "till-sale.h"
+
+#define DEFAULT_MAX_ATTEMPTS 4
+#define DEFAULT_BASE_DELAY_MS 1000
+/* A Retry-After longer than this is not waited for within one step. */
+#define MAX_RETRY_AFTER_SECONDS 30
+
+struct _TillSale
+{
+  GObject         parent_instance;
+
+  TillSession    *session;
+  char           *key;
+  gint64          amount;
+  char           *currency;
+  char           *description;
+  char           *token;
+
+  TillSaleStatus  status;
+  gboolean        busy;
+  /* The last confirm went unanswered: resolving resends the POST, which
+   * brings the payment back to requires_action, then confirms again. */
+  gboolean        confirm_unknown;
+  char           *payment_id;
+  char           *brand;
+  char           *last4;
+  char           *client_secret;
+  char           *reason;
+  char           *message;
+  guint           attempts;
+
+  guint           max_attempts;
+  guint           base_delay_ms;
+};
+
+G_DEFINE_FINAL_TYPE (TillSale, till_sale, G_TYPE_OBJECT)
+
+typedef enum
+{
+  STEP_POST,
+  STEP_CONFIRM,
+} StepKind;
+
+typedef struct
+{
+  StepKind kind;
+  gboolean then_confirm;   /* after a POST that answers requires_action */
+  guint    tries;          /* requests sent in this step */
+  guint    retry_after;    /* seconds, from the last answer */
+  guint    timeout_source;
+} Step;
+
+static void send_step (GTask *task);
+
+static void
+step_free (Step *step)
+{
+  g_clear_handle_id (&step->timeout_source, g_source_remove);
+  g_free (step);
+}
+
+static void
+set_string (char       **slot,
+            const char  *value)
+{
+  if (g_strcmp0 (*slot, value) == 0)
+    return;
+  g_free (*slot);
+  *slot = g_strdup (value);
+}
+
+static gboolean
+matches (const char *text,
+         const char *pattern)
+{
+  return text != NULL && g_regex_match_simple (pattern, text, G_REGEX_DEFAULT, G_REGEX_MATCH_DEFAULT);
+}
+
+static const char *
+member_string (JsonObject *object,
+               const char *name)
+{
+  JsonNode *node = object ? json_object_get_member (object, name) : NULL;
+
+  if (node == NULL || !JSON_NODE_HOLDS_VALUE (node) || json_node_get_value_type (node) != G_TYPE_STRING)
+    return NULL;
+  return json_node_get_string (node);
+}
+
+static JsonObject *
+member_object (JsonObject *object,
+               const char *name)
+{
+  JsonNode *node = object ? json_object_get_member (object, name) : NULL;
+
+  return node != NULL && JSON_NODE_HOLDS_OBJECT (node) ? json_node_get_object (node) : NULL;
+}
+
+static gboolean
+member_int (JsonObject *object,
+            const char *name,
+            gint64     *out)
+{
+  JsonNode *node = object ? json_object_get_member (object, name) : NULL;
+
+  if (node == NULL || !JSON_NODE_HOLDS_VALUE (node) || json_node_get_value_type (node) != G_TYPE_INT64)
+    return FALSE;
+  *out = json_node_get_int (node);
+  return TRUE;
+}
+
+static void
+set_unknown (TillSale   *self,
+             const char *reason)
+{
+  self->status = TILL_SALE_STATUS_UNKNOWN;
+  set_string (&self->reason, reason);
+  set_string (&self->message, NULL);
+}
+
+/* The server's payment object, if it is this sale's. */
+static gboolean
+read_payment (TillSale   *self,
+              JsonObject *payment,
+              JsonObject *error_object)
+{
+  const char *status = member_string (payment, "status");
+  const char *id = member_string (payment, "id");
+  const char *currency = member_string (payment, "currency");
+  JsonObject *card = member_object (payment, "card");
+  JsonObject *last_error = member_object (payment, "last_error");
+  gint64 amount = -1;
+
+  if (!member_int (payment, "amount", &amount) || amount != self->amount ||
+      currency == NULL || g_ascii_strcasecmp (currency, self->currency) != 0 ||
+      g_strcmp0 (member_string (payment, "idempotency_key"), self->key) != 0)
+    {
+      /* A server that answers about another sale is not believed. */
+      g_warning ("The server's answer is about another payment than this sale");
+      set_unknown (self, "mismatch");
+      return FALSE;
+    }
+  if (!matches (id, "^pay_[A-Za-z0-9]{1,60}$") || status == NULL)
+    {
+      set_unknown (self, "bad_response");
+      return FALSE;
+    }
+  set_string (&self->payment_id, id);
+
+  if (card != NULL && matches (member_string (card, "last4"), "^[0-9]{4}$"))
+    {
+      const char *brand = member_string (card, "brand");
+
+      set_string (&self->last4, member_string (card, "last4"));
+      set_string (&self->brand, matches (brand, "^[a-z_]{1,32}$") ? brand : NULL);
+    }
+
+  set_string (&self->client_secret, NULL);
+  if (g_str_equal (status, "succeeded"))
+    {
+      self->status = TILL_SALE_STATUS_SUCCEEDED;
+      set_string (&self->reason, NULL);
+      set_string (&self->message, NULL);
+    }
+  else if (g_str_equal (status, "declined"))
+    {
+      const char *reason = member_string (payment, "decline_code");
+
+      self->status = TILL_SALE_STATUS_DECLINED;
+      set_string (&self->reason, matches (reason, "^[a-z0-9_]{1,100}$") ? reason : "generic_decline");
+      set_string (&self->message, member_string (last_error, "message"));
+    }
+  else if (g_str_equal (status, "failed"))
+    {
+      const char *reason = member_string (error_object, "code");
+
+      self->status = TILL_SALE_STATUS_FAILED;
+      set_string (&self->reason, reason ? reason : member_string (last_error, "code"));
+      set_string (&self->message, member_string (last_error, "message"));
+    }
+  else if (g_str_equal (status, "requires_action"))
+    {
+      const char *secret = member_string (payment, "client_secret");
+
+      if (!matches (secret, "^pi_[A-Za-z0-9]{1,100}_secret_[A-Za-z0-9]{1,100}$"))
+        {
+          set_unknown (self, "bad_response");
+          return FALSE;
+        }
+      self->status = TILL_SALE_STATUS_REQUIRES_ACTION;
+      set_string (&self->client_secret, secret);
+      set_string (&self->reason, NULL);
+      set_string (&self->message, NULL);
+    }
+  else
+    {
+      /* pending, or a state this terminal does not know */
+      const char *code = member_string (error_object, "code");
+
+      set_unknown (self, code ? code : "pending");
+      return FALSE;
+    }
+  return TRUE;
+}
+
+/* Reads one answer (or its absence). TRUE when the answer is definite. */
+static gboolean
+apply (TillSale            *self,
+       TillBackendResponse *response,
+       const GError        *error)
+{
+  JsonObject *root = response ? till_backend_response_get_object (response) : NULL;
+  JsonObject *payment = member_object (root, "payment");
+  JsonObject *error_object = member_object (root, "error");
+  const char *code = response ? till_backend_response_get_error_code (response) : NULL;
+  guint status = response ? till_backend_response_get_status (response) : 0;
+
+  if (payment != NULL)
+    return read_payment (self, payment, error_object);
+
+  if (response == NULL)
+    {
+      const char *reason = "unreachable";
+
+      if (g_error_matches (error, TILL_BACKEND_ERROR, TILL_BACKEND_ERROR_TIMEOUT))
+        reason = "timeout";
+      else if (g_error_matches (error, TILL_BACKEND_ERROR, TILL_BACKEND_ERROR_BAD_RESPONSE))
+        reason = "bad_response";
+      else if (g_error_matches (error, TILL_BACKEND_ERROR, TILL_BACKEND_ERROR_TLS))
+        reason = "tls";
+      set_unknown (self, reason);
+      return FALSE;
+    }
+
+  /* Refusals that stored nothing: this request charged nothing. */
+  if ((status == 400 || status == 403 || status == 413 || status == 415 ||
+       (status == 409 && g_strcmp0 (code, "idempotency_key_reused") == 0)) &&
+      self->status == TILL_SALE_STATUS_NEW)
+    {
+      self->status = TILL_SALE_STATUS_FAILED;
+      set_string (&self->reason, code ? code : "bad_request");
+      set_string (&self->message, NULL);
+      return TRUE;
+    }
+
+  /* 409 payment_in_progress, 5xx without a payment, a 2xx without one,
+   * anything else: not known. */
+  set_unknown (self, code ? code : (status >= 200 && status < 300 ? "bad_response" : "server_error"));
+  return FALSE;
+}
+
+static guint
+next_delay_ms (TillSale *self,
+               Step     *step)
+{
+  guint delay = self->base_delay_ms;
+
+  if (step->retry_after > 0)
+    return MIN (step->retry_after, MAX_RETRY_AFTER_SECONDS) * 1000;
+  for (guint i = 1; i < step->tries && delay < 60000; i++)
+    delay *= 2;
+  return delay;
+}
+
+static gboolean
+retry_cb (gpointer data)
+{
+  GTask *task = data;
+  Step *step = g_task_get_task_data (task);
+
+  step->timeout_source = 0;
+  send_step (task);
+  return G_SOURCE_REMOVE;
+}
+
+static void
+finish_step (GTask  *task,
+             GError *error)
+{
+  TillSale *self = g_task_get_source_object (task);
+
+  self->busy = FALSE;
+  if (error != NULL)
+    g_task_return_error (task, error);
+  else
+    g_task_return_boolean (task, TRUE);
+  g_object_unref (task);
+}
+
+static void
+request_done_cb (GObject      *object,
+                 GAsyncResult *result,
+                 gpointer      user_data)
+{
+  GTask *task = user_data;
+  TillSale *self = g_task_get_source_object (task);
+  Step *step = g_task_get_task_data (task);
+  g_autoptr(TillBackendResponse) response = NULL;
+  g_autoptr(TillBackendResponse) answer = NULL;
+  g_autoptr(GError) error = NULL;
+  gboolean definite;
+
+  answer = till_session_request_finish (TILL_SESSION (object), result, &response, &error);
+  if (answer != NULL)
+    response = g_steal_pointer (&answer);
+
+  if (g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
+    {
+      /* The request may have left: only a resolve can tell. */
+      if (step->kind == STEP_CONFIRM)
+        self->confirm_unknown = TRUE;
+      set_unknown (self, "cancelled");
+      finish_step (task, g_steal_pointer (&error));
+      return;
+    }
+  if (g_error_matches (error, TILL_BACKEND_ERROR, TILL_BACKEND_ERROR_UNAUTHORIZED))
+    {
+      /* The server checks the session before anything else: this request
+       * did nothing, and the sale carries on once the cashier is back. */
+      finish_step (task, g_steal_pointer (&error));
+      return;
+    }
+
+  definite = apply (self, response, error);
+  step->retry_after = response ? till_backend_response_get_retry_after (response) : 0;
+
+  if (definite)
+    {
+      self->confirm_unknown = FALSE;
+      if (step->then_confirm && self->status == TILL_SALE_STATUS_REQUIRES_ACTION)
+        {
+          step->kind = STEP_CONFIRM;
+          step->then_confirm = FALSE;
+          send_step (task);
+          return;
+        }
+      finish_step (task, NULL);
+      return;
+    }
+
+  g_debug ("Sale %s: outcome unknown (%s) after %u requests", self->key, self->reason, step->tries);
+  if (step->kind == STEP_CONFIRM)
+    {
+      /* Repeating an unanswered confirm only repeats the stored unknown
+       * answer; the creation request under the same key re-reads it. */
+      self->confirm_unknown = TRUE;
+      step->kind = STEP_POST;
+      step->then_confirm = TRUE;
+    }
+  if (step->tries >= self->max_attempts || g_strcmp0 (self->reason, "mismatch") == 0)
+    {
+      finish_step (task, NULL);
+      return;
+    }
+  step->timeout_source = g_timeout_add (next_delay_ms (self, step), retry_cb, task);
+}
+
+static JsonNode *
+build_body (TillSale *self)
+{
+  g_autoptr(JsonBuilder) builder = json_builder_new ();
+
+  json_builder_begin_object (builder);
+  json_builder_set_member_name (builder, "amount");
+  json_builder_add_int_value (builder, self->amount);
+  json_builder_set_member_name (builder, "currency");
+  json_builder_add_string_value (builder, self->currency);
+  if (self->description != NULL)
+    {
+      json_builder_set_member_name (builder, "description");
+      json_builder_add_string_value (builder, self->description);
+    }
+  json_builder_set_member_name (builder, "token");
+  json_builder_add_string_value (builder, self->token);
+  json_builder_end_object (builder);
+  return json_builder_get_root (builder);
+}
+
+static void
+send_step (GTask *task)
+{
+  TillSale *self = g_task_get_source_object (task);
+  Step *step = g_task_get_task_data (task);
+  GCancellable *cancellable = g_task_get_cancellable (task);
+
+  if (g_cancellable_is_cancelled (cancellable))
+    {
+      finish_step (task, g_error_new_literal (G_IO_ERROR, G_IO_ERROR_CANCELLED, "The payment step was cancelled"));
+      return;
+    }
+
+  step->tries++;
+  self->attempts++;
+  if (step->kind == STEP_POST)
+    {
+      g_autoptr(JsonNode) body = build_body (self);
+
+      till_session_request_async (self->session, "POST", "/api/payments", self->key, body,
+                                  cancellable, request_done_cb, task);
+    }
+  else
+    {
+      g_autofree char *path = g_strdup_printf ("/api/payments/%s/confirm", self->payment_id);
+
+      till_session_request_async (self->session, "POST", path, NULL, NULL,
+                                  cancellable, request_done_cb, task);
+    }
+}
+
+static void
+start_step (TillSale            *self,
+            gpointer             tag,
+            StepKind             kind,
+            gboolean             then_confirm,
+            const GError        *refusal,
+            GCancellable        *cancellable,
+            GAsyncReadyCallback  callback,
+            gpointer             user_data)
+{
+  GTask *task = g_task_new (self, cancellable, callback, user_data);
+  Step *step;
+
+  g_task_set_source_tag (task, tag);
+  if (self->busy)
+    {
+      g_task_return_new_error (task, G_IO_ERROR, G_IO_ERROR_PENDING, "This sale is already being sent");
+      g_object_unref (task);
+      return;
+    }
+  if (refusal != NULL)
+    {
+      g_task_return_error (task, g_error_copy (refusal));
+      g_object_unref (task);
+      return;
+    }
+
+  step = g_new0 (Step, 1);
+  step->kind = kind;
+  step->then_confirm = then_confirm;
+  g_task_set_task_data (task, step, (GDestroyNotify) step_free);
+  self->busy = TRUE;
+  send_step (task);
+}
+
+void
+till_sale_submit_async (TillSale            *self,
+                        const char          *token,
+                        GCancellable        *cancellable,
+                        GAsyncReadyCallback  callback,
+                        gpointer             user_data)
+{
+  g_autoptr(GError) refusal = NULL;
+
+  g_return_if_fail (TILL_IS_SALE (self));
+  g_return_if_fail (token != NULL);
+
+  if (self->token != NULL)
+    refusal = g_error_new_literal (G_IO_ERROR, G_IO_ERROR_EXISTS, "This sale was already sent");
+  else if (!self->busy)
+    self->token = g_strdup (token);
+  start_step (self, till_sale_submit_async, STEP_POST, FALSE, refusal, cancellable, callback, user_data);
+}
+
+void
+till_sale_confirm_async (TillSale            *self,
+                         GCancellable        *cancellable,
+                         GAsyncReadyCallback  callback,
+                         gpointer             user_data)
+{
+  g_autoptr(GError) refusal = NULL;
+
+  g_return_if_fail (TILL_IS_SALE (self));
+
+  if (self->status != TILL_SALE_STATUS_REQUIRES_ACTION || self->payment_id == NULL)
+    refusal = g_error_new_literal (G_IO_ERROR, G_IO_ERROR_NOT_SUPPORTED, "This sale is not waiting for authentication");
+  start_step (self, till_sale_confirm_async, STEP_CONFIRM, FALSE, refusal, cancellable, callback, user_data);
+}
+
+void
+till_sale_resolve_async (TillSale            *self,
+                         GCancellable        *cancellable,
+                         GAsyncReadyCallback  callback,
+                         gpointer             user_data)
+{
+  g_autoptr(GError) refusal = NULL;
+  StepKind kind = STEP_POST;
+  gboolean then_confirm = self->confirm_unknown;
+
+  g_return_if_fail (TILL_IS_SALE (self));
+
+  if (self->token == NULL || till_sale_is_final (self))
+    refusal = g_error_new_literal (G_IO_ERROR, G_IO_ERROR_NOT_SUPPORTED, "This sale has nothing to find out");
+  else if (self->status == TILL_SALE_STATUS_REQUIRES_ACTION)
+    {
+      /* A confirm refused for the session: send it again. */
+      kind = STEP_CONFIRM;
+      then_confirm = FALSE;
+    }
+  start_step (self, till_sale_resolve_async, kind, then_confirm, refusal, cancellable, callback, user_data);
+}
+
+gboolean
+till_sale_step_finish (TillSale      *self,
+                       GAsyncResult  *result,
+                       GError       **error)
+{
+  g_return_val_if_fail (g_task_is_valid (result, self), FALSE);
+  return g_task_propagate_boolean (G_TASK (result), error);
+}
+
+void
+till_sale_set_retry_policy (TillSale *self,
+                            guint     max_attempts,
+                            guint     base_delay_ms)
+{
+  g_return_if_fail (TILL_IS_SALE (self));
+  self->max_attempts = MAX (max_attempts, 1);
+  self->base_delay_ms = base_delay_ms;
+}
+
+const char *
+till_sale_get_idempotency_key (TillSale *self)
+{
+  g_return_val_if_fail (TILL_IS_SALE (self), NULL);
+  return self->key;
+}
+
+gint64
+till_sale_get_amount (TillSale *self)
+{
+  g_return_val_if_fail (TILL_IS_SALE (self), 0);
+  return self->amount;
+}
+
+const char *
+till_sale_get_currency (TillSale *self)
+{
+  g_return_val_if_fail (TILL_IS_SALE (self), NULL);
+  return self->currency;
+}
+
+const char *
+till_sale_get_description (TillSale *self)
+{
+  g_return_val_if_fail (TILL_IS_SALE (self), NULL);
+  return self->description;
+}
+
+const char *
+till_sale_get_token (TillSale *self)
+{
+  g_return_val_if_fail (TILL_IS_SALE (self), NULL);
+  return self->token;
+}
+
+TillSaleStatus
+till_sale_get_status (TillSale *self)
+{
+  g_return_val_if_fail (TILL_IS_SALE (self), TILL_SALE_STATUS_UNKNOWN);
+  return self->status;
+}
+
+gboolean
+till_sale_is_final (TillSale *self)
+{
+  g_return_val_if_fail (TILL_IS_SALE (self), FALSE);
+  return self->status == TILL_SALE_STATUS_SUCCEEDED ||
+         self->status == TILL_SALE_STATUS_DECLINED ||
+         self->status == TILL_SALE_STATUS_FAILED;
+}
+
+gboolean
+till_sale_is_busy (TillSale *self)
+{
+  g_return_val_if_fail (TILL_IS_SALE (self), FALSE);
+  return self->busy;
+}
+
+const char *
+till_sale_get_payment_id (TillSale *self)
+{
+  g_return_val_if_fail (TILL_IS_SALE (self), NULL);
+  return self->payment_id;
+}
+
+const char *
+till_sale_get_card_brand (TillSale *self)
+{
+  g_return_val_if_fail (TILL_IS_SALE (self), NULL);
+  return self->brand;
+}
+
+const char *
+till_sale_get_card_last4 (TillSale *self)
+{
+  g_return_val_if_fail (TILL_IS_SALE (self), NULL);
+  return self->last4;
+}
+
+const char *
+till_sale_get_client_secret (TillSale *self)
+{
+  g_return_val_if_fail (TILL_IS_SALE (self), NULL);
+  return self->client_secret;
+}
+
+const char *
+till_sale_get_reason (TillSale *self)
+{
+  g_return_val_if_fail (TILL_IS_SALE (self), NULL);
+  return self->reason;
+}
+
+const char *
+till_sale_get_message (TillSale *self)
+{
+  g_return_val_if_fail (TILL_IS_SALE (self), NULL);
+  return self->message;
+}
+
+guint
+till_sale_get_attempts (TillSale *self)
+{
+  g_return_val_if_fail (TILL_IS_SALE (self), 0);
+  return self->attempts;
+}
+
+TillSale *
+till_sale_new (TillSession *session,
+               gint64       amount,
+               const char  *currency,
+               const char  *description)
+{
+  TillSale *self;
+
+  g_return_val_if_fail (TILL_IS_SESSION (session), NULL);
+  g_return_val_if_fail (amount > 0, NULL);
+  g_return_val_if_fail (currency != NULL, NULL);
+
+  self = g_object_new (TILL_TYPE_SALE, NULL);
+  self->session = g_object_ref (session);
+  self->amount = amount;
+  self->currency = g_ascii_strup (currency, -1);
+  self->description = description != NULL && *description != '\0' ? g_strdup (description) : NULL;
+  return self;
+}
+
+static void
+till_sale_finalize (GObject *object)
+{
+  TillSale *self = TILL_SALE (object);
+
+  g_clear_object (&self->session);
+  g_free (self->key);
+  g_free (self->currency);
+  g_free (self->description);
+  g_free (self->token);
+  g_free (self->payment_id);
+  g_free (self->brand);
+  g_free (self->last4);
+  g_free (self->client_secret);
+  g_free (self->reason);
+  g_free (self->message);
+
+  G_OBJECT_CLASS (till_sale_parent_class)->finalize (object);
+}
+
+static void
+till_sale_class_init (TillSaleClass *klass)
+{
+  G_OBJECT_CLASS (klass)->finalize = till_sale_finalize;
+}
+
+static void
+till_sale_init (TillSale *self)
+{
+  self->key = g_uuid_string_random ();
+  self->status = TILL_SALE_STATUS_NEW;
+  self->max_attempts = DEFAULT_MAX_ATTEMPTS;
+  self->base_delay_ms = DEFAULT_BASE_DELAY_MS;
+}

@@ -1,0 +1,106 @@
+/* till-sale.h: one sale's payment, from the card page's token to a final answer
+ *
+ * Copyright 2026 The Till authors
+ * SPDX-License-Identifier: GPL-3.0-or-later
+ */
+#pragma once
+
+#include "till-session.h"
+
+G_BEGIN_DECLS
+
+/**
+ * TillSaleStatus:
+ * @TILL_SALE_STATUS_NEW: nothing sent yet
+ * @TILL_SALE_STATUS_SUCCEEDED: the card was charged (final)
+ * @TILL_SALE_STATUS_DECLINED: the card or its bank said no; nothing was charged (final)
+ * @TILL_SALE_STATUS_FAILED: the request itself was refused; nothing was charged (final)
+ * @TILL_SALE_STATUS_REQUIRES_ACTION: the customer must pass 3-D Secure on the card page,
+ *   then till_sale_confirm_async()
+ * @TILL_SALE_STATUS_UNKNOWN: the outcome is not known: the card may or may not have
+ *   been charged. Never shown as failed; till_sale_resolve_async() finds out.
+ */
+typedef enum
+{
+  TILL_SALE_STATUS_NEW,
+  TILL_SALE_STATUS_SUCCEEDED,
+  TILL_SALE_STATUS_DECLINED,
+  TILL_SALE_STATUS_FAILED,
+  TILL_SALE_STATUS_REQUIRES_ACTION,
+  TILL_SALE_STATUS_UNKNOWN,
+} TillSaleStatus;
+
+#define TILL_TYPE_SALE (till_sale_get_type ())
+G_DECLARE_FINAL_TYPE (TillSale, till_sale, TILL, SALE, GObject)
+
+/* A sale of amount minor units of currency; description may be NULL. The
+ * sale gets a fresh Idempotency-Key, which every request for it reuses. */
+TillSale          *till_sale_new                  (TillSession         *session,
+                                                   gint64               amount,
+                                                   const char          *currency,
+                                                   const char          *description);
+
+const char        *till_sale_get_idempotency_key  (TillSale            *self);
+gint64             till_sale_get_amount           (TillSale            *self);
+const char        *till_sale_get_currency         (TillSale            *self);
+const char        *till_sale_get_description      (TillSale            *self);
+/* The token or PaymentMethod id it was sent with, NULL before. */
+const char        *till_sale_get_token            (TillSale            *self);
+TillSaleStatus     till_sale_get_status           (TillSale            *self);
+gboolean           till_sale_is_final             (TillSale            *self);
+/* TRUE while a step runs. */
+gboolean           till_sale_is_busy              (TillSale            *self);
+/* From the server's payment object; NULL until known. */
+const char        *till_sale_get_payment_id       (TillSale            *self);
+const char        *till_sale_get_card_brand       (TillSale            *self);
+const char        *till_sale_get_card_last4       (TillSale            *self);
+const char        *till_sale_get_client_secret    (TillSale            *self);
+/* Why it was declined (Stripe's decline_code, e.g. "insufficient_funds"),
+ * or why it failed or is unknown (an error code of the API or
+ * "unreachable", "timeout", "bad_response", "mismatch"). */
+const char        *till_sale_get_reason           (TillSale            *self);
+/* Stripe's customer-facing sentence for a decline or failure, if any. */
+const char        *till_sale_get_message          (TillSale            *self);
+/* How many requests this sale has sent. */
+guint              till_sale_get_attempts         (TillSale            *self);
+
+/* Each step sends until it has a definite answer, resending the same
+ * request under the same key after an unknown outcome (Retry-After, else
+ * base_delay_ms, doubled each time), at most max_attempts times; then the
+ * status is UNKNOWN. Defaults: 4 attempts, 1000 ms. */
+void               till_sale_set_retry_policy     (TillSale            *self,
+                                                   guint                max_attempts,
+                                                   guint                base_delay_ms);
+
+/* POST /api/payments with token (pm_… or tok_…). Once per sale: a second
+ * call fails with G_IO_ERROR_EXISTS. */
+void               till_sale_submit_async         (TillSale            *self,
+                                                   const char          *token,
+                                                   GCancellable        *cancellable,
+                                                   GAsyncReadyCallback  callback,
+                                                   gpointer             user_data);
+/* After the card page's handleCardAction, whatever it reported: POST
+ * /api/payments/{id}/confirm. Only in REQUIRES_ACTION. */
+void               till_sale_confirm_async        (TillSale            *self,
+                                                   GCancellable        *cancellable,
+                                                   GAsyncReadyCallback  callback,
+                                                   gpointer             user_data);
+/* For an UNKNOWN sale, or one whose step failed with UNAUTHORIZED or was
+ * cancelled: sends the same request again under the same key (and, if a
+ * confirm went unanswered, confirms again). */
+void               till_sale_resolve_async        (TillSale            *self,
+                                                   GCancellable        *cancellable,
+                                                   GAsyncReadyCallback  callback,
+                                                   gpointer             user_data);
+/* Finishes any of the three. TRUE when the server was asked and the status
+ * says what is known (which may be UNKNOWN). FALSE with G_IO_ERROR_PENDING
+ * (a step is running), G_IO_ERROR_EXISTS (already sent),
+ * G_IO_ERROR_NOT_SUPPORTED (nothing to do in this status),
+ * G_IO_ERROR_CANCELLED, or TILL_BACKEND_ERROR_UNAUTHORIZED (the cashier
+ * must sign in again; then resolve). After the last two the status is
+ * UNKNOWN if a request may have reached the server. */
+gboolean           till_sale_step_finish          (TillSale            *self,
+                                                   GAsyncResult        *result,
+                                                   GError             **error);
+
+G_END_DECLS
