@@ -271,6 +271,7 @@ test_config (void)
   g_assert_cmpstr (till_test_json_string (response->json, "currency"), ==, "USD");
   g_assert_cmpint (till_test_json_int (response->json, "currency_exponent"), ==, 2);
   g_assert_cmpstr (till_test_json_string (response->json, "mode"), ==, "payment_intents");
+  g_assert_true (g_str_has_prefix (till_test_json_string (response->json, "stripe_js_url"), "http://127.0.0.1:"));
   /* The secret key is never part of any answer. */
   g_assert_null (strstr (response->body, "sk_test"));
 }

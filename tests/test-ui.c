@@ -143,7 +143,7 @@ phase_first_sign_in (void)
   till_sign_in_page_set_remember (page, TRUE);
   type_text (PASSWORD);
   press ("Return");
-  wait_until (window, shows_page, "home", "the signed-in screen");
+  wait_until (window, shows_page, "charge", "the signed-in screen");
   g_assert_cmpstr (till_window_get_status_text (window), ==, "alice, cashier");
 
   stop_till (app, window);
@@ -157,7 +157,7 @@ phase_restart_signed_in (void)
   TillApplication *app;
   TillWindow *window = start_till (&app);
 
-  wait_until (window, shows_page, "home", "the remembered sign-in");
+  wait_until (window, shows_page, "charge", "the remembered sign-in");
   g_assert_cmpstr (till_window_get_status_text (window), ==, "alice, cashier");
 
   press ("ctrl+l");
@@ -196,7 +196,7 @@ phase_restart_locked (void)
   wait_until (window, shows_page, "locked", "the lock after a restart");
   type_text (PASSWORD);
   press ("Return");
-  wait_until (window, shows_page, "home", "the unlocked screen");
+  wait_until (window, shows_page, "charge", "the unlocked screen");
   g_assert_cmpstr (till_lock_page_get_password (till_window_get_lock_page (window)), ==, "");
 
   /* Sign out from the menu's action. */
@@ -305,7 +305,7 @@ phase_idle_lock_and_switch (void)
   press ("Return");
   type_text (PASSWORD);
   press ("Return");
-  wait_until (window, shows_page, "home", "the signed-in screen");
+  wait_until (window, shows_page, "charge", "the signed-in screen");
 
   /* No input for two seconds. */
   wait_until (window, shows_page, "locked", "the idle lock");
@@ -324,7 +324,7 @@ phase_idle_lock_and_switch (void)
   g_assert_cmpint (till_session_get_state (till_window_get_session (window)), ==, TILL_SESSION_SIGNED_IN);
   type_text (BOB_PASSWORD);
   press ("Return");
-  wait_until (window, shows_page, "home", "the other cashier's screen");
+  wait_until (window, shows_page, "charge", "the other cashier's screen");
   g_assert_cmpstr (till_window_get_status_text (window), ==, "bob, cashier");
 
   g_settings_set_uint (s, "lock-after-seconds", 300);
@@ -350,7 +350,7 @@ phase_no_keyring (void)
   till_sign_in_page_set_remember (till_window_get_sign_in_page (window), TRUE);
   type_text (PASSWORD);
   press ("Return");
-  wait_until (window, shows_page, "home", "the signed-in screen");
+  wait_until (window, shows_page, "charge", "the signed-in screen");
   wait_until (window, notice_shown, NULL, "the keyring notice");
   g_assert_cmpstr (till_window_get_last_notice (window), ==,
                    "The keyring is not available, so this terminal cannot remember you. "

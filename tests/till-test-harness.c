@@ -276,9 +276,9 @@ till_test_server_new (const char *stripe_url,
     g_autofree char *database = g_build_filename (server->dir, "db", "till.db", NULL);
     g_autofree char *config =
       g_strdup_printf ("[server]\nlisten=127.0.0.1\nport=0\ndatabase=%s\n"
-                       "[stripe]\napi-base=%s\npublishable-key=pk_test_harness\ntimeout-seconds=10\n"
+                       "[stripe]\napi-base=%s\njs-url=%s/v3/\npublishable-key=pk_test_harness\ntimeout-seconds=10\n"
                        "%s\n",
-                       database, server->stripe_url, server->extra_config);
+                       database, server->stripe_url, server->stripe_url, server->extra_config);
 
     g_file_set_contents (server->config_path, config, -1, &error);
     g_assert_no_error (error);

@@ -537,6 +537,15 @@ till_sale_set_retry_policy (TillSale *self,
   self->base_delay_ms = base_delay_ms;
 }
 
+void
+till_sale_set_session (TillSale    *self,
+                       TillSession *session)
+{
+  g_return_if_fail (TILL_IS_SALE (self));
+  g_return_if_fail (TILL_IS_SESSION (session));
+  g_set_object (&self->session, session);
+}
+
 const char *
 till_sale_get_idempotency_key (TillSale *self)
 {

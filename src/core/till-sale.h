@@ -40,6 +40,9 @@ TillSale          *till_sale_new                  (TillSession         *session,
                                                    const char          *currency,
                                                    const char          *description);
 
+/* Another cashier carries on with an open sale (its key is the proof). */
+void               till_sale_set_session          (TillSale            *self,
+                                                   TillSession         *session);
 const char        *till_sale_get_idempotency_key  (TillSale            *self);
 gint64             till_sale_get_amount           (TillSale            *self);
 const char        *till_sale_get_currency         (TillSale            *self);

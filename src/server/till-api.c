@@ -783,6 +783,7 @@ handle_config (Request *req)
   add_int_member (builder, "currency_exponent", till_currency_get_exponent (config->currency));
   add_string_member (builder, "country", config->country);
   add_string_member (builder, "publishable_key", config->stripe_publishable_key);
+  add_string_member (builder, "stripe_js_url", config->stripe_js_url);
   add_string_member (builder, "mode", till_stripe_mode_to_string (config->stripe_mode));
   json_builder_set_member_name (builder, "moto");
   json_builder_add_boolean_value (builder, config->stripe_moto);

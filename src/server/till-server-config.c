@@ -35,6 +35,7 @@ till_server_config_new_default (void)
   self->currency = g_strdup ("USD");
   self->country = g_strdup ("US");
   self->stripe_api_base = g_strdup ("https://api.stripe.com");
+  self->stripe_js_url = g_strdup ("https://js.stripe.com/v3/");
   self->stripe_mode = TILL_STRIPE_MODE_PAYMENT_INTENTS;
   self->stripe_timeout = 30;
 
@@ -56,6 +57,7 @@ till_server_config_free (TillServerConfig *self)
   g_free (self->country);
   g_free (self->stripe_api_base);
   g_free (self->stripe_publishable_key);
+  g_free (self->stripe_js_url);
   g_free (self->stripe_secret_key_file);
   if (self->stripe_secret_key != NULL)
     explicit_bzero (self->stripe_secret_key, strlen (self->stripe_secret_key));
@@ -222,6 +224,7 @@ till_server_config_load (const char  *path,
 
   replace_string (&self->stripe_api_base, key_file, "stripe", "api-base");
   replace_string (&self->stripe_publishable_key, key_file, "stripe", "publishable-key");
+  replace_string (&self->stripe_js_url, key_file, "stripe", "js-url");
   mode = g_key_file_get_string (key_file, "stripe", "mode", NULL);
   if (mode != NULL)
     {
@@ -265,7 +268,8 @@ till_server_config_load (const char  *path,
 }
 
 static gboolean
-check_base_url (const char  *url,
+check_base_url (const char  *key,
+                const char  *url,
                 GError     **error)
 {
   g_autoptr(GUri) uri = g_uri_parse (url, G_URI_FLAGS_NONE, NULL);
@@ -275,15 +279,15 @@ check_base_url (const char  *url,
        g_strcmp0 (g_uri_get_scheme (uri), "http") != 0))
     {
       g_set_error (error, TILL_SERVER_ERROR, TILL_SERVER_ERROR_CONFIG,
-                   "[stripe] api-base “%s” is not an http(s) URL", url);
+                   "[stripe] %s “%s” is not an http(s) URL", key, url);
       return FALSE;
     }
   if (g_str_equal (g_uri_get_scheme (uri), "http") &&
       !till_server_config_is_loopback (g_uri_get_host (uri)))
     {
       g_set_error (error, TILL_SERVER_ERROR, TILL_SERVER_ERROR_CONFIG,
-                   "[stripe] api-base “%s” uses plain HTTP; only a loopback "
-                   "stand-in may be reached without TLS", url);
+                   "[stripe] %s “%s” uses plain HTTP; only a loopback "
+                   "stand-in may be reached without TLS", key, url);
       return FALSE;
     }
   return TRUE;
@@ -329,7 +333,8 @@ till_server_config_validate (TillServerConfig  *self,
                            "[shop] country must be a two-letter ISO 3166 code");
       return FALSE;
     }
-  if (!check_base_url (self->stripe_api_base, error))
+  if (!check_base_url ("api-base", self->stripe_api_base, error) ||
+      !check_base_url ("js-url", self->stripe_js_url, error))
     return FALSE;
   if (!load_secret_key (self, error))
     return FALSE;

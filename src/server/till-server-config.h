@@ -37,6 +37,7 @@ typedef struct
   /* [stripe] */
   char           *stripe_api_base;
   char           *stripe_publishable_key;
+  char           *stripe_js_url;
   char           *stripe_secret_key;        /* read by till_server_config_validate() */
   char           *stripe_secret_key_file;
   TillStripeMode  stripe_mode;

@@ -56,6 +56,7 @@ struct _TillCardView
   gboolean ready;
   gboolean complete;
   char *brand;
+  char *error;
   guint dropped;
   guint reload_source;
 
@@ -79,7 +80,7 @@ static gboolean
 is_release_build (void)
 {
 #ifdef TILL_CARD_VIEW_ALLOW_LOOPBACK_STRIPE_JS
-  /* Only the card view test's own copy of this file is built this way. */
+  /* Only the tests' and benchmarks' copy of the UI is built this way. */
   return FALSE;
 #else
   return g_str_equal (PROFILE, "release");
@@ -273,6 +274,8 @@ deliver (TillCardView    *self,
       self->complete = message->complete;
       g_free (self->brand);
       self->brand = g_strdup (message->brand);
+      g_free (self->error);
+      self->error = g_strdup (message->error_message);
       till_card_message_free (message);
       g_signal_emit (self, signals[SIGNAL_CHANGED], 0, self->complete, self->brand);
       return;
@@ -426,6 +429,7 @@ load_page (TillCardView *self)
   self->ready = FALSE;
   self->complete = FALSE;
   g_clear_pointer (&self->brand, g_free);
+  g_clear_pointer (&self->error, g_free);
   self->expect_page_load = TRUE;
   webkit_web_view_load_html (self->web_view, html, self->base_uri);
 }
@@ -448,6 +452,7 @@ web_process_terminated_cb (WebKitWebView                     *web_view,
   g_message ("The card page's web process ended (reason %d); reloading it", (int) reason);
   self->ready = FALSE;
   self->complete = FALSE;
+  g_clear_pointer (&self->error, g_free);
   fail_pending (self, G_IO_ERROR, G_IO_ERROR_CONNECTION_CLOSED, "The card form stopped");
   g_signal_emit (self, signals[SIGNAL_WEB_PROCESS_CRASHED], 0);
   if (self->base_uri != NULL && self->reload_source == 0)
@@ -624,12 +629,26 @@ till_card_view_handle_card_action_finish (TillCardView  *self,
 }
 
 static void
+simple_done_cb (GObject      *object,
+                GAsyncResult *result,
+                gpointer      user_data)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(JSCValue) value = NULL;
+
+  /* Clearing or focusing the form: a failure leaves nothing waiting. */
+  value = webkit_web_view_call_async_javascript_function_finish (WEBKIT_WEB_VIEW (object), result, &error);
+  if (value == NULL)
+    g_debug ("The card page's function failed: %s", error->message);
+}
+
+static void
 call_simple (TillCardView *self,
              const char   *body)
 {
   if (self->ready)
     webkit_web_view_call_async_javascript_function (self->web_view, body, -1, NULL, NULL, NULL, NULL,
-                                                    call_done_cb, g_object_ref (self));
+                                                    simple_done_cb, NULL);
 }
 
 void
@@ -666,6 +685,24 @@ till_card_view_get_brand (TillCardView *self)
 {
   g_return_val_if_fail (TILL_IS_CARD_VIEW (self), NULL);
   return self->brand;
+}
+
+const char *
+till_card_view_get_error (TillCardView *self)
+{
+  g_return_val_if_fail (TILL_IS_CARD_VIEW (self), NULL);
+  return self->error;
+}
+
+void
+till_card_view_prepare (TillCardView *self)
+{
+  g_return_if_fail (TILL_IS_CARD_VIEW (self));
+
+  /* about:blank is always allowed (decide_policy_cb); loading it spawns
+   * the web process, which the card page then reuses. */
+  if (self->base_uri == NULL)
+    webkit_web_view_load_uri (self->web_view, "about:blank");
 }
 
 guint
@@ -722,6 +759,7 @@ till_card_view_finalize (GObject *object)
   g_free (self->publishable_key);
   g_free (self->mode);
   g_free (self->brand);
+  g_free (self->error);
 
   G_OBJECT_CLASS (till_card_view_parent_class)->finalize (object);
 }

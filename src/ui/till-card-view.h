@@ -22,6 +22,9 @@ gboolean         till_card_view_stripe_js_url_allowed       (const char     *url
 
 GtkWidget       *till_card_view_new                         (void);
 
+/* Starts the web process on an empty page, ahead of till_card_view_load(). */
+void             till_card_view_prepare                     (TillCardView   *self);
+
 /* base_origin: the backend's origin ("https://shop.example:8443"), the
  * page's origin; mode: "payment_intents" (createPaymentMethod) or
  * "charges" (createToken). Fails when the Stripe.js URL is not allowed in
@@ -35,6 +38,8 @@ gboolean         till_card_view_load                        (TillCardView   *sel
 gboolean         till_card_view_get_ready                   (TillCardView   *self);
 gboolean         till_card_view_get_complete                (TillCardView   *self);
 const char      *till_card_view_get_brand                   (TillCardView   *self);
+/* Stripe's words for what is wrong with the card typed so far, or NULL. */
+const char      *till_card_view_get_error                   (TillCardView   *self);
 
 /* Result: a TillCardMessage of type TILL_CARD_MESSAGE_TOKEN,
  * _PAYMENT_METHOD or _ERROR_RESULT. One at a time. */

@@ -13,6 +13,7 @@
 
 #include <glib/gi18n.h>
 
+#include "till-charge-page.h"
 #include "till-credential-store.h"
 #include "till-window.h"
 
@@ -33,7 +34,7 @@ struct _TillWindow
   AdwStatusPage        *restoring_page;
   GtkSpinner           *restoring_spinner;
   GtkButton            *cancel_restore_button;
-  AdwStatusPage        *home_page;
+  TillChargePage       *charge_page;
   TillLockPage         *lock_page;
 
   /* owned references */
@@ -143,7 +144,6 @@ update_header (TillWindow *self)
   TillSessionState state = self->session ? till_session_get_state (self->session) : TILL_SESSION_SIGNED_OUT;
   gboolean signed_in = state == TILL_SESSION_SIGNED_IN;
   g_autofree char *subtitle = NULL;
-  g_autofree char *description = NULL;
 
   if (signed_in)
     {
@@ -152,11 +152,9 @@ update_header (TillWindow *self)
       subtitle = till_session_is_manager (self->session)
         ? g_strdup_printf (_("%s, manager"), name)
         : g_strdup_printf (_("%s, cashier"), name);
-      description = g_strdup_printf (_("Signed in as %s."), name);
     }
 
   adw_window_title_set_subtitle (self->window_title, subtitle ? subtitle : "");
-  adw_status_page_set_description (self->home_page, description);
   gtk_widget_set_visible (GTK_WIDGET (self->lock_button), signed_in);
   gtk_widget_action_set_enabled (GTK_WIDGET (self), "win.lock", signed_in && !self->locked);
   /* Nothing but unlocking works on a locked terminal. */
@@ -168,10 +166,28 @@ update_header (TillWindow *self)
 static void
 show_home (TillWindow *self)
 {
-  gtk_stack_set_visible_child_name (self->main_stack, "home");
+  gtk_stack_set_visible_child_name (self->main_stack, "charge");
   gtk_spinner_set_spinning (self->restoring_spinner, FALSE);
   till_sign_in_page_clear_password (self->sign_in_page);
   update_header (self);
+  till_charge_page_start (self->charge_page, self->session);
+}
+
+static void
+charge_notice_cb (TillWindow     *self,
+                  const char     *text,
+                  TillChargePage *page)
+{
+  toast (self, text);
+}
+
+static void
+charge_configured_cb (TillWindow     *self,
+                      TillChargePage *page)
+{
+  const char *name = till_charge_page_get_shop_name (page);
+
+  adw_window_title_set_title (self->window_title, name && *name ? name : _("Till"));
 }
 
 static void
@@ -594,6 +610,11 @@ sign_out_action (GtkWidget  *widget,
 
   if (self->session == NULL)
     return;
+  if (till_charge_page_has_open_sale (self->charge_page))
+    {
+      toast (self, _("This sale is not finished yet. Finish it before signing out."));
+      return;
+    }
   /* The next start shows the form, even with a saved password. */
   g_settings_set_boolean (self->settings, "auto-sign-in", FALSE);
   gtk_widget_action_set_enabled (widget, "win.sign-out", FALSE);
@@ -641,6 +662,19 @@ till_window_forget_sign_in (TillWindow *self)
       return;
     }
   till_session_forget_async (self->session, username, self->cancellable, forget_done_cb, g_object_ref (self));
+}
+
+/* Keys typed on a locked terminal reach the lock page and nothing else,
+ * whatever grabs the focus under it (the card page's web view does when
+ * its page loads). */
+static void
+focus_changed_cb (TillWindow *self)
+{
+  GtkWidget *focus = gtk_root_get_focus (GTK_ROOT (self));
+
+  if (self->locked && focus != NULL && focus != GTK_WIDGET (self->lock_page) &&
+      !gtk_widget_is_ancestor (focus, GTK_WIDGET (self->lock_page)))
+    gtk_widget_grab_focus (GTK_WIDGET (self->lock_page));
 }
 
 /* Idle lock */
@@ -717,6 +751,9 @@ till_window_start (TillWindow      *self,
     gtk_window_maximize (GTK_WINDOW (self));
 
   setup_idle_watch (self);
+  g_signal_connect_object (self, "notify::focus-widget", G_CALLBACK (focus_changed_cb), self, G_CONNECT_SWAPPED);
+  /* The card form's web process starts while the cashier signs in. */
+  till_charge_page_prepare (self->charge_page);
 
   server = g_settings_get_string (self->settings, "server-url");
   username = g_settings_get_string (self->settings, "last-username");
@@ -790,6 +827,7 @@ till_window_class_init (TillWindowClass *klass)
 
   g_type_ensure (TILL_TYPE_SIGN_IN_PAGE);
   g_type_ensure (TILL_TYPE_LOCK_PAGE);
+  g_type_ensure (TILL_TYPE_CHARGE_PAGE);
 
   gtk_widget_class_set_template_from_resource (widget_class, "/io/github/tillpos/Till/till-window.ui");
   gtk_widget_class_bind_template_child (widget_class, TillWindow, root_stack);
@@ -801,11 +839,13 @@ till_window_class_init (TillWindowClass *klass)
   gtk_widget_class_bind_template_child (widget_class, TillWindow, restoring_page);
   gtk_widget_class_bind_template_child (widget_class, TillWindow, restoring_spinner);
   gtk_widget_class_bind_template_child (widget_class, TillWindow, cancel_restore_button);
-  gtk_widget_class_bind_template_child (widget_class, TillWindow, home_page);
+  gtk_widget_class_bind_template_child (widget_class, TillWindow, charge_page);
   gtk_widget_class_bind_template_child (widget_class, TillWindow, lock_page);
   gtk_widget_class_bind_template_callback (widget_class, sign_in_requested_cb);
   gtk_widget_class_bind_template_callback (widget_class, unlock_requested_cb);
   gtk_widget_class_bind_template_callback (widget_class, switch_user_requested_cb);
+  gtk_widget_class_bind_template_callback (widget_class, charge_notice_cb);
+  gtk_widget_class_bind_template_callback (widget_class, charge_configured_cb);
 
   gtk_widget_class_install_action (widget_class, "win.lock", NULL, lock_action);
   gtk_widget_class_install_action (widget_class, "win.sign-out", NULL, sign_out_action);
@@ -874,4 +914,10 @@ TillSession *
 till_window_get_session (TillWindow *self)
 {
   return self->session;
+}
+
+TillChargePage *
+till_window_get_charge_page (TillWindow *self)
+{
+  return self->charge_page;
 }

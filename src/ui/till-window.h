@@ -8,6 +8,7 @@
 #include <adwaita.h>
 
 #include "till-application.h"
+#include "till-charge-page.h"
 #include "till-lock-page.h"
 #include "till-session.h"
 #include "till-sign-in-page.h"
@@ -27,5 +28,6 @@ const char     *till_window_get_last_notice    (TillWindow      *self);
 TillSignInPage *till_window_get_sign_in_page   (TillWindow      *self);
 TillLockPage   *till_window_get_lock_page      (TillWindow      *self);
 TillSession    *till_window_get_session        (TillWindow      *self);
+TillChargePage *till_window_get_charge_page    (TillWindow      *self);
 
 G_END_DECLS

@@ -1,0 +1,1119 @@
+/* till-charge-page.c: the charge screen: amount, reference, card, result
+ *
+ * Copyright 2026 The Till authors
+ * SPDX-License-Identifier: GPL-3.0-or-later
+ *
+ * The amount is typed like on a cash register: digits come in from the
+ * right, in the shop's minor unit (1, 2, 5, 0 is 12.50 in EUR and 1,250 in
+ * KRW), so there is no decimal separator to get wrong. It is an integer
+ * from the first key to the request; the card page never sees it.
+ *
+ * One sale at a time: a TillSale is made when Charge is pressed and kept
+ * until its outcome is final. Nothing starts another while it is open, so
+ * a double click, a held Enter key or a second press cannot pay twice; and
+ * the sale's own key makes every resend the same payment.
+ */
+#define G_LOG_DOMAIN "till-charge-page"
+
+#include "config.h"
+
+#include <glib/gi18n.h>
+
+#include "till-charge-page.h"
+#include "till-money.h"
+
+/* Stripe's limit, and the server's: eight digits. */
+#define MAX_AMOUNT 99999999
+#define MAX_DIGITS 8
+
+typedef enum
+{
+  STATE_LOADING,
+  STATE_UNAVAILABLE,
+  STATE_ENTRY,
+  STATE_WORKING,
+  STATE_AUTHENTICATING,
+  STATE_RESULT,
+} State;
+
+struct _TillChargePage
+{
+  AdwBin          parent_instance;
+
+  /* template widgets */
+  GtkStack       *page_stack;
+  GtkSpinner     *loading_spinner;
+  AdwStatusPage  *unavailable_page;
+  GtkButton      *retry_button;
+  GtkLabel       *amount_label;
+  GtkStack       *sale_stack;
+  GtkEntry       *reference_entry;
+  GtkGrid        *keypad;
+  GtkSpinner     *working_spinner;
+  GtkLabel       *working_label;
+  GtkBox         *result_box;
+  GtkImage       *result_icon;
+  GtkLabel       *result_title;
+  GtkLabel       *result_description;
+  GtkButton      *next_button;
+  GtkLabel       *card_heading;
+  TillCardView   *card_view;
+  GtkLabel       *card_status;
+  GtkBox         *action_box;
+  GtkButton      *clear_button;
+  GtkButton      *charge_button;
+
+  TillSession    *session;
+  GCancellable   *cancellable;       /* the settings request */
+
+  /* the shop */
+  char           *shop_name;
+  char           *currency;
+  char           *mode;
+
+  State           state;
+  gint64          amount;
+  char           *amount_text;
+  TillSale       *sale;              /* open or last sale */
+  char           *card_error;
+
+  /* benchmark figures, monotonic µs */
+  gint64          t_token;
+  gint64          t_response;
+};
+
+G_DEFINE_FINAL_TYPE (TillChargePage, till_charge_page, ADW_TYPE_BIN)
+
+enum
+{
+  SIGNAL_NOTICE,
+  SIGNAL_CONFIGURED,
+  N_SIGNALS
+};
+
+static guint signals[N_SIGNALS];
+
+static void show_result (TillChargePage *self);
+static gboolean focus_within (TillChargePage *self, GtkWidget *area);
+static void authenticate (TillChargePage *self);
+
+static gboolean
+is_cancelled (const GError *error)
+{
+  return g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED);
+}
+
+static char *
+format_amount (TillChargePage *self,
+               gint64          amount)
+{
+  /* Nothing to show before the shop's currency is known. */
+  if (self->currency == NULL)
+    return g_strdup ("");
+  return till_money_format (amount, self->currency, NULL);
+}
+
+static gboolean
+can_charge (TillChargePage *self)
+{
+  return self->state == STATE_ENTRY && self->currency != NULL &&
+         self->amount > 0 && self->amount <= MAX_AMOUNT &&
+         till_card_view_get_ready (self->card_view) &&
+         till_card_view_get_complete (self->card_view) &&
+         self->sale == NULL;
+}
+
+static void
+update_controls (TillChargePage *self)
+{
+  g_autofree char *label = NULL;
+
+  if (self->amount > 0)
+    {
+      g_autofree char *formatted = format_amount (self, self->amount);
+
+      /* Translators: the button that charges the card; %s is an amount. */
+      label = g_strdup_printf (_("Charge %s"), formatted);
+    }
+  else
+    label = g_strdup (_("Charge"));
+  gtk_button_set_label (self->charge_button, label);
+  gtk_widget_set_sensitive (GTK_WIDGET (self->charge_button), can_charge (self));
+  gtk_widget_set_visible (GTK_WIDGET (self->action_box), self->state == STATE_ENTRY);
+  gtk_widget_set_sensitive (GTK_WIDGET (self->card_view),
+                            self->state == STATE_ENTRY || self->state == STATE_AUTHENTICATING);
+}
+
+static void
+update_amount (TillChargePage *self)
+{
+  g_free (self->amount_text);
+  self->amount_text = format_amount (self, self->amount);
+  gtk_label_set_label (self->amount_label, self->amount_text);
+  gtk_accessible_update_property (GTK_ACCESSIBLE (self->amount_label),
+                                  GTK_ACCESSIBLE_PROPERTY_LABEL, self->amount_text, -1);
+  update_controls (self);
+}
+
+static void
+set_card_status (TillChargePage *self,
+                 const char     *text,
+                 gboolean        error)
+{
+  gtk_label_set_label (self->card_status, text ? text : "");
+  if (error)
+    {
+      gtk_widget_add_css_class (GTK_WIDGET (self->card_status), "error");
+      gtk_widget_remove_css_class (GTK_WIDGET (self->card_status), "dim-label");
+    }
+  else
+    {
+      gtk_widget_remove_css_class (GTK_WIDGET (self->card_status), "error");
+      gtk_widget_add_css_class (GTK_WIDGET (self->card_status), "dim-label");
+    }
+}
+
+static void
+set_state (TillChargePage *self,
+           State           state)
+{
+  self->state = state;
+  gtk_spinner_set_spinning (self->loading_spinner, state == STATE_LOADING);
+  gtk_spinner_set_spinning (self->working_spinner, state == STATE_WORKING || state == STATE_AUTHENTICATING);
+
+  switch (state)
+    {
+    case STATE_LOADING:
+      gtk_stack_set_visible_child_name (self->page_stack, "loading");
+      break;
+    case STATE_UNAVAILABLE:
+      gtk_stack_set_visible_child_name (self->page_stack, "unavailable");
+      break;
+    case STATE_ENTRY:
+      gtk_stack_set_visible_child_name (self->page_stack, "sale");
+      gtk_stack_set_visible_child_name (self->sale_stack, "entry");
+      break;
+    case STATE_WORKING:
+    case STATE_AUTHENTICATING:
+      gtk_stack_set_visible_child_name (self->page_stack, "sale");
+      gtk_stack_set_visible_child_name (self->sale_stack, "working");
+      break;
+    case STATE_RESULT:
+    default:
+      gtk_stack_set_visible_child_name (self->page_stack, "sale");
+      gtk_stack_set_visible_child_name (self->sale_stack, "result");
+      break;
+    }
+
+  /* The customer's bank may show a challenge in the card page: give it
+   * the room. */
+  gtk_widget_set_vexpand (GTK_WIDGET (self->card_view), state == STATE_AUTHENTICATING);
+  gtk_widget_set_size_request (GTK_WIDGET (self->card_view), -1, state == STATE_AUTHENTICATING ? 420 : 72);
+  gtk_widget_set_visible (GTK_WIDGET (self->card_status), state != STATE_AUTHENTICATING);
+  update_controls (self);
+}
+
+static void
+set_working (TillChargePage *self,
+             State           state,
+             const char     *text)
+{
+  gtk_label_set_label (self->working_label, text);
+  set_state (self, state);
+}
+
+static void
+notice (TillChargePage *self,
+        const char     *text)
+{
+  g_signal_emit (self, signals[SIGNAL_NOTICE], 0, text);
+}
+
+/* Entry */
+
+static void
+reset_sale (TillChargePage *self)
+{
+  g_clear_object (&self->sale);
+  self->amount = 0;
+  gtk_editable_set_text (GTK_EDITABLE (self->reference_entry), "");
+  set_card_status (self, NULL, FALSE);
+  set_state (self, STATE_ENTRY);
+  update_amount (self);
+}
+
+static void
+add_digits (TillChargePage *self,
+            const char     *digits)
+{
+  for (const char *d = digits; *d != '\0'; d++)
+    {
+      gint64 next;
+
+      if (!g_ascii_isdigit (*d))
+        continue;
+      /* Past eight digits the key does nothing, and no leading zeros. */
+      next = self->amount * 10 + (*d - '0');
+      if (next > MAX_AMOUNT)
+        {
+          gtk_widget_error_bell (GTK_WIDGET (self));
+          break;
+        }
+      self->amount = next;
+    }
+  update_amount (self);
+}
+
+static void
+remove_digit (TillChargePage *self)
+{
+  self->amount /= 10;
+  update_amount (self);
+}
+
+static void
+keypad_clicked_cb (GtkButton      *button,
+                   TillChargePage *self)
+{
+  const char *key = g_object_get_data (G_OBJECT (button), "till-key");
+
+  if (self->state == STATE_RESULT && self->sale != NULL && till_sale_is_final (self->sale))
+    reset_sale (self);
+  if (self->state != STATE_ENTRY)
+    return;
+  if (g_str_equal (key, "back"))
+    remove_digit (self);
+  else
+    add_digits (self, key);
+}
+
+static void
+build_keypad (TillChargePage *self)
+{
+  static const char *keys[] = { "7", "8", "9", "4", "5", "6", "1", "2", "3", "00", "0", "back" };
+
+  for (guint i = 0; i < G_N_ELEMENTS (keys); i++)
+    {
+      GtkWidget *button;
+
+      if (g_str_equal (keys[i], "back"))
+        {
+          button = gtk_button_new_from_icon_name ("edit-clear-symbolic");
+          gtk_widget_set_tooltip_text (button, _("Remove the last digit (Backspace)"));
+          gtk_accessible_update_property (GTK_ACCESSIBLE (button), GTK_ACCESSIBLE_PROPERTY_LABEL,
+                                          _("Remove the last digit"), -1);
+        }
+      else
+        button = gtk_button_new_with_label (keys[i]);
+      g_object_set_data (G_OBJECT (button), "till-key", (gpointer) keys[i]);
+      /* Keys are typed, not tabbed through: focus stays where the cashier is. */
+      gtk_widget_set_focus_on_click (button, FALSE);
+      gtk_widget_set_can_focus (button, FALSE);
+      gtk_widget_set_size_request (button, -1, 52);
+      gtk_widget_add_css_class (button, "title-2");
+      g_signal_connect (button, "clicked", G_CALLBACK (keypad_clicked_cb), self);
+      gtk_grid_attach (self->keypad, button, i % 3, i / 3, 1, 1);
+    }
+}
+
+/* Results */
+
+static const char *
+brand_name (const char *brand)
+{
+  static const struct { const char *id; const char *name; } brands[] = {
+    { "visa", "Visa" }, { "mastercard", "Mastercard" }, { "amex", "American Express" },
+    { "discover", "Discover" }, { "diners", "Diners Club" }, { "jcb", "JCB" },
+    { "unionpay", "UnionPay" }, { "cartes_bancaires", "Cartes Bancaires" },
+    { "eftpos_au", "eftpos" }, { "interac", "Interac" },
+  };
+
+  for (guint i = 0; brand != NULL && i < G_N_ELEMENTS (brands); i++)
+    if (g_str_equal (brand, brands[i].id))
+      return brands[i].name;
+  return _("Card");
+}
+
+/* Words for the cashier, from Stripe's decline code. Lost, stolen and
+ * fraud codes read as a plain decline, as Stripe advises. */
+static const char *
+decline_words (const char *reason)
+{
+  if (g_strcmp0 (reason, "insufficient_funds") == 0)
+    return _("Declined: insufficient funds. Ask for another card.");
+  if (g_strcmp0 (reason, "expired_card") == 0)
+    return _("Declined: the card has expired. Ask for another card.");
+  if (g_strcmp0 (reason, "incorrect_cvc") == 0 || g_strcmp0 (reason, "invalid_cvc") == 0)
+    return _("Declined: the security code (CVC) is wrong. Type the card again.");
+  if (g_strcmp0 (reason, "incorrect_number") == 0 || g_strcmp0 (reason, "invalid_number") == 0)
+    return _("Declined: the card number is wrong. Type the card again.");
+  if (g_strcmp0 (reason, "processing_error") == 0)
+    return _("The card’s bank could not process it. Try again, or ask for another card.");
+  if (g_strcmp0 (reason, "payment_intent_authentication_failure") == 0 ||
+      g_strcmp0 (reason, "authentication_required") == 0)
+    return _("Declined: the customer’s bank did not confirm the payment. Ask for another card.");
+  return _("Declined by the card’s bank. Ask for another card.");
+}
+
+static const char *
+unknown_words (const char *reason)
+{
+  if (g_strcmp0 (reason, "unreachable") == 0 || g_strcmp0 (reason, "tls") == 0)
+    return _("Could not reach the shop server. The card may or may not have been charged: "
+             "do not charge it again. Check again once the server is back.");
+  if (g_strcmp0 (reason, "timeout") == 0)
+    return _("The shop server did not answer in time. The card may or may not have been "
+             "charged: do not charge it again. Check again.");
+  if (g_strcmp0 (reason, "mismatch") == 0)
+    return _("The shop server answered about another payment. Do not charge again: ask "
+             "a manager to look this sale up.");
+  return _("The shop server could not confirm the payment with the card network yet. Do not "
+           "charge again: check again in a moment.");
+}
+
+static void
+set_result (TillChargePage *self,
+            const char     *icon,
+            const char     *style,
+            const char     *title,
+            const char     *description,
+            const char     *button)
+{
+  static const char *styles[] = { "success", "error", "warning" };
+
+  gtk_image_set_from_icon_name (self->result_icon, icon);
+  for (guint i = 0; i < G_N_ELEMENTS (styles); i++)
+    gtk_widget_remove_css_class (GTK_WIDGET (self->result_icon), styles[i]);
+  gtk_widget_add_css_class (GTK_WIDGET (self->result_icon), style);
+  gtk_label_set_label (self->result_title, title);
+  gtk_label_set_label (self->result_description, description);
+  gtk_button_set_label (self->next_button, button);
+  /* Screen readers hear the whole result at once. */
+  gtk_accessible_update_property (GTK_ACCESSIBLE (self->result_box),
+                                  GTK_ACCESSIBLE_PROPERTY_LABEL, title,
+                                  GTK_ACCESSIBLE_PROPERTY_DESCRIPTION, description,
+                                  -1);
+  set_state (self, STATE_RESULT);
+  gtk_widget_grab_focus (GTK_WIDGET (self->next_button));
+}
+
+static gboolean
+result_drawn_cb (GtkWidget     *widget,
+                 GdkFrameClock *clock,
+                 gpointer       data)
+{
+  TillChargePage *self = TILL_CHARGE_PAGE (widget);
+
+  if (self->t_response > 0)
+    g_debug ("timing: response received → result drawn %.3f ms",
+             (g_get_monotonic_time () - self->t_response) / 1000.0);
+  self->t_response = 0;
+  return G_SOURCE_REMOVE;
+}
+
+static void
+show_result (TillChargePage *self)
+{
+  TillSale *sale = self->sale;
+  g_autofree char *amount = format_amount (self, till_sale_get_amount (sale));
+  g_autofree char *text = NULL;
+
+  /* Each result leaves an empty card form for the next sale. */
+  till_card_view_clear (self->card_view);
+
+  switch (till_sale_get_status (sale))
+    {
+    case TILL_SALE_STATUS_SUCCEEDED:
+      if (till_sale_get_card_last4 (sale) != NULL)
+        /* Translators: "$12.50 · Visa •••• 4242" */
+        text = g_strdup_printf (_("%s · %s •••• %s"), amount, brand_name (till_sale_get_card_brand (sale)),
+                                till_sale_get_card_last4 (sale));
+      else
+        text = g_strdup (amount);
+      set_result (self, "emblem-ok-symbolic", "success", _("Approved"), text, _("_New Sale"));
+      break;
+
+    case TILL_SALE_STATUS_DECLINED:
+      text = g_strdup_printf ("%s\n%s", amount, decline_words (till_sale_get_reason (sale)));
+      set_result (self, "dialog-error-symbolic", "error", _("Declined"), text, _("_New Sale"));
+      break;
+
+    case TILL_SALE_STATUS_FAILED:
+      if (g_strcmp0 (till_sale_get_reason (sale), "stripe_auth_failed") == 0)
+        text = g_strdup (_("The shop server cannot use its Stripe account. Nothing was charged. "
+                           "Ask the person who runs the shop’s computers."));
+      else if (g_strcmp0 (till_sale_get_reason (sale), "currency_mismatch") == 0)
+        text = g_strdup (_("The shop’s currency has changed. Nothing was charged. Sign out and in "
+                           "again."));
+      else
+        text = g_strdup (_("The card could not be used for this payment. Nothing was charged. "
+                           "Ask for another card."));
+      set_result (self, "dialog-error-symbolic", "error", _("Not Charged"), text, _("_New Sale"));
+      break;
+
+    case TILL_SALE_STATUS_REQUIRES_ACTION:
+      /* The customer walked away from the challenge (or the form stopped):
+       * only the server's confirm could charge, and it said no yet. */
+      text = g_strdup (_("The customer’s bank did not get an answer from the customer. Nothing "
+                         "was charged. Start again to try once more."));
+      set_result (self, "dialog-error-symbolic", "error", _("Not Charged"), text, _("_New Sale"));
+      break;
+
+    case TILL_SALE_STATUS_UNKNOWN:
+    case TILL_SALE_STATUS_NEW:
+    default:
+      set_result (self, "dialog-warning-symbolic", "warning", _("Not Confirmed Yet"),
+                  unknown_words (till_sale_get_reason (sale)), _("_Check Again"));
+      break;
+    }
+
+  if (self->t_response > 0)
+    gtk_widget_add_tick_callback (GTK_WIDGET (self), result_drawn_cb, NULL, NULL);
+}
+
+/* Charging */
+
+static void
+step_done_cb (GObject      *object,
+              GAsyncResult *result,
+              gpointer      user_data)
+{
+  g_autoptr(TillChargePage) self = user_data;
+  TillSale *sale = TILL_SALE (object);
+  g_autoptr(GError) error = NULL;
+  gboolean ok = till_sale_step_finish (sale, result, &error);
+
+  if (sale != self->sale)
+    return;
+  self->t_response = g_get_monotonic_time ();
+  if (!ok)
+    {
+      if (is_cancelled (error))
+        return;
+      g_debug ("Sale step: %s", error->message);
+      /* UNAUTHORIZED: the window locks on the session; the sale waits,
+       * unknown, for Check Again. */
+      show_result (self);
+      return;
+    }
+
+  if (till_sale_get_status (sale) == TILL_SALE_STATUS_REQUIRES_ACTION &&
+      till_sale_get_client_secret (sale) != NULL && self->state == STATE_WORKING)
+    authenticate (self);
+  else
+    show_result (self);
+}
+
+static void
+action_done_cb (GObject      *object,
+                GAsyncResult *result,
+                gpointer      user_data)
+{
+  g_autoptr(TillChargePage) self = user_data;
+  g_autoptr(TillCardMessage) message = NULL;
+  g_autoptr(GError) error = NULL;
+  g_autofree char *amount = NULL;
+
+  message = till_card_view_handle_card_action_finish (TILL_CARD_VIEW (object), result, &error);
+  if (self->sale == NULL || self->state != STATE_AUTHENTICATING)
+    return;
+  /* Whatever the page reports (passed, failed, or the form stopped), the
+   * server reads the PaymentIntent's real state. */
+  if (message == NULL)
+    g_debug ("Authentication in the card page ended: %s", error->message);
+  amount = format_amount (self, till_sale_get_amount (self->sale));
+  {
+    g_autofree char *text = g_strdup_printf (_("Confirming %s…"), amount);
+
+    set_working (self, STATE_WORKING, text);
+  }
+  till_sale_confirm_async (self->sale, NULL, step_done_cb, g_object_ref (self));
+}
+
+static void
+authenticate (TillChargePage *self)
+{
+  set_working (self, STATE_AUTHENTICATING,
+               _("The customer’s bank asks them to confirm this payment. Hand the screen to the "
+                 "customer."));
+  till_card_view_handle_card_action_async (self->card_view, till_sale_get_client_secret (self->sale), NULL,
+                                           action_done_cb, g_object_ref (self));
+}
+
+static void
+tokenize_done_cb (GObject      *object,
+                  GAsyncResult *result,
+                  gpointer      user_data)
+{
+  g_autoptr(TillChargePage) self = user_data;
+  g_autoptr(TillCardMessage) message = NULL;
+  g_autoptr(GError) error = NULL;
+  gboolean charges = g_strcmp0 (self->mode, "charges") == 0;
+  g_autofree char *amount = NULL;
+  g_autofree char *text = NULL;
+
+  message = till_card_view_tokenize_finish (TILL_CARD_VIEW (object), result, &error);
+  self->t_token = g_get_monotonic_time ();
+  if (self->sale == NULL || self->state != STATE_WORKING)
+    return;
+
+  if (message == NULL ||
+      message->type == TILL_CARD_MESSAGE_ERROR_RESULT ||
+      message->type != (charges ? TILL_CARD_MESSAGE_TOKEN : TILL_CARD_MESSAGE_PAYMENT_METHOD))
+    {
+      /* Nothing left the terminal: the cashier fixes the card and tries
+       * again, as the same sale would be a new one anyway. */
+      g_clear_object (&self->sale);
+      set_state (self, STATE_ENTRY);
+      if (message != NULL && message->type == TILL_CARD_MESSAGE_ERROR_RESULT && message->error_message != NULL)
+        set_card_status (self, message->error_message, TRUE);
+      else
+        set_card_status (self, _("The card form did not answer. Nothing was charged. Type the card again."), TRUE);
+      till_card_view_focus_card (self->card_view);
+      return;
+    }
+
+  amount = format_amount (self, till_sale_get_amount (self->sale));
+  text = g_strdup_printf (_("Charging %s…"), amount);
+  gtk_label_set_label (self->working_label, text);
+  till_sale_submit_async (self->sale, message->id, NULL, step_done_cb, g_object_ref (self));
+  g_debug ("timing: token received → request started %.3f ms",
+           (g_get_monotonic_time () - self->t_token) / 1000.0);
+}
+
+static void
+charge (TillChargePage *self)
+{
+  const char *reference;
+
+  if (!can_charge (self))
+    return;
+
+  reference = gtk_editable_get_text (GTK_EDITABLE (self->reference_entry));
+  self->sale = till_sale_new (self->session, self->amount, self->currency, reference);
+  set_card_status (self, NULL, FALSE);
+  set_working (self, STATE_WORKING, _("Reading the card…"));
+  till_card_view_tokenize_async (self->card_view, NULL, tokenize_done_cb, g_object_ref (self));
+}
+
+static void
+check_again (TillChargePage *self)
+{
+  g_autofree char *amount = NULL;
+  g_autofree char *text = NULL;
+
+  if (self->sale == NULL || till_sale_is_final (self->sale) || till_sale_is_busy (self->sale))
+    return;
+  amount = format_amount (self, till_sale_get_amount (self->sale));
+  text = g_strdup_printf (_("Checking the payment of %s…"), amount);
+  set_working (self, STATE_WORKING, text);
+  till_sale_resolve_async (self->sale, NULL, step_done_cb, g_object_ref (self));
+}
+
+/* Signals from the template */
+
+static void
+charge_clicked_cb (TillChargePage *self)
+{
+  charge (self);
+}
+
+static void
+clear_clicked_cb (TillChargePage *self)
+{
+  if (self->state != STATE_ENTRY)
+    return;
+  reset_sale (self);
+  till_card_view_clear (self->card_view);
+}
+
+static void
+next_clicked_cb (TillChargePage *self)
+{
+  if (self->sale != NULL && !till_sale_is_final (self->sale) &&
+      till_sale_get_status (self->sale) != TILL_SALE_STATUS_REQUIRES_ACTION)
+    check_again (self);
+  else
+    {
+      reset_sale (self);
+      gtk_widget_grab_focus (GTK_WIDGET (self));
+    }
+}
+
+static void
+reference_activate_cb (TillChargePage *self)
+{
+  if (can_charge (self))
+    charge (self);
+  else if (self->amount > 0)
+    till_card_view_focus_card (self->card_view);
+}
+
+static void
+retry_clicked_cb (TillChargePage *self)
+{
+  if (self->session != NULL)
+    till_charge_page_start (self, self->session);
+}
+
+static void
+card_ready_cb (TillChargePage *self)
+{
+  /* A reloaded form takes the keys where the old one had them. */
+  if (self->state == STATE_ENTRY && focus_within (self, GTK_WIDGET (self->card_view)))
+    till_card_view_focus_card (self->card_view);
+  update_controls (self);
+}
+
+static void
+card_changed_cb (TillChargePage *self,
+                 gboolean        complete,
+                 const char     *brand)
+{
+  if (self->state == STATE_ENTRY)
+    {
+      if (complete)
+        {
+          g_autofree char *text = g_strdup_printf (_("%s card ready"), brand_name (brand));
+
+          set_card_status (self, text, FALSE);
+        }
+      else
+        set_card_status (self, till_card_view_get_error (self->card_view), TRUE);
+    }
+  update_controls (self);
+}
+
+static void
+card_crashed_cb (TillChargePage *self)
+{
+  /* A sale on its way is the sale's business: a token already handed over
+   * is being charged or resolved natively; a tokenization or an
+   * authentication in the page ends with an error of its own. */
+  notice (self, _("The card form stopped and has been reloaded. Type the card again."));
+  update_controls (self);
+}
+
+/* Keys: digits and Backspace build the amount wherever the focus is, except
+ * in the reference field and the card form; Enter charges when everything
+ * is ready, even from the card form. */
+static gboolean
+focus_within (TillChargePage *self,
+              GtkWidget      *area)
+{
+  GtkRoot *root = gtk_widget_get_root (GTK_WIDGET (self));
+  GtkWidget *focus = root ? gtk_root_get_focus (root) : NULL;
+
+  return focus != NULL && (focus == area || gtk_widget_is_ancestor (focus, area));
+}
+
+static int
+key_digit (guint keyval)
+{
+  if (keyval >= GDK_KEY_0 && keyval <= GDK_KEY_9)
+    return (int) (keyval - GDK_KEY_0);
+  if (keyval >= GDK_KEY_KP_0 && keyval <= GDK_KEY_KP_9)
+    return (int) (keyval - GDK_KEY_KP_0);
+  return -1;
+}
+
+static gboolean
+key_pressed_cb (TillChargePage  *self,
+                guint            keyval,
+                guint            keycode,
+                GdkModifierType  modifiers)
+{
+  gboolean in_text = focus_within (self, GTK_WIDGET (self->reference_entry)) ||
+                     focus_within (self, GTK_WIDGET (self->card_view));
+  gboolean enter = keyval == GDK_KEY_Return || keyval == GDK_KEY_KP_Enter || keyval == GDK_KEY_ISO_Enter;
+  int digit = key_digit (keyval);
+
+  if ((modifiers & (GDK_CONTROL_MASK | GDK_ALT_MASK)) != 0 ||
+      g_strcmp0 (gtk_stack_get_visible_child_name (self->page_stack), "sale") != 0)
+    return GDK_EVENT_PROPAGATE;
+
+  switch (self->state)
+    {
+    case STATE_ENTRY:
+      if (enter)
+        {
+          if (can_charge (self))
+            charge (self);
+          else if (self->amount > 0 && till_card_view_get_ready (self->card_view))
+            till_card_view_focus_card (self->card_view);
+          else if (in_text)
+            return GDK_EVENT_PROPAGATE;
+          return GDK_EVENT_STOP;
+        }
+      if (in_text)
+        return GDK_EVENT_PROPAGATE;
+      if (digit >= 0)
+        {
+          char text[2] = { (char) ('0' + digit), '\0' };
+
+          add_digits (self, text);
+          return GDK_EVENT_STOP;
+        }
+      if (keyval == GDK_KEY_BackSpace || keyval == GDK_KEY_Delete || keyval == GDK_KEY_KP_Delete)
+        {
+          remove_digit (self);
+          return GDK_EVENT_STOP;
+        }
+      if (keyval == GDK_KEY_Escape)
+        {
+          clear_clicked_cb (self);
+          return GDK_EVENT_STOP;
+        }
+      return GDK_EVENT_PROPAGATE;
+
+    case STATE_RESULT:
+      /* The next sale starts with its first digit, once this one is final. */
+      if (digit >= 0 && self->sale != NULL && till_sale_is_final (self->sale))
+        {
+          char text[2] = { (char) ('0' + digit), '\0' };
+
+          reset_sale (self);
+          add_digits (self, text);
+          return GDK_EVENT_STOP;
+        }
+      return GDK_EVENT_PROPAGATE;
+
+    case STATE_WORKING:
+    case STATE_AUTHENTICATING:
+      /* Held or repeated keys do nothing while a sale is on its way; the
+       * customer types into the bank's page, though. */
+      if (self->state == STATE_AUTHENTICATING && focus_within (self, GTK_WIDGET (self->card_view)))
+        return GDK_EVENT_PROPAGATE;
+      return enter || digit >= 0 ? GDK_EVENT_STOP : GDK_EVENT_PROPAGATE;
+
+    case STATE_LOADING:
+    case STATE_UNAVAILABLE:
+    default:
+      return GDK_EVENT_PROPAGATE;
+    }
+}
+
+/* The shop's settings */
+
+static gboolean
+read_config (TillChargePage  *self,
+             JsonObject      *config,
+             char           **out_origin_error)
+{
+  const char *currency = json_object_get_string_member_with_default (config, "currency", NULL);
+  gint64 exponent = json_object_get_int_member_with_default (config, "currency_exponent", -1);
+  const char *mode = json_object_get_string_member_with_default (config, "mode", NULL);
+  const char *name = json_object_get_string_member_with_default (config, "shop_name", NULL);
+
+  if (currency == NULL || !till_currency_is_known (currency))
+    {
+      *out_origin_error = g_strdup (_("The shop server names a currency this terminal does not know."));
+      return FALSE;
+    }
+  /* Money safety: both ends must agree on where the decimal point is. */
+  if (exponent != till_currency_get_exponent (currency))
+    {
+      *out_origin_error = g_strdup_printf (_("The shop server and this terminal disagree about the "
+                                             "decimals of %s. Nothing can be charged until that is "
+                                             "fixed."), currency);
+      return FALSE;
+    }
+  g_free (self->currency);
+  self->currency = g_ascii_strup (currency, -1);
+  g_free (self->mode);
+  self->mode = g_strdup (mode);
+  g_free (self->shop_name);
+  self->shop_name = name != NULL && g_utf8_validate (name, -1, NULL) ? g_strndup (name, 100) : NULL;
+  return TRUE;
+}
+
+static char *
+backend_origin (TillSession *session)
+{
+  const char *url = till_backend_client_get_base_url (till_session_get_client (session));
+  g_autoptr(GUri) uri = g_uri_parse (url, G_URI_FLAGS_NONE, NULL);
+
+  if (uri == NULL)
+    return NULL;
+  return g_uri_join (G_URI_FLAGS_NONE, g_uri_get_scheme (uri), NULL, g_uri_get_host (uri),
+                     g_uri_get_port (uri), "", NULL, NULL);
+}
+
+static void
+show_unavailable (TillChargePage *self,
+                  const char     *description)
+{
+  adw_status_page_set_description (self->unavailable_page, description);
+  set_state (self, STATE_UNAVAILABLE);
+}
+
+static void
+config_done_cb (GObject      *object,
+                GAsyncResult *result,
+                gpointer      user_data)
+{
+  g_autoptr(TillChargePage) self = user_data;
+  g_autoptr(TillBackendResponse) response = NULL;
+  g_autoptr(GError) error = NULL;
+  g_autofree char *problem = NULL;
+  g_autofree char *origin = NULL;
+  JsonObject *config;
+
+  response = till_session_request_finish (TILL_SESSION (object), result, NULL, &error);
+  if (response == NULL)
+    {
+      if (is_cancelled (error))
+        return;
+      g_info ("Reading the shop's settings failed: %s", error->message);
+      show_unavailable (self, _("The shop’s settings could not be read from the shop server. "
+                                "Check the network, then try again."));
+      return;
+    }
+
+  config = till_backend_response_get_object (response);
+  origin = backend_origin (self->session);
+  if (config == NULL || !read_config (self, config, &problem))
+    {
+      show_unavailable (self, problem ? problem : _("The shop server’s settings are not usable."));
+      return;
+    }
+  if (origin == NULL ||
+      !till_card_view_load (self->card_view, origin,
+                            json_object_get_string_member_with_default (config, "stripe_js_url", NULL),
+                            json_object_get_string_member_with_default (config, "publishable_key", NULL),
+                            self->mode, &error))
+    {
+      g_warning ("The card form cannot be loaded: %s", error ? error->message : "no origin");
+      if (g_error_matches (error, G_IO_ERROR, G_IO_ERROR_PERMISSION_DENIED))
+        problem = g_strdup (_("The shop server asks for the card form to load Stripe from an address "
+                              "this version of Till does not trust. Ask the person who runs the "
+                              "shop’s computers."));
+      else
+        problem = g_strdup (_("The shop server’s Stripe settings are not usable. Ask the person who "
+                              "runs the shop’s computers."));
+      show_unavailable (self, problem);
+      return;
+    }
+
+  reset_sale (self);
+  g_signal_emit (self, signals[SIGNAL_CONFIGURED], 0);
+  till_charge_page_focus (self);
+}
+
+void
+till_charge_page_start (TillChargePage *self,
+                        TillSession    *session)
+{
+  g_return_if_fail (TILL_IS_CHARGE_PAGE (self));
+  g_return_if_fail (TILL_IS_SESSION (session));
+
+  /* An open sale stays on screen until its outcome is known, whoever
+   * carries on with it. */
+  if (self->sale != NULL && !till_sale_is_final (self->sale) && self->currency != NULL)
+    {
+      g_set_object (&self->session, session);
+      till_sale_set_session (self->sale, session);
+      return;
+    }
+
+  g_cancellable_cancel (self->cancellable);
+  g_clear_object (&self->cancellable);
+  self->cancellable = g_cancellable_new ();
+  g_set_object (&self->session, session);
+  g_clear_object (&self->sale);
+  set_state (self, STATE_LOADING);
+  till_session_request_async (session, "GET", "/api/config", NULL, NULL, self->cancellable,
+                              config_done_cb, g_object_ref (self));
+}
+
+void
+till_charge_page_prepare (TillChargePage *self)
+{
+  g_return_if_fail (TILL_IS_CHARGE_PAGE (self));
+  till_card_view_prepare (self->card_view);
+}
+
+gboolean
+till_charge_page_has_open_sale (TillChargePage *self)
+{
+  g_return_val_if_fail (TILL_IS_CHARGE_PAGE (self), FALSE);
+  return self->sale != NULL && !till_sale_is_final (self->sale);
+}
+
+const char *
+till_charge_page_get_shop_name (TillChargePage *self)
+{
+  g_return_val_if_fail (TILL_IS_CHARGE_PAGE (self), NULL);
+  return self->shop_name;
+}
+
+void
+till_charge_page_focus (TillChargePage *self)
+{
+  g_return_if_fail (TILL_IS_CHARGE_PAGE (self));
+
+  /* The page itself takes the typed amount; not from under a lock. */
+  if (gtk_widget_get_mapped (GTK_WIDGET (self)))
+    gtk_widget_grab_focus (GTK_WIDGET (self));
+}
+
+const char *
+till_charge_page_get_state (TillChargePage *self)
+{
+  static const char *names[] = { "loading", "unavailable", "entry", "working", "authenticating", "result" };
+
+  g_return_val_if_fail (TILL_IS_CHARGE_PAGE (self), NULL);
+  return names[self->state];
+}
+
+gint64
+till_charge_page_get_amount (TillChargePage *self)
+{
+  g_return_val_if_fail (TILL_IS_CHARGE_PAGE (self), 0);
+  return self->amount;
+}
+
+const char *
+till_charge_page_get_amount_text (TillChargePage *self)
+{
+  g_return_val_if_fail (TILL_IS_CHARGE_PAGE (self), NULL);
+  return self->amount_text;
+}
+
+const char *
+till_charge_page_get_result_title (TillChargePage *self)
+{
+  g_return_val_if_fail (TILL_IS_CHARGE_PAGE (self), NULL);
+  return gtk_label_get_label (self->result_title);
+}
+
+const char *
+till_charge_page_get_result_description (TillChargePage *self)
+{
+  g_return_val_if_fail (TILL_IS_CHARGE_PAGE (self), NULL);
+  return gtk_label_get_label (self->result_description);
+}
+
+const char *
+till_charge_page_get_card_status (TillChargePage *self)
+{
+  g_return_val_if_fail (TILL_IS_CHARGE_PAGE (self), NULL);
+  return gtk_label_get_label (self->card_status);
+}
+
+gboolean
+till_charge_page_get_can_charge (TillChargePage *self)
+{
+  g_return_val_if_fail (TILL_IS_CHARGE_PAGE (self), FALSE);
+  return can_charge (self);
+}
+
+TillCardView *
+till_charge_page_get_card_view (TillChargePage *self)
+{
+  g_return_val_if_fail (TILL_IS_CHARGE_PAGE (self), NULL);
+  return self->card_view;
+}
+
+TillSale *
+till_charge_page_get_sale (TillChargePage *self)
+{
+  g_return_val_if_fail (TILL_IS_CHARGE_PAGE (self), NULL);
+  return self->sale;
+}
+
+static void
+till_charge_page_dispose (GObject *object)
+{
+  TillChargePage *self = TILL_CHARGE_PAGE (object);
+
+  /* AdwBin unparents the template's one child itself. */
+  g_cancellable_cancel (self->cancellable);
+
+  G_OBJECT_CLASS (till_charge_page_parent_class)->dispose (object);
+}
+
+static void
+till_charge_page_finalize (GObject *object)
+{
+  TillChargePage *self = TILL_CHARGE_PAGE (object);
+
+  g_clear_object (&self->session);
+  g_clear_object (&self->cancellable);
+  g_clear_object (&self->sale);
+  g_free (self->shop_name);
+  g_free (self->currency);
+  g_free (self->mode);
+  g_free (self->amount_text);
+  g_free (self->card_error);
+
+  G_OBJECT_CLASS (till_charge_page_parent_class)->finalize (object);
+}
+
+static void
+till_charge_page_class_init (TillChargePageClass *klass)
+{
+  GObjectClass *object_class = G_OBJECT_CLASS (klass);
+  GtkWidgetClass *widget_class = GTK_WIDGET_CLASS (klass);
+
+  object_class->dispose = till_charge_page_dispose;
+  object_class->finalize = till_charge_page_finalize;
+
+  signals[SIGNAL_NOTICE] =
+    g_signal_new ("notice", G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST, 0, NULL, NULL, NULL,
+                  G_TYPE_NONE, 1, G_TYPE_STRING);
+  signals[SIGNAL_CONFIGURED] =
+    g_signal_new ("configured", G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST, 0, NULL, NULL, NULL,
+                  G_TYPE_NONE, 0);
+
+  g_type_ensure (TILL_TYPE_CARD_VIEW);
+
+  gtk_widget_class_set_template_from_resource (widget_class, "/io/github/tillpos/Till/till-charge-page.ui");
+  gtk_widget_class_bind_template_child (widget_class, TillChargePage, page_stack);
+  gtk_widget_class_bind_template_child (widget_class, TillChargePage, loading_spinner);
+  gtk_widget_class_bind_template_child (widget_class, TillChargePage, unavailable_page);
+  gtk_widget_class_bind_template_child (widget_class, TillChargePage, retry_button);
+  gtk_widget_class_bind_template_child (widget_class, TillChargePage, amount_label);
+  gtk_widget_class_bind_template_child (widget_class, TillChargePage, sale_stack);
+  gtk_widget_class_bind_template_child (widget_class, TillChargePage, reference_entry);
+  gtk_widget_class_bind_template_child (widget_class, TillChargePage, keypad);
+  gtk_widget_class_bind_template_child (widget_class, TillChargePage, working_spinner);
+  gtk_widget_class_bind_template_child (widget_class, TillChargePage, working_label);
+  gtk_widget_class_bind_template_child (widget_class, TillChargePage, result_box);
+  gtk_widget_class_bind_template_child (widget_class, TillChargePage, result_icon);
+  gtk_widget_class_bind_template_child (widget_class, TillChargePage, result_title);
+  gtk_widget_class_bind_template_child (widget_class, TillChargePage, result_description);
+  gtk_widget_class_bind_template_child (widget_class, TillChargePage, next_button);
+  gtk_widget_class_bind_template_child (widget_class, TillChargePage, card_heading);
+  gtk_widget_class_bind_template_child (widget_class, TillChargePage, card_view);
+  gtk_widget_class_bind_template_child (widget_class, TillChargePage, card_status);
+  gtk_widget_class_bind_template_child (widget_class, TillChargePage, action_box);
+  gtk_widget_class_bind_template_child (widget_class, TillChargePage, clear_button);
+  gtk_widget_class_bind_template_child (widget_class, TillChargePage, charge_button);
+  gtk_widget_class_bind_template_callback (widget_class, charge_clicked_cb);
+  gtk_widget_class_bind_template_callback (widget_class, clear_clicked_cb);
+  gtk_widget_class_bind_template_callback (widget_class, next_clicked_cb);
+  gtk_widget_class_bind_template_callback (widget_class, reference_activate_cb);
+  gtk_widget_class_bind_template_callback (widget_class, retry_clicked_cb);
+  gtk_widget_class_bind_template_callback (widget_class, card_ready_cb);
+  gtk_widget_class_bind_template_callback (widget_class, card_changed_cb);
+  gtk_widget_class_bind_template_callback (widget_class, card_crashed_cb);
+}
+
+static void
+till_charge_page_init (TillChargePage *self)
+{
+  GtkEventController *keys = gtk_event_controller_key_new ();
+
+  gtk_widget_init_template (GTK_WIDGET (self));
+  gtk_widget_set_focusable (GTK_WIDGET (self), TRUE);
+  build_keypad (self);
+
+  /* Capture: the page sees digits and Enter before the focused widget. */
+  gtk_event_controller_set_propagation_phase (keys, GTK_PHASE_CAPTURE);
+  g_signal_connect_swapped (keys, "key-pressed", G_CALLBACK (key_pressed_cb), self);
+  gtk_widget_add_controller (GTK_WIDGET (self), keys);
+
+  self->state = STATE_LOADING;
+  update_amount (self);
+}

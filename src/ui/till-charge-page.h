@@ -1,0 +1,44 @@
+/* till-charge-page.h: the charge screen: amount, reference, card, result
+ *
+ * Copyright 2026 The Till authors
+ * SPDX-License-Identifier: GPL-3.0-or-later
+ */
+#pragma once
+
+#include <adwaita.h>
+
+#include "till-card-view.h"
+#include "till-sale.h"
+#include "till-session.h"
+
+G_BEGIN_DECLS
+
+#define TILL_TYPE_CHARGE_PAGE (till_charge_page_get_type ())
+G_DECLARE_FINAL_TYPE (TillChargePage, till_charge_page, TILL, CHARGE_PAGE, AdwBin)
+
+/* Starts the card form's web process with an empty page, so that the
+ * form loads quickly once a cashier is signed in. */
+void          till_charge_page_prepare            (TillChargePage *self);
+/* Reads the shop's settings with session and loads the card form. */
+void          till_charge_page_start              (TillChargePage *self,
+                                                   TillSession    *session);
+/* TRUE while a sale is on its way or its outcome is unknown: signing out
+ * must wait. */
+gboolean      till_charge_page_has_open_sale      (TillChargePage *self);
+const char   *till_charge_page_get_shop_name      (TillChargePage *self);
+void          till_charge_page_focus              (TillChargePage *self);
+
+/* For tests and benchmarks. */
+/* "loading", "unavailable", "entry", "working", "authenticating", "result" */
+const char   *till_charge_page_get_state          (TillChargePage *self);
+gint64        till_charge_page_get_amount         (TillChargePage *self);
+const char   *till_charge_page_get_amount_text    (TillChargePage *self);
+const char   *till_charge_page_get_result_title   (TillChargePage *self);
+const char   *till_charge_page_get_result_description (TillChargePage *self);
+const char   *till_charge_page_get_card_status    (TillChargePage *self);
+gboolean      till_charge_page_get_can_charge     (TillChargePage *self);
+TillCardView *till_charge_page_get_card_view      (TillChargePage *self);
+/* The sale on screen, if any. */
+TillSale     *till_charge_page_get_sale           (TillChargePage *self);
+
+G_END_DECLS

@@ -1,0 +1,515 @@
+/* test-charge.c: charging cards end to end, in the real window
+ *
+ * Under Xvfb, in a private D-Bus session with a real keyring, against real
+ * till-servers and the Stripe stand-ins (API and Stripe.js). Amounts, card
+ * numbers, expiry dates and CVCs are typed as X key events (xdotool), the
+ * 3-D Secure challenge is clicked, and every outcome is checked at both
+ * ends: what the cashier sees, and what the Stripe stand-in holds.
+ *
+ * Copyright 2026 The Till authors
+ * SPDX-License-Identifier: GPL-3.0-or-later
+ */
+#include "config.h"
+
+#include <string.h>
+
+#include <webkit/webkit.h>
+
+#include "till-application.h"
+#include "till-test-harness.h"
+#include "till-window.h"
+
+#define PASSWORD "alice-password-1"
+
+static TillApplication *app;
+
+typedef gboolean (*Condition) (TillWindow *window, gconstpointer data);
+
+static TillChargePage *
+page_of (TillWindow *window)
+{
+  return till_window_get_charge_page (window);
+}
+
+static void
+wait_until (TillWindow    *window,
+            Condition      condition,
+            gconstpointer  data,
+            guint          seconds,
+            const char    *what)
+{
+  gint64 deadline = g_get_monotonic_time () + seconds * G_USEC_PER_SEC;
+
+  while (!condition (window, data))
+    {
+      if (g_get_monotonic_time () > deadline)
+        g_error ("Timed out waiting for %s (window: “%s”, charge page: “%s”, result: “%s”, card: “%s”)",
+                 what, till_window_get_visible_page (window), till_charge_page_get_state (page_of (window)),
+                 till_charge_page_get_result_title (page_of (window)),
+                 till_charge_page_get_card_status (page_of (window)));
+      g_main_context_iteration (NULL, FALSE);
+      g_usleep (2000);
+    }
+}
+
+static gboolean
+in_state (TillWindow    *window,
+          gconstpointer  state)
+{
+  return g_strcmp0 (till_charge_page_get_state (page_of (window)), state) == 0;
+}
+
+static gboolean
+form_ready (TillWindow    *window,
+            gconstpointer  data)
+{
+  return in_state (window, "entry") && till_card_view_get_ready (till_charge_page_get_card_view (page_of (window)));
+}
+
+static gboolean
+can_charge (TillWindow    *window,
+            gconstpointer  data)
+{
+  return till_charge_page_get_can_charge (page_of (window));
+}
+
+static void
+type_text (const char *text)
+{
+  till_test_xdo ("type", "--delay", "30", text, NULL);
+}
+
+static void
+press (const char *keys)
+{
+  till_test_xdo ("key", "--delay", "20", keys, NULL);
+}
+
+static WebKitWebView *
+web_view_of (TillWindow *window)
+{
+  return WEBKIT_WEB_VIEW (till_card_view_get_web_view (till_charge_page_get_card_view (page_of (window))));
+}
+
+static char *
+run_js (TillWindow *window,
+        const char *script)
+{
+  GAsyncResult *slot = NULL;
+  g_autoptr(GError) error = NULL;
+  g_autoptr(JSCValue) value = NULL;
+
+  webkit_web_view_evaluate_javascript (web_view_of (window), script, -1, NULL, NULL, NULL,
+                                       till_test_result_cb, &slot);
+  value = webkit_web_view_evaluate_javascript_finish (web_view_of (window), till_test_wait (&slot), &error);
+  g_assert_no_error (error);
+  g_clear_object (&slot);
+  return jsc_value_to_string (value);
+}
+
+/* A shop: its own till-server, with its currency and Stripe mode. */
+static TillTestServer *
+open_shop (const char *extra_config)
+{
+  TillTestServer *server = till_test_server_new (NULL, extra_config);
+
+  till_test_server_add_user (server, "alice", "cashier", PASSWORD);
+  till_test_server_start (server);
+  return server;
+}
+
+/* Starts a window at the shop's sign-in form (server and name filled in),
+ * types the password and waits for the card form. */
+static TillWindow *
+sign_in (TillTestServer *server)
+{
+  g_autoptr(GSettings) settings = g_settings_new ("io.github.tillpos.Till");
+  TillWindow *window;
+
+  g_settings_set_string (settings, "server-url", server->url);
+  g_settings_set_string (settings, "last-username", "alice");
+  g_settings_set_boolean (settings, "auto-sign-in", FALSE);
+  g_settings_set_boolean (settings, "remembered", FALSE);
+  g_settings_sync ();
+
+  window = till_window_new (app);
+  gtk_window_present (GTK_WINDOW (window));
+  till_test_settle (300);
+  till_test_xdo ("search", "--sync", "--onlyvisible", "--name", "^Till$", "windowfocus", "--sync", NULL);
+  g_assert_cmpstr (till_window_get_visible_page (window), ==, "sign-in");
+  type_text (PASSWORD);
+  press ("Return");
+  wait_until (window, form_ready, NULL, 30, "the card form");
+  return window;
+}
+
+static void
+close_window (TillWindow *window)
+{
+  gtk_window_destroy (GTK_WINDOW (window));
+  till_test_settle (200);
+}
+
+/* Types the amount on the page, then Enter moves to the card form, where
+ * the card is typed. */
+static void
+type_sale (TillWindow *window,
+           const char *amount_keys,
+           const char *number)
+{
+  type_text (amount_keys);
+  press ("Return");
+  /* The focus moves into Stripe's frame in the web process: under load,
+   * give it time before the first key. */
+  till_test_settle (2000);
+  type_text (number);
+  type_text ("1230");
+  type_text ("123");
+  wait_until (window, can_charge, NULL, 15, "the card to be complete");
+}
+
+static guint
+creations_at_stripe (gboolean charges_mode)
+{
+  return till_test_stripe_count_requests ("POST", charges_mode ? "/v1/charges" : "/v1/payment_intents");
+}
+
+/* Exactly one charge for the sale on screen, of exactly amount. */
+static void
+assert_charged_once (TillWindow *window,
+                     gint64      amount,
+                     gboolean    charges_mode)
+{
+  TillSale *sale = till_charge_page_get_sale (page_of (window));
+  gint64 charged = -1;
+
+  g_assert_nonnull (sale);
+  g_assert_cmpuint (till_test_stripe_count_for_payment (charges_mode ? "/v1/charges" : "/v1/payment_intents",
+                                                        till_sale_get_payment_id (sale), "succeeded", &charged),
+                    ==, 1);
+  g_assert_cmpint (charged, ==, amount);
+}
+
+static void
+assert_not_charged (TillWindow *window,
+                    gboolean    charges_mode)
+{
+  TillSale *sale = till_charge_page_get_sale (page_of (window));
+
+  g_assert_nonnull (sale);
+  g_assert_cmpuint (till_test_stripe_count_for_payment (charges_mode ? "/v1/charges" : "/v1/payment_intents",
+                                                        till_sale_get_payment_id (sale), "succeeded", NULL),
+                    ==, 0);
+}
+
+static void
+assert_result (TillWindow *window,
+               const char *title,
+               const char *description_part)
+{
+  TillChargePage *page = page_of (window);
+
+  g_assert_cmpstr (till_charge_page_get_result_title (page), ==, title);
+  if (strstr (till_charge_page_get_result_description (page), description_part) == NULL)
+    g_error ("The result says “%s”, without “%s”", till_charge_page_get_result_description (page),
+             description_part);
+}
+
+/* Clicks a button of the stand-in's 3-D Secure challenge, which Stripe.js
+ * (the stand-in) shows in a 400×320 frame centred on the card page. */
+static void
+answer_challenge (TillWindow *window,
+                  gboolean    complete)
+{
+  GtkWidget *view = GTK_WIDGET (web_view_of (window));
+  graphene_point_t origin = GRAPHENE_POINT_INIT (0, 0);
+  graphene_point_t point;
+  double surface_x, surface_y;
+  g_autofree char *x = NULL;
+  g_autofree char *y = NULL;
+  gint64 deadline = g_get_monotonic_time () + 20 * G_USEC_PER_SEC;
+
+  for (;;)
+    {
+      g_autofree char *shown = run_js (window, "String(document.querySelector('iframe[title=\"3D Secure authentication\"]') !== null)");
+
+      if (g_str_equal (shown, "true"))
+        break;
+      if (g_get_monotonic_time () > deadline)
+        g_error ("The 3-D Secure challenge did not appear");
+      till_test_settle (100);
+    }
+  /* The frame's own page loads, and the view has grown to show it. */
+  till_test_settle (1500);
+
+  g_assert_true (gtk_widget_compute_point (view, GTK_WIDGET (window), &origin, &point));
+  gtk_native_get_surface_transform (GTK_NATIVE (window), &surface_x, &surface_y);
+  /* Buttons: 24 px padding, two halves with a 12 px gap, about 44 px high. */
+  x = g_strdup_printf ("%d", (int) (surface_x + point.x + gtk_widget_get_width (view) / 2.0 + (complete ? 91 : -91)));
+  y = g_strdup_printf ("%d", (int) (surface_y + point.y + gtk_widget_get_height (view) / 2.0 + 115));
+  till_test_xdo ("search", "--sync", "--onlyvisible", "--name", "^Till$",
+                 "mousemove", "--window", "%1", "--sync", x, y, "click", "1", NULL);
+}
+
+static void
+wait_result (TillWindow *window)
+{
+  wait_until (window, in_state, "result", 40, "the result");
+}
+
+/* New sale from the result: Enter. */
+static void
+next_sale (TillWindow *window)
+{
+  press ("Return");
+  wait_until (window, form_ready, NULL, 10, "the next sale");
+  g_assert_cmpint (till_charge_page_get_amount (page_of (window)), ==, 0);
+  g_assert_false (till_card_view_get_complete (till_charge_page_get_card_view (page_of (window))));
+}
+
+/* PaymentIntents: approve (with Enter held down), decline, insufficient
+ * funds, 3-D Secure passed and failed, one after the other at one till. */
+static void
+test_payment_intents (void)
+{
+  g_autoptr(TillTestServer) shop = open_shop (NULL);
+  TillWindow *window = sign_in (shop);
+  TillChargePage *page = page_of (window);
+  guint before;
+
+  g_assert_cmpstr (till_window_get_status_text (window), ==, "alice, cashier");
+
+  /* Approved. Enter three times in a row: still one payment. */
+  type_sale (window, "1250", "4242424242424242");
+  g_assert_cmpint (till_charge_page_get_amount (page), ==, 1250);
+  g_assert_cmpstr (till_charge_page_get_amount_text (page), ==, "$12.50");
+  before = creations_at_stripe (FALSE);
+  till_test_xdo ("key", "--delay", "20", "Return", "Return", "Return", NULL);
+  wait_result (window);
+  assert_result (window, "Approved", "$12.50 · Visa •••• 4242");
+  assert_charged_once (window, 1250, FALSE);
+  g_assert_cmpuint (creations_at_stripe (FALSE) - before, ==, 1);
+  g_assert_cmpuint (till_test_server_count_log (shop, "path=/api/payments status=201"), ==, 1);
+
+  /* Declined: the generic words. */
+  next_sale (window);
+  type_sale (window, "900", "4000000000000002");
+  press ("Return");
+  wait_result (window);
+  assert_result (window, "Declined", "Declined by the card’s bank. Ask for another card.");
+  assert_not_charged (window, FALSE);
+
+  /* Insufficient funds, in the words. */
+  next_sale (window);
+  type_sale (window, "1999", "4000000000009995");
+  press ("Return");
+  wait_result (window);
+  assert_result (window, "Declined", "Declined: insufficient funds. Ask for another card.");
+  assert_not_charged (window, FALSE);
+
+  /* 3-D Secure, passed by the customer. */
+  next_sale (window);
+  type_sale (window, "3100", "4000002760003184");
+  press ("Return");
+  wait_until (window, in_state, "authenticating", 20, "the customer's authentication");
+  answer_challenge (window, TRUE);
+  wait_result (window);
+  assert_result (window, "Approved", "$31.00");
+  assert_charged_once (window, 3100, FALSE);
+
+  /* 3-D Secure, failed by the customer. */
+  next_sale (window);
+  type_sale (window, "3200", "4000002760003184");
+  press ("Return");
+  wait_until (window, in_state, "authenticating", 20, "the customer's authentication");
+  answer_challenge (window, FALSE);
+  wait_result (window);
+  assert_result (window, "Declined", "$32.00");
+  assert_not_charged (window, FALSE);
+
+  till_test_stripe_assert_conforms ();
+  close_window (window);
+}
+
+/* The legacy token mode: tokens, not PaymentMethods, reach the server. */
+static void
+test_charges_mode (void)
+{
+  g_autoptr(TillTestServer) shop = open_shop ("[stripe]\nmode=charges\n");
+  TillWindow *window = sign_in (shop);
+  guint before = creations_at_stripe (TRUE);
+
+  type_sale (window, "4200", "4242424242424242");
+  press ("Return");
+  wait_result (window);
+  assert_result (window, "Approved", "$42.00 · Visa •••• 4242");
+  assert_charged_once (window, 4200, TRUE);
+  g_assert_true (g_str_has_prefix (till_sale_get_token (till_charge_page_get_sale (page_of (window))), "tok_"));
+
+  next_sale (window);
+  type_sale (window, "4300", "4000000000009995");
+  press ("Return");
+  wait_result (window);
+  assert_result (window, "Declined", "Declined: insufficient funds. Ask for another card.");
+  g_assert_cmpuint (creations_at_stripe (TRUE) - before, ==, 2);
+
+  close_window (window);
+}
+
+/* A KRW shop: no decimals, from the keys to Stripe. */
+static void
+test_krw (void)
+{
+  g_autoptr(TillTestServer) shop = open_shop ("[shop]\ncurrency=KRW\ncountry=KR\n");
+  TillWindow *window = sign_in (shop);
+  TillChargePage *page = page_of (window);
+  g_autoptr(JsonNode) intents = NULL;
+
+  type_sale (window, "1250", "4242424242424242");
+  g_assert_cmpint (till_charge_page_get_amount (page), ==, 1250);
+  g_assert_null (strchr (till_charge_page_get_amount_text (page), '.'));
+  g_assert_nonnull (strstr (till_charge_page_get_amount_text (page), "1250"));
+  press ("Return");
+  wait_result (window);
+  assert_result (window, "Approved", "₩");
+  assert_charged_once (window, 1250, FALSE);
+  intents = till_test_stripe_get_json ("/v1/payment_intents?limit=1");
+  g_assert_cmpstr (till_test_json_string (json_array_get_element (json_object_get_array_member (
+                   json_node_get_object (intents), "data"), 0), "currency"), ==, "krw");
+
+  close_window (window);
+}
+
+/* The web process dies while the payment is with the server: the form
+ * comes back, and the payment is neither lost nor doubled. Then it dies
+ * while reading the card: nothing was sent, and the cashier is told. */
+static void
+test_web_process_killed (void)
+{
+  g_autoptr(TillTestServer) shop = open_shop (NULL);
+  TillWindow *window = sign_in (shop);
+  TillCardView *card = till_charge_page_get_card_view (page_of (window));
+  guint intents_before = creations_at_stripe (FALSE);
+  guint methods_before = till_test_stripe_count_requests ("POST", "/v1/payment_methods");
+  gint64 deadline;
+
+  type_sale (window, "5100", "4242424242424242");
+  /* The stand-in holds the PaymentMethod's answer and the PaymentIntent's
+   * for 3 s each. */
+  till_test_stripe_post_json ("/__standin/hold", "{\"count\":2,\"ms\":3000}");
+  press ("Return");
+  deadline = g_get_monotonic_time () + 20 * G_USEC_PER_SEC;
+  while (creations_at_stripe (FALSE) == intents_before)
+    {
+      g_assert_cmpint (g_get_monotonic_time (), <, deadline);
+      till_test_settle (50);
+    }
+  webkit_web_view_terminate_web_process (web_view_of (window));
+  wait_result (window);
+  assert_result (window, "Approved", "$51.00");
+  assert_charged_once (window, 5100, FALSE);
+  g_assert_cmpuint (creations_at_stripe (FALSE) - intents_before, ==, 1);
+  g_assert_cmpstr (till_window_get_last_notice (window), ==,
+                   "The card form stopped and has been reloaded. Type the card again.");
+
+  /* The form came back, ready for the next sale. */
+  next_sale (window);
+  g_assert_true (till_card_view_get_ready (card));
+
+  /* Killed while the card is being read: the sale never left. */
+  type_sale (window, "5200", "4242424242424242");
+  methods_before = till_test_stripe_count_requests ("POST", "/v1/payment_methods");
+  intents_before = creations_at_stripe (FALSE);
+  till_test_stripe_post_json ("/__standin/hold", "{\"count\":1,\"ms\":3000}");
+  press ("Return");
+  deadline = g_get_monotonic_time () + 20 * G_USEC_PER_SEC;
+  while (till_test_stripe_count_requests ("POST", "/v1/payment_methods") == methods_before)
+    {
+      g_assert_cmpint (g_get_monotonic_time (), <, deadline);
+      till_test_settle (50);
+    }
+  webkit_web_view_terminate_web_process (web_view_of (window));
+  wait_until (window, form_ready, NULL, 30, "the card form back");
+  g_assert_cmpstr (till_charge_page_get_card_status (page_of (window)), ==,
+                   "The card form did not answer. Nothing was charged. Type the card again.");
+  g_assert_cmpint (till_charge_page_get_amount (page_of (window)), ==, 5200);
+  till_test_settle (3500);
+  g_assert_cmpuint (creations_at_stripe (FALSE), ==, intents_before);
+
+  /* Type the card again: charged once. */
+  press ("Return");
+  till_test_settle (2000);
+  type_text ("4242424242424242");
+  type_text ("1230");
+  type_text ("123");
+  wait_until (window, can_charge, NULL, 15, "the card to be complete");
+  press ("Return");
+  wait_result (window);
+  assert_result (window, "Approved", "$52.00");
+  assert_charged_once (window, 5200, FALSE);
+  g_assert_cmpuint (creations_at_stripe (FALSE) - intents_before, ==, 1);
+
+  close_window (window);
+}
+
+/* The page forges results in the real window: dropped, nothing charged. */
+static void
+test_hostile_page (void)
+{
+  g_autoptr(TillTestServer) shop = open_shop (NULL);
+  TillWindow *window = sign_in (shop);
+  TillCardView *card = till_charge_page_get_card_view (page_of (window));
+  guint dropped = till_card_view_get_dropped_count (card);
+  g_autofree char *result = NULL;
+
+  type_text ("700");
+  result = run_js (window,
+    "const p = (m) => window.postMessage('till:' + JSON.stringify(m), location.origin);"
+    "const card = {brand: 'visa', last4: '4242', exp_month: 12, exp_year: 2030};"
+    "p({type: 'payment_method', payment_method: {id: 'pm_card_visa', card}, amount: 100000});"
+    "p({type: 'payment_method', payment_method: {id: 'pm_card_visa', card}});"
+    "p({type: 'change', complete: true, empty: false, brand: 'visa', error: null, currency: 'usd'});"
+    "window.open('https://example.com/'); location = 'https://example.com/'; 'done';");
+  g_assert_cmpstr (result, ==, "done");
+  till_test_settle (1500);
+  /* The forged amount and currency are refused outright; the well-formed
+   * result nobody asked for is dropped too. */
+  g_assert_cmpuint (till_card_view_get_dropped_count (card) - dropped, ==, 3);
+  g_assert_cmpstr (till_charge_page_get_state (page_of (window)), ==, "entry");
+  g_assert_false (till_charge_page_get_can_charge (page_of (window)));
+  g_assert_cmpuint (till_test_server_count_log (shop, "path=/api/payments"), ==, 0);
+  g_assert_true (g_str_has_suffix (webkit_web_view_get_uri (web_view_of (window)), "/till/card"));
+
+  close_window (window);
+}
+
+int
+main (int   argc,
+      char *argv[])
+{
+  g_autoptr(GError) error = NULL;
+  int status;
+
+  g_test_init (&argc, &argv, NULL);
+  g_set_prgname ("test-charge");
+  g_setenv ("MESA_SHADER_CACHE_DISABLE", "true", TRUE);
+  gtk_init ();
+
+  app = till_application_new ();
+  g_application_set_flags (G_APPLICATION (app), G_APPLICATION_NON_UNIQUE);
+  g_application_register (G_APPLICATION (app), NULL, &error);
+  g_assert_no_error (error);
+  /* The card view warns about each message it drops, and the hostile page
+   * makes it drop some: warnings are not fatal here, criticals are. */
+  g_log_set_always_fatal (G_LOG_FATAL_MASK | G_LOG_LEVEL_CRITICAL);
+
+  g_test_add_func ("/charge/payment-intents", test_payment_intents);
+  g_test_add_func ("/charge/charges-mode", test_charges_mode);
+  g_test_add_func ("/charge/krw", test_krw);
+  g_test_add_func ("/charge/web-process-killed", test_web_process_killed);
+  g_test_add_func ("/charge/hostile-page", test_hostile_page);
+  status = g_test_run ();
+
+  g_object_unref (app);
+  return status;
+}
