@@ -814,6 +814,8 @@ till_card_view_init (TillCardView *self)
                                  "settings", settings,
                                  "user-content-manager", self->content_manager,
                                  NULL);
+  /* The page's own box is the card field; around it, the window shows. */
+  webkit_web_view_set_background_color (self->web_view, &(GdkRGBA) { 0, 0, 0, 0 });
   g_signal_connect (self->web_view, "decide-policy", G_CALLBACK (decide_policy_cb), self);
   g_signal_connect (self->web_view, "create", G_CALLBACK (create_cb), self);
   g_signal_connect (self->web_view, "web-process-terminated", G_CALLBACK (web_process_terminated_cb), self);
