@@ -11,7 +11,9 @@
  */
 #include "config.h"
 
+#include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <webkit/webkit.h>
 
@@ -483,11 +485,193 @@ test_hostile_page (void)
   close_window (window);
 }
 
+
+/* Benchmark (not a test): run by tests/bench/bench-charge with --bench. */
+
+static GArray *token_to_request;
+static GArray *response_to_result;
+
+static int
+compare_doubles (gconstpointer a,
+                 gconstpointer b)
+{
+  double x = *(const double *) a, y = *(const double *) b;
+
+  return x < y ? -1 : x > y;
+}
+
+static void
+print_figures (const char *what,
+               GArray     *values)
+{
+  double sum = 0;
+
+  g_array_sort (values, compare_doubles);
+  for (guint i = 0; i < values->len; i++)
+    sum += g_array_index (values, double, i);
+  if (values->len == 0)
+    {
+      g_print ("%-44s no samples\n", what);
+      return;
+    }
+  g_print ("%-44s median %8.2f ms  mean %8.2f ms  max %8.2f ms  (n=%u)\n", what,
+           g_array_index (values, double, values->len / 2), sum / values->len,
+           g_array_index (values, double, values->len - 1), values->len);
+}
+
+/* Proportional set size of this process and all its descendants (the
+ * WebKit web and network processes, their sandbox helpers), in KiB. */
+static guint64
+tree_pss_kib (guint *out_processes)
+{
+  g_autoptr(GHashTable) parents = g_hash_table_new (NULL, NULL);
+  g_autoptr(GDir) dir = g_dir_open ("/proc", 0, NULL);
+  g_autoptr(GArray) tree = g_array_new (FALSE, FALSE, sizeof (int));
+  int self = getpid ();
+  const char *name;
+  guint64 total = 0;
+
+  *out_processes = 0;
+  while ((name = g_dir_read_name (dir)) != NULL)
+    {
+      g_autofree char *path = NULL;
+      g_autofree char *stat = NULL;
+      const char *end;
+      int pid = atoi (name), ppid = 0;
+
+      if (pid <= 0)
+        continue;
+      path = g_strdup_printf ("/proc/%d/stat", pid);
+      if (!g_file_get_contents (path, &stat, NULL, NULL) || (end = strrchr (stat, ')')) == NULL)
+        continue;
+      if (sscanf (end + 2, "%*c %d", &ppid) == 1)
+        g_hash_table_insert (parents, GINT_TO_POINTER (pid), GINT_TO_POINTER (ppid));
+    }
+
+  g_array_append_val (tree, self);
+  for (gboolean grew = TRUE; grew;)
+    {
+      GHashTableIter iter;
+      gpointer pid, ppid;
+
+      grew = FALSE;
+      g_hash_table_iter_init (&iter, parents);
+      while (g_hash_table_iter_next (&iter, &pid, &ppid))
+        for (guint i = 0; i < tree->len; i++)
+          if (g_array_index (tree, int, i) == GPOINTER_TO_INT (ppid))
+            {
+              int child = GPOINTER_TO_INT (pid);
+
+              g_array_append_val (tree, child);
+              g_hash_table_iter_remove (&iter);
+              grew = TRUE;
+              break;
+            }
+    }
+
+  for (guint i = 0; i < tree->len; i++)
+    {
+      g_autofree char *path = g_strdup_printf ("/proc/%d/smaps_rollup", g_array_index (tree, int, i));
+      g_autofree char *comm_path = g_strdup_printf ("/proc/%d/comm", g_array_index (tree, int, i));
+      g_autofree char *comm = NULL;
+      g_autofree char *rollup = NULL;
+      const char *line;
+      guint64 kib = 0;
+
+      /* The shop's server and the stand-ins are this harness's, not Till's. */
+      if (!g_file_get_contents (comm_path, &comm, NULL, NULL) ||
+          g_str_has_prefix (comm, "till-server") || g_str_has_prefix (comm, "node") ||
+          g_str_has_prefix (comm, "xdotool"))
+        continue;
+      (*out_processes)++;
+      if (g_file_get_contents (path, &rollup, NULL, NULL) && (line = strstr (rollup, "\nPss:")) != NULL &&
+          sscanf (line, "\nPss: %" G_GUINT64_FORMAT, &kib) == 1)
+        {
+          total += kib;
+          g_print ("  %-24s %8.1f MiB\n", g_strstrip (comm), kib / 1024.0);
+        }
+    }
+  return total;
+}
+
+static int
+run_bench (guint rounds,
+           guint sales)
+{
+  g_autoptr(TillTestServer) shop = open_shop (NULL);
+  g_autoptr(GArray) ready = g_array_new (FALSE, FALSE, sizeof (double));
+  g_autoptr(GSettings) settings = g_settings_new ("io.github.tillpos.Till");
+  TillWindow *window = NULL;
+  guint processes = 0;
+  guint64 pss;
+
+  token_to_request = g_array_new (FALSE, FALSE, sizeof (double));
+  response_to_result = g_array_new (FALSE, FALSE, sizeof (double));
+
+  for (guint round = 0; round < rounds; round++)
+    {
+      gint64 signed_in = 0;
+      double ms;
+
+      if (window != NULL)
+        close_window (window);
+      g_settings_set_string (settings, "server-url", shop->url);
+      g_settings_set_string (settings, "last-username", "alice");
+      g_settings_set_boolean (settings, "auto-sign-in", FALSE);
+      window = till_window_new (app);
+      gtk_window_present (GTK_WINDOW (window));
+      till_test_settle (300);
+      till_test_xdo ("search", "--sync", "--onlyvisible", "--name", "^Till$", "windowfocus", "--sync", NULL);
+      type_text (PASSWORD);
+      press ("Return");
+      while (!form_ready (window, NULL))
+        {
+          if (signed_in == 0 && g_strcmp0 (till_window_get_visible_page (window), "charge") == 0)
+            signed_in = g_get_monotonic_time ();
+          g_main_context_iteration (NULL, FALSE);
+          g_usleep (500);
+        }
+      ms = (g_get_monotonic_time () - signed_in) / 1000.0;
+      g_array_append_val (ready, ms);
+      g_print ("round %u: sign-in accepted → card form ready %.1f ms\n", round + 1, ms);
+    }
+
+  till_test_settle (2000);
+  pss = tree_pss_kib (&processes);
+
+  for (guint i = 0; i < sales; i++)
+    {
+      type_sale (window, "1250", "4242424242424242");
+      press ("Return");
+      wait_result (window);
+      g_assert_cmpstr (till_charge_page_get_result_title (page_of (window)), ==, "Approved");
+      till_test_settle (200);
+      {
+        double to_request, to_result;
+
+        till_charge_page_get_timings (page_of (window), &to_request, &to_result);
+        g_array_append_val (token_to_request, to_request);
+        g_array_append_val (response_to_result, to_result);
+      }
+      next_sale (window);
+    }
+
+  g_print ("\n");
+  print_figures ("sign-in accepted → card form ready", ready);
+  print_figures ("card token received → payment request started", token_to_request);
+  print_figures ("payment response received → result drawn", response_to_result);
+  g_print ("%-44s %.1f MiB in %u processes (Till, WebKit and helpers)\n", "PSS at the charge screen",
+           pss / 1024.0, processes);
+  close_window (window);
+  return 0;
+}
+
 int
 main (int   argc,
       char *argv[])
 {
   g_autoptr(GError) error = NULL;
+  gboolean bench = till_test_take_flag (&argc, argv, "--bench");
   int status;
 
   g_test_init (&argc, &argv, NULL);
@@ -502,6 +686,16 @@ main (int   argc,
   /* The card view warns about each message it drops, and the hostile page
    * makes it drop some: warnings are not fatal here, criticals are. */
   g_log_set_always_fatal (G_LOG_FATAL_MASK | G_LOG_LEVEL_CRITICAL);
+
+  if (bench)
+    {
+      const char *rounds = g_getenv ("TILL_BENCH_ROUNDS");
+      const char *sales = g_getenv ("TILL_BENCH_SALES");
+
+      status = run_bench (rounds ? atoi (rounds) : 5, sales ? atoi (sales) : 10);
+      g_object_unref (app);
+      return status;
+    }
 
   g_test_add_func ("/charge/payment-intents", test_payment_intents);
   g_test_add_func ("/charge/charges-mode", test_charges_mode);

@@ -38,6 +38,9 @@ const char   *till_charge_page_get_result_description (TillChargePage *self);
 const char   *till_charge_page_get_card_status    (TillChargePage *self);
 gboolean      till_charge_page_get_can_charge     (TillChargePage *self);
 TillCardView *till_charge_page_get_card_view      (TillChargePage *self);
+void          till_charge_page_get_timings        (TillChargePage *self,
+                                                   double         *token_to_request_ms,
+                                                   double         *response_to_result_ms);
 /* The sale on screen, if any. */
 TillSale     *till_charge_page_get_sale           (TillChargePage *self);
 
