@@ -329,6 +329,24 @@ test_payment_intents (void)
   assert_result (window, "Declined", "$32.00");
   assert_not_charged (window, FALSE);
 
+  /* 3-D Secure the customer walks away from: Escape stops waiting, the
+   * sale waits for the bank, and cancelling it charges nothing. */
+  next_sale (window);
+  type_sale (window, "3300", "4000002760003184");
+  press ("Return");
+  wait_until (window, in_state, "authenticating", 20, "the customer's authentication");
+  till_test_settle (1000);
+  press ("Escape");
+  wait_result (window);
+  assert_result (window, "Waiting for the Customer’s Bank", "Nothing has been charged.");
+  g_assert_true (till_charge_page_has_open_sale (page));
+  press ("Escape");
+  wait_until (window, form_ready, NULL, 20, "the next sale after cancelling");
+  g_assert_false (till_charge_page_has_open_sale (page));
+  g_assert_cmpstr (till_window_get_last_notice (window), ==, "Sale cancelled. Nothing was charged.");
+  /* One PaymentIntent per sale, whatever happened to it. */
+  g_assert_cmpuint (creations_at_stripe (FALSE) - before, ==, 6);
+
   till_test_stripe_assert_conforms ();
   close_window (window);
 }

@@ -251,13 +251,14 @@ apply (TillSale            *self,
       return FALSE;
     }
 
-  /* Refusals that stored nothing: this request charged nothing. */
-  if ((status == 400 || status == 403 || status == 413 || status == 415 ||
+  /* Refusals that stored nothing: this request charged nothing. Only the
+   * API's own answers count; a proxy's error page proves nothing. */
+  if (code != NULL && (status == 400 || status == 403 || status == 413 || status == 415 ||
        (status == 409 && g_strcmp0 (code, "idempotency_key_reused") == 0)) &&
       self->status == TILL_SALE_STATUS_NEW)
     {
       self->status = TILL_SALE_STATUS_FAILED;
-      set_string (&self->reason, code ? code : "bad_request");
+      set_string (&self->reason, code);
       set_string (&self->message, NULL);
       return TRUE;
     }

@@ -659,6 +659,17 @@ till_card_view_clear (TillCardView *self)
 }
 
 void
+till_card_view_reload (TillCardView *self)
+{
+  g_return_if_fail (TILL_IS_CARD_VIEW (self));
+
+  if (self->base_uri == NULL)
+    return;
+  fail_pending (self, G_IO_ERROR, G_IO_ERROR_CANCELLED, "The card form was reloaded");
+  load_page (self);
+}
+
+void
 till_card_view_focus_card (TillCardView *self)
 {
   g_return_if_fail (TILL_IS_CARD_VIEW (self));

@@ -60,6 +60,8 @@ TillCardMessage *till_card_view_handle_card_action_finish   (TillCardView       
                                                              GAsyncResult        *result,
                                                              GError             **error);
 void             till_card_view_clear                       (TillCardView   *self);
+/* Loads the card page again; a pending call ends with G_IO_ERROR_CANCELLED. */
+void             till_card_view_reload                      (TillCardView   *self);
 void             till_card_view_focus_card                  (TillCardView   *self);
 
 /* For tests: how many messages from the page were dropped. */

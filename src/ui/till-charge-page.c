@@ -26,6 +26,17 @@
 #define MAX_AMOUNT 99999999
 #define MAX_DIGITS 8
 
+/* What the result's button does. */
+typedef enum
+{
+  NEXT_NEW_SALE,
+  NEXT_CHECK_AGAIN,
+  NEXT_AUTHENTICATE,
+} Next;
+
+/* Rounds of 3-D Secure in the page before the cashier is asked. */
+#define MAX_AUTH_ROUNDS 2
+
 typedef enum
 {
   STATE_LOADING,
@@ -51,6 +62,8 @@ struct _TillChargePage
   GtkGrid        *keypad;
   GtkSpinner     *working_spinner;
   GtkLabel       *working_label;
+  GtkButton      *stop_button;
+  GtkButton      *abandon_button;
   GtkBox         *result_box;
   GtkImage       *result_icon;
   GtkLabel       *result_title;
@@ -76,6 +89,9 @@ struct _TillChargePage
   char           *amount_text;
   TillSale       *sale;              /* open or last sale */
   char           *card_error;
+  Next            next;
+  guint           auth_rounds;
+  gboolean        focus_on_map;
 
   /* benchmark figures: monotonic µs, and the last sale's overheads in ms */
   gint64          t_token;
@@ -215,12 +231,18 @@ set_state (TillChargePage *self,
   update_controls (self);
 }
 
+/* stop: the label of the button that stops waiting for the card page, or
+ * NULL when there is nothing the cashier may stop (the server has it). */
 static void
 set_working (TillChargePage *self,
              State           state,
-             const char     *text)
+             const char     *text,
+             const char     *stop)
 {
   gtk_label_set_label (self->working_label, text);
+  gtk_widget_set_visible (GTK_WIDGET (self->stop_button), stop != NULL);
+  if (stop != NULL)
+    gtk_button_set_label (self->stop_button, stop);
   set_state (self, state);
 }
 
@@ -237,6 +259,7 @@ static void
 reset_sale (TillChargePage *self)
 {
   g_clear_object (&self->sale);
+  self->auth_rounds = 0;
   self->amount = 0;
   self->token_to_request_ms = -1;
   self->response_to_result_ms = -1;
@@ -368,6 +391,9 @@ unknown_words (const char *reason)
   if (g_strcmp0 (reason, "timeout") == 0)
     return _("The shop server did not answer in time. The card may or may not have been "
              "charged: do not charge it again. Check again.");
+  if (g_strcmp0 (reason, "payment_not_found") == 0)
+    return _("Only the cashier who started this payment can finish it. Ask them to sign in, "
+             "then check again.");
   if (g_strcmp0 (reason, "mismatch") == 0)
     return _("The shop server answered about another payment. Do not charge again: ask "
              "a manager to look this sale up.");
@@ -381,8 +407,12 @@ set_result (TillChargePage *self,
             const char     *style,
             const char     *title,
             const char     *description,
-            const char     *button)
+            Next            next)
 {
+  const char *button = next == NEXT_CHECK_AGAIN ? _("_Check Again")
+                     : next == NEXT_AUTHENTICATE ? _("_Authenticate Again")
+                     : _("_New Sale");
+
   static const char *styles[] = { "success", "error", "warning" };
 
   gtk_image_set_from_icon_name (self->result_icon, icon);
@@ -392,6 +422,10 @@ set_result (TillChargePage *self,
   gtk_label_set_label (self->result_title, title);
   gtk_label_set_label (self->result_description, description);
   gtk_button_set_label (self->next_button, button);
+  self->next = next;
+  /* Only a sale waiting for 3-D Secure may be dropped: only the server's
+   * confirm could ever charge it. */
+  gtk_widget_set_visible (GTK_WIDGET (self->abandon_button), next == NEXT_AUTHENTICATE);
   /* Screen readers hear the whole result at once. */
   gtk_accessible_update_property (GTK_ACCESSIBLE (self->result_box),
                                   GTK_ACCESSIBLE_PROPERTY_LABEL, title,
@@ -436,12 +470,12 @@ show_result (TillChargePage *self)
                                 till_sale_get_card_last4 (sale));
       else
         text = g_strdup (amount);
-      set_result (self, "emblem-ok-symbolic", "success", _("Approved"), text, _("_New Sale"));
+      set_result (self, "emblem-ok-symbolic", "success", _("Approved"), text, NEXT_NEW_SALE);
       break;
 
     case TILL_SALE_STATUS_DECLINED:
       text = g_strdup_printf ("%s\n%s", amount, decline_words (till_sale_get_reason (sale)));
-      set_result (self, "dialog-error-symbolic", "error", _("Declined"), text, _("_New Sale"));
+      set_result (self, "dialog-error-symbolic", "error", _("Declined"), text, NEXT_NEW_SALE);
       break;
 
     case TILL_SALE_STATUS_FAILED:
@@ -454,22 +488,23 @@ show_result (TillChargePage *self)
       else
         text = g_strdup (_("The card could not be used for this payment. Nothing was charged. "
                            "Ask for another card."));
-      set_result (self, "dialog-error-symbolic", "error", _("Not Charged"), text, _("_New Sale"));
+      set_result (self, "dialog-error-symbolic", "error", _("Not Charged"), text, NEXT_NEW_SALE);
       break;
 
     case TILL_SALE_STATUS_REQUIRES_ACTION:
-      /* The customer walked away from the challenge (or the form stopped):
-       * only the server's confirm could charge, and it said no yet. */
-      text = g_strdup (_("The customer’s bank did not get an answer from the customer. Nothing "
-                         "was charged. Start again to try once more."));
-      set_result (self, "dialog-error-symbolic", "error", _("Not Charged"), text, _("_New Sale"));
+      /* The customer has not passed the challenge (yet): nothing is
+       * charged, and only the server's confirm could charge it. */
+      text = g_strdup_printf (_("%s\nThe customer has not confirmed this payment with their bank. "
+                                "Nothing has been charged."), amount);
+      set_result (self, "dialog-warning-symbolic", "warning", _("Waiting for the Customer’s Bank"),
+                  text, NEXT_AUTHENTICATE);
       break;
 
     case TILL_SALE_STATUS_UNKNOWN:
     case TILL_SALE_STATUS_NEW:
     default:
       set_result (self, "dialog-warning-symbolic", "warning", _("Not Confirmed Yet"),
-                  unknown_words (till_sale_get_reason (sale)), _("_Check Again"));
+                  unknown_words (till_sale_get_reason (sale)), NEXT_CHECK_AGAIN);
       break;
     }
 
@@ -497,14 +532,21 @@ step_done_cb (GObject      *object,
       if (is_cancelled (error))
         return;
       g_debug ("Sale step: %s", error->message);
-      /* UNAUTHORIZED: the window locks on the session; the sale waits,
-       * unknown, for Check Again. */
-      show_result (self);
+      /* UNAUTHORIZED: the window locks on the session; the sale waits for
+       * the cashier to sign in again and check. */
+      till_card_view_clear (self->card_view);
+      set_result (self, "dialog-warning-symbolic", "warning", _("Not Confirmed Yet"),
+                  _("The session ended before the shop server answered. Sign in again, then "
+                    "check again: the same payment is sent, never a second one."),
+                  NEXT_CHECK_AGAIN);
       return;
     }
 
+  /* The customer's challenge, in the page, at most twice in a row without
+   * the cashier: a form that cannot show it must not make a loop. */
   if (till_sale_get_status (sale) == TILL_SALE_STATUS_REQUIRES_ACTION &&
-      till_sale_get_client_secret (sale) != NULL && self->state == STATE_WORKING)
+      till_sale_get_client_secret (sale) != NULL && self->auth_rounds < MAX_AUTH_ROUNDS &&
+      till_card_view_get_ready (self->card_view))
     authenticate (self);
   else
     show_result (self);
@@ -531,7 +573,7 @@ action_done_cb (GObject      *object,
   {
     g_autofree char *text = g_strdup_printf (_("Confirming %s…"), amount);
 
-    set_working (self, STATE_WORKING, text);
+    set_working (self, STATE_WORKING, text, NULL);
   }
   till_sale_confirm_async (self->sale, NULL, step_done_cb, g_object_ref (self));
 }
@@ -539,9 +581,12 @@ action_done_cb (GObject      *object,
 static void
 authenticate (TillChargePage *self)
 {
+  self->auth_rounds++;
   set_working (self, STATE_AUTHENTICATING,
                _("The customer’s bank asks them to confirm this payment. Hand the screen to the "
-                 "customer."));
+                 "customer."),
+               _("_Stop Waiting"));
+  till_card_view_focus_card (self->card_view);
   till_card_view_handle_card_action_async (self->card_view, till_sale_get_client_secret (self->sale), NULL,
                                            action_done_cb, g_object_ref (self));
 }
@@ -573,6 +618,8 @@ tokenize_done_cb (GObject      *object,
       set_state (self, STATE_ENTRY);
       if (message != NULL && message->type == TILL_CARD_MESSAGE_ERROR_RESULT && message->error_message != NULL)
         set_card_status (self, message->error_message, TRUE);
+      else if (is_cancelled (error))
+        set_card_status (self, _("Stopped before anything was sent. Nothing was charged."), FALSE);
       else
         set_card_status (self, _("The card form did not answer. Nothing was charged. Type the card again."), TRUE);
       till_card_view_focus_card (self->card_view);
@@ -581,7 +628,7 @@ tokenize_done_cb (GObject      *object,
 
   amount = format_amount (self, till_sale_get_amount (self->sale));
   text = g_strdup_printf (_("Charging %s…"), amount);
-  gtk_label_set_label (self->working_label, text);
+  set_working (self, STATE_WORKING, text, NULL);
   till_sale_submit_async (self->sale, message->id, NULL, step_done_cb, g_object_ref (self));
   self->token_to_request_ms = (g_get_monotonic_time () - self->t_token) / 1000.0;
   g_debug ("Card token received to payment request started: %.3f ms", self->token_to_request_ms);
@@ -598,7 +645,7 @@ charge (TillChargePage *self)
   reference = gtk_editable_get_text (GTK_EDITABLE (self->reference_entry));
   self->sale = till_sale_new (self->session, self->amount, self->currency, reference);
   set_card_status (self, NULL, FALSE);
-  set_working (self, STATE_WORKING, _("Reading the card…"));
+  set_working (self, STATE_WORKING, _("Reading the card…"), _("_Cancel"));
   till_card_view_tokenize_async (self->card_view, NULL, tokenize_done_cb, g_object_ref (self));
 }
 
@@ -612,7 +659,7 @@ check_again (TillChargePage *self)
     return;
   amount = format_amount (self, till_sale_get_amount (self->sale));
   text = g_strdup_printf (_("Checking the payment of %s…"), amount);
-  set_working (self, STATE_WORKING, text);
+  set_working (self, STATE_WORKING, text, NULL);
   till_sale_resolve_async (self->sale, NULL, step_done_cb, g_object_ref (self));
 }
 
@@ -636,13 +683,44 @@ clear_clicked_cb (TillChargePage *self)
 static void
 next_clicked_cb (TillChargePage *self)
 {
-  if (self->sale != NULL && !till_sale_is_final (self->sale) &&
-      till_sale_get_status (self->sale) != TILL_SALE_STATUS_REQUIRES_ACTION)
+  if (self->sale != NULL && self->next == NEXT_CHECK_AGAIN)
     check_again (self);
-  else
+  else if (self->sale != NULL && self->next == NEXT_AUTHENTICATE &&
+           till_sale_get_status (self->sale) == TILL_SALE_STATUS_REQUIRES_ACTION)
+    {
+      self->auth_rounds = 0;
+      authenticate (self);
+    }
+  else if (self->sale == NULL || till_sale_is_final (self->sale))
     {
       reset_sale (self);
       gtk_widget_grab_focus (GTK_WIDGET (self));
+    }
+}
+
+/* Drops a sale that waits for 3-D Secure; it can never be charged. */
+static void
+abandon_clicked_cb (TillChargePage *self)
+{
+  if (self->sale == NULL || till_sale_get_status (self->sale) != TILL_SALE_STATUS_REQUIRES_ACTION ||
+      till_sale_is_busy (self->sale))
+    return;
+  notice (self, _("Sale cancelled. Nothing was charged."));
+  reset_sale (self);
+  gtk_widget_grab_focus (GTK_WIDGET (self));
+}
+
+/* Stops waiting for the card page (reading the card, or the customer's
+ * challenge): the page is reloaded, and its pending call ends with an
+ * error that the flow treats as usual: back to the card before anything
+ * was sent, or a confirm that reads the payment's real state. */
+static void
+stop_clicked_cb (TillChargePage *self)
+{
+  if (self->state == STATE_AUTHENTICATING || (self->state == STATE_WORKING && !till_sale_is_busy (self->sale)))
+    {
+      self->auth_rounds = MAX_AUTH_ROUNDS;
+      till_card_view_reload (self->card_view);
     }
 }
 
@@ -713,6 +791,16 @@ focus_within (TillChargePage *self,
   return focus != NULL && (focus == area || gtk_widget_is_ancestor (focus, area));
 }
 
+/* Enter on a focused button presses that button (Clear must clear). */
+static gboolean
+focus_on_button (TillChargePage *self)
+{
+  GtkRoot *root = gtk_widget_get_root (GTK_WIDGET (self));
+  GtkWidget *focus = root ? gtk_root_get_focus (root) : NULL;
+
+  return focus != NULL && (GTK_IS_BUTTON (focus) || gtk_widget_get_ancestor (focus, GTK_TYPE_BUTTON) != NULL);
+}
+
 static int
 key_digit (guint keyval)
 {
@@ -741,6 +829,8 @@ key_pressed_cb (TillChargePage  *self,
   switch (self->state)
     {
     case STATE_ENTRY:
+      if (enter && focus_on_button (self))
+        return GDK_EVENT_PROPAGATE;
       if (enter)
         {
           if (can_charge (self))
@@ -773,6 +863,11 @@ key_pressed_cb (TillChargePage  *self,
       return GDK_EVENT_PROPAGATE;
 
     case STATE_RESULT:
+      if (keyval == GDK_KEY_Escape && self->next == NEXT_AUTHENTICATE)
+        {
+          abandon_clicked_cb (self);
+          return GDK_EVENT_STOP;
+        }
       /* The next sale starts with its first digit, once this one is final. */
       if (digit >= 0 && self->sale != NULL && till_sale_is_final (self->sale))
         {
@@ -788,6 +883,11 @@ key_pressed_cb (TillChargePage  *self,
     case STATE_AUTHENTICATING:
       /* Held or repeated keys do nothing while a sale is on its way; the
        * customer types into the bank's page, though. */
+      if (keyval == GDK_KEY_Escape && gtk_widget_get_visible (GTK_WIDGET (self->stop_button)))
+        {
+          stop_clicked_cb (self);
+          return GDK_EVENT_STOP;
+        }
       if (self->state == STATE_AUTHENTICATING && focus_within (self, GTK_WIDGET (self->card_view)))
         return GDK_EVENT_PROPAGATE;
       return enter || digit >= 0 ? GDK_EVENT_STOP : GDK_EVENT_PROPAGATE;
@@ -940,6 +1040,13 @@ till_charge_page_prepare (TillChargePage *self)
 }
 
 gboolean
+till_charge_page_is_busy (TillChargePage *self)
+{
+  g_return_val_if_fail (TILL_IS_CHARGE_PAGE (self), FALSE);
+  return self->state == STATE_WORKING || self->state == STATE_AUTHENTICATING;
+}
+
+gboolean
 till_charge_page_has_open_sale (TillChargePage *self)
 {
   g_return_val_if_fail (TILL_IS_CHARGE_PAGE (self), FALSE);
@@ -958,8 +1065,10 @@ till_charge_page_focus (TillChargePage *self)
 {
   g_return_if_fail (TILL_IS_CHARGE_PAGE (self));
 
-  /* The page itself takes the typed amount; not from under a lock. */
-  if (gtk_widget_get_mapped (GTK_WIDGET (self)))
+  /* The page itself takes the typed amount; not from under a lock, but
+   * once the lock is gone. */
+  self->focus_on_map = !gtk_widget_get_mapped (GTK_WIDGET (self));
+  if (!self->focus_on_map)
     gtk_widget_grab_focus (GTK_WIDGET (self));
 }
 
@@ -1040,6 +1149,19 @@ till_charge_page_get_sale (TillChargePage *self)
 }
 
 static void
+till_charge_page_map (GtkWidget *widget)
+{
+  TillChargePage *self = TILL_CHARGE_PAGE (widget);
+
+  GTK_WIDGET_CLASS (till_charge_page_parent_class)->map (widget);
+  if (self->focus_on_map)
+    {
+      self->focus_on_map = FALSE;
+      gtk_widget_grab_focus (widget);
+    }
+}
+
+static void
 till_charge_page_dispose (GObject *object)
 {
   TillChargePage *self = TILL_CHARGE_PAGE (object);
@@ -1075,6 +1197,7 @@ till_charge_page_class_init (TillChargePageClass *klass)
 
   object_class->dispose = till_charge_page_dispose;
   object_class->finalize = till_charge_page_finalize;
+  widget_class->map = till_charge_page_map;
 
   signals[SIGNAL_NOTICE] =
     g_signal_new ("notice", G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST, 0, NULL, NULL, NULL,
@@ -1096,6 +1219,8 @@ till_charge_page_class_init (TillChargePageClass *klass)
   gtk_widget_class_bind_template_child (widget_class, TillChargePage, keypad);
   gtk_widget_class_bind_template_child (widget_class, TillChargePage, working_spinner);
   gtk_widget_class_bind_template_child (widget_class, TillChargePage, working_label);
+  gtk_widget_class_bind_template_child (widget_class, TillChargePage, stop_button);
+  gtk_widget_class_bind_template_child (widget_class, TillChargePage, abandon_button);
   gtk_widget_class_bind_template_child (widget_class, TillChargePage, result_box);
   gtk_widget_class_bind_template_child (widget_class, TillChargePage, result_icon);
   gtk_widget_class_bind_template_child (widget_class, TillChargePage, result_title);
@@ -1110,6 +1235,8 @@ till_charge_page_class_init (TillChargePageClass *klass)
   gtk_widget_class_bind_template_callback (widget_class, charge_clicked_cb);
   gtk_widget_class_bind_template_callback (widget_class, clear_clicked_cb);
   gtk_widget_class_bind_template_callback (widget_class, next_clicked_cb);
+  gtk_widget_class_bind_template_callback (widget_class, abandon_clicked_cb);
+  gtk_widget_class_bind_template_callback (widget_class, stop_clicked_cb);
   gtk_widget_class_bind_template_callback (widget_class, reference_activate_cb);
   gtk_widget_class_bind_template_callback (widget_class, retry_clicked_cb);
   gtk_widget_class_bind_template_callback (widget_class, card_ready_cb);

@@ -25,6 +25,8 @@ void          till_charge_page_start              (TillChargePage *self,
 /* TRUE while a sale is on its way or its outcome is unknown: signing out
  * must wait. */
 gboolean      till_charge_page_has_open_sale      (TillChargePage *self);
+/* TRUE while the card page or the server is being waited for. */
+gboolean      till_charge_page_is_busy            (TillChargePage *self);
 const char   *till_charge_page_get_shop_name      (TillChargePage *self);
 void          till_charge_page_focus              (TillChargePage *self);
 

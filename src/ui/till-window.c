@@ -701,6 +701,10 @@ idle_check_cb (gpointer user_data)
   TillWindow *self = user_data;
   guint seconds = g_settings_get_uint (self->settings, "lock-after-seconds");
 
+  /* Not in the middle of a payment: the customer may be at the bank's
+   * challenge. */
+  if (till_charge_page_is_busy (self->charge_page))
+    self->last_activity = g_get_monotonic_time ();
   if (seconds > 0 && !self->locked && self->session != NULL &&
       till_session_get_state (self->session) == TILL_SESSION_SIGNED_IN &&
       g_get_monotonic_time () - self->last_activity >= (gint64) seconds * G_USEC_PER_SEC)
@@ -768,6 +772,14 @@ till_window_close_request (GtkWindow *window)
 {
   TillWindow *self = TILL_WINDOW (window);
   int width, height;
+
+  /* An open sale's key lives only here until the payment journal exists:
+   * quitting now could leave a charge nobody knows about. */
+  if (till_charge_page_has_open_sale (self->charge_page))
+    {
+      toast (self, _("This sale is not finished yet. Finish it before closing Till."));
+      return TRUE;
+    }
 
   gtk_window_get_default_size (window, &width, &height);
   g_settings_set_int (self->settings, "window-width", width);
