@@ -179,8 +179,18 @@ test_card_and_hostile_page (void)
   till_test_xdo ("search", "--sync", "--onlyvisible", "--name", "^" WINDOW_TITLE "$", "windowfocus", "--sync", NULL);
   till_card_view_focus_card (view);
   /* Focusing the field runs in the web process, inside Stripe's frame:
-   * give it time under load before the first key arrives. */
-  till_test_settle (2000);
+   * keys typed before it is there are lost. */
+  for (gint64 deadline = g_get_monotonic_time () + 20 * G_USEC_PER_SEC;;)
+    {
+      g_autoptr(JSCValue) focused = run_js (view, "document.hasFocus() && document.activeElement !== null "
+                                                  "&& document.activeElement.tagName === 'IFRAME'");
+
+      if (jsc_value_to_boolean (focused))
+        break;
+      g_assert_cmpint (g_get_monotonic_time (), <, deadline);
+      till_test_settle (100);
+    }
+  till_test_settle (300);
   till_test_xdo ("type", "--delay", "30", "4242424242424242", NULL);
   till_test_xdo ("type", "--delay", "30", "1230", NULL);
   till_test_xdo ("type", "--delay", "30", "123", NULL);

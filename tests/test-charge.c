@@ -152,6 +152,28 @@ close_window (TillWindow *window)
   till_test_settle (200);
 }
 
+/* The focus moves into Stripe's frame in the web process; keys typed before
+ * it is there are lost. */
+static void
+wait_card_focus (TillWindow *window)
+{
+  gint64 deadline = g_get_monotonic_time () + 20 * G_USEC_PER_SEC;
+
+  for (;;)
+    {
+      g_autofree char *focused = run_js (window, "String(document.hasFocus() && document.activeElement !== null "
+                                                 "&& document.activeElement.tagName === 'IFRAME')");
+
+      if (g_str_equal (focused, "true"))
+        break;
+      if (g_get_monotonic_time () > deadline)
+        g_error ("The card field did not get the focus");
+      till_test_settle (100);
+    }
+  /* And inside the frame, its number field. */
+  till_test_settle (300);
+}
+
 /* Types the amount on the page, then Enter moves to the card form, where
  * the card is typed. */
 static void
@@ -161,9 +183,7 @@ type_sale (TillWindow *window,
 {
   type_text (amount_keys);
   press ("Return");
-  /* The focus moves into Stripe's frame in the web process: under load,
-   * give it time before the first key. */
-  till_test_settle (2000);
+  wait_card_focus (window);
   type_text (number);
   type_text ("1230");
   type_text ("123");
@@ -458,7 +478,7 @@ test_web_process_killed (void)
 
   /* Type the card again: charged once. */
   press ("Return");
-  till_test_settle (2000);
+  wait_card_focus (window);
   type_text ("4242424242424242");
   type_text ("1230");
   type_text ("123");
