@@ -88,7 +88,6 @@ struct _TillChargePage
   gint64          amount;
   char           *amount_text;
   TillSale       *sale;              /* open or last sale */
-  char           *card_error;
   Next            next;
   guint           auth_rounds;
   gboolean        focus_on_map;
@@ -1184,7 +1183,6 @@ till_charge_page_finalize (GObject *object)
   g_free (self->currency);
   g_free (self->mode);
   g_free (self->amount_text);
-  g_free (self->card_error);
 
   G_OBJECT_CLASS (till_charge_page_parent_class)->finalize (object);
 }
