@@ -11,6 +11,8 @@
 
 #include <string.h>
 
+#include <glib/gstdio.h>
+
 #include "till-sale.h"
 #include "till-test-harness.h"
 
@@ -374,6 +376,94 @@ test_lying_server (void)
   check_liar ("7", 201, TILL_SALE_STATUS_UNKNOWN, "bad_response");
 }
 
+/* The journal: written before the request leaves, 0600, no card data;
+ * a sale read back from it resolves under its own key, charged once. */
+static void
+test_journal (void)
+{
+  g_autoptr(TillSession) session = signed_in_session (intents_shop->url, FALSE);
+  g_autoptr(GError) error = NULL;
+  g_autofree char *dir = g_dir_make_tmp ("till-journal-XXXXXX", &error);
+  g_autofree char *sub_dir = g_build_filename (dir, "journal", NULL);
+  g_autoptr(TillJournal) journal = till_journal_new (sub_dir, &error);
+  g_autoptr(TillSale) sale = till_sale_new (session, 1234, "USD", "journal test");
+  g_autoptr(TillSale) restored = NULL;
+  g_autoptr(GPtrArray) entries = NULL;
+  g_autofree char *path = NULL;
+  g_autofree char *text = NULL;
+  GStatBuf st;
+  JsonObject *entry;
+
+  g_assert_no_error (error);
+  g_assert_cmpint (g_stat (sub_dir, &st), ==, 0);
+  g_assert_cmpint (st.st_mode & 0777, ==, 0700);
+
+  till_sale_set_journal (sale, journal);
+  till_sale_set_card (sale, "visa", "4242");
+  /* Held at Stripe: the entry is on disk while the request is out. */
+  till_test_stripe_post_json ("/__standin/hold", "{\"count\":1,\"ms\":1000}");
+  {
+    g_autoptr(GAsyncResult) result = NULL;
+
+    till_sale_submit_async (sale, "pm_card_visa", NULL, till_test_result_cb, &result);
+    entries = till_journal_list (journal);
+    g_assert_cmpuint (entries->len, ==, 1);
+    g_assert_cmpstr (json_object_get_string_member (g_ptr_array_index (entries, 0), "state"), ==, "sending");
+    g_clear_pointer (&entries, g_ptr_array_unref);
+    g_assert_true (till_sale_step_finish (sale, till_test_wait (&result), &error));
+    g_assert_no_error (error);
+  }
+  g_assert_cmpint (till_sale_get_status (sale), ==, TILL_SALE_STATUS_SUCCEEDED);
+
+  path = g_strdup_printf ("%s/%s.json", sub_dir, till_sale_get_idempotency_key (sale));
+  g_assert_cmpint (g_stat (path, &st), ==, 0);
+  g_assert_cmpint (st.st_mode & 0777, ==, 0600);
+  g_assert_true (g_file_get_contents (path, &text, NULL, NULL));
+  g_assert_null (strstr (text, "4242424242424242"));
+  entries = till_journal_list (journal);
+  entry = g_ptr_array_index (entries, 0);
+  g_assert_cmpstr (json_object_get_string_member (entry, "state"), ==, "succeeded");
+  g_assert_cmpint (json_object_get_int_member (entry, "amount"), ==, 1234);
+  g_assert_cmpstr (json_object_get_string_member (entry, "token"), ==, "pm_card_visa");
+  g_assert_cmpstr (json_object_get_string_member (entry, "last4"), ==, "4242");
+  g_assert_true (till_journal_entry_is_final (entry));
+
+  /* A sale the terminal wrote but never heard back about (here: never
+   * sent at all): read back, resolved, charged once. */
+  json_object_set_string_member (entry, "key", "0f1e2d3c-0000-4000-8000-00000000beef");
+  json_object_set_string_member (entry, "state", "sending");
+  json_object_set_null_member (entry, "payment_id");
+  g_assert_true (till_journal_put (journal, "0f1e2d3c-0000-4000-8000-00000000beef", entry, &error));
+  g_assert_no_error (error);
+  restored = till_sale_new_from_journal (session, entry, &error);
+  g_assert_no_error (error);
+  g_assert_cmpint (till_sale_get_status (restored), ==, TILL_SALE_STATUS_UNKNOWN);
+  till_sale_set_journal (restored, journal);
+  g_assert_true (step (restored, 2, NULL, &error));
+  g_assert_no_error (error);
+  g_assert_cmpint (till_sale_get_status (restored), ==, TILL_SALE_STATUS_SUCCEEDED);
+  g_assert_cmpuint (charged_at_stripe (restored, FALSE), ==, 1);
+  g_assert_cmpuint (charged_at_stripe (sale, FALSE), ==, 1);
+
+  /* A damaged file is set aside, not lost, and not read. */
+  {
+    g_autofree char *bad = g_build_filename (sub_dir, "aaaaaaaa-bbbb.json", NULL);
+    g_autofree char *aside = g_strconcat (bad, ".corrupt", NULL);
+
+    g_assert_true (g_file_set_contents (bad, "{not json", -1, NULL));
+    g_test_expect_message ("till-journal", G_LOG_LEVEL_WARNING, "*set aside*");
+    g_clear_pointer (&entries, g_ptr_array_unref);
+    entries = till_journal_list (journal);
+    g_test_assert_expected_messages ();
+    g_assert_cmpuint (entries->len, ==, 2);
+    g_assert_true (g_file_test (aside, G_FILE_TEST_EXISTS));
+  }
+
+  /* Final entries go after their time, open ones never. */
+  g_assert_cmpuint (till_journal_prune (journal, g_get_real_time () / G_USEC_PER_SEC, 3600), ==, 0);
+  g_assert_cmpuint (till_journal_prune (journal, g_get_real_time () / G_USEC_PER_SEC + 7200, 3600), ==, 2);
+}
+
 int
 main (int   argc,
       char *argv[])
@@ -398,6 +488,7 @@ main (int   argc,
   g_test_add_func ("/sale/server-down", test_server_down);
   g_test_add_func ("/sale/session-expired", test_session_expired);
   g_test_add_func ("/sale/lying-server", test_lying_server);
+  g_test_add_func ("/sale/journal", test_journal);
   status = g_test_run ();
 
   till_test_server_free (intents_shop);

@@ -29,6 +29,8 @@ struct _TillSale
   GObject         parent_instance;
 
   TillSession    *session;
+  TillJournal    *journal;
+  gint64          created;
   char           *key;
   gint64          amount;
   char           *currency;
@@ -293,12 +295,70 @@ retry_cb (gpointer data)
   return G_SOURCE_REMOVE;
 }
 
+static const char *
+status_to_state (TillSale *self)
+{
+  switch (self->status)
+    {
+    case TILL_SALE_STATUS_SUCCEEDED: return "succeeded";
+    case TILL_SALE_STATUS_DECLINED: return "declined";
+    case TILL_SALE_STATUS_FAILED: return "failed";
+    case TILL_SALE_STATUS_REQUIRES_ACTION: return "requires_action";
+    case TILL_SALE_STATUS_UNKNOWN: return "unknown";
+    case TILL_SALE_STATUS_ABANDONED: return "abandoned";
+    case TILL_SALE_STATUS_NEW:
+    default:
+      return "sending";
+    }
+}
+
+static void
+add_string (JsonObject *entry,
+            const char *name,
+            const char *value)
+{
+  if (value != NULL)
+    json_object_set_string_member (entry, name, value);
+  else
+    json_object_set_null_member (entry, name);
+}
+
+static gboolean
+write_journal (TillSale  *self,
+               GError   **error)
+{
+  g_autoptr(JsonObject) entry = NULL;
+
+  if (self->journal == NULL || self->token == NULL)
+    return TRUE;
+  entry = json_object_new ();
+  json_object_set_string_member (entry, "key", self->key);
+  json_object_set_int_member (entry, "amount", self->amount);
+  json_object_set_string_member (entry, "currency", self->currency);
+  add_string (entry, "description", self->description);
+  json_object_set_string_member (entry, "token", self->token);
+  json_object_set_string_member (entry, "state", status_to_state (self));
+  json_object_set_boolean_member (entry, "confirm_unknown", self->confirm_unknown);
+  add_string (entry, "payment_id", self->payment_id);
+  add_string (entry, "brand", self->brand);
+  add_string (entry, "last4", self->last4);
+  add_string (entry, "reason", self->reason);
+  add_string (entry, "server", till_backend_client_get_base_url (till_session_get_client (self->session)));
+  add_string (entry, "cashier", till_session_get_username (self->session));
+  json_object_set_int_member (entry, "created", self->created);
+  json_object_set_int_member (entry, "updated", g_get_real_time () / G_USEC_PER_SEC);
+  return till_journal_put (self->journal, self->key, entry, error);
+}
+
 static void
 finish_step (GTask  *task,
              GError *error)
 {
   TillSale *self = g_task_get_source_object (task);
+  g_autoptr(GError) journal_error = NULL;
 
+  if (!write_journal (self, &journal_error))
+    g_warning ("The payment journal could not be updated: %s", journal_error->message);
   self->busy = FALSE;
   if (error != NULL)
     g_task_return_error (task, error);
@@ -477,7 +537,12 @@ till_sale_submit_async (TillSale            *self,
   if (self->token != NULL)
     refusal = g_error_new_literal (G_IO_ERROR, G_IO_ERROR_EXISTS, "This sale was already sent");
   else if (!self->busy)
-    self->token = g_strdup (token);
+    {
+      self->token = g_strdup (token);
+      /* Nothing leaves before the journal has it. */
+      if (!write_journal (self, &refusal))
+        g_clear_pointer (&self->token, g_free);
+    }
   start_step (self, till_sale_submit_async, STEP_POST, FALSE, refusal, cancellable, callback, user_data);
 }
 
@@ -539,6 +604,91 @@ till_sale_set_retry_policy (TillSale *self,
 }
 
 void
+till_sale_set_journal (TillSale    *self,
+                       TillJournal *journal)
+{
+  g_return_if_fail (TILL_IS_SALE (self));
+  g_set_object (&self->journal, journal);
+}
+
+void
+till_sale_set_card (TillSale   *self,
+                    const char *brand,
+                    const char *last4)
+{
+  g_return_if_fail (TILL_IS_SALE (self));
+  set_string (&self->brand, matches (brand, "^[a-z_]{1,32}$") ? brand : NULL);
+  set_string (&self->last4, matches (last4, "^[0-9]{4}$") ? last4 : NULL);
+}
+
+gboolean
+till_sale_abandon (TillSale *self)
+{
+  g_autoptr(GError) error = NULL;
+
+  g_return_val_if_fail (TILL_IS_SALE (self), FALSE);
+  if (self->busy || self->status != TILL_SALE_STATUS_REQUIRES_ACTION)
+    return FALSE;
+  self->status = TILL_SALE_STATUS_ABANDONED;
+  if (!write_journal (self, &error))
+    g_warning ("The payment journal could not be updated: %s", error->message);
+  return TRUE;
+}
+
+gint64
+till_sale_get_created (TillSale *self)
+{
+  g_return_val_if_fail (TILL_IS_SALE (self), 0);
+  return self->created;
+}
+
+TillSale *
+till_sale_new_from_journal (TillSession  *session,
+                            JsonObject   *entry,
+                            GError      **error)
+{
+  g_autoptr(TillSale) self = NULL;
+  const char *key = json_object_get_string_member_with_default (entry, "key", NULL);
+  const char *currency = json_object_get_string_member_with_default (entry, "currency", NULL);
+  const char *token = json_object_get_string_member_with_default (entry, "token", NULL);
+  const char *state = json_object_get_string_member_with_default (entry, "state", "");
+  const char *payment_id = json_object_get_string_member_with_default (entry, "payment_id", NULL);
+  gint64 amount = json_object_get_int_member_with_default (entry, "amount", 0);
+
+  if (key == NULL || currency == NULL || token == NULL || amount <= 0 ||
+      (payment_id != NULL && !matches (payment_id, "^pay_[A-Za-z0-9]{1,60}$")))
+    {
+      g_set_error_literal (error, G_IO_ERROR, G_IO_ERROR_INVALID_DATA, "Not a sale of this terminal's journal");
+      return NULL;
+    }
+  self = till_sale_new (session, amount, currency,
+                        json_object_get_string_member_with_default (entry, "description", NULL));
+  set_string (&self->key, key);
+  self->token = g_strdup (token);
+  self->payment_id = g_strdup (payment_id);
+  self->created = json_object_get_int_member_with_default (entry, "created", self->created);
+  self->confirm_unknown = json_object_get_boolean_member_with_default (entry, "confirm_unknown", FALSE);
+  till_sale_set_card (self, json_object_get_string_member_with_default (entry, "brand", NULL),
+                      json_object_get_string_member_with_default (entry, "last4", NULL));
+  set_string (&self->reason, json_object_get_string_member_with_default (entry, "reason", NULL));
+  if (g_str_equal (state, "succeeded"))
+    self->status = TILL_SALE_STATUS_SUCCEEDED;
+  else if (g_str_equal (state, "declined"))
+    self->status = TILL_SALE_STATUS_DECLINED;
+  else if (g_str_equal (state, "failed"))
+    self->status = TILL_SALE_STATUS_FAILED;
+  else if (g_str_equal (state, "abandoned"))
+    self->status = TILL_SALE_STATUS_ABANDONED;
+  else if (g_str_equal (state, "requires_action") && payment_id != NULL)
+    self->status = TILL_SALE_STATUS_REQUIRES_ACTION;
+  else
+    /* "sending" (maybe sent, maybe not) or "unknown": resolved by the
+     * same request under the same key. */
+    self->status = TILL_SALE_STATUS_UNKNOWN;
+  return g_steal_pointer (&self);
+}
+
+void
 till_sale_set_session (TillSale    *self,
                        TillSession *session)
 {
@@ -594,6 +744,7 @@ till_sale_is_final (TillSale *self)
 {
   g_return_val_if_fail (TILL_IS_SALE (self), FALSE);
   return self->status == TILL_SALE_STATUS_SUCCEEDED ||
+         self->status == TILL_SALE_STATUS_ABANDONED ||
          self->status == TILL_SALE_STATUS_DECLINED ||
          self->status == TILL_SALE_STATUS_FAILED;
 }
@@ -680,6 +831,7 @@ till_sale_finalize (GObject *object)
   TillSale *self = TILL_SALE (object);
 
   g_clear_object (&self->session);
+  g_clear_object (&self->journal);
   g_free (self->key);
   g_free (self->currency);
   g_free (self->description);
@@ -704,6 +856,7 @@ static void
 till_sale_init (TillSale *self)
 {
   self->key = g_uuid_string_random ();
+  self->created = g_get_real_time () / G_USEC_PER_SEC;
   self->status = TILL_SALE_STATUS_NEW;
   self->max_attempts = DEFAULT_MAX_ATTEMPTS;
   self->base_delay_ms = DEFAULT_BASE_DELAY_MS;

@@ -5,6 +5,7 @@
  */
 #pragma once
 
+#include "till-journal.h"
 #include "till-session.h"
 
 G_BEGIN_DECLS
@@ -19,6 +20,8 @@ G_BEGIN_DECLS
  *   then till_sale_confirm_async()
  * @TILL_SALE_STATUS_UNKNOWN: the outcome is not known: the card may or may not have
  *   been charged. Never shown as failed; till_sale_resolve_async() finds out.
+ * @TILL_SALE_STATUS_ABANDONED: given up while it waited for 3-D Secure; only
+ *   the server's confirm could have charged it, so nothing was (final)
  */
 typedef enum
 {
@@ -28,6 +31,7 @@ typedef enum
   TILL_SALE_STATUS_FAILED,
   TILL_SALE_STATUS_REQUIRES_ACTION,
   TILL_SALE_STATUS_UNKNOWN,
+  TILL_SALE_STATUS_ABANDONED,
 } TillSaleStatus;
 
 #define TILL_TYPE_SALE (till_sale_get_type ())
@@ -40,6 +44,23 @@ TillSale          *till_sale_new                  (TillSession         *session,
                                                    const char          *currency,
                                                    const char          *description);
 
+/* A sale from the journal, to resolve: NULL with an error when the entry
+ * is not one. */
+TillSale          *till_sale_new_from_journal     (TillSession         *session,
+                                                   JsonObject          *entry,
+                                                   GError             **error);
+/* From now on every change is written to journal, the first before the
+ * first request leaves. */
+void               till_sale_set_journal          (TillSale            *self,
+                                                   TillJournal         *journal);
+/* The card as the card page reported it, before the server did. */
+void               till_sale_set_card             (TillSale            *self,
+                                                   const char          *brand,
+                                                   const char          *last4);
+/* Gives up a sale waiting for 3-D Secure (see TILL_SALE_STATUS_ABANDONED). */
+gboolean           till_sale_abandon              (TillSale            *self);
+/* When the sale was made, unix seconds. */
+gint64             till_sale_get_created          (TillSale            *self);
 /* Another cashier carries on with an open sale (its key is the proof). */
 void               till_sale_set_session          (TillSale            *self,
                                                    TillSession         *session);

@@ -32,10 +32,18 @@ typedef enum
   NEXT_NEW_SALE,
   NEXT_CHECK_AGAIN,
   NEXT_AUTHENTICATE,
+  NEXT_CHARGE_ANYWAY,
+  NEXT_RECOVER,
 } Next;
 
 /* Rounds of 3-D Secure in the page before the cashier is asked. */
 #define MAX_AUTH_ROUNDS 2
+/* An unknown outcome is checked again this often, for this long, before
+ * the cashier is asked whether to keep waiting. */
+#define CHECK_EVERY_SECONDS 5
+#define CHECK_FOR_SECONDS 120
+/* The same amount on the same card within this time asks first. */
+#define DUPLICATE_SECONDS (5 * 60)
 
 typedef enum
 {
@@ -77,6 +85,7 @@ struct _TillChargePage
   GtkButton      *charge_button;
 
   TillSession    *session;
+  TillJournal    *journal;
   GCancellable   *cancellable;       /* the settings request */
 
   /* the shop */
@@ -90,6 +99,12 @@ struct _TillChargePage
   TillSale       *sale;              /* open or last sale */
   Next            next;
   guint           auth_rounds;
+  char           *pending_token;     /* held while a likely duplicate is asked about */
+  gint64          checking_since;    /* monotonic µs, 0 when not checking */
+  guint           check_source;
+  guint           clock_source;
+  GPtrArray      *recovering;        /* TillSale from the journal */
+  guint           recover_index;
   gboolean        focus_on_map;
 
   /* benchmark figures: monotonic µs, and the last sale's overheads in ms */
@@ -254,10 +269,14 @@ notice (TillChargePage *self,
 
 /* Entry */
 
+static void stop_checking (TillChargePage *self);
+
 static void
 reset_sale (TillChargePage *self)
 {
+  stop_checking (self);
   g_clear_object (&self->sale);
+  g_clear_pointer (&self->pending_token, g_free);
   self->auth_rounds = 0;
   self->amount = 0;
   self->token_to_request_ms = -1;
@@ -408,8 +427,9 @@ set_result (TillChargePage *self,
             const char     *description,
             Next            next)
 {
-  const char *button = next == NEXT_CHECK_AGAIN ? _("_Check Again")
+  const char *button = next == NEXT_CHECK_AGAIN || next == NEXT_RECOVER ? _("_Check Again")
                      : next == NEXT_AUTHENTICATE ? _("_Authenticate Again")
+                     : next == NEXT_CHARGE_ANYWAY ? _("C_harge Again")
                      : _("_New Sale");
 
   static const char *styles[] = { "success", "error", "warning" };
@@ -424,7 +444,8 @@ set_result (TillChargePage *self,
   self->next = next;
   /* Only a sale waiting for 3-D Secure may be dropped: only the server's
    * confirm could ever charge it. */
-  gtk_widget_set_visible (GTK_WIDGET (self->abandon_button), next == NEXT_AUTHENTICATE);
+  gtk_widget_set_visible (GTK_WIDGET (self->abandon_button),
+                          next == NEXT_AUTHENTICATE || next == NEXT_CHARGE_ANYWAY);
   /* Screen readers hear the whole result at once. */
   gtk_accessible_update_property (GTK_ACCESSIBLE (self->result_box),
                                   GTK_ACCESSIBLE_PROPERTY_LABEL, title,
@@ -499,6 +520,10 @@ show_result (TillChargePage *self)
                   text, NEXT_AUTHENTICATE);
       break;
 
+    case TILL_SALE_STATUS_ABANDONED:
+      set_result (self, "dialog-error-symbolic", "error", _("Not Charged"), amount, NEXT_NEW_SALE);
+      break;
+
     case TILL_SALE_STATUS_UNKNOWN:
     case TILL_SALE_STATUS_NEW:
     default:
@@ -509,6 +534,66 @@ show_result (TillChargePage *self)
 
   if (self->t_response > 0)
     gtk_widget_add_tick_callback (GTK_WIDGET (self), result_drawn_cb, NULL, NULL);
+}
+
+/* Checking an unknown outcome: the same sale again every few seconds,
+ * with the time spent on screen, until it is known or the cashier has
+ * waited long enough to be asked. */
+
+static void check_again (TillChargePage *self);
+static void step_done_cb (GObject *object, GAsyncResult *result, gpointer user_data);
+
+static void
+stop_checking (TillChargePage *self)
+{
+  self->checking_since = 0;
+  g_clear_handle_id (&self->check_source, g_source_remove);
+  g_clear_handle_id (&self->clock_source, g_source_remove);
+}
+
+static gboolean
+checking_clock_cb (gpointer data)
+{
+  TillChargePage *self = data;
+  gint64 seconds = (g_get_monotonic_time () - self->checking_since) / G_USEC_PER_SEC;
+  g_autofree char *amount = format_amount (self, till_sale_get_amount (self->sale));
+  g_autofree char *text = NULL;
+
+  /* Translators: %s is an amount, then minutes:seconds spent so far. */
+  text = g_strdup_printf (_("Checking the payment of %s… %d:%02d\nDo not charge the card again."), amount,
+                          (int) (seconds / 60), (int) (seconds % 60));
+  gtk_label_set_label (self->working_label, text);
+  return G_SOURCE_CONTINUE;
+}
+
+static gboolean
+check_cb (gpointer data)
+{
+  TillChargePage *self = data;
+
+  self->check_source = 0;
+  if (self->sale != NULL && !till_sale_is_busy (self->sale))
+    till_sale_resolve_async (self->sale, NULL, step_done_cb, g_object_ref (self));
+  return G_SOURCE_REMOVE;
+}
+
+/* TRUE while the page keeps checking by itself. */
+static gboolean
+keep_checking (TillChargePage *self)
+{
+  if (self->checking_since == 0)
+    self->checking_since = g_get_monotonic_time ();
+  else if (g_get_monotonic_time () - self->checking_since > (gint64) CHECK_FOR_SECONDS * G_USEC_PER_SEC ||
+           g_strcmp0 (till_sale_get_reason (self->sale), "mismatch") == 0)
+    return FALSE;
+
+  set_working (self, STATE_WORKING, "", NULL);
+  checking_clock_cb (self);
+  if (self->clock_source == 0)
+    self->clock_source = g_timeout_add_seconds (1, checking_clock_cb, self);
+  g_clear_handle_id (&self->check_source, g_source_remove);
+  self->check_source = g_timeout_add_seconds (CHECK_EVERY_SECONDS, check_cb, self);
+  return TRUE;
 }
 
 /* Charging */
@@ -531,6 +616,17 @@ step_done_cb (GObject      *object,
       if (is_cancelled (error))
         return;
       g_debug ("Sale step: %s", error->message);
+      if (till_sale_get_token (sale) == NULL)
+        {
+          /* Refused before sending: the journal could not be written. */
+          till_card_view_clear (self->card_view);
+          set_result (self, "dialog-error-symbolic", "error", _("Not Charged"),
+                      _("This terminal could not write its payment journal, so nothing was sent. "
+                        "Ask the person who runs the shop’s computers (is the disk full?)."),
+                      NEXT_NEW_SALE);
+          g_clear_object (&self->sale);
+          return;
+        }
       /* UNAUTHORIZED: the window locks on the session; the sale waits for
        * the cashier to sign in again and check. */
       till_card_view_clear (self->card_view);
@@ -547,8 +643,13 @@ step_done_cb (GObject      *object,
       till_sale_get_client_secret (sale) != NULL && self->auth_rounds < MAX_AUTH_ROUNDS &&
       till_card_view_get_ready (self->card_view))
     authenticate (self);
+  else if (till_sale_get_status (sale) == TILL_SALE_STATUS_UNKNOWN && keep_checking (self))
+    return;
   else
-    show_result (self);
+    {
+      stop_checking (self);
+      show_result (self);
+    }
 }
 
 static void
@@ -590,6 +691,34 @@ authenticate (TillChargePage *self)
                                            action_done_cb, g_object_ref (self));
 }
 
+/* The same amount on the same card (last 4) in the journal within a few
+ * minutes, charged or maybe charged. */
+static gboolean
+likely_duplicate (TillChargePage *self)
+{
+  g_autoptr(GPtrArray) entries = NULL;
+  const char *last4 = till_sale_get_card_last4 (self->sale);
+  gint64 now = g_get_real_time () / G_USEC_PER_SEC;
+
+  if (self->journal == NULL || last4 == NULL)
+    return FALSE;
+  entries = till_journal_list (self->journal);
+  for (guint i = 0; i < entries->len; i++)
+    {
+      JsonObject *entry = g_ptr_array_index (entries, i);
+      const char *state = json_object_get_string_member_with_default (entry, "state", "");
+
+      if (json_object_get_int_member_with_default (entry, "amount", 0) == till_sale_get_amount (self->sale) &&
+          g_strcmp0 (json_object_get_string_member_with_default (entry, "currency", NULL),
+                     till_sale_get_currency (self->sale)) == 0 &&
+          g_strcmp0 (json_object_get_string_member_with_default (entry, "last4", NULL), last4) == 0 &&
+          now - json_object_get_int_member_with_default (entry, "created", 0) <= DUPLICATE_SECONDS &&
+          (g_str_equal (state, "succeeded") || g_str_equal (state, "unknown") || g_str_equal (state, "sending")))
+        return TRUE;
+    }
+  return FALSE;
+}
+
 static void
 tokenize_done_cb (GObject      *object,
                   GAsyncResult *result,
@@ -625,6 +754,21 @@ tokenize_done_cb (GObject      *object,
       return;
     }
 
+  till_sale_set_card (self->sale, message->brand, message->last4);
+  if (likely_duplicate (self))
+    {
+      g_autofree char *sold = format_amount (self, till_sale_get_amount (self->sale));
+      g_autofree char *question = g_strdup_printf (_("%s was charged to this %s card •••• %s a few minutes "
+                                                     "ago. Charge it again?"),
+                                                   sold, brand_name (message->brand), message->last4);
+
+      self->pending_token = g_strdup (message->id);
+      till_card_view_clear (self->card_view);
+      set_result (self, "dialog-warning-symbolic", "warning", _("Charge This Card Again?"), question,
+                  NEXT_CHARGE_ANYWAY);
+      return;
+    }
+
   amount = format_amount (self, till_sale_get_amount (self->sale));
   text = g_strdup_printf (_("Charging %s…"), amount);
   set_working (self, STATE_WORKING, text, NULL);
@@ -643,6 +787,7 @@ charge (TillChargePage *self)
 
   reference = gtk_editable_get_text (GTK_EDITABLE (self->reference_entry));
   self->sale = till_sale_new (self->session, self->amount, self->currency, reference);
+  till_sale_set_journal (self->sale, self->journal);
   set_card_status (self, NULL, FALSE);
   set_working (self, STATE_WORKING, _("Reading the card…"), _("_Cancel"));
   till_card_view_tokenize_async (self->card_view, NULL, tokenize_done_cb, g_object_ref (self));
@@ -658,8 +803,140 @@ check_again (TillChargePage *self)
     return;
   amount = format_amount (self, till_sale_get_amount (self->sale));
   text = g_strdup_printf (_("Checking the payment of %s…"), amount);
+  /* Keep waiting: another round of checks. */
+  stop_checking (self);
   set_working (self, STATE_WORKING, text, NULL);
   till_sale_resolve_async (self->sale, NULL, step_done_cb, g_object_ref (self));
+}
+
+/* Payments from before: every sale the journal holds unresolved for this
+ * shop is resolved, one after the other, before the next sale. */
+
+static void recover_next (TillChargePage *self);
+
+static void
+recover_done_cb (GObject      *object,
+                 GAsyncResult *result,
+                 gpointer      user_data)
+{
+  g_autoptr(TillChargePage) self = user_data;
+  g_autoptr(GError) error = NULL;
+
+  if (!till_sale_step_finish (TILL_SALE (object), result, &error))
+    g_info ("A payment from before could not be checked: %s", error->message);
+  if (self->recovering == NULL)
+    return;
+  self->recover_index++;
+  recover_next (self);
+}
+
+static const char *
+outcome_words (TillSale *sale)
+{
+  switch (till_sale_get_status (sale))
+    {
+    case TILL_SALE_STATUS_SUCCEEDED:
+      return _("approved");
+    case TILL_SALE_STATUS_DECLINED:
+      return _("declined");
+    case TILL_SALE_STATUS_FAILED:
+    case TILL_SALE_STATUS_ABANDONED:
+      return _("not charged");
+    case TILL_SALE_STATUS_REQUIRES_ACTION:
+    case TILL_SALE_STATUS_UNKNOWN:
+    case TILL_SALE_STATUS_NEW:
+    default:
+      return _("not confirmed yet");
+    }
+}
+
+static void
+recover_next (TillChargePage *self)
+{
+  g_autoptr(GString) text = g_string_new (NULL);
+  gboolean open = FALSE;
+
+  if (self->recover_index < self->recovering->len)
+    {
+      TillSale *sale = g_ptr_array_index (self->recovering, self->recover_index);
+
+      till_sale_resolve_async (sale, NULL, recover_done_cb, g_object_ref (self));
+      return;
+    }
+
+  for (guint i = 0; i < self->recovering->len; i++)
+    {
+      TillSale *sale = g_ptr_array_index (self->recovering, i);
+      g_autofree char *amount = format_amount (self, till_sale_get_amount (sale));
+
+      /* The customer of a sale stopped at 3-D Secure is gone. */
+      till_sale_abandon (sale);
+      if (!till_sale_is_final (sale))
+        open = TRUE;
+      if (text->len > 0)
+        g_string_append_c (text, '\n');
+      if (till_sale_get_card_last4 (sale) != NULL)
+        /* Translators: "$12.50 · Visa •••• 4242: approved" */
+        g_string_append_printf (text, _("%s · %s •••• %s: %s"), amount,
+                                brand_name (till_sale_get_card_brand (sale)),
+                                till_sale_get_card_last4 (sale), outcome_words (sale));
+      else
+        g_string_append_printf (text, _("%s: %s"), amount, outcome_words (sale));
+    }
+
+  if (open)
+    set_result (self, "dialog-warning-symbolic", "warning", _("Payments From Before Not Confirmed Yet"),
+                text->str, NEXT_RECOVER);
+  else
+    set_result (self, "dialog-information-symbolic", "accent", _("Payments From Before"), text->str,
+                NEXT_NEW_SALE);
+  g_clear_pointer (&self->recovering, g_ptr_array_unref);
+}
+
+static void
+recover (TillChargePage *self)
+{
+  const char *server = till_backend_client_get_base_url (till_session_get_client (self->session));
+  g_autoptr(GPtrArray) entries = till_journal_list (self->journal);
+  g_autofree char *text = NULL;
+
+  g_clear_pointer (&self->recovering, g_ptr_array_unref);
+  self->recovering = g_ptr_array_new_with_free_func (g_object_unref);
+  for (guint i = 0; i < entries->len; i++)
+    {
+      JsonObject *entry = g_ptr_array_index (entries, i);
+      g_autoptr(GError) error = NULL;
+      TillSale *sale;
+
+      /* Another shop's sales wait for a sign-in to that shop. */
+      if (till_journal_entry_is_final (entry) ||
+          g_strcmp0 (json_object_get_string_member_with_default (entry, "server", NULL), server) != 0)
+        continue;
+      sale = till_sale_new_from_journal (self->session, entry, &error);
+      if (sale == NULL)
+        {
+          g_warning ("A journal entry cannot be resolved: %s", error->message);
+          continue;
+        }
+      till_sale_set_journal (sale, self->journal);
+      g_ptr_array_add (self->recovering, sale);
+    }
+
+  if (self->recovering->len == 0)
+    {
+      g_clear_pointer (&self->recovering, g_ptr_array_unref);
+      reset_sale (self);
+      till_charge_page_focus (self);
+      return;
+    }
+
+  self->recover_index = 0;
+  text = g_strdup_printf (g_dngettext (GETTEXT_PACKAGE, "Checking %u payment made before Till stopped…",
+                                       "Checking %u payments made before Till stopped…",
+                                       self->recovering->len),
+                          self->recovering->len);
+  set_working (self, STATE_WORKING, text, NULL);
+  recover_next (self);
 }
 
 /* Signals from the template */
@@ -682,7 +959,18 @@ clear_clicked_cb (TillChargePage *self)
 static void
 next_clicked_cb (TillChargePage *self)
 {
-  if (self->sale != NULL && self->next == NEXT_CHECK_AGAIN)
+  if (self->next == NEXT_RECOVER)
+    recover (self);
+  else if (self->sale != NULL && self->next == NEXT_CHARGE_ANYWAY && self->pending_token != NULL)
+    {
+      g_autofree char *token = g_steal_pointer (&self->pending_token);
+      g_autofree char *amount = format_amount (self, till_sale_get_amount (self->sale));
+      g_autofree char *text = g_strdup_printf (_("Charging %s…"), amount);
+
+      set_working (self, STATE_WORKING, text, NULL);
+      till_sale_submit_async (self->sale, token, NULL, step_done_cb, g_object_ref (self));
+    }
+  else if (self->sale != NULL && self->next == NEXT_CHECK_AGAIN)
     check_again (self);
   else if (self->sale != NULL && self->next == NEXT_AUTHENTICATE &&
            till_sale_get_status (self->sale) == TILL_SALE_STATUS_REQUIRES_ACTION)
@@ -701,8 +989,11 @@ next_clicked_cb (TillChargePage *self)
 static void
 abandon_clicked_cb (TillChargePage *self)
 {
-  if (self->sale == NULL || till_sale_get_status (self->sale) != TILL_SALE_STATUS_REQUIRES_ACTION ||
-      till_sale_is_busy (self->sale))
+  if (self->sale == NULL || till_sale_is_busy (self->sale))
+    return;
+  /* A likely duplicate not charged after all, or a sale waiting for
+   * 3-D Secure: neither can be charged now. */
+  if (self->next != NEXT_CHARGE_ANYWAY && !till_sale_abandon (self->sale))
     return;
   notice (self, _("Sale cancelled. Nothing was charged."));
   reset_sale (self);
@@ -862,7 +1153,7 @@ key_pressed_cb (TillChargePage  *self,
       return GDK_EVENT_PROPAGATE;
 
     case STATE_RESULT:
-      if (keyval == GDK_KEY_Escape && self->next == NEXT_AUTHENTICATE)
+      if (keyval == GDK_KEY_Escape && (self->next == NEXT_AUTHENTICATE || self->next == NEXT_CHARGE_ANYWAY))
         {
           abandon_clicked_cb (self);
           return GDK_EVENT_STOP;
@@ -1000,9 +1291,8 @@ config_done_cb (GObject      *object,
       return;
     }
 
-  reset_sale (self);
   g_signal_emit (self, signals[SIGNAL_CONFIGURED], 0);
-  till_charge_page_focus (self);
+  recover (self);
 }
 
 void
@@ -1026,6 +1316,20 @@ till_charge_page_start (TillChargePage *self,
   self->cancellable = g_cancellable_new ();
   g_set_object (&self->session, session);
   g_clear_object (&self->sale);
+  if (self->journal == NULL)
+    {
+      g_autoptr(GError) error = NULL;
+
+      self->journal = till_journal_new (NULL, &error);
+      if (self->journal == NULL)
+        {
+          g_warning ("The payment journal cannot be used: %s", error->message);
+          show_unavailable (self, _("This terminal cannot write its payment journal, so it cannot take "
+                                    "cards. Ask the person who runs the shop’s computers."));
+          return;
+        }
+      till_journal_prune (self->journal, g_get_real_time () / G_USEC_PER_SEC, TILL_JOURNAL_KEEP_SECONDS);
+    }
   set_state (self, STATE_LOADING);
   till_session_request_async (session, "GET", "/api/config", NULL, NULL, self->cancellable,
                               config_done_cb, g_object_ref (self));
@@ -1042,7 +1346,7 @@ gboolean
 till_charge_page_is_busy (TillChargePage *self)
 {
   g_return_val_if_fail (TILL_IS_CHARGE_PAGE (self), FALSE);
-  return self->state == STATE_WORKING || self->state == STATE_AUTHENTICATING;
+  return self->state == STATE_WORKING || self->state == STATE_AUTHENTICATING || self->recovering != NULL;
 }
 
 gboolean
@@ -1167,6 +1471,7 @@ till_charge_page_dispose (GObject *object)
 
   /* AdwBin unparents the template's one child itself. */
   g_cancellable_cancel (self->cancellable);
+  stop_checking (self);
 
   G_OBJECT_CLASS (till_charge_page_parent_class)->dispose (object);
 }
@@ -1177,8 +1482,11 @@ till_charge_page_finalize (GObject *object)
   TillChargePage *self = TILL_CHARGE_PAGE (object);
 
   g_clear_object (&self->session);
+  g_clear_object (&self->journal);
   g_clear_object (&self->cancellable);
   g_clear_object (&self->sale);
+  g_clear_pointer (&self->recovering, g_ptr_array_unref);
+  g_free (self->pending_token);
   g_free (self->shop_name);
   g_free (self->currency);
   g_free (self->mode);

@@ -773,13 +773,8 @@ till_window_close_request (GtkWindow *window)
   TillWindow *self = TILL_WINDOW (window);
   int width, height;
 
-  /* An open sale's key lives only here until the payment journal exists:
-   * quitting now could leave a charge nobody knows about. */
-  if (till_charge_page_has_open_sale (self->charge_page))
-    {
-      toast (self, _("This sale is not finished yet. Finish it before closing Till."));
-      return TRUE;
-    }
+  /* An open sale may close with the window: the payment journal has it,
+   * and the next start resolves it before the next sale. */
 
   gtk_window_get_default_size (window, &width, &height);
   g_settings_set_int (self->settings, "window-width", width);

@@ -1,0 +1,41 @@
+/* till-journal.h: the terminal's payment journal on disk
+ *
+ * Copyright 2026 The Till authors
+ * SPDX-License-Identifier: GPL-3.0-or-later
+ */
+#pragma once
+
+#include <gio/gio.h>
+#include <json-glib/json-glib.h>
+
+G_BEGIN_DECLS
+
+#define TILL_TYPE_JOURNAL (till_journal_get_type ())
+G_DECLARE_FINAL_TYPE (TillJournal, till_journal, TILL, JOURNAL, GObject)
+
+/* Final entries are kept this long after their last change, then pruned. */
+#define TILL_JOURNAL_KEEP_SECONDS (7 * 24 * 3600)
+
+/* dir: the journal's folder, made (mode 0700) if missing; NULL for
+ * $XDG_STATE_HOME/till/journal. */
+TillJournal *till_journal_new        (const char   *dir,
+                                      GError      **error);
+const char  *till_journal_get_dir    (TillJournal  *self);
+/* Writes the entry for key atomically and durably (a temporary file,
+ * fsync, rename, fsync of the folder), mode 0600. key: 8 to 64 ASCII
+ * letters, digits or '-'. */
+gboolean     till_journal_put        (TillJournal  *self,
+                                      const char   *key,
+                                      JsonObject   *entry,
+                                      GError      **error);
+/* Every readable entry, oldest first (by "created"). An unreadable file
+ * is renamed *.corrupt, kept for a person to look at, and skipped. */
+GPtrArray   *till_journal_list       (TillJournal  *self);
+/* Removes final entries (see till_journal_entry_is_final()) last changed
+ * before now - keep_seconds. Returns how many. */
+guint        till_journal_prune      (TillJournal  *self,
+                                      gint64        now,
+                                      gint64        keep_seconds);
+gboolean     till_journal_entry_is_final (JsonObject *entry);
+
+G_END_DECLS
