@@ -128,6 +128,65 @@ till_test_stripe_get (void)
   return shared_stripe;
 }
 
+static TillTestResponse *send_message (SoupMessage *msg);
+
+/* A fault-injection proxy (tests/fault-proxy) in front of target_url. */
+TillTestProxy *
+till_test_proxy_start (const char *target_url)
+{
+  g_autoptr(GSubprocessLauncher) launcher = g_subprocess_launcher_new (G_SUBPROCESS_FLAGS_STDIN_PIPE);
+  g_autoptr(GError) error = NULL;
+  g_autofree char *script = g_test_build_filename (G_TEST_DIST, "fault-proxy", "proxy.js", NULL);
+  g_autofree char *dir = g_dir_make_tmp ("till-proxy-XXXXXX", &error);
+  g_autofree char *out_path = NULL;
+  g_autofree char *err_path = NULL;
+  g_autofree char *line = NULL;
+  TillTestProxy *proxy = g_new0 (TillTestProxy, 1);
+
+  g_assert_no_error (error);
+  out_path = g_build_filename (dir, "stdout", NULL);
+  err_path = g_build_filename (dir, "stderr", NULL);
+  g_subprocess_launcher_set_stdout_file_path (launcher, out_path);
+  g_subprocess_launcher_set_stderr_file_path (launcher, err_path);
+  g_subprocess_launcher_set_child_setup (launcher, child_setup, NULL, NULL);
+  proxy->process = g_subprocess_launcher_spawn (launcher, &error, "node", script, "--target", target_url,
+                                                "--port", "0", NULL);
+  g_assert_no_error (error);
+  line = wait_for_line (proxy->process, out_path, "fault-proxy listening on ", err_path);
+  proxy->url = strip_slash (g_steal_pointer (&line));
+  return proxy;
+}
+
+/* faults: a JSON array of fault names for the next requests, e.g.
+ * "[\"drop_after\"]"; delay_ms for "delay". */
+void
+till_test_proxy_plan (TillTestProxy *proxy,
+                      const char    *faults,
+                      guint          delay_ms)
+{
+  g_autofree char *url = g_strconcat (proxy->url, "/__fault/plan", NULL);
+  g_autofree char *body = g_strdup_printf ("{\"faults\":%s,\"delay_ms\":%u}", faults, delay_ms);
+  g_autoptr(SoupMessage) msg = soup_message_new ("POST", url);
+  g_autoptr(GBytes) bytes = g_bytes_new (body, strlen (body));
+  g_autoptr(TillTestResponse) response = NULL;
+
+  soup_message_set_request_body_from_bytes (msg, "application/json", bytes);
+  response = send_message (msg);
+  g_assert_cmpuint (response->status, ==, 200);
+}
+
+void
+till_test_proxy_free (TillTestProxy *proxy)
+{
+  if (proxy == NULL)
+    return;
+  g_subprocess_force_exit (proxy->process);
+  g_subprocess_wait (proxy->process, NULL, NULL);
+  g_object_unref (proxy->process);
+  g_free (proxy->url);
+  g_free (proxy);
+}
+
 static JsonNode *
 parse_json (const char *data,
             gsize       length)

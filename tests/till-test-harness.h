@@ -21,6 +21,12 @@ typedef struct
 
 typedef struct
 {
+  GSubprocess *process;
+  char        *url;         /* http://127.0.0.1:PORT */
+} TillTestProxy;
+
+typedef struct
+{
   char        *dir;         /* temporary folder: config, database, log */
   char        *config_path;
   char        *log_path;
@@ -50,6 +56,12 @@ guint             till_test_stripe_count_for_payment (const char  *object_path,
                                                  const char       *payment_id,
                                                  const char       *status,
                                                  gint64           *out_amount);
+
+TillTestProxy    *till_test_proxy_start        (const char       *target_url);
+void              till_test_proxy_plan          (TillTestProxy    *proxy,
+                                                 const char       *faults,
+                                                 guint             delay_ms);
+void              till_test_proxy_free          (TillTestProxy    *proxy);
 
 TillTestServer   *till_test_server_new          (const char       *stripe_url,
                                                  const char       *extra_config);
