@@ -76,6 +76,14 @@ form_ready (TillWindow    *window,
 }
 
 static gboolean
+settled (TillWindow    *window,
+         gconstpointer  data)
+{
+  return form_ready (window, NULL) ||
+         (in_state (window, "result") && till_card_view_get_ready (till_charge_page_get_card_view (page_of (window))));
+}
+
+static gboolean
 can_charge (TillWindow    *window,
             gconstpointer  data)
 {
@@ -130,12 +138,12 @@ open_shop (const char *extra_config)
 /* Starts a window at the shop's sign-in form (server and name filled in),
  * types the password and waits for the card form. */
 static TillWindow *
-sign_in (TillTestServer *server)
+sign_in_at (const char *url)
 {
   g_autoptr(GSettings) settings = g_settings_new ("io.github.tillpos.Till");
   TillWindow *window;
 
-  g_settings_set_string (settings, "server-url", server->url);
+  g_settings_set_string (settings, "server-url", url);
   g_settings_set_string (settings, "last-username", "alice");
   g_settings_set_boolean (settings, "auto-sign-in", FALSE);
   g_settings_set_boolean (settings, "remembered", FALSE);
@@ -150,8 +158,15 @@ sign_in (TillTestServer *server)
   g_assert_cmpstr (till_window_get_visible_page (window), ==, "sign-in");
   type_text (PASSWORD);
   press ("Return");
-  wait_until (window, form_ready, NULL, 30, "the card form");
+  /* The card form, or first what became of payments from before. */
+  wait_until (window, settled, NULL, 30, "the card form");
   return window;
+}
+
+static TillWindow *
+sign_in (TillTestServer *server)
+{
+  return sign_in_at (server->url);
 }
 
 static void
@@ -727,6 +742,67 @@ run_bench (guint rounds,
   return 0;
 }
 
+static gboolean
+checking_shown (TillWindow    *window,
+                gconstpointer  data)
+{
+  return g_str_has_prefix (till_charge_page_get_working_text (page_of (window)), "Checking the payment of");
+}
+
+/* Faults in the real window (test-faults has the many): answers lost on
+ * the way, the duplicate question, and a restart with a sale still open. */
+static void
+test_faults (void)
+{
+  g_autoptr(TillTestServer) shop = open_shop (NULL);
+  TillTestProxy *proxy = till_test_proxy_start (shop->url);
+  TillWindow *window;
+  guint before = creations_at_stripe (FALSE);
+
+  /* The proxy answers 502 four times: the sale's own resends all fail, the
+   * screen says it is checking (never failed), then the answer comes. */
+  window = sign_in_at (proxy->url);
+  type_sale (window, "6100", "4242424242424242");
+  till_test_proxy_plan (proxy, "[\"bad_gateway\",\"bad_gateway\",\"bad_gateway\",\"bad_gateway\"]", 0);
+  press ("Return");
+  wait_until (window, checking_shown, NULL, 30, "the payment being checked");
+  g_assert_cmpstr (till_charge_page_get_state (page_of (window)), ==, "working");
+  wait_result (window);
+  assert_result (window, "Approved", "$61.00");
+  assert_charged_once (window, 6100, FALSE);
+
+  /* The same amount on the same card at once: asked first; Escape, and
+   * nothing more is charged. */
+  next_sale (window);
+  type_sale (window, "6100", "4242424242424242");
+  press ("Return");
+  wait_result (window);
+  assert_result (window, "Charge This Card Again?", "$61.00 was charged to this Visa card •••• 4242");
+  press ("Escape");
+  wait_until (window, form_ready, NULL, 20, "the next sale");
+  g_assert_cmpuint (creations_at_stripe (FALSE) - before, ==, 1);
+
+  /* Till closes while a payment's answer is lost: the journal keeps it,
+   * and the next start resolves it before the next sale. */
+  type_sale (window, "6200", "4242424242424242");
+  till_test_proxy_plan (proxy, "[\"drop_after\",\"drop_after\",\"drop_after\",\"drop_after\",\"drop_after\","
+                               "\"drop_after\",\"drop_after\",\"drop_after\"]", 0);
+  press ("Return");
+  wait_until (window, checking_shown, NULL, 30, "the payment being checked");
+  close_window (window);
+  till_test_proxy_plan (proxy, "[]", 0);
+
+  window = sign_in_at (proxy->url);
+  g_assert_cmpstr (till_charge_page_get_result_title (page_of (window)), ==, "Payments From Before");
+  g_assert_cmpstr (till_charge_page_get_result_description (page_of (window)), ==, "$62.00 · Visa •••• 4242: approved");
+  /* One PaymentIntent for it, however often it was sent. */
+  g_assert_cmpuint (creations_at_stripe (FALSE) - before, ==, 2);
+  next_sale (window);
+
+  close_window (window);
+  till_test_proxy_free (proxy);
+}
+
 int
 main (int   argc,
       char *argv[])
@@ -763,6 +839,7 @@ main (int   argc,
   g_test_add_func ("/charge/krw", test_krw);
   g_test_add_func ("/charge/web-process-killed", test_web_process_killed);
   g_test_add_func ("/charge/hostile-page", test_hostile_page);
+  g_test_add_func ("/charge/faults", test_faults);
   status = g_test_run ();
 
   g_object_unref (app);

@@ -87,6 +87,7 @@ struct _TillChargePage
   TillSession    *session;
   TillJournal    *journal;
   GCancellable   *cancellable;       /* the settings request */
+  GCancellable   *sale_cancellable;  /* requests of sales: cancelled when the page goes */
 
   /* the shop */
   char           *shop_name;
@@ -573,7 +574,7 @@ check_cb (gpointer data)
 
   self->check_source = 0;
   if (self->sale != NULL && !till_sale_is_busy (self->sale))
-    till_sale_resolve_async (self->sale, NULL, step_done_cb, g_object_ref (self));
+    till_sale_resolve_async (self->sale, self->sale_cancellable, step_done_cb, g_object_ref (self));
   return G_SOURCE_REMOVE;
 }
 
@@ -675,7 +676,7 @@ action_done_cb (GObject      *object,
 
     set_working (self, STATE_WORKING, text, NULL);
   }
-  till_sale_confirm_async (self->sale, NULL, step_done_cb, g_object_ref (self));
+  till_sale_confirm_async (self->sale, self->sale_cancellable, step_done_cb, g_object_ref (self));
 }
 
 static void
@@ -772,7 +773,7 @@ tokenize_done_cb (GObject      *object,
   amount = format_amount (self, till_sale_get_amount (self->sale));
   text = g_strdup_printf (_("Charging %s…"), amount);
   set_working (self, STATE_WORKING, text, NULL);
-  till_sale_submit_async (self->sale, message->id, NULL, step_done_cb, g_object_ref (self));
+  till_sale_submit_async (self->sale, message->id, self->sale_cancellable, step_done_cb, g_object_ref (self));
   self->token_to_request_ms = (g_get_monotonic_time () - self->t_token) / 1000.0;
   g_debug ("Card token received to payment request started: %.3f ms", self->token_to_request_ms);
 }
@@ -806,7 +807,7 @@ check_again (TillChargePage *self)
   /* Keep waiting: another round of checks. */
   stop_checking (self);
   set_working (self, STATE_WORKING, text, NULL);
-  till_sale_resolve_async (self->sale, NULL, step_done_cb, g_object_ref (self));
+  till_sale_resolve_async (self->sale, self->sale_cancellable, step_done_cb, g_object_ref (self));
 }
 
 /* Payments from before: every sale the journal holds unresolved for this
@@ -860,7 +861,7 @@ recover_next (TillChargePage *self)
     {
       TillSale *sale = g_ptr_array_index (self->recovering, self->recover_index);
 
-      till_sale_resolve_async (sale, NULL, recover_done_cb, g_object_ref (self));
+      till_sale_resolve_async (sale, self->sale_cancellable, recover_done_cb, g_object_ref (self));
       return;
     }
 
@@ -968,7 +969,7 @@ next_clicked_cb (TillChargePage *self)
       g_autofree char *text = g_strdup_printf (_("Charging %s…"), amount);
 
       set_working (self, STATE_WORKING, text, NULL);
-      till_sale_submit_async (self->sale, token, NULL, step_done_cb, g_object_ref (self));
+      till_sale_submit_async (self->sale, token, self->sale_cancellable, step_done_cb, g_object_ref (self));
     }
   else if (self->sale != NULL && self->next == NEXT_CHECK_AGAIN)
     check_again (self);
@@ -1413,6 +1414,13 @@ till_charge_page_get_result_description (TillChargePage *self)
 }
 
 const char *
+till_charge_page_get_working_text (TillChargePage *self)
+{
+  g_return_val_if_fail (TILL_IS_CHARGE_PAGE (self), NULL);
+  return gtk_label_get_label (self->working_label);
+}
+
+const char *
 till_charge_page_get_card_status (TillChargePage *self)
 {
   g_return_val_if_fail (TILL_IS_CHARGE_PAGE (self), NULL);
@@ -1469,8 +1477,10 @@ till_charge_page_dispose (GObject *object)
 {
   TillChargePage *self = TILL_CHARGE_PAGE (object);
 
-  /* AdwBin unparents the template's one child itself. */
+  /* AdwBin unparents the template's one child itself. A sale on its way
+   * stops here as if Till quit; the journal has it. */
   g_cancellable_cancel (self->cancellable);
+  g_cancellable_cancel (self->sale_cancellable);
   stop_checking (self);
 
   G_OBJECT_CLASS (till_charge_page_parent_class)->dispose (object);
@@ -1484,6 +1494,7 @@ till_charge_page_finalize (GObject *object)
   g_clear_object (&self->session);
   g_clear_object (&self->journal);
   g_clear_object (&self->cancellable);
+  g_clear_object (&self->sale_cancellable);
   g_clear_object (&self->sale);
   g_clear_pointer (&self->recovering, g_ptr_array_unref);
   g_free (self->pending_token);
@@ -1565,6 +1576,7 @@ till_charge_page_init (TillChargePage *self)
   gtk_widget_add_controller (GTK_WIDGET (self), keys);
 
   self->state = STATE_LOADING;
+  self->sale_cancellable = g_cancellable_new ();
   self->token_to_request_ms = -1;
   self->response_to_result_ms = -1;
   update_amount (self);

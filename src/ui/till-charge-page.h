@@ -38,6 +38,7 @@ const char   *till_charge_page_get_amount_text    (TillChargePage *self);
 const char   *till_charge_page_get_result_title   (TillChargePage *self);
 const char   *till_charge_page_get_result_description (TillChargePage *self);
 const char   *till_charge_page_get_card_status    (TillChargePage *self);
+const char   *till_charge_page_get_working_text   (TillChargePage *self);
 gboolean      till_charge_page_get_can_charge     (TillChargePage *self);
 TillCardView *till_charge_page_get_card_view      (TillChargePage *self);
 void          till_charge_page_get_timings        (TillChargePage *self,
