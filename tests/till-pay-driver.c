@@ -100,8 +100,8 @@ main (int   argc,
       g_printerr ("till-pay-driver: %s\n", error ? error->message : "no password");
       return 2;
     }
-  /* Short deadlines: the proxy's "delay" outlasts them. */
-  till_backend_client_set_timeouts (client, 2, 3);
+  /* Short deadlines: the proxy's "delay" (2.5 s) outlasts them. */
+  till_backend_client_set_timeouts (client, 1, 2);
   session = till_session_new (client, NULL);
   till_session_sign_in_async (session, "alice", password, FALSE, NULL, done_cb, &result);
   if (!till_session_sign_in_finish (session, wait_for (&result), &error))
