@@ -445,6 +445,23 @@ test_journal (void)
   g_assert_cmpuint (charged_at_stripe (restored, FALSE), ==, 1);
   g_assert_cmpuint (charged_at_stripe (sale, FALSE), ==, 1);
 
+  /* A resend the server now refuses (here: a PaymentMethod where the shop
+   * takes tokens) is settled by the record of the key: none, so nothing
+   * was charged. */
+  {
+    g_autoptr(TillSession) charges_session = signed_in_session (charges_shop->url, FALSE);
+    g_autoptr(TillSale) refused = NULL;
+
+    json_object_set_string_member (entry, "key", "0f1e2d3c-0000-4000-8000-00000000f00d");
+    json_object_set_string_member (entry, "state", "unknown");
+    refused = till_sale_new_from_journal (charges_session, entry, &error);
+    g_assert_no_error (error);
+    g_assert_true (step (refused, 2, NULL, &error));
+    g_assert_no_error (error);
+    g_assert_cmpint (till_sale_get_status (refused), ==, TILL_SALE_STATUS_FAILED);
+    g_assert_cmpstr (till_sale_get_reason (refused), ==, "not_recorded");
+  }
+
   /* A damaged file is set aside, not lost, and not read. */
   {
     g_autofree char *bad = g_build_filename (sub_dir, "aaaaaaaa-bbbb.json", NULL);

@@ -60,7 +60,15 @@ typedef enum
 {
   STEP_POST,
   STEP_CONFIRM,
+  STEP_LOOKUP,      /* GET /api/payments?idempotency_key= */
 } StepKind;
+
+typedef enum
+{
+  ANSWER_DEFINITE,
+  ANSWER_UNKNOWN,
+  ANSWER_LOOK_UP,   /* refused now, but an earlier send may have been stored */
+} Answer;
 
 typedef struct
 {
@@ -224,8 +232,8 @@ read_payment (TillSale   *self,
   return TRUE;
 }
 
-/* Reads one answer (or its absence). TRUE when the answer is definite. */
-static gboolean
+/* Reads one answer (or its absence). */
+static Answer
 apply (TillSale            *self,
        TillBackendResponse *response,
        const GError        *error)
@@ -237,7 +245,7 @@ apply (TillSale            *self,
   guint status = response ? till_backend_response_get_status (response) : 0;
 
   if (payment != NULL)
-    return read_payment (self, payment, error_object);
+    return read_payment (self, payment, error_object) ? ANSWER_DEFINITE : ANSWER_UNKNOWN;
 
   if (response == NULL)
     {
@@ -250,25 +258,60 @@ apply (TillSale            *self,
       else if (g_error_matches (error, TILL_BACKEND_ERROR, TILL_BACKEND_ERROR_TLS))
         reason = "tls";
       set_unknown (self, reason);
-      return FALSE;
+      return ANSWER_UNKNOWN;
     }
 
   /* Refusals that stored nothing: this request charged nothing. Only the
    * API's own answers count; a proxy's error page proves nothing. */
   if (code != NULL && (status == 400 || status == 403 || status == 413 || status == 415 ||
-       (status == 409 && g_strcmp0 (code, "idempotency_key_reused") == 0)) &&
-      self->status == TILL_SALE_STATUS_NEW)
+       (status == 409 && g_strcmp0 (code, "idempotency_key_reused") == 0)))
     {
+      /* A resend refused (the shop's settings changed since, say) says
+       * nothing about the first send: the record by key does. */
+      if (self->status != TILL_SALE_STATUS_NEW)
+        return ANSWER_LOOK_UP;
       self->status = TILL_SALE_STATUS_FAILED;
       set_string (&self->reason, code);
       set_string (&self->message, NULL);
-      return TRUE;
+      return ANSWER_DEFINITE;
     }
 
   /* 409 payment_in_progress, 5xx without a payment, a 2xx without one,
    * anything else: not known. */
   set_unknown (self, code ? code : (status >= 200 && status < 300 ? "bad_response" : "server_error"));
-  return FALSE;
+  return ANSWER_UNKNOWN;
+}
+
+/* The server's record of this sale's key: none means it never recorded
+ * the sale, so nothing was charged. */
+static Answer
+apply_lookup (TillSale            *self,
+              TillBackendResponse *response)
+{
+  JsonObject *root = response ? till_backend_response_get_object (response) : NULL;
+  JsonNode *data = root ? json_object_get_member (root, "data") : NULL;
+  JsonArray *array = data && JSON_NODE_HOLDS_ARRAY (data) ? json_node_get_array (data) : NULL;
+  JsonNode *first;
+
+  if (array == NULL)
+    {
+      set_unknown (self, response ? "bad_response" : "unreachable");
+      return ANSWER_UNKNOWN;
+    }
+  if (json_array_get_length (array) == 0)
+    {
+      self->status = TILL_SALE_STATUS_FAILED;
+      set_string (&self->reason, "not_recorded");
+      set_string (&self->message, NULL);
+      return ANSWER_DEFINITE;
+    }
+  first = json_array_get_element (array, 0);
+  if (!JSON_NODE_HOLDS_OBJECT (first))
+    {
+      set_unknown (self, "bad_response");
+      return ANSWER_UNKNOWN;
+    }
+  return read_payment (self, json_node_get_object (first), NULL) ? ANSWER_DEFINITE : ANSWER_UNKNOWN;
 }
 
 static guint
@@ -378,7 +421,7 @@ request_done_cb (GObject      *object,
   g_autoptr(TillBackendResponse) response = NULL;
   g_autoptr(TillBackendResponse) answer = NULL;
   g_autoptr(GError) error = NULL;
-  gboolean definite;
+  Answer outcome;
 
   answer = till_session_request_finish (TILL_SESSION (object), result, &response, &error);
   if (answer != NULL)
@@ -401,10 +444,16 @@ request_done_cb (GObject      *object,
       return;
     }
 
-  definite = apply (self, response, error);
+  outcome = step->kind == STEP_LOOKUP ? apply_lookup (self, response) : apply (self, response, error);
   step->retry_after = response ? till_backend_response_get_retry_after (response) : 0;
 
-  if (definite)
+  if (outcome == ANSWER_LOOK_UP)
+    {
+      step->kind = STEP_LOOKUP;
+      send_step (task);
+      return;
+    }
+  if (outcome == ANSWER_DEFINITE)
     {
       self->confirm_unknown = FALSE;
       if (step->then_confirm && self->status == TILL_SALE_STATUS_REQUIRES_ACTION)
@@ -419,7 +468,11 @@ request_done_cb (GObject      *object,
     }
 
   g_debug ("Sale %s: outcome unknown (%s) after %u requests", self->key, self->reason, step->tries);
-  if (step->kind == STEP_CONFIRM)
+  if (step->kind == STEP_LOOKUP)
+    /* The record is still open: sending again makes the server ask
+     * Stripe (and, if refused, leads back here). */
+    step->kind = STEP_POST;
+  else if (step->kind == STEP_CONFIRM)
     {
       /* Repeating an unanswered confirm only repeats the stored unknown
        * answer; the creation request under the same key re-reads it. */
@@ -477,6 +530,13 @@ send_step (GTask *task)
 
       till_session_request_async (self->session, "POST", "/api/payments", self->key, body,
                                   cancellable, request_done_cb, task);
+    }
+  else if (step->kind == STEP_LOOKUP)
+    {
+      g_autofree char *escaped = g_uri_escape_string (self->key, NULL, FALSE);
+      g_autofree char *path = g_strdup_printf ("/api/payments?idempotency_key=%s", escaped);
+
+      till_session_request_async (self->session, "GET", path, NULL, NULL, cancellable, request_done_cb, task);
     }
   else
     {

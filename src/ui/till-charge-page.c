@@ -617,6 +617,7 @@ step_done_cb (GObject      *object,
       if (is_cancelled (error))
         return;
       g_debug ("Sale step: %s", error->message);
+      stop_checking (self);
       if (till_sale_get_token (sale) == NULL)
         {
           /* Refused before sending: the journal could not be written. */
@@ -713,7 +714,8 @@ likely_duplicate (TillChargePage *self)
           g_strcmp0 (json_object_get_string_member_with_default (entry, "currency", NULL),
                      till_sale_get_currency (self->sale)) == 0 &&
           g_strcmp0 (json_object_get_string_member_with_default (entry, "last4", NULL), last4) == 0 &&
-          now - json_object_get_int_member_with_default (entry, "created", 0) <= DUPLICATE_SECONDS &&
+          now - MAX (json_object_get_int_member_with_default (entry, "created", 0),
+                     json_object_get_int_member_with_default (entry, "updated", 0)) <= DUPLICATE_SECONDS &&
           (g_str_equal (state, "succeeded") || g_str_equal (state, "unknown") || g_str_equal (state, "sending")))
         return TRUE;
     }
@@ -824,7 +826,12 @@ recover_done_cb (GObject      *object,
   g_autoptr(GError) error = NULL;
 
   if (!till_sale_step_finish (TILL_SALE (object), result, &error))
-    g_info ("A payment from before could not be checked: %s", error->message);
+    {
+      /* The page is going away, as Till quits: the journal keeps them. */
+      if (is_cancelled (error))
+        return;
+      g_info ("A payment from before could not be checked: %s", error->message);
+    }
   if (self->recovering == NULL)
     return;
   self->recover_index++;
@@ -901,7 +908,9 @@ recover (TillChargePage *self)
   g_autoptr(GPtrArray) entries = till_journal_list (self->journal);
   g_autofree char *text = NULL;
 
-  g_clear_pointer (&self->recovering, g_ptr_array_unref);
+  /* One round at a time; the one running shows its result when done. */
+  if (self->recovering != NULL)
+    return;
   self->recovering = g_ptr_array_new_with_free_func (g_object_unref);
   for (guint i = 0; i < entries->len; i++)
     {
