@@ -209,6 +209,10 @@ pick_card (GRand *rand)
   return "pm_card_visa_chargeDeclinedInsufficientFunds";
 }
 
+/* What the terminal said at the end of each attempt it lived through:
+ * key → "STATE AMOUNT". A definite answer must never change afterwards. */
+static GHashTable *reported;
+
 static void
 attempt (Shop  *shop,
          GRand *rand,
@@ -239,6 +243,14 @@ attempt (Shop  *shop,
       till_test_server_kill (shop->server);
     }
   lines = driver_finish (driver);
+  for (guint i = 0; i < lines->len; i++)
+    {
+      g_auto(GStrv) words = g_strsplit (g_ptr_array_index (lines, i), " ", 3);
+
+      if (g_strv_length (words) == 3 && g_str_equal (words[0], "done"))
+        g_hash_table_insert (reported, g_strdup (words[2]),
+                             g_strdup_printf ("%s %" G_GINT64_FORMAT, words[1], amount));
+    }
   if (fault_plans[fault] != NULL)
     till_test_proxy_plan (proxy, "[]", 0);
   if (fault == FAULT_KILL_SERVER)
@@ -313,6 +325,8 @@ test_exactly_once (void)
   g_autoptr(GError) error = NULL;
   g_autoptr(GHashTable) payments = NULL;
   g_autoptr(GHashTable) charged = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
+  g_autoptr(GHashTable) payments_by_id = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
+  g_autoptr(GHashTable) in_journal = g_hash_table_new (g_str_hash, g_str_equal);
   g_autoptr(GPtrArray) intents = NULL;
   g_autoptr(GPtrArray) entries = NULL;
   g_autoptr(TillJournal) journal = NULL;
@@ -324,6 +338,7 @@ test_exactly_once (void)
   gint64 started = g_get_monotonic_time ();
   Shop shop = { 0 };
 
+  reported = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, g_free);
   g_print ("# seed %" G_GUINT32_FORMAT " (again: --seed %" G_GUINT32_FORMAT " --attempts %u)\n",
            seed, seed, n_attempts);
 
@@ -354,6 +369,14 @@ test_exactly_once (void)
 
   /* The three records. */
   payments = server_payments (&shop);
+  {
+    GHashTableIter iter;
+    gpointer key, value;
+
+    g_hash_table_iter_init (&iter, payments);
+    while (g_hash_table_iter_next (&iter, &key, &value))
+      g_hash_table_insert (payments_by_id, g_strdup (json_object_get_string_member (value, "id")), key);
+  }
   intents = stripe_list_all ("/v1/payment_intents");
   for (guint i = 0; i < intents->len; i++)
     {
@@ -361,8 +384,15 @@ test_exactly_once (void)
       JsonObject *metadata = json_object_get_object_member (intent, "metadata");
       const char *payment_id = metadata ? json_object_get_string_member_with_default (metadata, "till_payment_id", NULL) : NULL;
 
-      if (payment_id == NULL || !g_str_equal (json_object_get_string_member (intent, "status"), "succeeded"))
+      if (!g_str_equal (json_object_get_string_member (intent, "status"), "succeeded"))
         continue;
+      if (payment_id == NULL || !g_hash_table_contains (payments_by_id, payment_id))
+        {
+          g_print ("# a charge at Stripe (%s) that till-server does not know\n",
+                   json_object_get_string_member (intent, "id"));
+          mismatches++;
+          continue;
+        }
       charges++;
       if (g_hash_table_contains (charged, payment_id))
         {
@@ -392,7 +422,22 @@ test_exactly_once (void)
       else
         open++;
 
+      const char *said = g_hash_table_lookup (reported, key);
+      g_autofree char *said_state = said ? g_strndup (said, strcspn (said, " ")) : NULL;
+
+      g_hash_table_add (in_journal, (gpointer) key);
+      /* What the cashier was told as final stays so; the amount is the
+       * attempt's. */
+      if (said != NULL &&
+          (g_ascii_strtoll (strchr (said, ' ') + 1, NULL, 10) != json_object_get_int_member (entry, "amount") ||
+           ((g_str_equal (said_state, "succeeded") || g_str_equal (said_state, "declined")) &&
+            !g_str_equal (said_state, state))))
+        {
+          g_print ("# mismatch: sale %s was reported %s, is now %s\n", key, said, state);
+          mismatches++;
+        }
       if (g_str_equal (state, "succeeded") != at_stripe ||
+          ((g_str_equal (state, "succeeded") || g_str_equal (state, "declined")) && payment == NULL) ||
           (payment != NULL && !g_str_equal (json_object_get_string_member (payment, "status"), state)) ||
           (at_stripe && GPOINTER_TO_INT (g_hash_table_lookup (charged, payment_id)) !=
                         json_object_get_int_member (entry, "amount")))
@@ -404,15 +449,44 @@ test_exactly_once (void)
         }
     }
 
-  /* Every charge at Stripe is a payment till-server and the terminal know. */
+  /* Every payment till-server has is a sale the terminal knows. */
   {
     GHashTableIter iter;
     gpointer key, value;
 
     g_hash_table_iter_init (&iter, payments);
     while (g_hash_table_iter_next (&iter, &key, &value))
-      if (g_str_equal (json_object_get_string_member (value, "status"), "succeeded"))
-        server_succeeded++;
+      {
+        if (g_str_equal (json_object_get_string_member (value, "status"), "succeeded"))
+          server_succeeded++;
+        if (!g_hash_table_contains (in_journal, key))
+          {
+            g_print ("# till-server has a payment (%s) the terminal's journal does not\n", (char *) key);
+            mismatches++;
+          }
+      }
+  }
+  /* Nothing was set aside as unreadable, and every reported sale is in
+   * the journal. */
+  {
+    g_autoptr(GDir) dir = g_dir_open (shop.journal_dir, 0, NULL);
+    const char *name;
+    GHashTableIter iter;
+    gpointer key;
+
+    while ((name = g_dir_read_name (dir)) != NULL)
+      if (!g_str_has_suffix (name, ".json"))
+        {
+          g_print ("# a stray file in the journal: %s\n", name);
+          mismatches++;
+        }
+    g_hash_table_iter_init (&iter, reported);
+    while (g_hash_table_iter_next (&iter, &key, NULL))
+      if (!g_hash_table_contains (in_journal, key))
+        {
+          g_print ("# sale %s was reported but is not in the journal\n", (char *) key);
+          mismatches++;
+        }
   }
   if (charges != approved || charges != server_succeeded)
     {
@@ -441,6 +515,7 @@ test_exactly_once (void)
   till_test_server_free (shop.server);
   g_free (shop.journal_dir);
   g_free (shop.driver);
+  g_clear_pointer (&reported, g_hash_table_unref);
 }
 
 int
