@@ -476,6 +476,17 @@ test_journal (void)
     g_assert_true (g_file_test (aside, G_FILE_TEST_EXISTS));
   }
 
+  /* A write cut short by a kill leaves its temporary file: removed. */
+  {
+    g_autofree char *leftover = g_build_filename (sub_dir, "0f1e2d3c-0000-4000-8000-00000000beef.json.Ab12Cd", NULL);
+
+    g_assert_true (g_file_set_contents (leftover, "{\"key\":", -1, NULL));
+    g_clear_pointer (&entries, g_ptr_array_unref);
+    entries = till_journal_list (journal);
+    g_assert_cmpuint (entries->len, ==, 2);
+    g_assert_false (g_file_test (leftover, G_FILE_TEST_EXISTS));
+  }
+
   /* Final entries go after their time, open ones never. */
   g_assert_cmpuint (till_journal_prune (journal, g_get_real_time () / G_USEC_PER_SEC, 3600), ==, 0);
   g_assert_cmpuint (till_journal_prune (journal, g_get_real_time () / G_USEC_PER_SEC + 7200, 3600), ==, 2);

@@ -45,6 +45,19 @@ key_is_valid (const char *key)
   return TRUE;
 }
 
+/* g_file_set_contents_full()'s temporary file: "KEY.json.XXXXXX". */
+static gboolean
+is_unfinished_write (const char *name)
+{
+  const char *dot = strstr (name, ".json.");
+  g_autofree char *key = NULL;
+
+  if (dot == NULL || strlen (dot + strlen (".json.")) != 6)
+    return FALSE;
+  key = g_strndup (name, dot - name);
+  return key_is_valid (key);
+}
+
 /* The rename is durable only once the folder itself is on disk. */
 static gboolean
 sync_dir (const char  *dir,
@@ -171,6 +184,19 @@ till_journal_list (TillJournal *self)
       g_autoptr(GError) error = NULL;
       JsonNode *root;
 
+      if (is_unfinished_write (name))
+        {
+          g_autofree char *leftover = g_build_filename (self->dir, name, NULL);
+
+          /* A write cut short (the terminal was killed): its rename never
+           * happened, so the entry's last complete version stands, and with
+           * no entry at all the sale was never sent. It holds a token id:
+           * gone. */
+          g_debug ("Removing an unfinished journal write");
+          if (g_unlink (leftover) != 0)
+            g_warning ("Could not remove an unfinished journal write: %s", g_strerror (errno));
+          continue;
+        }
       if (!g_str_has_suffix (name, ".json"))
         continue;
       key = g_strndup (name, strlen (name) - strlen (".json"));
