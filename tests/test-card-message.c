@@ -13,7 +13,6 @@
 #include <glib.h>
 
 #include "till-card-message.h"
-#include "till-json-util.h"
 
 #define CANARY "xyzzy"
 
@@ -590,39 +589,6 @@ test_length_not_nul (void)
   g_assert_cmpint (message->type, ==, TILL_CARD_MESSAGE_READY);
 }
 
-/* till_json_find_raw_problem(), shared with till-server */
-
-typedef struct
-{
-  const char         *name;
-  const char         *json;
-  guint               max_depth;
-  TillJsonRawProblem  problem;
-} RawCase;
-
-static const RawCase raw_cases[] = {
-  { "ok", "{\"a\":[1,2,{\"b\":\"c\"}]}", 3, TILL_JSON_RAW_OK },
-  { "depth-at-limit", "[[[]]]", 3, TILL_JSON_RAW_OK },
-  { "depth-past-limit", "[[[[]]]]", 3, TILL_JSON_RAW_TOO_DEEP },
-  { "brackets-in-string", "{\"a\":\"[[[[[[\"}", 1, TILL_JSON_RAW_OK },
-  { "escaped-quote-in-string", "{\"a\":\"\\\"[[[[\"}", 1, TILL_JSON_RAW_OK },
-  { "nul", "{\"a\":\"\\u0000\"}", 8, TILL_JSON_RAW_NUL },
-  { "escaped-backslash-then-u0000", "{\"a\":\"\\\\u0000\"}", 8, TILL_JSON_RAW_OK },
-  { "digits-18", "[123456789012345678]", 8, TILL_JSON_RAW_OK },
-  { "digits-19", "[1234567890123456789]", 8, TILL_JSON_RAW_NUMBER_TOO_LONG },
-  { "digits-in-string", "[\"1234567890123456789012345\"]", 8, TILL_JSON_RAW_OK },
-  { "fraction-resets-count", "[123456789012345678.123456789012345678]", 8, TILL_JSON_RAW_OK },
-  { "not-json", "]]]", 0, TILL_JSON_RAW_OK },
-};
-
-static void
-test_raw (gconstpointer data)
-{
-  const RawCase *test = data;
-
-  g_assert_cmpint (till_json_find_raw_problem (test->json, strlen (test->json), test->max_depth), ==, test->problem);
-}
-
 int
 main (int   argc,
       char *argv[])
@@ -641,11 +607,6 @@ main (int   argc,
     }
   g_test_add_func ("/card-message/free-null", test_free_null);
   g_test_add_func ("/card-message/length-not-nul", test_length_not_nul);
-  for (gsize i = 0; i < G_N_ELEMENTS (raw_cases); i++)
-    {
-      g_autofree char *path = g_strdup_printf ("/json-util/raw/%s", raw_cases[i].name);
-      g_test_add_data_func (path, &raw_cases[i], test_raw);
-    }
 
   return g_test_run ();
 }

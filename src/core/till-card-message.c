@@ -87,334 +87,38 @@ till_card_message_free (TillCardMessage *message)
   g_free (message);
 }
 
-/* Strict syntax */
-
-typedef struct
-{
-  const char *p;
-  const char *end;
-} Scanner;
-
-static gboolean scan_value (Scanner *s,
-                            guint    depth);
-
-static void
-skip_ws (Scanner *s)
-{
-  while (s->p < s->end && (*s->p == ' ' || *s->p == '\t' || *s->p == '\n' || *s->p == '\r'))
-    s->p++;
-}
-
-static gboolean
-scan_char (Scanner *s,
-           char     c)
-{
-  if (s->p < s->end && *s->p == c)
-    {
-      s->p++;
-      return TRUE;
-    }
-  return FALSE;
-}
-
-static gboolean
-scan_digits (Scanner *s)
-{
-  const char *start = s->p;
-
-  while (s->p < s->end && g_ascii_isdigit (*s->p))
-    s->p++;
-  return s->p > start;
-}
-
-static int
-scan_hex4 (Scanner *s)
-{
-  int value = 0;
-
-  if (s->end - s->p < 4)
-    return -1;
-  for (int i = 0; i < 4; i++)
-    {
-      int digit = g_ascii_xdigit_value (*s->p++);
-
-      if (digit < 0)
-        return -1;
-      value = value * 16 + digit;
-    }
-  return value;
-}
-
-/* A \u escape, after the "\u": a lone surrogate is refused, as JSON.stringify
- * never writes one that a JSON parser would then have to guess about. */
-static gboolean
-scan_unicode_escape (Scanner *s)
-{
-  int unit = scan_hex4 (s);
-
-  if (unit < 0 || (unit >= 0xdc00 && unit <= 0xdfff))
-    return FALSE;
-  if (unit >= 0xd800 && unit <= 0xdbff)
-    {
-      if (!scan_char (s, '\\') || !scan_char (s, 'u'))
-        return FALSE;
-      unit = scan_hex4 (s);
-      return unit >= 0xdc00 && unit <= 0xdfff;
-    }
-  return TRUE;
-}
-
-static gboolean
-scan_string (Scanner *s)
-{
-  if (!scan_char (s, '"'))
-    return FALSE;
-  while (s->p < s->end)
-    {
-      guchar c = (guchar) *s->p++;
-
-      if (c == '"')
-        return TRUE;
-      if (c < 0x20)
-        return FALSE;
-      if (c == '\\')
-        {
-          if (s->p >= s->end)
-            return FALSE;
-          c = (guchar) *s->p++;
-          if (c == 'u')
-            {
-              if (!scan_unicode_escape (s))
-                return FALSE;
-            }
-          else if (strchr ("\"\\/bfnrt", c) == NULL || c == '\0')
-            return FALSE;
-        }
-    }
-  return FALSE;
-}
-
-static gboolean
-scan_number (Scanner *s)
-{
-  scan_char (s, '-');
-  if (!scan_char (s, '0') && (s->p >= s->end || *s->p < '1' || *s->p > '9' || !scan_digits (s)))
-    return FALSE;
-  if (scan_char (s, '.') && !scan_digits (s))
-    return FALSE;
-  if (scan_char (s, 'e') || scan_char (s, 'E'))
-    {
-      if (!scan_char (s, '+'))
-        scan_char (s, '-');
-      if (!scan_digits (s))
-        return FALSE;
-    }
-  return TRUE;
-}
-
-static gboolean
-scan_word (Scanner    *s,
-           const char *word)
-{
-  gsize length = strlen (word);
-
-  if ((gsize) (s->end - s->p) < length || strncmp (s->p, word, length) != 0)
-    return FALSE;
-  s->p += length;
-  return TRUE;
-}
-
-static gboolean
-scan_members (Scanner *s,
-              char     close,
-              gboolean is_object,
-              guint    depth)
-{
-  skip_ws (s);
-  if (scan_char (s, close))
-    return TRUE;
-  do
-    {
-      skip_ws (s);
-      if (is_object)
-        {
-          if (!scan_string (s))
-            return FALSE;
-          skip_ws (s);
-          if (!scan_char (s, ':'))
-            return FALSE;
-          skip_ws (s);
-        }
-      if (!scan_value (s, depth))
-        return FALSE;
-      skip_ws (s);
-    }
-  while (scan_char (s, ','));
-  return scan_char (s, close);
-}
-
-static gboolean
-scan_value (Scanner *s,
-            guint    depth)
-{
-  if (s->p >= s->end)
-    return FALSE;
-  switch (*s->p)
-    {
-    case '{':
-    case '[':
-      {
-        gboolean is_object = *s->p++ == '{';
-
-        /* Recursion stays bounded whatever the text. */
-        if (depth >= MAX_DEPTH)
-          return FALSE;
-        return scan_members (s, is_object ? '}' : ']', is_object, depth + 1);
-      }
-    case '"':
-      return scan_string (s);
-    case 't':
-      return scan_word (s, "true");
-    case 'f':
-      return scan_word (s, "false");
-    case 'n':
-      return scan_word (s, "null");
-    default:
-      return scan_number (s);
-    }
-}
-
-static gboolean
-is_strict_json (const char *json,
-                gsize       length)
-{
-  Scanner s = { json, json + length };
-
-  skip_ws (&s);
-  if (!scan_value (&s, 0))
-    return FALSE;
-  skip_ws (&s);
-  return s.p == s.end;
-}
-
 /* Parsing */
 
-/* json-glib 1.6 keeps the last of two equal keys without a word. The
- * signals come in document order, object-member after the member is set, so
- * a key seen twice leaves the object smaller than its member count. */
-typedef struct
-{
-  guint    members[MAX_DEPTH + 1];
-  guint    depth;
-  gboolean duplicate;
-} KeyCount;
-
-static void
-object_start_cb (JsonParser *parser,
-                 KeyCount   *count)
-{
-  if (count->depth < G_N_ELEMENTS (count->members))
-    count->members[count->depth] = 0;
-  count->depth++;
-}
-
-static void
-object_member_cb (JsonParser *parser,
-                  JsonObject *object,
-                  const char *name,
-                  KeyCount   *count)
-{
-  guint level = count->depth - 1;
-
-  if (count->depth == 0 || level >= G_N_ELEMENTS (count->members))
-    count->duplicate = TRUE;  /* cannot happen after is_strict_json () */
-  else if (++count->members[level] != json_object_get_size (object))
-    count->duplicate = TRUE;
-}
-
-static void
-object_end_cb (JsonParser *parser,
-               JsonObject *object,
-               KeyCount   *count)
-{
-  if (count->depth > 0)
-    count->depth--;
-}
-
-static gboolean
-check_raw_text (const char  *json,
-                gsize        length,
-                GError     **error)
-{
-  if (length > TILL_CARD_MESSAGE_MAX_SIZE)
-    {
-      g_set_error (error, TILL_CARD_MESSAGE_ERROR, TILL_CARD_MESSAGE_ERROR_TOO_LARGE,
-                   "The message is larger than %d bytes", TILL_CARD_MESSAGE_MAX_SIZE);
-      return FALSE;
-    }
-  /* g_utf8_validate() with a length also refuses NUL bytes. */
-  if (length == 0 || !g_utf8_validate (json, length, NULL))
-    {
-      g_set_error_literal (error, TILL_CARD_MESSAGE_ERROR, TILL_CARD_MESSAGE_ERROR_MALFORMED,
-                           "The message is empty or not UTF-8");
-      return FALSE;
-    }
-  switch (till_json_find_raw_problem (json, length, MAX_DEPTH))
-    {
-    case TILL_JSON_RAW_NUL:
-      g_set_error_literal (error, TILL_CARD_MESSAGE_ERROR, TILL_CARD_MESSAGE_ERROR_BAD_FIELD,
-                           "A string in the message contains a NUL character");
-      return FALSE;
-    case TILL_JSON_RAW_NUMBER_TOO_LONG:
-      g_set_error_literal (error, TILL_CARD_MESSAGE_ERROR, TILL_CARD_MESSAGE_ERROR_BAD_FIELD,
-                           "A number in the message is out of range");
-      return FALSE;
-    case TILL_JSON_RAW_TOO_DEEP:
-      g_set_error (error, TILL_CARD_MESSAGE_ERROR, TILL_CARD_MESSAGE_ERROR_MALFORMED,
-                   "The message nests more than %d deep", MAX_DEPTH);
-      return FALSE;
-    case TILL_JSON_RAW_OK:
-    default:
-      break;
-    }
-  if (!is_strict_json (json, length))
-    {
-      g_set_error_literal (error, TILL_CARD_MESSAGE_ERROR, TILL_CARD_MESSAGE_ERROR_MALFORMED,
-                           "The message is not strict JSON");
-      return FALSE;
-    }
-  return TRUE;
-}
-
+/* The size first, then the shared strict check (till-json-util.c), with
+ * this module's error codes: a NUL or an out-of-range number is a bad
+ * field, anything else is not a message at all. */
 static JsonObject *
 parse_root (const char  *json,
             gsize        length,
             GError     **error)
 {
-  g_autoptr(JsonParser) parser = json_parser_new_immutable ();
   g_autoptr(GError) local_error = NULL;
-  KeyCount count = { { 0 }, 0, FALSE };
-  JsonNode *root;
+  g_autoptr(JsonNode) root = NULL;
 
-  g_signal_connect (parser, "object-start", G_CALLBACK (object_start_cb), &count);
-  g_signal_connect (parser, "object-member", G_CALLBACK (object_member_cb), &count);
-  g_signal_connect (parser, "object-end", G_CALLBACK (object_end_cb), &count);
-
-  /* json-glib's own message quotes the text: it is not passed on. */
-  if (!json_parser_load_from_data (parser, json, (gssize) length, &local_error))
+  if (length > TILL_CARD_MESSAGE_MAX_SIZE)
     {
-      g_set_error_literal (error, TILL_CARD_MESSAGE_ERROR, TILL_CARD_MESSAGE_ERROR_MALFORMED,
-                           "The message is not valid JSON");
+      g_set_error (error, TILL_CARD_MESSAGE_ERROR, TILL_CARD_MESSAGE_ERROR_TOO_LARGE,
+                   "The message is larger than %d bytes", TILL_CARD_MESSAGE_MAX_SIZE);
       return NULL;
     }
-  if (count.duplicate)
+
+  root = till_json_parse_strict (json, length, MAX_DEPTH, &local_error);
+  if (root == NULL)
     {
-      g_set_error_literal (error, TILL_CARD_MESSAGE_ERROR, TILL_CARD_MESSAGE_ERROR_MALFORMED,
-                           "An object in the message has the same key twice");
+      gboolean bad_field = local_error->code == TILL_JSON_RAW_NUL ||
+                           local_error->code == TILL_JSON_RAW_NUMBER_TOO_LONG;
+
+      g_set_error (error, TILL_CARD_MESSAGE_ERROR,
+                   bad_field ? TILL_CARD_MESSAGE_ERROR_BAD_FIELD : TILL_CARD_MESSAGE_ERROR_MALFORMED,
+                   "The message is refused: %s", local_error->message);
       return NULL;
     }
-  root = json_parser_get_root (parser);
-  if (root == NULL || !JSON_NODE_HOLDS_OBJECT (root))
+  if (!JSON_NODE_HOLDS_OBJECT (root))
     {
       g_set_error_literal (error, TILL_CARD_MESSAGE_ERROR, TILL_CARD_MESSAGE_ERROR_MALFORMED,
                            "The message is not a JSON object");
@@ -968,8 +672,7 @@ till_card_message_parse (const char  *json,
   g_return_val_if_fail (json != NULL || length == 0, NULL);
   g_return_val_if_fail (error == NULL || *error == NULL, NULL);
 
-  if (!check_raw_text (json, length, error) ||
-      (root = parse_root (json, length, error)) == NULL)
+  if ((root = parse_root (json, length, error)) == NULL)
     return NULL;
 
   root_node = json_node_init_object (json_node_alloc (), root);

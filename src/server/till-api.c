@@ -16,23 +16,16 @@
 #include <json-glib/json-glib.h>
 
 #include "till-api.h"
+#include "till-api-input.h"
 #include "till-crypto.h"
-#include "till-json-util.h"
 #include "till-money.h"
 #include "till-rate-limiter.h"
 #include "till-server-error.h"
 #include "till-server-log.h"
 
 #define MAX_PAYMENT_AMOUNT   G_GINT64_CONSTANT (99999999) /* Stripe's limit: eight digits */
-#define MAX_DESCRIPTION      200
-#define MAX_USERNAME         64
-#define MAX_PASSWORD         1024
-#define MAX_SOURCE_ID        255
-#define MAX_IDEMPOTENCY_KEY  255
-#define MIN_IDEMPOTENCY_KEY  8
 #define MAX_LIST_LIMIT       100
 #define DEFAULT_LIST_LIMIT   25
-#define MAX_JSON_DEPTH       32
 /* Past the body limit, libsoup still reads a request to its end; up to
  * this much more is read and answered with a plain 413, beyond it the
  * connection is cut. */
@@ -366,45 +359,13 @@ respond_payment (SoupServerMessage *msg,
   send_builder (msg, status, builder);
 }
 
-/* Input checks */
+/* Input checks: the syntax lives in till-api-input.c */
 
-static gboolean
-has_control_chars (const char *s)
+static void
+send_problem (SoupServerMessage    *msg,
+              const TillApiProblem *problem)
 {
-  for (const guchar *p = (const guchar *) s; *p; p++)
-    if (*p < 0x20 || *p == 0x7f)
-      return TRUE;
-  return FALSE;
-}
-
-static gboolean
-matches_charset (const char *s,
-                 const char *extra)
-{
-  for (const char *p = s; *p; p++)
-    if (!g_ascii_isalnum (*p) && strchr (extra, *p) == NULL)
-      return FALSE;
-  return TRUE;
-}
-
-/* The raw checks live in the core (till-json-util.c), shared with the card
- * page's messages; the wording of the answers stays here. */
-static const char *
-find_raw_json_problem (const char *data,
-                       gsize       length)
-{
-  switch (till_json_find_raw_problem (data, length, MAX_JSON_DEPTH))
-    {
-    case TILL_JSON_RAW_NUL:
-      return "A string in the request contains a NUL character";
-    case TILL_JSON_RAW_TOO_DEEP:
-      return "The request is nested too deeply";
-    case TILL_JSON_RAW_NUMBER_TOO_LONG:
-      return "A number in the request is out of range";
-    case TILL_JSON_RAW_OK:
-    default:
-      return NULL;
-    }
+  send_error_param (msg, problem->status, problem->code, problem->param, problem->message);
 }
 
 static JsonObject *
@@ -412,144 +373,18 @@ parse_body (Request *req,
             gboolean allow_empty)
 {
   SoupMessageBody *body = soup_server_message_get_request_body (req->msg);
-  const char *content_type;
-  g_autoptr(JsonParser) parser = json_parser_new ();
-  g_autoptr(GError) error = NULL;
   g_autoptr(GBytes) bytes = soup_message_body_flatten (body);
-  gsize size = g_bytes_get_size (bytes);
-  const char *problem;
-  JsonNode *root;
+  const char *content_type =
+    soup_message_headers_get_content_type (soup_server_message_get_request_headers (req->msg), NULL);
+  TillApiProblem problem;
+  JsonObject *object;
 
-  if (size > req->self->config->max_body_size)
-    {
-      send_error (req->msg, 413, "body_too_large", "The request body is too large");
-      return NULL;
-    }
-  if (size == 0 && allow_empty)
-    return json_object_new ();
-
-  content_type = soup_message_headers_get_content_type (soup_server_message_get_request_headers (req->msg), NULL);
-  if (g_strcmp0 (content_type, "application/json") != 0)
-    {
-      send_error (req->msg, 415, "unsupported_media_type",
-                  "The request body must be JSON (Content-Type: application/json)");
-      return NULL;
-    }
-  if (size == 0 || !g_utf8_validate (g_bytes_get_data (bytes, NULL), size, NULL))
-    {
-      send_error (req->msg, 400, "malformed_json", "The request body is not valid JSON");
-      return NULL;
-    }
-  /* Before json-glib sees it: its parser recurses, so nesting is bounded
-   * here and not by the body limit. */
-  if ((problem = find_raw_json_problem (g_bytes_get_data (bytes, NULL), size)) != NULL)
-    {
-      send_error (req->msg, 400, "invalid_field", problem);
-      return NULL;
-    }
-  if (!json_parser_load_from_data (parser, g_bytes_get_data (bytes, NULL), size, &error))
-    {
-      send_error (req->msg, 400, "malformed_json", "The request body is not valid JSON");
-      return NULL;
-    }
-  root = json_parser_get_root (parser);
-  if (root == NULL || !JSON_NODE_HOLDS_OBJECT (root))
-    {
-      send_error (req->msg, 400, "invalid_body", "The request body must be a JSON object");
-      return NULL;
-    }
-
-  return json_object_ref (json_node_get_object (root));
-}
-
-static gboolean
-check_members (Request     *req,
-               JsonObject  *object,
-               const char **allowed)
-{
-  g_autoptr(GList) names = json_object_get_members (object);
-
-  for (GList *l = names; l != NULL; l = l->next)
-    {
-      if (!g_strv_contains (allowed, l->data))
-        {
-          /* The name is the client's text: it is not echoed back. */
-          send_error (req->msg, 400, "unknown_field", "The request has a field this API does not know");
-          return FALSE;
-        }
-    }
-  return TRUE;
-}
-
-/* Returns TRUE with *out = NULL when an optional member is absent or null. */
-static gboolean
-get_string (Request     *req,
-            JsonObject  *object,
-            const char  *name,
-            gboolean     required,
-            gsize        max_length,
-            const char **out)
-{
-  JsonNode *node = json_object_get_member (object, name);
-
-  *out = NULL;
-  if (node == NULL || JSON_NODE_HOLDS_NULL (node))
-    {
-      if (!required)
-        return TRUE;
-      send_error_param (req->msg, 400, "missing_field", name, "A required field is missing");
-      return FALSE;
-    }
-  if (!JSON_NODE_HOLDS_VALUE (node) || json_node_get_value_type (node) != G_TYPE_STRING)
-    {
-      send_error_param (req->msg, 400, "invalid_field", name, "The field must be a string");
-      return FALSE;
-    }
-
-  *out = json_node_get_string (node);
-  if (strlen (*out) > max_length)
-    {
-      send_error_param (req->msg, 400, "invalid_field", name, "The field is too long");
-      return FALSE;
-    }
-  if (required && **out == '\0')
-    {
-      send_error_param (req->msg, 400, "missing_field", name, "A required field is empty");
-      return FALSE;
-    }
-  return TRUE;
-}
-
-static gboolean
-get_int (Request    *req,
-         JsonObject *object,
-         const char *name,
-         gboolean    required,
-         gboolean   *out_present,
-         gint64     *out)
-{
-  JsonNode *node = json_object_get_member (object, name);
-
-  *out_present = FALSE;
-  if (node == NULL || JSON_NODE_HOLDS_NULL (node))
-    {
-      if (!required)
-        return TRUE;
-      send_error_param (req->msg, 400, "missing_field", name, "A required field is missing");
-      return FALSE;
-    }
-  /* json-glib reads integers as gint64 and anything with a fraction or an
-   * exponent as a double: only the former is an amount. */
-  if (!JSON_NODE_HOLDS_VALUE (node) || json_node_get_value_type (node) != G_TYPE_INT64)
-    {
-      send_error_param (req->msg, 400, "invalid_field", name,
-                        "The field must be a whole number of minor units");
-      return FALSE;
-    }
-
-  *out = json_node_get_int (node);
-  *out_present = TRUE;
-  return TRUE;
+  object = till_api_input_parse_body (content_type, g_bytes_get_data (bytes, NULL),
+                                      g_bytes_get_size (bytes), req->self->config->max_body_size,
+                                      allow_empty, &problem);
+  if (object == NULL)
+    send_problem (req->msg, &problem);
+  return object;
 }
 
 static const char *
@@ -557,18 +392,11 @@ get_idempotency_key (Request *req)
 {
   const char *key = soup_message_headers_get_one (soup_server_message_get_request_headers (req->msg),
                                                   "Idempotency-Key");
+  TillApiProblem problem;
 
-  if (key == NULL || *key == '\0')
+  if (!till_api_input_idempotency_key (key, &problem))
     {
-      send_error (req->msg, 400, "missing_idempotency_key",
-                  "This request needs an Idempotency-Key header, fresh for each sale");
-      return NULL;
-    }
-  if (strlen (key) < MIN_IDEMPOTENCY_KEY || strlen (key) > MAX_IDEMPOTENCY_KEY ||
-      !matches_charset (key, "-_.:"))
-    {
-      send_error (req->msg, 400, "invalid_idempotency_key",
-                  "The Idempotency-Key must be 8 to 255 letters, digits, '-', '_', '.' or ':'");
+      send_problem (req->msg, &problem);
       return NULL;
     }
   return key;
@@ -705,10 +533,11 @@ verify_done_cb (GObject      *object,
 static void
 handle_login (Request *req)
 {
-  static const char *allowed[] = { "username", "password", NULL };
   TillApi *self = req->self;
   g_autoptr(JsonObject) body = parse_body (req, FALSE);
   g_autoptr(TillUser) user = NULL;
+  TillLoginInput input;
+  TillApiProblem problem;
   g_autoptr(GTask) task = NULL;
   g_autofree char *akey = NULL;
   g_autofree char *ukey = NULL;
@@ -716,15 +545,15 @@ handle_login (Request *req)
   VerifyData *data;
   guint wait;
 
-  if (body == NULL || !check_members (req, body, allowed) ||
-      !get_string (req, body, "username", TRUE, MAX_USERNAME, &username) ||
-      !get_string (req, body, "password", TRUE, MAX_PASSWORD, &password))
+  if (body == NULL)
     return;
-  if (has_control_chars (username))
+  if (!till_api_input_login (body, &input, &problem))
     {
-      send_error_param (req->msg, 400, "invalid_field", "username", "The user name has control characters");
+      send_problem (req->msg, &problem);
       return;
     }
+  username = input.username;
+  password = input.password;
 
   akey = address_key (req);
   ukey = user_key (username);
@@ -847,7 +676,7 @@ check_source (Request    *req,
   const char *prefix = charges ? "tok_" : "pm_";
 
   if (!g_str_has_prefix (source, prefix) || strlen (source) <= strlen (prefix) ||
-      !matches_charset (source, "_"))
+      !till_api_input_matches_charset (source, "_"))
     {
       send_error_param (req->msg, 400, "invalid_token", "token",
                         charges ? "This shop takes card tokens (tok_…)"
@@ -873,26 +702,30 @@ hash_payment_request (gint64      amount,
 static void
 handle_create_payment (Request *req)
 {
-  static const char *allowed[] = { "amount", "currency", "description", "token", NULL };
   TillApi *self = req->self;
   g_autoptr(JsonObject) body = NULL;
   g_autoptr(TillPayment) existing = NULL;
+  TillPaymentInput input;
+  TillApiProblem problem;
   g_autoptr(TillPayment) p = NULL;
   g_autoptr(GError) error = NULL;
   g_autofree char *currency = NULL;
   g_autofree char *request_hash = NULL;
   const char *key, *currency_in, *description, *source;
-  gboolean present;
   gint64 amount;
 
   if ((key = get_idempotency_key (req)) == NULL ||
-      (body = parse_body (req, FALSE)) == NULL ||
-      !check_members (req, body, allowed) ||
-      !get_int (req, body, "amount", TRUE, &present, &amount) ||
-      !get_string (req, body, "currency", TRUE, 3, &currency_in) ||
-      !get_string (req, body, "description", FALSE, MAX_DESCRIPTION, &description) ||
-      !get_string (req, body, "token", TRUE, MAX_SOURCE_ID, &source))
+      (body = parse_body (req, FALSE)) == NULL)
     return;
+  if (!till_api_input_payment (body, &input, &problem))
+    {
+      send_problem (req->msg, &problem);
+      return;
+    }
+  amount = input.amount;
+  currency_in = input.currency;
+  description = input.description;
+  source = input.token;
 
   if (amount <= 0 || amount > MAX_PAYMENT_AMOUNT)
     {
@@ -905,12 +738,6 @@ handle_create_payment (Request *req)
     {
       send_error_param (req->msg, 400, "currency_mismatch", "currency",
                         "The currency is not the shop's currency");
-      return;
-    }
-  if (description != NULL && has_control_chars (description))
-    {
-      send_error_param (req->msg, 400, "invalid_field", "description",
-                        "The description has control characters");
       return;
     }
   request_hash = hash_payment_request (amount, currency, description, source);
@@ -1070,7 +897,7 @@ handle_confirm_payment (Request *req)
 {
   g_autoptr(TillPayment) p = till_db_get_payment (req->self->db, req->segments[2]);
   g_autoptr(JsonObject) body = NULL;
-  static const char *allowed[] = { NULL };
+  TillApiProblem problem;
   TillPayments *payments;
 
   /* Any signed-in terminal may finish a sale's authentication: the id
@@ -1080,8 +907,13 @@ handle_confirm_payment (Request *req)
       send_error (req->msg, 404, "payment_not_found", "There is no such payment");
       return;
     }
-  if ((body = parse_body (req, TRUE)) == NULL || !check_members (req, body, allowed))
+  if ((body = parse_body (req, TRUE)) == NULL)
     return;
+  if (!till_api_input_empty (body, &problem))
+    {
+      send_problem (req->msg, &problem);
+      return;
+    }
 
   if (till_payments_is_busy (req->self->payments, p->id))
     {
@@ -1196,29 +1028,15 @@ drive_refund (Request     *req,
   till_payments_refund_async (payments, p, r, refund_done_cb, steal_request (req));
 }
 
-static gboolean
-check_reason (Request    *req,
-              const char *reason)
-{
-  static const char *reasons[] = { "duplicate", "fraudulent", "requested_by_customer", NULL };
-
-  if (reason != NULL && !g_strv_contains (reasons, reason))
-    {
-      send_error_param (req->msg, 400, "invalid_field", "reason",
-                        "reason must be duplicate, fraudulent or requested_by_customer");
-      return FALSE;
-    }
-  return TRUE;
-}
-
 static void
 handle_refund (Request *req)
 {
-  static const char *allowed[] = { "amount", "reason", NULL };
   TillApi *self = req->self;
   g_autoptr(JsonObject) body = NULL;
   g_autoptr(TillPayment) p = NULL;
   g_autoptr(TillRefund) existing = NULL;
+  TillRefundInput input;
+  TillApiProblem problem;
   g_autoptr(TillRefund) r = NULL;
   g_autoptr(GError) error = NULL;
   g_autofree char *request_hash = NULL;
@@ -1229,12 +1047,16 @@ handle_refund (Request *req)
 
   if ((key = get_idempotency_key (req)) == NULL ||
       (p = lookup_payment (req)) == NULL ||
-      (body = parse_body (req, TRUE)) == NULL ||
-      !check_members (req, body, allowed) ||
-      !get_int (req, body, "amount", FALSE, &present, &amount) ||
-      !get_string (req, body, "reason", FALSE, 32, &reason) ||
-      !check_reason (req, reason))
+      (body = parse_body (req, TRUE)) == NULL)
     return;
+  if (!till_api_input_refund (body, &input, &problem))
+    {
+      send_problem (req->msg, &problem);
+      return;
+    }
+  present = input.has_amount;
+  amount = present ? input.amount : 0;
+  reason = input.reason;
 
   canonical = g_strdup_printf ("%s\n%" G_GINT64_FORMAT "\n%s", p->id, present ? amount : -1,
                                reason ? reason : "");
@@ -1400,7 +1222,7 @@ pattern_matches (const char  *pattern,
       if (g_str_equal (parts[i], "*"))
         {
           /* Ids are short and plain; anything else is no route of ours. */
-          if (*segments[i] == '\0' || strlen (segments[i]) > 64 || !matches_charset (segments[i], "_-"))
+          if (*segments[i] == '\0' || strlen (segments[i]) > 64 || !till_api_input_matches_charset (segments[i], "_-"))
             return FALSE;
         }
       else if (!g_str_equal (parts[i], segments[i]))

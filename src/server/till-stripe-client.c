@@ -10,6 +10,7 @@
 #include <string.h>
 #include <libsoup/soup.h>
 
+#include "till-json-util.h"
 #include "till-stripe-client.h"
 #include "till-server-error.h"
 
@@ -18,6 +19,8 @@
 #define STRIPE_API_VERSION "2020-08-27"
 /* No Stripe object Till reads is anywhere near this. */
 #define MAX_RESPONSE_SIZE (1024 * 1024)
+/* A PaymentIntent with its charge and card details nests about 6 deep. */
+#define MAX_RESPONSE_DEPTH 32
 
 struct _TillStripeClient
 {
@@ -135,7 +138,7 @@ send_and_read_cb (GObject      *object,
   SoupMessage *msg = g_task_get_task_data (task);
   g_autoptr(TillStripeResponse) response = g_new0 (TillStripeResponse, 1);
   g_autoptr(GBytes) bytes = NULL;
-  g_autoptr(JsonParser) parser = json_parser_new ();
+  g_autoptr(JsonNode) root = NULL;
   g_autoptr(GError) error = NULL;
   const char *replayed;
   gsize size;
@@ -152,11 +155,14 @@ send_and_read_cb (GObject      *object,
                                            "Idempotent-Replayed");
   response->replayed = g_strcmp0 (replayed, "true") == 0;
 
+  /* Stripe's answers pass the same strict check as the terminals'
+   * requests: one that does not is no answer, and the outcome stays
+   * unknown. */
   size = g_bytes_get_size (bytes);
   if (size > 0 && size <= MAX_RESPONSE_SIZE &&
-      json_parser_load_from_data (parser, g_bytes_get_data (bytes, NULL), size, NULL) &&
-      JSON_NODE_HOLDS_OBJECT (json_parser_get_root (parser)))
-    response->body = json_object_ref (json_node_get_object (json_parser_get_root (parser)));
+      (root = till_json_parse_strict (g_bytes_get_data (bytes, NULL), size, MAX_RESPONSE_DEPTH, NULL)) != NULL &&
+      JSON_NODE_HOLDS_OBJECT (root))
+    response->body = json_object_ref (json_node_get_object (root));
 
   g_task_return_pointer (task, g_steal_pointer (&response), (GDestroyNotify) till_stripe_response_free);
 }

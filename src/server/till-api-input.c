@@ -1,0 +1,277 @@
+/* till-api-input.c: till-server's checks on what a request carries
+ *
+ * Every request body goes through here before a handler sees it: the size,
+ * the media type, strict RFC 8259 JSON (till-json-util.c: no leading
+ * zeros, hex, quotes other than '"', comments, lone surrogates, NUL or a
+ * key twice, each of which json-glib 1.6 would take and read its own way),
+ * an object at the root, only the fields the route knows, and each field of
+ * its exact JSON type and within its length. What the fields mean (an
+ * amount's range, the shop's currency, a refund's remainder) is the
+ * handler's business.
+ *
+ * No function here does I/O, so each can be fuzzed on raw bytes.
+ *
+ * Copyright 2026 The Till authors
+ * SPDX-License-Identifier: GPL-3.0-or-later
+ */
+#include "config.h"
+
+#include <string.h>
+
+#include "till-api-input.h"
+#include "till-json-util.h"
+
+static gboolean
+refuse (TillApiProblem *problem,
+        guint           status,
+        const char     *code,
+        const char     *param,
+        const char     *message)
+{
+  problem->status = status;
+  problem->code = code;
+  problem->param = param;
+  problem->message = message;
+  return FALSE;
+}
+
+gboolean
+till_api_input_has_control_chars (const char *s)
+{
+  for (const guchar *p = (const guchar *) s; *p; p++)
+    if (*p < 0x20 || *p == 0x7f)
+      return TRUE;
+  return FALSE;
+}
+
+gboolean
+till_api_input_matches_charset (const char *s,
+                                const char *extra)
+{
+  for (const char *p = s; *p; p++)
+    if (!g_ascii_isalnum (*p) && strchr (extra, *p) == NULL)
+      return FALSE;
+  return TRUE;
+}
+
+static const char *
+describe_json_problem (int code)
+{
+  switch (code)
+    {
+    case TILL_JSON_RAW_NUL:
+      return "A string in the request contains a NUL character";
+    case TILL_JSON_RAW_TOO_DEEP:
+      return "The request is nested too deeply";
+    case TILL_JSON_RAW_NUMBER_TOO_LONG:
+      return "A number in the request is out of range";
+    case TILL_JSON_RAW_BAD_UNICODE:
+      return "The request is not valid UTF-8 or has a lone surrogate (\\ud800–\\udfff)";
+    case TILL_JSON_RAW_DUPLICATE_KEY:
+      return "The request has the same field twice";
+    case TILL_JSON_RAW_SYNTAX:
+    default:
+      return "The request body is not valid JSON (RFC 8259: no leading zeros, hex numbers, "
+             "single quotes, comments or trailing commas)";
+    }
+}
+
+/**
+ * till_api_input_parse_body:
+ * @content_type: the request's media type without parameters, or %NULL
+ * @data: the body
+ * @length: its length
+ * @max_size: the largest body taken
+ * @allow_empty: whether an empty body stands for {}
+ * @problem: where the reason goes when the body is refused
+ *
+ * Returns: (transfer full): the body's object, or %NULL with @problem set
+ */
+JsonObject *
+till_api_input_parse_body (const char     *content_type,
+                           const char     *data,
+                           gsize           length,
+                           gsize           max_size,
+                           gboolean        allow_empty,
+                           TillApiProblem *problem)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(JsonNode) root = NULL;
+
+  if (length > max_size)
+    {
+      refuse (problem, 413, "body_too_large", NULL, "The request body is too large");
+      return NULL;
+    }
+  if (length == 0 && allow_empty)
+    return json_object_new ();
+  if (g_strcmp0 (content_type, "application/json") != 0)
+    {
+      refuse (problem, 415, "unsupported_media_type", NULL,
+              "The request body must be JSON (Content-Type: application/json)");
+      return NULL;
+    }
+
+  root = till_json_parse_strict (data, length, TILL_API_MAX_JSON_DEPTH, &error);
+  if (root == NULL)
+    {
+      gboolean syntax = error->code == TILL_JSON_RAW_SYNTAX || error->code == TILL_JSON_RAW_BAD_UNICODE;
+
+      refuse (problem, 400, syntax ? "malformed_json" : "invalid_field", NULL,
+              describe_json_problem (error->code));
+      return NULL;
+    }
+  if (!JSON_NODE_HOLDS_OBJECT (root))
+    {
+      refuse (problem, 400, "invalid_body", NULL, "The request body must be a JSON object");
+      return NULL;
+    }
+  return json_object_ref (json_node_get_object (root));
+}
+
+static gboolean
+check_members (JsonObject      *object,
+               const char     **allowed,
+               TillApiProblem  *problem)
+{
+  g_autoptr(GList) names = json_object_get_members (object);
+
+  for (GList *l = names; l != NULL; l = l->next)
+    {
+      /* The name is the client's text: it is not echoed back. */
+      if (!g_strv_contains (allowed, l->data))
+        return refuse (problem, 400, "unknown_field", NULL, "The request has a field this API does not know");
+    }
+  return TRUE;
+}
+
+/* TRUE with *out = NULL when an optional member is absent or null. */
+static gboolean
+get_string (JsonObject      *object,
+            const char      *name,
+            gboolean         required,
+            gsize            max_length,
+            const char     **out,
+            TillApiProblem  *problem)
+{
+  JsonNode *node = json_object_get_member (object, name);
+
+  *out = NULL;
+  if (node == NULL || JSON_NODE_HOLDS_NULL (node))
+    return !required || refuse (problem, 400, "missing_field", name, "A required field is missing");
+  if (!JSON_NODE_HOLDS_VALUE (node) || json_node_get_value_type (node) != G_TYPE_STRING)
+    return refuse (problem, 400, "invalid_field", name, "The field must be a string");
+
+  *out = json_node_get_string (node);
+  if (strlen (*out) > max_length)
+    return refuse (problem, 400, "invalid_field", name, "The field is too long");
+  if (required && **out == '\0')
+    return refuse (problem, 400, "missing_field", name, "A required field is empty");
+  return TRUE;
+}
+
+/* json-glib reads integers as gint64 and anything with a fraction or an
+ * exponent as a double: only the former is an amount. */
+static gboolean
+get_int (JsonObject     *object,
+         const char     *name,
+         gboolean        required,
+         gboolean       *out_present,
+         gint64         *out,
+         TillApiProblem *problem)
+{
+  JsonNode *node = json_object_get_member (object, name);
+
+  *out_present = FALSE;
+  if (node == NULL || JSON_NODE_HOLDS_NULL (node))
+    return !required || refuse (problem, 400, "missing_field", name, "A required field is missing");
+  if (!JSON_NODE_HOLDS_VALUE (node) || json_node_get_value_type (node) != G_TYPE_INT64)
+    return refuse (problem, 400, "invalid_field", name, "The field must be a whole number of minor units");
+
+  *out = json_node_get_int (node);
+  *out_present = TRUE;
+  return TRUE;
+}
+
+gboolean
+till_api_input_login (JsonObject     *body,
+                      TillLoginInput *out,
+                      TillApiProblem *problem)
+{
+  static const char *allowed[] = { "username", "password", NULL };
+
+  memset (out, 0, sizeof *out);
+  if (!check_members (body, allowed, problem) ||
+      !get_string (body, "username", TRUE, TILL_API_MAX_USERNAME, &out->username, problem) ||
+      !get_string (body, "password", TRUE, TILL_API_MAX_PASSWORD, &out->password, problem))
+    return FALSE;
+  if (till_api_input_has_control_chars (out->username))
+    return refuse (problem, 400, "invalid_field", "username", "The user name has control characters");
+  return TRUE;
+}
+
+gboolean
+till_api_input_payment (JsonObject       *body,
+                        TillPaymentInput *out,
+                        TillApiProblem   *problem)
+{
+  static const char *allowed[] = { "amount", "currency", "description", "token", NULL };
+  gboolean present;
+
+  memset (out, 0, sizeof *out);
+  if (!check_members (body, allowed, problem) ||
+      !get_int (body, "amount", TRUE, &present, &out->amount, problem) ||
+      !get_string (body, "currency", TRUE, 3, &out->currency, problem) ||
+      !get_string (body, "description", FALSE, TILL_API_MAX_DESCRIPTION, &out->description, problem) ||
+      !get_string (body, "token", TRUE, TILL_API_MAX_SOURCE_ID, &out->token, problem))
+    return FALSE;
+  if (!till_api_input_matches_charset (out->currency, ""))
+    return refuse (problem, 400, "currency_mismatch", "currency", "The currency is not the shop's currency");
+  if (out->description != NULL && till_api_input_has_control_chars (out->description))
+    return refuse (problem, 400, "invalid_field", "description", "The description has control characters");
+  return TRUE;
+}
+
+gboolean
+till_api_input_refund (JsonObject      *body,
+                       TillRefundInput *out,
+                       TillApiProblem  *problem)
+{
+  static const char *allowed[] = { "amount", "reason", NULL };
+  static const char *reasons[] = { "duplicate", "fraudulent", "requested_by_customer", NULL };
+
+  memset (out, 0, sizeof *out);
+  if (!check_members (body, allowed, problem) ||
+      !get_int (body, "amount", FALSE, &out->has_amount, &out->amount, problem) ||
+      !get_string (body, "reason", FALSE, TILL_API_MAX_REASON, &out->reason, problem))
+    return FALSE;
+  if (out->reason != NULL && !g_strv_contains (reasons, out->reason))
+    return refuse (problem, 400, "invalid_field", "reason",
+                   "reason must be duplicate, fraudulent or requested_by_customer");
+  return TRUE;
+}
+
+gboolean
+till_api_input_empty (JsonObject     *body,
+                      TillApiProblem *problem)
+{
+  static const char *allowed[] = { NULL };
+
+  return check_members (body, allowed, problem);
+}
+
+gboolean
+till_api_input_idempotency_key (const char     *key,
+                                TillApiProblem *problem)
+{
+  gsize length = key ? strlen (key) : 0;
+
+  if (length == 0)
+    return refuse (problem, 400, "missing_idempotency_key", NULL,
+                   "This request needs an Idempotency-Key header, fresh for each sale");
+  if (length < TILL_API_MIN_IDEMPOTENCY_KEY || length > TILL_API_MAX_IDEMPOTENCY_KEY ||
+      !till_api_input_matches_charset (key, "-_.:"))
+    return refuse (problem, 400, "invalid_idempotency_key", NULL,
+                   "The Idempotency-Key must be 8 to 255 letters, digits, '-', '_', '.' or ':'");
+  return TRUE;
+}
