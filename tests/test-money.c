@@ -474,6 +474,8 @@ static const ExponentCase exponent_cases[] = {
   { "UGX", 0 }, { "XAF", 0 }, { "XOF", 0 }, { "PYG", 0 }, { "XPF", 0 },
   { "BHD", 3 }, { "KWD", 3 }, { "OMR", 3 }, { "JOD", 3 }, { "TND", 3 },
   { "IQD", 3 }, { "LYD", 3 },
+  /* The customary form, not ISO's 2: Stripe takes MGA as zero-decimal. */
+  { "MGA", 0 }, { "TWD", 2 },
   { "usd", 2 }, { "Jpy", 0 }, { "kwD", 3 },
   { "XXX", -1 }, { "XTS", -1 }, { "HRK", -1 }, { "ABC", -1 }, { "", -1 },
   { "US", -1 }, { "USDX", -1 }, { "US ", -1 }, { "840", -1 }, { "U$D", -1 },
@@ -507,6 +509,243 @@ test_symbol (gconstpointer data)
   const SymbolCase *test = data;
 
   g_assert_cmpstr (till_currency_get_symbol (test->code), ==, test->symbol);
+}
+
+/* Stripe's minor units (docs.stripe.com/currencies: #zero-decimal,
+ * #three-decimal, #special-cases) */
+
+#define NO_ERROR -1
+
+typedef struct
+{
+  const char *name;
+  const char *currency;
+  gint64      in;
+  gint64      out;
+  int         error_code;   /* NO_ERROR, or a TillMoneyError */
+} StripeCase;
+
+static const StripeCase to_stripe_cases[] = {
+  /* Two decimals everywhere: unchanged. */
+  { "usd", "USD", 1250, 1250, NO_ERROR },
+  { "eur-max", "EUR", 99999999, 99999999, NO_ERROR },
+  { "eur-past-max", "EUR", 100000000, 0, TILL_MONEY_ERROR_TOO_LARGE },
+  { "zero", "USD", 0, 0, NO_ERROR },
+  { "negative", "USD", -1, 0, TILL_MONEY_ERROR_NEGATIVE },
+  /* Zero-decimal at Stripe and here. */
+  { "jpy", "JPY", 1250, 1250, NO_ERROR },
+  { "krw", "KRW", 99999999, 99999999, NO_ERROR },
+  /* MGA: zero-decimal at Stripe (ISO says 2), whole ariary here too. */
+  { "mga", "MGA", 12345, 12345, NO_ERROR },
+  { "mga-max", "MGA", 99999999, 99999999, NO_ERROR },
+  { "mga-past-max", "MGA", 100000000, 0, TILL_MONEY_ERROR_TOO_LARGE },
+  /* ISK and UGX: whole units here, two zero decimals at Stripe. */
+  { "isk", "ISK", 1500, 150000, NO_ERROR },
+  { "isk-one", "ISK", 1, 100, NO_ERROR },
+  { "isk-max", "ISK", 999999, 99999900, NO_ERROR },
+  { "isk-past-max", "ISK", 1000000, 0, TILL_MONEY_ERROR_TOO_LARGE },
+  { "isk-overflow", "ISK", G_MAXINT64 / 100 + 1, 0, TILL_MONEY_ERROR_OVERFLOW },
+  { "isk-int64-max", "ISK", G_MAXINT64, 0, TILL_MONEY_ERROR_OVERFLOW },
+  { "isk-negative", "ISK", -5, 0, TILL_MONEY_ERROR_NEGATIVE },
+  { "ugx", "UGX", 5, 500, NO_ERROR },
+  { "ugx-max", "UGX", 999999, 99999900, NO_ERROR },
+  { "ugx-past-max", "UGX", 1000000, 0, TILL_MONEY_ERROR_TOO_LARGE },
+  /* HUF and TWD: the special case is for payouts; charges keep fillér. */
+  { "huf-fraction", "HUF", 123456, 123456, NO_ERROR },
+  { "huf-whole", "HUF", 150000, 150000, NO_ERROR },
+  { "twd-fraction", "TWD", 80045, 80045, NO_ERROR },
+  /* Three decimals: the last digit must be 0. */
+  { "kwd", "KWD", 5120, 5120, NO_ERROR },
+  { "kwd-not-0", "KWD", 5124, 0, TILL_MONEY_ERROR_NOT_ACCEPTED },
+  { "kwd-one-fils", "KWD", 1, 0, TILL_MONEY_ERROR_NOT_ACCEPTED },
+  { "kwd-max", "KWD", 99999990, 99999990, NO_ERROR },
+  { "kwd-max-not-0", "KWD", 99999999, 0, TILL_MONEY_ERROR_NOT_ACCEPTED },
+  { "kwd-past-max", "KWD", 100000000, 0, TILL_MONEY_ERROR_TOO_LARGE },
+  { "bhd", "BHD", 10, 10, NO_ERROR },
+  { "bhd-not-0", "BHD", 15, 0, TILL_MONEY_ERROR_NOT_ACCEPTED },
+  { "jod-not-0", "JOD", 1001, 0, TILL_MONEY_ERROR_NOT_ACCEPTED },
+  { "omr", "OMR", 2500, 2500, NO_ERROR },
+  { "tnd-not-0", "TND", 2509, 0, TILL_MONEY_ERROR_NOT_ACCEPTED },
+  /* ISO three-decimal currencies Stripe does not list. */
+  { "iqd", "IQD", 1000, 0, TILL_MONEY_ERROR_NOT_AT_STRIPE },
+  { "lyd", "LYD", 1000, 0, TILL_MONEY_ERROR_NOT_AT_STRIPE },
+  { "unknown", "XXX", 1000, 0, TILL_MONEY_ERROR_UNKNOWN_CURRENCY },
+  { "null-currency", NULL, 1000, 0, TILL_MONEY_ERROR_UNKNOWN_CURRENCY },
+  { "lower-case", "isk", 7, 700, NO_ERROR },
+};
+
+static const StripeCase from_stripe_cases[] = {
+  { "usd", "USD", 1250, 1250, NO_ERROR },
+  { "zero", "USD", 0, 0, NO_ERROR },
+  { "negative", "USD", -1, 0, TILL_MONEY_ERROR_NEGATIVE },
+  { "mga", "MGA", 12345, 12345, NO_ERROR },
+  { "isk", "ISK", 150000, 1500, NO_ERROR },
+  { "isk-zero", "ISK", 0, 0, NO_ERROR },
+  /* 1.50 króna, a charge from before 2023-04-14: not rounded. */
+  { "isk-fraction", "ISK", 150, 0, TILL_MONEY_ERROR_NOT_ACCEPTED },
+  { "isk-one-eyrir", "ISK", 99999901, 0, TILL_MONEY_ERROR_NOT_ACCEPTED },
+  { "isk-int64-max", "ISK", G_MAXINT64, 0, TILL_MONEY_ERROR_NOT_ACCEPTED },
+  { "isk-large", "ISK", G_MAXINT64 - G_MAXINT64 % 100, G_MAXINT64 / 100, NO_ERROR },
+  { "ugx", "UGX", 500, 5, NO_ERROR },
+  { "ugx-fraction", "UGX", 550, 0, TILL_MONEY_ERROR_NOT_ACCEPTED },
+  { "huf", "HUF", 123456, 123456, NO_ERROR },
+  { "twd", "TWD", 80045, 80045, NO_ERROR },
+  { "kwd", "KWD", 5120, 5120, NO_ERROR },
+  /* An amount Stripe holds is what it is, even one it would not take now. */
+  { "kwd-old", "KWD", 5124, 5124, NO_ERROR },
+  { "iqd", "IQD", 1000, 0, TILL_MONEY_ERROR_NOT_AT_STRIPE },
+  { "unknown", "ABC", 1, 0, TILL_MONEY_ERROR_UNKNOWN_CURRENCY },
+};
+
+static void
+check_stripe_case (const StripeCase *test,
+                   gboolean          ok,
+                   gint64            out,
+                   const GError     *error)
+{
+  if (test->error_code == NO_ERROR)
+    {
+      g_assert_no_error (error);
+      g_assert_true (ok);
+      g_assert_cmpint (out, ==, test->out);
+    }
+  else
+    {
+      g_assert_error (error, TILL_MONEY_ERROR, test->error_code);
+      g_assert_false (ok);
+      /* Left alone on failure. */
+      g_assert_cmpint (out, ==, -42);
+      /* A sentence for the cashier, never empty. */
+      g_assert_cmpuint (strlen (error->message), >, 0);
+    }
+}
+
+typedef gboolean (*Convert) (gint64 in, const char *currency, gint64 *out, GError **error);
+
+/* Runs one case through convert, and what it gives through back (when
+ * not NULL), which must return the case's input. */
+static void
+run_stripe_case (const StripeCase *test,
+                 Convert           convert,
+                 Convert           back)
+{
+  g_autoptr(GError) error = NULL;
+  gint64 out = -42;
+  gboolean ok = convert (test->in, test->currency, &out, &error);
+
+  check_stripe_case (test, ok, out, error);
+  if (ok && back != NULL)
+    {
+      gint64 again = -1;
+
+      g_assert_true (back (out, test->currency, &again, NULL));
+      g_assert_cmpint (again, ==, test->in);
+    }
+}
+
+static void
+test_to_stripe (gconstpointer data)
+{
+  run_stripe_case (data, till_money_to_stripe, till_money_from_stripe);
+}
+
+static void
+test_from_stripe (gconstpointer data)
+{
+  const StripeCase *test = data;
+
+  /* Not back: an old 5124 KWD reads back, but cannot be sent again. */
+  run_stripe_case (test, till_money_from_stripe, NULL);
+}
+
+static void
+test_to_stripe_messages (void)
+{
+  g_autoptr(GError) kwd = NULL;
+  g_autoptr(GError) isk = NULL;
+  g_autoptr(GError) iqd = NULL;
+
+  g_assert_false (till_money_to_stripe (5124, "kwd", NULL, &kwd));
+  g_assert_cmpstr (kwd->message, ==, "Amounts in KWD end in 0");
+  g_assert_false (till_money_to_stripe (1000000, "ISK", NULL, &isk));
+  g_assert_cmpstr (isk->message, ==, "Stripe takes at most 999999 ISK in one payment");
+  g_assert_false (till_money_to_stripe (1, "IQD", NULL, &iqd));
+  g_assert_cmpstr (iqd->message, ==, "Stripe does not take payments in IQD");
+  /* The out value is optional. */
+  g_assert_true (till_money_to_stripe (5120, "KWD", NULL, NULL));
+  g_assert_true (till_money_from_stripe (500, "UGX", NULL, NULL));
+}
+
+typedef struct
+{
+  const char *code;
+  int         stripe_exponent;
+  gint64      max_amount;
+} StripeLimitCase;
+
+static const StripeLimitCase stripe_limit_cases[] = {
+  { "USD", 2, 99999999 }, { "JPY", 0, 99999999 }, { "KRW", 0, 99999999 },
+  { "MGA", 0, 99999999 }, { "ISK", 2, 999999 }, { "UGX", 2, 999999 },
+  { "HUF", 2, 99999999 }, { "TWD", 2, 99999999 }, { "KWD", 3, 99999999 },
+  { "BHD", 3, 99999999 }, { "JOD", 3, 99999999 }, { "OMR", 3, 99999999 },
+  { "TND", 3, 99999999 }, { "IQD", -1, 0 }, { "LYD", -1, 0 },
+  { "isk", 2, 999999 }, { "XXX", -1, 0 }, { "", -1, 0 },
+};
+
+static void
+test_stripe_limits (gconstpointer data)
+{
+  const StripeLimitCase *test = data;
+
+  g_assert_cmpint (till_currency_get_stripe_exponent (test->code), ==, test->stripe_exponent);
+  g_assert_cmpint (till_money_get_max_amount (test->code), ==, test->max_amount);
+}
+
+/* The customary form of the special currencies, as the cashier sees it. */
+static void
+test_format_special (void)
+{
+  g_autofree char *mga = till_money_format (12345, "MGA", "C");
+  g_autofree char *isk = till_money_to_decimal_string (1500, "ISK");
+  g_autofree char *kwd = till_money_to_decimal_string (5120, "KWD");
+  g_autofree char *huf = till_money_to_decimal_string (123456, "HUF");
+  gint64 parsed = -1;
+
+  g_assert_cmpstr (mga, ==, "MGA" NBSP "12345");
+  g_assert_cmpstr (isk, ==, "1500");
+  g_assert_cmpstr (kwd, ==, "5.120");
+  g_assert_cmpstr (huf, ==, "1234.56");
+  /* Typed ariary are whole: no decimals to type. */
+  g_assert_true (till_money_parse ("12345", "MGA", "C", &parsed, NULL));
+  g_assert_cmpint (parsed, ==, 12345);
+  g_assert_false (till_money_parse ("123.45", "MGA", "C", NULL, NULL));
+}
+
+static void
+add_stripe_tests (void)
+{
+  for (guint i = 0; i < G_N_ELEMENTS (to_stripe_cases); i++)
+    {
+      g_autofree char *path = g_strdup_printf ("/money/stripe/to/%s", to_stripe_cases[i].name);
+
+      g_test_add_data_func (path, &to_stripe_cases[i], test_to_stripe);
+    }
+  for (guint i = 0; i < G_N_ELEMENTS (from_stripe_cases); i++)
+    {
+      g_autofree char *path = g_strdup_printf ("/money/stripe/from/%s", from_stripe_cases[i].name);
+
+      g_test_add_data_func (path, &from_stripe_cases[i], test_from_stripe);
+    }
+  for (guint i = 0; i < G_N_ELEMENTS (stripe_limit_cases); i++)
+    {
+      g_autofree char *path = g_strdup_printf ("/money/stripe/limits/%s",
+                                               stripe_limit_cases[i].code[0] != '\0'
+                                               ? stripe_limit_cases[i].code : "empty");
+
+      g_test_add_data_func (path, &stripe_limit_cases[i], test_stripe_limits);
+    }
+  g_test_add_func ("/money/stripe/messages", test_to_stripe_messages);
+  g_test_add_func ("/money/stripe/customary-form", test_format_special);
 }
 
 static void
@@ -865,6 +1104,7 @@ main (int   argc,
   add_format_tests ();
   add_currency_tests ();
   add_round_trip_tests ();
+  add_stripe_tests ();
 
   g_test_add_func ("/money/parse/current/thread-locale", test_current_thread_locale);
   g_test_add_func ("/money/parse/current/global-locale", test_global_locale);

@@ -47,7 +47,13 @@ typedef struct
   const char *alternates[3];  /* other spellings accepted when parsing */
 } CurrencyInfo;
 
-/* Exponents are ISO 4217's "minor unit" column (SIX list one). Funds,
+/* Exponents are the customary form, the one a cashier types and a
+ * customer reads: ISO 4217's "minor unit" column (SIX list one), except for
+ * MGA. ISO gives the ariary two decimals, but its fifths (iraimbilanja) are
+ * not in use, CLDR's currency data gives it 0 digits, and Stripe takes it as
+ * a zero-decimal currency (https://docs.stripe.com/currencies#zero-decimal),
+ * so a fraction of an ariary could neither be shown usefully nor charged.
+ * What goes to Stripe is another matter, kept in stripe_rules below. Funds,
  * precious metals, bond units and testing codes are left out: a till never
  * sells in them. A symbol is only given where shops in the currency's own
  * country print it; for the rest (CHF, the dinars, ...) the ISO code is
@@ -137,7 +143,7 @@ static const CurrencyInfo currencies[] = {
   { "LYD", 3, NULL, { NULL } },
   { "MAD", 2, NULL, { NULL } },
   { "MDL", 2, NULL, { NULL } },
-  { "MGA", 2, NULL, { NULL } },
+  { "MGA", 0, NULL, { NULL } },
   { "MKD", 2, NULL, { NULL } },
   { "MMK", 2, NULL, { NULL } },
   { "MNT", 2, "₮", { NULL } },
@@ -237,12 +243,76 @@ currency_lookup (const char *code)
   return NULL;
 }
 
+/* Stripe's rules, where they differ from the customary form above.
+ * Sources: "Supported currencies", https://docs.stripe.com/currencies,
+ * sections "Zero-decimal currencies" (#zero-decimal), "Three-decimal
+ * currencies" (#three-decimal) and "Special cases" (#special-cases); and
+ * Stripe Support, "Deprecation of fractional ISK charges and refunds",
+ * https://support.stripe.com/questions/deprecation-of-fractional-isk-charges-and-refunds
+ *
+ * Every currency not listed goes to Stripe in its customary minor unit,
+ * unchanged. That includes the zero-decimal list (JPY, KRW, MGA, ...),
+ * whose customary exponent is already 0, and HUF and TWD: Stripe "treats
+ * HUF as a zero-decimal currency for payouts, even though you can charge
+ * two-decimal amounts" (the same words for TWD). Till makes charges and
+ * refunds, never payouts, so 1234.56 Ft goes to Stripe as 123456.
+ *
+ * Stripe's zero-decimal list also names UGX, but its special cases say
+ * that UGX, like ISK, "transitioned to a zero-decimal currency, but
+ * backward compatibility requires you to represent it as a two-decimal
+ * value, where the decimal amount is always 00": 5 UGX is amount=500. The
+ * special case is the rule for the amount parameter, so UGX is here. */
+typedef struct
+{
+  char code[4];
+  int  exponent;   /* of Stripe's amounts; -1: not sent to Stripe at all */
+  int  step;       /* Stripe's amounts are multiples of this */
+} StripeRule;
+
+static const StripeRule stripe_rules[] = {
+  /* Whole krónur and shillings, written with two zero decimals: 5 ISK is
+   * 500. Since 2023-04-14 Stripe refuses any other ISK amount with "400
+   * invalid_charge_amount_no_decimal_compatible", refunds included. */
+  { "ISK", 2, 100 },
+  { "UGX", 2, 100 },
+  /* Three-decimal currencies: "these API calls require the
+   * least-significant (last) digit to be 0" (5.124 KWD cannot be sent;
+   * 5.120 or 5.130 can). */
+  { "BHD", 3, 10 },
+  { "JOD", 3, 10 },
+  { "KWD", 3, 10 },
+  { "OMR", 3, 10 },
+  { "TND", 3, 10 },
+  /* Three decimals in ISO 4217 too, but neither in Stripe's three-decimal
+   * list nor among its presentment currencies. Stripe's amounts are
+   * two-decimal "unless otherwise specified", so sending fils would risk a
+   * charge ten times the sale: refused instead. */
+  { "IQD", -1, 0 },
+  { "LYD", -1, 0 },
+};
+
+static const StripeRule *
+stripe_rule_lookup (const CurrencyInfo *info)
+{
+  for (guint i = 0; i < G_N_ELEMENTS (stripe_rules); i++)
+    {
+      if (strcmp (stripe_rules[i].code, info->code) == 0)
+        return &stripe_rules[i];
+    }
+
+  return NULL;
+}
+
 /**
  * till_currency_get_exponent:
  * @code: an ISO 4217 alphabetic code such as "USD", in any case
  *
+ * The exponent of the customary form: what the cashier types and sees,
+ * and the unit of every amount between the terminal and till-server. It
+ * is ISO 4217's, except for MGA (0 rather than 2).
+ *
  * Returns: the number of minor-unit digits of @code (2 for "USD", 0 for
- *   "JPY", 3 for "KWD"), or -1 when @code is not a known currency
+ *   "JPY" and "ISK", 3 for "KWD"), or -1 when @code is not a known currency
  */
 int
 till_currency_get_exponent (const char *code)
@@ -1328,4 +1398,243 @@ till_money_to_decimal_string (gint64      minor,
 
   return g_strdup_printf ("%s%.*s.%s", minor < 0 ? "-" : "",
                           (int) n_whole, digits, digits + n_whole);
+}
+
+/* Stripe's minor units */
+
+/* 10^(Stripe's exponent - the customary one), and Stripe's step in its own
+ * units; 0 when Stripe does not take the currency. The table never has a
+ * Stripe exponent below the customary one, so no amount loses digits. */
+static gint64
+stripe_factor (const CurrencyInfo *info,
+               gint64             *out_step)
+{
+  const StripeRule *rule = stripe_rule_lookup (info);
+  int exponent = rule != NULL ? rule->exponent : info->exponent;
+  gint64 factor = 1;
+
+  *out_step = rule != NULL ? rule->step : 1;
+  if (exponent < 0)
+    return 0;
+
+  g_assert (exponent >= info->exponent);
+  for (int i = info->exponent; i < exponent; i++)
+    factor *= 10;
+
+  return factor;
+}
+
+/**
+ * till_currency_get_stripe_exponent:
+ * @code: an ISO 4217 alphabetic code, in any case
+ *
+ * Returns: the number of decimals in Stripe's `amount` for @code: 2 for
+ *   "ISK" and "UGX" (5 ISK is 500), 0 for "MGA" and "JPY", 3 for "KWD";
+ *   -1 when @code is not a known currency or Stripe does not take it
+ */
+int
+till_currency_get_stripe_exponent (const char *code)
+{
+  const CurrencyInfo *info;
+  const StripeRule *rule;
+
+  g_return_val_if_fail (code != NULL, -1);
+
+  info = currency_lookup (code);
+  if (info == NULL)
+    return -1;
+
+  rule = stripe_rule_lookup (info);
+
+  return rule != NULL ? rule->exponent : info->exponent;
+}
+
+/**
+ * till_money_get_max_amount:
+ * @currency: an ISO 4217 alphabetic code, in any case
+ *
+ * The largest amount, in the customary minor unit, whose Stripe amount
+ * stays within Stripe's eight digits (%TILL_MONEY_STRIPE_MAX_AMOUNT):
+ * 99999999 for USD (999,999.99), 999999 for ISK (sent as 99999900). An
+ * amount up to it may still be refused by till_money_to_stripe() for its
+ * last digit.
+ *
+ * Returns: the limit, or 0 when @currency is unknown or not taken by Stripe
+ */
+gint64
+till_money_get_max_amount (const char *currency)
+{
+  const CurrencyInfo *info;
+  gint64 factor;
+  gint64 step;
+
+  g_return_val_if_fail (currency != NULL, 0);
+
+  info = currency_lookup (currency);
+  if (info == NULL)
+    return 0;
+
+  factor = stripe_factor (info, &step);
+
+  return factor > 0 ? TILL_MONEY_STRIPE_MAX_AMOUNT / factor : 0;
+}
+
+/* What both directions check first: the currency is known and taken by
+ * Stripe, and the amount is not negative. */
+static const CurrencyInfo *
+stripe_prepare (gint64       amount,
+                const char  *currency,
+                gint64      *out_factor,
+                gint64      *out_step,
+                GError     **error)
+{
+  const CurrencyInfo *info = currency_lookup (currency);
+
+  if (info == NULL)
+    {
+      set_unknown_currency (error, currency);
+      return NULL;
+    }
+
+  *out_factor = stripe_factor (info, out_step);
+  if (*out_factor == 0)
+    {
+      /* Translators: %s is an ISO 4217 currency code, such as “IQD” */
+      g_set_error (error, TILL_MONEY_ERROR, TILL_MONEY_ERROR_NOT_AT_STRIPE,
+                   _("Stripe does not take payments in %s"), info->code);
+      return NULL;
+    }
+
+  if (amount < 0)
+    {
+      g_set_error_literal (error, TILL_MONEY_ERROR, TILL_MONEY_ERROR_NEGATIVE,
+                           _("The amount cannot be negative"));
+      return NULL;
+    }
+
+  return info;
+}
+
+/**
+ * till_money_to_stripe:
+ * @minor: an amount in the customary minor unit of @currency
+ * @currency: (nullable): an ISO 4217 alphabetic code, in any case
+ * @out_stripe: (out) (optional): the amount in Stripe's minor unit
+ * @error: a #GError in the %TILL_MONEY_ERROR domain
+ *
+ * Converts an amount for Stripe's `amount` parameter, by Stripe's rules
+ * (see stripe_rules in this file): 1500 ISK becomes 150000, 12345 MGA
+ * stays 12345, 5120 KWD stays 5120, and 5124 KWD is refused. Integer
+ * arithmetic only, checked for overflow.
+ *
+ * Errors: %TILL_MONEY_ERROR_UNKNOWN_CURRENCY, %TILL_MONEY_ERROR_NOT_AT_STRIPE,
+ * %TILL_MONEY_ERROR_NEGATIVE, %TILL_MONEY_ERROR_OVERFLOW (past %G_MAXINT64),
+ * %TILL_MONEY_ERROR_TOO_LARGE (past Stripe's eight digits) and
+ * %TILL_MONEY_ERROR_NOT_ACCEPTED ("Amounts in KWD end in 0"), in that order.
+ * Zero converts to zero; whether it may be charged is for the caller.
+ *
+ * Returns: %TRUE and sets @out_stripe when Stripe can take the amount
+ */
+gboolean
+till_money_to_stripe (gint64       minor,
+                      const char  *currency,
+                      gint64      *out_stripe,
+                      GError     **error)
+{
+  const CurrencyInfo *info;
+  gint64 factor;
+  gint64 step;
+  gint64 stripe;
+
+  g_return_val_if_fail (error == NULL || *error == NULL, FALSE);
+
+  info = stripe_prepare (minor, currency, &factor, &step, error);
+  if (info == NULL)
+    return FALSE;
+
+  if (minor > G_MAXINT64 / factor)
+    {
+      g_set_error_literal (error, TILL_MONEY_ERROR, TILL_MONEY_ERROR_OVERFLOW,
+                           _("The amount is too large"));
+      return FALSE;
+    }
+  stripe = minor * factor;
+
+  if (stripe > TILL_MONEY_STRIPE_MAX_AMOUNT)
+    {
+      g_autofree char *max = till_money_to_decimal_string (TILL_MONEY_STRIPE_MAX_AMOUNT / factor,
+                                                           info->code);
+
+      /* Translators: the first %s is an amount such as “999999.99”, the
+       * second an ISO 4217 currency code */
+      g_set_error (error, TILL_MONEY_ERROR, TILL_MONEY_ERROR_TOO_LARGE,
+                   _("Stripe takes at most %s %s in one payment"), max, info->code);
+      return FALSE;
+    }
+
+  if (stripe % step != 0)
+    {
+      /* Only the three-decimal currencies have a step that an amount in
+       * the customary unit can miss. */
+      g_assert (step == 10);
+      /* Translators: %s is an ISO 4217 currency code, such as “KWD”. Stripe
+       * takes three-decimal amounts only when their last digit is 0. */
+      g_set_error (error, TILL_MONEY_ERROR, TILL_MONEY_ERROR_NOT_ACCEPTED,
+                   _("Amounts in %s end in 0"), info->code);
+      return FALSE;
+    }
+
+  if (out_stripe != NULL)
+    *out_stripe = stripe;
+
+  return TRUE;
+}
+
+/**
+ * till_money_from_stripe:
+ * @stripe_amount: an amount as Stripe gives it, in its minor unit
+ * @currency: (nullable): an ISO 4217 alphabetic code, in any case
+ * @out_minor: (out) (optional): the amount in the customary minor unit
+ * @error: a #GError in the %TILL_MONEY_ERROR domain
+ *
+ * The inverse of till_money_to_stripe(), for amounts read back from
+ * Stripe: 150000 ISK becomes 1500. An amount that Stripe holds but Till
+ * cannot express is refused rather than rounded: 150 ISK (1.50 króna, a
+ * charge from before 2023-04-14) is %TILL_MONEY_ERROR_NOT_ACCEPTED. An old
+ * 5124 KWD is taken as it is: it has no fraction of a fils.
+ *
+ * Errors: %TILL_MONEY_ERROR_UNKNOWN_CURRENCY, %TILL_MONEY_ERROR_NOT_AT_STRIPE,
+ * %TILL_MONEY_ERROR_NEGATIVE and %TILL_MONEY_ERROR_NOT_ACCEPTED.
+ *
+ * Returns: %TRUE and sets @out_minor on success
+ */
+gboolean
+till_money_from_stripe (gint64       stripe_amount,
+                        const char  *currency,
+                        gint64      *out_minor,
+                        GError     **error)
+{
+  const CurrencyInfo *info;
+  gint64 factor;
+  gint64 step;
+
+  g_return_val_if_fail (error == NULL || *error == NULL, FALSE);
+
+  info = stripe_prepare (stripe_amount, currency, &factor, &step, error);
+  if (info == NULL)
+    return FALSE;
+
+  if (stripe_amount % factor != 0)
+    {
+      /* Translators: %s is an ISO 4217 currency code, such as “ISK” */
+      g_set_error (error, TILL_MONEY_ERROR, TILL_MONEY_ERROR_NOT_ACCEPTED,
+                   _("Stripe holds an amount in %s with a fraction that cannot be shown"),
+                   info->code);
+      return FALSE;
+    }
+
+  if (out_minor != NULL)
+    *out_minor = stripe_amount / factor;
+
+  return TRUE;
 }

@@ -28,6 +28,9 @@ typedef struct
   guint   login_failures_per_user;
   guint   login_failures_per_address;
   guint   login_window;
+  guint   login_checks;              /* password checks at once, in all */
+  guint   login_checks_per_address;  /* … and from one address */
+  guint   login_tracked_names;       /* names and addresses the limiter holds */
 
   /* [shop] */
   char   *shop_name;
