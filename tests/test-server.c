@@ -582,33 +582,6 @@ confirm (TillTestServer *server,
   return till_test_request (server, "POST", path, token, NULL, NULL, NULL, 0);
 }
 
-/* Stands in for the customer answering the 3-D Secure challenge in the
- * card page (what Stripe.js handleCardAction does with Stripe). */
-static void
-authenticate_at_stripe (const char *payment_id,
-                        const char *result)
-{
-  g_autoptr(JsonNode) list = till_test_stripe_get_json ("/v1/payment_intents?limit=100");
-  JsonArray *data = json_object_get_array_member (json_node_get_object (list), "data");
-
-  for (guint i = 0; i < json_array_get_length (data); i++)
-    {
-      JsonObject *intent = json_array_get_object_element (data, i);
-      JsonObject *metadata = json_object_get_object_member (intent, "metadata");
-
-      if (g_strcmp0 (json_object_get_string_member_with_default (metadata, "till_payment_id", ""), payment_id) == 0)
-        {
-          g_autofree char *path = g_strdup_printf ("/__standin/payment_intents/%s/authenticate",
-                                                   json_object_get_string_member (intent, "id"));
-          g_autofree char *body = g_strdup_printf ("{\"result\":\"%s\"}", result);
-
-          till_test_stripe_post_json (path, body);
-          return;
-        }
-    }
-  g_assert_not_reached ();
-}
-
 static void
 check_three_d_secure (const char *result,
                       guint       expected_status)
@@ -632,7 +605,7 @@ check_three_d_secure (const char *result,
   early = confirm (intents_shop, token, id);
   g_assert_cmpuint (early->status, ==, 202);
 
-  authenticate_at_stripe (id, result);
+  till_test_stripe_authenticate (id, result);
   done = confirm (intents_shop, token, id);
   g_assert_cmpuint (done->status, ==, expected_status);
   replay = pay (intents_shop, token, key, 3100, "pm_card_authenticationRequired");

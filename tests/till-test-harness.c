@@ -298,6 +298,31 @@ till_test_stripe_count_for_payment (const char *object_path,
   return count;
 }
 
+void
+till_test_stripe_authenticate (const char *payment_id,
+                               const char *result)
+{
+  g_autoptr(JsonNode) list = till_test_stripe_get_json ("/v1/payment_intents?limit=100");
+  JsonArray *data = json_object_get_array_member (json_node_get_object (list), "data");
+
+  for (guint i = 0; i < json_array_get_length (data); i++)
+    {
+      JsonObject *intent = json_array_get_object_element (data, i);
+      JsonObject *metadata = json_object_get_object_member (intent, "metadata");
+
+      if (g_strcmp0 (json_object_get_string_member_with_default (metadata, "till_payment_id", ""), payment_id) == 0)
+        {
+          g_autofree char *path = g_strdup_printf ("/__standin/payment_intents/%s/authenticate",
+                                                   json_object_get_string_member (intent, "id"));
+          g_autofree char *body = g_strdup_printf ("{\"result\":\"%s\"}", result);
+
+          till_test_stripe_post_json (path, body);
+          return;
+        }
+    }
+  g_assert_not_reached ();
+}
+
 /* Every request till-server sent to Stripe so far used only parameters
  * that Stripe's published request schemas list, and there were some. */
 void
@@ -787,4 +812,47 @@ till_test_server_count_log (TillTestServer *server,
     if (strstr (lines[i], needle) != NULL)
       count++;
   return count;
+}
+
+guint64
+till_test_server_peak_rss_kib (TillTestServer *server)
+{
+  g_autofree char *path = g_strdup_printf ("/proc/%s/status", g_subprocess_get_identifier (server->process));
+  g_autofree char *status = NULL;
+  const char *line;
+
+  g_assert_true (g_file_get_contents (path, &status, NULL, NULL));
+  line = strstr (status, "VmHWM:");
+  g_assert_nonnull (line);
+  return g_ascii_strtoull (line + strlen ("VmHWM:"), NULL, 10);
+}
+
+char *
+till_test_raw_exchange (TillTestServer *server,
+                        const char     *request,
+                        guint           timeout_seconds)
+{
+  g_autoptr(GSocketClient) client = g_socket_client_new ();
+  g_autoptr(GSocketConnection) connection = NULL;
+  g_autoptr(GUri) uri = g_uri_parse (server->url, G_URI_FLAGS_NONE, NULL);
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GString) answer = g_string_new (NULL);
+  GInputStream *in;
+  char buffer[4096];
+  gssize n;
+
+  g_socket_client_set_timeout (client, timeout_seconds);
+  connection = g_socket_client_connect_to_host (client, g_uri_get_host (uri), (guint16) g_uri_get_port (uri),
+                                                NULL, &error);
+  g_assert_no_error (error);
+  g_assert_true (g_output_stream_write_all (g_io_stream_get_output_stream (G_IO_STREAM (connection)),
+                                            request, strlen (request), NULL, NULL, &error));
+  g_assert_no_error (error);
+  in = g_io_stream_get_input_stream (G_IO_STREAM (connection));
+  while ((n = g_input_stream_read (in, buffer, sizeof buffer, NULL, &error)) > 0)
+    g_string_append_len (answer, buffer, n);
+  /* A reset after the answer is a close too; a timeout is not. */
+  if (error != NULL && !g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CONNECTION_CLOSED))
+    g_assert_false (g_error_matches (error, G_IO_ERROR, G_IO_ERROR_TIMED_OUT));
+  return g_string_free (g_steal_pointer (&answer), FALSE);
 }

@@ -52,6 +52,10 @@ void              till_test_stripe_post_json    (const char       *path,
 guint             till_test_stripe_count_requests (const char     *method,
                                                  const char       *path);
 void              till_test_stripe_assert_conforms (void);
+/* Plays the customer's answer ("succeed" or "fail") to the 3-D Secure
+ * challenge of till-server's payment payment_id at the stand-in. */
+void              till_test_stripe_authenticate (const char       *payment_id,
+                                                 const char       *result);
 guint             till_test_stripe_count_for_payment (const char  *object_path,
                                                  const char       *payment_id,
                                                  const char       *status,
@@ -84,6 +88,14 @@ char             *till_test_server_login        (TillTestServer   *server,
 gint64            till_test_server_count_payments (TillTestServer *server,
                                                  const char       *manager_token);
 char             *till_test_server_read_log     (TillTestServer   *server);
+/* The server process's peak resident memory (VmHWM) in KiB. */
+guint64           till_test_server_peak_rss_kib (TillTestServer   *server);
+/* Connects to the server, writes request as it is, and returns all it
+ * answers until it closes the connection (or timeout_seconds pass, which
+ * fails the test). */
+char             *till_test_raw_exchange        (TillTestServer   *server,
+                                                 const char       *request,
+                                                 guint             timeout_seconds);
 
 TillTestResponse *till_test_request             (TillTestServer   *server,
                                                  const char       *method,

@@ -21,6 +21,7 @@
 #include "till-money.h"
 #include "till-rate-limiter.h"
 #include "till-server-error.h"
+#include "till-server-listener.h"
 #include "till-server-log.h"
 
 #define MAX_PAYMENT_AMOUNT   G_GINT64_CONSTANT (99999999) /* Stripe's limit: eight digits */
@@ -44,6 +45,8 @@ struct _TillApi
 
   /* state */
   TillServerConfig *config;   /* owned by the caller, outlives us */
+  guint             checks_in_flight;
+  GHashTable       *checks_by_address;   /* address key → checks running */
 };
 
 G_DEFINE_FINAL_TYPE (TillApi, till_api, G_TYPE_OBJECT)
@@ -235,9 +238,12 @@ add_user (JsonBuilder *builder,
   json_builder_end_object (builder);
 }
 
+/* The client secret lets a page finish the customer's 3-D Secure: only
+ * the terminal that took the payment is given it. */
 static void
 add_payment (JsonBuilder *builder,
-             TillPayment *p)
+             TillPayment *p,
+             gboolean     with_secret)
 {
   json_builder_begin_object (builder);
   add_string_member (builder, "id", p->id);
@@ -260,7 +266,7 @@ add_payment (JsonBuilder *builder,
   add_string_member (builder, "cashier", p->user_name);
   add_string_member (builder, "mode", p->mode);
   add_string_member (builder, "decline_code", p->decline_code);
-  if (g_str_equal (p->status, TILL_STATUS_REQUIRES_ACTION))
+  if (with_secret && g_str_equal (p->status, TILL_STATUS_REQUIRES_ACTION))
     add_string_member (builder, "client_secret", p->client_secret);
   if (p->error_code != NULL)
     {
@@ -350,7 +356,7 @@ respond_payment (SoupServerMessage *msg,
     }
 
   json_builder_set_member_name (builder, "payment");
-  add_payment (builder, p);
+  add_payment (builder, p, TRUE);
   json_builder_end_object (builder);
 
   if (!fresh)
@@ -420,10 +426,21 @@ steal_request (Request *req)
 
 /* Handlers: sessions */
 
+/* Sign-in. Argon2id takes tens of milliseconds and 64 MiB, so checks run
+ * off the main loop, and at most config->login_checks of them at once
+ * (config->login_checks_per_address from one address): memory stays
+ * bounded however many attempts arrive together, and what is over the cap
+ * is answered 429 at once. An attempt is counted before its check starts
+ * (till-rate-limiter.c). */
+
 typedef struct
 {
-  char *password_hash;   /* NULL for an unknown user */
-  char *password;
+  char   *password_hash;   /* NULL for an unknown user */
+  char   *password;
+  char   *username;
+  char   *address_key;
+  char   *user_key;
+  gint64  attempt_usec;
 } VerifyData;
 
 static void
@@ -433,11 +450,13 @@ verify_data_free (VerifyData *data)
   if (data->password != NULL)
     explicit_bzero (data->password, strlen (data->password));
   g_free (data->password);
+  g_free (data->username);
+  g_free (data->address_key);
+  g_free (data->user_key);
   g_free (data);
 }
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (VerifyData, verify_data_free)
 
-/* Argon2id takes tens of milliseconds and 64 MiB: off the main loop, so
- * that one login does not stall every terminal's payments. */
 static void
 verify_thread (GTask        *task,
                gpointer      source_object,
@@ -455,9 +474,31 @@ verify_thread (GTask        *task,
     g_task_return_boolean (task, till_crypto_verify_password (data->password_hash, data->password));
 }
 
+/* One key per address; an IPv6 client is counted by its /64, which is what
+ * one household or shop is given, so that it cannot take a new address
+ * for each attempt. */
 static char *
 address_key (Request *req)
 {
+  GSocketAddress *remote = soup_server_message_get_remote_address (req->msg);
+  GInetAddress *inet = G_IS_INET_SOCKET_ADDRESS (remote)
+                       ? g_inet_socket_address_get_address (G_INET_SOCKET_ADDRESS (remote)) : NULL;
+  const guint8 *bytes;
+
+  if (inet == NULL)
+    return g_strdup ("a:?");
+  bytes = g_inet_address_to_bytes (inet);
+  if (g_inet_address_get_family (inet) == G_SOCKET_FAMILY_IPV6 &&
+      !g_inet_address_get_is_loopback (inet))
+    {
+      static const guint8 v4_mapped[12] = { 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff };
+
+      if (memcmp (bytes, v4_mapped, sizeof v4_mapped) == 0)
+        return g_strdup_printf ("a:%u.%u.%u.%u", bytes[12], bytes[13], bytes[14], bytes[15]);
+      return g_strdup_printf ("a:%02x%02x:%02x%02x:%02x%02x:%02x%02x::/64",
+                              bytes[0], bytes[1], bytes[2], bytes[3],
+                              bytes[4], bytes[5], bytes[6], bytes[7]);
+    }
   return g_strconcat ("a:", soup_server_message_get_remote_host (req->msg), NULL);
 }
 
@@ -469,6 +510,72 @@ user_key (const char *username)
   return g_strconcat ("u:", folded, NULL);
 }
 
+static gboolean
+take_check_slot (TillApi    *self,
+                 const char *akey)
+{
+  guint from_address = GPOINTER_TO_UINT (g_hash_table_lookup (self->checks_by_address, akey));
+
+  if (self->checks_in_flight >= self->config->login_checks ||
+      from_address >= self->config->login_checks_per_address)
+    return FALSE;
+  self->checks_in_flight++;
+  g_hash_table_insert (self->checks_by_address, g_strdup (akey), GUINT_TO_POINTER (from_address + 1));
+  return TRUE;
+}
+
+static void
+release_check_slot (TillApi    *self,
+                    const char *akey)
+{
+  guint from_address = GPOINTER_TO_UINT (g_hash_table_lookup (self->checks_by_address, akey));
+
+  g_assert (self->checks_in_flight > 0 && from_address > 0);
+  self->checks_in_flight--;
+  if (from_address > 1)
+    g_hash_table_insert (self->checks_by_address, g_strdup (akey), GUINT_TO_POINTER (from_address - 1));
+  else
+    g_hash_table_remove (self->checks_by_address, akey);
+}
+
+static void
+send_rate_limited (Request    *req,
+                   guint       wait,
+                   const char *message)
+{
+  set_retry_after (req->msg, wait);
+  send_error (req->msg, 429, "rate_limited", message);
+}
+
+static void
+warn_if_saturated (TillApi *self)
+{
+  if (till_rate_limiter_take_saturated (self->user_limiter) ||
+      till_rate_limiter_take_saturated (self->address_limiter))
+    g_warning ("Sign-in limiter full (%u names in the last %u s): refusing sign-ins of names and "
+               "addresses it does not know yet until room frees up",
+               self->config->login_tracked_names, self->config->login_window);
+}
+
+/* The attempt is counted for the address, then for the name; when the
+ * name is refused the address's count is taken back, as nothing was
+ * checked. */
+static guint
+count_attempt (TillApi    *self,
+               VerifyData *data)
+{
+  guint wait = till_rate_limiter_try (self->address_limiter, data->address_key, data->attempt_usec);
+
+  if (wait == 0)
+    {
+      wait = till_rate_limiter_try (self->user_limiter, data->user_key, data->attempt_usec);
+      if (wait > 0)
+        till_rate_limiter_forgive (self->address_limiter, data->address_key, data->attempt_usec);
+    }
+  warn_if_saturated (self);
+  return wait;
+}
+
 static void
 verify_done_cb (GObject      *object,
                 GAsyncResult *result,
@@ -476,41 +583,33 @@ verify_done_cb (GObject      *object,
 {
   g_autoptr(Request) req = user_data;
   TillApi *self = req->self;
+  VerifyData *data = g_task_get_task_data (G_TASK (result));
   g_autoptr(JsonBuilder) builder = json_builder_new ();
   g_autoptr(TillUser) user = NULL;
   g_autoptr(GError) error = NULL;
   g_autofree char *token = NULL;
   g_autofree char *token_hash = NULL;
-  g_autofree char *akey = address_key (req);
-  g_autofree char *ukey = NULL;
-  const char *username = g_object_get_data (G_OBJECT (result), "username");
   gint64 now = g_get_real_time ();
   gint64 expires;
 
   soup_server_message_unpause (req->msg);
-  ukey = user_key (username);
+  release_check_slot (self, data->address_key);
 
-  if (!g_task_propagate_boolean (G_TASK (result), NULL))
-    {
-      till_rate_limiter_add_failure (self->user_limiter, ukey, now);
-      till_rate_limiter_add_failure (self->address_limiter, akey, now);
-      send_error (req->msg, 401, "invalid_credentials", "Wrong username or password");
-      return;
-    }
-
-  user = till_db_get_user_by_name (self->db, username);
-  if (user == NULL)
+  if (!g_task_propagate_boolean (G_TASK (result), NULL) ||
+      (user = till_db_get_user_by_name (self->db, data->username)) == NULL)
     {
       send_error (req->msg, 401, "invalid_credentials", "Wrong username or password");
       return;
     }
+  /* The right password: not a failure for either count. */
+  till_rate_limiter_reset (self->user_limiter, data->user_key);
+  till_rate_limiter_forgive (self->address_limiter, data->address_key, data->attempt_usec);
   if (user->disabled)
     {
       send_error (req->msg, 403, "account_disabled", "This account has been disabled by a manager");
       return;
     }
 
-  till_rate_limiter_reset (self->user_limiter, ukey);
   token = till_crypto_new_token ();
   token_hash = till_crypto_sha256_hex (token, -1);
   expires = now / G_USEC_PER_SEC + self->config->session_lifetime;
@@ -536,13 +635,10 @@ handle_login (Request *req)
   TillApi *self = req->self;
   g_autoptr(JsonObject) body = parse_body (req, FALSE);
   g_autoptr(TillUser) user = NULL;
+  g_autoptr(GTask) task = NULL;
+  g_autoptr(VerifyData) data = NULL;
   TillLoginInput input;
   TillApiProblem problem;
-  g_autoptr(GTask) task = NULL;
-  g_autofree char *akey = NULL;
-  g_autofree char *ukey = NULL;
-  const char *username, *password;
-  VerifyData *data;
   guint wait;
 
   if (body == NULL)
@@ -552,32 +648,35 @@ handle_login (Request *req)
       send_problem (req->msg, &problem);
       return;
     }
-  username = input.username;
-  password = input.password;
 
-  akey = address_key (req);
-  ukey = user_key (username);
-  wait = MAX (till_rate_limiter_check (self->user_limiter, ukey, g_get_real_time ()),
-              till_rate_limiter_check (self->address_limiter, akey, g_get_real_time ()));
-  if (wait > 0)
+  data = g_new0 (VerifyData, 1);
+  data->username = g_strdup (input.username);
+  data->address_key = address_key (req);
+  data->user_key = user_key (input.username);
+  data->attempt_usec = g_get_real_time ();
+
+  if (!take_check_slot (self, data->address_key))
+    {
+      send_rate_limited (req, 1, "The server is checking other sign-ins. Try again in a second.");
+      return;
+    }
+  if ((wait = count_attempt (self, data)) > 0)
     {
       g_autofree char *message =
-        g_strdup_printf ("Too many failed sign-ins. Try again in %u seconds.", wait);
+        g_strdup_printf ("Too many sign-in attempts. Try again in %u seconds.", wait);
 
-      set_retry_after (req->msg, wait);
-      send_error (req->msg, 429, "rate_limited", message);
+      release_check_slot (self, data->address_key);
+      send_rate_limited (req, wait, message);
       return;
     }
 
-  user = till_db_get_user_by_name (self->db, username);
-  data = g_new0 (VerifyData, 1);
+  user = till_db_get_user_by_name (self->db, input.username);
   data->password_hash = user ? g_strdup (user->password_hash) : NULL;
-  data->password = g_strdup (password);
+  data->password = g_strdup (input.password);
 
   soup_server_message_pause (req->msg);
   task = g_task_new (NULL, NULL, verify_done_cb, steal_request (req));
-  g_object_set_data_full (G_OBJECT (task), "username", g_strdup (username), g_free);
-  g_task_set_task_data (task, data, (GDestroyNotify) verify_data_free);
+  g_task_set_task_data (task, g_steal_pointer (&data), (GDestroyNotify) verify_data_free);
   g_task_run_in_thread (task, verify_thread);
 }
 
@@ -664,8 +763,14 @@ drive_payment (Request     *req,
   TillPayments *payments = req->self->payments;
 
   soup_server_message_pause (req->msg);
-  /* steal_request() empties req: nothing may read it after. */
-  till_payments_submit_async (payments, p, payment_done_cb, steal_request (req));
+  /* steal_request() empties req: nothing may read it after. Past the
+   * PaymentIntent's creation (a confirm whose answer was lost, or one
+   * Stripe is still processing), its state is read back from it: sending
+   * the creation again would only replay its first answer. */
+  if (p->stripe_id != NULL && g_str_has_prefix (p->stripe_id, "pi_"))
+    till_payments_confirm_async (payments, p, payment_done_cb, steal_request (req));
+  else
+    till_payments_submit_async (payments, p, payment_done_cb, steal_request (req));
 }
 
 static gboolean
@@ -821,7 +926,11 @@ send_payment_list (Request   *req,
   json_builder_set_member_name (builder, "data");
   json_builder_begin_array (builder);
   for (guint i = 0; i < payments->len; i++)
-    add_payment (builder, g_ptr_array_index (payments, i));
+    {
+      TillPayment *p = g_ptr_array_index (payments, i);
+
+      add_payment (builder, p, p->user_id == req->user->id);
+    }
   json_builder_end_array (builder);
   json_builder_set_member_name (builder, "has_more");
   json_builder_add_boolean_value (builder, has_more);
@@ -888,25 +997,22 @@ handle_get_payment (Request *req)
 
   if (p == NULL)
     return;
-  add_payment (builder, p);
+  add_payment (builder, p, p->user_id == req->user->id);
   send_builder (req->msg, 200, builder);
 }
 
 static void
 handle_confirm_payment (Request *req)
 {
-  g_autoptr(TillPayment) p = till_db_get_payment (req->self->db, req->segments[2]);
+  g_autoptr(TillPayment) p = NULL;
   g_autoptr(JsonObject) body = NULL;
   TillApiProblem problem;
   TillPayments *payments;
 
-  /* Any signed-in terminal may finish a sale's authentication: the id
-   * cannot be guessed, and the customer is at that terminal. */
-  if (p == NULL)
-    {
-      send_error (req->msg, 404, "payment_not_found", "There is no such payment");
-      return;
-    }
+  /* Only the cashier who took the payment (or a manager) may finish its
+   * authentication: to anyone else it does not exist, as for GET. */
+  if ((p = lookup_payment (req)) == NULL)
+    return;
   if ((body = parse_body (req, TRUE)) == NULL)
     return;
   if (!till_api_input_empty (body, &problem))
@@ -979,7 +1085,7 @@ respond_refund (SoupServerMessage *msg,
   json_builder_set_member_name (builder, "refund");
   add_refund (builder, r, p->currency);
   json_builder_set_member_name (builder, "payment");
-  add_payment (builder, p);
+  add_payment (builder, p, FALSE);
   json_builder_end_object (builder);
 
   if (!fresh)
@@ -1392,32 +1498,34 @@ drain_and_close (GIOStream *stream)
                              drain->cancellable, drain_skip_cb, drain);
 }
 
-/* libsoup reads a request body to its end whatever the answer will be, so
- * a far oversized one is refused by taking the connection over: a 413 is
- * written straight to the socket and the connection closed, before more
- * than the limit and its slack is held in memory. A body just over the
- * limit is read and answered normally, so that a client still sending
- * is not cut off mid-write. */
+/* Answers straight on the socket and closes the connection, before libsoup
+ * reads what follows the headers: for a body far over the limit, and for
+ * a request whose framing is ambiguous, where what follows may be a second
+ * request hidden from whatever stands in front of us. */
 static void
-refuse_oversized_body (SoupServerMessage *msg,
-                       TillApi           *self)
+refuse_and_close (SoupServerMessage *msg,
+                  guint              status,
+                  const char        *reason,
+                  const char        *code,
+                  const char        *message)
 {
-  static const char body[] =
-    "{\"error\":{\"code\":\"body_too_large\",\"message\":\"The request body is too large\"}}";
   RequestInfo *info = g_object_get_data (G_OBJECT (msg), "till-request");
+  g_autofree char *body = NULL;
   g_autofree char *response = NULL;
   g_autoptr(GIOStream) stream = NULL;
   GUri *uri = soup_server_message_get_uri (msg);
   g_autofree char *path = g_strndup (uri ? g_uri_get_path (uri) : "?", 128);
 
-  response = g_strdup_printf ("HTTP/1.1 413 Payload Too Large\r\n"
+  body = g_strdup_printf ("{\"error\":{\"code\":\"%s\",\"message\":\"%s\"}}", code, message);
+  response = g_strdup_printf ("HTTP/1.1 %u %s\r\n"
                               "Content-Type: application/json; charset=utf-8\r\n"
                               "Content-Length: %zu\r\n"
                               "X-Request-Id: %s\r\n"
+                              "Cache-Control: no-store\r\n"
                               "Connection: close\r\n\r\n%s",
-                              strlen (body), info ? info->id : "-", body);
+                              status, reason, strlen (body), info ? info->id : "-", body);
   if (info != NULL)
-    till_server_log_request (info->id, soup_server_message_get_method (msg), path, 413,
+    till_server_log_request (info->id, soup_server_message_get_method (msg), path, status,
                              (g_get_monotonic_time () - info->started) / 1000.0);
   g_object_set_data (G_OBJECT (msg), "till-request", NULL);
 
@@ -1425,6 +1533,18 @@ refuse_oversized_body (SoupServerMessage *msg,
   g_output_stream_write_all (g_io_stream_get_output_stream (stream), response, strlen (response),
                              NULL, NULL, NULL);
   drain_and_close (stream);
+}
+
+/* libsoup reads a request body to its end whatever the answer will be, so
+ * a far oversized one is refused by taking the connection over, before
+ * more than the limit and its slack is held in memory. A body just over
+ * the limit is read and answered normally, so that a client still sending
+ * is not cut off mid-write. */
+static void
+refuse_oversized_body (SoupServerMessage *msg,
+                       TillApi           *self)
+{
+  refuse_and_close (msg, 413, "Payload Too Large", "body_too_large", "The request body is too large");
 }
 
 static void
@@ -1436,14 +1556,61 @@ got_chunk_cb (SoupServerMessage *msg,
     refuse_oversized_body (msg, self);
 }
 
+typedef struct
+{
+  guint    content_length;
+  guint    transfer_encoding;
+  gboolean bad_value;
+} Framing;
+
+static void
+count_framing_cb (const char *name,
+                  const char *value,
+                  gpointer    user_data)
+{
+  Framing *framing = user_data;
+
+  if (g_ascii_strcasecmp (name, "Content-Length") == 0)
+    {
+      framing->content_length++;
+      /* Digits only: no sign, no list ("10, 10"), no white space inside. */
+      if (*value == '\0' || strspn (value, "0123456789") != strlen (value) || strlen (value) > 18)
+        framing->bad_value = TRUE;
+    }
+  else if (g_ascii_strcasecmp (name, "Transfer-Encoding") == 0)
+    {
+      framing->transfer_encoding++;
+      if (g_ascii_strcasecmp (value, "chunked") != 0)
+        framing->bad_value = TRUE;
+    }
+}
+
+/* RFC 9112 §6.3: a request with two Content-Lengths, or with both a
+ * Content-Length and a Transfer-Encoding, or with a framing header we
+ * would read otherwise than a proxy might, is refused and its connection
+ * closed (issue 9, H: the last of two Content-Lengths won, and the bytes
+ * after it ran as a second request). */
+static gboolean
+has_ambiguous_framing (SoupServerMessage *msg)
+{
+  Framing framing = { 0, 0, FALSE };
+
+  soup_message_headers_foreach (soup_server_message_get_request_headers (msg), count_framing_cb, &framing);
+  return framing.bad_value || framing.content_length > 1 || framing.transfer_encoding > 1 ||
+         (framing.content_length > 0 && framing.transfer_encoding > 0);
+}
+
 static void
 got_headers_cb (SoupServerMessage *msg,
                 TillApi           *self)
 {
   SoupMessageHeaders *headers = soup_server_message_get_request_headers (msg);
 
-  if (soup_message_headers_get_encoding (headers) == SOUP_ENCODING_CONTENT_LENGTH &&
-      soup_message_headers_get_content_length (headers) > (goffset) (self->config->max_body_size + BODY_SLACK))
+  if (has_ambiguous_framing (msg))
+    refuse_and_close (msg, 400, "Bad Request", "bad_framing",
+                      "The request has conflicting or malformed Content-Length or Transfer-Encoding headers");
+  else if (soup_message_headers_get_encoding (headers) == SOUP_ENCODING_CONTENT_LENGTH &&
+           soup_message_headers_get_content_length (headers) > (goffset) (self->config->max_body_size + BODY_SLACK))
     refuse_oversized_body (msg, self);
 }
 
@@ -1496,6 +1663,7 @@ till_api_finalize (GObject *object)
   g_clear_object (&self->payments);
   g_clear_pointer (&self->user_limiter, till_rate_limiter_free);
   g_clear_pointer (&self->address_limiter, till_rate_limiter_free);
+  g_clear_pointer (&self->checks_by_address, g_hash_table_unref);
 
   G_OBJECT_CLASS (till_api_parent_class)->finalize (object);
 }
@@ -1521,8 +1689,11 @@ till_api_new (TillServerConfig *config,
   self->config = config;
   self->db = g_object_ref (db);
   self->payments = g_object_ref (payments);
-  self->user_limiter = till_rate_limiter_new (config->login_failures_per_user, config->login_window);
-  self->address_limiter = till_rate_limiter_new (config->login_failures_per_address, config->login_window);
+  self->user_limiter = till_rate_limiter_new (config->login_failures_per_user, config->login_window,
+                                              config->login_tracked_names);
+  self->address_limiter = till_rate_limiter_new (config->login_failures_per_address, config->login_window,
+                                                 config->login_tracked_names);
+  self->checks_by_address = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
 
   return self;
 }
@@ -1545,8 +1716,7 @@ till_api_listen (TillApi  *self,
   g_autoptr(GTlsCertificate) certificate = NULL;
   g_autoptr(GInetAddress) inet = NULL;
   g_autoptr(GSocketAddress) address = NULL;
-  GSList *uris;
-  char *url;
+  TillServerListener *listener;
 
   certificate = load_certificate (self->config, error);
   if (certificate == NULL && self->config->tls_certificate != NULL)
@@ -1568,13 +1738,13 @@ till_api_listen (TillApi  *self,
       return NULL;
     }
   address = g_inet_socket_address_new (inet, self->config->port);
-  if (!soup_server_listen (self->server, address,
-                           certificate ? SOUP_SERVER_LISTEN_HTTPS : 0, error))
+  /* Our own listener, with timeouts and a connection cap, and one that
+   * survives running out of descriptors: see till-server-listener.c. The
+   * server holds it, and it goes with the server. */
+  listener = till_server_listener_new (self->server, self->config, certificate);
+  g_object_set_data_full (G_OBJECT (self->server), "till-listener", listener, g_object_unref);
+  if (!till_server_listener_listen (listener, address, error))
     return NULL;
 
-  uris = soup_server_get_uris (self->server);
-  url = uris ? g_uri_to_string (uris->data) : NULL;
-  g_slist_free_full (uris, (GDestroyNotify) g_uri_unref);
-
-  return url;
+  return till_server_listener_get_url (listener);
 }

@@ -538,6 +538,20 @@ confirm_lookup_cb (GObject      *object,
       return;
     }
 
+  /* Written down before it leaves: once sent, the confirm may charge the
+   * card, and a crash before its answer is stored must leave a row that
+   * start-up recovery looks at (a pending one, which it reads back from
+   * the PaymentIntent), not one still waiting for the customer. */
+  set_outcome (op->payment, TILL_STATUS_PENDING, "confirm_sent",
+               "The 3-D Secure confirmation was sent to Stripe; its answer is not in yet");
+  if (!till_db_update_payment (self->db, op->payment, &error))
+    {
+      g_critical ("Payment %s: %s", op->payment->id, error->message);
+      g_hash_table_remove (self->busy, op->payment->id);
+      g_task_return_error (task, g_steal_pointer (&error));
+      return;
+    }
+
   path = g_strdup_printf ("/v1/payment_intents/%s/confirm", op->payment->stripe_id);
   key = till_payments_derive_key ("confirm", op->payment->idempotency_key);
   till_stripe_client_request_async (self->stripe, "POST", path, NULL, key, NULL,

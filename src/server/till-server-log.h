@@ -9,11 +9,14 @@
 
 G_BEGIN_DECLS
 
-void till_server_log_init    (void);
-void till_server_log_request (const char *request_id,
-                              const char *method,
-                              const char *path,
-                              guint       status,
-                              double      duration_ms);
+void  till_server_log_init    (void);
+char *till_server_log_escape_field   (const char *value,
+                                      gsize       max_bytes);
+char *till_server_log_escape_message (const char *message);
+void  till_server_log_request (const char *request_id,
+                               const char *method,
+                               const char *path,
+                               guint       status,
+                               double      duration_ms);
 
 G_END_DECLS
