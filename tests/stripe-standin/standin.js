@@ -110,8 +110,69 @@ function stringMap(value) {
 }
 
 // Minor units per major unit, for human-readable amounts in error messages.
+// (UGX is on Stripe's zero-decimal list, but its amounts have two decimals: see below.)
 const ZERO_DECIMAL = new Set(['bif', 'clp', 'djf', 'gnf', 'jpy', 'kmf', 'krw', 'mga', 'pyg', 'rwf',
-  'ugx', 'vnd', 'vuv', 'xaf', 'xof', 'xpf']);
+  'vnd', 'vuv', 'xaf', 'xof', 'xpf']);
+
+// ---------------------------------------------------------------------------------------------
+// Stripe's rules for amounts in particular currencies, enforced so that Till's tests prove its
+// conversion rather than trust it. Sources: https://docs.stripe.com/currencies (#zero-decimal,
+// #three-decimal, #special-cases) and
+// https://support.stripe.com/questions/deprecation-of-fractional-isk-charges-and-refunds
+// - ISK and UGX are written with two decimals that must be 00 (5 ISK is amount=500). Stripe's
+//   answer to anything else is documented for ISK, word for word; UGX gets the same, by analogy.
+//   (UGX is also on the zero-decimal list, but the special case governs the amount.)
+// - The three-decimal currencies take amounts whose last digit is 0. Stripe does not document
+//   the error's code; invalid_charge_amount, from its list of error codes, stands in for it.
+// - HUF and TWD are zero-decimal for payouts only: charges and refunds take any integer.
+// Charges, PaymentIntents and refunds (of either) are checked, before the mock sees them.
+
+const WHOLE_UNITS_IN_TWO_DECIMALS = new Set(['isk', 'ugx']);
+const THREE_DECIMAL = new Set(['bhd', 'jod', 'kwd', 'omr', 'tnd']);
+// The mock's currency list predates Stripe's three-decimal support.
+for (const c of THREE_DECIMAL) if (!mockVerify.validCurrencies.includes(c)) mockVerify.validCurrencies.push(c);
+
+function checkCurrencyAmount(amount, currency, param) {
+  const c = String(currency || '').toLowerCase();
+  const n = Number(amount);
+  if (!Number.isInteger(n)) return; // the usual integer checks report this
+  if (WHOLE_UNITS_IN_TWO_DECIMALS.has(c) && n % 100 !== 0) {
+    throw invalidRequest(400, `Invalid amount. Currency ${c.toUpperCase()} has become effectively zero-decimal ` +
+      'and charged amounts must be evenly divisible by 100. ' +
+      'See https://stripe.com/docs/currencies#special-cases for more information.',
+      { code: 'invalid_charge_amount_no_decimal_compatible', param });
+  }
+  if (THREE_DECIMAL.has(c) && n % 10 !== 0) {
+    throw invalidRequest(400, `Invalid amount. Amounts in ${c.toUpperCase()} must end in 0 (round to the nearest ` +
+      'ten). See https://stripe.com/docs/currencies#three-decimal for more information.',
+      { code: 'invalid_charge_amount', param });
+  }
+}
+
+// The same check in front of the mock's own routes: POST /v1/charges, and POST /v1/refunds with
+// charge= (the refund is in the charge's currency; without an amount, it is what is left of it).
+function mockCurrencyRules(req, res, next) {
+  const params = req.body || {};
+  try {
+    if (req.path === '/v1/charges') {
+      checkCurrencyAmount(params.amount, params.currency, 'amount');
+    } else if (params.charge !== undefined) {
+      let charge;
+      try {
+        charge = mockCharges.retrieve(getRequestAccountId(req), String(params.charge), 'charge');
+      } catch (err) {
+        return next(); // no such charge: the mock answers that
+      }
+      const amount = params.amount !== undefined && params.amount !== ''
+        ? params.amount : charge.amount - charge.amount_refunded;
+      checkCurrencyAmount(amount, charge.currency, 'amount');
+    }
+  } catch (err) {
+    if (!(err instanceof RestError)) throw err;
+    return sendJson(res, err.statusCode, { error: err.error });
+  }
+  return next();
+}
 function formatAmount(amount, currency) {
   if (ZERO_DECIMAL.has(currency)) return `${amount} ${currency}`;
   return currency === 'usd' ? `$${(amount / 100).toFixed(2)}` : `${(amount / 100).toFixed(2)} ${currency}`;
@@ -355,6 +416,7 @@ function createPaymentIntent(req, ctx) {
       mockVerify.validCurrencies.join(', '), { param: 'currency' });
   }
   mockVerify.currency(currency, 'currency');
+  checkCurrencyAmount(amount, currency, 'amount');
   if (MIN_AMOUNT[currency] && amount < MIN_AMOUNT[currency]) {
     const min = formatAmount(MIN_AMOUNT[currency], currency);
     throw invalidRequest(400, `Amount must be at least ${min}${currency === 'usd' ? ' usd' : ''}`,
@@ -502,6 +564,7 @@ function refundPaymentIntent(req, ctx) {
     throw invalidRequest(400, `Refund amount (${formatAmount(amount, paid.currency)}) is greater than unrefunded ` +
       `amount on charge (${formatAmount(remaining, paid.currency)})`, { code: 'amount_too_large', param: 'amount' });
   }
+  checkCurrencyAmount(amount === undefined ? remaining : amount, paid.currency, 'amount');
   ctx.started = true;
   const refund = mockRefunds.create(ctx.account, {
     charge: paid.id, amount: String(amount === undefined ? remaining : amount),
@@ -1103,6 +1166,7 @@ function createApp(spec) {
   // Refunds by charge stay the mock's.
   const byPaymentIntent = (req, res, next) => next(req.body.payment_intent !== undefined ? undefined : 'route');
   app.post('/v1/refunds', byPaymentIntent, auth, stripeRoute(refundPaymentIntent));
+  app.post(['/v1/charges', '/v1/refunds'], auth, mockCurrencyRules);
 
   app.use(mock.createExpressApp());
   app.use((err, req, res, next) => {

@@ -2,29 +2,19 @@
 'use strict';
 const { test, before, after } = require('node:test');
 const assert = require('node:assert/strict');
-const { spawn } = require('node:child_process');
-const path = require('node:path');
+const { startStandin } = require('../standin-process');
 
-let child;
+let standin;
 let base;
 const PK = 'Bearer pk_test_standin';
 const SK = 'Bearer sk_test_standin';
 const YEAR = String(new Date().getFullYear() + 3);
 
 before(async () => {
-  child = spawn(process.execPath, [path.join(__dirname, '..', 'standin.js'), '--port', '0', '--exit-with-stdin'],
-    { stdio: ['pipe', 'pipe', 'inherit'] });
-  base = await new Promise((resolve, reject) => {
-    let out = '';
-    child.stdout.on('data', (d) => {
-      out += d;
-      const m = /listening on (http:\S+)/.exec(out);
-      if (m) resolve(m[1]);
-    });
-    child.on('exit', (code) => reject(new Error(`stand-in exited with ${code}`)));
-  });
+  standin = await startStandin();
+  base = standin.base;
 });
-after(() => { child.stdin.end(); child.kill('SIGTERM'); });
+after(() => standin.stop());
 
 async function call(method, url, { auth = PK, form } = {}) {
   const headers = {};
