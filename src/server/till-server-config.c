@@ -43,6 +43,11 @@ till_server_config_new_default (void)
   self->stripe_js_url = g_strdup ("https://js.stripe.com/v3/");
   self->stripe_mode = TILL_STRIPE_MODE_PAYMENT_INTENTS;
   self->stripe_timeout = 30;
+  /* Longer than the 60 seconds libsoup's client keeps an idle connection,
+   * so that the terminal, not the server, closes it and never sends a
+   * request into a connection closing under it. */
+  self->idle_timeout = 75;
+  self->request_timeout = 30;
 
   return self;
 }
@@ -214,6 +219,11 @@ till_server_config_load (const char  *path,
     return NULL;
   self->session_lifetime = (gint64) session_minutes * 60;
   self->max_body_size = (gsize) max_body_kib * 1024;
+
+  if (!read_uint (&self->max_connections, key_file, "server", "max-connections", 1, 1000000, error) ||
+      !read_uint (&self->idle_timeout, key_file, "server", "idle-timeout", 1, 3600, error) ||
+      !read_uint (&self->request_timeout, key_file, "server", "request-timeout", 1, 3600, error))
+    return NULL;
 
   /* Only for the test suite, which needs sessions that expire within a
    * test; seconds are not offered in the documented key. */

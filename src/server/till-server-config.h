@@ -25,6 +25,9 @@ typedef struct
   char   *database;
   gint64  session_lifetime;
   gsize   max_body_size;
+  guint   max_connections;           /* 0: derived from the descriptor limit */
+  guint   idle_timeout;              /* seconds between requests */
+  guint   request_timeout;           /* seconds to read a request, or write its answer */
   guint   login_failures_per_user;
   guint   login_failures_per_address;
   guint   login_window;
