@@ -7,8 +7,10 @@
 
 #include "config.h"
 
+#include <errno.h>
 #include <locale.h>
 #include <stdio.h>
+#include <sys/resource.h>
 #include <glib-unix.h>
 #include <glib/gi18n.h>
 #include <glib/gstdio.h>
@@ -83,6 +85,33 @@ remove_demo (const char *database)
   g_rmdir (dir);
 }
 
+/* Every connection holds a descriptor, and the usual soft limit (1024)
+ * is far below what the system allows a service (the hard limit): the
+ * connection cap is derived from the raised figure. */
+static void
+raise_descriptor_limit (void)
+{
+  struct rlimit limit;
+  rlim_t was;
+
+  if (getrlimit (RLIMIT_NOFILE, &limit) != 0)
+    return;
+  was = limit.rlim_cur;
+  if (limit.rlim_cur < limit.rlim_max)
+    {
+      limit.rlim_cur = limit.rlim_max;
+      if (setrlimit (RLIMIT_NOFILE, &limit) != 0)
+        {
+          g_warning ("Cannot raise the file descriptor limit from %llu to %llu: %s",
+                     (unsigned long long) was, (unsigned long long) limit.rlim_max,
+                     g_strerror (errno));
+          return;
+        }
+    }
+  g_message ("File descriptor limit: %llu (was %llu)",
+             (unsigned long long) limit.rlim_cur, (unsigned long long) was);
+}
+
 static int
 report_failure (const GError *error)
 {
@@ -113,6 +142,7 @@ serve (TillServerConfig *config,
                                    config->stripe_timeout);
   payments = till_payments_new (db, stripe, config);
   api = till_api_new (config, db, payments);
+  raise_descriptor_limit ();
   url = till_api_listen (api, &error);
   if (url == NULL)
     return report_failure (error);
