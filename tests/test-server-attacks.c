@@ -318,6 +318,14 @@ test_confirm_is_the_cashiers_own (void)
   g_assert_cmpstr (till_test_json_string (listed->json, "data.0.id"), ==, id);
   g_assert_null (strstr (listed->body, "client_secret"));
 
+  /* Nor is it a cursor of bob's. */
+  {
+    g_autofree char *cursor = g_strdup_printf ("/api/payments?starting_after=%s", id);
+    g_autoptr(TillTestResponse) paged = till_test_get (shop, cursor, bob);
+
+    till_assert_error_code (paged, 400, "invalid_parameter");
+  }
+
   /* Nothing was charged by bob's try; alice finishes her sale. */
   g_assert_cmpuint (till_test_stripe_count_for_payment ("/v1/payment_intents", id, "succeeded", NULL), ==, 0);
   done = confirm (shop, alice, id);

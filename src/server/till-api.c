@@ -971,7 +971,9 @@ handle_list_payments (Request *req)
     {
       g_autoptr(TillPayment) cursor = till_db_get_payment (req->self->db, after);
 
-      if (cursor == NULL)
+      /* Another cashier's payment is no cursor of theirs: as for GET, it
+       * does not exist for them. */
+      if (cursor == NULL || !may_see (req, cursor))
         {
           send_error_param (req->msg, 400, "invalid_parameter", "starting_after",
                             "starting_after is not a payment id");
