@@ -13,6 +13,7 @@
 #include <signal.h>
 #include <string.h>
 #include <sys/prctl.h>
+#include <sys/resource.h>
 #include <glib/gstdio.h>
 
 #include "till-test-harness.h"
@@ -383,6 +384,25 @@ new_launcher (TillTestServer     *server,
   return launcher;
 }
 
+/* child_setup, and a descriptor limit the server cannot raise. */
+static void
+limited_child_setup (gpointer user_data)
+{
+  struct rlimit limit = { GPOINTER_TO_UINT (user_data), GPOINTER_TO_UINT (user_data) };
+
+  prctl (PR_SET_PDEATHSIG, SIGKILL);
+  setrlimit (RLIMIT_NOFILE, &limit);
+}
+
+/* From the next start on, the server runs with limit descriptors, soft
+ * and hard alike. */
+void
+till_test_server_set_fd_limit (TillTestServer *server,
+                               guint           limit)
+{
+  server->fd_limit = limit;
+}
+
 static const char *
 server_binary (void)
 {
@@ -407,6 +427,9 @@ till_test_server_start (TillTestServer *server)
   g_subprocess_launcher_take_stderr_fd (launcher,
                                         g_open (server->log_path, O_WRONLY | O_CREAT | O_APPEND, 0600));
   g_subprocess_launcher_set_stdout_file_path (launcher, out_path);
+  if (server->fd_limit != 0)
+    g_subprocess_launcher_set_child_setup (launcher, limited_child_setup,
+                                           GUINT_TO_POINTER (server->fd_limit), NULL);
   server->process = g_subprocess_launcher_spawn (launcher, &error, server_binary (),
                                                  "--config", server->config_path, NULL);
   g_assert_no_error (error);

@@ -34,6 +34,7 @@ typedef struct
   char        *extra_config;
   GSubprocess *process;
   char        *url;         /* http://127.0.0.1:PORT or https://…, no trailing slash */
+  guint        fd_limit;    /* RLIMIT_NOFILE, soft and hard, for the server; 0: inherited */
 } TillTestServer;
 
 typedef struct
@@ -70,6 +71,8 @@ void              till_test_proxy_free          (TillTestProxy    *proxy);
 TillTestServer   *till_test_server_new          (const char       *stripe_url,
                                                  const char       *extra_config);
 void              till_test_server_start        (TillTestServer   *server);
+void              till_test_server_set_fd_limit (TillTestServer   *server,
+                                                 guint             limit);
 void              till_test_server_stop         (TillTestServer   *server);
 void              till_test_server_kill         (TillTestServer   *server);
 void              till_test_server_free         (TillTestServer   *server);

@@ -21,6 +21,7 @@
 #include "till-money.h"
 #include "till-rate-limiter.h"
 #include "till-server-error.h"
+#include "till-server-listener.h"
 #include "till-server-log.h"
 
 #define MAX_PAYMENT_AMOUNT   G_GINT64_CONSTANT (99999999) /* Stripe's limit: eight digits */
@@ -1717,8 +1718,7 @@ till_api_listen (TillApi  *self,
   g_autoptr(GTlsCertificate) certificate = NULL;
   g_autoptr(GInetAddress) inet = NULL;
   g_autoptr(GSocketAddress) address = NULL;
-  GSList *uris;
-  char *url;
+  TillServerListener *listener;
 
   certificate = load_certificate (self->config, error);
   if (certificate == NULL && self->config->tls_certificate != NULL)
@@ -1740,13 +1740,13 @@ till_api_listen (TillApi  *self,
       return NULL;
     }
   address = g_inet_socket_address_new (inet, self->config->port);
-  if (!soup_server_listen (self->server, address,
-                           certificate ? SOUP_SERVER_LISTEN_HTTPS : 0, error))
+  /* Our own listener, with timeouts and a connection cap, and one that
+   * survives running out of descriptors: see till-server-listener.c. The
+   * server holds it, and it goes with the server. */
+  listener = till_server_listener_new (self->server, self->config, certificate);
+  g_object_set_data_full (G_OBJECT (self->server), "till-listener", listener, g_object_unref);
+  if (!till_server_listener_listen (listener, address, error))
     return NULL;
 
-  uris = soup_server_get_uris (self->server);
-  url = uris ? g_uri_to_string (uris->data) : NULL;
-  g_slist_free_full (uris, (GDestroyNotify) g_uri_unref);
-
-  return url;
+  return till_server_listener_get_url (listener);
 }

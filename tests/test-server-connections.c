@@ -1,0 +1,475 @@
+/* test-server-connections.c: what many, slow or idle connections do to till-server
+ *
+ * Each case starts a real till-server and talks to it over raw loopback
+ * sockets, as an attacker would: more connections than it has descriptors,
+ * a kept-alive connection left idle, headers or a body trickled a byte a
+ * second, a TLS handshake never finished. And one a shop needs: a request
+ * waiting on a slow Stripe longer than every timeout still gets its
+ * answer. Every wait polls with a deadline.
+ *
+ * Copyright 2026 The Till authors
+ * SPDX-License-Identifier: GPL-3.0-or-later
+ */
+#include "config.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <sys/resource.h>
+
+#include "till-test-harness.h"
+
+#define FD_LIMIT        256
+#define HELD            (FD_LIMIT + 50)
+#define PASSWORD        "connections-password-1"
+#define CHECK_AUTH      "GET /api/check-auth HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n"
+
+static guint16
+server_port (TillTestServer *server)
+{
+  g_autoptr(GUri) uri = g_uri_parse (server->url, G_URI_FLAGS_NONE, NULL);
+
+  g_assert_nonnull (uri);
+  return (guint16) g_uri_get_port (uri);
+}
+
+/* A non-blocking socket connected to the server, or NULL when the
+ * connection was not accepted within timeout_ms (a server that stopped
+ * accepting leaves it in the kernel's backlog, or the backlog full). */
+static GSocket *
+connect_raw (TillTestServer *server,
+             guint           timeout_ms)
+{
+  g_autoptr(GInetAddress) loopback = g_inet_address_new_loopback (G_SOCKET_FAMILY_IPV4);
+  g_autoptr(GSocketAddress) address = g_inet_socket_address_new (loopback, server_port (server));
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GSocket) socket = g_socket_new (G_SOCKET_FAMILY_IPV4, G_SOCKET_TYPE_STREAM,
+                                            G_SOCKET_PROTOCOL_TCP, &error);
+
+  g_assert_no_error (error);
+  g_socket_set_blocking (socket, FALSE);
+  if (!g_socket_connect (socket, address, NULL, &error))
+    {
+      g_assert_error (error, G_IO_ERROR, G_IO_ERROR_PENDING);
+      g_clear_error (&error);
+      g_socket_set_timeout (socket, 0);
+      if (!g_socket_condition_timed_wait (socket, G_IO_OUT, (gint64) timeout_ms * 1000, NULL, NULL) ||
+          !g_socket_check_connect_result (socket, NULL))
+        return NULL;
+    }
+  return g_steal_pointer (&socket);
+}
+
+static void
+send_all (GSocket    *socket,
+          const char *data)
+{
+  gsize length = strlen (data);
+  gsize sent = 0;
+
+  while (sent < length)
+    {
+      g_autoptr(GError) error = NULL;
+      gssize n;
+
+      g_socket_condition_timed_wait (socket, G_IO_OUT, 5 * G_USEC_PER_SEC, NULL, NULL);
+      n = g_socket_send (socket, data + sent, length - sent, NULL, &error);
+      if (n < 0 && g_error_matches (error, G_IO_ERROR, G_IO_ERROR_WOULD_BLOCK))
+        continue;
+      g_assert_no_error (error);
+      sent += n;
+    }
+}
+
+/* Reads what arrives until the server closes the connection (TRUE) or
+ * the deadline (monotonic µs) passes (FALSE). A reset counts as closed. */
+static gboolean
+read_until_closed (GSocket *socket,
+                   gint64   deadline,
+                   GString *received)
+{
+  for (;;)
+    {
+      g_autoptr(GError) error = NULL;
+      char buffer[4096];
+      gint64 left = deadline - g_get_monotonic_time ();
+      gssize n;
+
+      if (left <= 0)
+        return FALSE;
+      g_socket_condition_timed_wait (socket, G_IO_IN, left, NULL, NULL);
+      n = g_socket_receive (socket, buffer, sizeof buffer, NULL, &error);
+      if (n == 0)
+        return TRUE;
+      if (n > 0)
+        {
+          if (received != NULL)
+            g_string_append_len (received, buffer, n);
+          continue;
+        }
+      if (!g_error_matches (error, G_IO_ERROR, G_IO_ERROR_WOULD_BLOCK) &&
+          !g_error_matches (error, G_IO_ERROR, G_IO_ERROR_TIMED_OUT))
+        return TRUE;
+    }
+}
+
+/* Reads one response (headers and a Content-Length body) within
+ * timeout_ms; returns its status, or 0 when the connection closed or
+ * nothing complete came in time. */
+static guint
+read_response (GSocket  *socket,
+               guint     timeout_ms,
+               GString  *response)
+{
+  gint64 deadline = g_get_monotonic_time () + (gint64) timeout_ms * 1000;
+
+  g_string_truncate (response, 0);
+  while (g_get_monotonic_time () < deadline)
+    {
+      g_autoptr(GError) error = NULL;
+      char buffer[4096];
+      const char *end = strstr (response->str, "\r\n\r\n");
+      gssize n;
+
+      if (end != NULL)
+        {
+          const char *length = strstr (response->str, "Content-Length: ");
+          guint status = 0;
+
+          if (length != NULL && length < end &&
+              response->len >= (gsize) (end + 4 - response->str) + strtoul (length + 16, NULL, 10))
+            {
+              sscanf (response->str, "HTTP/1.1 %u", &status);
+              return status;
+            }
+        }
+      g_socket_condition_timed_wait (socket, G_IO_IN, deadline - g_get_monotonic_time (), NULL, NULL);
+      n = g_socket_receive (socket, buffer, sizeof buffer, NULL, &error);
+      if (n == 0 || (n < 0 && !g_error_matches (error, G_IO_ERROR, G_IO_ERROR_WOULD_BLOCK) &&
+                     !g_error_matches (error, G_IO_ERROR, G_IO_ERROR_TIMED_OUT)))
+        return 0;
+      if (n > 0)
+        g_string_append_len (response, buffer, n);
+    }
+  return 0;
+}
+
+/* One request on a new connection: its status, or 0 when the server
+ * closed it or did not answer within timeout_ms. Never waits longer. */
+static guint
+one_request (TillTestServer *server,
+             guint           timeout_ms,
+             GString        *response)
+{
+  g_autoptr(GSocket) socket = connect_raw (server, timeout_ms);
+
+  g_string_truncate (response, 0);
+  if (socket == NULL)
+    return 0;
+  send_all (socket, CHECK_AUTH);
+  return read_response (socket, timeout_ms, response);
+}
+
+/* Polls until the server answers a request (401: not signed in). */
+static void
+assert_serves (TillTestServer *server,
+               guint           timeout_ms)
+{
+  g_autoptr(GString) response = g_string_new (NULL);
+  gint64 deadline = g_get_monotonic_time () + (gint64) timeout_ms * 1000;
+  guint status = 0;
+
+  while (status != 401 && g_get_monotonic_time () < deadline)
+    {
+      status = one_request (server, 2000, response);
+      if (status != 401)
+        g_usleep (100 * 1000);
+    }
+  g_assert_cmpuint (status, ==, 401);
+  g_assert_nonnull (strstr (response->str, "\"unauthorized\""));
+}
+
+static double
+server_cpu_seconds (TillTestServer *server)
+{
+  g_autofree char *path = g_strdup_printf ("/proc/%s/stat", g_subprocess_get_identifier (server->process));
+  g_autofree char *contents = NULL;
+  g_auto(GStrv) fields = NULL;
+
+  g_assert_true (g_file_get_contents (path, &contents, NULL, NULL));
+  /* After the command name in parentheses: utime and stime are fields 14
+   * and 15 of proc(5), the 12th and 13th after it. */
+  fields = g_strsplit (strrchr (contents, ')') + 2, " ", -1);
+  return (g_ascii_strtod (fields[11], NULL) + g_ascii_strtod (fields[12], NULL)) / sysconf (_SC_CLK_TCK);
+}
+
+static TillTestServer *
+start_server (const char *extra_config,
+              guint       fd_limit)
+{
+  TillTestServer *server = till_test_server_new (NULL, extra_config);
+
+  if (fd_limit != 0)
+    till_test_server_set_fd_limit (server, fd_limit);
+  till_test_server_start (server);
+  return server;
+}
+
+/* Opens HELD connections and keeps them, each sending nothing; every
+ * one must be accepted (or answered) by the server, none left hanging in
+ * the kernel's backlog. */
+static GPtrArray *
+hold_connections (TillTestServer *server)
+{
+  GPtrArray *held = g_ptr_array_new_with_free_func (g_object_unref);
+
+  for (guint i = 0; i < HELD; i++)
+    {
+      GSocket *socket = connect_raw (server, 3000);
+
+      if (socket == NULL)
+        g_error ("Connection %u of %u was not accepted within 3 s: the server stopped accepting", i + 1, HELD);
+      g_ptr_array_add (held, socket);
+    }
+  return held;
+}
+
+/* While the connections are held: a new one is answered at once, with a
+ * 503 that says why, or closed. Never a hang. */
+static void
+assert_refused_clearly (TillTestServer *server)
+{
+  g_autoptr(GString) response = g_string_new (NULL);
+  gint64 start = g_get_monotonic_time ();
+  guint status = one_request (server, 5000, response);
+
+  g_test_message ("while held: status %u after %.0f ms", status,
+                  (g_get_monotonic_time () - start) / 1000.0);
+  g_assert_cmpint (g_get_monotonic_time () - start, <, 5 * G_USEC_PER_SEC);
+  if (status == 0)
+    return;
+  g_assert_cmpuint (status, ==, 503);
+  g_assert_nonnull (strstr (response->str, "\r\nRetry-After: "));
+  g_assert_nonnull (strstr (response->str, "\r\nConnection: close\r\n"));
+  g_assert_nonnull (strstr (response->str, "{\"error\":{\"code\":\"too_many_connections\",\"message\":"));
+}
+
+/* The server idles while connections are held: no loop spinning on a
+ * connection it cannot take. */
+static void
+assert_quiet (TillTestServer *server)
+{
+  double before = server_cpu_seconds (server);
+  double used;
+
+  till_test_settle (2000);
+  used = server_cpu_seconds (server) - before;
+  g_test_message ("holding %u connections: %.2f s of CPU in 2 s, peak RSS %" G_GUINT64_FORMAT " KiB",
+                  HELD, used, till_test_server_peak_rss_kib (server));
+  g_assert_cmpfloat (used, <, 0.5);
+}
+
+/* (1) The descriptor limit and 50 more: over the connection cap derived
+ * from the limit, new connections get a 503 and the server keeps its
+ * descriptors; once they close, it serves. */
+static void
+test_limit_plus_fifty (void)
+{
+  g_autoptr(TillTestServer) server =
+    start_server ("[server]\nrequest-timeout=120\nidle-timeout=120\n", FD_LIMIT);
+  g_autoptr(GPtrArray) held = hold_connections (server);
+
+  assert_refused_clearly (server);
+  assert_quiet (server);
+  g_clear_pointer (&held, g_ptr_array_unref);
+
+  assert_serves (server, 10000);
+  g_assert_cmpuint (till_test_server_count_log (server, "the max-connections limit"), >=, 1);
+  g_assert_cmpuint (till_test_server_count_log (server, "File descriptor limit: 256"), ==, 1);
+}
+
+/* (5) A cap set above the descriptor limit: accept() runs out of
+ * descriptors. That is logged once, not once per attempt, connections are
+ * still answered, and once the held ones close the server serves. */
+static void
+test_out_of_descriptors (void)
+{
+  g_autoptr(TillTestServer) server =
+    start_server ("[server]\nmax-connections=10000\nrequest-timeout=120\nidle-timeout=120\n", FD_LIMIT);
+  g_autoptr(GPtrArray) held = hold_connections (server);
+
+  assert_refused_clearly (server);
+  assert_quiet (server);
+  g_clear_pointer (&held, g_ptr_array_unref);
+
+  assert_serves (server, 10000);
+  g_assert_cmpuint (till_test_server_count_log (server, "Out of file descriptors"), >=, 1);
+  g_assert_cmpuint (till_test_server_count_log (server, "Out of file descriptors"), <=, 2);
+  g_assert_cmpuint (till_test_server_count_log (server, "Accepting connections again"), ==, 1);
+}
+
+/* (2) A kept-alive connection serves a second request, and once idle is
+ * closed within the documented idle-timeout (plus the half second the
+ * sweep may take). */
+static void
+test_idle_keep_alive (void)
+{
+  g_autoptr(TillTestServer) server = start_server ("[server]\nidle-timeout=2\nrequest-timeout=10\n", 0);
+  g_autoptr(GSocket) socket = connect_raw (server, 3000);
+  g_autoptr(GString) response = g_string_new (NULL);
+  gint64 idle_since;
+  gboolean closed;
+  double waited;
+
+  g_assert_nonnull (socket);
+  send_all (socket, CHECK_AUTH);
+  g_assert_cmpuint (read_response (socket, 5000, response), ==, 401);
+  send_all (socket, CHECK_AUTH);
+  g_assert_cmpuint (read_response (socket, 5000, response), ==, 401);
+
+  idle_since = g_get_monotonic_time ();
+  closed = read_until_closed (socket, idle_since + 6 * G_USEC_PER_SEC, NULL);
+  waited = (g_get_monotonic_time () - idle_since) / (double) G_USEC_PER_SEC;
+  g_test_message ("idle connection closed: %s after %.2f s", closed ? "yes" : "no", waited);
+  g_assert_true (closed);
+  g_assert_cmpfloat (waited, >=, 1.5);
+  g_assert_cmpfloat (waited, <=, 3.0);
+}
+
+/* (3) Slowloris: headers sent one byte a second that never end; the
+ * connection is closed within request-timeout of the first byte, with a
+ * 408 if anything. The same for a body trickled after complete headers,
+ * and for a connection that sends nothing at all. */
+static void
+trickle (TillTestServer *server,
+         const char     *head,
+         const char     *byte,
+         guint           request_timeout)
+{
+  g_autoptr(GSocket) socket = connect_raw (server, 3000);
+  g_autoptr(GString) received = g_string_new (NULL);
+  g_autofree char *shown = NULL;
+  gint64 start = g_get_monotonic_time ();
+  gboolean closed = FALSE;
+  double waited;
+
+  g_assert_nonnull (socket);
+  if (head != NULL)
+    send_all (socket, head);
+  for (guint i = 0; i < request_timeout + 5 && !closed; i++)
+    {
+      /* One byte, then up to a second for the server to close. */
+      if (byte != NULL)
+        g_socket_send (socket, byte, 1, NULL, NULL);
+      closed = read_until_closed (socket, g_get_monotonic_time () + G_USEC_PER_SEC, received);
+    }
+  waited = (g_get_monotonic_time () - start) / (double) G_USEC_PER_SEC;
+  shown = head != NULL ? g_strescape (head, NULL) : g_strdup ("(nothing sent)");
+  g_test_message ("%s: closed %s after %.2f s", shown, closed ? "yes" : "no", waited);
+  g_assert_true (closed);
+  g_assert_cmpfloat (waited, <=, request_timeout + 1.5);
+  if (received->len > 0)
+    g_assert_true (g_str_has_prefix (received->str, "HTTP/1.1 408 "));
+}
+
+static void
+test_slowloris (void)
+{
+  g_autoptr(TillTestServer) server = start_server ("[server]\nrequest-timeout=3\nidle-timeout=30\n", 0);
+
+  trickle (server, "GET /api/check-auth HTTP/1.1\r\nHost: 127.0.0.1\r\nX-Slow: ", "a", 3);
+  trickle (server, "POST /api/login HTTP/1.1\r\nHost: 127.0.0.1\r\n"
+                   "Content-Type: application/json\r\nContent-Length: 1000\r\n\r\n", " ", 3);
+  trickle (server, NULL, NULL, 3);
+  assert_serves (server, 5000);
+}
+
+/* A TLS handshake never finished is closed within request-timeout too. */
+static void
+test_tls_handshake (void)
+{
+  g_autoptr(TillTestServer) server = NULL;
+  g_autofree char *dir = g_dir_make_tmp ("till-conn-tls-XXXXXX", NULL);
+  g_autofree char *cert = NULL;
+  g_autofree char *key = NULL;
+  g_autofree char *config = NULL;
+
+  till_test_make_certificate (dir, &cert, &key);
+  config = g_strdup_printf ("[server]\nrequest-timeout=3\ntls-certificate=%s\ntls-key=%s\n", cert, key);
+  server = start_server (config, 0);
+  g_assert_true (g_str_has_prefix (server->url, "https://"));
+
+  trickle (server, NULL, NULL, 3);
+  /* The first bytes of a ClientHello, and no more. */
+  trickle (server, "\x16\x03\x01\x00\xc8\x01", NULL, 3);
+}
+
+/* (4) A payment waiting on Stripe, through a proxy that holds Stripe's
+ * answer for 4 s, outlasts idle-timeout and request-timeout (1 s each)
+ * and still gets its answer; meanwhile an idle connection is closed, so
+ * the timeouts were at work. */
+static void
+test_paused_on_stripe (void)
+{
+  TillTestProxy *proxy = till_test_proxy_start (till_test_stripe_get ()->url);
+  g_autoptr(TillTestServer) server =
+    till_test_server_new (proxy->url, "[server]\nidle-timeout=1\nrequest-timeout=1\n");
+  g_autoptr(TillTestResponse) payment = NULL;
+  g_autoptr(GSocket) idle = NULL;
+  g_autoptr(GString) response = g_string_new (NULL);
+  g_autofree char *token = NULL;
+  g_autofree char *key = till_test_new_key ();
+  gint64 start;
+  double waited;
+
+  till_test_server_add_user (server, "casey", "cashier", PASSWORD);
+  till_test_server_start (server);
+  token = till_test_server_login (server, "casey", PASSWORD);
+
+  idle = connect_raw (server, 3000);
+  g_assert_nonnull (idle);
+  send_all (idle, CHECK_AUTH);
+  g_assert_cmpuint (read_response (idle, 5000, response), ==, 401);
+
+  till_test_proxy_plan (proxy, "[\"delay\"]", 4000);
+  start = g_get_monotonic_time ();
+  payment = till_test_post_json (server, "/api/payments", token, key,
+                                 "{\"amount\":1234,\"currency\":\"USD\",\"token\":\"pm_card_visa\"}");
+  waited = (g_get_monotonic_time () - start) / (double) G_USEC_PER_SEC;
+  g_test_message ("payment answered %u after %.2f s", payment->status, waited);
+
+  g_assert_cmpuint (payment->status, ==, 201);
+  g_assert_cmpstr (till_test_json_string (payment->json, "payment.status"), ==, "succeeded");
+  g_assert_cmpfloat (waited, >=, 3.5);
+  /* Closed long since, while the payment waited. */
+  g_assert_true (read_until_closed (idle, g_get_monotonic_time () + 100 * 1000, NULL));
+
+  till_test_server_stop (server);
+  till_test_proxy_free (proxy);
+}
+
+int
+main (int   argc,
+      char *argv[])
+{
+  struct rlimit limit;
+
+  g_test_init (&argc, &argv, NULL);
+
+  /* This program holds a few hundred sockets itself. */
+  if (getrlimit (RLIMIT_NOFILE, &limit) == 0 && limit.rlim_cur < limit.rlim_max)
+    {
+      limit.rlim_cur = limit.rlim_max;
+      setrlimit (RLIMIT_NOFILE, &limit);
+    }
+
+  g_test_add_func ("/server/connections/limit-plus-fifty", test_limit_plus_fifty);
+  g_test_add_func ("/server/connections/out-of-descriptors", test_out_of_descriptors);
+  g_test_add_func ("/server/connections/idle-keep-alive", test_idle_keep_alive);
+  g_test_add_func ("/server/connections/slowloris", test_slowloris);
+  g_test_add_func ("/server/connections/tls-handshake", test_tls_handshake);
+  g_test_add_func ("/server/connections/paused-on-stripe", test_paused_on_stripe);
+
+  return g_test_run ();
+}
