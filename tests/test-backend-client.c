@@ -15,6 +15,7 @@
 
 #include <glib/gstdio.h>
 
+#include "till-backend-answers.h"
 #include "till-backend-client.h"
 #include "till-test-harness.h"
 
@@ -82,6 +83,193 @@ static double
 seconds_since (gint64 start)
 {
   return (g_get_monotonic_time () - start) / (double) G_USEC_PER_SEC;
+}
+
+
+/* The strict readers of answers, on raw bytes (no network): what a
+ * fuzzer calls too. */
+
+typedef enum
+{
+  READ_LOGIN,
+  READ_CHECK_AUTH,
+  READ_CONFIG,
+  READ_PAYMENT,
+  READ_LIST,
+  READ_ERROR,
+} Reader;
+
+typedef struct
+{
+  Reader      reader;
+  const char *name;
+  const char *json;
+  int         code;     /* TillAnswerError, or -1 when it must be read */
+} AnswerCase;
+
+#define OK (-1)
+#define LOGIN_USER "\"user\":{\"id\":7,\"name\":\"alice\",\"role\":\"cashier\"}"
+#define LOGIN_TOKEN "\"token\":\"9T5ArWyBqvx19CUeJCFPOx0G20VFDmwJDDIXprxTpfE\""
+#define LOGIN_EXPIRY "\"expires_at\":\"2026-11-27T19:11:54Z\""
+#define CONFIG_REST "\"currency_exponent\":2,\"country\":\"DE\",\"publishable_key\":\"pk_live_abc\"," \
+                    "\"stripe_js_url\":\"https://js.stripe.com/v3/\",\"mode\":\"payment_intents\",\"moto\":false"
+#define PAYMENT_REST "\"amount\":1250,\"currency\":\"EUR\",\"idempotency_key\":\"6a0f3c5e-1b2d-4c8e-9f00-0123456789ab\""
+#define PAYMENT(extra) "{\"id\":\"pay_KRrIEaGdFpOmMa1iiV3qGKHA\",\"status\":\"succeeded\"," PAYMENT_REST extra "}"
+
+static const AnswerCase answer_cases[] = {
+  { READ_LOGIN, "ok", "{" LOGIN_TOKEN "," LOGIN_EXPIRY "," LOGIN_USER "}", OK },
+  { READ_LOGIN, "token-nul", "{\"token\":\"9T5ArWyBqvx19CUeJCFPOx0G\\u0000\"," LOGIN_EXPIRY "," LOGIN_USER "}",
+    TILL_ANSWER_ERROR_NOT_JSON },
+  { READ_LOGIN, "token-missing", "{" LOGIN_EXPIRY "," LOGIN_USER "}", TILL_ANSWER_ERROR_MISSING },
+  { READ_LOGIN, "token-number", "{\"token\":12345678901234567," LOGIN_EXPIRY "," LOGIN_USER "}",
+    TILL_ANSWER_ERROR_WRONG_TYPE },
+  { READ_LOGIN, "token-quote", "{\"token\":\"9T5ArWyBqvx19CUe\\\"JCFPOx0G20VF\"," LOGIN_EXPIRY "," LOGIN_USER "}",
+    TILL_ANSWER_ERROR_INVALID },
+  { READ_LOGIN, "role-nul", "{" LOGIN_TOKEN "," LOGIN_EXPIRY ",\"user\":{\"id\":7,\"name\":\"alice\",\"role\":\"manager\\u0000\"}}",
+    TILL_ANSWER_ERROR_NOT_JSON },
+  { READ_LOGIN, "role-root", "{" LOGIN_TOKEN "," LOGIN_EXPIRY ",\"user\":{\"id\":7,\"name\":\"alice\",\"role\":\"root\"}}",
+    TILL_ANSWER_ERROR_INVALID },
+  { READ_LOGIN, "user-array", "{" LOGIN_TOKEN "," LOGIN_EXPIRY ",\"user\":[]}", TILL_ANSWER_ERROR_WRONG_TYPE },
+  { READ_LOGIN, "user-id-zero", "{" LOGIN_TOKEN "," LOGIN_EXPIRY ",\"user\":{\"id\":0,\"name\":\"alice\",\"role\":\"cashier\"}}",
+    TILL_ANSWER_ERROR_INVALID },
+  { READ_LOGIN, "name-empty", "{" LOGIN_TOKEN "," LOGIN_EXPIRY ",\"user\":{\"id\":7,\"name\":\"\",\"role\":\"cashier\"}}",
+    TILL_ANSWER_ERROR_MISSING },
+  { READ_LOGIN, "name-tab", "{" LOGIN_TOKEN "," LOGIN_EXPIRY ",\"user\":{\"id\":7,\"name\":\"al\\tice\",\"role\":\"cashier\"}}",
+    TILL_ANSWER_ERROR_INVALID },
+  { READ_LOGIN, "expiry-local", "{" LOGIN_TOKEN ",\"expires_at\":\"2026-11-27T19:11:54+01:00\"," LOGIN_USER "}",
+    TILL_ANSWER_ERROR_INVALID },
+  { READ_LOGIN, "not-object", "[1]", TILL_ANSWER_ERROR_NOT_JSON },
+  { READ_LOGIN, "trailing", "{" LOGIN_TOKEN "," LOGIN_EXPIRY "," LOGIN_USER "} x", TILL_ANSWER_ERROR_NOT_JSON },
+  { READ_CHECK_AUTH, "ok", "{" LOGIN_USER "," LOGIN_EXPIRY "}", OK },
+  { READ_CHECK_AUTH, "no-user", "{" LOGIN_EXPIRY "}", TILL_ANSWER_ERROR_MISSING },
+  { READ_CONFIG, "ok", "{\"shop_name\":\"Corner Caf\xc3\xa9\",\"currency\":\"EUR\"," CONFIG_REST "}", OK },
+  { READ_CONFIG, "currency-nul", "{\"currency\":\"EU\\u0000\"," CONFIG_REST "}", TILL_ANSWER_ERROR_NOT_JSON },
+  { READ_CONFIG, "currency-long", "{\"currency\":\"EURO\"," CONFIG_REST "}", TILL_ANSWER_ERROR_INVALID },
+  { READ_CONFIG, "currency-digits", "{\"currency\":\"E1R\"," CONFIG_REST "}", TILL_ANSWER_ERROR_INVALID },
+  { READ_CONFIG, "exponent-huge", "{\"currency\":\"EUR\",\"currency_exponent\":9,\"publishable_key\":\"pk_live_abc\","
+                                  "\"stripe_js_url\":\"https://js.stripe.com/v3/\",\"mode\":\"charges\"}", TILL_ANSWER_ERROR_INVALID },
+  { READ_CONFIG, "mode-unknown", "{\"currency\":\"EUR\",\"currency_exponent\":2,\"publishable_key\":\"pk_live_abc\","
+                                 "\"stripe_js_url\":\"https://js.stripe.com/v3/\",\"mode\":\"sources\"}", TILL_ANSWER_ERROR_INVALID },
+  { READ_CONFIG, "key-secret", "{\"currency\":\"EUR\",\"currency_exponent\":2,\"publishable_key\":\"sk_live_abc\","
+                               "\"stripe_js_url\":\"https://js.stripe.com/v3/\",\"mode\":\"charges\"}", TILL_ANSWER_ERROR_INVALID },
+  { READ_CONFIG, "url-javascript", "{\"currency\":\"EUR\",\"currency_exponent\":2,\"publishable_key\":\"pk_live_abc\","
+                                   "\"stripe_js_url\":\"javascript:alert(1)\",\"mode\":\"charges\"}", TILL_ANSWER_ERROR_INVALID },
+  { READ_CONFIG, "moto-string", "{\"currency\":\"EUR\",\"currency_exponent\":2,\"publishable_key\":\"pk_live_abc\","
+                                "\"stripe_js_url\":\"https://js.stripe.com/v3/\",\"mode\":\"charges\",\"moto\":\"no\"}",
+    TILL_ANSWER_ERROR_WRONG_TYPE },
+  { READ_CONFIG, "shop-name-newline", "{\"shop_name\":\"Corner\\nCaf\xc3\xa9\",\"currency\":\"EUR\"," CONFIG_REST "}",
+    TILL_ANSWER_ERROR_INVALID },
+  { READ_PAYMENT, "ok", PAYMENT (",\"card\":{\"brand\":\"visa\",\"last4\":\"4242\"},\"decline_code\":null"), OK },
+  { READ_PAYMENT, "requires-action", "{\"id\":\"pay_4FLlOzdjchkZCu7bTCEHPQ00\",\"status\":\"requires_action\"," PAYMENT_REST
+                                     ",\"client_secret\":\"pi_FJmpKEMz4YEi4rB3a13Sgy8B_secret_605VwR2Xj4aLoHbRp385RSE30\"}", OK },
+  { READ_PAYMENT, "requires-action-no-secret", "{\"id\":\"pay_4F\",\"status\":\"requires_action\"," PAYMENT_REST "}",
+    TILL_ANSWER_ERROR_MISSING },
+  { READ_PAYMENT, "secret-path", "{\"id\":\"pay_4F\",\"status\":\"requires_action\"," PAYMENT_REST
+                                 ",\"client_secret\":\"pi_1_secret_../../x\"}", TILL_ANSWER_ERROR_INVALID },
+  { READ_PAYMENT, "status-case", "{\"id\":\"pay_KR\",\"status\":\"Succeeded\"," PAYMENT_REST "}", TILL_ANSWER_ERROR_INVALID },
+  { READ_PAYMENT, "amount-negative", "{\"id\":\"pay_KR\",\"status\":\"succeeded\",\"amount\":-1,\"currency\":\"EUR\","
+                                     "\"idempotency_key\":\"6a0f3c5e-1b2d\"}", TILL_ANSWER_ERROR_INVALID },
+  { READ_PAYMENT, "amount-huge", "{\"id\":\"pay_KR\",\"status\":\"succeeded\",\"amount\":100000000,\"currency\":\"EUR\","
+                                 "\"idempotency_key\":\"6a0f3c5e-1b2d\"}", TILL_ANSWER_ERROR_INVALID },
+  { READ_PAYMENT, "amount-19-digits", "{\"id\":\"pay_KR\",\"status\":\"succeeded\",\"amount\":1000000000000001250,"
+                                      "\"currency\":\"EUR\",\"idempotency_key\":\"6a0f3c5e-1b2d\"}", TILL_ANSWER_ERROR_NOT_JSON },
+  { READ_PAYMENT, "key-short", "{\"id\":\"pay_KR\",\"status\":\"succeeded\",\"amount\":1,\"currency\":\"EUR\","
+                               "\"idempotency_key\":\"short\"}", TILL_ANSWER_ERROR_INVALID },
+  { READ_PAYMENT, "id-other-prefix", "{\"id\":\"ref_KR\",\"status\":\"succeeded\"," PAYMENT_REST "}", TILL_ANSWER_ERROR_INVALID },
+  { READ_PAYMENT, "decline-code-upper", PAYMENT (",\"decline_code\":\"GENERIC\""), TILL_ANSWER_ERROR_INVALID },
+  { READ_PAYMENT, "message-long", PAYMENT (",\"last_error\":{\"code\":\"x\",\"message\":\""
+                                           "0123456789012345678901234567890123456789012345678901234567890123456789012345678901234567890123456789"
+                                           "0123456789012345678901234567890123456789012345678901234567890123456789012345678901234567890123456789"
+                                           "0123456789012345678901234567890123456789012345678901234567890123456789012345678901234567890123456789"
+                                           "0123456789012345678901234567890123456789012345678901234567890123456789012345678901234567890123456789"
+                                           "0123456789012345678901234567890123456789012345678901234567890123456789012345678901234567890123456789"
+                                           "0123456789012345678901234567890123456789012345678901234567890123456789012345678901234567890123456789"
+                                           "0123456789012345678901234567890123456789012345678901234567890123456789012345678901234567890123456789"
+                                           "0123456789012345678901234567890123456789012345678901234567890123456789012345678901234567890123456789"
+                                           "0123456789012345678901234567890123456789012345678901234567890123456789012345678901234567890123456789"
+                                           "01234567890123456789012345678901234567890123456789012345678901234567890123456789012345678901234567890"
+                                           "\"}"), TILL_ANSWER_ERROR_INVALID },
+  { READ_PAYMENT, "card-string", PAYMENT (",\"card\":\"visa 4242\""), TILL_ANSWER_ERROR_WRONG_TYPE },
+  { READ_LIST, "ok", "{\"data\":[" PAYMENT ("") "],\"has_more\":false}", OK },
+  { READ_LIST, "empty", "{\"data\":[],\"has_more\":false}", OK },
+  { READ_LIST, "element-bad", "{\"data\":[" PAYMENT ("") ",7],\"has_more\":false}", TILL_ANSWER_ERROR_WRONG_TYPE },
+  { READ_LIST, "data-object", "{\"data\":{},\"has_more\":false}", TILL_ANSWER_ERROR_WRONG_TYPE },
+  { READ_ERROR, "ok", "{\"error\":{\"code\":\"card_declined\",\"decline_code\":\"insufficient_funds\","
+                      "\"message\":\"Your card has insufficient funds.\"}}", OK },
+  { READ_ERROR, "code-spaces", "{\"error\":{\"code\":\"card declined\"}}", TILL_ANSWER_ERROR_INVALID },
+  { READ_ERROR, "code-nul", "{\"error\":{\"code\":\"card_declined\\u0000\"}}", TILL_ANSWER_ERROR_NOT_JSON },
+  { READ_ERROR, "bad-utf8", "{\"error\":{\"code\":\"x\",\"message\":\"\xff\"}}", TILL_ANSWER_ERROR_NOT_JSON },
+};
+
+static const char *
+reader_name (Reader reader)
+{
+  static const char *names[] = { "login", "check-auth", "config", "payment", "list", "error" };
+
+  return names[reader];
+}
+
+static void
+test_answer (gconstpointer data)
+{
+  const AnswerCase *c = data;
+  g_autoptr(GError) error = NULL;
+  g_autoptr(JsonObject) object = till_answer_parse_object (c->json, strlen (c->json), &error);
+  gboolean read = FALSE;
+
+  if (object != NULL)
+    switch (c->reader)
+      {
+      case READ_LOGIN:
+      case READ_CHECK_AUTH:
+        {
+          g_autoptr(TillLoginAnswer) answer = till_login_answer_read (object, c->reader == READ_LOGIN, &error);
+
+          if ((read = answer != NULL))
+            g_assert_true (g_str_equal (answer->role, "cashier") && g_str_equal (answer->name, "alice"));
+        }
+        break;
+      case READ_CONFIG:
+        {
+          g_autoptr(TillConfigAnswer) answer = till_config_answer_read (object, &error);
+
+          read = answer != NULL;
+        }
+        break;
+      case READ_PAYMENT:
+        {
+          g_autoptr(TillPaymentAnswer) answer = till_payment_answer_read (object, &error);
+
+          read = answer != NULL;
+        }
+        break;
+      case READ_LIST:
+        {
+          g_autoptr(GPtrArray) answer = till_payment_list_answer_read (object, NULL, &error);
+
+          read = answer != NULL;
+        }
+        break;
+      case READ_ERROR:
+      default:
+        {
+          g_autoptr(TillErrorAnswer) answer = till_error_answer_read (object, &error);
+
+          read = answer != NULL;
+        }
+        break;
+      }
+  if (c->code == OK)
+    {
+      g_assert_no_error (error);
+      g_assert_true (read);
+      return;
+    }
+  g_assert_false (read);
+  g_test_message ("%s", error->message);
+  g_assert_error (error, TILL_ANSWER_ERROR, c->code);
+  /* The message names the member, never shows the value. */
+  g_assert_null (strstr (error->message, "9T5ArWyBqvx19CUe"));
 }
 
 /* The API against till-server */
@@ -387,6 +575,19 @@ garbage_handler_cb (SoupServer        *server,
       deep[400000] = '\0';
       respond (msg, 200, "application/json", deep);
     }
+  else if (g_str_equal (path, "/nul-string"))
+    respond (msg, 200, "application/json", "{\"token\":\"t\\u0000t\",\"role\":\"manager\\u0000\"}");
+  else if (g_str_equal (path, "/lone-surrogate"))
+    respond (msg, 200, "application/json", "{\"name\":\"\\ud800\"}");
+  else if (g_str_equal (path, "/bad-utf8"))
+    respond (msg, 200, "application/json", "{\"name\":\"caf\xe9\"}");
+  else if (g_str_equal (path, "/duplicate-key"))
+    respond (msg, 200, "application/json", "{\"role\":\"cashier\",\"role\":\"manager\"}");
+  else if (g_str_equal (path, "/error-code-nul"))
+    respond (msg, 402, "application/json",
+             "{\"error\":{\"code\":\"card_declined\\u0000x\",\"message\":\"Declined\"}}");
+  else if (g_str_equal (path, "/error-code-bad"))
+    respond (msg, 402, "application/json", "{\"error\":{\"code\":\"Card Declined!\",\"message\":\"Declined\"}}");
   else if (g_str_equal (path, "/hang"))
     soup_server_message_pause (msg);   /* and never unpaused */
   else if (g_str_equal (path, "/html-500"))
@@ -479,6 +680,38 @@ static void
 test_garbage_not_json (void)
 {
   assert_bad_response ("/not-json", 200);
+}
+
+/* Strict JSON only: json-glib would cut the first at the NUL, take the
+ * last of two keys, and pass the broken text on. */
+static void
+test_garbage_not_strict (void)
+{
+  assert_bad_response ("/nul-string", 200);
+  assert_bad_response ("/lone-surrogate", 200);
+  assert_bad_response ("/bad-utf8", 200);
+  assert_bad_response ("/duplicate-key", 200);
+}
+
+/* An error answer whose code is not the API's is no API error: no code
+ * to branch on (a 402 is then no decline, for one). */
+static void
+test_garbage_error_code (void)
+{
+  const char *paths[] = { "/error-code-nul", "/error-code-bad" };
+
+  for (guint i = 0; i < G_N_ELEMENTS (paths); i++)
+    {
+      g_autoptr(Garbage) garbage = garbage_server_new ();
+      g_autoptr(TillBackendClient) client = new_client (garbage->url);
+      g_autoptr(TillBackendResponse) error_response = NULL;
+      g_autoptr(GError) error = NULL;
+
+      g_assert_null (request (client, "GET", paths[i], NULL, NULL, NULL, NULL, &error_response, &error));
+      g_assert_error (error, TILL_BACKEND_ERROR, TILL_BACKEND_ERROR_DECLINED);
+      g_assert_nonnull (error_response);
+      g_assert_null (till_backend_response_get_error_code (error_response));
+    }
 }
 
 static void
@@ -902,6 +1135,15 @@ main (int   argc,
   g_test_add_func ("/backend-client/api/server-down", test_server_down);
   g_test_add_func ("/backend-client/answers/not-json", test_garbage_not_json);
   g_test_add_func ("/backend-client/answers/not-an-object", test_garbage_not_an_object);
+  g_test_add_func ("/backend-client/answers/not-strict", test_garbage_not_strict);
+  for (guint i = 0; i < G_N_ELEMENTS (answer_cases); i++)
+    {
+      g_autofree char *path = g_strdup_printf ("/backend-answers/%s/%s", reader_name (answer_cases[i].reader),
+                                               answer_cases[i].name);
+
+      g_test_add_data_func (path, &answer_cases[i], test_answer);
+    }
+  g_test_add_func ("/backend-client/answers/error-code", test_garbage_error_code);
   g_test_add_func ("/backend-client/answers/too-large", test_garbage_too_large);
   g_test_add_func ("/backend-client/answers/too-large-chunked", test_garbage_too_large_chunked);
   g_test_add_func ("/backend-client/answers/endless", test_garbage_endless);

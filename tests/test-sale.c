@@ -15,6 +15,7 @@
 
 #include "till-sale.h"
 #include "till-test-harness.h"
+#include "till-test-liar.h"
 
 #define PASSWORD "sale-password-1"
 
@@ -304,6 +305,11 @@ test_session_expired (void)
   g_assert_cmpuint (charged_at_stripe (sale, FALSE), ==, 1);
 }
 
+/* What the small lying servers answer a sign-in with. */
+#define ALICE_LOGIN "{\"token\":\"AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA\"," \
+                    "\"expires_at\":\"2099-01-01T00:00:00Z\"," \
+                    "\"user\":{\"id\":1,\"name\":\"alice\",\"role\":\"cashier\"}}"
+
 /* A server that answers about another payment is not believed. */
 typedef struct
 {
@@ -323,9 +329,7 @@ liar_cb (SoupServer        *soup_server,
   guint status = 200;
 
   if (g_str_equal (path, "/api/login"))
-    body = g_strdup ("{\"token\":\"AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA\","
-                     "\"expires_at\":\"2099-01-01T00:00:00Z\","
-                     "\"user\":{\"id\":1,\"name\":\"alice\",\"role\":\"cashier\"}}");
+    body = g_strdup (ALICE_LOGIN);
   else
     {
       body = g_strdup_printf ("{\"payment\":%s}", liar->payment);
@@ -342,19 +346,10 @@ check_liar (const char     *payment,
             const char     *reason)
 {
   Liar liar = { payment, status };
-  g_autoptr(SoupServer) soup_server = soup_server_new (NULL, NULL);
-  g_autoptr(GError) error = NULL;
+  g_autofree char *url = NULL;
+  g_autoptr(SoupServer) soup_server = till_test_loopback_server_new (liar_cb, &liar, &url);
   g_autoptr(TillSession) session = NULL;
   g_autoptr(TillSale) sale = NULL;
-  g_autofree char *url = NULL;
-  GSList *uris;
-
-  soup_server_add_handler (soup_server, NULL, liar_cb, &liar, NULL);
-  g_assert_true (soup_server_listen_local (soup_server, 0, SOUP_SERVER_LISTEN_IPV4_ONLY, &error));
-  g_assert_no_error (error);
-  uris = soup_server_get_uris (soup_server);
-  url = g_strdup_printf ("http://127.0.0.1:%d", g_uri_get_port (uris->data));
-  g_slist_free_full (uris, (GDestroyNotify) g_uri_unref);
 
   session = signed_in_session (url, FALSE);
   sale = till_sale_new (session, 1000, "USD", NULL);
@@ -367,13 +362,383 @@ check_liar (const char     *payment,
 static void
 test_lying_server (void)
 {
-  /* Approved, but for another amount: not shown as approved. */
+  /* Approved, but for another amount: not shown as approved (and the
+   * record of the key, asked next, is no payment list either). */
   g_test_expect_message ("till-sale", G_LOG_LEVEL_WARNING, "*another payment*");
   check_liar ("{\"id\":\"pay_x\",\"status\":\"succeeded\",\"amount\":1,\"currency\":\"USD\","
-              "\"idempotency_key\":\"other\"}", 201, TILL_SALE_STATUS_UNKNOWN, "mismatch");
+              "\"idempotency_key\":\"other-key-0001\"}", 201, TILL_SALE_STATUS_UNKNOWN, "mismatch");
   g_test_assert_expected_messages ();
   /* A 201 that is still pending is not a success either. */
   check_liar ("7", 201, TILL_SALE_STATUS_UNKNOWN, "bad_response");
+}
+
+
+/* Lying servers in front of a real one (tests/till-test-liar.c): what
+ * Stripe was asked and what till-server recorded stay true; only the
+ * answers lie. */
+
+#define FORGED_ID "pay_FORGEDforgedFORGEDforg"
+
+typedef struct
+{
+  const char *field;        /* for the rewrite cases: the payment member to change */
+  gboolean    lying_lookup; /* the record by key lies too */
+  char       *real_id;      /* what the real server answered */
+} Lies;
+
+static JsonObject *
+payment_of (JsonObject *body)
+{
+  return body != NULL && json_object_has_member (body, "payment")
+         ? json_object_get_object_member (body, "payment") : NULL;
+}
+
+/* First answer: 502, pending, with the real id; every resend: 201,
+ * succeeded, with another id, for a card the real server declined. */
+static void
+flip_after (const char  *method,
+            const char  *path,
+            guint        nth,
+            guint       *status,
+            JsonObject **body,
+            guint       *delay_ms,
+            gpointer     data)
+{
+  Lies *lies = data;
+  JsonObject *payment = payment_of (*body);
+
+  if (g_str_equal (method, "POST") && g_str_equal (path, "/api/payments") && payment != NULL)
+    {
+      JsonObject *error = json_object_new ();
+
+      if (lies->real_id == NULL)
+        lies->real_id = g_strdup (json_object_get_string_member (payment, "id"));
+      json_object_remove_member (payment, "last_error");
+      json_object_set_null_member (payment, "decline_code");
+      if (nth == 1)
+        {
+          *status = 502;
+          json_object_set_string_member (payment, "status", "pending");
+          json_object_set_string_member (error, "code", "stripe_error");
+          json_object_set_string_member (error, "message", "The outcome of this payment is not known yet.");
+          json_object_set_object_member (*body, "error", error);
+        }
+      else
+        {
+          *status = 201;
+          json_object_set_string_member (payment, "status", "succeeded");
+          json_object_set_string_member (payment, "id", FORGED_ID);
+          json_object_remove_member (*body, "error");
+          json_object_unref (error);
+        }
+    }
+  else if (lies->lying_lookup && g_str_equal (method, "GET") && g_str_equal (path, "/api/payments") &&
+           *body != NULL && json_array_get_length (json_object_get_array_member (*body, "data")) == 1)
+    {
+      payment = json_array_get_object_element (json_object_get_array_member (*body, "data"), 0);
+      json_object_set_string_member (payment, "status", "succeeded");
+      json_object_set_string_member (payment, "id", FORGED_ID);
+    }
+}
+
+static TillJournal *
+new_journal (char **out_dir)
+{
+  g_autoptr(GError) error = NULL;
+  g_autofree char *dir = g_dir_make_tmp ("till-journal-XXXXXX", &error);
+  g_autofree char *sub_dir = g_build_filename (dir, "journal", NULL);
+  TillJournal *journal = till_journal_new (sub_dir, &error);
+
+  g_assert_no_error (error);
+  *out_dir = g_steal_pointer (&dir);
+  return journal;
+}
+
+static JsonObject *
+journal_entry (TillJournal *journal,
+               TillSale    *sale)
+{
+  g_autoptr(GPtrArray) entries = till_journal_list (journal);
+
+  for (guint i = 0; i < entries->len; i++)
+    {
+      JsonObject *entry = g_ptr_array_index (entries, i);
+
+      if (g_strcmp0 (json_object_get_string_member (entry, "key"), till_sale_get_idempotency_key (sale)) == 0)
+        return json_object_ref (entry);
+    }
+  g_assert_not_reached ();
+}
+
+/* The issue's case: the first answer names pay_X, the resend pay_Y and
+ * "succeeded". Not believed: resolved by key, the real outcome. */
+static void
+test_id_flip (void)
+{
+  Lies lies = { NULL, FALSE, NULL };
+  g_autoptr(TillTestLiar) liar = till_test_liar_start (intents_shop->url, NULL, flip_after, &lies);
+  g_autoptr(TillSession) session = signed_in_session (till_test_liar_get_url (liar), FALSE);
+  g_autoptr(TillSale) sale = till_sale_new (session, 2345, "USD", NULL);
+  g_autofree char *dir = NULL;
+  g_autoptr(TillJournal) journal = new_journal (&dir);
+  g_autoptr(JsonObject) entry = NULL;
+
+  till_sale_set_journal (sale, journal);
+  till_sale_set_retry_policy (sale, 4, 50);
+  g_test_expect_message ("till-sale", G_LOG_LEVEL_WARNING, "*another payment*");
+  submit_ok (sale, "pm_card_visa_chargeDeclined");
+  g_test_assert_expected_messages ();
+
+  g_assert_cmpint (till_sale_get_status (sale), ==, TILL_SALE_STATUS_DECLINED);
+  g_assert_nonnull (lies.real_id);
+  g_assert_cmpstr (till_sale_get_payment_id (sale), ==, lies.real_id);
+  g_assert_cmpuint (till_test_liar_count (liar, "GET", "/api/payments"), ==, 1);
+  g_assert_cmpuint (charged_at_stripe (sale, FALSE), ==, 0);
+  entry = journal_entry (journal, sale);
+  g_assert_cmpstr (json_object_get_string_member (entry, "state"), ==, "declined");
+  g_assert_cmpstr (json_object_get_string_member (entry, "payment_id"), ==, lies.real_id);
+  g_free (lies.real_id);
+}
+
+/* The record by key lies too: the outcome stays unknown, the journal
+ * keeps the first id, and the sale read back from it resolves against
+ * the honest server, held to that id. */
+static void
+test_id_flip_lying_lookup (void)
+{
+  Lies lies = { NULL, TRUE, NULL };
+  g_autoptr(TillTestLiar) liar = till_test_liar_start (intents_shop->url, NULL, flip_after, &lies);
+  g_autoptr(TillSession) session = signed_in_session (till_test_liar_get_url (liar), FALSE);
+  g_autoptr(TillSession) honest = signed_in_session (intents_shop->url, FALSE);
+  g_autoptr(TillSale) sale = till_sale_new (session, 2346, "USD", NULL);
+  g_autoptr(TillSale) restored = NULL;
+  g_autofree char *dir = NULL;
+  g_autoptr(TillJournal) journal = new_journal (&dir);
+  g_autoptr(JsonObject) entry = NULL;
+  g_autoptr(GError) error = NULL;
+
+  till_sale_set_journal (sale, journal);
+  till_sale_set_retry_policy (sale, 3, 50);
+  g_test_expect_message ("till-sale", G_LOG_LEVEL_WARNING, "*another payment*");
+  g_test_expect_message ("till-sale", G_LOG_LEVEL_WARNING, "*another payment*");
+  submit_ok (sale, "pm_card_visa_chargeDeclined");
+  g_test_assert_expected_messages ();
+  g_assert_cmpint (till_sale_get_status (sale), ==, TILL_SALE_STATUS_UNKNOWN);
+  g_assert_cmpstr (till_sale_get_reason (sale), ==, "mismatch");
+  g_assert_cmpstr (till_sale_get_payment_id (sale), ==, lies.real_id);
+  entry = journal_entry (journal, sale);
+  g_assert_cmpstr (json_object_get_string_member (entry, "state"), ==, "unknown");
+  g_assert_cmpstr (json_object_get_string_member (entry, "payment_id"), ==, lies.real_id);
+  g_assert_false (till_journal_entry_is_final (entry));
+
+  restored = till_sale_new_from_journal (honest, entry, &error);
+  g_assert_no_error (error);
+  g_assert_cmpstr (till_sale_get_payment_id (restored), ==, lies.real_id);
+  g_assert_true (step (restored, 2, NULL, &error));
+  g_assert_no_error (error);
+  g_assert_cmpint (till_sale_get_status (restored), ==, TILL_SALE_STATUS_DECLINED);
+  g_assert_cmpuint (charged_at_stripe (restored, FALSE), ==, 0);
+  g_free (lies.real_id);
+}
+
+/* An approval that does not agree with what was sent: another amount,
+ * currency, key or reference. Settled by the honest record of the key. */
+static void
+rewrite_after (const char  *method,
+               const char  *path,
+               guint        nth,
+               guint       *status,
+               JsonObject **body,
+               guint       *delay_ms,
+               gpointer     data)
+{
+  Lies *lies = data;
+  JsonObject *payment = payment_of (*body);
+
+  if (!g_str_equal (method, "POST") || !g_str_equal (path, "/api/payments") || payment == NULL)
+    return;
+  if (lies->real_id == NULL)
+    lies->real_id = g_strdup (json_object_get_string_member (payment, "id"));
+  if (g_str_equal (lies->field, "amount"))
+    json_object_set_int_member (payment, "amount", json_object_get_int_member (payment, "amount") + 1);
+  else if (g_str_equal (lies->field, "currency"))
+    json_object_set_string_member (payment, "currency", "EUR");
+  else if (g_str_equal (lies->field, "idempotency_key"))
+    json_object_set_string_member (payment, "idempotency_key", "0f1e2d3c-0000-4000-8000-00000000abcd");
+  else if (g_str_equal (lies->field, "description"))
+    json_object_set_string_member (payment, "description", "another sale");
+  else
+    g_assert_not_reached ();
+}
+
+static void
+test_disagreeing_answer (gconstpointer data)
+{
+  Lies lies = { data, FALSE, NULL };
+  g_autoptr(TillTestLiar) liar = till_test_liar_start (intents_shop->url, NULL, rewrite_after, &lies);
+  g_autoptr(TillSession) session = signed_in_session (till_test_liar_get_url (liar), FALSE);
+  g_autoptr(TillSale) sale = till_sale_new (session, 2347, "USD", "agreed reference");
+
+  till_sale_set_retry_policy (sale, 4, 50);
+  g_test_expect_message ("till-sale", G_LOG_LEVEL_WARNING, "*another payment*");
+  submit_ok (sale, "pm_card_visa");
+  g_test_assert_expected_messages ();
+  g_assert_cmpint (till_sale_get_status (sale), ==, TILL_SALE_STATUS_SUCCEEDED);
+  g_assert_cmpstr (till_sale_get_payment_id (sale), ==, lies.real_id);
+  g_assert_cmpuint (till_test_liar_count (liar, "GET", "/api/payments"), ==, 1);
+  g_assert_cmpuint (till_test_liar_count (liar, "POST", "/api/payments"), ==, 1);
+  g_assert_cmpuint (charged_at_stripe (sale, FALSE), ==, 1);
+  g_free (lies.real_id);
+}
+
+/* Strings the terminal must refuse, in an approval that otherwise agrees
+ * with the sale: each leaves it unknown, never approved. */
+typedef struct
+{
+  const char *name;
+  const char *payment;   /* printf: the key */
+} BadPayment;
+
+#define GOOD_FIELDS "\"amount\":1000,\"currency\":\"USD\",\"idempotency_key\":\"%s\""
+
+static const BadPayment bad_payments[] = {
+  { "status-nul", "{\"id\":\"pay_a1\",\"status\":\"succeeded\\u0000x\"," GOOD_FIELDS "}" },
+  { "id-nul", "{\"id\":\"pay_a1\\u0000/../x\",\"status\":\"succeeded\"," GOOD_FIELDS "}" },
+  { "status-unknown", "{\"id\":\"pay_a1\",\"status\":\"approved\"," GOOD_FIELDS "}" },
+  { "id-path", "{\"id\":\"pay_a1/refunds\",\"status\":\"succeeded\"," GOOD_FIELDS "}" },
+  { "id-long", "{\"id\":\"pay_" "0123456789012345678901234567890123456789012345678901234567890123" "\","
+               "\"status\":\"succeeded\"," GOOD_FIELDS "}" },
+  { "brand-long", "{\"id\":\"pay_a1\",\"status\":\"succeeded\",\"card\":{\"brand\":"
+                  "\"visa_visa_visa_visa_visa_visa_visa\",\"last4\":\"4242\"}," GOOD_FIELDS "}" },
+  { "last4-letters", "{\"id\":\"pay_a1\",\"status\":\"succeeded\",\"card\":{\"brand\":\"visa\",\"last4\":\"42a2\"},"
+                     GOOD_FIELDS "}" },
+  { "lone-surrogate", "{\"id\":\"pay_a1\",\"status\":\"succeeded\",\"description\":\"\\ud800\"," GOOD_FIELDS "}" },
+  { "control", "{\"id\":\"pay_a1\",\"status\":\"succeeded\",\"description\":\"a\\nb\"," GOOD_FIELDS "}" },
+  { "amount-float", "{\"id\":\"pay_a1\",\"status\":\"succeeded\",\"amount\":1000.0,\"currency\":\"USD\","
+                    "\"idempotency_key\":\"%s\"}" },
+  { "currency-long", "{\"id\":\"pay_a1\",\"status\":\"succeeded\",\"amount\":1000,\"currency\":\"USDX\","
+                     "\"idempotency_key\":\"%s\"}" },
+};
+
+typedef struct
+{
+  const char *format;
+  TillSale   *sale;
+} Echo;
+
+/* Answers every payment request with the bad payment, for this sale's key. */
+static void
+echo_cb (SoupServer        *soup_server,
+         SoupServerMessage *msg,
+         const char        *path,
+         GHashTable        *query,
+         gpointer           data)
+{
+  Echo *echo = data;
+  g_autofree char *payment = NULL;
+  g_autofree char *body = NULL;
+
+  if (g_str_equal (path, "/api/login"))
+    body = g_strdup (ALICE_LOGIN);
+  else
+    {
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wformat-nonliteral"
+      payment = g_strdup_printf (echo->format, till_sale_get_idempotency_key (echo->sale));
+#pragma GCC diagnostic pop
+      body = g_str_equal (soup_server_message_get_method (msg), "GET")
+             ? g_strdup_printf ("{\"data\":[%s],\"has_more\":false}", payment)
+             : g_strdup_printf ("{\"payment\":%s}", payment);
+    }
+  soup_server_message_set_status (msg, 201, NULL);
+  soup_server_message_set_response (msg, "application/json", SOUP_MEMORY_COPY, body, strlen (body));
+}
+
+static void
+test_bad_payment_strings (gconstpointer data)
+{
+  const BadPayment *bad = data;
+  Echo echo = { bad->payment, NULL };
+  g_autofree char *url = NULL;
+  g_autoptr(SoupServer) soup_server = till_test_loopback_server_new (echo_cb, &echo, &url);
+  g_autoptr(TillSession) session = NULL;
+  g_autoptr(TillSale) sale = NULL;
+
+  session = signed_in_session (url, FALSE);
+  sale = till_sale_new (session, 1000, "USD", NULL);
+  echo.sale = sale;
+  till_sale_set_retry_policy (sale, 2, 10);
+  submit_ok (sale, "pm_card_visa");
+  g_assert_cmpint (till_sale_get_status (sale), ==, TILL_SALE_STATUS_UNKNOWN);
+  g_assert_cmpstr (till_sale_get_reason (sale), ==, "bad_response");
+  g_assert_null (till_sale_get_payment_id (sale));
+}
+
+/* A shop server that takes the payment and never answers: the sale says
+ * it is unknown when the first request's deadline passes, while it goes
+ * on resending, not only after all of them. */
+static void
+hang_cb (SoupServer        *soup_server,
+         SoupServerMessage *msg,
+         const char        *path,
+         GHashTable        *query,
+         gpointer           data)
+{
+  static const char login[] = ALICE_LOGIN;
+
+  if (!g_str_equal (path, "/api/login"))
+    {
+      soup_server_message_pause (msg);   /* and never unpaused */
+      return;
+    }
+  soup_server_message_set_status (msg, 200, NULL);
+  soup_server_message_set_response (msg, "application/json", SOUP_MEMORY_STATIC, login, strlen (login));
+}
+
+typedef struct
+{
+  gint64   unknown_at;
+  gboolean busy;
+} Watch;
+
+static void
+status_cb (TillSale   *sale,
+           GParamSpec *pspec,
+           Watch      *watch)
+{
+  if (watch->unknown_at == 0 && till_sale_get_status (sale) == TILL_SALE_STATUS_UNKNOWN)
+    {
+      watch->unknown_at = g_get_monotonic_time ();
+      watch->busy = till_sale_is_busy (sale);
+    }
+}
+
+static void
+test_hung_server (void)
+{
+  g_autofree char *url = NULL;
+  g_autoptr(SoupServer) soup_server = till_test_loopback_server_new (hang_cb, NULL, &url);
+  g_autoptr(TillSession) session = NULL;
+  g_autoptr(TillSale) sale = NULL;
+  Watch watch = { 0, FALSE };
+  gint64 start;
+
+  session = signed_in_session (url, FALSE);
+  till_backend_client_set_timeouts (till_session_get_client (session), 1, 2);
+  sale = till_sale_new (session, 2345, "USD", NULL);
+  till_sale_set_retry_policy (sale, 3, 10);
+  g_signal_connect (sale, "notify::status", G_CALLBACK (status_cb), &watch);
+
+  start = g_get_monotonic_time ();
+  submit_ok (sale, "pm_card_visa");
+  g_assert_cmpint (watch.unknown_at, >, 0);
+  g_assert_true (watch.busy);
+  /* The first request's 2 s deadline, and not the three requests' 6 s. */
+  g_assert_cmpint (watch.unknown_at - start, >=, 2 * G_USEC_PER_SEC);
+  g_assert_cmpint (watch.unknown_at - start, <, 3 * G_USEC_PER_SEC);
+  g_assert_cmpint (till_sale_get_status (sale), ==, TILL_SALE_STATUS_UNKNOWN);
+  g_assert_cmpstr (till_sale_get_reason (sale), ==, "timeout");
+  g_assert_cmpuint (till_sale_get_attempts (sale), ==, 3);
 }
 
 /* The journal: written before the request leaves, 0600, no card data;
@@ -516,6 +881,19 @@ main (int   argc,
   g_test_add_func ("/sale/server-down", test_server_down);
   g_test_add_func ("/sale/session-expired", test_session_expired);
   g_test_add_func ("/sale/lying-server", test_lying_server);
+  g_test_add_func ("/sale/lying/id-flip", test_id_flip);
+  g_test_add_func ("/sale/lying/id-flip-lying-lookup", test_id_flip_lying_lookup);
+  g_test_add_data_func ("/sale/lying/disagrees/amount", "amount", test_disagreeing_answer);
+  g_test_add_data_func ("/sale/lying/disagrees/currency", "currency", test_disagreeing_answer);
+  g_test_add_data_func ("/sale/lying/disagrees/key", "idempotency_key", test_disagreeing_answer);
+  g_test_add_data_func ("/sale/lying/disagrees/description", "description", test_disagreeing_answer);
+  for (guint i = 0; i < G_N_ELEMENTS (bad_payments); i++)
+    {
+      g_autofree char *path = g_strdup_printf ("/sale/lying/strings/%s", bad_payments[i].name);
+
+      g_test_add_data_func (path, &bad_payments[i], test_bad_payment_strings);
+    }
+  g_test_add_func ("/sale/lying/hung-server", test_hung_server);
   g_test_add_func ("/sale/journal", test_journal);
   status = g_test_run ();
 

@@ -17,6 +17,7 @@
 
 #include "till-session.h"
 #include "till-test-harness.h"
+#include "till-test-liar.h"
 
 #define LOGIN_OK "path=/api/login status=200"
 
@@ -1240,6 +1241,122 @@ test_no_secret_service (void)
   g_assert_cmpint (till_session_get_state (session), ==, TILL_SESSION_SIGNED_OUT);
 }
 
+
+/* A lying shop server: the login and check-auth answers it gives are the
+ * test's. Every one of them must be refused, and nobody signed in. */
+
+typedef struct
+{
+  const char *name;
+  const char *login;        /* the body of POST /api/login */
+} LyingLogin;
+
+#define GOOD_TOKEN "\"token\":\"9T5ArWyBqvx19CUeJCFPOx0G20VFDmwJDDIXprxTpfE\""
+#define GOOD_EXPIRY "\"expires_at\":\"2099-01-01T00:00:00Z\""
+#define USER(name, role) "\"user\":{\"id\":1,\"name\":\"" name "\",\"role\":\"" role "\"}"
+
+static const LyingLogin lying_logins[] = {
+  { "token-nul", "{\"token\":\"t\\u0000t\"," GOOD_EXPIRY "," USER ("alice", "cashier") "}" },
+  { "role-nul", "{" GOOD_TOKEN "," GOOD_EXPIRY "," USER ("alice", "manager\\u0000") "}" },
+  { "role-unknown", "{" GOOD_TOKEN "," GOOD_EXPIRY "," USER ("alice", "admin") "}" },
+  { "role-case", "{" GOOD_TOKEN "," GOOD_EXPIRY "," USER ("alice", "Manager") "}" },
+  { "name-other", "{" GOOD_TOKEN "," GOOD_EXPIRY "," USER ("mallory", "manager") "}" },
+  { "name-nul", "{" GOOD_TOKEN "," GOOD_EXPIRY "," USER ("alice\\u0000mallory", "cashier") "}" },
+  { "name-bad-utf8", "{" GOOD_TOKEN "," GOOD_EXPIRY "," USER ("alice\xff", "cashier") "}" },
+  { "name-long", "{" GOOD_TOKEN "," GOOD_EXPIRY ","
+                 USER ("alicealicealicealicealicealicealicealicealicealicealicealicealice", "cashier") "}" },
+  { "token-short", "{\"token\":\"abc\"," GOOD_EXPIRY "," USER ("alice", "cashier") "}" },
+  { "token-space", "{\"token\":\"9T5ArWyBqvx19CUe JCFPOx0G20VFDmwJDDIXprxTpfE\"," GOOD_EXPIRY ","
+                   USER ("alice", "cashier") "}" },
+  { "token-long", "{\"token\":\"" "0123456789012345678901234567890123456789012345678901234567890123"
+                  "0123456789012345678901234567890123456789012345678901234567890123"
+                  "0123456789012345678901234567890123456789012345678901234567890123"
+                  "0123456789012345678901234567890123456789012345678901234567890123" "x\","
+                  GOOD_EXPIRY "," USER ("alice", "cashier") "}" },
+  { "expiry-garbage", "{" GOOD_TOKEN ",\"expires_at\":\"tomorrow\"," USER ("alice", "cashier") "}" },
+  { "user-id-string", "{" GOOD_TOKEN "," GOOD_EXPIRY ",\"user\":{\"id\":\"1\",\"name\":\"alice\",\"role\":\"cashier\"}}" },
+  { "duplicate-role", "{" GOOD_TOKEN "," GOOD_EXPIRY ",\"user\":{\"id\":1,\"name\":\"alice\",\"role\":\"cashier\","
+                      "\"role\":\"manager\"}}" },
+};
+
+typedef struct
+{
+  const char *login;
+  const char *check_auth;   /* the body of GET /api/check-auth */
+} Liar;
+
+static void
+liar_cb (SoupServer        *soup_server,
+         SoupServerMessage *msg,
+         const char        *path,
+         GHashTable        *query,
+         gpointer           data)
+{
+  Liar *liar = data;
+  const char *body = g_str_equal (path, "/api/login") ? liar->login
+                   : g_str_equal (path, "/api/check-auth") ? liar->check_auth : NULL;
+
+  if (body == NULL)
+    {
+      soup_server_message_set_status (msg, 204, NULL);
+      return;
+    }
+  soup_server_message_set_status (msg, 200, NULL);
+  soup_server_message_set_response (msg, "application/json", SOUP_MEMORY_COPY, body, strlen (body));
+}
+
+static TillSession *
+session_at (const char *url)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(TillBackendClient) client = till_backend_client_new (url, NULL, &error);
+  g_autoptr(TillCredentialStore) store = till_credential_store_new (APP_ID);
+
+  g_assert_no_error (error);
+  return till_session_new (client, store);
+}
+
+static void
+test_lying_login (gconstpointer data)
+{
+  const LyingLogin *lie = data;
+  Liar liar = { lie->login, NULL };
+  g_autofree char *url = NULL;
+  g_autoptr(SoupServer) soup_server = till_test_loopback_server_new (liar_cb, &liar, &url);
+  g_autoptr(TillSession) session = session_at (url);
+  g_autoptr(GError) error = NULL;
+
+  g_assert_false (sign_in (session, "alice", "alice-password-1", FALSE, &error));
+  g_assert_error (error, TILL_BACKEND_ERROR, TILL_BACKEND_ERROR_BAD_RESPONSE);
+  g_assert_cmpint (till_session_get_state (session), !=, TILL_SESSION_SIGNED_IN);
+  g_assert_null (till_session_get_role (session));
+  g_assert_false (till_session_is_manager (session));
+}
+
+/* The stored session is checked with a server that answers about
+ * someone else: not restored as them. */
+static void
+test_lying_check_auth (void)
+{
+  Liar liar = { "{" GOOD_TOKEN "," GOOD_EXPIRY "," USER ("abe", "cashier") "}", NULL };
+  g_autofree char *url = NULL;
+  g_autoptr(SoupServer) soup_server = till_test_loopback_server_new (liar_cb, &liar, &url);
+  g_autoptr(TillSession) first = session_at (url);
+  g_autoptr(TillSession) later = session_at (url);
+  g_autoptr(GError) error = NULL;
+
+  g_assert_true (sign_in (first, "abe", "abe-password-1", TRUE, &error));
+  g_assert_no_error (error);
+  g_assert_true (till_session_get_remembered (first));
+
+  liar.check_auth = "{\"user\":{\"id\":2,\"name\":\"mallory\",\"role\":\"manager\"}," GOOD_EXPIRY "}";
+  g_assert_false (restore (later, "abe", &error));
+  g_assert_error (error, TILL_BACKEND_ERROR, TILL_BACKEND_ERROR_BAD_RESPONSE);
+  g_assert_cmpint (till_session_get_state (later), !=, TILL_SESSION_SIGNED_IN);
+  g_assert_false (till_session_is_manager (later));
+  forget (later, "abe");
+}
+
 int
 main (int   argc,
       char *argv[])
@@ -1291,6 +1408,13 @@ main (int   argc,
       g_test_add_func ("/session/sign-out/cancelled", test_sign_out_cancelled);
       g_test_add_func ("/session/sign-out/server-hung", test_sign_out_server_hung);
       g_test_add_func ("/session/forget", test_forget);
+      for (guint i = 0; i < G_N_ELEMENTS (lying_logins); i++)
+        {
+          g_autofree char *path = g_strdup_printf ("/session/lying/login/%s", lying_logins[i].name);
+
+          g_test_add_data_func (path, &lying_logins[i], test_lying_login);
+        }
+      g_test_add_func ("/session/lying/check-auth-other-user", test_lying_check_auth);
     }
 
   shop = start_shop (NULL,

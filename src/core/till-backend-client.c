@@ -9,7 +9,8 @@
  * internal GCancellable and the cancellation is reported as a timeout.
  *
  * Answers are read into memory only up to MAX_BODY_SIZE + 1 bytes, and only
- * JSON objects are accepted from a successful request. Nothing here logs a
+ * strict JSON objects (till_answer_parse_object()) are accepted from a
+ * successful request. Nothing here logs a
  * header or a body: they carry session tokens, passwords and card data.
  *
  * Copyright 2026 The Till authors
@@ -21,14 +22,11 @@
 
 #include <string.h>
 
+#include "till-backend-answers.h"
 #include "till-backend-client.h"
 
 #define MAX_BODY_SIZE (1024 * 1024)
 #define READ_CHUNK_SIZE (16 * 1024)
-/* json-glib 1.6 parses recursively and overflows the stack on a few
- * hundred thousand nested brackets, which fit in a megabyte; our API never
- * nests deeper than a handful of levels. */
-#define MAX_JSON_DEPTH 64
 #define DEFAULT_CONNECT_TIMEOUT 10
 #define DEFAULT_REQUEST_TIMEOUT 30
 /* Longer than any timeout makes sense for, and keeps seconds * 1000 in a guint. */
@@ -556,81 +554,26 @@ parse_retry_after (const char *value)
 
 /* Answers */
 
-static gboolean
-json_depth_ok (const guint8 *data,
-               gsize         len)
-{
-  gboolean in_string = FALSE;
-  guint depth = 0;
-
-  for (gsize i = 0; i < len; i++)
-    {
-      guint8 c = data[i];
-
-      if (in_string)
-        {
-          if (c == '\\')
-            i++;
-          else if (c == '"')
-            in_string = FALSE;
-        }
-      else if (c == '"')
-        in_string = TRUE;
-      else if (c == '[' || c == '{')
-        {
-          if (++depth > MAX_JSON_DEPTH)
-            return FALSE;
-        }
-      else if ((c == ']' || c == '}') && depth > 0)
-        depth--;
-    }
-  return TRUE;
-}
-
-static JsonNode *
-parse_body (GByteArray *body)
-{
-  g_autoptr(JsonParser) parser = NULL;
-
-  if (body->len == 0 || !json_depth_ok (body->data, body->len))
-    return NULL;
-  parser = json_parser_new ();
-  if (!json_parser_load_from_data (parser, (const char *) body->data, body->len, NULL))
-    return NULL;
-  return json_parser_steal_root (parser);
-}
-
-/* json_object_get_string_member_with_default() is critical about members
- * that are objects or arrays; a server's answer may be anything. */
-static const char *
-get_string_member (JsonObject *object,
-                   const char *name)
-{
-  JsonNode *node = json_object_get_member (object, name);
-
-  if (node == NULL || !JSON_NODE_HOLDS_VALUE (node) ||
-      json_node_get_value_type (node) != G_TYPE_STRING)
-    return NULL;
-  return json_node_get_string (node);
-}
-
+/* Only strict JSON objects, read by the one strict reader of answers;
+ * the error member only if it is well formed (a proxy's or a liar's page
+ * has no API error code). */
 static void
-read_error_member (TillBackendResponse *response)
+read_body (TillBackendResponse  *response,
+           GByteArray           *body,
+           GError              **error)
 {
-  JsonNode *node = json_object_get_member (response->object, "error");
-  JsonObject *error;
-  const char *code;
-  const char *message;
+  g_autoptr(TillErrorAnswer) answer = NULL;
 
-  if (node == NULL || !JSON_NODE_HOLDS_OBJECT (node))
+  if (body->len == 0)
     return;
-  error = json_node_get_object (node);
-  code = get_string_member (error, "code");
-  message = get_string_member (error, "message");
-  if (code != NULL && *code != '\0')
-    response->error_code = g_strdup (code);
-  if (message != NULL && *message != '\0')
-    response->error_message = g_strdup (message);
+  response->object = till_answer_parse_object ((const char *) body->data, body->len, error);
+  if (response->object == NULL || json_object_get_member (response->object, "error") == NULL)
+    return;
+  answer = till_error_answer_read (response->object, NULL);
+  if (answer == NULL)
+    return;
+  response->error_code = g_steal_pointer (&answer->code);
+  response->error_message = g_steal_pointer (&answer->message);
 }
 
 static void
@@ -653,14 +596,10 @@ finish_response (GTask *task)
   guint status = soup_message_get_status (req->msg);
   SoupMessageHeaders *headers = soup_message_get_response_headers (req->msg);
   g_autoptr(TillBackendResponse) response = till_backend_response_new (status);
-  g_autoptr(JsonNode) root = parse_body (req->body);
+  g_autoptr(GError) body_error = NULL;
 
   response->retry_after = parse_retry_after (soup_message_headers_get_one (headers, "Retry-After"));
-  if (root != NULL && JSON_NODE_HOLDS_OBJECT (root))
-    {
-      response->object = json_object_ref (json_node_get_object (root));
-      read_error_member (response);
-    }
+  read_body (response, req->body, &body_error);
 
   g_debug ("%s: HTTP %u, %u bytes", req->description, status, req->body->len);
 
@@ -670,7 +609,8 @@ finish_response (GTask *task)
         {
           GError *error = g_error_new (TILL_BACKEND_ERROR, TILL_BACKEND_ERROR_BAD_RESPONSE,
                                        "%s answered HTTP %u with a body that is not a JSON "
-                                       "object", req->description, status);
+                                       "object: %s", req->description, status,
+                                       body_error ? body_error->message : "no object");
 
           return_error_with_response (task, response, error);
           return;

@@ -9,7 +9,12 @@
  * carries that key and exactly the same body. The outcome is read from the
  * server's payment object (docs/api.md, "Payment states"), never from the
  * HTTP status alone, and only after checking that the object is this sale's:
- * same key, amount and currency. Anything else leaves the sale UNKNOWN.
+ * same key, amount, currency and reference, and, once the sale has learned
+ * its payment's id, the same id. Anything else leaves the sale UNKNOWN and
+ * is settled by the server's record of the key (GET
+ * /api/payments?idempotency_key=), which must agree in its turn; the
+ * journal keeps the first id. Every field is read strictly by
+ * till-backend-answers.c.
  */
 #define G_LOG_DOMAIN "till-sale"
 
@@ -17,6 +22,7 @@
 
 #include <string.h>
 
+#include "till-backend-answers.h"
 #include "till-sale.h"
 
 #define DEFAULT_MAX_ATTEMPTS 4
@@ -80,6 +86,7 @@ typedef struct
 } Step;
 
 static void send_step (GTask *task);
+static gboolean write_journal (TillSale *self, GError **error);
 
 static void
 step_free (Step *step)
@@ -105,131 +112,119 @@ matches (const char *text,
   return text != NULL && g_regex_match_simple (pattern, text, G_REGEX_DEFAULT, G_REGEX_MATCH_DEFAULT);
 }
 
-static const char *
-member_string (JsonObject *object,
-               const char *name)
+enum
 {
-  JsonNode *node = object ? json_object_get_member (object, name) : NULL;
+  PROP_0,
+  PROP_STATUS,
+  N_PROPS
+};
 
-  if (node == NULL || !JSON_NODE_HOLDS_VALUE (node) || json_node_get_value_type (node) != G_TYPE_STRING)
-    return NULL;
-  return json_node_get_string (node);
-}
+static GParamSpec *properties[N_PROPS];
 
-static JsonObject *
-member_object (JsonObject *object,
-               const char *name)
+/* Every change notifies "status", also in the middle of a step: the
+ * charge screen says "Checking" as soon as an answer is missing, not only
+ * once all the resends are done. */
+static void
+set_status (TillSale       *self,
+            TillSaleStatus  status)
 {
-  JsonNode *node = object ? json_object_get_member (object, name) : NULL;
-
-  return node != NULL && JSON_NODE_HOLDS_OBJECT (node) ? json_node_get_object (node) : NULL;
-}
-
-static gboolean
-member_int (JsonObject *object,
-            const char *name,
-            gint64     *out)
-{
-  JsonNode *node = object ? json_object_get_member (object, name) : NULL;
-
-  if (node == NULL || !JSON_NODE_HOLDS_VALUE (node) || json_node_get_value_type (node) != G_TYPE_INT64)
-    return FALSE;
-  *out = json_node_get_int (node);
-  return TRUE;
+  if (self->status == status)
+    return;
+  self->status = status;
+  g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_STATUS]);
 }
 
 static void
 set_unknown (TillSale   *self,
              const char *reason)
 {
-  self->status = TILL_SALE_STATUS_UNKNOWN;
   set_string (&self->reason, reason);
   set_string (&self->message, NULL);
+  set_status (self, TILL_SALE_STATUS_UNKNOWN);
 }
 
-/* The server's payment object, if it is this sale's. */
+/* The answer is about this sale: what it sent (key, amount, currency,
+ * reference) and what it already knows (the payment's id, once learned).
+ * A server, or something in front of it, that answers about another
+ * payment, or changes the id between answers, is not believed. */
 static gboolean
-read_payment (TillSale   *self,
-              JsonObject *payment,
-              JsonObject *error_object)
+is_this_sale (TillSale          *self,
+              TillPaymentAnswer *payment)
 {
-  const char *status = member_string (payment, "status");
-  const char *id = member_string (payment, "id");
-  const char *currency = member_string (payment, "currency");
-  JsonObject *card = member_object (payment, "card");
-  JsonObject *last_error = member_object (payment, "last_error");
-  gint64 amount = -1;
+  return g_str_equal (payment->idempotency_key, self->key) &&
+         payment->amount == self->amount &&
+         g_ascii_strcasecmp (payment->currency, self->currency) == 0 &&
+         g_strcmp0 (payment->description, self->description) == 0 &&
+         (self->payment_id == NULL || g_str_equal (payment->id, self->payment_id));
+}
 
-  if (!member_int (payment, "amount", &amount) || amount != self->amount ||
-      currency == NULL || g_ascii_strcasecmp (currency, self->currency) != 0 ||
-      g_strcmp0 (member_string (payment, "idempotency_key"), self->key) != 0)
+typedef enum
+{
+  PAYMENT_KNOWN,      /* a state the sale can act on */
+  PAYMENT_PENDING,    /* this sale's, outcome not known yet */
+  PAYMENT_MISMATCH,   /* another payment's, or another id */
+} PaymentReading;
+
+/* The server's payment object, if it is this sale's. error_code: the
+ * answer's error.code, already checked by the client. */
+static PaymentReading
+read_payment (TillSale          *self,
+              TillPaymentAnswer *payment,
+              const char        *error_code)
+{
+  if (!is_this_sale (self, payment))
     {
-      /* A server that answers about another sale is not believed. */
       g_warning ("The server's answer is about another payment than this sale");
       set_unknown (self, "mismatch");
-      return FALSE;
+      return PAYMENT_MISMATCH;
     }
-  if (!matches (id, "^pay_[A-Za-z0-9]{1,60}$") || status == NULL)
+  /* The first id learned is kept, and journalled at once, so that a
+   * restart holds the answers after it to the same id. */
+  if (self->payment_id == NULL)
     {
-      set_unknown (self, "bad_response");
-      return FALSE;
+      g_autoptr(GError) error = NULL;
+
+      self->payment_id = g_strdup (payment->id);
+      if (!write_journal (self, &error))
+        g_warning ("The payment journal could not be updated: %s", error->message);
     }
-  set_string (&self->payment_id, id);
 
-  if (card != NULL && matches (member_string (card, "last4"), "^[0-9]{4}$"))
+  if (payment->last4 != NULL)
     {
-      const char *brand = member_string (card, "brand");
-
-      set_string (&self->last4, member_string (card, "last4"));
-      set_string (&self->brand, matches (brand, "^[a-z_]{1,32}$") ? brand : NULL);
+      set_string (&self->last4, payment->last4);
+      set_string (&self->brand, payment->brand);
     }
 
   set_string (&self->client_secret, NULL);
-  if (g_str_equal (status, "succeeded"))
+  switch (payment->status)
     {
-      self->status = TILL_SALE_STATUS_SUCCEEDED;
+    case TILL_PAYMENT_STATE_SUCCEEDED:
       set_string (&self->reason, NULL);
       set_string (&self->message, NULL);
-    }
-  else if (g_str_equal (status, "declined"))
-    {
-      const char *reason = member_string (payment, "decline_code");
-
-      self->status = TILL_SALE_STATUS_DECLINED;
-      set_string (&self->reason, matches (reason, "^[a-z0-9_]{1,100}$") ? reason : "generic_decline");
-      set_string (&self->message, member_string (last_error, "message"));
-    }
-  else if (g_str_equal (status, "failed"))
-    {
-      const char *reason = member_string (error_object, "code");
-
-      self->status = TILL_SALE_STATUS_FAILED;
-      set_string (&self->reason, reason ? reason : member_string (last_error, "code"));
-      set_string (&self->message, member_string (last_error, "message"));
-    }
-  else if (g_str_equal (status, "requires_action"))
-    {
-      const char *secret = member_string (payment, "client_secret");
-
-      if (!matches (secret, "^pi_[A-Za-z0-9]{1,100}_secret_[A-Za-z0-9]{1,100}$"))
-        {
-          set_unknown (self, "bad_response");
-          return FALSE;
-        }
-      self->status = TILL_SALE_STATUS_REQUIRES_ACTION;
-      set_string (&self->client_secret, secret);
+      set_status (self, TILL_SALE_STATUS_SUCCEEDED);
+      break;
+    case TILL_PAYMENT_STATE_DECLINED:
+      set_string (&self->reason, payment->decline_code ? payment->decline_code : "generic_decline");
+      set_string (&self->message, payment->last_error_message);
+      set_status (self, TILL_SALE_STATUS_DECLINED);
+      break;
+    case TILL_PAYMENT_STATE_FAILED:
+      set_string (&self->reason, error_code ? error_code : payment->last_error_code);
+      set_string (&self->message, payment->last_error_message);
+      set_status (self, TILL_SALE_STATUS_FAILED);
+      break;
+    case TILL_PAYMENT_STATE_REQUIRES_ACTION:
+      set_string (&self->client_secret, payment->client_secret);
       set_string (&self->reason, NULL);
       set_string (&self->message, NULL);
+      set_status (self, TILL_SALE_STATUS_REQUIRES_ACTION);
+      break;
+    case TILL_PAYMENT_STATE_PENDING:
+    default:
+      set_unknown (self, error_code ? error_code : "pending");
+      return PAYMENT_PENDING;
     }
-  else
-    {
-      /* pending, or a state this terminal does not know */
-      const char *code = member_string (error_object, "code");
-
-      set_unknown (self, code ? code : "pending");
-      return FALSE;
-    }
-  return TRUE;
+  return PAYMENT_KNOWN;
 }
 
 /* Reads one answer (or its absence). */
@@ -239,13 +234,34 @@ apply (TillSale            *self,
        const GError        *error)
 {
   JsonObject *root = response ? till_backend_response_get_object (response) : NULL;
-  JsonObject *payment = member_object (root, "payment");
-  JsonObject *error_object = member_object (root, "error");
+  JsonObject *payment = root ? till_answer_get_object (root, "payment") : NULL;
   const char *code = response ? till_backend_response_get_error_code (response) : NULL;
   guint status = response ? till_backend_response_get_status (response) : 0;
 
   if (payment != NULL)
-    return read_payment (self, payment, error_object) ? ANSWER_DEFINITE : ANSWER_UNKNOWN;
+    {
+      g_autoptr(GError) payment_error = NULL;
+      g_autoptr(TillPaymentAnswer) answer = till_payment_answer_read (payment, &payment_error);
+
+      if (answer == NULL)
+        {
+          g_message ("The server's payment object is not usable: %s", payment_error->message);
+          set_unknown (self, "bad_response");
+          return ANSWER_UNKNOWN;
+        }
+      switch (read_payment (self, answer, code))
+        {
+        case PAYMENT_KNOWN:
+          return ANSWER_DEFINITE;
+        case PAYMENT_MISMATCH:
+          /* Settled by the server's record of the key, which must agree
+           * in its turn. */
+          return ANSWER_LOOK_UP;
+        case PAYMENT_PENDING:
+        default:
+          return ANSWER_UNKNOWN;
+        }
+    }
 
   if (response == NULL)
     {
@@ -270,9 +286,9 @@ apply (TillSale            *self,
        * nothing about the first send: the record by key does. */
       if (self->status != TILL_SALE_STATUS_NEW)
         return ANSWER_LOOK_UP;
-      self->status = TILL_SALE_STATUS_FAILED;
       set_string (&self->reason, code);
       set_string (&self->message, NULL);
+      set_status (self, TILL_SALE_STATUS_FAILED);
       return ANSWER_DEFINITE;
     }
 
@@ -282,6 +298,16 @@ apply (TillSale            *self,
   return ANSWER_UNKNOWN;
 }
 
+/* A lookup that settles nothing leaves the reason of the answer that led
+ * to it when that was an answer about another payment: the cashier is
+ * told that, not that a list was unreadable. */
+static void
+set_unknown_after_lookup (TillSale   *self,
+                          const char *reason)
+{
+  set_unknown (self, g_strcmp0 (self->reason, "mismatch") == 0 ? "mismatch" : reason);
+}
+
 /* The server's record of this sale's key: none means it never recorded
  * the sale, so nothing was charged. */
 static Answer
@@ -289,29 +315,40 @@ apply_lookup (TillSale            *self,
               TillBackendResponse *response)
 {
   JsonObject *root = response ? till_backend_response_get_object (response) : NULL;
-  JsonNode *data = root ? json_object_get_member (root, "data") : NULL;
-  JsonArray *array = data && JSON_NODE_HOLDS_ARRAY (data) ? json_node_get_array (data) : NULL;
-  JsonNode *first;
+  g_autoptr(GPtrArray) payments = NULL;
+  g_autoptr(GError) error = NULL;
 
-  if (array == NULL)
+  if (root == NULL)
     {
-      set_unknown (self, response ? "bad_response" : "unreachable");
+      set_unknown_after_lookup (self, response ? "bad_response" : "unreachable");
       return ANSWER_UNKNOWN;
     }
-  if (json_array_get_length (array) == 0)
+  payments = till_payment_list_answer_read (root, NULL, &error);
+  /* One key, one payment at most. */
+  if (payments == NULL || payments->len > 1)
     {
-      self->status = TILL_SALE_STATUS_FAILED;
+      g_message ("The server's record of this sale is not usable: %s",
+                 error ? error->message : "more than one payment for one key");
+      set_unknown_after_lookup (self, "bad_response");
+      return ANSWER_UNKNOWN;
+    }
+  if (payments->len == 0)
+    {
+      /* Once the server has named this sale's payment, "no such key"
+       * contradicts it: nothing is settled by it. */
+      if (self->payment_id != NULL)
+        {
+          g_warning ("The server has no record of a payment it named before");
+          set_unknown (self, "mismatch");
+          return ANSWER_UNKNOWN;
+        }
       set_string (&self->reason, "not_recorded");
       set_string (&self->message, NULL);
+      set_status (self, TILL_SALE_STATUS_FAILED);
       return ANSWER_DEFINITE;
     }
-  first = json_array_get_element (array, 0);
-  if (!JSON_NODE_HOLDS_OBJECT (first))
-    {
-      set_unknown (self, "bad_response");
-      return ANSWER_UNKNOWN;
-    }
-  return read_payment (self, json_node_get_object (first), NULL) ? ANSWER_DEFINITE : ANSWER_UNKNOWN;
+  return read_payment (self, g_ptr_array_index (payments, 0), NULL) == PAYMENT_KNOWN
+         ? ANSWER_DEFINITE : ANSWER_UNKNOWN;
 }
 
 static guint
@@ -480,7 +517,7 @@ request_done_cb (GObject      *object,
       step->kind = STEP_POST;
       step->then_confirm = TRUE;
     }
-  if (step->tries >= self->max_attempts || g_strcmp0 (self->reason, "mismatch") == 0)
+  if (step->tries >= self->max_attempts)
     {
       finish_step (task, NULL);
       return;
@@ -689,7 +726,7 @@ till_sale_abandon (TillSale *self)
   g_return_val_if_fail (TILL_IS_SALE (self), FALSE);
   if (self->busy || self->status != TILL_SALE_STATUS_REQUIRES_ACTION)
     return FALSE;
-  self->status = TILL_SALE_STATUS_ABANDONED;
+  set_status (self, TILL_SALE_STATUS_ABANDONED);
   if (!write_journal (self, &error))
     g_warning ("The payment journal could not be updated: %s", error->message);
   return TRUE;
@@ -906,10 +943,58 @@ till_sale_finalize (GObject *object)
   G_OBJECT_CLASS (till_sale_parent_class)->finalize (object);
 }
 
+/* The header declares no GType for the status; a private one makes
+ * "status" a real enum property that the charge screen can watch. */
+static GType
+sale_status_get_type (void)
+{
+  static gsize type_id = 0;
+  static const GEnumValue values[] = {
+    { TILL_SALE_STATUS_NEW, "TILL_SALE_STATUS_NEW", "new" },
+    { TILL_SALE_STATUS_SUCCEEDED, "TILL_SALE_STATUS_SUCCEEDED", "succeeded" },
+    { TILL_SALE_STATUS_DECLINED, "TILL_SALE_STATUS_DECLINED", "declined" },
+    { TILL_SALE_STATUS_FAILED, "TILL_SALE_STATUS_FAILED", "failed" },
+    { TILL_SALE_STATUS_REQUIRES_ACTION, "TILL_SALE_STATUS_REQUIRES_ACTION", "requires-action" },
+    { TILL_SALE_STATUS_UNKNOWN, "TILL_SALE_STATUS_UNKNOWN", "unknown" },
+    { TILL_SALE_STATUS_ABANDONED, "TILL_SALE_STATUS_ABANDONED", "abandoned" },
+    { 0, NULL, NULL },
+  };
+
+  if (g_once_init_enter (&type_id))
+    g_once_init_leave (&type_id, g_enum_register_static (g_intern_static_string ("TillSaleStatus"), values));
+  return type_id;
+}
+
+static void
+till_sale_get_property (GObject    *object,
+                        guint       prop_id,
+                        GValue     *value,
+                        GParamSpec *pspec)
+{
+  TillSale *self = TILL_SALE (object);
+
+  switch (prop_id)
+    {
+    case PROP_STATUS:
+      g_value_set_enum (value, self->status);
+      break;
+    default:
+      G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
+    }
+}
+
 static void
 till_sale_class_init (TillSaleClass *klass)
 {
-  G_OBJECT_CLASS (klass)->finalize = till_sale_finalize;
+  GObjectClass *object_class = G_OBJECT_CLASS (klass);
+
+  object_class->finalize = till_sale_finalize;
+  object_class->get_property = till_sale_get_property;
+
+  properties[PROP_STATUS] =
+    g_param_spec_enum ("status", NULL, NULL, sale_status_get_type (), TILL_SALE_STATUS_NEW,
+                       G_PARAM_READABLE | G_PARAM_STATIC_STRINGS | G_PARAM_EXPLICIT_NOTIFY);
+  g_object_class_install_properties (object_class, N_PROPS, properties);
 }
 
 static void

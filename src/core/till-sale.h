@@ -70,6 +70,9 @@ const char        *till_sale_get_currency         (TillSale            *self);
 const char        *till_sale_get_description      (TillSale            *self);
 /* The token or PaymentMethod id it was sent with, NULL before. */
 const char        *till_sale_get_token            (TillSale            *self);
+/* "status" notifies every change, also while a step runs (the first
+ * unanswered request makes the sale UNKNOWN at once, while it goes on
+ * resending). */
 TillSaleStatus     till_sale_get_status           (TillSale            *self);
 gboolean           till_sale_is_final             (TillSale            *self);
 /* TRUE while a step runs. */

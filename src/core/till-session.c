@@ -26,6 +26,7 @@
 
 #include <string.h>
 
+#include "till-backend-answers.h"
 #include "till-session.h"
 
 struct _TillSession
@@ -287,81 +288,84 @@ drop_session (TillSession      *self,
 
 /* Server answers */
 
-static const char *
-get_string_member (JsonObject *object,
-                   const char *name)
-{
-  JsonNode *node = object ? json_object_get_member (object, name) : NULL;
-
-  if (node == NULL || !JSON_NODE_HOLDS_VALUE (node) ||
-      json_node_get_value_type (node) != G_TYPE_STRING)
-    return NULL;
-  return json_node_get_string (node);
-}
-
-static gint64
-parse_time (const char *text)
-{
-  g_autoptr(GDateTime) time = text ? g_date_time_new_from_iso8601 (text, NULL) : NULL;
-
-  return time ? g_date_time_to_unix (time) : 0;
-}
-
 /* Applies {user{name, role}, expires_at} from /api/login or
- * /api/check-auth, with the token that goes with it. */
+ * /api/check-auth, with the token that goes with it, read strictly
+ * (till-backend-answers.c). The answer must be about the cashier the
+ * terminal asked for: a server that signs "alice" in as someone else, or
+ * answers a check of her session with another user, is not believed. */
 static gboolean
-apply_identity (TillSession  *self,
-                JsonObject   *object,
-                const char   *token,
-                GError      **error)
+apply_identity (TillSession      *self,
+                TillLoginAnswer  *answer,
+                const char       *token,
+                const char       *expected_username,
+                GError          **error)
 {
-  JsonNode *user_node = object ? json_object_get_member (object, "user") : NULL;
-  JsonObject *user = NULL;
-  const char *name;
-  const char *role;
-
-  if (user_node != NULL && JSON_NODE_HOLDS_OBJECT (user_node))
-    user = json_node_get_object (user_node);
-  name = get_string_member (user, "name");
-  role = get_string_member (user, "role");
-  if (token == NULL || *token == '\0' || name == NULL || *name == '\0' || role == NULL)
+  if (expected_username != NULL && !g_str_equal (answer->name, expected_username))
     {
       g_set_error (error, TILL_BACKEND_ERROR, TILL_BACKEND_ERROR_BAD_RESPONSE,
-                   "The server's answer to signing in has no token or user");
+                   "The server's answer to signing in is about another user than “%s”",
+                   expected_username);
       return FALSE;
     }
 
   g_object_freeze_notify (G_OBJECT (self));
   set_token (self, token);
-  set_string (self, &self->username, name, PROP_USERNAME);
-  set_string (self, &self->role, role, PROP_ROLE);
-  set_expires_at (self, parse_time (get_string_member (object, "expires_at")));
+  set_string (self, &self->username, answer->name, PROP_USERNAME);
+  set_string (self, &self->role, answer->role, PROP_ROLE);
+  set_expires_at (self, answer->expires_at);
   set_state (self, TILL_SESSION_SIGNED_IN);
   g_object_thaw_notify (G_OBJECT (self));
   return TRUE;
 }
 
+static TillLoginAnswer *
+read_login_answer (TillBackendResponse  *response,
+                   gboolean              with_token,
+                   GError              **error)
+{
+  JsonObject *object = till_backend_response_get_object (response);
+  g_autoptr(GError) local_error = NULL;
+  TillLoginAnswer *answer;
+
+  if (object == NULL)
+    {
+      g_set_error_literal (error, TILL_BACKEND_ERROR, TILL_BACKEND_ERROR_BAD_RESPONSE,
+                           "The server's answer to signing in has no token or user");
+      return NULL;
+    }
+  answer = till_login_answer_read (object, with_token, &local_error);
+  if (answer == NULL)
+    g_set_error (error, TILL_BACKEND_ERROR, TILL_BACKEND_ERROR_BAD_RESPONSE,
+                 "The server's answer to signing in is not usable: %s", local_error->message);
+  return answer;
+}
+
 /* A login answer whose session is not wanted (a sign-in or sign-out came
- * first, or the answer cannot be used): its token is not left behind. */
+ * first, or the answer cannot be used): its token is not left behind, if
+ * it is one. */
 static void
 discard_login (TillSession         *self,
                TillBackendResponse *response)
 {
-  const char *token = get_string_member (till_backend_response_get_object (response), "token");
+  JsonObject *object = till_backend_response_get_object (response);
+  const char *token = NULL;
 
-  if (token != NULL && *token != '\0')
+  if (object != NULL &&
+      till_answer_get_string (object, "token", TILL_ANSWER_TOKEN_MAX, TRUE, &token, NULL) &&
+      strlen (token) >= TILL_ANSWER_TOKEN_MIN)
     revoke_token (self, g_strdup (token));
 }
 
-/* Applies the answer of /api/login. */
+/* Applies the answer of /api/login for expected_username. */
 static gboolean
 apply_login (TillSession          *self,
              TillBackendResponse  *response,
+             const char           *expected_username,
              GError              **error)
 {
-  JsonObject *object = till_backend_response_get_object (response);
+  g_autoptr(TillLoginAnswer) answer = read_login_answer (response, TRUE, error);
 
-  if (apply_identity (self, object, get_string_member (object, "token"), error))
+  if (answer != NULL && apply_identity (self, answer, answer->token, expected_username, error))
     return TRUE;
   discard_login (self, response);
   return FALSE;
@@ -866,7 +870,7 @@ sign_in_login_cb (GObject      *object,
     }
 
   self->generation++;
-  if (!apply_login (self, response, &error))
+  if (!apply_login (self, response, op->username, &error))
     {
       fail_sign_in (task, g_steal_pointer (&error));
       return;
@@ -950,7 +954,7 @@ restore_login_cb (GObject      *object,
     }
 
   self->generation++;
-  if (!apply_login (self, response, &error))
+  if (!apply_login (self, response, task_op (task)->username, &error))
     {
       fail_sign_in (task, g_steal_pointer (&error));
       return;
@@ -1071,6 +1075,7 @@ restore_check_cb (GObject      *object,
   Op *op = task_op (task);
   GCancellable *cancellable = g_task_get_cancellable (task);
   g_autoptr(TillBackendResponse) response = NULL;
+  g_autoptr(TillLoginAnswer) answer = NULL;
   g_autoptr(GError) error = NULL;
 
   response = till_backend_client_request_finish (TILL_BACKEND_CLIENT (object), result, NULL,
@@ -1089,7 +1094,8 @@ restore_check_cb (GObject      *object,
     }
 
   self->generation++;
-  if (!apply_identity (self, till_backend_response_get_object (response), op->token, &error))
+  answer = read_login_answer (response, FALSE, &error);
+  if (answer == NULL || !apply_identity (self, answer, op->token, op->username, &error))
     {
       fail_sign_in (task, g_steal_pointer (&error));
       return;
@@ -1197,7 +1203,7 @@ verify_login_cb (GObject      *object,
 
   /* The session it replaces is revoked (see set_token()). */
   self->generation++;
-  if (!apply_login (self, response, &error))
+  if (!apply_login (self, response, self->username, &error))
     {
       g_task_return_error (task, g_steal_pointer (&error));
       return;
@@ -1507,7 +1513,7 @@ renew_login_cb (GObject      *object,
     }
 
   /* The refused session it replaces is revoked (see set_token()). */
-  if (!apply_login (self, response, &error))
+  if (!apply_login (self, response, self->username, &error))
     {
       renew_failed (self, error->message);
       return;

@@ -1,0 +1,302 @@
+/* till-test-liar.c: a lying shop server for tests, in front of a real one
+ *
+ * Tried as an attacker would: every request goes on to a real till-server
+ * (so that what Stripe was really asked, and what the server really
+ * recorded, stay true), and the test rewrites the answers on the way back,
+ * holds them, or never answers at all. Lives in the test's own main
+ * context, so that a window test and a core test use it alike.
+ *
+ * Copyright 2026 The Till authors
+ * SPDX-License-Identifier: GPL-3.0-or-later
+ */
+#include "config.h"
+
+#include <string.h>
+
+#include "till-test-liar.h"
+
+struct _TillTestLiar
+{
+  SoupServer         *server;
+  SoupSession        *session;
+  GCancellable       *cancellable;
+  char               *target_url;
+  char               *url;
+  TillTestLiarBefore  before;
+  TillTestLiarAfter   after;
+  gpointer            data;
+  GHashTable         *counts;     /* "METHOD path" and "METHOD path?query" -> count */
+  GPtrArray          *held;       /* SoupServerMessage paused for good */
+  guint               forwards;   /* on their way */
+  gboolean            closed;
+};
+
+static void
+liar_destroy (TillTestLiar *liar)
+{
+  g_clear_object (&liar->session);
+  g_clear_object (&liar->cancellable);
+  g_clear_pointer (&liar->counts, g_hash_table_unref);
+  g_free (liar->target_url);
+  g_free (liar->url);
+  g_free (liar);
+}
+
+typedef struct
+{
+  TillTestLiar      *liar;
+  SoupServerMessage *msg;
+  SoupMessage       *out;
+  char              *method;
+  char              *path;
+  guint              nth;
+  gboolean           gone;        /* the client went away */
+  gulong             disconnected_id;
+} Forward;
+
+/* The last forward of a closed liar takes the liar with it. */
+static void
+forward_free (Forward *forward)
+{
+  TillTestLiar *liar = forward->liar;
+
+  if (forward->disconnected_id != 0)
+    g_signal_handler_disconnect (forward->msg, forward->disconnected_id);
+  g_clear_object (&forward->msg);
+  g_clear_object (&forward->out);
+  g_free (forward->method);
+  g_free (forward->path);
+  g_free (forward);
+  if (--liar->forwards == 0 && liar->closed)
+    liar_destroy (liar);
+}
+
+static void
+client_gone_cb (SoupServerMessage *msg,
+                Forward           *forward)
+{
+  forward->gone = TRUE;
+}
+
+static guint
+count_request (TillTestLiar *liar,
+               const char   *key)
+{
+  guint count = GPOINTER_TO_UINT (g_hash_table_lookup (liar->counts, key)) + 1;
+
+  g_hash_table_replace (liar->counts, g_strdup (key), GUINT_TO_POINTER (count));
+  return count;
+}
+
+static gboolean
+answer_cb (gpointer data)
+{
+  Forward *forward = data;
+
+  if (!forward->gone && !forward->liar->closed)
+    soup_server_message_unpause (forward->msg);
+  forward_free (forward);
+  return G_SOURCE_REMOVE;
+}
+
+/* End to end headers only: framing and the connection are each side's. */
+static void
+copy_header_cb (const char *name,
+                const char *value,
+                gpointer    data)
+{
+  static const char *skip[] = { "Host", "Connection", "Keep-Alive", "Content-Length", "Transfer-Encoding",
+                                "Content-Encoding", "Accept-Encoding", "TE", "Upgrade" };
+
+  for (guint i = 0; i < G_N_ELEMENTS (skip); i++)
+    if (g_ascii_strcasecmp (name, skip[i]) == 0)
+      return;
+  soup_message_headers_append (data, name, value);
+}
+
+static void
+copy_headers (SoupMessageHeaders *from,
+              SoupMessageHeaders *to)
+{
+  soup_message_headers_foreach (from, copy_header_cb, to);
+}
+
+static void
+forwarded_cb (GObject      *object,
+              GAsyncResult *result,
+              gpointer      data)
+{
+  Forward *forward = data;
+  TillTestLiar *liar = forward->liar;
+  g_autoptr(GBytes) bytes = soup_session_send_and_read_finish (SOUP_SESSION (object), result, NULL);
+  g_autoptr(JsonObject) body = NULL;
+  g_autofree char *text = NULL;
+  guint status = bytes != NULL ? soup_message_get_status (forward->out) : SOUP_STATUS_BAD_GATEWAY;
+  guint delay_ms = 0;
+
+  if (liar->closed || forward->gone)
+    {
+      forward_free (forward);
+      return;
+    }
+  if (bytes != NULL && g_bytes_get_size (bytes) > 0)
+    {
+      g_autoptr(JsonParser) parser = json_parser_new ();
+      gsize size;
+      const char *raw = g_bytes_get_data (bytes, &size);
+      JsonNode *root;
+
+      if (json_parser_load_from_data (parser, raw, (gssize) size, NULL) &&
+          (root = json_parser_get_root (parser)) != NULL && JSON_NODE_HOLDS_OBJECT (root))
+        body = json_object_ref (json_node_get_object (root));
+    }
+  if (liar->after != NULL)
+    liar->after (forward->method, forward->path, forward->nth, &status, &body, &delay_ms, liar->data);
+
+  soup_server_message_set_status (forward->msg, status, NULL);
+  copy_headers (soup_message_get_response_headers (forward->out),
+                soup_server_message_get_response_headers (forward->msg));
+  if (body == NULL && bytes != NULL && g_bytes_get_size (bytes) > 0)
+    {
+      /* Not JSON (the card page, say): as it came. */
+      gsize size;
+      const char *raw = g_bytes_get_data (bytes, &size);
+
+      soup_server_message_set_response (forward->msg,
+                                        soup_message_headers_get_content_type (
+                                          soup_message_get_response_headers (forward->out), NULL),
+                                        SOUP_MEMORY_COPY, raw, size);
+    }
+  else if (body != NULL)
+    {
+      g_autoptr(JsonNode) node = json_node_new (JSON_NODE_OBJECT);
+
+      json_node_set_object (node, body);
+      text = json_to_string (node, FALSE);
+      soup_server_message_set_response (forward->msg, "application/json", SOUP_MEMORY_COPY,
+                                        text, strlen (text));
+    }
+  if (delay_ms > 0)
+    g_timeout_add (delay_ms, answer_cb, forward);
+  else
+    answer_cb (forward);
+}
+
+static void
+request_cb (SoupServer        *server,
+            SoupServerMessage *msg,
+            const char        *path,
+            GHashTable        *query,
+            gpointer           data)
+{
+  TillTestLiar *liar = data;
+  const char *method = soup_server_message_get_method (msg);
+  const char *raw_query = g_uri_get_query (soup_server_message_get_uri (msg));
+  g_autofree char *key = g_strdup_printf ("%s %s", method, path);
+  g_autofree char *full_path = raw_query ? g_strdup_printf ("%s?%s", path, raw_query) : g_strdup (path);
+  g_autofree char *full_key = g_strdup_printf ("%s %s", method, full_path);
+  g_autofree char *url = g_strconcat (liar->target_url, full_path, NULL);
+  SoupMessageHeaders *in = soup_server_message_get_request_headers (msg);
+  g_autoptr(GBytes) request_body = soup_message_body_flatten (soup_server_message_get_request_body (msg));
+  Forward *forward;
+
+  forward = g_new0 (Forward, 1);
+  forward->liar = liar;
+  liar->forwards++;
+  forward->msg = g_object_ref (msg);
+  forward->method = g_strdup (method);
+  forward->path = g_strdup (path);
+  forward->nth = count_request (liar, key);
+  if (raw_query != NULL)
+    count_request (liar, full_key);
+  forward->disconnected_id = g_signal_connect (msg, "disconnected", G_CALLBACK (client_gone_cb), forward);
+  soup_server_message_pause (msg);
+
+  if (liar->before != NULL && liar->before (method, path, forward->nth, liar->data) == TILL_TEST_LIE_HANG)
+    {
+      /* Held until the liar goes: the client sees an open connection
+       * that never answers. */
+      g_ptr_array_add (liar->held, g_object_ref (msg));
+      forward_free (forward);
+      return;
+    }
+
+  forward->out = soup_message_new (method, url);
+  g_assert_nonnull (forward->out);
+  /* The answer as the server sent it, whatever the client may follow. */
+  soup_message_add_flags (forward->out, SOUP_MESSAGE_NO_REDIRECT);
+  copy_headers (in, soup_message_get_request_headers (forward->out));
+  if (g_bytes_get_size (request_body) > 0)
+    soup_message_set_request_body_from_bytes (forward->out, soup_message_headers_get_content_type (in, NULL),
+                                              request_body);
+  soup_session_send_and_read_async (liar->session, forward->out, G_PRIORITY_DEFAULT, liar->cancellable,
+                                    forwarded_cb, forward);
+}
+
+TillTestLiar *
+till_test_liar_start (const char         *target_url,
+                      TillTestLiarBefore  before,
+                      TillTestLiarAfter   after,
+                      gpointer            data)
+{
+  TillTestLiar *liar = g_new0 (TillTestLiar, 1);
+
+  liar->session = soup_session_new_with_options ("timeout", 120, NULL);
+  liar->cancellable = g_cancellable_new ();
+  liar->target_url = g_strdup (target_url);
+  liar->before = before;
+  liar->after = after;
+  liar->data = data;
+  liar->counts = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
+  liar->held = g_ptr_array_new_with_free_func (g_object_unref);
+  liar->server = till_test_loopback_server_new (request_cb, liar, &liar->url);
+  return liar;
+}
+
+SoupServer *
+till_test_loopback_server_new (SoupServerCallback   callback,
+                               gpointer             data,
+                               char               **out_url)
+{
+  SoupServer *server = soup_server_new (NULL, NULL);
+  g_autoptr(GError) error = NULL;
+  GSList *uris;
+
+  soup_server_add_handler (server, NULL, callback, data, NULL);
+  g_assert_true (soup_server_listen_local (server, 0, SOUP_SERVER_LISTEN_IPV4_ONLY, &error));
+  g_assert_no_error (error);
+  uris = soup_server_get_uris (server);
+  *out_url = g_strdup_printf ("http://127.0.0.1:%d", g_uri_get_port (uris->data));
+  g_slist_free_full (uris, (GDestroyNotify) g_uri_unref);
+  return server;
+}
+
+const char *
+till_test_liar_get_url (TillTestLiar *liar)
+{
+  return liar->url;
+}
+
+guint
+till_test_liar_count (TillTestLiar *liar,
+                      const char   *method,
+                      const char   *path)
+{
+  g_autofree char *key = g_strdup_printf ("%s %s", method, path);
+
+  return GPOINTER_TO_UINT (g_hash_table_lookup (liar->counts, key));
+}
+
+/* Forwards still on their way finish in the main context, find the liar
+ * closed, and the last one frees it. */
+void
+till_test_liar_free (TillTestLiar *liar)
+{
+  liar->closed = TRUE;
+  g_cancellable_cancel (liar->cancellable);
+  soup_server_disconnect (liar->server);
+  g_clear_pointer (&liar->held, g_ptr_array_unref);
+  g_clear_object (&liar->server);
+  if (liar->forwards == 0)
+    liar_destroy (liar);
+}
