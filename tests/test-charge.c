@@ -19,6 +19,7 @@
 
 #include "till-application.h"
 #include "till-test-harness.h"
+#include "till-test-liar.h"
 #include "till-window.h"
 
 #define PASSWORD "alice-password-1"
@@ -829,6 +830,149 @@ test_faults (void)
   till_test_proxy_free (proxy);
 }
 
+
+/* A shop server that lies or hangs, in front of a real one (the issue's
+ * cases, in the window): the cashier is told in time that the payment is
+ * still out and must not be charged again, and an answer that changes the
+ * payment's id is checked by key before anything is shown. */
+
+#define FORGED_ID "pay_FORGEDforgedFORGEDforg"
+
+typedef enum
+{
+  LIE_NONE,
+  LIE_HANG_FIRST,   /* the sale's first payment request is never answered */
+  LIE_FLIP,         /* 502 pending, then 201 succeeded under another id */
+} LieMode;
+
+typedef struct
+{
+  LieMode mode;
+  guint   armed_at;   /* payment requests before the lie started */
+} WindowLies;
+
+static gboolean
+is_payment_post (const char *method,
+                 const char *path)
+{
+  return g_str_equal (method, "POST") && g_str_equal (path, "/api/payments");
+}
+
+static TillTestLie
+window_before (const char *method,
+               const char *path,
+               guint       nth,
+               gpointer    data)
+{
+  WindowLies *lies = data;
+
+  if (lies->mode == LIE_HANG_FIRST && is_payment_post (method, path) && nth == lies->armed_at + 1)
+    return TILL_TEST_LIE_HANG;
+  return TILL_TEST_LIE_PASS;
+}
+
+static void
+window_after (const char  *method,
+              const char  *path,
+              guint        nth,
+              guint       *status,
+              JsonObject **body,
+              guint       *delay_ms,
+              gpointer     data)
+{
+  WindowLies *lies = data;
+  JsonObject *payment;
+
+  if (lies->mode != LIE_FLIP || !is_payment_post (method, path) || *body == NULL ||
+      !json_object_has_member (*body, "payment"))
+    return;
+  payment = json_object_get_object_member (*body, "payment");
+  json_object_remove_member (payment, "last_error");
+  json_object_set_null_member (payment, "decline_code");
+  json_object_remove_member (*body, "error");
+  if (nth == lies->armed_at + 1)
+    {
+      *status = 502;
+      json_object_set_string_member (payment, "status", "pending");
+    }
+  else
+    {
+      *status = 201;
+      json_object_set_string_member (payment, "status", "succeeded");
+      json_object_set_string_member (payment, "id", FORGED_ID);
+      /* Long enough for the screen to be seen checking. */
+      *delay_ms = 1500;
+    }
+}
+
+static gboolean
+working_text_starts (TillWindow    *window,
+                     gconstpointer  prefix)
+{
+  return in_state (window, "working") &&
+         g_str_has_prefix (till_charge_page_get_working_text (page_of (window)), prefix);
+}
+
+static void
+test_lying_server (void)
+{
+  g_autoptr(TillTestServer) shop = open_shop (NULL);
+  g_autoptr(GSettings) settings = g_settings_new ("io.github.tillpos.Till");
+  WindowLies lies = { LIE_NONE, 0 };
+  g_autoptr(TillTestLiar) liar = till_test_liar_start (shop->url, window_before, window_after, &lies);
+  TillWindow *window;
+  TillSale *sale;
+  gint64 sent;
+  const char *text;
+  guint before = creations_at_stripe (FALSE);
+
+  /* The deadline of each request, so that the hung one ends within the test. */
+  g_settings_set_uint (settings, "request-timeout", 8);
+  window = sign_in_at (till_test_liar_get_url (liar));
+
+  /* Hung: "Charging", then after 5 s the words for the cashier, then
+   * checking once the 8 s deadline passed; the resend is answered. */
+  type_sale (window, "2345", "4242424242424242");
+  lies.mode = LIE_HANG_FIRST;
+  lies.armed_at = till_test_liar_count (liar, "POST", "/api/payments");
+  press ("Return");
+  wait_until (window, working_text_starts, "Charging $23.45…", 20, "the payment being sent");
+  sent = g_get_monotonic_time ();
+  wait_until (window, working_text_starts, "Still waiting for the shop’s server since ", 10, "the waiting words");
+  g_assert_cmpint (g_get_monotonic_time () - sent, >=, 4 * G_USEC_PER_SEC);
+  text = till_charge_page_get_working_text (page_of (window));
+  if (strstr (text, "The card may or may not be charged. Do not charge it again.") == NULL ||
+      strstr (text, " (0:0") == NULL)
+    g_error ("The waiting words are “%s”", text);
+  wait_until (window, checking_shown, NULL, 12, "the payment being checked");
+  g_assert_cmpint (g_get_monotonic_time () - sent, <=, 11 * G_USEC_PER_SEC);
+  lies.mode = LIE_NONE;
+  wait_result (window);
+  assert_result (window, "Approved", "$23.45");
+  assert_charged_once (window, 2345, FALSE);
+
+  /* The id flips between answers, for a card the real server declined:
+   * "Checking the payment…", then the real outcome. */
+  next_sale (window);
+  type_sale (window, "2399", "4000000000000002");
+  lies.mode = LIE_FLIP;
+  lies.armed_at = till_test_liar_count (liar, "POST", "/api/payments");
+  press ("Return");
+  wait_until (window, checking_shown, NULL, 30, "the payment being checked");
+  wait_result (window);
+  assert_result (window, "Declined", "$23.99");
+  sale = till_charge_page_get_sale (page_of (window));
+  g_assert_true (g_str_has_prefix (till_sale_get_payment_id (sale), "pay_"));
+  g_assert_cmpstr (till_sale_get_payment_id (sale), !=, FORGED_ID);
+  assert_not_charged (window, FALSE);
+  g_assert_cmpuint (till_test_liar_count (liar, "GET", "/api/payments"), >=, 1);
+  g_assert_cmpuint (creations_at_stripe (FALSE) - before, ==, 2);
+  lies.mode = LIE_NONE;
+
+  close_window (window);
+  g_settings_reset (settings, "request-timeout");
+}
+
 int
 main (int   argc,
       char *argv[])
@@ -866,6 +1010,7 @@ main (int   argc,
   g_test_add_func ("/charge/web-process-killed", test_web_process_killed);
   g_test_add_func ("/charge/hostile-page", test_hostile_page);
   g_test_add_func ("/charge/faults", test_faults);
+  g_test_add_func ("/charge/lying-server", test_lying_server);
   status = g_test_run ();
 
   g_object_unref (app);

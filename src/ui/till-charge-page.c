@@ -19,6 +19,7 @@
 
 #include <glib/gi18n.h>
 
+#include "till-backend-answers.h"
 #include "till-charge-page.h"
 #include "till-money.h"
 
@@ -42,6 +43,11 @@ typedef enum
  * the cashier is asked whether to keep waiting. */
 #define CHECK_EVERY_SECONDS 5
 #define CHECK_FOR_SECONDS 120
+/* A request unanswered this long is said to be on the way, with since
+ * when and what not to do; the sale turns UNKNOWN (and the screen to
+ * checking) at the latest when the request's deadline passes, the
+ * "request-timeout" setting (docs/journal.md). */
+#define STILL_WAITING_SECONDS 5
 /* The same amount on the same card within this time asks first. */
 #define DUPLICATE_SECONDS (5 * 60)
 
@@ -104,6 +110,9 @@ struct _TillChargePage
   gint64          checking_since;    /* monotonic µs, 0 when not checking */
   guint           check_source;
   guint           clock_source;
+  GDateTime      *waiting_since;     /* the request on the way was sent then, local time */
+  gint64          waiting_started;   /* monotonic µs */
+  guint           waiting_source;
   GPtrArray      *recovering;        /* TillSale from the journal */
   guint           recover_index;
   gboolean        focus_on_map;
@@ -206,11 +215,15 @@ set_card_status (TillChargePage *self,
     }
 }
 
+static void stop_waiting (TillChargePage *self);
+
 static void
 set_state (TillChargePage *self,
            State           state)
 {
   self->state = state;
+  if (state != STATE_WORKING)
+    stop_waiting (self);
   gtk_spinner_set_spinning (self->loading_spinner, state == STATE_LOADING);
   gtk_spinner_set_spinning (self->working_spinner, state == STATE_WORKING || state == STATE_AUTHENTICATING);
 
@@ -545,11 +558,54 @@ static void check_again (TillChargePage *self);
 static void step_done_cb (GObject *object, GAsyncResult *result, gpointer user_data);
 
 static void
+stop_waiting (TillChargePage *self)
+{
+  g_clear_handle_id (&self->waiting_source, g_source_remove);
+  g_clear_pointer (&self->waiting_since, g_date_time_unref);
+}
+
+static void
 stop_checking (TillChargePage *self)
 {
+  stop_waiting (self);
   self->checking_since = 0;
   g_clear_handle_id (&self->check_source, g_source_remove);
   g_clear_handle_id (&self->clock_source, g_source_remove);
+}
+
+/* A request with the shop's server, unanswered: after a few seconds the
+ * cashier learns that it is still out, since when, and that the card must
+ * not be charged again. */
+static gboolean
+waiting_clock_cb (gpointer data)
+{
+  TillChargePage *self = data;
+  gint64 seconds = (g_get_monotonic_time () - self->waiting_started) / G_USEC_PER_SEC;
+  g_autofree char *since = NULL;
+  g_autofree char *text = NULL;
+
+  if (seconds < STILL_WAITING_SECONDS)
+    return G_SOURCE_CONTINUE;
+  since = g_date_time_format (self->waiting_since, "%X");
+  /* Translators: %s is the time of day the request was sent (14:02:11),
+   * then minutes:seconds spent waiting since. */
+  text = g_strdup_printf (_("Still waiting for the shop’s server since %s (%d:%02d).\n"
+                            "The card may or may not be charged. Do not charge it again."),
+                          since, (int) (seconds / 60), (int) (seconds % 60));
+  gtk_label_set_label (self->working_label, text);
+  return G_SOURCE_CONTINUE;
+}
+
+/* text until the server has been silent for STILL_WAITING_SECONDS. */
+static void
+start_waiting (TillChargePage *self,
+               const char     *text)
+{
+  stop_waiting (self);
+  set_working (self, STATE_WORKING, text, NULL);
+  self->waiting_since = g_date_time_new_now_local ();
+  self->waiting_started = g_get_monotonic_time ();
+  self->waiting_source = g_timeout_add_seconds (1, waiting_clock_cb, self);
 }
 
 static gboolean
@@ -578,20 +634,41 @@ check_cb (gpointer data)
   return G_SOURCE_REMOVE;
 }
 
-/* TRUE while the page keeps checking by itself. */
-static gboolean
-keep_checking (TillChargePage *self)
+static void
+show_checking (TillChargePage *self)
 {
+  stop_waiting (self);
   if (self->checking_since == 0)
     self->checking_since = g_get_monotonic_time ();
-  else if (g_get_monotonic_time () - self->checking_since > (gint64) CHECK_FOR_SECONDS * G_USEC_PER_SEC ||
-           g_strcmp0 (till_sale_get_reason (self->sale), "mismatch") == 0)
-    return FALSE;
-
   set_working (self, STATE_WORKING, "", NULL);
   checking_clock_cb (self);
   if (self->clock_source == 0)
     self->clock_source = g_timeout_add_seconds (1, checking_clock_cb, self);
+}
+
+/* The sale's first request went unanswered (or was answered about
+ * another payment): it goes on resending, and the screen says at once
+ * that the payment is being checked. */
+static void
+sale_status_cb (TillSale       *sale,
+                GParamSpec     *pspec,
+                TillChargePage *self)
+{
+  if (sale == self->sale && self->state == STATE_WORKING && till_sale_is_busy (sale) &&
+      till_sale_get_status (sale) == TILL_SALE_STATUS_UNKNOWN)
+    show_checking (self);
+}
+
+/* TRUE while the page keeps checking by itself. An answer about another
+ * payment is checked too: the record of the sale's key settles it. */
+static gboolean
+keep_checking (TillChargePage *self)
+{
+  if (self->checking_since != 0 &&
+      g_get_monotonic_time () - self->checking_since > (gint64) CHECK_FOR_SECONDS * G_USEC_PER_SEC)
+    return FALSE;
+
+  show_checking (self);
   g_clear_handle_id (&self->check_source, g_source_remove);
   self->check_source = g_timeout_add_seconds (CHECK_EVERY_SECONDS, check_cb, self);
   return TRUE;
@@ -675,7 +752,7 @@ action_done_cb (GObject      *object,
   {
     g_autofree char *text = g_strdup_printf (_("Confirming %s…"), amount);
 
-    set_working (self, STATE_WORKING, text, NULL);
+    start_waiting (self, text);
   }
   till_sale_confirm_async (self->sale, self->sale_cancellable, step_done_cb, g_object_ref (self));
 }
@@ -774,7 +851,7 @@ tokenize_done_cb (GObject      *object,
 
   amount = format_amount (self, till_sale_get_amount (self->sale));
   text = g_strdup_printf (_("Charging %s…"), amount);
-  set_working (self, STATE_WORKING, text, NULL);
+  start_waiting (self, text);
   till_sale_submit_async (self->sale, message->id, self->sale_cancellable, step_done_cb, g_object_ref (self));
   self->token_to_request_ms = (g_get_monotonic_time () - self->t_token) / 1000.0;
   g_debug ("Card token received to payment request started: %.3f ms", self->token_to_request_ms);
@@ -791,6 +868,7 @@ charge (TillChargePage *self)
   reference = gtk_editable_get_text (GTK_EDITABLE (self->reference_entry));
   self->sale = till_sale_new (self->session, self->amount, self->currency, reference);
   till_sale_set_journal (self->sale, self->journal);
+  g_signal_connect_object (self->sale, "notify::status", G_CALLBACK (sale_status_cb), self, 0);
   set_card_status (self, NULL, FALSE);
   set_working (self, STATE_WORKING, _("Reading the card…"), _("_Cancel"));
   till_card_view_tokenize_async (self->card_view, NULL, tokenize_done_cb, g_object_ref (self));
@@ -977,7 +1055,7 @@ next_clicked_cb (TillChargePage *self)
       g_autofree char *amount = format_amount (self, till_sale_get_amount (self->sale));
       g_autofree char *text = g_strdup_printf (_("Charging %s…"), amount);
 
-      set_working (self, STATE_WORKING, text, NULL);
+      start_waiting (self, text);
       till_sale_submit_async (self->sale, token, self->sale_cancellable, step_done_cb, g_object_ref (self));
     }
   else if (self->sale != NULL && self->next == NEXT_CHECK_AGAIN)
@@ -1201,35 +1279,32 @@ key_pressed_cb (TillChargePage  *self,
 
 /* The shop's settings */
 
+/* The settings are read strictly (till-backend-answers.c): a name cut at
+ * a NUL, an unknown mode or a currency that is not a code is refused. */
 static gboolean
-read_config (TillChargePage  *self,
-             JsonObject      *config,
-             char           **out_origin_error)
+read_config (TillChargePage    *self,
+             TillConfigAnswer  *config,
+             char             **out_origin_error)
 {
-  const char *currency = json_object_get_string_member_with_default (config, "currency", NULL);
-  gint64 exponent = json_object_get_int_member_with_default (config, "currency_exponent", -1);
-  const char *mode = json_object_get_string_member_with_default (config, "mode", NULL);
-  const char *name = json_object_get_string_member_with_default (config, "shop_name", NULL);
-
-  if (currency == NULL || !till_currency_is_known (currency))
+  if (!till_currency_is_known (config->currency))
     {
       *out_origin_error = g_strdup (_("The shop server names a currency this terminal does not know."));
       return FALSE;
     }
   /* Money safety: both ends must agree on where the decimal point is. */
-  if (exponent != till_currency_get_exponent (currency))
+  if (config->currency_exponent != till_currency_get_exponent (config->currency))
     {
       *out_origin_error = g_strdup_printf (_("The shop server and this terminal disagree about the "
                                              "decimals of %s. Nothing can be charged until that is "
-                                             "fixed."), currency);
+                                             "fixed."), config->currency);
       return FALSE;
     }
   g_free (self->currency);
-  self->currency = g_ascii_strup (currency, -1);
+  self->currency = g_strdup (config->currency);
   g_free (self->mode);
-  self->mode = g_strdup (mode);
+  self->mode = g_strdup (config->mode);
   g_free (self->shop_name);
-  self->shop_name = name != NULL && g_utf8_validate (name, -1, NULL) ? g_strndup (name, 100) : NULL;
+  self->shop_name = g_strdup (config->shop_name);
   return TRUE;
 }
 
@@ -1263,7 +1338,8 @@ config_done_cb (GObject      *object,
   g_autoptr(GError) error = NULL;
   g_autofree char *problem = NULL;
   g_autofree char *origin = NULL;
-  JsonObject *config;
+  g_autoptr(TillConfigAnswer) config = NULL;
+  JsonObject *settings;
 
   response = till_session_request_finish (TILL_SESSION (object), result, NULL, &error);
   if (response == NULL)
@@ -1276,17 +1352,18 @@ config_done_cb (GObject      *object,
       return;
     }
 
-  config = till_backend_response_get_object (response);
+  settings = till_backend_response_get_object (response);
   origin = backend_origin (self->session);
+  if (settings != NULL && (config = till_config_answer_read (settings, &error)) == NULL)
+    g_info ("The shop's settings are not usable: %s", error->message);
+  g_clear_error (&error);
   if (config == NULL || !read_config (self, config, &problem))
     {
       show_unavailable (self, problem ? problem : _("The shop server’s settings are not usable."));
       return;
     }
   if (origin == NULL ||
-      !till_card_view_load (self->card_view, origin,
-                            json_object_get_string_member_with_default (config, "stripe_js_url", NULL),
-                            json_object_get_string_member_with_default (config, "publishable_key", NULL),
+      !till_card_view_load (self->card_view, origin, config->stripe_js_url, config->publishable_key,
                             self->mode, &error))
     {
       g_warning ("The card form cannot be loaded: %s", error ? error->message : "no origin");
