@@ -54,17 +54,28 @@ manager (TillTestServer *server)
 }
 
 static TillTestResponse *
+pay_in (TillTestServer *server,
+        const char     *token,
+        const char     *key,
+        gint64          amount,
+        const char     *currency,
+        const char     *source)
+{
+  g_autofree char *body =
+    g_strdup_printf ("{\"amount\":%" G_GINT64_FORMAT ",\"currency\":\"%s\",\"token\":\"%s\","
+                     "\"description\":\"Test sale\"}", amount, currency, source);
+
+  return till_test_post_json (server, "/api/payments", token, key, body);
+}
+
+static TillTestResponse *
 pay (TillTestServer *server,
      const char     *token,
      const char     *key,
      gint64          amount,
      const char     *source)
 {
-  g_autofree char *body =
-    g_strdup_printf ("{\"amount\":%" G_GINT64_FORMAT ",\"currency\":\"USD\",\"token\":\"%s\","
-                     "\"description\":\"Test sale\"}", amount, source);
-
-  return till_test_post_json (server, "/api/payments", token, key, body);
+  return pay_in (server, token, key, amount, "USD", source);
 }
 
 /* Charges at the stand-in that till-server made for this payment id. */
@@ -796,6 +807,204 @@ test_day_totals (void)
   till_assert_error_code (bad_day, 400, "invalid_parameter");
 }
 
+/* Currencies with Stripe rules of their own (docs.stripe.com/currencies,
+ * #zero-decimal, #three-decimal, #special-cases): the terminal and the
+ * database speak the customary minor unit, Stripe gets its own. */
+
+typedef struct
+{
+  const char *name;
+  const char *config;
+  int         exponent;       /* GET /api/config's currency_exponent */
+  const char *source;         /* pm_… (PaymentIntents) or tok_… (charges mode) */
+  gint64      amount;         /* customary minor units */
+  gint64      stripe_amount;  /* what the stand-in must hold */
+  gint64      refund;
+  gint64      stripe_refund;
+  gint64      max;            /* the largest amount; one more is refused */
+  gint64      refused;        /* an amount Stripe cannot take below max, or 0 */
+} CurrencyCase;
+
+static const CurrencyCase currency_cases[] = {
+  { "isk", "[shop]\ncurrency=ISK\ncountry=IS\n", 0, "pm_card_visa",
+    1234, 123400, 234, 23400, 999999, 0 },
+  { "isk-charges", "[shop]\ncurrency=ISK\ncountry=IS\n[stripe]\nmode=charges\n", 0, "tok_visa",
+    1500, 150000, 501, 50100, 999999, 0 },
+  { "ugx", "[shop]\ncurrency=UGX\ncountry=UG\n", 0, "pm_card_visa",
+    5000, 500000, 1001, 100100, 999999, 0 },
+  { "mga", "[shop]\ncurrency=MGA\ncountry=MG\n", 0, "pm_card_visa",
+    12345, 12345, 345, 345, 99999999, 0 },
+  { "kwd", "[shop]\ncurrency=KWD\ncountry=KW\n", 3, "pm_card_visa",
+    5120, 5120, 1230, 1230, 99999999, 5124 },
+  { "omr-charges", "[shop]\ncurrency=OMR\ncountry=OM\n[stripe]\nmode=charges\n", 3, "tok_visa",
+    25500, 25500, 500, 500, 99999999, 25501 },
+  /* The special cases of HUF and TWD are for payouts: charges and
+   * refunds keep their two decimals. */
+  { "huf", "[shop]\ncurrency=HUF\ncountry=HU\n", 2, "pm_card_visa",
+    123456, 123456, 45, 45, 99999999, 0 },
+  { "twd", "[shop]\ncurrency=TWD\ncountry=TW\n", 2, "pm_card_visa",
+    80045, 80045, 5, 5, 99999999, 0 },
+};
+
+static guint
+creations_at_stripe (const CurrencyCase *test)
+{
+  return till_test_stripe_count_requests ("POST", g_str_has_prefix (test->source, "tok_")
+                                          ? "/v1/charges" : "/v1/payment_intents");
+}
+
+/* An amount over the limit, or one Stripe cannot take, is refused with its
+ * code before Stripe hears of it. */
+static void
+assert_refused_before_stripe (TillTestServer     *server,
+                              const CurrencyCase *test,
+                              const char         *token,
+                              const char         *currency,
+                              gint64              amount,
+                              const char         *code)
+{
+  g_autofree char *key = till_test_new_key ();
+  guint before = creations_at_stripe (test);
+  g_autoptr(TillTestResponse) response = pay_in (server, token, key, amount, currency, test->source);
+
+  till_assert_error_code (response, 400, code);
+  g_assert_cmpstr (till_test_json_string (response->json, "error.param"), ==, "amount");
+  g_assert_cmpuint (creations_at_stripe (test), ==, before);
+}
+
+static void
+test_currency_end_to_end (gconstpointer data)
+{
+  const CurrencyCase *test = data;
+  g_autoptr(TillTestServer) server = start_shop (test->config);
+  g_autofree char *alice = cashier (server);
+  g_autofree char *boss = manager (server);
+  g_autofree char *key = till_test_new_key ();
+  g_autofree char *rkey = till_test_new_key ();
+  g_autofree char *upper = g_ascii_strup (test->name, 3);
+  g_autofree char *path = NULL;
+  g_autofree char *refund_body = g_strdup_printf ("{\"amount\":%" G_GINT64_FORMAT "}", test->refund);
+  g_autoptr(TillTestResponse) config = till_test_get (server, "/api/config", alice);
+  g_autoptr(TillTestResponse) paid = NULL;
+  g_autoptr(TillTestResponse) stored = NULL;
+  g_autoptr(TillTestResponse) refunded = NULL;
+  g_autoptr(TillTestResponse) report = NULL;
+  const char *id;
+  gint64 at_stripe = -1;
+
+  /* The terminal learns the customary exponent. */
+  g_assert_cmpstr (till_test_json_string (config->json, "currency"), ==, upper);
+  g_assert_cmpint (till_test_json_int (config->json, "currency_exponent"), ==, test->exponent);
+
+  /* Stored and answered in the customary unit; Stripe has its own. */
+  paid = pay_in (server, alice, key, test->amount, upper, test->source);
+  g_assert_cmpuint (paid->status, ==, 201);
+  g_assert_cmpstr (till_test_json_string (paid->json, "payment.status"), ==, "succeeded");
+  g_assert_cmpint (till_test_json_int (paid->json, "payment.amount"), ==, test->amount);
+  /* Stripe's answer, read back, agrees with what was stored. */
+  g_assert_null (till_test_json_string (paid->json, "payment.last_error.code"));
+  id = till_test_json_string (paid->json, "payment.id");
+  g_assert_cmpuint (till_test_stripe_count_for_payment (g_str_has_prefix (test->source, "tok_")
+                                                        ? "/v1/charges" : "/v1/payment_intents",
+                                                        id, "succeeded", &at_stripe), ==, 1);
+  g_assert_cmpint (at_stripe, ==, test->stripe_amount);
+  path = g_strdup_printf ("/api/payments/%s", id);
+  stored = till_test_get (server, path, alice);
+  g_assert_cmpint (till_test_json_int (stored->json, "amount"), ==, test->amount);
+
+  /* A partial refund, both ways too. */
+  refunded = refund (server, boss, id, rkey, refund_body);
+  g_assert_cmpuint (refunded->status, ==, 201);
+  g_assert_cmpstr (till_test_json_string (refunded->json, "refund.status"), ==, "succeeded");
+  g_assert_cmpint (till_test_json_int (refunded->json, "refund.amount"), ==, test->refund);
+  g_assert_cmpint (till_test_json_int (refunded->json, "payment.amount_refunded"), ==, test->refund);
+  g_assert_null (till_test_json_string (refunded->json, "refund.error_code"));
+  g_assert_cmpint (refunded_at_stripe (id), ==, test->stripe_refund);
+
+  /* The day's totals, in the customary unit. */
+  report = till_test_get (server, "/api/reports/day", boss);
+  g_assert_cmpint (till_test_json_int (report->json, "payments.count"), ==, 1);
+  g_assert_cmpint (till_test_json_int (report->json, "payments.amount"), ==, test->amount);
+  g_assert_cmpint (till_test_json_int (report->json, "refunds.amount"), ==, test->refund);
+  g_assert_cmpint (till_test_json_int (report->json, "net"), ==, test->amount - test->refund);
+
+  /* Stripe's eight digits are counted in its own unit. */
+  assert_refused_before_stripe (server, test, alice, upper, test->max + 1, "invalid_amount");
+  if (test->refused != 0)
+    {
+      g_autofree char *rkey2 = till_test_new_key ();
+      g_autoptr(TillTestResponse) bad_refund = refund (server, boss, id, rkey2, "{\"amount\":5}");
+
+      assert_refused_before_stripe (server, test, alice, upper, test->refused, "amount_not_accepted");
+      till_assert_error_code (bad_refund, 400, "amount_not_accepted");
+      g_assert_cmpint (refunded_at_stripe (id), ==, test->stripe_refund);
+    }
+  till_test_stripe_assert_conforms ();
+}
+
+/* The most Stripe takes in ISK is 999,999 krónur (99999900 at Stripe),
+ * charged whole. */
+static void
+test_currency_isk_max (void)
+{
+  g_autoptr(TillTestServer) server = start_shop ("[shop]\ncurrency=ISK\ncountry=IS\n");
+  g_autofree char *alice = cashier (server);
+  g_autofree char *key = till_test_new_key ();
+  g_autoptr(TillTestResponse) paid = pay_in (server, alice, key, 999999, "isk", "pm_card_visa");
+  gint64 at_stripe = -1;
+
+  g_assert_cmpuint (paid->status, ==, 201);
+  g_assert_cmpuint (intents_at_stripe (till_test_json_string (paid->json, "payment.id"), "succeeded",
+                                       &at_stripe), ==, 1);
+  g_assert_cmpint (at_stripe, ==, 99999900);
+}
+
+/* Amounts Stripe reports are read back in the customary unit: a 3-D Secure
+ * payment in ISK confirms cleanly, and one whose stored amount no longer
+ * matches Stripe's (edited here while the server is stopped) says so. */
+static void
+test_currency_read_back (void)
+{
+  g_autoptr(TillTestServer) server = start_shop ("[shop]\ncurrency=ISK\ncountry=IS\n");
+  g_autofree char *alice = cashier (server);
+  g_autofree char *key1 = till_test_new_key ();
+  g_autofree char *key2 = till_test_new_key ();
+  g_autoptr(TillTestResponse) clean = pay_in (server, alice, key1, 1234, "ISK", "pm_card_authenticationRequired");
+  g_autoptr(TillTestResponse) edited = pay_in (server, alice, key2, 4321, "ISK", "pm_card_authenticationRequired");
+  g_autoptr(TillTestResponse) clean_done = NULL;
+  g_autoptr(TillTestResponse) edited_done = NULL;
+  g_autofree char *database = g_build_filename (server->dir, "db", "till.db", NULL);
+  g_autofree char *sql = NULL;
+  const char *clean_id = till_test_json_string (clean->json, "payment.id");
+  const char *edited_id = till_test_json_string (edited->json, "payment.id");
+  sqlite3 *db = NULL;
+
+  g_assert_cmpuint (clean->status, ==, 202);
+  g_assert_cmpuint (edited->status, ==, 202);
+  till_test_server_stop (server);
+  sql = g_strdup_printf ("UPDATE payments SET amount = 4000 WHERE id = '%s'", edited_id);
+  g_assert_cmpint (sqlite3_open (database, &db), ==, SQLITE_OK);
+  g_assert_cmpint (sqlite3_exec (db, sql, NULL, NULL, NULL), ==, SQLITE_OK);
+  sqlite3_close (db);
+  till_test_server_start (server);
+
+  till_test_stripe_authenticate (clean_id, "succeed");
+  till_test_stripe_authenticate (edited_id, "succeed");
+  clean_done = confirm (server, alice, clean_id);
+  edited_done = confirm (server, alice, edited_id);
+
+  g_assert_cmpuint (clean_done->status, ==, 201);
+  g_assert_cmpint (till_test_json_int (clean_done->json, "payment.amount"), ==, 1234);
+  g_assert_null (till_test_json_string (clean_done->json, "payment.last_error.code"));
+  /* Stripe took 432100, that is 4321 kr, not the 4000 recorded. */
+  g_assert_cmpuint (edited_done->status, ==, 201);
+  g_assert_cmpstr (till_test_json_string (edited_done->json, "payment.status"), ==, "succeeded");
+  g_assert_cmpstr (till_test_json_string (edited_done->json, "payment.last_error.code"), ==,
+                   "stripe_amount_mismatch");
+  g_assert_nonnull (strstr (till_test_json_string (edited_done->json, "payment.last_error.message"),
+                            "432100 ISK, 4321 here, where 4000 is recorded"));
+}
+
 /* Crashes and outages */
 
 typedef struct
@@ -1115,6 +1324,14 @@ main (int   argc,
   g_test_add_func ("/server/stripe/requests-conform", test_stripe_requests_conform);
   g_test_add_func ("/server/payments/list-and-lookup", test_payments_list_and_lookup);
   g_test_add_func ("/server/reports/day-totals", test_day_totals);
+  for (guint i = 0; i < G_N_ELEMENTS (currency_cases); i++)
+    {
+      g_autofree char *path = g_strdup_printf ("/server/currencies/%s", currency_cases[i].name);
+
+      g_test_add_data_func (path, &currency_cases[i], test_currency_end_to_end);
+    }
+  g_test_add_func ("/server/currencies/isk-max", test_currency_isk_max);
+  g_test_add_func ("/server/currencies/read-back", test_currency_read_back);
   g_test_add_func ("/server/recovery/crash-after-stripe-charged", test_crash_after_stripe_charged);
   g_test_add_func ("/server/recovery/stripe-down-then-back", test_stripe_down_then_back);
   g_test_add_func ("/server/recovery/stale-pending-not-resent", test_stale_pending_not_resent);

@@ -24,7 +24,6 @@
 #include "till-server-listener.h"
 #include "till-server-log.h"
 
-#define MAX_PAYMENT_AMOUNT   G_GINT64_CONSTANT (99999999) /* Stripe's limit: eight digits */
 #define MAX_LIST_LIMIT       100
 #define DEFAULT_LIST_LIMIT   25
 /* Past the body limit, libsoup still reads a request to its end; up to
@@ -804,6 +803,30 @@ hash_payment_request (gint64      amount,
   return till_crypto_sha256_hex (canonical, -1);
 }
 
+/* Refuses, with 400 and before anything is stored or sent, an amount that
+ * Stripe would not take in currency: past its eight digits in Stripe's own
+ * minor unit (999999 ISK is the most), a three-decimal amount whose last
+ * digit is not 0, or a currency Stripe does not take (till-money.c). */
+static gboolean
+check_stripe_amount (Request    *req,
+                     gint64      amount,
+                     const char *currency)
+{
+  g_autoptr(GError) error = NULL;
+
+  if (till_money_to_stripe (amount, currency, NULL, &error))
+    return TRUE;
+
+  if (g_error_matches (error, TILL_MONEY_ERROR, TILL_MONEY_ERROR_NOT_ACCEPTED))
+    send_error_param (req->msg, 400, "amount_not_accepted", "amount", error->message);
+  else if (g_error_matches (error, TILL_MONEY_ERROR, TILL_MONEY_ERROR_NOT_AT_STRIPE) ||
+           g_error_matches (error, TILL_MONEY_ERROR, TILL_MONEY_ERROR_UNKNOWN_CURRENCY))
+    send_error_param (req->msg, 400, "currency_not_supported", "currency", error->message);
+  else
+    send_error_param (req->msg, 400, "invalid_amount", "amount", error->message);
+  return FALSE;
+}
+
 static void
 handle_create_payment (Request *req)
 {
@@ -832,12 +855,13 @@ handle_create_payment (Request *req)
   description = input.description;
   source = input.token;
 
-  if (amount <= 0 || amount > MAX_PAYMENT_AMOUNT)
+  if (amount <= 0)
     {
-      send_error_param (req->msg, 400, "invalid_amount", "amount",
-                        "The amount must be positive and at most 99999999 minor units");
+      send_error_param (req->msg, 400, "invalid_amount", "amount", "The amount must be positive");
       return;
     }
+  if (!check_stripe_amount (req, amount, self->config->currency))
+    return;
   currency = g_ascii_strup (currency_in, -1);
   if (!g_str_equal (currency, self->config->currency))
     {
@@ -1207,6 +1231,8 @@ handle_refund (Request *req)
                         "The refund must be positive and at most what is left of the payment");
       return;
     }
+  if (!check_stripe_amount (req, amount, p->currency))
+    return;
 
   r = g_new0 (TillRefund, 1);
   r->id = till_crypto_new_id ("ref");

@@ -16,6 +16,7 @@
 #include <string.h>
 
 #include "till-crypto.h"
+#include "till-money.h"
 #include "till-payments.h"
 #include "till-server-error.h"
 
@@ -302,6 +303,34 @@ apply_payment_intent (TillPayment *p,
     apply_unknown (p, "stripe_processing", "Stripe is still processing the payment");
 }
 
+/* An amount Stripe reports (a charge's, a PaymentIntent's, a refund's),
+ * read back into the customary unit and compared with the one stored. A
+ * difference is not corrected, since the money moved as Stripe says, but
+ * described, for the log and the row's last error; NULL when they agree
+ * or Stripe named no amount. */
+static char *
+amount_mismatch (JsonObject *object,
+                 const char *currency,
+                 gint64      expected)
+{
+  JsonNode *node = object ? json_object_get_member (object, "amount") : NULL;
+  g_autoptr(GError) error = NULL;
+  gint64 stripe;
+  gint64 minor;
+
+  if (node == NULL || !JSON_NODE_HOLDS_VALUE (node) || json_node_get_value_type (node) != G_TYPE_INT64)
+    return NULL;
+  stripe = json_node_get_int (node);
+  if (!till_money_from_stripe (stripe, currency, &minor, &error))
+    return g_strdup_printf ("Stripe reports amount %" G_GINT64_FORMAT " %s: %s",
+                            stripe, currency, error->message);
+  if (minor != expected)
+    return g_strdup_printf ("Stripe reports amount %" G_GINT64_FORMAT " %s, %" G_GINT64_FORMAT
+                            " here, where %" G_GINT64_FORMAT " is recorded",
+                            stripe, currency, minor, expected);
+  return NULL;
+}
+
 static void
 apply_response (TillPayment        *p,
                 TillStripeResponse *response,
@@ -318,10 +347,19 @@ apply_response (TillPayment        *p,
   stripe_error = obj_obj (response->body, "error");
   if (response->status == 200 && response->body != NULL)
     {
+      g_autofree char *mismatch = NULL;
+
       if (g_strcmp0 (obj_str (response->body, "object"), "charge") == 0)
         apply_charge (p, response->body);
       else
         apply_payment_intent (p, response->body);
+      mismatch = amount_mismatch (response->body, p->currency, p->amount);
+      if (mismatch != NULL)
+        {
+          g_warning ("Payment %s: %s", p->id, mismatch);
+          set_str (&p->error_code, "stripe_amount_mismatch");
+          set_str (&p->error_message, mismatch);
+        }
     }
   else if (response->status == 402 && stripe_error != NULL)
     {
@@ -364,20 +402,39 @@ apply_response (TillPayment        *p,
     apply_unknown (p, "stripe_error", "Stripe answered with an error; the outcome is not known yet");
 }
 
-static void
-add_payment_params (TillPayments *self,
-                    TillPayment  *p,
-                    GPtrArray    *params)
+/* Amounts are stored in the currency's customary minor unit, the one the
+ * terminal sends; Stripe's is another for some currencies (1500 ISK is
+ * amount=150000). Converted here, at the boundary, by till-money's rules. */
+static char *
+stripe_amount (gint64       amount,
+               const char  *currency,
+               GError     **error)
 {
-  g_autofree char *amount = g_strdup_printf ("%" G_GINT64_FORMAT, p->amount);
+  gint64 stripe;
+
+  if (!till_money_to_stripe (amount, currency, &stripe, error))
+    return NULL;
+  return g_strdup_printf ("%" G_GINT64_FORMAT, stripe);
+}
+
+static gboolean
+add_payment_params (TillPayments  *self,
+                    TillPayment   *p,
+                    GPtrArray     *params,
+                    GError       **error)
+{
+  g_autofree char *amount = stripe_amount (p->amount, p->currency, error);
   g_autofree char *currency = g_ascii_strdown (p->currency, -1);
 
+  if (amount == NULL)
+    return FALSE;
   till_stripe_params_add (params, "amount", amount);
   till_stripe_params_add (params, "currency", currency);
   if (p->description != NULL && *p->description != '\0')
     till_stripe_params_add (params, "description", p->description);
   till_stripe_params_add (params, "metadata[till_payment_id]", p->id);
   till_stripe_params_add (params, "metadata[till_cashier]", p->user_name);
+  return TRUE;
 }
 
 static void
@@ -446,6 +503,7 @@ till_payments_submit_async (TillPayments        *self,
                             gpointer             user_data)
 {
   g_autoptr(GPtrArray) params = till_stripe_params_new ();
+  g_autoptr(GError) error = NULL;
   g_autofree char *key = NULL;
   Operation *op;
   GTask *task;
@@ -477,11 +535,22 @@ till_payments_submit_async (TillPayments        *self,
       g_object_unref (task);
       return;
     }
+  /* The API refuses such amounts before storing them; a row that still
+   * has one (from a database of before a rule was known) fails here,
+   * never reaching Stripe in a unit it would misread. */
+  if (!add_payment_params (self, p, params, &error))
+    {
+      g_warning ("Payment %s cannot be sent to Stripe: %s", p->id, error->message);
+      set_outcome (p, TILL_STATUS_FAILED, "amount_not_accepted", error->message);
+      till_db_update_payment (self->db, p, NULL);
+      g_task_return_pointer (task, till_db_get_payment (self->db, p->id), (GDestroyNotify) till_payment_free);
+      g_object_unref (task);
+      return;
+    }
   g_hash_table_add (self->busy, g_strdup (p->id));
 
   /* The body is a function of the stored row alone, so a later call for
    * the same row sends exactly the same request under the same key. */
-  add_payment_params (self, p, params);
   key = till_payments_derive_key ("pay", p->idempotency_key);
 
   if (g_str_equal (p->mode, "charges"))
@@ -601,6 +670,7 @@ till_payments_confirm_finish (TillPayments  *self,
 
 static void
 apply_refund_response (TillRefund         *r,
+                       const char         *currency,
                        TillStripeResponse *response,
                        const GError       *error)
 {
@@ -621,9 +691,18 @@ apply_refund_response (TillRefund         *r,
           set_str (&r->error_code, "refund_failed");
         }
       else
-        /* "pending" refunds at Stripe are accepted and only await the
-         * card network; the money is committed to go back. */
-        set_str (&r->status, TILL_STATUS_SUCCEEDED);
+        {
+          g_autofree char *mismatch = amount_mismatch (response->body, currency, r->amount);
+
+          /* "pending" refunds at Stripe are accepted and only await the
+           * card network; the money is committed to go back. */
+          set_str (&r->status, TILL_STATUS_SUCCEEDED);
+          if (mismatch != NULL)
+            {
+              g_warning ("Refund %s: %s", r->id, mismatch);
+              set_str (&r->error_code, "stripe_amount_mismatch");
+            }
+        }
     }
   else if (response->status >= 400 && response->status < 500 &&
            response->status != 409 && response->status != 429 && stripe_error != NULL)
@@ -650,7 +729,7 @@ refund_request_cb (GObject      *object,
   TillRefund *r = op->refund;
 
   response = till_stripe_client_request_finish (TILL_STRIPE_CLIENT (object), result, &error);
-  apply_refund_response (r, response, error);
+  apply_refund_response (r, op->payment->currency, response, error);
   g_hash_table_remove (self->busy, r->id);
 
   g_clear_error (&error);
@@ -674,7 +753,8 @@ till_payments_refund_async (TillPayments        *self,
                             gpointer             user_data)
 {
   g_autoptr(GPtrArray) params = till_stripe_params_new ();
-  g_autofree char *amount = g_strdup_printf ("%" G_GINT64_FORMAT, refund->amount);
+  g_autoptr(GError) error = NULL;
+  g_autofree char *amount = NULL;
   g_autofree char *key = NULL;
   Operation *op;
   GTask *task;
@@ -688,6 +768,21 @@ till_payments_refund_async (TillPayments        *self,
     {
       g_task_return_new_error (task, TILL_SERVER_ERROR, TILL_SERVER_ERROR_EXISTS,
                                "Refund %s cannot be sent now", refund->id);
+      g_object_unref (task);
+      return;
+    }
+  /* In the payment's currency, by the same rules as the payment. */
+  amount = stripe_amount (op->refund->amount, op->payment->currency, &error);
+  if (amount == NULL)
+    {
+      g_warning ("Refund %s cannot be sent to Stripe: %s", op->refund->id, error->message);
+      set_str (&op->refund->status, TILL_STATUS_FAILED);
+      set_str (&op->refund->error_code, "amount_not_accepted");
+      g_clear_error (&error);
+      if (!till_db_finish_refund (self->db, op->refund, &error))
+        g_critical ("Refund %s: %s", op->refund->id, error->message);
+      g_task_return_pointer (task, till_db_get_refund_by_key (self->db, op->refund->idempotency_key),
+                             (GDestroyNotify) till_refund_free);
       g_object_unref (task);
       return;
     }
