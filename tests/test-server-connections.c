@@ -383,6 +383,8 @@ test_slowloris (void)
                    "Content-Type: application/json\r\nContent-Length: 1000\r\n\r\n", " ", 3);
   trickle (server, NULL, NULL, 3);
   assert_serves (server, 5000);
+  /* Said once a minute, not once a connection. */
+  g_assert_cmpuint (till_test_server_count_log (server, "connections too slow"), ==, 1);
 }
 
 /* A TLS handshake never finished is closed within request-timeout too. */

@@ -135,6 +135,8 @@ struct _TillServerListener
   guint            cap_refused;
   gint64           cap_warned;
   gint64           accept_warned;
+  guint            slow_closed;     /* since slow_noted */
+  gint64           slow_noted;
 };
 
 G_DEFINE_FINAL_TYPE (TillServerListener, till_server_listener, G_TYPE_OBJECT)
@@ -239,10 +241,26 @@ expire (Connection *conn)
     g_cancellable_cancel (conn->cancellable);
   g_socket_shutdown (conn->socket, TRUE, TRUE, NULL);
   conn->shut = TRUE;
-  g_debug ("Closed a connection that outlived its deadline (phase %d)", conn->phase);
+  if (conn->phase != PHASE_IDLE && conn->listener != NULL)
+    conn->listener->slow_closed++;
 }
 
 /* Warnings */
+
+/* Idle connections closing is routine; slow ones are worth a line, but
+ * one a minute however many there were. */
+static void
+note_slow_closed (TillServerListener *self,
+                  gint64              now)
+{
+  if (self->slow_closed == 0 || now - self->slow_noted < WARNING_INTERVAL_USEC)
+    return;
+  g_message ("Closed %u connections too slow to finish a TLS handshake, send a request or "
+             "take an answer within request-timeout (%" G_GINT64_FORMAT " s)",
+             self->slow_closed, self->request_timeout / G_USEC_PER_SEC);
+  self->slow_closed = 0;
+  self->slow_noted = now;
+}
 
 static void
 note_out_of_fds (TillServerListener *self)
@@ -327,6 +345,7 @@ sweep_cb (gpointer user_data)
     }
 
   note_under_cap (self);
+  note_slow_closed (self, now);
   return G_SOURCE_CONTINUE;
 }
 
