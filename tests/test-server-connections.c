@@ -117,6 +117,22 @@ read_until_closed (GSocket *socket,
 /* Reads one response (headers and a Content-Length body) within
  * timeout_ms; returns its status, or 0 when the connection closed or
  * nothing complete came in time. */
+/* The status of the response in received once it is all there
+ * (headers and a Content-Length body), else 0. */
+static guint
+complete_status (GString *received)
+{
+  const char *end = strstr (received->str, "\r\n\r\n");
+  const char *length = strstr (received->str, "Content-Length: ");
+  guint status = 0;
+
+  if (end == NULL || length == NULL || length > end ||
+      received->len < (gsize) (end + 4 - received->str) + strtoul (length + 16, NULL, 10))
+    return 0;
+  sscanf (received->str, "HTTP/1.1 %u", &status);
+  return status;
+}
+
 static guint
 read_response (GSocket  *socket,
                guint     timeout_ms,
@@ -129,21 +145,10 @@ read_response (GSocket  *socket,
     {
       g_autoptr(GError) error = NULL;
       char buffer[4096];
-      const char *end = strstr (response->str, "\r\n\r\n");
       gssize n;
 
-      if (end != NULL)
-        {
-          const char *length = strstr (response->str, "Content-Length: ");
-          guint status = 0;
-
-          if (length != NULL && length < end &&
-              response->len >= (gsize) (end + 4 - response->str) + strtoul (length + 16, NULL, 10))
-            {
-              sscanf (response->str, "HTTP/1.1 %u", &status);
-              return status;
-            }
-        }
+      if (complete_status (response) != 0)
+        return complete_status (response);
       g_socket_condition_timed_wait (socket, G_IO_IN, deadline - g_get_monotonic_time (), NULL, NULL);
       n = g_socket_receive (socket, buffer, sizeof buffer, NULL, &error);
       if (n == 0 || (n < 0 && !g_error_matches (error, G_IO_ERROR, G_IO_ERROR_WOULD_BLOCK) &&
@@ -387,20 +392,92 @@ test_slowloris (void)
   g_assert_cmpuint (till_test_server_count_log (server, "connections too slow"), ==, 1);
 }
 
-/* A TLS handshake never finished is closed within request-timeout too. */
+static gboolean
+accept_any_cb (GTlsConnection       *connection,
+               GTlsCertificate      *certificate,
+               GTlsCertificateFlags  errors,
+               gpointer              user_data)
+{
+  return TRUE;
+}
+
+/* One request over TLS (the test's own certificate is taken as it is):
+ * its status, or 0 when the server closed the connection or did not
+ * answer within 5 s. */
+static guint
+tls_request (TillTestServer *server,
+             GString        *response)
+{
+  g_autoptr(GSocketClient) client = g_socket_client_new ();
+  g_autoptr(GSocketConnection) plain = NULL;
+  g_autoptr(GIOStream) tls = NULL;
+  g_autoptr(GError) error = NULL;
+  char buffer[4096];
+  gssize n;
+
+  g_string_truncate (response, 0);
+  g_socket_client_set_timeout (client, 5);
+  plain = g_socket_client_connect_to_host (client, "127.0.0.1", server_port (server), NULL, &error);
+  g_assert_no_error (error);
+  tls = g_tls_client_connection_new (G_IO_STREAM (plain), NULL, &error);
+  g_assert_no_error (error);
+  g_signal_connect (tls, "accept-certificate", G_CALLBACK (accept_any_cb), NULL);
+  if (!g_tls_connection_handshake (G_TLS_CONNECTION (tls), NULL, NULL) ||
+      !g_output_stream_write_all (g_io_stream_get_output_stream (tls), CHECK_AUTH, strlen (CHECK_AUTH),
+                                  NULL, NULL, NULL))
+    return 0;
+  while (complete_status (response) == 0 &&
+         (n = g_input_stream_read (g_io_stream_get_input_stream (tls), buffer, sizeof buffer, NULL, NULL)) > 0)
+    g_string_append_len (response, buffer, n);
+  return complete_status (response);
+}
+
+static guint
+tls_request_until (TillTestServer *server,
+                   guint           expected,
+                   GString        *response)
+{
+  gint64 deadline = g_get_monotonic_time () + 10 * G_USEC_PER_SEC;
+  guint status = 0;
+
+  while (status != expected && g_get_monotonic_time () < deadline)
+    status = tls_request (server, response);
+  return status;
+}
+
+/* Over TLS: past the cap the 503 comes after a handshake; a handshake
+ * never finished is closed within request-timeout, as is one stopped a
+ * few bytes in. */
 static void
-test_tls_handshake (void)
+test_tls (void)
 {
   g_autoptr(TillTestServer) server = NULL;
   g_autofree char *dir = g_dir_make_tmp ("till-conn-tls-XXXXXX", NULL);
   g_autofree char *cert = NULL;
   g_autofree char *key = NULL;
   g_autofree char *config = NULL;
+  g_autoptr(GString) response = g_string_new (NULL);
+  g_autoptr(GSocket) first = NULL;
+  g_autoptr(GSocket) second = NULL;
 
   till_test_make_certificate (dir, &cert, &key);
-  config = g_strdup_printf ("[server]\nrequest-timeout=3\ntls-certificate=%s\ntls-key=%s\n", cert, key);
+  config = g_strdup_printf ("[server]\nrequest-timeout=3\nmax-connections=2\n"
+                            "tls-certificate=%s\ntls-key=%s\n", cert, key);
   server = start_server (config, 0);
   g_assert_true (g_str_has_prefix (server->url, "https://"));
+
+  g_assert_cmpuint (tls_request (server, response), ==, 401);
+  first = connect_raw (server, 3000);
+  second = connect_raw (server, 3000);
+  g_assert_nonnull (first);
+  g_assert_nonnull (second);
+  /* Both count once accepted, and the first request's connection once
+   * the server has seen it close: polled for. */
+  g_assert_cmpuint (tls_request_until (server, 503, response), ==, 503);
+  g_assert_nonnull (strstr (response->str, "\"too_many_connections\""));
+  g_clear_object (&first);
+  g_clear_object (&second);
+  g_assert_cmpuint (tls_request_until (server, 401, response), ==, 401);
 
   trickle (server, NULL, NULL, 3);
   /* The first bytes of a ClientHello, and no more. */
@@ -470,7 +547,7 @@ main (int   argc,
   g_test_add_func ("/server/connections/out-of-descriptors", test_out_of_descriptors);
   g_test_add_func ("/server/connections/idle-keep-alive", test_idle_keep_alive);
   g_test_add_func ("/server/connections/slowloris", test_slowloris);
-  g_test_add_func ("/server/connections/tls-handshake", test_tls_handshake);
+  g_test_add_func ("/server/connections/tls", test_tls);
   g_test_add_func ("/server/connections/paused-on-stripe", test_paused_on_stripe);
 
   return g_test_run ();

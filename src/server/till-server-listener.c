@@ -21,7 +21,7 @@
  * waiting on Stripe, there is no deadline: Stripe's own timeout bounds it.
  *
  * Past max-connections a new connection is answered with a short 503 and
- * closed. Out of descriptors, a descriptor kept in reserve is given up for
+ * closed (over TLS after a handshake of at most 5 seconds). Out of descriptors, a descriptor kept in reserve is given up for
  * a moment to accept the waiting connection and answer it the same way,
  * so the backlog drains instead of waking the loop for ever; if even that
  * fails, accepting pauses for a quarter of a second. Both are logged at
@@ -51,6 +51,7 @@
 #define ACCEPTS_PER_WAKEUP     64
 #define LISTEN_BACKLOG         1024
 #define REFUSAL_LINGER_USEC    (1 * G_USEC_PER_SEC)
+#define REFUSAL_HANDSHAKE_USEC (5 * G_USEC_PER_SEC)
 #define WARNING_INTERVAL_USEC  (60 * G_USEC_PER_SEC)
 #define MAX_DEFAULT_CONNECTIONS 1000
 
@@ -87,7 +88,8 @@ typedef enum
   PHASE_HANDLING,    /* the server works on it: no deadline */
   PHASE_WRITING,     /* the response: request-timeout */
   PHASE_IDLE,        /* kept alive between requests: idle-timeout */
-  PHASE_REFUSING,    /* answered 503, lingering to read what the client sent */
+  PHASE_REFUSING,    /* over the cap: the TLS handshake (at most 5 s), the 503,
+                      * a second to read what the client sent */
 } Phase;
 
 typedef struct
@@ -336,11 +338,13 @@ sweep_cb (gpointer user_data)
             expire (conn);
         }
     }
+  /* The socket closes with the last reference to it, once a handshake
+   * still running on it has seen the end. */
   for (guint i = 0; i < gone->len; i++)
     {
       conn = g_ptr_array_index (gone, i);
-      if (conn->phase == PHASE_REFUSING)
-        g_socket_close (conn->socket, NULL);
+      g_cancellable_cancel (conn->cancellable);
+      g_socket_shutdown (conn->socket, TRUE, TRUE, NULL);
       connection_forget (self, conn);
     }
 
@@ -421,6 +425,8 @@ hand_to_server (TillServerListener *self,
     }
 }
 
+static void answer_refusal (Connection *conn);
+
 static void
 handshake_cb (GObject      *source,
               GAsyncResult *result,
@@ -438,6 +444,8 @@ handshake_cb (GObject      *source,
       if (self != NULL)
         connection_forget (self, conn);
     }
+  else if (self != NULL && conn->phase == PHASE_REFUSING)
+    answer_refusal (conn);
   else if (self != NULL)
     {
       g_clear_object (&conn->stream);
@@ -448,7 +456,9 @@ handshake_cb (GObject      *source,
 
 static void
 start_handshake (TillServerListener *self,
-                 Connection         *conn)
+                 Connection         *conn,
+                 Phase               phase,
+                 gint64              timeout)
 {
   static const char *protocols[] = { "http/1.1", "http/1.0", NULL };
   g_autoptr(GSocketConnection) plain = g_socket_connection_factory_create_connection (conn->socket);
@@ -464,7 +474,7 @@ start_handshake (TillServerListener *self,
     }
   g_object_set (tls, "require-close-notify", FALSE, "advertised-protocols", protocols, NULL);
   conn->stream = tls;
-  set_phase (conn, PHASE_HANDSHAKE, self->request_timeout);
+  set_phase (conn, phase, timeout);
   g_tls_connection_handshake_async (G_TLS_CONNECTION (tls), G_PRIORITY_DEFAULT, conn->cancellable,
                                     handshake_cb, g_rc_box_acquire (conn));
 }
@@ -494,12 +504,28 @@ refusal_readable_cb (GSocket      *socket,
   return G_SOURCE_REMOVE;
 }
 
-/* A short 503 and the end of the connection. What the client sent is read
- * for a moment before closing (while few refusals linger), so that the
- * kernel does not answer it with a reset that could take the 503 with it.
- * Over TLS the answer would need
- * a handshake, which is what the limit is there to spare: the connection
- * is closed. */
+/* What the client sent is read for a moment before closing, so that the
+ * kernel does not answer it with a reset that could take the 503 with it. */
+static void
+answer_refusal (Connection *conn)
+{
+  if (conn->stream != NULL)
+    g_pollable_output_stream_write_nonblocking (G_POLLABLE_OUTPUT_STREAM (g_io_stream_get_output_stream (conn->stream)),
+                                                refusal_response, strlen (refusal_response), NULL, NULL);
+  else
+    g_socket_send_with_blocking (conn->socket, refusal_response, strlen (refusal_response),
+                                 FALSE, NULL, NULL);
+  g_socket_shutdown (conn->socket, FALSE, TRUE, NULL);
+
+  set_phase (conn, PHASE_REFUSING, REFUSAL_LINGER_USEC);
+  conn->source = g_socket_create_source (conn->socket, G_IO_IN, NULL);
+  g_source_set_callback (conn->source, G_SOURCE_FUNC (refusal_readable_cb), conn, NULL);
+  g_source_attach (conn->source, NULL);
+}
+
+/* A short 503 and the end of the connection; over TLS after a handshake
+ * of at most 5 seconds. Past max_refusals at once, the connection is
+ * closed at once (with the 503 still written on plain HTTP). */
 static void
 refuse (TillServerListener *self,
         GSocket            *socket)
@@ -507,21 +533,22 @@ refuse (TillServerListener *self,
   Connection *conn;
 
   note_over_cap (self);
-  if (self->certificate == NULL)
-    g_socket_send_with_blocking (socket, refusal_response, strlen (refusal_response), FALSE, NULL, NULL);
-  if (self->certificate != NULL || g_hash_table_size (self->refusals) >= self->max_refusals)
+  if (g_hash_table_size (self->refusals) >= self->max_refusals)
     {
+      if (self->certificate == NULL)
+        g_socket_send_with_blocking (socket, refusal_response, strlen (refusal_response),
+                                     FALSE, NULL, NULL);
       g_socket_close (socket, NULL);
       return;
     }
-  g_socket_shutdown (socket, FALSE, TRUE, NULL);
 
   conn = connection_new (self, socket, self->address);
-  set_phase (conn, PHASE_REFUSING, REFUSAL_LINGER_USEC);
-  conn->source = g_socket_create_source (socket, G_IO_IN, NULL);
-  g_source_set_callback (conn->source, G_SOURCE_FUNC (refusal_readable_cb), conn, NULL);
-  g_source_attach (conn->source, NULL);
+  conn->phase = PHASE_REFUSING;
   g_hash_table_add (self->refusals, conn);
+  if (self->certificate != NULL)
+    start_handshake (self, conn, PHASE_REFUSING, MIN (self->request_timeout, REFUSAL_HANDSHAKE_USEC));
+  else
+    answer_refusal (conn);
 }
 
 static void
@@ -548,7 +575,7 @@ take_connection (TillServerListener *self,
   conn = connection_new (self, socket, remote);
   g_hash_table_insert (self->connections, conn->remote, conn);
   if (self->certificate != NULL)
-    start_handshake (self, conn);
+    start_handshake (self, conn, PHASE_HANDSHAKE, self->request_timeout);
   else
     {
       g_autoptr(GSocketConnection) plain = g_socket_connection_factory_create_connection (socket);
