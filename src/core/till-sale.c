@@ -227,6 +227,29 @@ read_payment (TillSale          *self,
   return PAYMENT_KNOWN;
 }
 
+/* The HTTP status a create or confirm answer has for each state
+ * (docs/api.md, "Payment states"): an answer that contradicts itself, such
+ * as a 402 that says "succeeded", is not believed either. */
+static gboolean
+status_agrees (TillPaymentState state,
+               guint            http_status)
+{
+  switch (state)
+    {
+    case TILL_PAYMENT_STATE_SUCCEEDED:
+      return http_status == 200 || http_status == 201;
+    case TILL_PAYMENT_STATE_DECLINED:
+      return http_status == 402;
+    case TILL_PAYMENT_STATE_REQUIRES_ACTION:
+      return http_status == 202;
+    case TILL_PAYMENT_STATE_FAILED:
+      return http_status == 422 || http_status == 502;
+    case TILL_PAYMENT_STATE_PENDING:
+    default:
+      return TRUE;
+    }
+}
+
 /* Reads one answer (or its absence). */
 static Answer
 apply (TillSale            *self,
@@ -248,6 +271,12 @@ apply (TillSale            *self,
           g_message ("The server's payment object is not usable: %s", payment_error->message);
           set_unknown (self, "bad_response");
           return ANSWER_UNKNOWN;
+        }
+      if (!status_agrees (answer->status, status))
+        {
+          g_warning ("The server's answer contradicts itself: HTTP %u for a payment in another state", status);
+          set_unknown (self, "bad_response");
+          return ANSWER_LOOK_UP;
         }
       switch (read_payment (self, answer, code))
         {
