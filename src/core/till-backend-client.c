@@ -170,7 +170,10 @@ destroy_source (GSource **source)
 static void
 wipe_byte_array (GByteArray *array)
 {
-  explicit_bzero (array->data, array->len);
+  /* An empty GByteArray's data is NULL, which explicit_bzero() must not
+   * be given even with a length of 0 (UBSan: nonnull). */
+  if (array->len > 0)
+    explicit_bzero (array->data, array->len);
   g_byte_array_unref (array);
 }
 
