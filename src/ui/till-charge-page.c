@@ -1558,6 +1558,21 @@ till_charge_page_map (GtkWidget *widget)
     }
 }
 
+/* The window closes. A step on its way holds a reference to the page, so
+ * dispose would come only once the sale has stopped resending by itself:
+ * it stops here instead, as if Till quit; the journal has it. */
+static void
+till_charge_page_unroot (GtkWidget *widget)
+{
+  TillChargePage *self = TILL_CHARGE_PAGE (widget);
+
+  g_cancellable_cancel (self->sale_cancellable);
+  g_clear_object (&self->sale_cancellable);
+  self->sale_cancellable = g_cancellable_new ();
+  stop_checking (self);
+  GTK_WIDGET_CLASS (till_charge_page_parent_class)->unroot (widget);
+}
+
 static void
 till_charge_page_dispose (GObject *object)
 {
@@ -1601,6 +1616,7 @@ till_charge_page_class_init (TillChargePageClass *klass)
   object_class->dispose = till_charge_page_dispose;
   object_class->finalize = till_charge_page_finalize;
   widget_class->map = till_charge_page_map;
+  widget_class->unroot = till_charge_page_unroot;
 
   signals[SIGNAL_NOTICE] =
     g_signal_new ("notice", G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST, 0, NULL, NULL, NULL,
