@@ -18,6 +18,7 @@
 #include <webkit/webkit.h>
 
 #include "till-application.h"
+#include "till-money.h"
 #include "till-test-harness.h"
 #include "till-test-liar.h"
 #include "till-window.h"
@@ -89,6 +90,13 @@ can_charge (TillWindow    *window,
             gconstpointer  data)
 {
   return till_charge_page_get_can_charge (page_of (window));
+}
+
+static gboolean
+card_complete (TillWindow    *window,
+               gconstpointer  data)
+{
+  return till_card_view_get_complete (till_charge_page_get_card_view (page_of (window)));
 }
 
 static void
@@ -488,6 +496,132 @@ test_krw (void)
   intents = till_test_stripe_get_json ("/v1/payment_intents?limit=1");
   g_assert_cmpstr (till_test_json_string (json_array_get_element (json_object_get_array_member (
                    json_node_get_object (intents), "data"), 0), "currency"), ==, "krw");
+
+  close_window (window);
+}
+
+/* Shops whose currency Stripe takes in another unit than the cashier's
+ * (docs.stripe.com/currencies#special-cases): typed and shown in the
+ * customary form, charged in Stripe's. */
+static gboolean
+has_amount (TillWindow    *window,
+            gconstpointer  amount)
+{
+  return till_charge_page_get_amount (page_of (window)) == *(const gint64 *) amount;
+}
+
+/* Types keys on the page and waits until they have made amount. */
+static void
+type_amount (TillWindow *window,
+             const char *keys,
+             gint64      amount)
+{
+  if (*keys != '\0')
+    type_text (keys);
+  wait_until (window, has_amount, &amount, 10, "the typed amount");
+}
+
+/* shown: what the amount on screen must contain (the locale chooses the
+ * grouping and the symbol's place). */
+static void
+assert_shown (TillChargePage *page,
+              const char     *currency,
+              gint64          amount,
+              const char     *shown)
+{
+  g_autofree char *formatted = till_money_format (amount, currency, NULL);
+
+  g_assert_cmpstr (till_charge_page_get_amount_text (page), ==, formatted);
+  if (strstr (formatted, shown) == NULL)
+    g_error ("The amount on screen is “%s”, without “%s”", formatted, shown);
+}
+
+static void
+charge_customary (TillWindow *window,
+                  const char *currency,
+                  const char *keys,
+                  gint64      amount,
+                  const char *shown,
+                  gint64      at_stripe)
+{
+  TillChargePage *page = page_of (window);
+
+  type_sale (window, keys, "4242424242424242");
+  g_assert_cmpint (till_charge_page_get_amount (page), ==, amount);
+  assert_shown (page, currency, amount, shown);
+  g_assert_cmpstr (till_charge_page_get_amount_problem (page), ==, "");
+  charge_typed (window, "4242424242424242");
+  assert_result (window, "Approved", till_charge_page_get_amount_text (page));
+  assert_charged_once (window, at_stripe, FALSE);
+  g_assert_cmpint (till_sale_get_amount (till_charge_page_get_sale (page)), ==, amount);
+}
+
+/* ISK: whole krónur on the keypad, up to Stripe's 99999900 (999,999 kr). */
+static void
+test_isk (void)
+{
+  g_autoptr(TillTestServer) shop = open_shop ("[shop]\ncurrency=ISK\ncountry=IS\n");
+  TillWindow *window = sign_in (shop);
+  TillChargePage *page = page_of (window);
+
+  /* The seventh 9 rings the bell. */
+  type_amount (window, "9999999", 999999);
+  till_test_settle (300);
+  g_assert_cmpint (till_charge_page_get_amount (page), ==, 999999);
+  press ("Escape");
+  type_amount (window, "", 0);
+
+  charge_customary (window, "ISK", "1234", 1234, "234", 123400);
+  g_assert_null (strchr (till_charge_page_get_amount_text (page), '.'));
+  till_test_stripe_assert_conforms ();
+  close_window (window);
+}
+
+/* MGA: whole ariary (ISO's two decimals are not Stripe's, nor in use). */
+static void
+test_mga (void)
+{
+  g_autoptr(TillTestServer) shop = open_shop ("[shop]\ncurrency=MGA\ncountry=MG\n");
+  TillWindow *window = sign_in (shop);
+
+  charge_customary (window, "MGA", "12345", 12345, "345", 12345);
+  g_assert_null (strchr (till_charge_page_get_amount_text (page_of (window)), '.'));
+  close_window (window);
+}
+
+/* KWD: three decimals, and Stripe takes only those ending in 0. */
+static void
+test_kwd (void)
+{
+  g_autoptr(TillTestServer) shop = open_shop ("[shop]\ncurrency=KWD\ncountry=KW\n");
+  TillWindow *window = sign_in (shop);
+  TillChargePage *page = page_of (window);
+  guint before;
+
+  type_amount (window, "5124", 5124);
+  assert_shown (page, "KWD", 5124, "5.124");
+  g_assert_cmpstr (till_charge_page_get_amount_problem (page), ==, "Amounts in KWD end in 0");
+  press ("BackSpace");
+  type_amount (window, "", 512);
+  charge_customary (window, "KWD", "0", 5120, "5.120", 5120);
+
+  /* With the card complete, 0.515 still cannot be charged: Enter only
+   * moves to the card, and nothing reaches Stripe. */
+  next_sale (window);
+  before = creations_at_stripe (FALSE);
+  type_amount (window, "515", 515);
+  press ("Return");
+  wait_card_focus (window);
+  type_text ("4242424242424242");
+  type_text ("1230");
+  type_text ("123");
+  wait_until (window, card_complete, NULL, 10, "the card to be complete");
+  g_assert_cmpstr (till_charge_page_get_amount_problem (page), ==, "Amounts in KWD end in 0");
+  g_assert_false (till_charge_page_get_can_charge (page));
+  press ("Return");
+  till_test_settle (1000);
+  g_assert_cmpstr (till_charge_page_get_state (page), ==, "entry");
+  g_assert_cmpuint (creations_at_stripe (FALSE), ==, before);
 
   close_window (window);
 }
@@ -1007,6 +1141,9 @@ main (int   argc,
   g_test_add_func ("/charge/payment-intents", test_payment_intents);
   g_test_add_func ("/charge/charges-mode", test_charges_mode);
   g_test_add_func ("/charge/krw", test_krw);
+  g_test_add_func ("/charge/isk", test_isk);
+  g_test_add_func ("/charge/mga", test_mga);
+  g_test_add_func ("/charge/kwd", test_kwd);
   g_test_add_func ("/charge/web-process-killed", test_web_process_killed);
   g_test_add_func ("/charge/hostile-page", test_hostile_page);
   g_test_add_func ("/charge/faults", test_faults);

@@ -23,10 +23,6 @@
 #include "till-charge-page.h"
 #include "till-money.h"
 
-/* Stripe's limit, and the server's: eight digits. */
-#define MAX_AMOUNT 99999999
-#define MAX_DIGITS 8
-
 /* What the result's button does. */
 typedef enum
 {
@@ -71,6 +67,7 @@ struct _TillChargePage
   AdwStatusPage  *unavailable_page;
   GtkButton      *retry_button;
   GtkLabel       *amount_label;
+  GtkLabel       *amount_problem;
   GtkStack       *sale_stack;
   GtkEntry       *reference_entry;
   GtkGrid        *keypad;
@@ -155,11 +152,34 @@ format_amount (TillChargePage *self,
   return till_money_format (amount, self->currency, NULL);
 }
 
+/* Stripe's eight digits, counted in Stripe's unit for the shop's currency
+ * (999999 ISK, 99999999 USD cents): the keypad stops there. */
+static gint64
+max_amount (TillChargePage *self)
+{
+  return self->currency != NULL ? till_money_get_max_amount (self->currency) : 0;
+}
+
+/* Why Stripe would not take the amount (“Amounts in KWD end in 0”), or
+ * NULL when it would. */
+static char *
+amount_problem (TillChargePage *self)
+{
+  g_autoptr(GError) error = NULL;
+
+  if (self->currency == NULL || self->amount == 0 ||
+      till_money_to_stripe (self->amount, self->currency, NULL, &error))
+    return NULL;
+  return g_strdup (error->message);
+}
+
 static gboolean
 can_charge (TillChargePage *self)
 {
+  g_autofree char *problem = amount_problem (self);
+
   return self->state == STATE_ENTRY && self->currency != NULL &&
-         self->amount > 0 && self->amount <= MAX_AMOUNT &&
+         self->amount > 0 && problem == NULL &&
          till_card_view_get_ready (self->card_view) &&
          till_card_view_get_complete (self->card_view) &&
          self->sale == NULL;
@@ -189,11 +209,15 @@ update_controls (TillChargePage *self)
 static void
 update_amount (TillChargePage *self)
 {
+  g_autofree char *problem = amount_problem (self);
+
   g_free (self->amount_text);
   self->amount_text = format_amount (self, self->amount);
   gtk_label_set_label (self->amount_label, self->amount_text);
   gtk_accessible_update_property (GTK_ACCESSIBLE (self->amount_label),
                                   GTK_ACCESSIBLE_PROPERTY_LABEL, self->amount_text, -1);
+  gtk_label_set_label (self->amount_problem, problem != NULL ? problem : "");
+  gtk_widget_set_visible (GTK_WIDGET (self->amount_problem), problem != NULL);
   update_controls (self);
 }
 
@@ -311,9 +335,9 @@ add_digits (TillChargePage *self,
 
       if (!g_ascii_isdigit (*d))
         continue;
-      /* Past eight digits the key does nothing, and no leading zeros. */
+      /* Past Stripe's limit the key does nothing, and no leading zeros. */
       next = self->amount * 10 + (*d - '0');
-      if (next > MAX_AMOUNT)
+      if (next > max_amount (self))
         {
           gtk_widget_error_bell (GTK_WIDGET (self));
           break;
@@ -1507,6 +1531,14 @@ till_charge_page_get_working_text (TillChargePage *self)
 }
 
 const char *
+till_charge_page_get_amount_problem (TillChargePage *self)
+{
+  g_return_val_if_fail (TILL_IS_CHARGE_PAGE (self), NULL);
+
+  return gtk_label_get_label (self->amount_problem);
+}
+
+const char *
 till_charge_page_get_card_status (TillChargePage *self)
 {
   g_return_val_if_fail (TILL_IS_CHARGE_PAGE (self), NULL);
@@ -1633,6 +1665,7 @@ till_charge_page_class_init (TillChargePageClass *klass)
   gtk_widget_class_bind_template_child (widget_class, TillChargePage, unavailable_page);
   gtk_widget_class_bind_template_child (widget_class, TillChargePage, retry_button);
   gtk_widget_class_bind_template_child (widget_class, TillChargePage, amount_label);
+  gtk_widget_class_bind_template_child (widget_class, TillChargePage, amount_problem);
   gtk_widget_class_bind_template_child (widget_class, TillChargePage, sale_stack);
   gtk_widget_class_bind_template_child (widget_class, TillChargePage, reference_entry);
   gtk_widget_class_bind_template_child (widget_class, TillChargePage, keypad);

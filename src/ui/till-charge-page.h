@@ -35,6 +35,8 @@ void          till_charge_page_focus              (TillChargePage *self);
 const char   *till_charge_page_get_state          (TillChargePage *self);
 gint64        till_charge_page_get_amount         (TillChargePage *self);
 const char   *till_charge_page_get_amount_text    (TillChargePage *self);
+/* Why the amount cannot be charged ("Amounts in KWD end in 0"), or "". */
+const char   *till_charge_page_get_amount_problem (TillChargePage *self);
 const char   *till_charge_page_get_result_title   (TillChargePage *self);
 const char   *till_charge_page_get_result_description (TillChargePage *self);
 const char   *till_charge_page_get_card_status    (TillChargePage *self);
