@@ -23,6 +23,11 @@
 #include <unistd.h>
 
 #include "till-journal.h"
+#include "till-journal-private.h"
+#include "till-json-util.h"
+
+/* An entry is one flat object; a little room for fields to come. */
+#define ENTRY_MAX_DEPTH 8
 
 struct _TillJournal
 {
@@ -146,6 +151,32 @@ entry_is_well_formed (JsonObject *entry,
          has_type (entry, "updated", G_TYPE_INT64);
 }
 
+JsonObject *
+till_journal_entry_parse (const char  *data,
+                          gsize        length,
+                          const char  *key,
+                          GError     **error)
+{
+  g_autoptr(JsonNode) root = NULL;
+
+  g_return_val_if_fail (data != NULL || length == 0, NULL);
+  g_return_val_if_fail (key != NULL, NULL);
+
+  /* Strict: what the journal's own writer made always passes, and a damaged
+   * file must not reach json-glib 1.6, which takes trailing text (leaking
+   * what came first), recurses as deep as the nesting goes, and turns a
+   * lone surrogate escape into invalid UTF-8. */
+  root = till_json_parse_strict (data, length, ENTRY_MAX_DEPTH, error);
+  if (root == NULL)
+    return NULL;
+  if (!JSON_NODE_HOLDS_OBJECT (root) || !entry_is_well_formed (json_node_get_object (root), key))
+    {
+      g_set_error_literal (error, G_IO_ERROR, G_IO_ERROR_INVALID_DATA, "Not a journal entry for its key");
+      return NULL;
+    }
+  return json_object_ref (json_node_get_object (root));
+}
+
 static gint64
 entry_int (JsonObject *entry,
            const char *name)
@@ -180,9 +211,9 @@ till_journal_list (TillJournal *self)
     {
       g_autofree char *path = NULL;
       g_autofree char *key = NULL;
-      g_autoptr(JsonParser) parser = NULL;
+      g_autoptr(GMappedFile) mapped = NULL;
       g_autoptr(GError) error = NULL;
-      JsonNode *root;
+      JsonObject *entry;
 
       if (is_unfinished_write (name))
         {
@@ -203,18 +234,19 @@ till_journal_list (TillJournal *self)
       if (!key_is_valid (key))
         continue;
       path = g_build_filename (self->dir, name, NULL);
-      parser = json_parser_new ();
-      if (!json_parser_load_from_mapped_file (parser, path, &error) && error->domain != JSON_PARSER_ERROR)
+      mapped = g_mapped_file_new (path, FALSE, &error);
+      if (mapped == NULL)
         {
           /* Unreadable now (no memory, no file handles, permissions): it
            * stays where it is for the next look. */
           g_warning ("A journal entry could not be read: %s", error->message);
           continue;
         }
-      if (error == NULL && (root = json_parser_get_root (parser)) != NULL && JSON_NODE_HOLDS_OBJECT (root) &&
-          entry_is_well_formed (json_node_get_object (root), key))
+      entry = till_journal_entry_parse (g_mapped_file_get_contents (mapped), g_mapped_file_get_length (mapped),
+                                        key, NULL);
+      if (entry != NULL)
         {
-          g_ptr_array_add (entries, json_object_ref (json_node_get_object (root)));
+          g_ptr_array_add (entries, entry);
           continue;
         }
 
