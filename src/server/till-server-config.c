@@ -189,18 +189,14 @@ load_secret_key (TillServerConfig  *self,
   return TRUE;
 }
 
-TillServerConfig *
-till_server_config_load (const char  *path,
-                         GError     **error)
+static TillServerConfig *
+config_from_key_file (GKeyFile  *key_file,
+                      GError   **error)
 {
   g_autoptr(TillServerConfig) self = till_server_config_new_default ();
-  g_autoptr(GKeyFile) key_file = g_key_file_new ();
   g_autofree char *mode = NULL;
   guint max_body_kib = 64;
   guint session_minutes = 12 * 60;
-
-  if (path != NULL && !g_key_file_load_from_file (key_file, path, G_KEY_FILE_NONE, error))
-    return NULL;
 
   replace_string (&self->listen_address, key_file, "server", "listen");
   replace_string (&self->tls_certificate, key_file, "server", "tls-certificate");
@@ -283,6 +279,54 @@ till_server_config_load (const char  *path,
   replace_string (&self->stripe_secret_key_file, key_file, "stripe", "secret-key-file");
 
   return g_steal_pointer (&self);
+}
+
+/* GKeyFile's error quotes the line it could not read as it was, in any
+ * encoding; journald shows a message that is not UTF-8 as a blob, and the
+ * admin would not see which line. */
+static void
+make_message_valid (GError **error)
+{
+  char *valid;
+
+  if (error == NULL || *error == NULL || g_utf8_validate ((*error)->message, -1, NULL))
+    return;
+  valid = g_utf8_make_valid ((*error)->message, -1);
+  g_free ((*error)->message);
+  (*error)->message = valid;
+}
+
+TillServerConfig *
+till_server_config_load (const char  *path,
+                         GError     **error)
+{
+  g_autoptr(GKeyFile) key_file = g_key_file_new ();
+
+  if (path != NULL && !g_key_file_load_from_file (key_file, path, G_KEY_FILE_NONE, error))
+    {
+      make_message_valid (error);
+      return NULL;
+    }
+  return config_from_key_file (key_file, error);
+}
+
+/* The same reader from bytes, for tests/fuzz/fuzz-server-config.c: a
+ * config file is written by people and may hold anything. */
+TillServerConfig *
+till_server_config_load_from_data (const char  *data,
+                                   gsize        length,
+                                   GError     **error)
+{
+  g_autoptr(GKeyFile) key_file = g_key_file_new ();
+
+  g_return_val_if_fail (data != NULL || length == 0, NULL);
+
+  if (!g_key_file_load_from_data (key_file, data != NULL ? data : "", length, G_KEY_FILE_NONE, error))
+    {
+      make_message_valid (error);
+      return NULL;
+    }
+  return config_from_key_file (key_file, error);
 }
 
 static gboolean

@@ -54,6 +54,9 @@ typedef struct
 TillServerConfig *till_server_config_new_default (void);
 TillServerConfig *till_server_config_load        (const char        *path,
                                                   GError           **error);
+TillServerConfig *till_server_config_load_from_data (const char      *data,
+                                                     gsize            length,
+                                                     GError         **error);
 gboolean          till_server_config_validate    (TillServerConfig  *self,
                                                   GError           **error);
 gboolean          till_server_config_is_loopback (const char        *host);
