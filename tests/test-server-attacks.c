@@ -189,6 +189,48 @@ test_attempts_count_before_the_check (void)
   g_free (till_test_server_login (shop, "alice", ALICE_PASSWORD));
 }
 
+/* A, the spellings: "Alice" and "alice" are two accounts whose names fold
+ * to one count. Whoever owns "Alice" signing in between guesses at
+ * "alice" must not wipe those failures: the sixth guess is refused as
+ * if she had not signed in at all. */
+static void
+test_case_variant_keeps_the_count (void)
+{
+  TillTestServer *shop = till_test_server_new (NULL, NULL);
+  g_autoptr(TillTestServer) owned = shop;
+  guint checked = 0;
+
+  till_test_server_add_user (shop, "alice", "cashier", ALICE_PASSWORD);
+  till_test_server_add_user (shop, "Alice", "cashier", BOB_PASSWORD);
+  till_test_server_start (shop);
+
+  for (guint round = 0; round < 3; round++)
+    {
+      for (guint i = 0; i < 2; i++)
+        {
+          g_autoptr(TillTestResponse) wrong =
+            till_test_post_json (shop, "/api/login", NULL, NULL,
+                                 "{\"username\":\"alice\",\"password\":\"nope-nope\"}");
+
+          if (wrong->status == 401)
+            checked++;
+          else
+            till_assert_error_code (wrong, 429, "rate_limited");
+        }
+      /* Her own sign-in still works while the count is not full. */
+      if (checked < 5)
+        {
+          g_autoptr(TillTestResponse) own =
+            till_test_post_json (shop, "/api/login", NULL, NULL,
+                                 "{\"username\":\"Alice\",\"password\":\"" BOB_PASSWORD "\"}");
+
+          g_assert_cmpuint (own->status, ==, 200);
+        }
+    }
+  g_test_message ("wrong passwords checked for alice: %u of 6", checked);
+  g_assert_cmpuint (checked, ==, 5);
+}
+
 /* F: once the limiter's table is full of names still in the window, a
  * name it does not know is refused rather than let through uncounted. */
 static void
@@ -585,6 +627,7 @@ main (int   argc,
   g_test_add_func ("/server/attacks/A/attempts-count-before-the-check", test_attempts_count_before_the_check);
   g_test_add_func ("/server/attacks/C/confirm-is-the-cashiers-own", test_confirm_is_the_cashiers_own);
   g_test_add_func ("/server/attacks/E/log-injection", test_log_injection);
+  g_test_add_func ("/server/attacks/A/case-variant-keeps-the-count", test_case_variant_keeps_the_count);
   g_test_add_func ("/server/attacks/F/limiter-full-fails-closed", test_limiter_full_fails_closed);
   g_test_add_func ("/server/attacks/F/limiter-unit-full", test_limiter_unit_full);
   g_test_add_func ("/server/attacks/F/limiter-unit-forgive", test_limiter_unit_forgive);

@@ -600,8 +600,11 @@ verify_done_cb (GObject      *object,
       send_error (req->msg, 401, "invalid_credentials", "Wrong username or password");
       return;
     }
-  /* The right password: not a failure for either count. */
-  till_rate_limiter_reset (self->user_limiter, data->user_key);
+  /* The right password: this attempt is not a failure for either count.
+   * Only this one is taken back: the name's count is shared by every
+   * spelling that folds to it ("Alice", "ALICE"), so clearing it would let
+   * whoever owns one of them wipe the failures others ran up on another. */
+  till_rate_limiter_forgive (self->user_limiter, data->user_key, data->attempt_usec);
   till_rate_limiter_forgive (self->address_limiter, data->address_key, data->attempt_usec);
   if (user->disabled)
     {
