@@ -18,6 +18,7 @@
 #include "till-backend-answers.h"
 #include "till-backend-client.h"
 #include "till-test-harness.h"
+#include "till-test-liar.h"
 
 #define CASHIER_PASSWORD "alice-password-1"
 #define MANAGER_PASSWORD "morgan-password-3"
@@ -642,16 +643,8 @@ static Garbage *
 garbage_server_new (void)
 {
   Garbage *garbage = g_new0 (Garbage, 1);
-  g_autoptr(GError) error = NULL;
-  GSList *uris;
 
-  garbage->server = soup_server_new (NULL, NULL);
-  soup_server_add_handler (garbage->server, NULL, garbage_handler_cb, NULL, NULL);
-  soup_server_listen_local (garbage->server, 0, SOUP_SERVER_LISTEN_IPV4_ONLY, &error);
-  g_assert_no_error (error);
-  uris = soup_server_get_uris (garbage->server);
-  garbage->url = g_strdup_printf ("http://127.0.0.1:%d", g_uri_get_port (uris->data));
-  g_slist_free_full (uris, (GDestroyNotify) g_uri_unref);
+  garbage->server = till_test_loopback_server_new (garbage_handler_cb, NULL, &garbage->url);
   return garbage;
 }
 
