@@ -175,6 +175,36 @@ test_large_flat (void)
   g_assert_cmpuint (json_array_get_length (json_node_get_array (root)), ==, 100000);
 }
 
+/* Every control character in a string, as a description or a message
+ * from Stripe may hold: written so that the strict check (any JSON
+ * reader) takes it, and read back as the same string. json-glib 1.6
+ * alone wrote U+0001…U+001F (but \b \f \n \r \t) as they are. */
+static void
+test_write_control_chars (void)
+{
+  g_autoptr(JsonNode) root = json_node_new (JSON_NODE_OBJECT);
+  g_autoptr(JsonObject) object = json_object_new ();
+  g_autoptr(JsonNode) again = NULL;
+  g_autoptr(GError) error = NULL;
+  g_autofree char *written = NULL;
+  char text[32];
+
+  for (guint i = 0; i < 31; i++)
+    text[i] = (char) (i + 1);
+  text[31] = '\0';
+  json_object_set_string_member (object, "description", text);
+  json_object_set_string_member (object, "plain", "caf\xc3\xa9 \"quoted\" \\ /");
+  json_node_set_object (root, object);
+
+  written = till_json_write (root);
+  for (const char *c = written; *c != '\0'; c++)
+    g_assert_cmpint ((guchar) *c, >=, 0x20);
+  again = till_json_parse_strict (written, strlen (written), 8, &error);
+  g_assert_no_error (error);
+  g_assert_cmpstr (json_object_get_string_member (json_node_get_object (again), "description"), ==, text);
+  g_assert_true (json_node_equal (root, again));
+}
+
 int
 main (int   argc,
       char *argv[])
@@ -191,6 +221,7 @@ main (int   argc,
     }
   g_test_add_func ("/json-util/parse/duplicate-keys", test_duplicate_keys);
   g_test_add_func ("/json-util/parse/large-flat", test_large_flat);
+  g_test_add_func ("/json-util/write/control-chars", test_write_control_chars);
 
   return g_test_run ();
 }

@@ -24,6 +24,7 @@
 
 #include "till-backend-answers.h"
 #include "till-backend-client.h"
+#include "till-json-util.h"
 
 #define MAX_BODY_SIZE (1024 * 1024)
 #define READ_CHUNK_SIZE (16 * 1024)
@@ -801,7 +802,7 @@ static void
 set_request_body (SoupMessage *msg,
                   JsonNode    *body)
 {
-  char *text = json_to_string (body, FALSE);
+  char *text = till_json_write (body);
   g_autoptr(GBytes) bytes = g_bytes_new_with_free_func (text, strlen (text), wipe_string, text);
 
   soup_message_set_request_body_from_bytes (msg, "application/json", bytes);

@@ -105,7 +105,7 @@ till_journal_put (TillJournal  *self,
       return FALSE;
     }
   json_node_set_object (node, entry);
-  text = json_to_string (node, FALSE);
+  text = till_json_write (node);
   length = strlen (text);
   name = g_strconcat (key, ".json", NULL);
   path = g_build_filename (self->dir, name, NULL);

@@ -420,3 +420,48 @@ till_json_parse_strict (const char  *data,
     }
   return root;
 }
+
+static gboolean
+has_control_bytes (const char *text,
+                   gsize       length)
+{
+  for (gsize i = 0; i < length; i++)
+    if ((guchar) text[i] < 0x20)
+      return TRUE;
+  return FALSE;
+}
+
+/* JSON text of node, compact, that RFC 8259 (and so the strict check on
+ * the other side) accepts. json-glib 1.6's generator writes the control
+ * characters U+0001 to U+001F other than \b \f \n \r \t into strings
+ * as they are, which no JSON reader may accept: a description or a
+ * message holding one would make the whole answer, request or journal
+ * entry unreadable. In compact output a byte below 0x20 can only stand
+ * inside a string, so each becomes its \u00XX escape here. The text
+ * json-glib made is wiped before it is freed: it may hold a password. */
+char *
+till_json_write (JsonNode *node)
+{
+  char *text;
+  GString *escaped;
+  gsize length;
+
+  g_return_val_if_fail (node != NULL, NULL);
+
+  text = json_to_string (node, FALSE);
+  length = strlen (text);
+  if (!has_control_bytes (text, length))
+    return text;
+
+  escaped = g_string_sized_new (length + 32);
+  for (gsize i = 0; i < length; i++)
+    {
+      if ((guchar) text[i] < 0x20)
+        g_string_append_printf (escaped, "\\u%04x", (guint) (guchar) text[i]);
+      else
+        g_string_append_c (escaped, text[i]);
+    }
+  explicit_bzero (text, length);
+  g_free (text);
+  return g_string_free (escaped, FALSE);
+}

@@ -50,5 +50,6 @@ JsonNode           *till_json_parse_strict        (const char          *data,
                                                    gsize                length,
                                                    guint                max_depth,
                                                    GError             **error);
+char               *till_json_write               (JsonNode            *node) G_GNUC_WARN_UNUSED_RESULT;
 
 G_END_DECLS

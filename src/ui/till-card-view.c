@@ -32,6 +32,7 @@
 #include <webkit/webkit.h>
 
 #include "till-card-view.h"
+#include "till-json-util.h"
 
 #define BRIDGE_WORLD "till-bridge"
 #define HANDLER_NAME "till"
@@ -390,7 +391,6 @@ static char *
 build_config_script (TillCardView *self)
 {
   g_autoptr(JsonBuilder) builder = json_builder_new ();
-  g_autoptr(JsonGenerator) generator = json_generator_new ();
   g_autoptr(JsonNode) root = NULL;
   g_autofree char *json = NULL;
 
@@ -403,8 +403,7 @@ build_config_script (TillCardView *self)
   json_builder_add_string_value (builder, self->mode);
   json_builder_end_object (builder);
   root = json_builder_get_root (builder);
-  json_generator_set_root (generator, root);
-  json = json_generator_to_data (generator, NULL);
+  json = till_json_write (root);
   return g_strdup_printf ("window.tillConfig = Object.freeze(%s);", json);
 }
 
