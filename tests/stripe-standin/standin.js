@@ -6,7 +6,9 @@
 // file adds them (and refunds by payment_intent) in front of it, in Stripe's shapes for API version
 // 2020-08-27. It also logs every /v1 request and checks every POST's parameter names and values
 // against the request schemas cut from Stripe's OpenAPI spec, so a test can assert that
-// till-server only sends requests the real Stripe would accept.
+// till-server only sends requests the real Stripe would accept. On request of a test (control
+// endpoints under /__standin) it also sends webhook events, signed as Stripe signs them, to the
+// endpoints the test registers, and plays refunds and disputes made in Stripe's Dashboard.
 //
 //   node standin.js [--port N] [--openapi FILE] [--exit-with-stdin]
 'use strict';
@@ -23,6 +25,7 @@ const mock = require('stripe-stateful-mock');
 const { auth: mockAuth } = require('stripe-stateful-mock/dist/api/auth');
 const { charges: mockCharges } = require('stripe-stateful-mock/dist/api/charges');
 const { customers: mockCustomers } = require('stripe-stateful-mock/dist/api/customers');
+const { disputes: mockDisputes } = require('stripe-stateful-mock/dist/api/disputes');
 const { refunds: mockRefunds } = require('stripe-stateful-mock/dist/api/refunds');
 const { verify: mockVerify } = require('stripe-stateful-mock/dist/api/verify');
 const { RestError } = require('stripe-stateful-mock/dist/api/RestError');
@@ -1062,6 +1065,321 @@ function logRequests(spec) {
 }
 
 // ---------------------------------------------------------------------------------------------
+// Webhooks: events in Stripe's shape (docs.stripe.com/api/events/object), delivered to the
+// endpoints a test registers, signed as Stripe signs them (docs.stripe.com/webhooks#verify-manually):
+//   Stripe-Signature: t=<unix seconds>,v1=<hex HMAC-SHA256, key = the endpoint's secret, over "<t>.<body>">
+// Events are made only by the control endpoints below (a test decides what Stripe "did"); the /v1
+// API emits none by itself. Each delivery is one attempt: Stripe's retries are a test's resend.
+
+const API_VERSION = '2020-08-27';
+const WEBHOOK_USER_AGENT = 'Stripe/1.0 (+https://stripe.com/docs/webhooks)';
+const WEBHOOK_TIMEOUT_MS = 10000;
+const WEBHOOK_BODY_KEEP = 2000;
+const DEFAULT_ACCOUNT = 'acct_default';
+
+// endpoints: [{url, secret}]; events: [{event, body (the exact JSON sent), deliveries}], oldest first.
+const webhooks = { endpoints: [], events: [], byId: new Map() };
+
+// Loopback http only: the stand-in must not post anywhere else.
+function loopbackUrl(text) {
+  let url;
+  try {
+    url = new URL(String(text));
+  } catch (err) {
+    return null;
+  }
+  const host = url.hostname;
+  const loopback = host === 'localhost' || host === '[::1]' || /^127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/.test(host);
+  return url.protocol === 'http:' && loopback && !url.username && !url.password ? url : null;
+}
+
+function signatureHeader(secret, body, t = now()) {
+  const v1 = crypto.createHmac('sha256', secret).update(`${t}.${body}`, 'utf8').digest('hex');
+  return `t=${t},v1=${v1}`;
+}
+
+// One POST of the event's body to one endpoint; resolves (never rejects) to the delivery record.
+function deliver(endpoint, body) {
+  return new Promise((resolve) => {
+    const record = { url: endpoint.url, status: null, error: null, body: null };
+    const url = loopbackUrl(endpoint.url);
+    if (!url) {
+      record.error = `refused: ${endpoint.url} is not an http URL on loopback`;
+      resolve(record);
+      return;
+    }
+    const payload = Buffer.from(body, 'utf8');
+    let settled = false;
+    const finish = () => {
+      if (!settled) {
+        settled = true;
+        resolve(record);
+      }
+    };
+    const req = http.request(url, {
+      method: 'POST',
+      agent: false,
+      headers: {
+        'Content-Type': 'application/json; charset=utf-8',
+        'Content-Length': payload.length,
+        'User-Agent': WEBHOOK_USER_AGENT,
+        'Stripe-Signature': signatureHeader(endpoint.secret, body),
+      },
+    }, (res) => {
+      record.status = res.statusCode;
+      const chunks = [];
+      res.on('data', (chunk) => chunks.push(chunk));
+      res.on('end', () => {
+        record.body = Buffer.concat(chunks).toString('utf8').slice(0, WEBHOOK_BODY_KEEP);
+        finish();
+      });
+      res.on('error', (err) => {
+        record.error = err.message;
+        record.body = Buffer.concat(chunks).toString('utf8').slice(0, WEBHOOK_BODY_KEEP);
+        finish();
+      });
+    });
+    req.setTimeout(WEBHOOK_TIMEOUT_MS, () => {
+      req.destroy(new Error(`timed out after ${WEBHOOK_TIMEOUT_MS / 1000} s`));
+    });
+    req.on('error', (err) => {
+      record.error = err.message || String(err);
+      finish();
+    });
+    req.end(payload);
+  });
+}
+
+// Delivers the stored event to every endpoint registered now; the records are kept on the event.
+async function deliverEvent(stored) {
+  const deliveries = await Promise.all(webhooks.endpoints.map((endpoint) => deliver(endpoint, stored.body)));
+  stored.deliveries.push(...deliveries);
+  return deliveries;
+}
+
+function createEvent(type, object) {
+  const event = {
+    id: randomId('evt_'),
+    object: 'event',
+    api_version: API_VERSION,
+    created: now(),
+    data: { object: snapshot(object) },
+    livemode: false,
+    pending_webhooks: webhooks.endpoints.length,
+    request: { id: null, idempotency_key: null },
+    type,
+  };
+  const stored = { event, body: JSON.stringify(event, null, 2), deliveries: [] };
+  webhooks.events.push(stored);
+  webhooks.byId.set(event.id, stored);
+  return stored;
+}
+
+async function emitEvent(type, object) {
+  const stored = createEvent(type, object);
+  const deliveries = await deliverEvent(stored);
+  return { event: stored.event, deliveries };
+}
+
+// A charge as an event carries it at API version 2020-08-27, where its refunds list has total_count.
+function chargeForEvent(charge) {
+  const out = snapshot(charge);
+  if (out.refunds && Array.isArray(out.refunds.data)) out.refunds.total_count = out.refunds.data.length;
+  return out;
+}
+
+function findIntentByCharge(chargeId) {
+  for (const entry of intents.values()) {
+    if (entry.pi.charges.data.some((c) => c.id === chargeId)) return entry;
+  }
+  return null;
+}
+
+// The charge a Dashboard action names: by payment_intent (its successful charge) or by charge.
+function dashboardCharge(params) {
+  const piId = params.payment_intent;
+  const chargeId = params.charge;
+  if ((piId === undefined || piId === '') && (chargeId === undefined || chargeId === '')) {
+    throw invalidRequest(400, 'Missing required param: payment_intent or charge.',
+      { code: 'parameter_missing', param: 'payment_intent' });
+  }
+  if (piId !== undefined && piId !== '') {
+    const entry = findIntent(String(piId), undefined, 'payment_intent');
+    const paid = entry.pi.charges.data.find((c) => c.status === 'succeeded');
+    if (!paid) {
+      throw invalidRequest(400, `This PaymentIntent (${entry.pi.id}) does not have a successful charge.`,
+        { param: 'payment_intent' });
+    }
+    if (chargeId !== undefined && chargeId !== '' && String(chargeId) !== paid.id) {
+      throw invalidRequest(400, `Charge ${chargeId} does not belong to PaymentIntent ${entry.pi.id}.`,
+        { param: 'charge' });
+    }
+    return { charge: paid, entry, account: entry.account };
+  }
+  const entry = findIntentByCharge(String(chargeId));
+  const account = entry ? entry.account : DEFAULT_ACCOUNT;
+  let charge;
+  try {
+    charge = mockCharges.retrieve(account, String(chargeId), 'charge');
+  } catch (err) {
+    if (!(err instanceof RestError)) throw err;
+    // Stripe answers an unknown id in a request body with a 400.
+    throw invalidRequest(400, `No such charge: '${chargeId}'`, { code: 'resource_missing', param: 'charge' });
+  }
+  return { charge, entry, account };
+}
+
+// A refund made in Stripe's Dashboard: through the same code as POST /v1/refunds, then
+// refund.created and charge.refunded.
+async function dashboardRefund(params) {
+  const { charge, entry, account } = dashboardCharge(params);
+  const form = {};
+  if (params.amount !== undefined && params.amount !== null && params.amount !== '') form.amount = String(params.amount);
+  if (params.reason !== undefined && params.reason !== null && params.reason !== '') form.reason = String(params.reason);
+  if (params.metadata && typeof params.metadata === 'object') form.metadata = params.metadata;
+  let refund;
+  if (entry) {
+    refund = refundPaymentIntent({ body: { ...form, payment_intent: entry.pi.id, charge: charge.id } },
+      { account, started: false });
+  } else {
+    // A charge made with /v1/charges: the mock's refund, behind the same checks as mockCurrencyRules.
+    if (form.reason !== undefined && !REFUND_REASONS.includes(form.reason)) {
+      throw invalidRequest(400, `Invalid reason: must be one of ${REFUND_REASONS.join(', ')}`, { param: 'reason' });
+    }
+    const amount = parsePositiveInteger(form.amount, 'amount', { required: false });
+    const remaining = charge.amount - charge.amount_refunded;
+    // The mock words this refusal without a code; worded here as refundPaymentIntent does.
+    if (amount !== undefined && remaining > 0 && amount > remaining) {
+      throw invalidRequest(400, `Refund amount (${formatAmount(amount, charge.currency)}) is greater than ` +
+        `unrefunded amount on charge (${formatAmount(remaining, charge.currency)})`,
+      { code: 'amount_too_large', param: 'amount' });
+    }
+    checkCurrencyAmount(amount === undefined ? remaining : amount, charge.currency, 'amount');
+    refund = mockRefunds.create(account, { ...form, charge: charge.id });
+  }
+  const refundEvent = createEvent('refund.created', refund);
+  const chargeEvent = createEvent('charge.refunded', chargeForEvent(charge));
+  // In order, so that a receiver sees refund.created before charge.refunded.
+  const deliveries = [...await deliverEvent(refundEvent), ...await deliverEvent(chargeEvent)];
+  return { refund: snapshot(refund), events: [refundEvent.event.id, chargeEvent.event.id], deliveries };
+}
+
+// Disputes made here, by id: { dispute, account }. The mock's own dispute lookup (GET /v1/disputes/:id
+// and its refusal to refund a disputed charge) is taught to find them.
+const standinDisputes = new Map();
+const mockDisputeRetrieve = mockDisputes.retrieve;
+mockDisputes.retrieve = function retrieve(accountId, disputeId, paramName) {
+  const known = standinDisputes.get(disputeId);
+  if (known && known.account === accountId) return known.dispute;
+  return mockDisputeRetrieve.call(this, accountId, disputeId, paramName);
+};
+
+const DISPUTE_REASONS = ['bank_cannot_process', 'check_returned', 'credit_not_processed', 'customer_initiated',
+  'debit_not_authorized', 'duplicate', 'fraudulent', 'general', 'incorrect_account_details', 'insufficient_funds',
+  'product_not_received', 'product_unacceptable', 'subscription_canceled', 'unrecognized'];
+
+async function dashboardDispute(params) {
+  const { charge, account } = dashboardCharge(params);
+  const reason = params.reason === undefined || params.reason === null || params.reason === ''
+    ? 'fraudulent' : String(params.reason);
+  if (!DISPUTE_REASONS.includes(reason)) {
+    throw invalidRequest(400, `Invalid reason: must be one of ${DISPUTE_REASONS.join(', ')}`, { param: 'reason' });
+  }
+  if (charge.status !== 'succeeded') {
+    throw invalidRequest(400, `Charge ${charge.id} did not succeed; there is nothing to dispute.`, { param: 'charge' });
+  }
+  if (charge.dispute) {
+    throw invalidRequest(400, `Charge ${charge.id} already has a dispute (${charge.dispute}).`, { param: 'charge' });
+  }
+  const dispute = {
+    id: randomId('dp_'),
+    object: 'dispute',
+    amount: charge.amount,
+    currency: charge.currency,
+    charge: charge.id,
+    payment_intent: charge.payment_intent || null,
+    reason,
+    status: 'needs_response',
+    created: now(),
+    livemode: false,
+    is_charge_refundable: false,
+    metadata: {},
+    balance_transactions: [],
+  };
+  standinDisputes.set(dispute.id, { dispute, account });
+  charge.dispute = dispute.id;
+  charge.disputed = true;
+  const { event, deliveries } = await emitEvent('charge.dispute.created', dispute);
+  return { dispute: snapshot(dispute), event, deliveries };
+}
+
+function eventSummary(stored) {
+  const { event } = stored;
+  const object = event.data.object;
+  return { id: event.id, type: event.type, created: event.created,
+    data_object_id: object && typeof object === 'object' && object.id !== undefined ? object.id : null,
+    deliveries: stored.deliveries };
+}
+
+function webhookRoutes(router) {
+  // Express 4 does not catch rejected promises: errors are answered here, in Stripe's shape.
+  const route = (handler) => (req, res) => {
+    Promise.resolve().then(() => handler(req.body || {}, req)).then((body) => sendJson(res, 200, body), (err) => {
+      if (!(err instanceof RestError)) {
+        console.error('stripe-standin: internal error:', err.stack);
+        err = new RestError(500, { type: 'api_error', message: `stripe-standin internal error: ${err.message}` });
+      }
+      sendJson(res, err.statusCode, { error: err.error });
+    });
+  };
+  const missing = (param) => invalidRequest(400, `Missing required param: ${param}.`,
+    { code: 'parameter_missing', param });
+  const noSuchEvent = (id) => invalidRequest(404, `No such event: '${id}'`, { code: 'resource_missing', param: 'id' });
+
+  router.post('/webhook_endpoints', route((body) => {
+    if (body.url === undefined || body.url === '') throw missing('url');
+    if (!loopbackUrl(body.url)) {
+      throw invalidRequest(400, `Invalid URL: ${body.url}. The stand-in delivers only to http URLs on loopback ` +
+        '(127.0.0.1, localhost, [::1]).', { code: 'url_invalid', param: 'url' });
+    }
+    if (typeof body.secret !== 'string' || body.secret === '') throw missing('secret');
+    webhooks.endpoints.push({ url: String(body.url), secret: body.secret });
+    return { ok: true };
+  }));
+  router.get('/webhook_endpoints', route(() => webhooks.endpoints.map((e) => ({ url: e.url, secret: e.secret }))));
+  router.delete('/webhook_endpoints', route(() => {
+    webhooks.endpoints = [];
+    return { ok: true };
+  }));
+
+  router.get('/events', route(() => webhooks.events.map(eventSummary)));
+  router.get('/events/:id', route((body, req) => {
+    const stored = webhooks.byId.get(req.params.id);
+    if (!stored) throw noSuchEvent(req.params.id);
+    return { ...stored.event, deliveries: stored.deliveries };
+  }));
+  router.post('/events/:id/resend', route(async (body, req) => {
+    const stored = webhooks.byId.get(req.params.id);
+    if (!stored) throw noSuchEvent(req.params.id);
+    return { deliveries: await deliverEvent(stored) };
+  }));
+  router.post('/events', route((body) => {
+    if (typeof body.type !== 'string' || body.type === '') throw missing('type');
+    if (body.payment_intent !== undefined && body.payment_intent !== '') {
+      return emitEvent(body.type, findIntent(String(body.payment_intent), undefined, 'payment_intent').pi);
+    }
+    if (!body.object || typeof body.object !== 'object' || Array.isArray(body.object)) {
+      throw invalidRequest(400, 'Give either payment_intent (an id) or object (the event\'s data.object, a JSON ' +
+        'object).', { code: 'parameter_missing', param: 'object' });
+    }
+    return emitEvent(body.type, body.object);
+  }));
+
+  router.post('/dashboard/refunds', route((body) => dashboardRefund(body)));
+  router.post('/dashboard/disputes', route((body) => dashboardDispute(body)));
+}
+
+// ---------------------------------------------------------------------------------------------
 // Control endpoints (no auth, not under /v1)
 
 function controlRouter() {
@@ -1131,6 +1449,8 @@ function controlRouter() {
   router.get('/elements/card-frame.js', staticFile('card-frame.js'));
   router.get('/three_d_secure.html', staticFile('three_d_secure.html'));
   router.get('/three_d_secure.js', staticFile('three_d_secure.js'));
+  // Webhook endpoints, events and what a Stripe Dashboard user does (see "Webhooks" above).
+  webhookRoutes(router);
   router.use((req, res) => sendJson(res, 404, { error: { type: 'invalid_request_error',
     message: `No such control endpoint: ${req.method} ${req.originalUrl}` } }));
   return router;
