@@ -231,6 +231,29 @@ till_test_stripe_get_json (const char *path)
   return json_node_copy (response->json);
 }
 
+/* A control call to the stand-in (POST or DELETE under /__standin), its
+ * JSON answer; a refusal fails the test. */
+JsonNode *
+till_test_stripe_call (const char *method,
+                       const char *path,
+                       const char *json)
+{
+  g_autofree char *url = g_strconcat (till_test_stripe_get ()->url, path, NULL);
+  g_autoptr(SoupMessage) msg = soup_message_new (method, url);
+  g_autoptr(TillTestResponse) response = NULL;
+
+  if (json != NULL)
+    {
+      g_autoptr(GBytes) bytes = g_bytes_new (json, strlen (json));
+
+      soup_message_set_request_body_from_bytes (msg, "application/json", bytes);
+    }
+  response = send_message (msg);
+  if (response->status >= 300)
+    g_error ("The stand-in refused %s %s (%u): %s", method, path, response->status, response->body);
+  return response->json != NULL ? json_node_copy (response->json) : NULL;
+}
+
 void
 till_test_stripe_post_json (const char *path,
                             const char *json)
@@ -359,13 +382,35 @@ till_test_server_new (const char *stripe_url,
 
   {
     g_autofree char *database = g_build_filename (server->dir, "db", "till.db", NULL);
-    g_autofree char *config =
+    g_autofree char *base =
       g_strdup_printf ("[server]\nlisten=127.0.0.1\nport=0\ndatabase=%s\n"
-                       "[stripe]\napi-base=%s\njs-url=%s/v3/\npublishable-key=pk_test_harness\ntimeout-seconds=10\n"
-                       "%s\n",
-                       database, server->stripe_url, server->stripe_url, server->extra_config);
+                       "[stripe]\napi-base=%s\njs-url=%s/v3/\npublishable-key=pk_test_harness\ntimeout-seconds=10\n",
+                       database, server->stripe_url, server->stripe_url);
+    g_autoptr(GKeyFile) config = g_key_file_new ();
+    g_autoptr(GKeyFile) extra = g_key_file_new ();
+    g_auto(GStrv) groups = NULL;
+    g_autofree char *text = NULL;
 
-    g_file_set_contents (server->config_path, config, -1, &error);
+    /* A test's settings replace the base ones: till-server refuses a key
+     * given twice, so they are merged here rather than appended. */
+    g_key_file_load_from_data (config, base, -1, G_KEY_FILE_NONE, &error);
+    g_assert_no_error (error);
+    g_key_file_load_from_data (extra, server->extra_config, -1, G_KEY_FILE_NONE, &error);
+    g_assert_no_error (error);
+    groups = g_key_file_get_groups (extra, NULL);
+    for (guint i = 0; groups[i] != NULL; i++)
+      {
+        g_auto(GStrv) keys = g_key_file_get_keys (extra, groups[i], NULL, NULL);
+
+        for (guint j = 0; keys != NULL && keys[j] != NULL; j++)
+          {
+            g_autofree char *value = g_key_file_get_value (extra, groups[i], keys[j], NULL);
+
+            g_key_file_set_value (config, groups[i], keys[j], value);
+          }
+      }
+    text = g_key_file_to_data (config, NULL, NULL);
+    g_file_set_contents (server->config_path, text, -1, &error);
     g_assert_no_error (error);
   }
 

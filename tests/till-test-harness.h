@@ -48,6 +48,9 @@ typedef struct
 /* The stand-in is one process per test program, started on first use. */
 TillTestStripe   *till_test_stripe_get          (void);
 JsonNode         *till_test_stripe_get_json     (const char       *path);
+JsonNode         *till_test_stripe_call         (const char       *method,
+                                                 const char       *path,
+                                                 const char       *json);
 void              till_test_stripe_post_json    (const char       *path,
                                                  const char       *json);
 guint             till_test_stripe_count_requests (const char     *method,

@@ -22,13 +22,61 @@
 #include "till-server-cli.h"
 #include "till-server-config.h"
 #include "till-server-log.h"
+#include "till-server-notify.h"
 #include "till-stripe-client.h"
+
+typedef struct
+{
+  GMainLoop        *loop;
+  TillServerConfig *config;
+  TillApi          *api;
+  const char       *config_path;
+} Server;
 
 static gboolean
 quit_cb (gpointer user_data)
 {
-  g_main_loop_quit (user_data);
+  Server *server = user_data;
+
+  till_server_notify ("STOPPING=1");
+  g_main_loop_quit (server->loop);
   return G_SOURCE_REMOVE;
+}
+
+/* SIGHUP: the configuration is read and checked again; the settings that
+ * may change while serving are taken (docs/server.md lists them), the TLS
+ * certificate is read from its files again, and connections and payments
+ * on their way go on untouched. A file that does not pass keeps the old
+ * settings serving. */
+static gboolean
+reload_cb (gpointer user_data)
+{
+  Server *server = user_data;
+  g_autoptr(TillServerConfig) next = NULL;
+  g_autoptr(GPtrArray) pending = NULL;
+  g_autoptr(GError) error = NULL;
+  g_autofree char *reloading = g_strdup_printf ("RELOADING=1\nMONOTONIC_USEC=%" G_GINT64_FORMAT,
+                                                g_get_monotonic_time ());
+
+  till_server_notify (reloading);
+  g_message ("Reloading the configuration from %s", server->config_path ? server->config_path : "(defaults)");
+  next = till_server_config_load (server->config_path, &error);
+  if (next == NULL || !till_server_config_validate_settings (next, &error) ||
+      !till_server_config_load_webhook_secrets (next, &error))
+    {
+      g_warning ("The configuration was not reloaded, the old one goes on serving: %s", error->message);
+      till_server_notify ("READY=1\nSTATUS=Serving; the last reload failed, see the log");
+      return G_SOURCE_CONTINUE;
+    }
+  pending = till_server_config_apply_reload (server->config, next);
+  for (guint i = 0; i < pending->len; i++)
+    g_warning ("%s changed: it takes effect when till-server is restarted",
+               (char *) g_ptr_array_index (pending, i));
+  if (!till_api_reload (server->api, &error))
+    g_warning ("The TLS certificate was not reloaded, the old one goes on serving: %s", error->message);
+  g_message ("Configuration reloaded");
+  till_server_notify ("READY=1\nSTATUS=Serving");
+  return G_SOURCE_CONTINUE;
 }
 
 /* A throw-away shop for the README's demo: its own database in a fresh
@@ -121,8 +169,11 @@ report_failure (const GError *error)
 
 static int
 serve (TillServerConfig *config,
+       const char       *config_path,
        gboolean          demo)
 {
+  Server server = { .config = config, .config_path = config_path };
+  guint watchdog;
   g_autoptr(GError) error = NULL;
   g_autoptr(TillDb) db = NULL;
   g_autoptr(TillStripeClient) stripe = NULL;
@@ -161,9 +212,19 @@ serve (TillServerConfig *config,
 
   till_payments_recover (payments);
 
-  g_unix_signal_add (SIGINT, quit_cb, loop);
-  g_unix_signal_add (SIGTERM, quit_cb, loop);
+  server.loop = loop;
+  server.api = api;
+  g_unix_signal_add (SIGINT, quit_cb, &server);
+  g_unix_signal_add (SIGTERM, quit_cb, &server);
+  g_unix_signal_add (SIGHUP, reload_cb, &server);
+  watchdog = till_server_notify_watchdog ();
+  {
+    g_autofree char *ready = g_strdup_printf ("READY=1\nSTATUS=Serving %s", url);
+
+    till_server_notify (ready);
+  }
   g_main_loop_run (loop);
+  g_clear_handle_id (&watchdog, g_source_remove);
 
   /* Closed first, so that SQLite's own files are gone before the folder. */
   g_clear_object (&api);
@@ -172,6 +233,64 @@ serve (TillServerConfig *config,
   if (demo)
     remove_demo (config->database);
   g_message ("Stopped");
+  return 0;
+}
+
+/* --check-config: what serving would refuse, refused now, with its line;
+ * the secrets too when this user can see where they come from (under
+ * systemd, the stripe-secret-key credential is the service's alone). */
+static int
+run_check_config (TillServerConfig *config,
+                  const char       *config_path)
+{
+  g_autoptr(GError) error = NULL;
+  const char *source;
+
+  if (!till_server_config_validate_settings (config, &error))
+    return report_failure (error);
+  source = till_server_config_describe_secret_source (config);
+  if (source == NULL)
+    {
+      g_print ("till-server: no Stripe secret key is visible here; the service reads it from "
+               "its stripe-secret-key credential\n");
+      if (!till_server_config_load_webhook_secrets (config, &error))
+        return report_failure (error);
+    }
+  else if (!till_server_config_load_secrets (config, &error))
+    return report_failure (error);
+  else
+    g_print ("till-server: the Stripe secret key is readable (from %s)\n", source);
+  if (config->stripe_webhook_secrets != NULL)
+    g_print ("till-server: %u Stripe webhook secrets are readable\n", g_strv_length (config->stripe_webhook_secrets));
+  g_print ("till-server: the configuration %s is valid\n", config_path ? config_path : "(defaults)");
+  return 0;
+}
+
+/* backup FILE: SQLite's online backup of the database, safe while the
+ * server runs and takes payments. */
+static int
+run_backup (TillServerConfig  *config,
+            int                argc,
+            char             **argv)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(TillDb) db = NULL;
+
+  if (argc != 1)
+    {
+      g_printerr ("till-server: usage: till-server [--config FILE] backup FILE\n");
+      return 2;
+    }
+  if (!g_file_test (config->database, G_FILE_TEST_EXISTS))
+    {
+      g_printerr ("till-server: there is no database at %s\n", config->database);
+      return 1;
+    }
+  db = till_db_open (config->database, &error);
+  if (db == NULL || !till_db_backup (db, argv[0], &error))
+    return report_failure (error);
+  g_print ("till-server: backed up %s to %s (%" G_GINT64_FORMAT " payments)\n",
+           config->database, argv[0], till_db_count_payments (db));
   return 0;
 }
 
@@ -185,17 +304,19 @@ main (int   argc,
   g_autofree char *config_path = NULL;
   gboolean demo = FALSE;
   gboolean version = FALSE;
+  gboolean check_config = FALSE;
   const GOptionEntry entries[] = {
     { "config", 'c', 0, G_OPTION_ARG_FILENAME, &config_path, "Read the configuration from FILE", "FILE" },
     { "demo", 0, 0, G_OPTION_ARG_NONE, &demo, "Serve a throw-away demo shop with new staff passwords", NULL },
     { "version", 0, 0, G_OPTION_ARG_NONE, &version, "Print the version and exit", NULL },
+    { "check-config", 0, 0, G_OPTION_ARG_NONE, &check_config, "Check the configuration (and the secrets it names) and exit", NULL },
     { NULL }
   };
 
   setlocale (LC_ALL, "");
   till_server_log_init ();
 
-  context = g_option_context_new ("[user add|list|disable|enable|passwd …]");
+  context = g_option_context_new ("[user add|list|disable|enable|passwd … | backup FILE]");
   g_option_context_set_summary (context, "The reference shop backend for Till.");
   g_option_context_set_description (context,
     "The Stripe secret key is read from the file named by [stripe] secret-key-file\n"
@@ -220,6 +341,12 @@ main (int   argc,
       return 1;
     }
 
+  if (check_config)
+    return run_check_config (config, config_path);
+
+  if (argc > 1 && g_str_equal (argv[1], "backup"))
+    return run_backup (config, argc - 2, argv + 2);
+
   if (argc > 1 && g_str_equal (argv[1], "user"))
     {
       g_autoptr(TillDb) db = till_db_open (config->database, &error);
@@ -237,5 +364,5 @@ main (int   argc,
       return 2;
     }
 
-  return serve (config, demo);
+  return serve (config, config_path, demo);
 }

@@ -16,6 +16,8 @@
 #include <json-glib/json-glib.h>
 
 #include "till-api.h"
+#include "till-json-util.h"
+#include "till-webhooks.h"
 #include "till-api-input.h"
 #include "till-crypto.h"
 #include "till-money.h"
@@ -41,8 +43,11 @@ struct _TillApi
   TillPayments     *payments;
   TillRateLimiter  *user_limiter;
   TillRateLimiter  *address_limiter;
+  TillWebhooks     *webhooks;
 
   /* state */
+  gint64            health_checked;      /* monotonic µs of the last write check */
+  gboolean          health_writable;
   TillServerConfig *config;   /* owned by the caller, outlives us */
   guint             checks_in_flight;
   GHashTable       *checks_by_address;   /* address key → checks running */
@@ -111,15 +116,11 @@ send_json (SoupServerMessage *msg,
            guint              status,
            JsonNode          *root)
 {
-  g_autoptr(JsonGenerator) generator = json_generator_new ();
-  char *data;
-  gsize length;
+  char *data = till_json_write (root);
 
-  json_generator_set_root (generator, root);
-  data = json_generator_to_data (generator, &length);
   soup_server_message_set_status (msg, status, NULL);
   soup_server_message_set_response (msg, "application/json; charset=utf-8",
-                                    SOUP_MEMORY_TAKE, data, length);
+                                    SOUP_MEMORY_TAKE, data, strlen (data));
 }
 
 static void
@@ -261,6 +262,14 @@ add_payment (JsonBuilder *builder,
   else
     json_builder_add_null_value (builder);
   add_int_member (builder, "amount_refunded", p->amount_refunded);
+  if (p->dispute_status != NULL)
+    {
+      /* Only when there is one: older terminals never see the member. */
+      json_builder_set_member_name (builder, "dispute");
+      json_builder_begin_object (builder);
+      add_string_member (builder, "status", p->dispute_status);
+      json_builder_end_object (builder);
+    }
   add_string_member (builder, "idempotency_key", p->idempotency_key);
   add_string_member (builder, "cashier", p->user_name);
   add_string_member (builder, "mode", p->mode);
@@ -1324,16 +1333,131 @@ handle_day_report (Request *req)
   add_totals_object (builder, "payments", totals.payments_count, totals.payments_amount);
   add_totals_object (builder, "refunds", totals.refunds_count, totals.refunds_amount);
   add_int_member (builder, "net", totals.payments_amount - totals.refunds_amount);
+  add_totals_object (builder, "disputes", totals.disputes_count, totals.disputes_amount);
   add_int_member (builder, "declined_count", totals.declined_count);
   add_int_member (builder, "unresolved_count", totals.pending_count);
   json_builder_end_object (builder);
   send_builder (req->msg, 200, builder);
 }
 
+/* Health: for a monitor that asks every few seconds, unauthenticated, so
+ * it says only what a monitor needs. The database is written to (an
+ * fsync) at most once a second however often it is asked. */
+static void
+handle_health (Request *req)
+{
+  TillApi *self = req->self;
+  g_autoptr(JsonBuilder) builder = json_builder_new ();
+  gint64 now = g_get_monotonic_time ();
+  gint64 last_answer = till_stripe_client_get_last_answer (till_payments_get_stripe_client (self->payments));
+
+  if (self->health_checked == 0 || now - self->health_checked >= G_USEC_PER_SEC)
+    {
+      g_autoptr(GError) error = NULL;
+      gboolean writable = till_db_check_writable (self->db, &error);
+
+      if (!writable && self->health_writable)
+        g_warning ("Health: %s", error->message);
+      self->health_writable = writable;
+      self->health_checked = now;
+    }
+
+  soup_message_headers_replace (soup_server_message_get_response_headers (req->msg),
+                                "Cache-Control", "no-store");
+  json_builder_begin_object (builder);
+  add_string_member (builder, "status", self->health_writable ? "ok" : "degraded");
+  add_string_member (builder, "database", self->health_writable ? "writable" : "not_writable");
+  json_builder_set_member_name (builder, "stripe_last_answer_seconds");
+  if (last_answer > 0)
+    json_builder_add_int_value (builder, MAX (0, (g_get_real_time () - last_answer) / G_USEC_PER_SEC));
+  else
+    json_builder_add_null_value (builder);
+  json_builder_end_object (builder);
+  send_builder (req->msg, self->health_writable ? 200 : 503, builder);
+}
+
+/* Stripe's webhooks */
+
+static void
+webhook_done_cb (GObject      *object,
+                 GAsyncResult *result,
+                 gpointer      user_data)
+{
+  g_autoptr(Request) req = user_data;
+  g_autoptr(JsonBuilder) builder = json_builder_new ();
+  g_autoptr(GError) error = NULL;
+  const char *outcome = till_webhooks_handle_finish (TILL_WEBHOOKS (object), result, &error);
+
+  soup_server_message_unpause (req->msg);
+  if (outcome == NULL)
+    {
+      /* Stripe sends the event again later, and it is handled then. */
+      g_warning ("A Stripe event was not handled: %s", error->message);
+      send_error (req->msg, 500, "not_handled", "The event was not handled; send it again");
+      return;
+    }
+  json_builder_begin_object (builder);
+  json_builder_set_member_name (builder, "received");
+  json_builder_add_boolean_value (builder, TRUE);
+  add_string_member (builder, "outcome", outcome);
+  json_builder_end_object (builder);
+  send_builder (req->msg, 200, builder);
+}
+
+static void
+handle_stripe_webhook (Request *req)
+{
+  TillServerConfig *config = req->self->config;
+  SoupMessageBody *body = soup_server_message_get_request_body (req->msg);
+  g_autoptr(GBytes) bytes = soup_message_body_flatten (body);
+  const char *signature =
+    soup_message_headers_get_one (soup_server_message_get_request_headers (req->msg), "Stripe-Signature");
+  g_autoptr(JsonObject) event = NULL;
+  TillWebhooks *webhooks;
+  TillWebhookSignature verdict;
+
+  if (config->stripe_webhook_secrets == NULL)
+    {
+      send_error (req->msg, 503, "webhooks_not_configured",
+                  "This server has no Stripe webhook secret; see docs/server.md");
+      return;
+    }
+  /* The signature before anything is read: unsigned bytes are no event. */
+  verdict = till_webhook_verify_signature (signature, g_bytes_get_data (bytes, NULL), g_bytes_get_size (bytes),
+                                           (const char * const *) config->stripe_webhook_secrets,
+                                           g_get_real_time () / G_USEC_PER_SEC, config->stripe_webhook_tolerance);
+  switch (verdict)
+    {
+    case TILL_WEBHOOK_SIGNATURE_OK:
+      break;
+    case TILL_WEBHOOK_SIGNATURE_EXPIRED:
+      g_warning ("A Stripe webhook event was signed outside the tolerance (a replay, or a wrong clock)");
+      send_error (req->msg, 400, "signature_expired", "The signature's timestamp is outside the tolerance");
+      return;
+    case TILL_WEBHOOK_SIGNATURE_MISMATCH:
+      g_warning ("A Stripe webhook event's signature matches no secret of this server");
+      send_error (req->msg, 400, "signature_invalid", "The Stripe-Signature does not verify");
+      return;
+    case TILL_WEBHOOK_SIGNATURE_MALFORMED:
+    default:
+      send_error (req->msg, 400, "signature_invalid", "No usable Stripe-Signature header");
+      return;
+    }
+
+  event = parse_body (req, FALSE);
+  if (event == NULL)
+    return;
+  webhooks = req->self->webhooks;
+  soup_server_message_pause (req->msg);
+  till_webhooks_handle_async (webhooks, event, webhook_done_cb, steal_request (req));
+}
+
 /* Routing */
 
 static const Route routes[] = {
   { "POST", "api/login", ACCESS_PUBLIC, handle_login },
+  { "GET", "api/health", ACCESS_PUBLIC, handle_health },
+  { "POST", "api/stripe/webhook", ACCESS_PUBLIC, handle_stripe_webhook },
   { "GET", "api/check-auth", ACCESS_STAFF, handle_check_auth },
   { "POST", "api/logout", ACCESS_STAFF, handle_logout },
   { "GET", "api/config", ACCESS_STAFF, handle_config },
@@ -1692,6 +1816,7 @@ till_api_finalize (GObject *object)
   g_clear_object (&self->server);
   g_clear_object (&self->db);
   g_clear_object (&self->payments);
+  g_clear_object (&self->webhooks);
   g_clear_pointer (&self->user_limiter, till_rate_limiter_free);
   g_clear_pointer (&self->address_limiter, till_rate_limiter_free);
   g_clear_pointer (&self->checks_by_address, g_hash_table_unref);
@@ -1725,6 +1850,8 @@ till_api_new (TillServerConfig *config,
   self->address_limiter = till_rate_limiter_new (config->login_failures_per_address, config->login_window,
                                                  config->login_tracked_names);
   self->checks_by_address = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
+  self->webhooks = till_webhooks_new (db, payments, config);
+  self->health_writable = TRUE;
 
   return self;
 }
@@ -1778,4 +1905,27 @@ till_api_listen (TillApi  *self,
     return NULL;
 
   return till_server_listener_get_url (listener);
+}
+
+/* After the config was reloaded in place (SIGHUP): the certificate is read
+ * from its files again, so that a renewed one is served, and the listener
+ * takes the new timeouts. A certificate that cannot be read leaves the old
+ * one serving. */
+gboolean
+till_api_reload (TillApi  *self,
+                 GError  **error)
+{
+  g_autoptr(GTlsCertificate) certificate = NULL;
+  TillServerListener *listener;
+
+  g_return_val_if_fail (TILL_IS_API (self), FALSE);
+
+  if (self->server == NULL)
+    return TRUE;
+  certificate = load_certificate (self->config, error);
+  if (certificate == NULL && self->config->tls_certificate != NULL)
+    return FALSE;
+  listener = g_object_get_data (G_OBJECT (self->server), "till-listener");
+  till_server_listener_reconfigure (listener, self->config, certificate);
+  return TRUE;
 }

@@ -20,4 +20,7 @@ TillApi *till_api_new    (TillServerConfig  *config,
 char    *till_api_listen (TillApi           *self,
                           GError           **error);
 
+gboolean  till_api_reload  (TillApi           *self,
+                           GError           **error);
+
 G_END_DECLS

@@ -9,6 +9,8 @@
 #include "config.h"
 
 #include <errno.h>
+#include <fcntl.h>
+#include <unistd.h>
 #include <string.h>
 #include <sqlite3.h>
 #include <glib/gstdio.h>
@@ -78,6 +80,54 @@ static const char schema_v1[] =
   "CREATE INDEX refunds_payment ON refunds (payment_id);"
   "PRAGMA user_version = 1;";
 
+/* Version 2: what reaches till-server from Stripe's webhooks. A refund
+ * made in Stripe's Dashboard has no cashier (user_id may be NULL) and its
+ * origin is "stripe"; recovery never sends such a refund to Stripe again.
+ * Each event is recorded by its id so that it is handled once. The health
+ * row is what GET /api/health writes to see that the database is. */
+static const char schema_v2[] =
+  "CREATE TABLE refunds_v2 ("
+  "  id TEXT PRIMARY KEY,"
+  "  payment_id TEXT NOT NULL REFERENCES payments (id),"
+  "  idempotency_key TEXT NOT NULL UNIQUE,"
+  "  request_hash TEXT NOT NULL,"
+  "  user_id INTEGER REFERENCES users (id),"
+  "  amount INTEGER NOT NULL CHECK (amount > 0),"
+  "  reason TEXT,"
+  "  status TEXT NOT NULL,"
+  "  stripe_id TEXT,"
+  "  error_code TEXT,"
+  "  created INTEGER NOT NULL,"
+  "  updated INTEGER NOT NULL,"
+  "  origin TEXT NOT NULL DEFAULT 'till' CHECK (origin IN ('till', 'stripe')));"
+  "INSERT INTO refunds_v2 (id, payment_id, idempotency_key, request_hash, user_id, amount, reason,"
+  "  status, stripe_id, error_code, created, updated)"
+  "  SELECT id, payment_id, idempotency_key, request_hash, user_id, amount, reason, status,"
+  "  stripe_id, error_code, created, updated FROM refunds;"
+  "DROP TABLE refunds;"
+  "ALTER TABLE refunds_v2 RENAME TO refunds;"
+  "CREATE INDEX refunds_payment ON refunds (payment_id);"
+  "CREATE INDEX refunds_stripe ON refunds (stripe_id);"
+  "CREATE INDEX payments_stripe ON payments (stripe_id);"
+  "CREATE TABLE disputes ("
+  "  id TEXT PRIMARY KEY,"
+  "  payment_id TEXT NOT NULL REFERENCES payments (id),"
+  "  amount INTEGER NOT NULL,"
+  "  reason TEXT,"
+  "  status TEXT NOT NULL,"
+  "  created INTEGER NOT NULL,"
+  "  updated INTEGER NOT NULL);"
+  "CREATE INDEX disputes_payment ON disputes (payment_id);"
+  "CREATE TABLE stripe_events ("
+  "  id TEXT PRIMARY KEY,"
+  "  type TEXT NOT NULL,"
+  "  created INTEGER NOT NULL,"
+  "  received INTEGER NOT NULL);"
+  "CREATE TABLE health ("
+  "  id INTEGER PRIMARY KEY CHECK (id = 1),"
+  "  checked INTEGER NOT NULL);"
+  "PRAGMA user_version = 2;";
+
 static void
 till_db_finalize (GObject *object)
 {
@@ -131,6 +181,7 @@ till_payment_free (TillPayment *payment)
   g_free (payment->decline_code);
   g_free (payment->error_code);
   g_free (payment->error_message);
+  g_free (payment->dispute_status);
   g_free (payment);
 }
 
@@ -229,16 +280,28 @@ migrate (TillDb  *self,
 
   if (sqlite3_step (stmt) == SQLITE_ROW)
     version = sqlite3_column_int (stmt, 0);
+  /* A statement still open would lock the tables the migration drops. */
+  g_clear_pointer (&stmt, finalize_stmt);
 
-  if (version == 0)
-    return exec (self, "BEGIN IMMEDIATE", error) &&
-           exec (self, schema_v1, error) &&
-           exec (self, "COMMIT", error);
-  if (version > 1)
+  if (version > 2)
     {
       g_set_error (error, TILL_SERVER_ERROR, TILL_SERVER_ERROR_DATABASE,
                    "The database was written by a newer till-server (schema %d)", version);
       return FALSE;
+    }
+  if (version < 2)
+    {
+      /* One transaction, so that a database is either of version 1 or 2,
+       * never in between. */
+      if (!exec (self, "BEGIN IMMEDIATE", error))
+        return FALSE;
+      if ((version == 0 && !exec (self, schema_v1, error)) ||
+          !exec (self, schema_v2, error) ||
+          !exec (self, "COMMIT", error))
+        {
+          exec (self, "ROLLBACK", NULL);
+          return FALSE;
+        }
     }
   return TRUE;
 }
@@ -477,7 +540,8 @@ till_db_delete_session (TillDb     *self,
   "p.rowid, p.id, p.idempotency_key, p.request_hash, p.user_id, u.name, p.amount, p.currency," \
   " p.description, p.source, p.mode, p.moto, p.status, p.stripe_id, p.client_secret, p.card_brand," \
   " p.card_last4, p.decline_code, p.error_code, p.error_message, p.amount_refunded," \
-  " p.created, p.updated"
+  " p.created, p.updated," \
+  " (SELECT d.status FROM disputes d WHERE d.payment_id = p.id ORDER BY d.created DESC LIMIT 1)"
 #define PAYMENT_FROM " FROM payments p JOIN users u ON u.id = p.user_id "
 
 static TillPayment *
@@ -509,6 +573,7 @@ read_payment (sqlite3_stmt *stmt)
   p->amount_refunded = sqlite3_column_int64 (stmt, i++);
   p->created = sqlite3_column_int64 (stmt, i++);
   p->updated = sqlite3_column_int64 (stmt, i++);
+  p->dispute_status = column_text (stmt, i++);
 
   return p;
 }
@@ -769,7 +834,8 @@ till_db_list_refunds_in_status (TillDb     *self,
                                 const char *status)
 {
   g_autoptr(sqlite3_stmt) stmt =
-    prepare (self, "SELECT " REFUND_COLUMNS " FROM refunds WHERE status = ? ORDER BY created");
+    prepare (self, "SELECT " REFUND_COLUMNS " FROM refunds WHERE status = ? AND origin = 'till'"
+                   " ORDER BY created");
   GPtrArray *refunds = g_ptr_array_new_with_free_func ((GDestroyNotify) till_refund_free);
 
   bind_text (stmt, 1, status);
@@ -817,6 +883,12 @@ till_db_get_day_totals (TillDb        *self,
              " JOIN payments p ON p.id = r.payment_id"
              " WHERE r.status = 'succeeded' AND r.created >= ? AND r.created < ? AND p.currency = ?");
 
+  g_autoptr(sqlite3_stmt) disputes =
+    prepare (self,
+             "SELECT count (*), coalesce (sum (d.amount), 0) FROM disputes d"
+             " JOIN payments p ON p.id = d.payment_id"
+             " WHERE d.created >= ? AND d.created < ? AND p.currency = ?");
+
   memset (totals, 0, sizeof *totals);
 
   sqlite3_bind_int64 (payments, 1, start);
@@ -838,4 +910,301 @@ till_db_get_day_totals (TillDb        *self,
       totals->refunds_count = sqlite3_column_int64 (refunds, 0);
       totals->refunds_amount = sqlite3_column_int64 (refunds, 1);
     }
+
+  sqlite3_bind_int64 (disputes, 1, start);
+  sqlite3_bind_int64 (disputes, 2, end);
+  bind_text (disputes, 3, currency);
+  if (sqlite3_step (disputes) == SQLITE_ROW)
+    {
+      totals->disputes_count = sqlite3_column_int64 (disputes, 0);
+      totals->disputes_amount = sqlite3_column_int64 (disputes, 1);
+    }
 }
+
+/* Operations */
+
+gboolean
+till_db_begin (TillDb  *self,
+               GError **error)
+{
+  return exec (self, "BEGIN IMMEDIATE", error);
+}
+
+gboolean
+till_db_commit (TillDb  *self,
+                GError **error)
+{
+  return exec (self, "COMMIT", error);
+}
+
+void
+till_db_rollback (TillDb *self)
+{
+  exec (self, "ROLLBACK", NULL);
+}
+
+/* A real write, fsync included (synchronous = FULL): what a monitor wants
+ * to know is whether a payment could be recorded now. */
+gboolean
+till_db_check_writable (TillDb  *self,
+                        GError **error)
+{
+  g_autoptr(sqlite3_stmt) stmt =
+    prepare (self, "INSERT OR REPLACE INTO health (id, checked) VALUES (1, ?)");
+
+  sqlite3_bind_int64 (stmt, 1, now_unix ());
+  if (sqlite3_step (stmt) != SQLITE_DONE)
+    return set_db_error (self, error, "The database cannot be written");
+  return TRUE;
+}
+
+/* The file's data and its name both on disk before it counts as there. */
+static gboolean
+sync_and_rename (const char  *from,
+                 const char  *to,
+                 GError     **error)
+{
+  g_autofree char *dir = g_path_get_dirname (to);
+  int fd = g_open (from, O_RDONLY | O_CLOEXEC, 0);
+  int dir_fd;
+
+  if (fd < 0 || fsync (fd) != 0 || close (fd) != 0 || g_rename (from, to) != 0)
+    {
+      int saved = errno;
+
+      g_set_error (error, TILL_SERVER_ERROR, TILL_SERVER_ERROR_DATABASE,
+                   "Cannot write %s: %s", to, g_strerror (saved));
+      return FALSE;
+    }
+  dir_fd = g_open (dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC, 0);
+  if (dir_fd >= 0)
+    {
+      fsync (dir_fd);
+      close (dir_fd);
+    }
+  return TRUE;
+}
+
+/* SQLite's online backup: a consistent copy of the whole database while
+ * the server goes on writing (in WAL mode, readers do not block it). The
+ * copy is written beside its final name, checked, synced and renamed, so
+ * that a backup file is either whole or not there. */
+gboolean
+till_db_backup (TillDb      *self,
+                const char  *path,
+                GError     **error)
+{
+  g_autofree char *partial = g_strconcat (path, ".partial", NULL);
+  g_autoptr(sqlite3_stmt) check = NULL;
+  sqlite3 *copy = NULL;
+  sqlite3_backup *backup;
+  gboolean intact = FALSE;
+  int rc;
+
+  if (g_file_test (path, G_FILE_TEST_EXISTS))
+    {
+      g_set_error (error, TILL_SERVER_ERROR, TILL_SERVER_ERROR_EXISTS,
+                   "%s exists already; a backup never overwrites a file", path);
+      return FALSE;
+    }
+  g_unlink (partial);
+  if (sqlite3_open_v2 (partial, &copy, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, NULL) != SQLITE_OK)
+    {
+      g_set_error (error, TILL_SERVER_ERROR, TILL_SERVER_ERROR_DATABASE,
+                   "Cannot create %s: %s", partial, copy ? sqlite3_errmsg (copy) : "out of memory");
+      sqlite3_close (copy);
+      return FALSE;
+    }
+  /* It holds password and session hashes, as the database does. */
+  g_chmod (partial, 0600);
+
+  backup = sqlite3_backup_init (copy, "main", self->handle, "main");
+  if (backup == NULL)
+    {
+      g_set_error (error, TILL_SERVER_ERROR, TILL_SERVER_ERROR_DATABASE,
+                   "Cannot start the backup: %s", sqlite3_errmsg (copy));
+      sqlite3_close (copy);
+      g_unlink (partial);
+      return FALSE;
+    }
+  /* All pages in one step: one read transaction, so one moment's state. */
+  do
+    {
+      rc = sqlite3_backup_step (backup, -1);
+      if (rc == SQLITE_BUSY || rc == SQLITE_LOCKED)
+        sqlite3_sleep (50);
+    }
+  while (rc == SQLITE_OK || rc == SQLITE_BUSY || rc == SQLITE_LOCKED);
+  sqlite3_backup_finish (backup);
+  if (rc != SQLITE_DONE)
+    {
+      g_set_error (error, TILL_SERVER_ERROR, TILL_SERVER_ERROR_DATABASE,
+                   "The backup failed: %s", sqlite3_errstr (rc));
+      sqlite3_close (copy);
+      g_unlink (partial);
+      return FALSE;
+    }
+
+  /* A copy that does not pass SQLite's own check is no backup. Then the
+   * copy goes out of WAL mode: one self-contained file to keep. */
+  if (sqlite3_prepare_v2 (copy, "PRAGMA integrity_check", -1, &check, NULL) == SQLITE_OK &&
+      sqlite3_step (check) == SQLITE_ROW)
+    intact = g_strcmp0 ((const char *) sqlite3_column_text (check, 0), "ok") == 0;
+  g_clear_pointer (&check, finalize_stmt);
+  if (!intact || sqlite3_exec (copy, "PRAGMA journal_mode = DELETE", NULL, NULL, NULL) != SQLITE_OK)
+    {
+      g_set_error (error, TILL_SERVER_ERROR, TILL_SERVER_ERROR_DATABASE,
+                   intact ? "The backup copy cannot be made self-contained: %s"
+                          : "The backup copy does not pass SQLite's integrity check%s",
+                   intact ? sqlite3_errmsg (copy) : "");
+      sqlite3_close (copy);
+      g_unlink (partial);
+      return FALSE;
+    }
+  if (sqlite3_close (copy) != SQLITE_OK || !sync_and_rename (partial, path, error))
+    {
+      g_unlink (partial);
+      if (error != NULL && *error == NULL)
+        g_set_error (error, TILL_SERVER_ERROR, TILL_SERVER_ERROR_DATABASE, "Cannot close %s", partial);
+      return FALSE;
+    }
+  return TRUE;
+}
+
+/* Webhooks */
+
+gboolean
+till_db_has_stripe_event (TillDb     *self,
+                          const char *event_id)
+{
+  g_autoptr(sqlite3_stmt) stmt = prepare (self, "SELECT 1 FROM stripe_events WHERE id = ?");
+
+  bind_text (stmt, 1, event_id);
+  return sqlite3_step (stmt) == SQLITE_ROW;
+}
+
+gboolean
+till_db_add_stripe_event (TillDb      *self,
+                          const char  *event_id,
+                          const char  *type,
+                          gint64       created,
+                          GError     **error)
+{
+  g_autoptr(sqlite3_stmt) stmt =
+    prepare (self, "INSERT INTO stripe_events (id, type, created, received) VALUES (?, ?, ?, ?)");
+
+  bind_text (stmt, 1, event_id);
+  bind_text (stmt, 2, type);
+  sqlite3_bind_int64 (stmt, 3, created);
+  sqlite3_bind_int64 (stmt, 4, now_unix ());
+  if (sqlite3_step (stmt) != SQLITE_DONE)
+    return set_db_error (self, error, "Cannot record the Stripe event");
+  return TRUE;
+}
+
+TillPayment *
+till_db_get_payment_by_stripe_id (TillDb     *self,
+                                  const char *stripe_id)
+{
+  return get_one_payment (self, "SELECT " PAYMENT_COLUMNS PAYMENT_FROM "WHERE p.stripe_id = ?", stripe_id);
+}
+
+/* A refund Stripe reports that Till did not make (the Dashboard, the API
+ * from elsewhere), or a change of one it already recorded that way: kept
+ * as a refund of origin "stripe", and the payment's refunded amount
+ * follows its state. Call inside till_db_begin(). */
+gboolean
+till_db_record_stripe_refund (TillDb      *self,
+                              TillRefund  *r,
+                              GError     **error)
+{
+  g_autoptr(sqlite3_stmt) find =
+    prepare (self, "SELECT status, origin FROM refunds WHERE stripe_id = ?");
+  g_autoptr(sqlite3_stmt) adjust =
+    prepare (self, "UPDATE payments SET amount_refunded = amount_refunded + ?, updated = ? WHERE id = ?");
+  g_autofree char *was = NULL;
+  gboolean was_counted;
+  gboolean counted = g_str_equal (r->status, TILL_STATUS_SUCCEEDED);
+
+  bind_text (find, 1, r->stripe_id);
+  if (sqlite3_step (find) == SQLITE_ROW)
+    {
+      g_autoptr(sqlite3_stmt) update =
+        prepare (self, "UPDATE refunds SET status = ?, updated = ? WHERE stripe_id = ?");
+
+      /* Till's own refunds are finished by the request that made them. */
+      if (g_strcmp0 ((const char *) sqlite3_column_text (find, 1), "till") == 0)
+        return TRUE;
+      was = column_text (find, 0);
+      if (g_strcmp0 (was, r->status) == 0)
+        return TRUE;
+      bind_text (update, 1, r->status);
+      sqlite3_bind_int64 (update, 2, now_unix ());
+      bind_text (update, 3, r->stripe_id);
+      if (sqlite3_step (update) != SQLITE_DONE)
+        return set_db_error (self, error, "Cannot update the refund");
+    }
+  else
+    {
+      g_autoptr(sqlite3_stmt) insert =
+        prepare (self,
+                 "INSERT INTO refunds (id, payment_id, idempotency_key, request_hash, user_id, amount,"
+                 " reason, status, stripe_id, created, updated, origin)"
+                 " VALUES (?, ?, ?, '', NULL, ?, ?, ?, ?, ?, ?, 'stripe')");
+      g_autofree char *key = g_strconcat ("stripe:", r->stripe_id, NULL);
+
+      r->updated = now_unix ();
+      bind_text (insert, 1, r->id);
+      bind_text (insert, 2, r->payment_id);
+      bind_text (insert, 3, key);
+      sqlite3_bind_int64 (insert, 4, r->amount);
+      bind_text (insert, 5, r->reason);
+      bind_text (insert, 6, r->status);
+      bind_text (insert, 7, r->stripe_id);
+      sqlite3_bind_int64 (insert, 8, r->created);
+      sqlite3_bind_int64 (insert, 9, r->updated);
+      if (sqlite3_step (insert) != SQLITE_DONE)
+        return set_db_error (self, error, "Cannot record the refund");
+    }
+
+  was_counted = g_strcmp0 (was, TILL_STATUS_SUCCEEDED) == 0;
+  if (counted == was_counted)
+    return TRUE;
+  sqlite3_bind_int64 (adjust, 1, counted ? r->amount : -r->amount);
+  sqlite3_bind_int64 (adjust, 2, now_unix ());
+  bind_text (adjust, 3, r->payment_id);
+  if (sqlite3_step (adjust) != SQLITE_DONE)
+    return set_db_error (self, error, "Cannot update the refunded amount");
+  return TRUE;
+}
+
+/* Call inside till_db_begin(). */
+gboolean
+till_db_record_dispute (TillDb      *self,
+                        const char  *dispute_id,
+                        const char  *payment_id,
+                        gint64       amount,
+                        const char  *reason,
+                        const char  *status,
+                        gint64       created,
+                        GError     **error)
+{
+  g_autoptr(sqlite3_stmt) stmt =
+    prepare (self,
+             "INSERT INTO disputes (id, payment_id, amount, reason, status, created, updated)"
+             " VALUES (?, ?, ?, ?, ?, ?, ?)"
+             " ON CONFLICT (id) DO UPDATE SET amount = excluded.amount, reason = excluded.reason,"
+             " status = excluded.status, updated = excluded.updated");
+
+  bind_text (stmt, 1, dispute_id);
+  bind_text (stmt, 2, payment_id);
+  sqlite3_bind_int64 (stmt, 3, amount);
+  bind_text (stmt, 4, reason);
+  bind_text (stmt, 5, status);
+  sqlite3_bind_int64 (stmt, 6, created);
+  sqlite3_bind_int64 (stmt, 7, now_unix ());
+  if (sqlite3_step (stmt) != SQLITE_DONE)
+    return set_db_error (self, error, "Cannot record the dispute");
+  return TRUE;
+}
+

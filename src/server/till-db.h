@@ -55,6 +55,7 @@ typedef struct
   gint64  amount_refunded;
   gint64  created;
   gint64  updated;
+  char   *dispute_status;  /* Stripe's status of its latest dispute; NULL: none */
 } TillPayment;
 
 typedef struct
@@ -81,6 +82,8 @@ typedef struct
   gint64 refunds_count;
   gint64 refunds_amount;
   gint64 pending_count;
+  gint64 disputes_count;
+  gint64 disputes_amount;
 } TillDayTotals;
 
 void         till_user_free               (TillUser      *user);
@@ -157,5 +160,39 @@ void         till_db_get_day_totals       (TillDb        *self,
                                            gint64         start,
                                            gint64         end,
                                            TillDayTotals *totals);
+
+/* Operations */
+gboolean     till_db_begin                (TillDb        *self,
+                                           GError       **error);
+gboolean     till_db_commit               (TillDb        *self,
+                                           GError       **error);
+void         till_db_rollback             (TillDb        *self);
+gboolean     till_db_check_writable       (TillDb        *self,
+                                           GError       **error);
+gboolean     till_db_backup               (TillDb        *self,
+                                           const char    *path,
+                                           GError       **error);
+
+/* Webhooks */
+gboolean     till_db_has_stripe_event     (TillDb        *self,
+                                           const char    *event_id);
+gboolean     till_db_add_stripe_event     (TillDb        *self,
+                                           const char    *event_id,
+                                           const char    *type,
+                                           gint64         created,
+                                           GError       **error);
+TillPayment *till_db_get_payment_by_stripe_id (TillDb    *self,
+                                           const char    *stripe_id);
+gboolean     till_db_record_stripe_refund (TillDb        *self,
+                                           TillRefund    *refund,
+                                           GError       **error);
+gboolean     till_db_record_dispute       (TillDb        *self,
+                                           const char    *dispute_id,
+                                           const char    *payment_id,
+                                           gint64         amount,
+                                           const char    *reason,
+                                           const char    *status,
+                                           gint64         created,
+                                           GError       **error);
 
 G_END_DECLS

@@ -877,3 +877,11 @@ till_payments_recover (TillPayments *self)
         till_payments_refund_async (self, p, r, recovered_refund_cb, NULL);
     }
 }
+
+TillStripeClient *
+till_payments_get_stripe_client (TillPayments *self)
+{
+  g_return_val_if_fail (TILL_IS_PAYMENTS (self), NULL);
+
+  return self->stripe;
+}

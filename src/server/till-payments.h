@@ -45,5 +45,6 @@ TillRefund   *till_payments_refund_finish  (TillPayments        *self,
                                             GAsyncResult        *result,
                                             GError             **error);
 void          till_payments_recover        (TillPayments        *self);
+TillStripeClient *till_payments_get_stripe_client (TillPayments   *self);
 
 G_END_DECLS

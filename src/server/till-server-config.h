@@ -49,6 +49,12 @@ typedef struct
   TillStripeMode  stripe_mode;
   gboolean        stripe_moto;
   guint           stripe_timeout;
+  char          **stripe_webhook_secrets;   /* read by till_server_config_validate(); NULL: none */
+  char           *stripe_webhook_secrets_file;
+  guint           stripe_webhook_tolerance;
+
+  /* Where each key was read: "group/key" → line, for the errors. */
+  GHashTable     *key_lines;
 } TillServerConfig;
 
 TillServerConfig *till_server_config_new_default (void);
@@ -59,6 +65,16 @@ TillServerConfig *till_server_config_load_from_data (const char      *data,
                                                      GError         **error);
 gboolean          till_server_config_validate    (TillServerConfig  *self,
                                                   GError           **error);
+gboolean          till_server_config_validate_settings (TillServerConfig *self,
+                                                        GError          **error);
+gboolean          till_server_config_load_secrets (TillServerConfig  *self,
+                                                   GError           **error);
+const char       *till_server_config_describe_secret_source (TillServerConfig *self);
+GPtrArray        *till_server_config_apply_reload (TillServerConfig  *self,
+                                                   TillServerConfig  *next);
+gboolean          till_server_config_load_webhook_secrets (TillServerConfig *self,
+                                                          GError          **error);
+void              till_server_config_clear_webhook_secrets (TillServerConfig *self);
 gboolean          till_server_config_is_loopback (const char        *host);
 const char       *till_stripe_mode_to_string     (TillStripeMode     mode);
 void              till_server_config_free        (TillServerConfig  *self);

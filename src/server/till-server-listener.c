@@ -936,3 +936,18 @@ till_server_listener_get_max_connections (TillServerListener *self)
 
   return self->max_connections;
 }
+
+/* SIGHUP: connections accepted from now on get the new certificate and
+ * timeouts; those already open keep what they started with. */
+void
+till_server_listener_reconfigure (TillServerListener     *self,
+                                  const TillServerConfig *config,
+                                  GTlsCertificate        *certificate)
+{
+  g_return_if_fail (TILL_IS_SERVER_LISTENER (self));
+
+  if (certificate != NULL && self->certificate != NULL)
+    g_set_object (&self->certificate, certificate);
+  self->idle_timeout = (gint64) config->idle_timeout * G_USEC_PER_SEC;
+  self->request_timeout = (gint64) config->request_timeout * G_USEC_PER_SEC;
+}

@@ -32,6 +32,7 @@ struct _TillStripeClient
   /* state */
   char        *api_base;
   char        *authorization;
+  gint64       last_answer;   /* real time, µs; 0: never */
 };
 
 G_DEFINE_FINAL_TYPE (TillStripeClient, till_stripe_client, G_TYPE_OBJECT)
@@ -151,6 +152,8 @@ send_and_read_cb (GObject      *object,
     }
 
   response->status = soup_message_get_status (msg);
+  /* Any answer counts, an error too: it says Stripe is reachable. */
+  TILL_STRIPE_CLIENT (g_task_get_source_object (task))->last_answer = g_get_real_time ();
   replayed = soup_message_headers_get_one (soup_message_get_response_headers (msg),
                                            "Idempotent-Replayed");
   response->replayed = g_strcmp0 (replayed, "true") == 0;
@@ -227,4 +230,14 @@ till_stripe_client_request_finish (TillStripeClient  *self,
   g_return_val_if_fail (g_task_is_valid (result, self), NULL);
 
   return g_task_propagate_pointer (G_TASK (result), error);
+}
+
+/* When Stripe last answered a request (any HTTP answer), in real time
+ * microseconds; 0 when it has not since start-up. For GET /api/health. */
+gint64
+till_stripe_client_get_last_answer (TillStripeClient *self)
+{
+  g_return_val_if_fail (TILL_IS_STRIPE_CLIENT (self), 0);
+
+  return self->last_answer;
 }

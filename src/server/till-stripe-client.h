@@ -46,4 +46,6 @@ TillStripeResponse *till_stripe_client_request_finish  (TillStripeClient   *self
                                                         GAsyncResult       *result,
                                                         GError            **error);
 
+gint64              till_stripe_client_get_last_answer (TillStripeClient   *self);
+
 G_END_DECLS

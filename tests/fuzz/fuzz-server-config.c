@@ -25,6 +25,7 @@ LLVMFuzzerInitialize (int    *argc,
   /* The secret key comes from the environment or a file otherwise: the
    * fuzzer must not read files named by its input. */
   g_unsetenv ("TILL_STRIPE_SECRET_KEY");
+  g_unsetenv ("CREDENTIALS_DIRECTORY");
   return 0;
 }
 
@@ -49,6 +50,7 @@ LLVMFuzzerTestOneInput (const uint8_t *data,
 
   /* Set, so that validation never opens a file the input names. */
   g_clear_pointer (&config->stripe_secret_key_file, g_free);
+  g_clear_pointer (&config->stripe_webhook_secrets_file, g_free);
   config->stripe_secret_key = g_strdup ("sk_test_fuzz");
   if (!till_server_config_validate (config, &error))
     {

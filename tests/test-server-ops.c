@@ -1,0 +1,585 @@
+/* test-server-ops.c: till-server as a shop's IT person runs it
+ *
+ * Copyright 2026 The Till authors
+ * SPDX-License-Identifier: GPL-3.0-or-later
+ *
+ * Over real HTTP against a real till-server: the configuration check
+ * (unknown keys and misspellings with their line), GET /api/health, the
+ * online backup while payments are taken and a restore from it, SIGHUP
+ * reloading what may change without dropping a connection or a payment,
+ * and the sd_notify messages a Type=notify unit waits for.
+ */
+#include "config.h"
+
+#include <signal.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <unistd.h>
+#include <glib/gstdio.h>
+
+#include "till-test-harness.h"
+
+#define CASHIER_PASSWORD "alice-password-1"
+#define MANAGER_PASSWORD "morgan-password-3"
+
+static TillTestServer *
+start_shop (const char *extra_config)
+{
+  TillTestServer *server = till_test_server_new (NULL, extra_config);
+
+  till_test_server_add_user (server, "alice", "cashier", CASHIER_PASSWORD);
+  till_test_server_add_user (server, "morgan", "manager", MANAGER_PASSWORD);
+  till_test_server_start (server);
+  return server;
+}
+
+static TillTestResponse *
+pay (TillTestServer *server,
+     const char     *token,
+     const char     *key,
+     gint64          amount)
+{
+  g_autofree char *body =
+    g_strdup_printf ("{\"amount\":%" G_GINT64_FORMAT ",\"currency\":\"USD\",\"token\":\"pm_card_visa\"}", amount);
+
+  return till_test_post_json (server, "/api/payments", token, key, body);
+}
+
+static void
+write_config (TillTestServer *server,
+              const char     *text)
+{
+  g_autoptr(GError) error = NULL;
+
+  g_file_set_contents (server->config_path, text, -1, &error);
+  g_assert_no_error (error);
+}
+
+/* The configuration */
+
+typedef struct
+{
+  const char *name;
+  const char *config;
+  const char *expected;   /* in stderr */
+} BadConfig;
+
+static const BadConfig bad_configs[] = {
+  { "misspelt-key", "[server]\nport=8080\nlisten-adress=0.0.0.0\n",
+    "Line 3: unknown key “listen-adress” in [server]; did you mean “listen”?" },
+  { "typo", "[server]\n# the idle time\nidle-timout=30\n",
+    "Line 3: unknown key “idle-timout” in [server]; did you mean “idle-timeout”?" },
+  { "wrong-group", "[stripe]\nport=8080\n", "Line 2: “port” is a setting of [server], not of [stripe]" },
+  { "unknown-key", "[shop]\nname=Corner\nfavourite-colour=blue\n", "Line 3: unknown key “favourite-colour” in [shop]" },
+  { "unknown-group", "[server]\nport=1\n\n[database]\npath=x\n", "Line 4: unknown group [database]" },
+  { "twice", "[server]\nport=8080\n[shop]\nname=A\n[server]\nport=8081\n", "Line 6: [server] port is set again (first on line 2)" },
+  { "not-a-setting", "[server]\nport 8080\n", "Line 2: not a key=value setting" },
+  { "before-group", "port=8080\n[server]\n", "Line 1: a setting before the first [group]" },
+  { "bad-value", "[server]\n\nrequest-timeout=-3\n", "Line 3: [server] request-timeout must be a whole number" },
+  { "bad-currency", "[shop]\ncurrency=EURO\n", "Line 2: [shop] currency “EURO”" },
+  { "secret-in-file", "[stripe]\nsecret-key=sk_live_x\n", "Line 2: [stripe] secret-key is not accepted" },
+  { "not-utf8", "[shop]\nname=Caf\xe9\n", "Line 2: not UTF-8 text" },
+  { "locale-key", "[shop]\nname[de]=Laden\n", "Line 2: unknown key “name[de]” in [shop]" },
+};
+
+/* Each mistake is refused by --check-config and by the server itself,
+ * with the line it is on, and nothing is served. */
+static void
+test_config_refused (gconstpointer data)
+{
+  const BadConfig *bad = data;
+  g_autoptr(TillTestServer) server = till_test_server_new (NULL, NULL);
+  g_autofree char *out = NULL;
+  g_autofree char *err = NULL;
+  g_autofree char *serve_out = NULL;
+  g_autofree char *serve_err = NULL;
+
+  write_config (server, bad->config);
+  g_assert_cmpint (till_test_server_cli (server, NULL, &out, &err, "--check-config", NULL), ==, 1);
+  if (strstr (err, bad->expected) == NULL)
+    g_error ("Expected “%s” in: %s", bad->expected, err);
+  g_assert_true (g_utf8_validate (err, -1, NULL));
+  /* Serving reads the file the same way. */
+  g_assert_cmpint (till_test_server_cli (server, NULL, &serve_out, &serve_err, NULL), ==, 1);
+  g_assert_nonnull (strstr (serve_err, bad->expected));
+}
+
+static void
+test_config_check_ok (void)
+{
+  g_autoptr(TillTestServer) server = till_test_server_new (NULL, NULL);
+  g_autofree char *out = NULL;
+  g_autofree char *err = NULL;
+  g_autofree char *key_path = g_build_filename (server->dir, "stripe-key", NULL);
+  g_autofree char *text = NULL;
+  g_autoptr(GError) error = NULL;
+
+  g_assert_cmpint (till_test_server_cli (server, NULL, &out, &err, "--check-config", NULL), ==, 0);
+  g_assert_nonnull (strstr (out, "is valid"));
+  g_assert_nonnull (strstr (out, "TILL_STRIPE_SECRET_KEY"));
+
+  /* A key file others may read is refused by the check too. */
+  g_file_get_contents (server->config_path, &text, NULL, &error);
+  g_assert_no_error (error);
+  g_file_set_contents (key_path, "sk_test_from_file\n", -1, &error);
+  g_assert_no_error (error);
+  g_chmod (key_path, 0644);
+  {
+    g_autofree char *with_file = g_strdup_printf ("%s\n[stripe]\nsecret-key-file=%s\n", text, key_path);
+    g_autofree char *out2 = NULL;
+    g_autofree char *err2 = NULL;
+
+    /* The harness's config has a [stripe] group already: a second one
+     * is allowed, only keys may not repeat. */
+    write_config (server, with_file);
+    g_assert_cmpint (till_test_server_cli (server, NULL, &out2, &err2, "--check-config", NULL), ==, 1);
+    g_assert_nonnull (strstr (err2, "readable by others"));
+    /* The check never prints the key. */
+    g_assert_null (strstr (err2, "sk_test_from_file"));
+  }
+}
+
+/* Health */
+
+static void
+test_health (void)
+{
+  g_autoptr(TillTestServer) server = start_shop (NULL);
+  g_autofree char *token = till_test_server_login (server, "alice", CASHIER_PASSWORD);
+  g_autofree char *key = till_test_new_key ();
+  g_autoptr(TillTestResponse) before = till_test_get (server, "/api/health", NULL);
+  g_autoptr(TillTestResponse) paid = NULL;
+  g_autoptr(TillTestResponse) after = NULL;
+  JsonObject *object;
+
+  /* No session needed; only what a monitor needs. */
+  g_assert_cmpuint (before->status, ==, 200);
+  object = json_node_get_object (before->json);
+  g_assert_cmpuint (json_object_get_size (object), ==, 3);
+  g_assert_cmpstr (json_object_get_string_member (object, "status"), ==, "ok");
+  g_assert_cmpstr (json_object_get_string_member (object, "database"), ==, "writable");
+  g_assert_true (json_object_get_null_member (object, "stripe_last_answer_seconds"));
+  g_assert_cmpstr (soup_message_headers_get_one (before->headers, "Cache-Control"), ==, "no-store");
+
+  paid = pay (server, token, key, 1234);
+  g_assert_cmpuint (paid->status, ==, 201);
+  after = till_test_get (server, "/api/health", NULL);
+  g_assert_cmpuint (after->status, ==, 200);
+  g_assert_cmpint (till_test_json_int (after->json, "stripe_last_answer_seconds"), >=, 0);
+  g_assert_cmpint (till_test_json_int (after->json, "stripe_last_answer_seconds"), <=, 5);
+
+  /* Cheap when asked often: 200 checks in a row, all answered. */
+  for (guint i = 0; i < 200; i++)
+    {
+      g_autoptr(TillTestResponse) again = till_test_get (server, "/api/health", NULL);
+
+      g_assert_cmpuint (again->status, ==, 200);
+    }
+}
+
+/* Backup and restore */
+
+typedef struct
+{
+  TillTestServer *server;
+  char           *token;
+  guint           paid;
+  gboolean        stop;
+} Payer;
+
+static gpointer
+payer_thread (gpointer data)
+{
+  Payer *payer = data;
+
+  while (!g_atomic_int_get (&payer->stop))
+    {
+      g_autofree char *key = till_test_new_key ();
+      g_autoptr(TillTestResponse) response = pay (payer->server, payer->token, key, 500 + payer->paid);
+
+      g_assert_cmpuint (response->status, ==, 201);
+      g_atomic_int_inc (&payer->paid);
+    }
+  return NULL;
+}
+
+static gint64
+count_in_list (TillTestServer *server,
+               const char     *token,
+               const char     *status)
+{
+  g_autoptr(TillTestResponse) list = till_test_get (server, "/api/payments?limit=100", token);
+  JsonArray *data;
+  gint64 count = 0;
+
+  g_assert_cmpuint (list->status, ==, 200);
+  data = json_object_get_array_member (json_node_get_object (list->json), "data");
+  for (guint i = 0; i < json_array_get_length (data); i++)
+    if (g_str_equal (json_object_get_string_member (json_array_get_object_element (data, i), "status"), status))
+      count++;
+  return count;
+}
+
+static void
+test_backup_and_restore (void)
+{
+  g_autoptr(TillTestServer) server = start_shop (NULL);
+  g_autoptr(TillTestServer) restored = NULL;
+  g_autofree char *backup = g_build_filename (server->dir, "backup.db", NULL);
+  g_autofree char *out = NULL;
+  g_autofree char *err = NULL;
+  g_autofree char *restored_db = NULL;
+  g_autofree char *manager_token = NULL;
+  g_autoptr(GError) error = NULL;
+  Payer payer = { .server = server };
+  GThread *thread;
+  guint at_backup;
+  gint64 backed_up;
+  GStatBuf st;
+
+  payer.token = till_test_server_login (server, "alice", CASHIER_PASSWORD);
+  thread = g_thread_new ("payer", payer_thread, &payer);
+  while (g_atomic_int_get (&payer.paid) < 5)
+    g_usleep (10 * 1000);
+
+  /* While payments are being taken. */
+  at_backup = g_atomic_int_get (&payer.paid);
+  if (till_test_server_cli (server, NULL, &out, &err, "backup", backup, NULL) != 0)
+    g_error ("The backup failed: %s", err);
+  g_assert_nonnull (strstr (out, "backed up"));
+  while (g_atomic_int_get (&payer.paid) < at_backup + 5)
+    g_usleep (10 * 1000);
+  g_atomic_int_set (&payer.stop, TRUE);
+  g_thread_join (thread);
+
+  /* Private, whole, and never written over. */
+  g_assert_cmpint (g_stat (backup, &st), ==, 0);
+  g_assert_cmpint (st.st_mode & 0777, ==, 0600);
+  {
+    g_autofree char *out2 = NULL;
+    g_autofree char *err2 = NULL;
+
+    g_assert_cmpint (till_test_server_cli (server, NULL, &out2, &err2, "backup", backup, NULL), ==, 1);
+    g_assert_nonnull (strstr (err2, "exists already"));
+  }
+
+  /* Restore, as docs/server.md says: the backup file becomes the
+   * database of a server (here a second one), which starts on it. */
+  restored = till_test_server_new (NULL, NULL);
+  restored_db = g_build_filename (restored->dir, "db", "till.db", NULL);
+  {
+    g_autofree char *db_dir = g_path_get_dirname (restored_db);
+
+    g_mkdir_with_parents (db_dir, 0700);
+  }
+  {
+    gsize length = 0;
+    g_autofree char *bytes = NULL;
+
+    g_file_get_contents (backup, &bytes, &length, &error);
+    g_assert_no_error (error);
+    g_file_set_contents_full (restored_db, bytes, length, G_FILE_SET_CONTENTS_CONSISTENT, 0600, &error);
+    g_assert_no_error (error);
+  }
+  till_test_server_start (restored);
+  manager_token = till_test_server_login (restored, "morgan", MANAGER_PASSWORD);
+
+  /* Everything the backup held, and nothing after it. */
+  backed_up = count_in_list (restored, manager_token, "succeeded");
+  g_test_message ("paid %u, %u when the backup started; the backup holds %" G_GINT64_FORMAT,
+                  payer.paid, at_backup, backed_up);
+  g_assert_cmpint (backed_up, >=, at_backup);
+  g_assert_cmpint (backed_up, <, payer.paid);
+  /* The staff came along: the cashier signs in to the restored shop. */
+  g_free (till_test_server_login (restored, "alice", CASHIER_PASSWORD));
+}
+
+/* A payment the backup caught on its way (pending at Stripe's answer) is
+ * resolved by the restored server at start-up, once, and not charged
+ * again. */
+static void
+test_restore_resolves_pending (void)
+{
+  g_autoptr(TillTestServer) server = start_shop ("[stripe]\ntimeout-seconds=1\n");
+  g_autoptr(TillTestServer) restored = NULL;
+  g_autofree char *backup = g_build_filename (server->dir, "pending.db", NULL);
+  g_autofree char *token = till_test_server_login (server, "alice", CASHIER_PASSWORD);
+  g_autofree char *key = till_test_new_key ();
+  g_autofree char *out = NULL;
+  g_autofree char *err = NULL;
+  g_autofree char *restored_db = NULL;
+  g_autofree char *manager_token = NULL;
+  g_autofree char *path = NULL;
+  g_autoptr(TillTestResponse) pending = NULL;
+  g_autoptr(GError) error = NULL;
+  const char *payment_id;
+  gsize length = 0;
+  g_autofree char *bytes = NULL;
+
+  /* Stripe's answer comes after till-server gave up: pending. */
+  till_test_stripe_post_json ("/__standin/hold", "{\"count\":1,\"ms\":2500}");
+  pending = pay (server, token, key, 4321);
+  g_assert_cmpuint (pending->status, >=, 500);
+  payment_id = till_test_json_string (pending->json, "payment.id");
+  g_assert_nonnull (payment_id);
+  g_assert_cmpstr (till_test_json_string (pending->json, "payment.status"), ==, "pending");
+
+  g_assert_cmpint (till_test_server_cli (server, NULL, &out, &err, "backup", backup, NULL), ==, 0);
+  till_test_server_stop (server);
+
+  restored = till_test_server_new (NULL, NULL);
+  restored_db = g_build_filename (restored->dir, "db", "till.db", NULL);
+  {
+    g_autofree char *db_dir = g_path_get_dirname (restored_db);
+
+    g_mkdir_with_parents (db_dir, 0700);
+  }
+  g_file_get_contents (backup, &bytes, &length, &error);
+  g_assert_no_error (error);
+  g_file_set_contents_full (restored_db, bytes, length, G_FILE_SET_CONTENTS_CONSISTENT, 0600, &error);
+  g_assert_no_error (error);
+  till_test_server_start (restored);
+  manager_token = till_test_server_login (restored, "morgan", MANAGER_PASSWORD);
+
+  path = g_strdup_printf ("/api/payments/%s", payment_id);
+  for (guint tries = 0; ; tries++)
+    {
+      g_autoptr(TillTestResponse) got = till_test_get (restored, path, manager_token);
+
+      g_assert_cmpuint (got->status, ==, 200);
+      if (g_str_equal (till_test_json_string (got->json, "status"), "succeeded"))
+        break;
+      g_assert_cmpuint (tries, <, 200);
+      g_usleep (50 * 1000);
+    }
+  g_assert_cmpuint (till_test_stripe_count_for_payment ("/v1/payment_intents", payment_id, "succeeded", NULL), ==, 1);
+}
+
+/* SIGHUP */
+
+static char *
+config_with (TillTestServer *server,
+             const char     *group,
+             const char     *key,
+             const char     *value)
+{
+  g_autoptr(GKeyFile) config = g_key_file_new ();
+  g_autoptr(GError) error = NULL;
+
+  g_key_file_load_from_file (config, server->config_path, G_KEY_FILE_NONE, &error);
+  g_assert_no_error (error);
+  g_key_file_set_value (config, group, key, value);
+  return g_key_file_to_data (config, NULL, NULL);
+}
+
+static void
+wait_for_log (TillTestServer *server,
+              const char     *needle,
+              guint           count)
+{
+  for (guint tries = 0; till_test_server_count_log (server, needle) < count; tries++)
+    {
+      g_assert_cmpuint (tries, <, 400);
+      g_usleep (25 * 1000);
+    }
+}
+
+static void
+test_reload (void)
+{
+  g_autoptr(TillTestServer) server = start_shop ("[shop]\nname=Corner Shop\n");
+  g_autofree char *token = till_test_server_login (server, "alice", CASHIER_PASSWORD);
+  g_autofree char *renamed = config_with (server, "shop", "name", "Corner Café");
+  g_autofree char *moved = NULL;
+  g_autoptr(TillTestResponse) before = till_test_get (server, "/api/config", token);
+  g_autoptr(TillTestResponse) after = NULL;
+  g_autoptr(TillTestResponse) kept = NULL;
+
+  g_assert_cmpstr (till_test_json_string (before->json, "shop_name"), ==, "Corner Shop");
+
+  /* A setting that may change: served at once, the session kept. */
+  write_config (server, renamed);
+  g_subprocess_send_signal (server->process, SIGHUP);
+  wait_for_log (server, "Configuration reloaded", 1);
+  after = till_test_get (server, "/api/config", token);
+  g_assert_cmpuint (after->status, ==, 200);
+  g_assert_cmpstr (till_test_json_string (after->json, "shop_name"), ==, "Corner Café");
+
+  /* One that needs a restart: kept, and the log says so. */
+  moved = config_with (server, "shop", "currency", "EUR");
+  write_config (server, moved);
+  g_subprocess_send_signal (server->process, SIGHUP);
+  wait_for_log (server, "Configuration reloaded", 2);
+  g_assert_cmpuint (till_test_server_count_log (server, "[shop] currency changed: it takes effect when till-server is restarted"), ==, 1);
+  kept = till_test_get (server, "/api/config", token);
+  g_assert_cmpstr (till_test_json_string (kept->json, "currency"), ==, "USD");
+
+  /* A file with a mistake: nothing of it is taken, the server serves on. */
+  write_config (server, "[server]\nlisten-adress=0.0.0.0\n");
+  g_subprocess_send_signal (server->process, SIGHUP);
+  wait_for_log (server, "The configuration was not reloaded", 1);
+  g_assert_cmpuint (till_test_server_count_log (server, "unknown key"), ==, 1);
+  {
+    g_autoptr(TillTestResponse) still = till_test_get (server, "/api/config", token);
+
+    g_assert_cmpuint (still->status, ==, 200);
+    g_assert_cmpstr (till_test_json_string (still->json, "shop_name"), ==, "Corner Café");
+  }
+}
+
+/* A payment on its way at Stripe when the reload comes finishes as it
+ * would have, on the same connection, and is charged once. */
+typedef struct
+{
+  TillTestServer   *server;
+  char             *token;
+  char             *key;
+  TillTestResponse *response;
+} Sale;
+
+static gpointer
+sale_thread (gpointer data)
+{
+  Sale *sale = data;
+
+  sale->response = pay (sale->server, sale->token, sale->key, 2468);
+  return NULL;
+}
+
+static void
+test_reload_during_payment (void)
+{
+  g_autoptr(TillTestServer) server = start_shop (NULL);
+  g_autofree char *renamed = config_with (server, "shop", "name", "Renamed Shop");
+  g_autoptr(TillTestResponse) response = NULL;
+  Sale sale = { .server = server };
+  GThread *thread;
+
+  guint intents_before = till_test_stripe_count_requests ("POST", "/v1/payment_intents");
+
+  sale.token = till_test_server_login (server, "alice", CASHIER_PASSWORD);
+  sale.key = till_test_new_key ();
+  till_test_stripe_post_json ("/__standin/hold", "{\"count\":1,\"ms\":1500}");
+  thread = g_thread_new ("sale", sale_thread, &sale);
+  /* The payment is at Stripe … */
+  for (guint tries = 0; till_test_stripe_count_requests ("POST", "/v1/payment_intents") == intents_before; tries++)
+    {
+      g_assert_cmpuint (tries, <, 400);
+      g_usleep (10 * 1000);
+    }
+  /* … when the reload comes. */
+  write_config (server, renamed);
+  g_subprocess_send_signal (server->process, SIGHUP);
+  g_thread_join (thread);
+  response = g_steal_pointer (&sale.response);
+
+  g_assert_cmpuint (response->status, ==, 201);
+  g_assert_cmpstr (till_test_json_string (response->json, "payment.status"), ==, "succeeded");
+  g_assert_cmpuint (till_test_server_count_log (server, "Configuration reloaded"), ==, 1);
+  g_assert_cmpuint (till_test_stripe_count_for_payment ("/v1/payment_intents",
+                                                        till_test_json_string (response->json, "payment.id"),
+                                                        "succeeded", NULL), ==, 1);
+  g_free (sale.token);
+  g_free (sale.key);
+}
+
+/* sd_notify */
+
+static int
+notify_socket (char **out_path)
+{
+  g_autofree char *dir = g_dir_make_tmp ("till-notify-XXXXXX", NULL);
+  struct sockaddr_un address = { .sun_family = AF_UNIX };
+  int fd = socket (AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+
+  *out_path = g_build_filename (dir, "notify", NULL);
+  g_assert_cmpuint (strlen (*out_path), <, sizeof address.sun_path);
+  strcpy (address.sun_path, *out_path);
+  g_assert_cmpint (bind (fd, (struct sockaddr *) &address, sizeof address), ==, 0);
+  return fd;
+}
+
+/* The next message that holds needle, within a few seconds. */
+static char *
+receive_notify (int         fd,
+                const char *needle)
+{
+  gint64 deadline = g_get_monotonic_time () + 10 * G_USEC_PER_SEC;
+
+  while (g_get_monotonic_time () < deadline)
+    {
+      char buffer[4096];
+      struct timeval timeout = { 0, 200 * 1000 };
+      ssize_t length;
+
+      setsockopt (fd, SOL_SOCKET, SO_RCVTIMEO, &timeout, sizeof timeout);
+      length = recv (fd, buffer, sizeof buffer - 1, 0);
+      if (length <= 0)
+        continue;
+      buffer[length] = '\0';
+      if (strstr (buffer, needle) != NULL)
+        return g_strdup (buffer);
+    }
+  g_error ("No “%s” from till-server through NOTIFY_SOCKET", needle);
+  return NULL;
+}
+
+static void
+test_sd_notify (void)
+{
+  g_autoptr(TillTestServer) server = till_test_server_new (NULL, NULL);
+  g_autofree char *path = NULL;
+  g_autofree char *ready = NULL;
+  g_autofree char *reloading = NULL;
+  g_autofree char *ready_again = NULL;
+  g_autofree char *watchdog = NULL;
+  g_autofree char *stopping = NULL;
+  int fd = notify_socket (&path);
+
+  till_test_server_add_user (server, "alice", "cashier", CASHIER_PASSWORD);
+  g_setenv ("NOTIFY_SOCKET", path, TRUE);
+  g_setenv ("WATCHDOG_USEC", "400000", TRUE);
+  till_test_server_start (server);
+  g_unsetenv ("NOTIFY_SOCKET");
+  g_unsetenv ("WATCHDOG_USEC");
+
+  ready = receive_notify (fd, "READY=1");
+  g_assert_nonnull (strstr (ready, "STATUS=Serving http://127.0.0.1:"));
+  /* Pinged at half the watchdog's time, from the main loop. */
+  watchdog = receive_notify (fd, "WATCHDOG=1");
+
+  g_subprocess_send_signal (server->process, SIGHUP);
+  reloading = receive_notify (fd, "RELOADING=1");
+  g_assert_nonnull (strstr (reloading, "MONOTONIC_USEC="));
+  ready_again = receive_notify (fd, "READY=1");
+
+  g_subprocess_send_signal (server->process, SIGTERM);
+  stopping = receive_notify (fd, "STOPPING=1");
+  till_test_server_stop (server);
+  close (fd);
+  g_unlink (path);
+}
+
+int
+main (int   argc,
+      char *argv[])
+{
+  g_test_init (&argc, &argv, NULL);
+
+  for (guint i = 0; i < G_N_ELEMENTS (bad_configs); i++)
+    {
+      g_autofree char *name = g_strdup_printf ("/server/ops/config/refused/%s", bad_configs[i].name);
+
+      g_test_add_data_func (name, &bad_configs[i], test_config_refused);
+    }
+  g_test_add_func ("/server/ops/config/check-ok", test_config_check_ok);
+  g_test_add_func ("/server/ops/health", test_health);
+  g_test_add_func ("/server/ops/backup/during-payments-and-restore", test_backup_and_restore);
+  g_test_add_func ("/server/ops/backup/restore-resolves-pending", test_restore_resolves_pending);
+  g_test_add_func ("/server/ops/reload/settings", test_reload);
+  g_test_add_func ("/server/ops/reload/during-payment", test_reload_during_payment);
+  g_test_add_func ("/server/ops/sd-notify", test_sd_notify);
+
+  return g_test_run ();
+}

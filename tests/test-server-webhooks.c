@@ -1,0 +1,468 @@
+/* test-server-webhooks.c: Stripe's webhook events at till-server
+ *
+ * Copyright 2026 The Till authors
+ * SPDX-License-Identifier: GPL-3.0-or-later
+ *
+ * Over real HTTP: the Stripe stand-in sends signed events as Stripe does
+ * (tests/stripe-standin, "Webhooks") for what happens at Stripe without
+ * Till: a refund in the Dashboard, a dispute, a payment whose answer was
+ * lost. An attacker's events are signed here, with GLib's own HMAC (not
+ * till-server's code): a forged signature, an altered body, an old
+ * timestamp, a replay. Each must reach the payment's record and the day
+ * totals exactly once, or not at all.
+ */
+#include "config.h"
+
+#include <string.h>
+#include <glib/gstdio.h>
+
+#include "till-test-harness.h"
+
+#define CASHIER_PASSWORD "alice-password-1"
+#define MANAGER_PASSWORD "morgan-password-3"
+#define SECRET_OLD       "whsec_test_rolled_out_0000000000"
+#define SECRET           "whsec_test_endpoint_secret_12345"
+
+static TillTestServer *
+start_shop (gboolean with_secrets)
+{
+  g_autoptr(GError) error = NULL;
+  g_autofree char *dir = g_dir_make_tmp ("till-webhook-secrets-XXXXXX", &error);
+  g_autofree char *path = g_build_filename (dir, "webhook-secrets", NULL);
+  g_autofree char *extra = g_strdup_printf ("[stripe]\nwebhook-secrets-file=%s\n", path);
+  TillTestServer *server;
+
+  g_assert_no_error (error);
+  /* Two secrets, as while Stripe rolls the endpoint's secret. */
+  g_file_set_contents_full (path, SECRET_OLD "\n" SECRET "\n", -1, G_FILE_SET_CONTENTS_NONE, 0600, &error);
+  g_assert_no_error (error);
+  server = till_test_server_new (NULL, with_secrets ? extra : NULL);
+  till_test_server_add_user (server, "alice", "cashier", CASHIER_PASSWORD);
+  till_test_server_add_user (server, "morgan", "manager", MANAGER_PASSWORD);
+  till_test_server_start (server);
+  return server;
+}
+
+static void
+stop_listening (void)
+{
+  json_node_unref (till_test_stripe_call ("DELETE", "/__standin/webhook_endpoints", NULL));
+}
+
+static void
+listen_to_stripe (TillTestServer *server)
+{
+  g_autofree char *body = g_strdup_printf ("{\"url\":\"%s/api/stripe/webhook\",\"secret\":\"%s\"}",
+                                           server->url, SECRET);
+
+  stop_listening ();
+  json_node_unref (till_test_stripe_call ("POST", "/__standin/webhook_endpoints", body));
+}
+
+
+static char *
+approved_payment (TillTestServer *server,
+                  gint64          amount)
+{
+  g_autofree char *token = till_test_server_login (server, "alice", CASHIER_PASSWORD);
+  g_autofree char *key = till_test_new_key ();
+  g_autofree char *body = g_strdup_printf ("{\"amount\":%" G_GINT64_FORMAT ",\"currency\":\"USD\","
+                                           "\"token\":\"pm_card_visa\"}", amount);
+  g_autoptr(TillTestResponse) response = till_test_post_json (server, "/api/payments", token, key, body);
+
+  g_assert_cmpuint (response->status, ==, 201);
+  return g_strdup (till_test_json_string (response->json, "payment.id"));
+}
+
+/* The PaymentIntent at the stand-in that till-server made for payment_id. */
+static char *
+intent_of (const char *payment_id)
+{
+  g_autoptr(JsonNode) list = till_test_stripe_get_json ("/v1/payment_intents?limit=100");
+  JsonArray *data = json_object_get_array_member (json_node_get_object (list), "data");
+
+  for (guint i = 0; i < json_array_get_length (data); i++)
+    {
+      JsonObject *intent = json_array_get_object_element (data, i);
+      JsonObject *metadata = json_object_get_object_member (intent, "metadata");
+
+      if (g_strcmp0 (json_object_get_string_member_with_default (metadata, "till_payment_id", ""), payment_id) == 0)
+        return g_strdup (json_object_get_string_member (intent, "id"));
+    }
+  g_error ("No PaymentIntent for %s at the stand-in", payment_id);
+  return NULL;
+}
+
+static TillTestResponse *
+get_payment (TillTestServer *server,
+             const char     *payment_id)
+{
+  g_autofree char *token = till_test_server_login (server, "morgan", MANAGER_PASSWORD);
+  g_autofree char *path = g_strdup_printf ("/api/payments/%s", payment_id);
+  TillTestResponse *response = till_test_get (server, path, token);
+
+  g_assert_cmpuint (response->status, ==, 200);
+  return response;
+}
+
+static TillTestResponse *
+today (TillTestServer *server)
+{
+  g_autofree char *token = till_test_server_login (server, "morgan", MANAGER_PASSWORD);
+  g_autoptr(GDateTime) now = g_date_time_new_now_utc ();
+  g_autofree char *date = g_date_time_format (now, "%Y-%m-%d");
+  g_autofree char *path = g_strdup_printf ("/api/reports/day?date=%s", date);
+  TillTestResponse *response = till_test_get (server, path, token);
+
+  g_assert_cmpuint (response->status, ==, 200);
+  return response;
+}
+
+/* Each delivery the stand-in made was answered 200 with this outcome. */
+static void
+assert_delivered (JsonArray  *deliveries,
+                  const char *outcome)
+{
+  g_assert_cmpuint (json_array_get_length (deliveries), >=, 1);
+  for (guint i = 0; i < json_array_get_length (deliveries); i++)
+    {
+      JsonObject *delivery = json_array_get_object_element (deliveries, i);
+      g_autofree char *expected = g_strdup_printf ("\"outcome\":\"%s\"", outcome);
+
+      if (json_object_get_int_member (delivery, "status") != 200)
+        g_error ("A delivery was not taken: %s",
+                 json_to_string (json_array_get_element (deliveries, i), FALSE));
+      if (outcome != NULL && strstr (json_object_get_string_member (delivery, "body"), expected) == NULL)
+        g_error ("Expected %s in %s", expected, json_object_get_string_member (delivery, "body"));
+    }
+}
+
+/* A refund made in Stripe's Dashboard: refund.created and charge.refunded
+ * both name it; it is counted once, in the payment and the day. A replay
+ * of either changes nothing. */
+static void
+test_dashboard_refund (void)
+{
+  g_autoptr(TillTestServer) server = start_shop (TRUE);
+  g_autofree char *payment_id = approved_payment (server, 5000);
+  g_autofree char *intent = intent_of (payment_id);
+  g_autofree char *request = g_strdup_printf ("{\"payment_intent\":\"%s\",\"amount\":2000}", intent);
+  g_autoptr(JsonNode) refunded = NULL;
+  g_autoptr(JsonNode) replay = NULL;
+  g_autoptr(TillTestResponse) payment = NULL;
+  g_autoptr(TillTestResponse) day = NULL;
+  g_autofree char *resend = NULL;
+  JsonArray *events;
+
+  listen_to_stripe (server);
+  refunded = till_test_stripe_call ("POST", "/__standin/dashboard/refunds", request);
+  assert_delivered (json_object_get_array_member (json_node_get_object (refunded), "deliveries"), "handled");
+
+  payment = get_payment (server, payment_id);
+  g_assert_cmpint (till_test_json_int (payment->json, "amount_refunded"), ==, 2000);
+  day = today (server);
+  g_assert_cmpint (till_test_json_int (day->json, "refunds.count"), ==, 1);
+  g_assert_cmpint (till_test_json_int (day->json, "refunds.amount"), ==, 2000);
+  g_assert_cmpint (till_test_json_int (day->json, "net"), ==, 3000);
+
+  /* Stripe delivers again (it may): the same event is no new refund. */
+  events = json_object_get_array_member (json_node_get_object (refunded), "events");
+  resend = g_strdup_printf ("/__standin/events/%s/resend", json_array_get_string_element (events, 0));
+  replay = till_test_stripe_call ("POST", resend, NULL);
+  assert_delivered (json_object_get_array_member (json_node_get_object (replay), "deliveries"), "duplicate");
+  {
+    g_autoptr(TillTestResponse) again = get_payment (server, payment_id);
+    g_autoptr(TillTestResponse) day_again = today (server);
+
+    g_assert_cmpint (till_test_json_int (again->json, "amount_refunded"), ==, 2000);
+    g_assert_cmpint (till_test_json_int (day_again->json, "refunds.count"), ==, 1);
+  }
+  stop_listening ();
+}
+
+static void
+test_dispute (void)
+{
+  g_autoptr(TillTestServer) server = start_shop (TRUE);
+  g_autofree char *payment_id = approved_payment (server, 7700);
+  g_autofree char *intent = intent_of (payment_id);
+  g_autofree char *request = g_strdup_printf ("{\"payment_intent\":\"%s\"}", intent);
+  g_autoptr(JsonNode) disputed = NULL;
+  g_autoptr(TillTestResponse) payment = NULL;
+  g_autoptr(TillTestResponse) day = NULL;
+
+  listen_to_stripe (server);
+  disputed = till_test_stripe_call ("POST", "/__standin/dashboard/disputes", request);
+  assert_delivered (json_object_get_array_member (json_node_get_object (disputed), "deliveries"), "handled");
+
+  payment = get_payment (server, payment_id);
+  g_assert_cmpstr (till_test_json_string (payment->json, "dispute.status"), ==, "needs_response");
+  day = today (server);
+  g_assert_cmpint (till_test_json_int (day->json, "disputes.count"), ==, 1);
+  g_assert_cmpint (till_test_json_int (day->json, "disputes.amount"), ==, 7700);
+  stop_listening ();
+}
+
+/* A payment whose answer from Stripe came too late: pending at
+ * till-server, succeeded at Stripe. Stripe's payment_intent.succeeded
+ * makes till-server read the intent back, and the payment is approved;
+ * nothing is charged again. */
+static void
+test_payment_settles_later (void)
+{
+  g_autoptr(TillTestServer) server = NULL;
+  g_autofree char *token = NULL;
+  g_autofree char *key = till_test_new_key ();
+  g_autofree char *intent = NULL;
+  g_autofree char *request = NULL;
+  g_autoptr(TillTestResponse) pending = NULL;
+  g_autoptr(TillTestResponse) payment = NULL;
+  g_autoptr(JsonNode) sent = NULL;
+  const char *payment_id;
+
+  server = start_shop (TRUE);
+  {
+    /* The harness's server gives Stripe 10 s; this one gives it 1. */
+    g_autoptr(GKeyFile) config = g_key_file_new ();
+    g_autoptr(GError) error = NULL;
+
+    till_test_server_stop (server);
+    g_key_file_load_from_file (config, server->config_path, G_KEY_FILE_NONE, &error);
+    g_assert_no_error (error);
+    g_key_file_set_value (config, "stripe", "timeout-seconds", "1");
+    g_key_file_save_to_file (config, server->config_path, &error);
+    g_assert_no_error (error);
+    till_test_server_start (server);
+  }
+  token = till_test_server_login (server, "alice", CASHIER_PASSWORD);
+  till_test_stripe_post_json ("/__standin/hold", "{\"count\":1,\"ms\":2500}");
+  pending = till_test_post_json (server, "/api/payments", token, key,
+                                 "{\"amount\":3210,\"currency\":\"USD\",\"token\":\"pm_card_visa\"}");
+  g_assert_cmpuint (pending->status, >=, 500);
+  payment_id = till_test_json_string (pending->json, "payment.id");
+  g_assert_cmpstr (till_test_json_string (pending->json, "payment.status"), ==, "pending");
+  for (guint tries = 0; till_test_stripe_count_for_payment ("/v1/payment_intents", payment_id, "succeeded", NULL) == 0; tries++)
+    {
+      g_assert_cmpuint (tries, <, 400);
+      g_usleep (25 * 1000);
+    }
+
+  listen_to_stripe (server);
+  intent = intent_of (payment_id);
+  request = g_strdup_printf ("{\"type\":\"payment_intent.succeeded\",\"payment_intent\":\"%s\"}", intent);
+  sent = till_test_stripe_call ("POST", "/__standin/events", request);
+  assert_delivered (json_object_get_array_member (json_node_get_object (sent), "deliveries"), "handled");
+
+  payment = get_payment (server, payment_id);
+  g_assert_cmpstr (till_test_json_string (payment->json, "status"), ==, "succeeded");
+  g_assert_cmpuint (till_test_stripe_count_for_payment ("/v1/payment_intents", payment_id, "succeeded", NULL), ==, 1);
+  stop_listening ();
+}
+
+/* Events made here, as an attacker or a confused proxy would send them */
+
+static TillTestResponse *
+post_event (TillTestServer *server,
+            const char     *body,
+            const char     *signature)
+{
+  g_autofree char *url = g_strconcat (server->url, "/api/stripe/webhook", NULL);
+  g_autoptr(SoupMessage) msg = soup_message_new ("POST", url);
+  g_autoptr(GBytes) bytes = g_bytes_new (body, strlen (body));
+  g_autoptr(SoupSession) session = soup_session_new ();
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GBytes) answer = NULL;
+  TillTestResponse *response = g_new0 (TillTestResponse, 1);
+
+  soup_message_set_request_body_from_bytes (msg, "application/json; charset=utf-8", bytes);
+  if (signature != NULL)
+    soup_message_headers_replace (soup_message_get_request_headers (msg), "Stripe-Signature", signature);
+  answer = soup_session_send_and_read (session, msg, NULL, &error);
+  g_assert_no_error (error);
+  response->status = soup_message_get_status (msg);
+  response->headers = soup_message_headers_ref (soup_message_get_response_headers (msg));
+  response->body = g_strndup (g_bytes_get_data (answer, NULL), g_bytes_get_size (answer));
+  response->json = json_from_string (response->body, NULL);
+  return response;
+}
+
+static char *
+sign (const char *secret,
+      gint64      timestamp,
+      const char *body)
+{
+  g_autofree char *signed_text = g_strdup_printf ("%" G_GINT64_FORMAT ".%s", timestamp, body);
+  g_autofree char *digest = g_compute_hmac_for_string (G_CHECKSUM_SHA256, (const guchar *) secret,
+                                                       strlen (secret), signed_text, -1);
+
+  return g_strdup_printf ("t=%" G_GINT64_FORMAT ",v1=%s", timestamp, digest);
+}
+
+static char *
+refund_event (const char *event_id,
+              const char *intent,
+              const char *refund_id,
+              gint64      amount,
+              const char *metadata)
+{
+  return g_strdup_printf ("{\"id\":\"%s\",\"object\":\"event\",\"api_version\":\"2020-08-27\","
+                          "\"created\":%" G_GINT64_FORMAT ",\"type\":\"refund.created\","
+                          "\"data\":{\"object\":{\"id\":\"%s\",\"object\":\"refund\",\"amount\":%" G_GINT64_FORMAT ","
+                          "\"currency\":\"usd\",\"payment_intent\":\"%s\",\"status\":\"succeeded\","
+                          "\"created\":%" G_GINT64_FORMAT ",\"metadata\":%s}}}",
+                          event_id, g_get_real_time () / G_USEC_PER_SEC, refund_id, amount, intent,
+                          g_get_real_time () / G_USEC_PER_SEC, metadata);
+}
+
+static void
+assert_refunded (TillTestServer *server,
+                 const char     *payment_id,
+                 gint64          expected)
+{
+  g_autoptr(TillTestResponse) payment = get_payment (server, payment_id);
+
+  g_assert_cmpint (till_test_json_int (payment->json, "amount_refunded"), ==, expected);
+}
+
+static void
+test_forged (void)
+{
+  g_autoptr(TillTestServer) server = start_shop (TRUE);
+  g_autofree char *payment_id = approved_payment (server, 9000);
+  g_autofree char *intent = intent_of (payment_id);
+  g_autofree char *body = refund_event ("evt_test_forged_0001", intent, "re_test_forged_0001", 9000, "{}");
+  gint64 now = g_get_real_time () / G_USEC_PER_SEC;
+  g_autofree char *wrong_secret = sign ("whsec_test_not_this_servers_secret", now, body);
+  g_autofree char *altered = g_strdup (body);
+  g_autofree char *right = sign (SECRET, now, body);
+  g_autofree char *old = sign (SECRET, now - 600, body);
+  g_autofree char *future = sign (SECRET, now + 600, body);
+  g_autofree char *upper = g_ascii_strup (right, -1);
+  struct
+  {
+    const char *what;
+    const char *body;
+    const char *signature;
+    const char *code;
+  } attempts[] = {
+    { "no signature", body, NULL, "signature_invalid" },
+    { "empty", body, "", "signature_invalid" },
+    { "another secret", body, wrong_secret, "signature_invalid" },
+    { "altered body", altered, right, "signature_invalid" },
+    { "ten minutes old", body, old, "signature_expired" },
+    { "ten minutes ahead", body, future, "signature_expired" },
+    { "only v0", body, "t=1,v0=00", "signature_invalid" },
+    { "upper-case digest", body, upper, "signature_invalid" },
+  };
+
+  /* Same length, one figure changed: the amount Stripe "refunded". */
+  altered[strstr (altered, "9000") - altered] = '8';
+  for (guint i = 0; i < G_N_ELEMENTS (attempts); i++)
+    {
+      g_autoptr(TillTestResponse) response = post_event (server, attempts[i].body, attempts[i].signature);
+
+      g_test_message ("%s: %u %s", attempts[i].what, response->status, response->body);
+      g_assert_cmpuint (response->status, ==, 400);
+      g_assert_cmpstr (till_test_json_string (response->json, "error.code"), ==, attempts[i].code);
+    }
+  assert_refunded (server, payment_id, 0);
+
+  /* The genuine one, signed with either secret, is taken once. */
+  {
+    g_autoptr(TillTestResponse) taken = post_event (server, body, right);
+    g_autofree char *by_old = sign (SECRET_OLD, now, body);
+    g_autoptr(TillTestResponse) replayed = post_event (server, body, by_old);
+
+    g_assert_cmpuint (taken->status, ==, 200);
+    g_assert_cmpstr (till_test_json_string (taken->json, "outcome"), ==, "handled");
+    g_assert_cmpuint (replayed->status, ==, 200);
+    g_assert_cmpstr (till_test_json_string (replayed->json, "outcome"), ==, "duplicate");
+    assert_refunded (server, payment_id, 9000);
+  }
+}
+
+/* An event type till-server does not act on is acknowledged (Stripe
+ * would send it again and again otherwise) and changes nothing; a body
+ * that is not strict JSON is refused even when signed. */
+static void
+test_unknown_and_malformed (void)
+{
+  g_autoptr(TillTestServer) server = start_shop (TRUE);
+  gint64 now = g_get_real_time () / G_USEC_PER_SEC;
+  const char *unknown = "{\"id\":\"evt_test_unknown_0001\",\"object\":\"event\",\"type\":\"customer.created\","
+                        "\"created\":1,\"data\":{\"object\":{\"id\":\"cus_1\",\"object\":\"customer\"}}}";
+  const char *malformed = "{\"id\":\"evt_test_bad\",\"type\":\"refund.created\",\"data\":{\"object\":{\"amount\":0100}}}";
+  const char *not_event = "{\"hello\":\"world\"}";
+  g_autofree char *unknown_signature = sign (SECRET, now, unknown);
+  g_autofree char *malformed_signature = sign (SECRET, now, malformed);
+  g_autofree char *not_event_signature = sign (SECRET, now, not_event);
+  g_autoptr(TillTestResponse) ignored = post_event (server, unknown, unknown_signature);
+  g_autoptr(TillTestResponse) again = post_event (server, unknown, unknown_signature);
+  g_autoptr(TillTestResponse) refused = post_event (server, malformed, malformed_signature);
+  g_autoptr(TillTestResponse) nothing = post_event (server, not_event, not_event_signature);
+
+  g_assert_cmpuint (ignored->status, ==, 200);
+  g_assert_cmpstr (till_test_json_string (ignored->json, "outcome"), ==, "ignored");
+  g_assert_cmpstr (till_test_json_string (again->json, "outcome"), ==, "duplicate");
+  g_assert_cmpuint (refused->status, ==, 400);
+  g_assert_cmpstr (till_test_json_string (refused->json, "error.code"), ==, "malformed_json");
+  /* Not an event: answered 500, so a real one would be sent again. */
+  g_assert_cmpuint (nothing->status, ==, 500);
+}
+
+/* Till's own refund, made through the API, is also announced by Stripe
+ * (refund.created with metadata[till_refund_id]); it must not be counted
+ * a second time, whenever the event comes. */
+static void
+test_own_refund_not_counted_twice (void)
+{
+  g_autoptr(TillTestServer) server = start_shop (TRUE);
+  g_autofree char *payment_id = approved_payment (server, 6000);
+  g_autofree char *intent = intent_of (payment_id);
+  g_autofree char *token = till_test_server_login (server, "morgan", MANAGER_PASSWORD);
+  g_autofree char *key = till_test_new_key ();
+  g_autofree char *path = g_strdup_printf ("/api/payments/%s/refunds", payment_id);
+  g_autoptr(TillTestResponse) refund = till_test_post_json (server, path, token, key, "{\"amount\":1500}");
+  g_autofree char *metadata = NULL;
+  g_autofree char *body = NULL;
+  g_autofree char *signature = NULL;
+  g_autoptr(TillTestResponse) event = NULL;
+
+  g_assert_cmpuint (refund->status, ==, 201);
+  assert_refunded (server, payment_id, 1500);
+  metadata = g_strdup_printf ("{\"till_refund_id\":\"%s\"}", till_test_json_string (refund->json, "refund.id"));
+  body = refund_event ("evt_test_own_refund_1", intent, "re_test_own_refund_01", 1500, metadata);
+  signature = sign (SECRET, g_get_real_time () / G_USEC_PER_SEC, body);
+  event = post_event (server, body, signature);
+  g_assert_cmpuint (event->status, ==, 200);
+  assert_refunded (server, payment_id, 1500);
+}
+
+static void
+test_not_configured (void)
+{
+  g_autoptr(TillTestServer) server = start_shop (FALSE);
+  const char *body = "{\"id\":\"evt_x\"}";
+  g_autofree char *signature = sign (SECRET, g_get_real_time () / G_USEC_PER_SEC, body);
+  g_autoptr(TillTestResponse) response = post_event (server, body, signature);
+
+  g_assert_cmpuint (response->status, ==, 503);
+  g_assert_cmpstr (till_test_json_string (response->json, "error.code"), ==, "webhooks_not_configured");
+}
+
+int
+main (int   argc,
+      char *argv[])
+{
+  g_test_init (&argc, &argv, NULL);
+
+  g_test_add_func ("/server/webhooks/dashboard-refund", test_dashboard_refund);
+  g_test_add_func ("/server/webhooks/dispute", test_dispute);
+  g_test_add_func ("/server/webhooks/payment-settles-later", test_payment_settles_later);
+  g_test_add_func ("/server/webhooks/forged-old-and-replayed", test_forged);
+  g_test_add_func ("/server/webhooks/unknown-and-malformed", test_unknown_and_malformed);
+  g_test_add_func ("/server/webhooks/own-refund-counted-once", test_own_refund_not_counted_twice);
+  g_test_add_func ("/server/webhooks/not-configured", test_not_configured);
+
+  return g_test_run ();
+}
