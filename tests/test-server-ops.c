@@ -140,6 +140,63 @@ test_config_check_ok (void)
   }
 }
 
+/* The example a shop copies passes the check as it is. */
+static void
+test_config_example (void)
+{
+  g_autoptr(TillTestServer) server = till_test_server_new (NULL, NULL);
+  g_autofree char *example = g_test_build_filename (G_TEST_DIST, "..", "data", "till-server.conf.example", NULL);
+  g_autofree char *text = NULL;
+  g_autofree char *out = NULL;
+  g_autofree char *err = NULL;
+  g_autoptr(GError) error = NULL;
+
+  g_file_get_contents (example, &text, NULL, &error);
+  g_assert_no_error (error);
+  write_config (server, text);
+  if (till_test_server_cli (server, NULL, &out, &err, "--check-config", NULL) != 0)
+    g_error ("The example configuration does not pass: %s", err);
+}
+
+/* systemd's credential comes before the environment (and a file): a key
+ * Stripe refuses there is the one used. */
+static void
+test_credential (void)
+{
+  g_autoptr(GError) error = NULL;
+  g_autofree char *dir = g_dir_make_tmp ("till-credentials-XXXXXX", &error);
+  g_autofree char *path = g_build_filename (dir, "stripe-secret-key", NULL);
+  const char *cases[][2] = {
+    { "sk_live_not_the_stand_ins\n", "stripe_auth_failed" },
+    { TILL_TEST_SECRET_KEY "\n", NULL },
+  };
+
+  g_assert_no_error (error);
+  for (guint i = 0; i < G_N_ELEMENTS (cases); i++)
+    {
+      g_autoptr(TillTestServer) server = NULL;
+      g_autofree char *token = NULL;
+      g_autofree char *key = till_test_new_key ();
+      g_autoptr(TillTestResponse) response = NULL;
+
+      /* As systemd leaves it on tmpfs: readable through an ACL, which
+       * shows as group bits. */
+      g_file_set_contents_full (path, cases[i][0], -1, G_FILE_SET_CONTENTS_NONE, 0440, &error);
+      g_assert_no_error (error);
+      g_setenv ("CREDENTIALS_DIRECTORY", dir, TRUE);
+      server = start_shop (NULL);
+      g_unsetenv ("CREDENTIALS_DIRECTORY");
+      token = till_test_server_login (server, "alice", CASHIER_PASSWORD);
+      response = pay (server, token, key, 999);
+      if (cases[i][1] == NULL)
+        g_assert_cmpuint (response->status, ==, 201);
+      else
+        g_assert_cmpstr (till_test_json_string (response->json, "error.code"), ==, cases[i][1]);
+    }
+  g_unlink (path);
+  g_rmdir (dir);
+}
+
 /* Health */
 
 static void
@@ -574,6 +631,8 @@ main (int   argc,
       g_test_add_data_func (name, &bad_configs[i], test_config_refused);
     }
   g_test_add_func ("/server/ops/config/check-ok", test_config_check_ok);
+  g_test_add_func ("/server/ops/config/example", test_config_example);
+  g_test_add_func ("/server/ops/config/credential-first", test_credential);
   g_test_add_func ("/server/ops/health", test_health);
   g_test_add_func ("/server/ops/backup/during-payments-and-restore", test_backup_and_restore);
   g_test_add_func ("/server/ops/backup/restore-resolves-pending", test_restore_resolves_pending);

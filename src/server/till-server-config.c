@@ -420,6 +420,7 @@ read_uint (guint       *field,
 static char *
 read_secret_file (const char  *path,
                   const char  *what,
+                  gboolean     check_mode,
                   GError     **error)
 {
   g_autofree char *contents = NULL;
@@ -434,7 +435,7 @@ read_secret_file (const char  *path,
                    "Cannot read the %s file %s: %s", what, path, g_strerror (errno));
       return NULL;
     }
-  if ((st.st_mode & (S_IRWXG | S_IRWXO)) != 0)
+  if (check_mode && (st.st_mode & (S_IRWXG | S_IRWXO)) != 0)
     {
       g_set_error (error, TILL_SERVER_ERROR, TILL_SERVER_ERROR_CONFIG,
                    "The %s file %s is readable by others; run chmod 600 on it", what, path);
@@ -486,7 +487,10 @@ load_secret_key (TillServerConfig  *self,
     {
       g_autofree char *path = g_strdup (credential != NULL ? credential : self->stripe_secret_key_file);
 
-      self->stripe_secret_key = read_secret_file (g_strstrip (path), "Stripe secret key", error);
+      /* A credential's access is systemd's: its folder is the service's
+       * alone, and on tmpfs it grants the service read access with an ACL,
+       * which shows as group bits. */
+      self->stripe_secret_key = read_secret_file (g_strstrip (path), "Stripe secret key", credential == NULL, error);
       return self->stripe_secret_key != NULL;
     }
   if (env != NULL && *env != '\0')
@@ -510,7 +514,7 @@ till_server_config_load_webhook_secrets (TillServerConfig  *self,
   if (credential == NULL && self->stripe_webhook_secrets_file == NULL)
     return TRUE;
   contents = read_secret_file (credential != NULL ? credential : self->stripe_webhook_secrets_file,
-                               "Stripe webhook secrets", error);
+                               "Stripe webhook secrets", credential == NULL, error);
   if (contents == NULL)
     return FALSE;
 
