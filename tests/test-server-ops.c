@@ -81,6 +81,9 @@ static const BadConfig bad_configs[] = {
   { "secret-in-file", "[stripe]\nsecret-key=sk_live_x\n", "Line 2: [stripe] secret-key is not accepted" },
   { "not-utf8", "[shop]\nname=Caf\xe9\n", "Line 2: not UTF-8 text" },
   { "locale-key", "[shop]\nname[de]=Laden\n", "Line 2: unknown key “name[de]” in [shop]" },
+  /* Found by fuzzing: GLib 2.74 sets its error twice for this one. */
+  { "lone-backslash", "[shop]\nname=Corner \\\n", "Line 2: a backslash in a value is" },
+  { "bad-escape", "[shop]\n\nname=Corner\\qShop\n", "Line 3: a backslash in a value is" },
 };
 
 /* Each mistake is refused by --check-config and by the server itself,

@@ -358,6 +358,20 @@ check_layout (const char  *data,
                            "Line %u: unknown key “%s” in [%s]", number + 1, shown, group);
             return FALSE;
           }
+        /* GKeyFile's escapes only (\s \n \t \r \\): GLib 2.74 sets its error
+         * twice over for a value that ends in a lone backslash. */
+        for (const char *c = equals + 1; *c != '\0'; c++)
+          {
+            if (*c != '\\')
+              continue;
+            if (c[1] == '\0' || strchr ("sntr\\", c[1]) == NULL)
+              {
+                g_set_error (error, TILL_SERVER_ERROR, TILL_SERVER_ERROR_CONFIG,
+                             "Line %u: a backslash in a value is \\s, \\n, \\t, \\r or \\\\", number + 1);
+                return FALSE;
+              }
+            c++;
+          }
         first = GPOINTER_TO_UINT (g_hash_table_lookup (key_lines, where));
         if (first != 0)
           {
