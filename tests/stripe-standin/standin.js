@@ -4,11 +4,14 @@
 // stripe-stateful-mock answers charges, refunds of charges, customers and idempotency. It has no
 // PaymentIntents, which is Stripe's current payment path and the only one with 3-D Secure, so this
 // file adds them (and refunds by payment_intent) in front of it, in Stripe's shapes for API version
-// 2020-08-27. It also logs every /v1 request and checks every POST's parameter names and values
-// against the request schemas cut from Stripe's OpenAPI spec, so a test can assert that
-// till-server only sends requests the real Stripe would accept. On request of a test (control
-// endpoints under /__standin) it also sends webhook events, signed as Stripe signs them, to the
-// endpoints the test registers, and plays refunds and disputes made in Stripe's Dashboard.
+// 2020-08-27 (and, with a Stripe-Version header of 2022-11-15 or later, that version's shapes). It
+// also logs every /v1 request and checks every POST's parameter names and values against the
+// request schemas cut from Stripe's OpenAPI spec, so a test can assert that till-server only sends
+// requests the real Stripe would accept. On request of a test (control endpoints under /__standin)
+// it also sends webhook events, signed as Stripe signs them, to the endpoints the test registers,
+// plays refunds and disputes made in Stripe's Dashboard, and plays what Stripe does rarely: 500s
+// and idempotency conflicts, pending refunds that later fail, PaymentIntents left processing, a
+// bank that asks for 3-D Secure twice, and idempotency keys that expire.
 //
 //   node standin.js [--port N] [--openapi FILE] [--exit-with-stdin]
 'use strict';
@@ -30,13 +33,14 @@ const { refunds: mockRefunds } = require('stripe-stateful-mock/dist/api/refunds'
 const { verify: mockVerify } = require('stripe-stateful-mock/dist/api/verify');
 const { RestError } = require('stripe-stateful-mock/dist/api/RestError');
 const { getRequestAccountId } = require('stripe-stateful-mock/dist/routes');
+const { AccountData: MockAccountData } = require('stripe-stateful-mock/dist/api/AccountData');
 
 const USAGE = 'usage: node standin.js [--port N] [--openapi FILE] [--exit-with-stdin]';
 
 function parseArgs(argv) {
   const opts = {
     port: 0,
-    openapi: path.join(__dirname, '..', 'data', 'stripe-openapi-subset.json'),
+    openapi: path.join(__dirname, '..', 'data', 'stripe-openapi-subset-2026-11-18.json'),
     exitWithStdin: false,
   };
   for (let i = 0; i < argv.length; i++) {
@@ -102,6 +106,32 @@ function parsePositiveInteger(value, param, { required }) {
     throw invalidRequest(400, 'Amount must be no more than $999,999.99', { code: 'amount_too_large', param });
   }
   return n;
+}
+
+// ---------------------------------------------------------------------------------------------
+// API versions (the Stripe-Version request header; docs.stripe.com/api/versioning). A version is a
+// date, optionally with a release name after a dot (2024-09-30.acacia); only the date is compared.
+// Since 2022-11-15 (docs.stripe.com/changelog/2022-11-15) a PaymentIntent has no `charges` list
+// (its `latest_charge` remains) and a Charge no longer auto-expands `refunds`.
+
+const DEFAULT_API_VERSION = '2020-08-27';
+const NO_CHARGES_LIST_SINCE = '2022-11-15';
+const API_VERSION_FORMAT = /^(\d{4})-(\d{2})-(\d{2})(?:\.[a-z]+)?$/;
+
+function validApiVersion(version) {
+  const m = API_VERSION_FORMAT.exec(String(version));
+  return Boolean(m) && Number(m[2]) >= 1 && Number(m[2]) <= 12 && Number(m[3]) >= 1 && Number(m[3]) <= 31;
+}
+// True for versions where PaymentIntents have no `charges` and Charges no auto-expanded `refunds`.
+const withoutSublists = (version) => String(version).slice(0, 10) >= NO_CHARGES_LIST_SINCE;
+
+// expand[] as Stripe takes it: expand[]=a, expand[0]=a (qs gives an array, or an object for sparse
+// indices) or a lone expand=a.
+function expandPaths(value) {
+  if (value === undefined || value === null || value === '') return [];
+  if (Array.isArray(value)) return value.map(String);
+  if (typeof value === 'object') return Object.values(value).map(String);
+  return [String(value)];
 }
 
 function stringMap(value) {
@@ -338,13 +368,14 @@ function declined(entry, error) {
 }
 
 // Charges the PaymentIntent's card through the mock, which stores the charge (failed ones too).
-function charge(entry) {
+// `token` overrides the card's own outcome (a processing payment that the bank then declines).
+function charge(entry, token = entry.pm.spec.token) {
   const { pi, pm } = entry;
   let result;
   let failure = null;
   try {
     result = mockCharges.create(entry.account, {
-      amount: String(pi.amount), currency: pi.currency, source: pm.spec.token,
+      amount: String(pi.amount), currency: pi.currency, source: token,
       description: pi.description || undefined, metadata: pi.metadata,
     });
   } catch (err) {
@@ -371,12 +402,21 @@ function charge(entry) {
   pi.next_action = null;
 }
 
-// One confirmation attempt with the PaymentIntent's current PaymentMethod.
-function attempt(entry, { offSession, errorOnRequiresAction }) {
+// One confirmation attempt with the PaymentIntent's current PaymentMethod. `mayProcess`: a
+// PaymentIntent created with confirm=true, which /__standin/payment_intents/next can leave
+// processing instead of charging it.
+function attempt(entry, { offSession, errorOnRequiresAction }, { mayProcess = false } = {}) {
   const { pi } = entry;
   pi.payment_method = entry.pm.pm.id;
   pi.last_payment_error = null;
-  if (entry.pm.spec.threeDS && !entry.authenticated) {
+  // /__standin/payment_intents/:id/require_action_again: the bank asks for authentication once
+  // more, even after a passed challenge (or for a card that did not need one).
+  const again = entry.actionAgain > 0;
+  if ((entry.pm.spec.threeDS && !entry.authenticated) || again) {
+    if (again) {
+      entry.actionAgain--;
+      entry.authenticated = false;
+    }
     if (offSession || errorOnRequiresAction) {
       throw declined(entry, {
         type: 'card_error', code: 'authentication_required', decline_code: 'authentication_required',
@@ -395,6 +435,13 @@ function attempt(entry, { offSession, errorOnRequiresAction }) {
         source: randomId('src_'),
       },
     };
+    return;
+  }
+  if (mayProcess && state.nextIntents.processing > 0) {
+    // The payment was sent to the bank, which has not answered yet: no charge until it is settled.
+    state.nextIntents.processing--;
+    pi.status = 'processing';
+    pi.next_action = null;
     return;
   }
   charge(entry);
@@ -450,7 +497,7 @@ function createPaymentIntent(req, ctx) {
   }
   if (confirm) {
     if (!pm) throw missingPaymentMethod(entry);
-    attempt(entry, options);
+    attempt(entry, options, { mayProcess: true });
   }
   return pi;
 }
@@ -575,6 +622,181 @@ function refundPaymentIntent(req, ctx) {
   });
   refund.payment_intent = entry.pi.id;
   return refund;
+}
+
+// Every refund the mock makes (by payment_intent, by charge, or in the Dashboard) passes here: a
+// refund of a PaymentIntent's charge names the PaymentIntent (as at Stripe, whichever way it was
+// asked for), GET /v1/refunds?payment_intent= finds it, and /__standin/refunds/next can leave it
+// pending.
+const refundAccounts = new Map(); // refund id -> account, in creation order
+const mockRefundCreate = mockRefunds.create;
+mockRefunds.create = function create(accountId, params) {
+  const refund = mockRefundCreate.call(this, accountId, params);
+  refundAccounts.set(refund.id, accountId);
+  const refunded = mockCharges.retrieve(accountId, refund.charge, 'charge');
+  if (refunded.payment_intent) refund.payment_intent = refunded.payment_intent;
+  if (state.nextRefunds.pending > 0) {
+    state.nextRefunds.pending--;
+    refund.status = 'pending';
+  }
+  return refund;
+};
+
+function parseLimit(value) {
+  if (value === undefined) return 10;
+  if (!/^\d+$/.test(String(value))) {
+    throw invalidRequest(400, `Invalid integer: ${value}`, { code: 'parameter_invalid_integer', param: 'limit' });
+  }
+  const limit = Number(value);
+  if (limit < 1 || limit > 100) {
+    const bound = limit < 1 ? 'greater than or equal to 1' : 'less than or equal to 100';
+    throw invalidRequest(400, `This value must be ${bound}.`, { code: 'parameter_invalid_integer', param: 'limit' });
+  }
+  return limit;
+}
+
+// One page of `data` (newest first) by Stripe's list parameters limit, starting_after, ending_before.
+function listPage(data, q, url, noun) {
+  const limit = parseLimit(q.limit);
+  const at = (param) => {
+    const i = data.findIndex((o) => o.id === String(q[param]));
+    if (i < 0) {
+      throw invalidRequest(400, `No such ${noun}: '${q[param]}'`, { code: 'resource_missing', param });
+    }
+    return i;
+  };
+  if (q.ending_before) {
+    const i = at('ending_before');
+    return { object: 'list', data: data.slice(Math.max(0, i - limit), i), has_more: i > limit, url };
+  }
+  if (q.starting_after) data = data.slice(at('starting_after') + 1);
+  return { object: 'list', data: data.slice(0, limit), has_more: data.length > limit, url };
+}
+
+// GET /v1/refunds?payment_intent=pi_... (the mock's own list filters by charge only).
+function listRefundsOfIntent(req, ctx) {
+  const q = req.query;
+  const entry = findIntent(String(q.payment_intent), ctx.account, 'payment_intent');
+  let data = [...refundAccounts].filter(([, account]) => account === ctx.account).reverse()
+    .map(([id]) => mockRefunds.retrieve(ctx.account, id, 'id'))
+    .filter((r) => r.payment_intent === entry.pi.id);
+  if (q.charge) data = data.filter((r) => r.charge === String(q.charge));
+  return listPage(data, q, '/v1/refunds', 'refund');
+}
+
+// ---------------------------------------------------------------------------------------------
+// Search (docs.stripe.com/search#search-query-language), for PaymentIntents by metadata only:
+// metadata['key']:'value' (or with double quotes; \ escapes a quote), clauses joined by AND.
+// Stripe's search is eventually consistent (new objects may take a minute to show up); the
+// stand-in's is not.
+
+const QUOTED = String.raw`'((?:[^'\\]|\\.)*)'|"((?:[^"\\]|\\.)*)"`; // two groups: single, double
+const SEARCH_CLAUSE = new RegExp(String.raw`\s*metadata\[(?:${QUOTED})\]:(?:${QUOTED})\s*`, 'y');
+
+function parseSearchQuery(text) {
+  const unescape = (v) => v.replace(/\\(.)/g, '$1');
+  const clauses = [];
+  let pos = 0;
+  for (;;) {
+    SEARCH_CLAUSE.lastIndex = pos;
+    const m = SEARCH_CLAUSE.exec(text);
+    if (!m) return null;
+    clauses.push([unescape(m[1] !== undefined ? m[1] : m[2]), unescape(m[3] !== undefined ? m[3] : m[4])]);
+    pos = SEARCH_CLAUSE.lastIndex;
+    if (pos === text.length) return clauses;
+    const and = /AND\s+/y;
+    and.lastIndex = pos;
+    if (!/\s/.test(text[pos - 1]) || !and.test(text)) return null;
+    pos = and.lastIndex;
+  }
+}
+
+function searchPaymentIntents(req, ctx) {
+  const q = req.query;
+  if (q.query === undefined || q.query === '') {
+    throw invalidRequest(400, 'Missing required param: query.', { code: 'parameter_missing', param: 'query' });
+  }
+  const clauses = typeof q.query === 'string' ? parseSearchQuery(q.query) : null;
+  if (!clauses) {
+    throw invalidRequest(400, `stripe-standin cannot search with the query ${JSON.stringify(String(q.query))}: ` +
+      "its search takes only metadata['key']:'value' clauses, joined by AND.", { param: 'query' });
+  }
+  const limit = parseLimit(q.limit);
+  let offset = 0;
+  if (q.page !== undefined && q.page !== '') {
+    let page = null;
+    try {
+      page = JSON.parse(Buffer.from(String(q.page), 'base64url').toString('utf8'));
+    } catch (err) {
+      page = null;
+    }
+    if (!page || page.query !== q.query || !Number.isInteger(page.offset) || page.offset < 0) {
+      throw invalidRequest(400, `Invalid page: ${q.page}. Pass the next_page of the previous result, with ` +
+        'the same query.', { param: 'page' });
+    }
+    offset = page.offset;
+  }
+  const matches = [...intents.values()].filter((e) => e.account === ctx.account).reverse().map((e) => e.pi)
+    .filter((pi) => clauses.every(([k, v]) => Object.prototype.hasOwnProperty.call(pi.metadata, k) &&
+      pi.metadata[k] === v));
+  const more = matches.length > offset + limit;
+  return {
+    object: 'search_result',
+    data: matches.slice(offset, offset + limit),
+    has_more: more,
+    next_page: more ? Buffer.from(JSON.stringify({ offset: offset + limit, query: q.query })).toString('base64url')
+      : null,
+    url: '/v1/payment_intents/search',
+  };
+}
+
+// ---------------------------------------------------------------------------------------------
+// What a response shows of a PaymentIntent: the request's API version and expand[]. Objects are
+// stored in the 2020-08-27 shape (with `charges`) and rendered when they leave.
+
+const INTENT_EXPANDABLE = ['latest_charge', 'latest_charge.refunds', 'payment_method'];
+
+// The expand[] paths of a request for a route that returns one PaymentIntent ('intent') or a list
+// or search result of them ('list', whose paths start with data.), checked before anything runs.
+function intentExpand(req, shows) {
+  const prefix = shows === 'list' ? 'data.' : '';
+  return expandPaths(req.method === 'POST' ? req.body.expand : req.query.expand).map((p) => {
+    const rest = p.startsWith(prefix) ? p.slice(prefix.length) : null;
+    if (rest === null || !INTENT_EXPANDABLE.includes(rest)) {
+      throw invalidRequest(400, `This property cannot be expanded (${p}). stripe-standin expands ` +
+        `${INTENT_EXPANDABLE.map((x) => prefix + x).join(', ')} here.`, { param: 'expand' });
+    }
+    return rest;
+  });
+}
+
+function renderCharge(chargeObject, version, expandRefunds = false) {
+  const out = snapshot(chargeObject);
+  if (withoutSublists(version) && !expandRefunds) delete out.refunds;
+  return out;
+}
+
+function renderIntent(piObject, version, paths = []) {
+  const out = snapshot(piObject);
+  if (withoutSublists(version)) delete out.charges;
+  const entry = intents.get(piObject.id);
+  if (!entry) return out;
+  const expandLatest = paths.some((p) => p === 'latest_charge' || p.startsWith('latest_charge.'));
+  if (expandLatest && typeof out.latest_charge === 'string') {
+    const latest = entry.pi.charges.data.find((c) => c.id === out.latest_charge);
+    if (latest) out.latest_charge = renderCharge(latest, version, paths.includes('latest_charge.refunds'));
+  }
+  if (paths.includes('payment_method') && entry.pm && out.payment_method === entry.pm.pm.id) {
+    out.payment_method = snapshot(entry.pm.pm);
+  }
+  return out;
+}
+
+// An event's object at an endpoint's API version (events never expand).
+function renderEventObject(object, version) {
+  if (object && object.object === 'payment_intent') return renderIntent(object, version);
+  if (object && object.object === 'charge') return renderCharge(object, version);
+  return object;
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -828,11 +1050,72 @@ const BROWSER_ENDPOINTS = new Set(['/v1/tokens', '/v1/payment_methods']);
 // Idempotency for the routes above, as Stripe documents it: a key replays the first result once
 // the endpoint has started executing (declines and 500s included); a request that failed
 // validation before that stores nothing; reusing a key with other parameters or on another
-// endpoint is an idempotency_error. (The mock does the same for its own routes.)
+// endpoint is an idempotency_error. (The mock does the same for its own routes.) Stripe prunes keys
+// once they are 24 hours old; POST /__standin/idempotency/expire plays that, here and in the mock.
 
 const idempotency = new Map();
 
-function stripeRoute(handler) {
+// The mock keeps its keys in a private AccountData instance (dist/api/idempotency.js). It is
+// recognised by what it stores (a request: requestId, requestBody, responseCode) on its first put.
+const mockIdempotencyStores = new Set();
+const mockAccountDataPut = MockAccountData.prototype.put;
+MockAccountData.prototype.put = function put(accountId, obj) {
+  if (obj && typeof obj === 'object' && 'requestId' in obj && 'requestBody' in obj && 'responseCode' in obj) {
+    mockIdempotencyStores.add(this);
+  }
+  return mockAccountDataPut.call(this, accountId, obj);
+};
+
+function expireIdempotencyKeys() {
+  const standin = idempotency.size;
+  idempotency.clear();
+  let mockKeys = 0;
+  for (const store of mockIdempotencyStores) {
+    for (const account of Object.values(store.data)) mockKeys += Object.keys(account).length;
+    store.data = {};
+  }
+  return { ok: true, expired: standin + mockKeys, standin, mock: mockKeys };
+}
+
+// ---------------------------------------------------------------------------------------------
+// Faults (POST /__standin/faults): the next matching requests to the routes above fail as Stripe's
+// do now and then. A 500 may come after the work was done (after_create) and is stored under the
+// Idempotency-Key like any 500 (store), so every retry with that key is given the same 500.
+
+function faultPattern(text) {
+  const literal = (t) => t.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+  const prefix = text.endsWith('*');
+  const body = prefix ? text.slice(0, -1) : text;
+  return new RegExp(`^${body.split('*').map(literal).join('[^/]+')}${prefix ? '.*' : ''}$`);
+}
+
+function takeFault(method, reqPath) {
+  const i = state.faults.findIndex((f) => f.method === method && f.pattern.test(reqPath));
+  if (i < 0) return null;
+  const fault = state.faults[i];
+  fault.remaining--;
+  if (fault.remaining <= 0) state.faults.splice(i, 1);
+  return fault;
+}
+
+function faultBody(status) {
+  if (status === 409) {
+    return { error: { type: 'idempotency_error', code: 'idempotency_key_in_use',
+      doc_url: docUrl('idempotency_key_in_use'),
+      message: 'There is currently another in-progress request using this idempotent key. This often ' +
+        'happens when you make two requests simultaneously. Please retry your request.' } };
+  }
+  if (status === 429) {
+    return { error: { type: 'invalid_request_error', code: 'rate_limit', doc_url: docUrl('rate_limit'),
+      message: 'Request rate limit exceeded. Learn more about rate limits here ' +
+        'https://stripe.com/docs/rate-limits.' } };
+  }
+  return { error: { type: 'api_error', message: 'An unknown error occurred' } };
+}
+
+// `shows`: 'intent' if the route answers a PaymentIntent, 'list' if a list or search result of
+// them; those answers follow the request's API version and expand[].
+function stripeRoute(handler, { shows } = {}) {
   return (req, res) => {
     let account;
     try {
@@ -844,7 +1127,6 @@ function stripeRoute(handler) {
     const endpoint = `${req.method} ${req.path}`;
     const fingerprint = JSON.stringify(Object.entries(req.flatBody || {}).sort());
     const storeKey = `${account}\n${key}`;
-    res.set('Request-Id', randomId('req_', 14));
     if (key !== undefined && idempotency.has(storeKey)) {
       const stored = idempotency.get(storeKey);
       const refuse = (why) => sendJson(res, 400, { error: { type: 'idempotency_error',
@@ -854,27 +1136,46 @@ function stripeRoute(handler) {
         return refuse(`for the same endpoint they were first used for ('${stored.endpoint}' vs '${endpoint}')`);
       }
       if (stored.fingerprint !== fingerprint) return refuse('with the same parameters they were first used with');
-      res.set('idempotent-replayed', 'true').set('Original-Request', stored.requestId);
+      res.set(stored.headers).set('idempotent-replayed', 'true').set('Original-Request', stored.requestId);
       return res.status(stored.status).type('json').send(stored.body);
     }
     const ctx = { account, started: false, publishable: Boolean(req.publishableKey) };
+    const version = req.stripeVersion || DEFAULT_API_VERSION;
+    const fault = takeFault(req.method, req.path);
     let status = 200;
     let body;
-    try {
-      body = handler(req, ctx);
-    } catch (err) {
-      if (!(err instanceof RestError)) {
-        console.error('stripe-standin: internal error:', err.stack);
-        err = new RestError(500, { type: 'api_error', message: `stripe-standin internal error: ${err.message}` });
+    if (!fault || fault.after_create) {
+      try {
+        const expand = shows && !ctx.publishable ? intentExpand(req, shows) : [];
+        body = handler(req, ctx);
+        if (shows === 'intent') body = renderIntent(body, version, expand);
+        if (shows === 'list') body = { ...body, data: body.data.map((pi) => renderIntent(pi, version, expand)) };
+      } catch (err) {
+        if (!(err instanceof RestError)) {
+          console.error('stripe-standin: internal error:', err.stack);
+          err = new RestError(500, { type: 'api_error', message: `stripe-standin internal error: ${err.message}` });
+        }
+        status = err.statusCode;
+        body = { error: err.error };
+        if (body.error.payment_intent) {
+          body.error = { ...body.error, payment_intent: renderIntent(body.error.payment_intent, version) };
+        }
       }
-      status = err.statusCode;
-      body = { error: err.error };
+    }
+    const headers = {};
+    let store = ctx.started || status < 400 || status >= 500;
+    if (fault) {
+      status = fault.status;
+      body = faultBody(fault.status);
+      store = fault.store;
+      if (fault.should_retry !== null) headers['Stripe-Should-Retry'] = fault.should_retry;
     }
     const json = JSON.stringify(body, null, 2);
-    if (key !== undefined && (ctx.started || status < 400 || status >= 500)) {
-      idempotency.set(storeKey, { endpoint, fingerprint, status, body: json, requestId: res.get('Request-Id') });
+    if (key !== undefined && store) {
+      idempotency.set(storeKey, { endpoint, fingerprint, status, body: json, headers,
+        requestId: res.get('Request-Id') });
     }
-    return res.status(status).type('json').send(json);
+    return res.set(headers).status(status).type('json').send(json);
   };
 }
 
@@ -1001,7 +1302,11 @@ function checkMetadata(flatBody, add) {
 // ---------------------------------------------------------------------------------------------
 // Request log
 
-const state = { baseUrl: '', log: [], violations: [], seq: 0, hold: { count: 0, ms: 0 } };
+const state = {
+  baseUrl: '', log: [], violations: [], seq: 0, hold: { count: 0, ms: 0 },
+  // The controls of rare behaviours (see controlRouter).
+  faults: [], nextRefunds: { pending: 0 }, nextIntents: { processing: 0 },
+};
 
 // Flat form keys -> values, as sent on the wire (a repeated key gives an array).
 function flatForm(text) {
@@ -1019,6 +1324,7 @@ function logRequests(spec) {
     req.flatBody = flatForm(req.rawBody);
     const browserEndpoint = BROWSER_ENDPOINTS.has(req.path);
     const idempotencyKey = req.get('Idempotency-Key');
+    const stripeVersion = req.get('Stripe-Version');
     const entry = {
       seq: ++state.seq,
       time: new Date().toISOString(),
@@ -1028,6 +1334,8 @@ function logRequests(spec) {
       body: browserEndpoint ? redactCard(req.flatBody) : req.flatBody,
       idempotency_key: idempotencyKey === undefined ? null : idempotencyKey,
       authorization: req.get('Authorization') !== undefined,
+      stripe_version: stripeVersion === undefined ? null : stripeVersion,
+      request_id: null,
       status: null,
       idempotent_replayed: false,
     };
@@ -1051,6 +1359,8 @@ function logRequests(spec) {
     const writeHead = res.writeHead;
     res.writeHead = function (...args) {
       entry.idempotent_replayed = String(res.getHeader('idempotent-replayed')) === 'true';
+      // The mock sets its own Request-Id on requests with an Idempotency-Key.
+      entry.request_id = res.getHeader('Request-Id') === undefined ? null : String(res.getHeader('Request-Id'));
       // The mock replays its stored JSON as a string, which express labels text/html; Stripe
       // always answers application/json, and clients may check.
       if (/^text\/html/.test(String(res.getHeader('Content-Type')))) {
@@ -1060,8 +1370,25 @@ function logRequests(spec) {
       entry.status = res.statusCode;
       return result;
     };
+    // Stripe answers a version it does not know with a 400 before anything else.
+    if (stripeVersion !== undefined && !validApiVersion(stripeVersion)) {
+      res.removeHeader('Stripe-Version');
+      return sendJson(res, 400, { error: { type: 'invalid_request_error',
+        message: `Invalid Stripe API version: ${stripeVersion}` } });
+    }
+    req.stripeVersion = stripeVersion === undefined ? DEFAULT_API_VERSION : stripeVersion;
     next();
   };
+}
+
+// Every /v1 answer carries a Request-Id (req_ + 14 characters) and the API version it was made
+// with, as api.stripe.com's do.
+function requestIds(req, res, next) {
+  if (req.path === '/v1' || req.path.startsWith('/v1/')) {
+    res.set('Request-Id', randomId('req_', 14));
+    res.set('Stripe-Version', req.get('Stripe-Version') || DEFAULT_API_VERSION);
+  }
+  next();
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -1071,13 +1398,13 @@ function logRequests(spec) {
 // Events are made only by the control endpoints below (a test decides what Stripe "did"); the /v1
 // API emits none by itself. Each delivery is one attempt: Stripe's retries are a test's resend.
 
-const API_VERSION = '2020-08-27';
 const WEBHOOK_USER_AGENT = 'Stripe/1.0 (+https://stripe.com/docs/webhooks)';
 const WEBHOOK_TIMEOUT_MS = 10000;
 const WEBHOOK_BODY_KEEP = 2000;
 const DEFAULT_ACCOUNT = 'acct_default';
 
-// endpoints: [{url, secret}]; events: [{event, body (the exact JSON sent), deliveries}], oldest first.
+// endpoints: [{url, secret, api_version}]; events: [{event (at 2020-08-27), bodies (api_version -> the
+// exact JSON sent to endpoints of that version), render, deliveries}], oldest first.
 const webhooks = { endpoints: [], events: [], byId: new Map() };
 
 // Loopback http only: the stand-in must not post anywhere else.
@@ -1150,18 +1477,36 @@ function deliver(endpoint, body) {
   });
 }
 
+// The event as an endpoint on `version` is sent it: the envelope's api_version is that version, and
+// an object the stand-in made (not one a test gave) has that version's shape. Made once per
+// version, so that a resend sends the same bytes.
+function eventAt(stored, version) {
+  if (version === DEFAULT_API_VERSION) return stored.event;
+  const object = stored.event.data.object;
+  return { ...stored.event, api_version: version,
+    data: { ...stored.event.data, object: stored.render ? renderEventObject(object, version) : object } };
+}
+
+function eventBody(stored, version) {
+  if (!stored.bodies.has(version)) stored.bodies.set(version, JSON.stringify(eventAt(stored, version), null, 2));
+  return stored.bodies.get(version);
+}
+
 // Delivers the stored event to every endpoint registered now; the records are kept on the event.
 async function deliverEvent(stored) {
-  const deliveries = await Promise.all(webhooks.endpoints.map((endpoint) => deliver(endpoint, stored.body)));
+  const deliveries = await Promise.all(webhooks.endpoints.map((endpoint) =>
+    deliver(endpoint, eventBody(stored, endpoint.api_version))));
   stored.deliveries.push(...deliveries);
   return deliveries;
 }
 
-function createEvent(type, object) {
+// `render`: the object is one the stand-in made (a PaymentIntent or a charge is then shown at each
+// endpoint's API version); a test's own object is sent as given.
+function createEvent(type, object, { render = true } = {}) {
   const event = {
     id: randomId('evt_'),
     object: 'event',
-    api_version: API_VERSION,
+    api_version: DEFAULT_API_VERSION,
     created: now(),
     data: { object: snapshot(object) },
     livemode: false,
@@ -1169,19 +1514,28 @@ function createEvent(type, object) {
     request: { id: null, idempotency_key: null },
     type,
   };
-  const stored = { event, body: JSON.stringify(event, null, 2), deliveries: [] };
+  const stored = { event, bodies: new Map(), render, deliveries: [] };
   webhooks.events.push(stored);
   webhooks.byId.set(event.id, stored);
   return stored;
 }
 
-async function emitEvent(type, object) {
-  const stored = createEvent(type, object);
+async function emitEvent(type, object, options) {
+  const stored = createEvent(type, object, options);
   const deliveries = await deliverEvent(stored);
   return { event: stored.event, deliveries };
 }
 
-// A charge as an event carries it at API version 2020-08-27, where its refunds list has total_count.
+// Several events, each delivered only after the one before has been (a receiver sees them in order).
+async function emitEvents(list) {
+  const stored = list.map(([type, object]) => createEvent(type, object));
+  const deliveries = [];
+  for (const one of stored) deliveries.push(...await deliverEvent(one));
+  return { events: stored.map((one) => one.event.id), deliveries };
+}
+
+// A charge as an event carries it at API version 2020-08-27, where its refunds list has total_count
+// (later versions leave the list out: renderEventObject).
 function chargeForEvent(charge) {
   const out = snapshot(charge);
   if (out.refunds && Array.isArray(out.refunds.data)) out.refunds.total_count = out.refunds.data.length;
@@ -1321,9 +1675,10 @@ function eventSummary(stored) {
     deliveries: stored.deliveries };
 }
 
-function webhookRoutes(router) {
-  // Express 4 does not catch rejected promises: errors are answered here, in Stripe's shape.
-  const route = (handler) => (req, res) => {
+// A control endpoint's handler, (body, req) -> answer or a promise of it. Express 4 does not catch
+// rejected promises: errors are answered here, in Stripe's shape.
+function controlRoute(handler) {
+  return (req, res) => {
     Promise.resolve().then(() => handler(req.body || {}, req)).then((body) => sendJson(res, 200, body), (err) => {
       if (!(err instanceof RestError)) {
         console.error('stripe-standin: internal error:', err.stack);
@@ -1332,6 +1687,10 @@ function webhookRoutes(router) {
       sendJson(res, err.statusCode, { error: err.error });
     });
   };
+}
+
+function webhookRoutes(router) {
+  const route = controlRoute;
   const missing = (param) => invalidRequest(400, `Missing required param: ${param}.`,
     { code: 'parameter_missing', param });
   const noSuchEvent = (id) => invalidRequest(404, `No such event: '${id}'`, { code: 'resource_missing', param: 'id' });
@@ -1343,10 +1702,17 @@ function webhookRoutes(router) {
         '(127.0.0.1, localhost, [::1]).', { code: 'url_invalid', param: 'url' });
     }
     if (typeof body.secret !== 'string' || body.secret === '') throw missing('secret');
-    webhooks.endpoints.push({ url: String(body.url), secret: body.secret });
+    const version = body.api_version === undefined || body.api_version === null || body.api_version === ''
+      ? DEFAULT_API_VERSION : String(body.api_version);
+    if (!validApiVersion(version)) {
+      throw invalidRequest(400, `Invalid API version: ${version}. Give a date (2022-11-15), optionally with ` +
+        'its release name (2025-03-31.basil).', { param: 'api_version' });
+    }
+    webhooks.endpoints.push({ url: String(body.url), secret: body.secret, api_version: version });
     return { ok: true };
   }));
-  router.get('/webhook_endpoints', route(() => webhooks.endpoints.map((e) => ({ url: e.url, secret: e.secret }))));
+  router.get('/webhook_endpoints', route(() => webhooks.endpoints.map((e) =>
+    ({ url: e.url, secret: e.secret, api_version: e.api_version }))));
   router.delete('/webhook_endpoints', route(() => {
     webhooks.endpoints = [];
     return { ok: true };
@@ -1356,7 +1722,11 @@ function webhookRoutes(router) {
   router.get('/events/:id', route((body, req) => {
     const stored = webhooks.byId.get(req.params.id);
     if (!stored) throw noSuchEvent(req.params.id);
-    return { ...stored.event, deliveries: stored.deliveries };
+    const version = req.query.api_version ? String(req.query.api_version) : DEFAULT_API_VERSION;
+    if (!validApiVersion(version)) {
+      throw invalidRequest(400, `Invalid API version: ${version}`, { param: 'api_version' });
+    }
+    return { ...eventAt(stored, version), deliveries: stored.deliveries };
   }));
   router.post('/events/:id/resend', route(async (body, req) => {
     const stored = webhooks.byId.get(req.params.id);
@@ -1372,11 +1742,183 @@ function webhookRoutes(router) {
       throw invalidRequest(400, 'Give either payment_intent (an id) or object (the event\'s data.object, a JSON ' +
         'object).', { code: 'parameter_missing', param: 'object' });
     }
-    return emitEvent(body.type, body.object);
+    return emitEvent(body.type, body.object, { render: false });
   }));
 
   router.post('/dashboard/refunds', route((body) => dashboardRefund(body)));
   router.post('/dashboard/disputes', route((body) => dashboardDispute(body)));
+}
+
+// ---------------------------------------------------------------------------------------------
+// Rare behaviours, on a test's request: faults, idempotency keys that expire, refunds that stay
+// pending and then succeed or fail, PaymentIntents left processing, and a second 3-D Secure request.
+
+// Booleans arrive as JSON booleans or, in a form, as the words.
+function controlBoolean(value, param, fallback) {
+  if (value === undefined || value === null || value === '') return fallback;
+  if (value === true || value === 'true') return true;
+  if (value === false || value === 'false') return false;
+  throw invalidRequest(400, `Invalid boolean: ${value}`, { param });
+}
+
+function controlCount(value) {
+  if (value === undefined || value === null || value === '') return 1;
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 1 || n > 1000) {
+    throw invalidRequest(400, `Invalid count: ${value} (a whole number 1-1000)`, { param: 'count' });
+  }
+  return n;
+}
+
+const FAULT_STATUSES = [500, 409, 429];
+
+function addFault(body) {
+  const method = String(body.method || 'POST').toUpperCase();
+  if (!['GET', 'POST', 'DELETE'].includes(method)) {
+    throw invalidRequest(400, `Invalid method: ${body.method} (GET, POST or DELETE)`, { param: 'method' });
+  }
+  const faultPath = body.path === undefined ? '' : String(body.path);
+  if (!faultPath.startsWith('/v1/')) {
+    throw invalidRequest(400, `Invalid path: '${faultPath}'. Give a /v1/ path (exact, with * for one path segment, ` +
+      'or ending in * for a prefix).', { param: 'path' });
+  }
+  const status = Number(body.status);
+  if (!FAULT_STATUSES.includes(status)) {
+    throw invalidRequest(400, `Invalid status: ${body.status} (one of ${FAULT_STATUSES.join(', ')})`,
+      { param: 'status' });
+  }
+  let shouldRetry = body.should_retry;
+  if (shouldRetry === undefined) shouldRetry = status === 409 ? 'true' : null; // Stripe's own for a 409
+  else if (shouldRetry === true || shouldRetry === false) shouldRetry = String(shouldRetry);
+  if (shouldRetry !== null && shouldRetry !== 'true' && shouldRetry !== 'false') {
+    throw invalidRequest(400, `Invalid should_retry: ${shouldRetry} ('true', 'false' or null)`,
+      { param: 'should_retry' });
+  }
+  const fault = {
+    method,
+    path: faultPath,
+    status,
+    count: controlCount(body.count),
+    // Stripe stores a 500 under the key (the endpoint had started), never a 409 or 429.
+    store: controlBoolean(body.store, 'store', status === 500),
+    should_retry: shouldRetry,
+    after_create: controlBoolean(body.after_create, 'after_create', false),
+  };
+  state.faults.push({ ...fault, remaining: fault.count, pattern: faultPattern(faultPath) });
+  return fault;
+}
+
+const listFaults = () => state.faults.map(({ pattern, ...f }) => f);
+
+const REFUND_FAILURE_REASONS = ['charge_for_pending_refund_disputed', 'declined', 'expired_or_canceled_card',
+  'insufficient_funds', 'lost_or_stolen_card', 'merchant_request', 'unknown'];
+
+// A pending refund settles (or a succeeded one fails, which Stripe documents as possible): when it
+// fails or is canceled, its amount is no longer refunded on the charge. Then refund.updated and
+// charge.refund.updated, both with the refund as data.object.
+async function settleRefund(id, body) {
+  const account = refundAccounts.get(id) || DEFAULT_ACCOUNT;
+  let refund;
+  try {
+    refund = mockRefunds.retrieve(account, id, 'refund');
+  } catch (err) {
+    if (!(err instanceof RestError)) throw err;
+    throw invalidRequest(404, `No such refund: '${id}'`, { code: 'resource_missing', param: 'id' });
+  }
+  const status = body.status;
+  if (!['succeeded', 'failed', 'canceled'].includes(status)) {
+    throw invalidRequest(400, `Invalid status: ${status} (succeeded, failed or canceled)`, { param: 'status' });
+  }
+  if (!(refund.status === 'pending' || (refund.status === 'succeeded' && status === 'failed'))) {
+    throw invalidRequest(400, `Refund ${id} has status ${refund.status}; a pending refund can become succeeded, ` +
+      'failed or canceled, and a succeeded one failed.', { param: 'status' });
+  }
+  let reason = null;
+  if (status === 'failed') {
+    reason = body.failure_reason === undefined || body.failure_reason === null || body.failure_reason === ''
+      ? 'unknown' : String(body.failure_reason);
+    if (!REFUND_FAILURE_REASONS.includes(reason)) {
+      throw invalidRequest(400, `Invalid failure_reason: must be one of ${REFUND_FAILURE_REASONS.join(', ')}`,
+        { param: 'failure_reason' });
+    }
+  } else if (body.failure_reason !== undefined && body.failure_reason !== null && body.failure_reason !== '') {
+    throw invalidRequest(400, 'failure_reason goes only with status failed', { param: 'failure_reason' });
+  }
+  refund.status = status;
+  if (status === 'failed') {
+    refund.failure_reason = reason;
+    // The balance transaction that gives the refunded amount back to the account.
+    refund.failure_balance_transaction = randomId('txn_');
+  }
+  if (status !== 'succeeded') {
+    const refunded = mockCharges.retrieve(account, refund.charge, 'charge');
+    refunded.amount_refunded = Math.max(0, refunded.amount_refunded - refund.amount);
+    refunded.refunded = refunded.amount_refunded === refunded.amount;
+  }
+  const emitted = await emitEvents([['refund.updated', refund], ['charge.refund.updated', refund]]);
+  return { refund: snapshot(refund), ...emitted };
+}
+
+// A processing PaymentIntent hears from the bank: `succeeded` charges the card (its own outcome:
+// a decline card still declines), `failed` is a generic card_declined with a failed charge.
+async function settleIntent(id, body) {
+  const entry = findIntent(id, undefined, 'intent');
+  if (body.outcome !== 'succeeded' && body.outcome !== 'failed') {
+    throw invalidRequest(400, `Invalid outcome: ${body.outcome} (succeeded or failed)`, { param: 'outcome' });
+  }
+  if (entry.pi.status !== 'processing') {
+    throw unexpectedState(entry, `PaymentIntent ${id} has status ${entry.pi.status}, not processing.`);
+  }
+  try {
+    if (body.outcome === 'succeeded') charge(entry);
+    else charge(entry, 'tok_chargeDeclined');
+  } catch (err) {
+    if (!(err instanceof RestError)) throw err;
+  }
+  const type = entry.pi.status === 'succeeded' ? 'payment_intent.succeeded' : 'payment_intent.payment_failed';
+  const { event, deliveries } = await emitEvent(type, entry.pi);
+  return { payment_intent: snapshot(entry.pi), event, deliveries };
+}
+
+function requireActionAgain(id) {
+  const entry = findIntent(id, undefined, 'intent');
+  if (['succeeded', 'canceled', 'processing'].includes(entry.pi.status)) {
+    throw unexpectedState(entry, `PaymentIntent ${id} has status ${entry.pi.status}; its bank cannot ask for ` +
+      'authentication any more.');
+  }
+  entry.actionAgain = 1;
+  return snapshot(entry.pi);
+}
+
+function rareRoutes(router) {
+  const route = controlRoute;
+  router.post('/idempotency/expire', route(() => expireIdempotencyKeys()));
+
+  router.post('/faults', route((body) => ({ ok: true, fault: addFault(body) })));
+  router.get('/faults', route(() => listFaults()));
+  router.delete('/faults', route(() => {
+    state.faults = [];
+    return { ok: true };
+  }));
+
+  router.post('/refunds/next', route((body) => {
+    if (body.status !== 'pending' && body.status !== 'succeeded') {
+      throw invalidRequest(400, `Invalid status: ${body.status} (pending, or succeeded to undo)`, { param: 'status' });
+    }
+    state.nextRefunds.pending = body.status === 'pending' ? controlCount(body.count) : 0;
+    return { ok: true, pending: state.nextRefunds.pending };
+  }));
+  router.post('/refunds/:id/settle', route((body, req) => settleRefund(req.params.id, body)));
+
+  router.post('/payment_intents/next', route((body) => {
+    if (!['processing', null, ''].includes(body.status)) {
+      throw invalidRequest(400, `Invalid status: ${body.status} (processing, or null to undo)`, { param: 'status' });
+    }
+    state.nextIntents.processing = body.status === 'processing' ? controlCount(body.count) : 0;
+    return { ok: true, processing: state.nextIntents.processing };
+  }));
+  router.post('/payment_intents/:id/settle', route((body, req) => settleIntent(req.params.id, body)));
+  router.post('/payment_intents/:id/require_action_again', route((body, req) => requireActionAgain(req.params.id)));
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -1438,7 +1980,9 @@ function controlRouter() {
       // With automatic confirmation Stripe confirms by itself once the customer has authenticated;
       // with manual confirmation the server has to confirm again.
       if (pi.confirmation_method === 'automatic') {
-        try { charge(entry); } catch (err) { if (!(err instanceof RestError)) throw err; }
+        try { attempt(entry, { offSession: false, errorOnRequiresAction: false }); } catch (err) {
+          if (!(err instanceof RestError)) throw err;
+        }
       }
     }
     return sendJson(res, 200, pi);
@@ -1451,12 +1995,33 @@ function controlRouter() {
   router.get('/three_d_secure.js', staticFile('three_d_secure.js'));
   // Webhook endpoints, events and what a Stripe Dashboard user does (see "Webhooks" above).
   webhookRoutes(router);
+  // What Stripe does rarely (see "Rare behaviours" in README.md).
+  rareRoutes(router);
   router.use((req, res) => sendJson(res, 404, { error: { type: 'invalid_request_error',
     message: `No such control endpoint: ${req.method} ${req.originalUrl}` } }));
   return router;
 }
 
 // ---------------------------------------------------------------------------------------------
+
+// The mock's charges at the request's API version: since 2022-11-15 a Charge shows `refunds` only
+// when asked for (expand[]=refunds; in a list, expand[]=data.refunds).
+function chargeVersions(req, res, next) {
+  const version = req.stripeVersion || DEFAULT_API_VERSION;
+  if (!withoutSublists(version)) return next();
+  const paths = expandPaths(req.method === 'POST' ? req.body.expand : req.query.expand);
+  const json = res.json;
+  res.json = function (body) {
+    if (body && body.object === 'charge') {
+      body = renderCharge(body, version, paths.includes('refunds'));
+    } else if (body && body.object === 'list' && Array.isArray(body.data)) {
+      body = { ...body, data: body.data.map((c) => (c && c.object === 'charge'
+        ? renderCharge(c, version, paths.includes('data.refunds')) : c)) };
+    }
+    return json.call(this, body);
+  };
+  return next();
+}
 
 function staticFile(name) {
   const file = path.join(__dirname, 'stripe-js', name);
@@ -1466,6 +2031,7 @@ function staticFile(name) {
 function createApp(spec) {
   const app = express();
   app.set('etag', false);
+  app.use(requestIds);
   app.use(cors);
   // The Stripe.js stand-in, where js.stripe.com serves Stripe.js.
   app.get(['/v3', '/v3/'], (req, res) => res.type('application/javascript; charset=utf-8')
@@ -1476,17 +2042,23 @@ function createApp(spec) {
   app.use(logRequests(spec));
 
   const auth = mockAuth.authRoute;
-  app.post('/v1/payment_intents', auth, stripeRoute(createPaymentIntent));
-  app.get('/v1/payment_intents', auth, stripeRoute(listPaymentIntents));
-  app.get('/v1/payment_intents/:intent', publishableAuth, stripeRoute(retrievePaymentIntent));
+  const intent = { shows: 'intent' };
+  const intentList = { shows: 'list' };
+  app.post('/v1/payment_intents', auth, stripeRoute(createPaymentIntent, intent));
+  app.get('/v1/payment_intents', auth, stripeRoute(listPaymentIntents, intentList));
+  app.get('/v1/payment_intents/search', auth, stripeRoute(searchPaymentIntents, intentList));
+  app.get('/v1/payment_intents/:intent', publishableAuth, stripeRoute(retrievePaymentIntent, intent));
   app.post('/v1/tokens', publishableAuth, stripeRoute(createToken));
   app.post('/v1/payment_methods', publishableAuth, stripeRoute(createCardPaymentMethod));
-  app.post('/v1/payment_intents/:intent/confirm', auth, stripeRoute(confirmPaymentIntent));
-  app.post('/v1/payment_intents/:intent/cancel', auth, stripeRoute(cancelPaymentIntent));
+  app.post('/v1/payment_intents/:intent/confirm', auth, stripeRoute(confirmPaymentIntent, intent));
+  app.post('/v1/payment_intents/:intent/cancel', auth, stripeRoute(cancelPaymentIntent, intent));
   // Refunds by charge stay the mock's.
   const byPaymentIntent = (req, res, next) => next(req.body.payment_intent !== undefined ? undefined : 'route');
   app.post('/v1/refunds', byPaymentIntent, auth, stripeRoute(refundPaymentIntent));
+  const listByPaymentIntent = (req, res, next) => next(req.query.payment_intent !== undefined ? undefined : 'route');
+  app.get('/v1/refunds', listByPaymentIntent, auth, stripeRoute(listRefundsOfIntent));
   app.post(['/v1/charges', '/v1/refunds'], auth, mockCurrencyRules);
+  app.use('/v1/charges', chargeVersions);
 
   app.use(mock.createExpressApp());
   app.use((err, req, res, next) => {
