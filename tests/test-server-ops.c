@@ -17,6 +17,7 @@
 #include <sys/un.h>
 #include <unistd.h>
 #include <glib/gstdio.h>
+#include <sqlite3.h>
 
 #include "till-test-harness.h"
 
@@ -200,6 +201,44 @@ test_credential (void)
   g_rmdir (dir);
 }
 
+/* A certificate with another certificate's key (a renewal half done):
+ * refused by the check and at start, never served to fail every
+ * handshake. */
+static void
+test_config_tls_pair (void)
+{
+  g_autoptr(TillTestServer) server = till_test_server_new (NULL, NULL);
+  g_autofree char *dir_a = g_build_filename (server->dir, "a", NULL);
+  g_autofree char *dir_b = g_build_filename (server->dir, "b", NULL);
+  g_autofree char *cert_a = NULL, *key_a = NULL, *cert_b = NULL, *key_b = NULL;
+  g_autofree char *text = NULL;
+  g_autofree char *mixed = NULL;
+  g_autofree char *out = NULL, *err = NULL, *out2 = NULL, *err2 = NULL, *out3 = NULL, *err3 = NULL;
+  g_autoptr(GError) error = NULL;
+
+  g_mkdir_with_parents (dir_a, 0700);
+  g_mkdir_with_parents (dir_b, 0700);
+  till_test_make_certificate (dir_a, &cert_a, &key_a);
+  till_test_make_certificate (dir_b, &cert_b, &key_b);
+  g_file_get_contents (server->config_path, &text, NULL, &error);
+  g_assert_no_error (error);
+
+  mixed = g_strdup_printf ("%s\n[server]\ntls-certificate=%s\ntls-key=%s\n", text, cert_a, key_b);
+  write_config (server, mixed);
+  g_assert_cmpint (till_test_server_cli (server, NULL, &out, &err, "--check-config", NULL), ==, 1);
+  g_assert_nonnull (strstr (err, "does not belong to the certificate"));
+  g_assert_cmpint (till_test_server_cli (server, NULL, &out2, &err2, NULL), ==, 1);
+  g_assert_nonnull (strstr (err2, "does not belong to the certificate"));
+
+  {
+    g_autofree char *matched = g_strdup_printf ("%s\n[server]\ntls-certificate=%s\ntls-key=%s\n", text, cert_b, key_b);
+
+    write_config (server, matched);
+    g_assert_cmpint (till_test_server_cli (server, NULL, &out3, &err3, "--check-config", NULL), ==, 0);
+    g_assert_nonnull (strstr (out3, "belong together"));
+  }
+}
+
 /* Health */
 
 static void
@@ -236,6 +275,34 @@ test_health (void)
 
       g_assert_cmpuint (again->status, ==, 200);
     }
+}
+
+/* Another process holds the database's write lock: health says so at
+ * once, and the server does not stop answering everyone else meanwhile. */
+static void
+test_health_locked (void)
+{
+  g_autoptr(TillTestServer) server = start_shop (NULL);
+  g_autofree char *path = g_build_filename (server->dir, "db", "till.db", NULL);
+  g_autoptr(TillTestResponse) locked = NULL;
+  g_autoptr(TillTestResponse) free_again = NULL;
+  sqlite3 *db = NULL;
+  gint64 start;
+
+  g_assert_cmpint (sqlite3_open (path, &db), ==, SQLITE_OK);
+  g_assert_cmpint (sqlite3_exec (db, "BEGIN IMMEDIATE", NULL, NULL, NULL), ==, SQLITE_OK);
+  start = g_get_monotonic_time ();
+  locked = till_test_get (server, "/api/health", NULL);
+  g_assert_cmpuint (locked->status, ==, 503);
+  g_assert_cmpstr (till_test_json_string (locked->json, "database"), ==, "not_writable");
+  g_assert_cmpint (g_get_monotonic_time () - start, <, G_USEC_PER_SEC);
+  g_assert_cmpint (sqlite3_exec (db, "ROLLBACK", NULL, NULL, NULL), ==, SQLITE_OK);
+  sqlite3_close (db);
+
+  /* Checked again after a second, and well. */
+  g_usleep (1100 * 1000);
+  free_again = till_test_get (server, "/api/health", NULL);
+  g_assert_cmpuint (free_again->status, ==, 200);
 }
 
 /* Backup and restore */
@@ -313,9 +380,19 @@ test_backup_and_restore (void)
   g_atomic_int_set (&payer.stop, TRUE);
   g_thread_join (thread);
 
-  /* Private, whole, and never written over. */
+  /* Private, whole, and never written over, nor through a link. */
   g_assert_cmpint (g_stat (backup, &st), ==, 0);
   g_assert_cmpint (st.st_mode & 0777, ==, 0600);
+  {
+    g_autofree char *link = g_build_filename (server->dir, "link.db", NULL);
+    g_autofree char *target = g_build_filename (server->dir, "elsewhere", NULL);
+    g_autofree char *out3 = NULL;
+    g_autofree char *err3 = NULL;
+
+    g_assert_cmpint (symlink (target, link), ==, 0);
+    g_assert_cmpint (till_test_server_cli (server, NULL, &out3, &err3, "backup", link, NULL), ==, 1);
+    g_assert_false (g_file_test (target, G_FILE_TEST_EXISTS));
+  }
   {
     g_autofree char *out2 = NULL;
     g_autofree char *err2 = NULL;
@@ -637,6 +714,8 @@ main (int   argc,
   g_test_add_func ("/server/ops/config/example", test_config_example);
   g_test_add_func ("/server/ops/config/credential-first", test_credential);
   g_test_add_func ("/server/ops/health", test_health);
+  g_test_add_func ("/server/ops/health-locked", test_health_locked);
+  g_test_add_func ("/server/ops/config/tls-pair", test_config_tls_pair);
   g_test_add_func ("/server/ops/backup/during-payments-and-restore", test_backup_and_restore);
   g_test_add_func ("/server/ops/backup/restore-resolves-pending", test_restore_resolves_pending);
   g_test_add_func ("/server/ops/reload/settings", test_reload);

@@ -438,6 +438,133 @@ test_own_refund_not_counted_twice (void)
   assert_refunded (server, payment_id, 1500);
 }
 
+/* Stripe's events in any order: a refund that failed stays failed when a
+ * late "created … succeeded" comes; Till's own refund that the card
+ * network returns later is taken off; a closed dispute stays closed. */
+static char *
+stripe_refund_of (const char *refund_id)
+{
+  g_autoptr(JsonNode) list = till_test_stripe_get_json ("/v1/refunds?limit=100");
+  JsonArray *data = json_object_get_array_member (json_node_get_object (list), "data");
+
+  for (guint i = 0; i < json_array_get_length (data); i++)
+    {
+      JsonObject *r = json_array_get_object_element (data, i);
+      JsonObject *metadata = json_object_get_object_member (r, "metadata");
+
+      if (metadata != NULL &&
+          g_strcmp0 (json_object_get_string_member_with_default (metadata, "till_refund_id", ""), refund_id) == 0)
+        return g_strdup (json_object_get_string_member (r, "id"));
+    }
+  g_error ("No refund %s at the stand-in", refund_id);
+  return NULL;
+}
+
+static char *
+refund_event_of_type (const char *event_id,
+                      const char *type,
+                      const char *intent,
+                      const char *refund_id,
+                      gint64      amount,
+                      const char *status,
+                      const char *metadata)
+{
+  return g_strdup_printf ("{\"id\":\"%s\",\"object\":\"event\",\"type\":\"%s\",\"created\":1,"
+                          "\"data\":{\"object\":{\"id\":\"%s\",\"object\":\"refund\",\"amount\":%" G_GINT64_FORMAT ","
+                          "\"currency\":\"usd\",\"payment_intent\":\"%s\",\"status\":\"%s\","
+                          "\"created\":%" G_GINT64_FORMAT ",\"metadata\":%s}}}",
+                          event_id, type, refund_id, amount, intent, status,
+                          g_get_real_time () / G_USEC_PER_SEC, metadata);
+}
+
+static void
+send_signed (TillTestServer *server,
+             const char     *body,
+             const char     *outcome)
+{
+  g_autofree char *signature = sign (SECRET, g_get_real_time () / G_USEC_PER_SEC, body);
+  g_autoptr(TillTestResponse) response = post_event (server, body, signature);
+
+  g_assert_cmpuint (response->status, ==, 200);
+  g_assert_cmpstr (till_test_json_string (response->json, "outcome"), ==, outcome);
+}
+
+static void
+test_out_of_order (void)
+{
+  g_autoptr(TillTestServer) server = start_shop (TRUE);
+  g_autofree char *payment_id = approved_payment (server, 5000);
+  g_autofree char *intent = intent_of (payment_id);
+  g_autofree char *failed = refund_event_of_type ("evt_test_order_1", "refund.failed", intent, "re_test_order_0001",
+                                                  2000, "failed", "{}");
+  g_autofree char *late = refund_event_of_type ("evt_test_order_2", "refund.created", intent, "re_test_order_0001",
+                                                2000, "succeeded", "{}");
+  g_autofree char *pending_late = refund_event_of_type ("evt_test_order_3", "refund.created", intent,
+                                                        "re_test_order_0002", 1000, "pending", "{}");
+  g_autofree char *succeeded = refund_event_of_type ("evt_test_order_4", "refund.updated", intent,
+                                                     "re_test_order_0002", 1000, "succeeded", "{}");
+
+  send_signed (server, failed, "handled");
+  send_signed (server, late, "handled");
+  assert_refunded (server, payment_id, 0);
+  /* Succeeded, then a late "pending": counted once, not taken off. */
+  send_signed (server, succeeded, "handled");
+  send_signed (server, pending_late, "handled");
+  assert_refunded (server, payment_id, 1000);
+}
+
+static void
+test_own_refund_fails_later (void)
+{
+  g_autoptr(TillTestServer) server = start_shop (TRUE);
+  g_autofree char *payment_id = approved_payment (server, 6000);
+  g_autofree char *intent = intent_of (payment_id);
+  g_autofree char *token = till_test_server_login (server, "morgan", MANAGER_PASSWORD);
+  g_autofree char *key = till_test_new_key ();
+  g_autofree char *path = g_strdup_printf ("/api/payments/%s/refunds", payment_id);
+  g_autoptr(TillTestResponse) made = till_test_post_json (server, path, token, key, "{\"amount\":3000}");
+  g_autofree char *metadata = NULL;
+  g_autofree char *stripe_id = NULL;
+  g_autofree char *body = NULL;
+
+  g_assert_cmpuint (made->status, ==, 201);
+  assert_refunded (server, payment_id, 3000);
+  stripe_id = stripe_refund_of (till_test_json_string (made->json, "refund.id"));
+  metadata = g_strdup_printf ("{\"till_refund_id\":\"%s\"}", till_test_json_string (made->json, "refund.id"));
+  body = refund_event_of_type ("evt_test_own_fails_1", "refund.failed", intent, stripe_id, 3000, "failed", metadata);
+  send_signed (server, body, "handled");
+  assert_refunded (server, payment_id, 0);
+  {
+    /* The refund's own answer says so too. */
+    g_autoptr(TillTestResponse) again = till_test_post_json (server, path, token, key, "{\"amount\":3000}");
+
+    g_assert_cmpuint (again->status, ==, 409);
+    g_assert_cmpstr (till_test_json_string (again->json, "error.code"), ==, "refund_failed");
+  }
+}
+
+#define DISPUTE_EVENT "{\"id\":\"%s\",\"object\":\"event\",\"type\":\"%s\",\"created\":1," \
+  "\"data\":{\"object\":{\"id\":\"dp_test_closed_01\",\"object\":\"dispute\"," \
+  "\"amount\":7000,\"currency\":\"usd\",\"payment_intent\":\"%s\"," \
+  "\"reason\":\"fraudulent\",\"status\":\"%s\",\"created\":1700000000}}}"
+
+static void
+test_dispute_stays_closed (void)
+{
+  g_autoptr(TillTestServer) server = start_shop (TRUE);
+  g_autofree char *payment_id = approved_payment (server, 7000);
+  g_autofree char *intent = intent_of (payment_id);
+  g_autofree char *won = g_strdup_printf (DISPUTE_EVENT, "evt_test_dispute_1", "charge.dispute.closed", intent, "won");
+  g_autofree char *late = g_strdup_printf (DISPUTE_EVENT, "evt_test_dispute_2", "charge.dispute.updated", intent,
+                                           "under_review");
+  g_autoptr(TillTestResponse) payment = NULL;
+
+  send_signed (server, won, "handled");
+  send_signed (server, late, "handled");
+  payment = get_payment (server, payment_id);
+  g_assert_cmpstr (till_test_json_string (payment->json, "dispute.status"), ==, "won");
+}
+
 static void
 test_not_configured (void)
 {
@@ -463,6 +590,9 @@ main (int   argc,
   g_test_add_func ("/server/webhooks/unknown-and-malformed", test_unknown_and_malformed);
   g_test_add_func ("/server/webhooks/own-refund-counted-once", test_own_refund_not_counted_twice);
   g_test_add_func ("/server/webhooks/not-configured", test_not_configured);
+  g_test_add_func ("/server/webhooks/out-of-order", test_out_of_order);
+  g_test_add_func ("/server/webhooks/own-refund-fails-later", test_own_refund_fails_later);
+  g_test_add_func ("/server/webhooks/dispute-stays-closed", test_dispute_stays_closed);
 
   return g_test_run ();
 }

@@ -678,12 +678,11 @@ test_intent_moto (void)
     }
   g_assert_true (seen);
 
-  /* Stripe grants the MOTO flag per account and leaves it out of its
-   * published schema: it is the one parameter outside it, and only here. */
+  /* Stripe grants the MOTO flag per account; its 2020 schema left it out,
+   * the one of the version pinned now (2026-11-18.endive) lists it. */
   violations = till_test_stripe_get_json ("/__standin/violations");
   array = json_node_get_array (violations);
-  g_assert_cmpuint (json_array_get_length (array), ==, 1);
-  g_assert_cmpstr (till_test_json_string (violations, "0.param"), ==, "payment_method_options[card][moto]");
+  g_assert_cmpuint (json_array_get_length (array), ==, 0);
   till_test_stripe_post_json ("/__standin/reset", "{}");
 }
 

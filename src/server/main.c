@@ -211,6 +211,7 @@ serve (TillServerConfig *config,
              till_stripe_mode_to_string (config->stripe_mode), config->stripe_api_base);
 
   till_payments_recover (payments);
+  till_payments_watch_pending_refunds (payments, 60 * 60);
 
   server.loop = loop;
   server.api = api;
@@ -248,6 +249,14 @@ run_check_config (TillServerConfig *config,
 
   if (!till_server_config_validate_settings (config, &error))
     return report_failure (error);
+  if (config->tls_certificate != NULL)
+    {
+      g_autoptr(GTlsCertificate) certificate = till_api_load_certificate (config, &error);
+
+      if (certificate == NULL)
+        return report_failure (error);
+      g_print ("till-server: the TLS certificate and key are readable and belong together\n");
+    }
   source = till_server_config_describe_secret_source (config);
   if (source == NULL)
     {
@@ -286,7 +295,7 @@ run_backup (TillServerConfig  *config,
       g_printerr ("till-server: there is no database at %s\n", config->database);
       return 1;
     }
-  db = till_db_open (config->database, &error);
+  db = till_db_open_read_only (config->database, &error);
   if (db == NULL || !till_db_backup (db, argv[0], &error))
     return report_failure (error);
   g_print ("till-server: backed up %s to %s (%" G_GINT64_FORMAT " payments)\n",

@@ -1107,6 +1107,22 @@ respond_refund (SoupServerMessage *msg,
       status = 409;
       add_error_object (builder, "refund_failed", "Stripe refused the refund. Nothing was refunded.", NULL);
     }
+  else if (g_strcmp0 (r->error_code, "refund_pending") == 0)
+    {
+      /* Stripe took it; the card's bank has yet to (card refunds can also
+       * fail days later). Accepted, not done: not counted as refunded. */
+      status = 202;
+      add_error_object (builder, "refund_pending",
+                        "Stripe accepted the refund and the card's bank has not confirmed it yet. "
+                        "It counts as refunded once it has; do not refund again.", NULL);
+    }
+  else if (g_strcmp0 (r->error_code, "needs_review") == 0)
+    {
+      status = 502;
+      add_error_object (builder, "needs_review",
+                        "The outcome of this refund is not known and too old to ask Stripe again safely. "
+                        "Check it in the Stripe Dashboard; do not refund again.", NULL);
+    }
   else
     {
       if (g_strcmp0 (r->error_code, "stripe_rate_limited") == 0)
@@ -1116,7 +1132,7 @@ respond_refund (SoupServerMessage *msg,
         }
       else
         status = g_strcmp0 (r->error_code, "stripe_unreachable") == 0 ? 504 : 502;
-      add_error_object (builder, r->error_code ? r->error_code : "refund_pending",
+      add_error_object (builder, r->error_code ? r->error_code : "refund_unknown",
                         "The outcome of this refund is not known yet. Retry with the same "
                         "Idempotency-Key; it will never be refunded twice.", NULL);
     }
@@ -1856,13 +1872,18 @@ till_api_new (TillServerConfig *config,
   return self;
 }
 
-static GTlsCertificate *
-load_certificate (TillServerConfig  *config,
-                  GError           **error)
+GTlsCertificate *
+till_api_load_certificate (TillServerConfig  *config,
+                           GError           **error)
 {
+  g_autoptr(GTlsCertificate) certificate = NULL;
+
   if (config->tls_certificate == NULL)
     return NULL;
-  return g_tls_certificate_new_from_files (config->tls_certificate, config->tls_key, error);
+  certificate = g_tls_certificate_new_from_files (config->tls_certificate, config->tls_key, error);
+  if (certificate == NULL || !till_server_certificate_check_pair (certificate, error))
+    return NULL;
+  return g_steal_pointer (&certificate);
 }
 
 /* Listens as configured and returns the base URL, with the real port when
@@ -1876,7 +1897,7 @@ till_api_listen (TillApi  *self,
   g_autoptr(GSocketAddress) address = NULL;
   TillServerListener *listener;
 
-  certificate = load_certificate (self->config, error);
+  certificate = till_api_load_certificate (self->config, error);
   if (certificate == NULL && self->config->tls_certificate != NULL)
     return NULL;
 
@@ -1922,7 +1943,7 @@ till_api_reload (TillApi  *self,
 
   if (self->server == NULL)
     return TRUE;
-  certificate = load_certificate (self->config, error);
+  certificate = till_api_load_certificate (self->config, error);
   if (certificate == NULL && self->config->tls_certificate != NULL)
     return FALSE;
   listener = g_object_get_data (G_OBJECT (self->server), "till-listener");

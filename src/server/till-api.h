@@ -23,4 +23,9 @@ char    *till_api_listen (TillApi           *self,
 gboolean  till_api_reload  (TillApi           *self,
                            GError           **error);
 
+/* The configured certificate and key, checked to belong together; NULL
+ * with error set when they do not, NULL without when TLS is not set. */
+GTlsCertificate *till_api_load_certificate (TillServerConfig  *config,
+                                           GError           **error);
+
 G_END_DECLS

@@ -6,9 +6,13 @@
  * Copyright 2026 The Till authors
  * SPDX-License-Identifier: GPL-3.0-or-later
  */
+/* renameat2() and RENAME_NOREPLACE, for the backup. */
+#define _GNU_SOURCE
+
 #include "config.h"
 
 #include <errno.h>
+#include <stdio.h>
 #include <fcntl.h>
 #include <unistd.h>
 #include <string.h>
@@ -17,6 +21,8 @@
 
 #include "till-db.h"
 #include "till-server-error.h"
+
+#define BUSY_TIMEOUT_MS 5000
 
 struct _TillDb
 {
@@ -126,6 +132,8 @@ static const char schema_v2[] =
   "CREATE TABLE health ("
   "  id INTEGER PRIMARY KEY CHECK (id = 1),"
   "  checked INTEGER NOT NULL);"
+  /* Each 3-D Secure confirm round has its own idempotency key. */
+  "ALTER TABLE payments ADD COLUMN confirm_round INTEGER NOT NULL DEFAULT 0;"
   "PRAGMA user_version = 2;";
 
 static void
@@ -306,6 +314,35 @@ migrate (TillDb  *self,
   return TRUE;
 }
 
+/* The live database as a backup reads it: read-only, never migrated nor
+ * changed in any way (a backup made before an upgrade must stay one the
+ * old version opens), of a schema this version knows. */
+TillDb *
+till_db_open_read_only (const char  *path,
+                        GError     **error)
+{
+  g_autoptr(TillDb) self = g_object_new (TILL_TYPE_DB, NULL);
+  g_autoptr(sqlite3_stmt) stmt = NULL;
+  int version = -1;
+
+  if (sqlite3_open_v2 (path, &self->handle, SQLITE_OPEN_READONLY | SQLITE_OPEN_NOMUTEX, NULL) != SQLITE_OK)
+    {
+      set_db_error (self, error, "Cannot open the database");
+      return NULL;
+    }
+  sqlite3_busy_timeout (self->handle, BUSY_TIMEOUT_MS);
+  stmt = prepare (self, "PRAGMA user_version");
+  if (sqlite3_step (stmt) == SQLITE_ROW)
+    version = sqlite3_column_int (stmt, 0);
+  if (version < 1 || version > 2)
+    {
+      g_set_error (error, TILL_SERVER_ERROR, TILL_SERVER_ERROR_DATABASE,
+                   "%s is no till-server database of a schema this version knows (%d)", path, version);
+      return NULL;
+    }
+  return g_steal_pointer (&self);
+}
+
 TillDb *
 till_db_open (const char  *path,
               GError     **error)
@@ -331,7 +368,7 @@ till_db_open (const char  *path,
   /* The database holds password hashes and session hashes: keep it private. */
   g_chmod (path, 0600);
 
-  sqlite3_busy_timeout (self->handle, 5000);
+  sqlite3_busy_timeout (self->handle, BUSY_TIMEOUT_MS);
   if (!exec (self, "PRAGMA journal_mode = WAL", error) ||
       !exec (self, "PRAGMA synchronous = FULL", error) ||
       !exec (self, "PRAGMA foreign_keys = ON", error) ||
@@ -540,7 +577,7 @@ till_db_delete_session (TillDb     *self,
   "p.rowid, p.id, p.idempotency_key, p.request_hash, p.user_id, u.name, p.amount, p.currency," \
   " p.description, p.source, p.mode, p.moto, p.status, p.stripe_id, p.client_secret, p.card_brand," \
   " p.card_last4, p.decline_code, p.error_code, p.error_message, p.amount_refunded," \
-  " p.created, p.updated," \
+  " p.created, p.updated, p.confirm_round," \
   " (SELECT d.status FROM disputes d WHERE d.payment_id = p.id ORDER BY d.created DESC LIMIT 1)"
 #define PAYMENT_FROM " FROM payments p JOIN users u ON u.id = p.user_id "
 
@@ -573,6 +610,7 @@ read_payment (sqlite3_stmt *stmt)
   p->amount_refunded = sqlite3_column_int64 (stmt, i++);
   p->created = sqlite3_column_int64 (stmt, i++);
   p->updated = sqlite3_column_int64 (stmt, i++);
+  p->confirm_round = sqlite3_column_int (stmt, i++);
   p->dispute_status = column_text (stmt, i++);
 
   return p;
@@ -618,8 +656,8 @@ till_db_update_payment (TillDb       *self,
   g_autoptr(sqlite3_stmt) stmt =
     prepare (self,
              "UPDATE payments SET status = ?, stripe_id = ?, client_secret = ?, card_brand = ?,"
-             " card_last4 = ?, decline_code = ?, error_code = ?, error_message = ?, updated = ?"
-             " WHERE id = ?");
+             " card_last4 = ?, decline_code = ?, error_code = ?, error_message = ?, updated = ?,"
+             " confirm_round = ? WHERE id = ?");
 
   p->updated = now_unix ();
   bind_text (stmt, 1, p->status);
@@ -631,7 +669,8 @@ till_db_update_payment (TillDb       *self,
   bind_text (stmt, 7, p->error_code);
   bind_text (stmt, 8, p->error_message);
   sqlite3_bind_int64 (stmt, 9, p->updated);
-  bind_text (stmt, 10, p->id);
+  sqlite3_bind_int (stmt, 10, p->confirm_round);
+  bind_text (stmt, 11, p->id);
 
   if (sqlite3_step (stmt) != SQLITE_DONE)
     return set_db_error (self, error, "Cannot update the payment");
@@ -952,8 +991,15 @@ till_db_check_writable (TillDb  *self,
   g_autoptr(sqlite3_stmt) stmt =
     prepare (self, "INSERT OR REPLACE INTO health (id, checked) VALUES (1, ?)");
 
+  gboolean written;
+
   sqlite3_bind_int64 (stmt, 1, now_unix ());
-  if (sqlite3_step (stmt) != SQLITE_DONE)
+  /* A monitor's question must not hold the server for the busy timeout
+   * behind a lock another process holds: busy is an answer too. */
+  sqlite3_busy_timeout (self->handle, 0);
+  written = sqlite3_step (stmt) == SQLITE_DONE;
+  sqlite3_busy_timeout (self->handle, BUSY_TIMEOUT_MS);
+  if (!written)
     return set_db_error (self, error, "The database cannot be written");
   return TRUE;
 }
@@ -965,10 +1011,12 @@ sync_and_rename (const char  *from,
                  GError     **error)
 {
   g_autofree char *dir = g_path_get_dirname (to);
-  int fd = g_open (from, O_RDONLY | O_CLOEXEC, 0);
+  int fd = g_open (from, O_RDONLY | O_NOFOLLOW | O_CLOEXEC, 0);
   int dir_fd;
 
-  if (fd < 0 || fsync (fd) != 0 || close (fd) != 0 || g_rename (from, to) != 0)
+  /* RENAME_NOREPLACE: a file that appeared at the name meanwhile stays. */
+  if (fd < 0 || fsync (fd) != 0 || close (fd) != 0 ||
+      renameat2 (AT_FDCWD, from, AT_FDCWD, to, RENAME_NOREPLACE) != 0)
     {
       int saved = errno;
 
@@ -999,24 +1047,37 @@ till_db_backup (TillDb      *self,
   sqlite3 *copy = NULL;
   sqlite3_backup *backup;
   gboolean intact = FALSE;
+  int fd;
   int rc;
 
-  if (g_file_test (path, G_FILE_TEST_EXISTS))
+  if (g_file_test (path, G_FILE_TEST_EXISTS | G_FILE_TEST_IS_SYMLINK))
     {
       g_set_error (error, TILL_SERVER_ERROR, TILL_SERVER_ERROR_EXISTS,
                    "%s exists already; a backup never overwrites a file", path);
       return FALSE;
     }
+  /* It holds password and session hashes, as the database does: private
+   * from its first byte (created 0600, never through a link, never over
+   * a file someone put there), not chmod-ed after a window to open it. */
   g_unlink (partial);
-  if (sqlite3_open_v2 (partial, &copy, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, NULL) != SQLITE_OK)
+  fd = open (partial, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
+  if (fd < 0)
     {
+      int saved = errno;
+
       g_set_error (error, TILL_SERVER_ERROR, TILL_SERVER_ERROR_DATABASE,
-                   "Cannot create %s: %s", partial, copy ? sqlite3_errmsg (copy) : "out of memory");
-      sqlite3_close (copy);
+                   "Cannot create %s: %s", partial, g_strerror (saved));
       return FALSE;
     }
-  /* It holds password and session hashes, as the database does. */
-  g_chmod (partial, 0600);
+  close (fd);
+  if (sqlite3_open_v2 (partial, &copy, SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOFOLLOW, NULL) != SQLITE_OK)
+    {
+      g_set_error (error, TILL_SERVER_ERROR, TILL_SERVER_ERROR_DATABASE,
+                   "Cannot open %s: %s", partial, copy ? sqlite3_errmsg (copy) : "out of memory");
+      sqlite3_close (copy);
+      g_unlink (partial);
+      return FALSE;
+    }
 
   backup = sqlite3_backup_init (copy, "main", self->handle, "main");
   if (backup == NULL)
@@ -1109,6 +1170,78 @@ till_db_get_payment_by_stripe_id (TillDb     *self,
   return get_one_payment (self, "SELECT " PAYMENT_COLUMNS PAYMENT_FROM "WHERE p.stripe_id = ?", stripe_id);
 }
 
+static gboolean
+adjust_refunded (TillDb      *self,
+                 const char  *payment_id,
+                 gint64       amount,
+                 GError     **error)
+{
+  g_autoptr(sqlite3_stmt) adjust =
+    prepare (self, "UPDATE payments SET amount_refunded = amount_refunded + ?, updated = ? WHERE id = ?");
+
+  sqlite3_bind_int64 (adjust, 1, amount);
+  sqlite3_bind_int64 (adjust, 2, now_unix ());
+  bind_text (adjust, 3, payment_id);
+  if (sqlite3_step (adjust) != SQLITE_DONE)
+    return set_db_error (self, error, "Cannot update the refunded amount");
+  return TRUE;
+}
+
+/* A refund's state as Stripe now reports it (a refund that was pending
+ * at the card network and then succeeded or failed, days later): the
+ * payment's refunded amount follows, in one step, whichever way it goes.
+ * Nothing is done for a refund whose request is still on its way (no
+ * Stripe id yet): that request records the outcome. Call inside
+ * till_db_begin(). */
+gboolean
+till_db_update_refund_state (TillDb      *self,
+                             const char  *refund_id,
+                             const char  *stripe_id,
+                             const char  *status,
+                             const char  *error_code,
+                             GError     **error)
+{
+  g_autoptr(sqlite3_stmt) find =
+    prepare (self, "SELECT status, amount, payment_id, stripe_id FROM refunds WHERE id = ?");
+  g_autoptr(sqlite3_stmt) update =
+    prepare (self, "UPDATE refunds SET status = ?, error_code = ?, updated = ? WHERE id = ?");
+  g_autofree char *was = NULL;
+  g_autofree char *payment_id = NULL;
+  gint64 amount;
+  gboolean was_counted;
+  gboolean counted = g_str_equal (status, TILL_STATUS_SUCCEEDED);
+
+  bind_text (find, 1, refund_id);
+  if (sqlite3_step (find) != SQLITE_ROW)
+    return TRUE;
+  if (sqlite3_column_type (find, 3) == SQLITE_NULL ||
+      g_strcmp0 ((const char *) sqlite3_column_text (find, 3), stripe_id) != 0)
+    return TRUE;
+  was = column_text (find, 0);
+  amount = sqlite3_column_int64 (find, 1);
+  payment_id = column_text (find, 2);
+  g_clear_pointer (&find, finalize_stmt);
+
+  /* Stripe's events come in any order, and a read-back can cross one: a
+   * refund only moves forward. Failed is final; nothing goes back to
+   * pending; succeeded may still fail (the card network returns it). */
+  if (g_strcmp0 (was, status) == 0 || g_strcmp0 (was, TILL_STATUS_FAILED) == 0 ||
+      (g_str_equal (status, TILL_STATUS_PENDING) && g_strcmp0 (was, TILL_STATUS_PENDING) != 0))
+    return TRUE;
+
+  bind_text (update, 1, status);
+  bind_text (update, 2, error_code);
+  sqlite3_bind_int64 (update, 3, now_unix ());
+  bind_text (update, 4, refund_id);
+  if (sqlite3_step (update) != SQLITE_DONE)
+    return set_db_error (self, error, "Cannot update the refund");
+
+  was_counted = g_strcmp0 (was, TILL_STATUS_SUCCEEDED) == 0;
+  if (counted == was_counted)
+    return TRUE;
+  return adjust_refunded (self, payment_id, counted ? amount : -amount, error);
+}
+
 /* A refund Stripe reports that Till did not make (the Dashboard, the API
  * from elsewhere), or a change of one it already recorded that way: kept
  * as a refund of origin "stripe", and the payment's refunded amount
@@ -1119,63 +1252,41 @@ till_db_record_stripe_refund (TillDb      *self,
                               GError     **error)
 {
   g_autoptr(sqlite3_stmt) find =
-    prepare (self, "SELECT status, origin FROM refunds WHERE stripe_id = ?");
-  g_autoptr(sqlite3_stmt) adjust =
-    prepare (self, "UPDATE payments SET amount_refunded = amount_refunded + ?, updated = ? WHERE id = ?");
-  g_autofree char *was = NULL;
-  gboolean was_counted;
-  gboolean counted = g_str_equal (r->status, TILL_STATUS_SUCCEEDED);
+    prepare (self, "SELECT id, origin FROM refunds WHERE stripe_id = ?");
+  g_autoptr(sqlite3_stmt) insert = NULL;
+  g_autofree char *key = NULL;
 
   bind_text (find, 1, r->stripe_id);
   if (sqlite3_step (find) == SQLITE_ROW)
     {
-      g_autoptr(sqlite3_stmt) update =
-        prepare (self, "UPDATE refunds SET status = ?, updated = ? WHERE stripe_id = ?");
+      g_autofree char *id = column_text (find, 0);
 
-      /* Till's own refunds are finished by the request that made them. */
-      if (g_strcmp0 ((const char *) sqlite3_column_text (find, 1), "till") == 0)
-        return TRUE;
-      was = column_text (find, 0);
-      if (g_strcmp0 (was, r->status) == 0)
-        return TRUE;
-      bind_text (update, 1, r->status);
-      sqlite3_bind_int64 (update, 2, now_unix ());
-      bind_text (update, 3, r->stripe_id);
-      if (sqlite3_step (update) != SQLITE_DONE)
-        return set_db_error (self, error, "Cannot update the refund");
+      g_clear_pointer (&find, finalize_stmt);
+      return till_db_update_refund_state (self, id, r->stripe_id, r->status, r->error_code, error);
     }
-  else
-    {
-      g_autoptr(sqlite3_stmt) insert =
-        prepare (self,
-                 "INSERT INTO refunds (id, payment_id, idempotency_key, request_hash, user_id, amount,"
-                 " reason, status, stripe_id, created, updated, origin)"
-                 " VALUES (?, ?, ?, '', NULL, ?, ?, ?, ?, ?, ?, 'stripe')");
-      g_autofree char *key = g_strconcat ("stripe:", r->stripe_id, NULL);
+  g_clear_pointer (&find, finalize_stmt);
 
-      r->updated = now_unix ();
-      bind_text (insert, 1, r->id);
-      bind_text (insert, 2, r->payment_id);
-      bind_text (insert, 3, key);
-      sqlite3_bind_int64 (insert, 4, r->amount);
-      bind_text (insert, 5, r->reason);
-      bind_text (insert, 6, r->status);
-      bind_text (insert, 7, r->stripe_id);
-      sqlite3_bind_int64 (insert, 8, r->created);
-      sqlite3_bind_int64 (insert, 9, r->updated);
-      if (sqlite3_step (insert) != SQLITE_DONE)
-        return set_db_error (self, error, "Cannot record the refund");
-    }
-
-  was_counted = g_strcmp0 (was, TILL_STATUS_SUCCEEDED) == 0;
-  if (counted == was_counted)
+  insert = prepare (self,
+                    "INSERT INTO refunds (id, payment_id, idempotency_key, request_hash, user_id, amount,"
+                    " reason, status, stripe_id, error_code, created, updated, origin)"
+                    " VALUES (?, ?, ?, '', NULL, ?, ?, ?, ?, ?, ?, ?, 'stripe')");
+  key = g_strconcat ("stripe:", r->stripe_id, NULL);
+  r->updated = now_unix ();
+  bind_text (insert, 1, r->id);
+  bind_text (insert, 2, r->payment_id);
+  bind_text (insert, 3, key);
+  sqlite3_bind_int64 (insert, 4, r->amount);
+  bind_text (insert, 5, r->reason);
+  bind_text (insert, 6, r->status);
+  bind_text (insert, 7, r->stripe_id);
+  bind_text (insert, 8, r->error_code);
+  sqlite3_bind_int64 (insert, 9, r->created);
+  sqlite3_bind_int64 (insert, 10, r->updated);
+  if (sqlite3_step (insert) != SQLITE_DONE)
+    return set_db_error (self, error, "Cannot record the refund");
+  if (!g_str_equal (r->status, TILL_STATUS_SUCCEEDED))
     return TRUE;
-  sqlite3_bind_int64 (adjust, 1, counted ? r->amount : -r->amount);
-  sqlite3_bind_int64 (adjust, 2, now_unix ());
-  bind_text (adjust, 3, r->payment_id);
-  if (sqlite3_step (adjust) != SQLITE_DONE)
-    return set_db_error (self, error, "Cannot update the refunded amount");
-  return TRUE;
+  return adjust_refunded (self, r->payment_id, r->amount, error);
 }
 
 /* Call inside till_db_begin(). */
@@ -1194,7 +1305,9 @@ till_db_record_dispute (TillDb      *self,
              "INSERT INTO disputes (id, payment_id, amount, reason, status, created, updated)"
              " VALUES (?, ?, ?, ?, ?, ?, ?)"
              " ON CONFLICT (id) DO UPDATE SET amount = excluded.amount, reason = excluded.reason,"
-             " status = excluded.status, updated = excluded.updated");
+             " status = excluded.status, updated = excluded.updated"
+             /* Events come in any order: a closed dispute stays closed. */
+             " WHERE disputes.status NOT IN ('won', 'lost', 'warning_closed')");
 
   bind_text (stmt, 1, dispute_id);
   bind_text (stmt, 2, payment_id);

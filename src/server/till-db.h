@@ -55,6 +55,7 @@ typedef struct
   gint64  amount_refunded;
   gint64  created;
   gint64  updated;
+  int     confirm_round;   /* 3-D Secure confirms answered requires_action */
   char   *dispute_status;  /* Stripe's status of its latest dispute; NULL: none */
 } TillPayment;
 
@@ -94,6 +95,8 @@ G_DEFINE_AUTOPTR_CLEANUP_FUNC (TillPayment, till_payment_free)
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (TillRefund, till_refund_free)
 
 TillDb      *till_db_open                 (const char    *path,
+                                           GError       **error);
+TillDb      *till_db_open_read_only       (const char    *path,
                                            GError       **error);
 
 gboolean     till_db_add_user             (TillDb        *self,
@@ -183,6 +186,12 @@ gboolean     till_db_add_stripe_event     (TillDb        *self,
                                            GError       **error);
 TillPayment *till_db_get_payment_by_stripe_id (TillDb    *self,
                                            const char    *stripe_id);
+gboolean     till_db_update_refund_state  (TillDb        *self,
+                                           const char    *refund_id,
+                                           const char    *stripe_id,
+                                           const char    *status,
+                                           const char    *error_code,
+                                           GError       **error);
 gboolean     till_db_record_stripe_refund (TillDb        *self,
                                            TillRefund    *refund,
                                            GError       **error);

@@ -34,6 +34,7 @@ struct _TillPayments
   /* state */
   TillServerConfig *config;   /* owned by the caller, outlives us */
   GHashTable       *busy;     /* ids of payments and refunds at Stripe now */
+  guint             refund_check;
 };
 
 G_DEFINE_FINAL_TYPE (TillPayments, till_payments, G_TYPE_OBJECT)
@@ -42,6 +43,9 @@ typedef struct
 {
   TillPayment *payment;
   TillRefund  *refund;
+  gboolean     confirming;   /* the request is a 3-D Secure confirm */
+  gboolean     looked_up;    /* the payment was already looked up by metadata */
+  gboolean     listed;       /* … by listing, search being unavailable */
 } Operation;
 
 static void
@@ -57,6 +61,7 @@ till_payments_finalize (GObject *object)
 {
   TillPayments *self = (TillPayments *)object;
 
+  g_clear_handle_id (&self->refund_check, g_source_remove);
   g_clear_object (&self->db);
   g_clear_object (&self->stripe);
   g_clear_pointer (&self->busy, g_hash_table_unref);
@@ -250,14 +255,22 @@ apply_charge (TillPayment *p,
     apply_unknown (p, "stripe_processing", "Stripe is still processing the charge");
 }
 
+/* The PaymentIntent's charge, for the card's brand and last 4: its
+ * expanded latest_charge (API versions since 2022-11-15, which till-server
+ * pins; https://docs.stripe.com/changelog/2022-11-15/removes-charges-attribute-paymentintent),
+ * or the first of its charges list (older versions, and Stripe's events
+ * to an endpoint still on one). */
 static JsonObject *
 first_charge (JsonObject *intent)
 {
+  JsonObject *latest = obj_obj (intent, "latest_charge");
   JsonObject *charges = obj_obj (intent, "charges");
   JsonNode *data = charges ? json_object_get_member (charges, "data") : NULL;
   JsonArray *array = data && JSON_NODE_HOLDS_ARRAY (data) ? json_node_get_array (data) : NULL;
   JsonNode *first = array && json_array_get_length (array) > 0 ? json_array_get_element (array, 0) : NULL;
 
+  if (latest != NULL)
+    return latest;
   return first && JSON_NODE_HOLDS_OBJECT (first) ? json_node_get_object (first) : NULL;
 }
 
@@ -437,18 +450,20 @@ add_payment_params (TillPayments  *self,
   return TRUE;
 }
 
+static void finish_payment_operation (TillPayments       *self,
+                                      GTask              *task,
+                                      TillPayment        *p,
+                                      TillStripeResponse *response,
+                                      const GError       *stripe_error);
+
 static void
-finish_payment_operation (TillPayments       *self,
-                          GTask              *task,
-                          TillPayment        *p,
-                          TillStripeResponse *response,
-                          const GError       *stripe_error)
+save_payment_operation (TillPayments *self,
+                        GTask        *task,
+                        TillPayment  *p)
 {
   g_autoptr(GError) error = NULL;
 
-  apply_response (p, response, stripe_error);
   g_hash_table_remove (self->busy, p->id);
-
   if (!till_db_update_payment (self->db, p, &error))
     {
       g_critical ("Payment %s: %s", p->id, error->message);
@@ -460,6 +475,113 @@ finish_payment_operation (TillPayments       *self,
           p->error_code ? " code=" : "", p->error_code ? p->error_code : "");
   g_task_return_pointer (task, till_db_get_payment (self->db, p->id),
                          (GDestroyNotify) till_payment_free);
+}
+
+/* An answer that will never say more (Stripe stores a 500 under the key
+ * and replays it for 24 h; Stripe-Should-Retry: false; the key conflicts)
+ * about a PaymentIntent whose id Till never learned. */
+static gboolean
+needs_lookup (Operation          *op,
+              TillStripeResponse *response)
+{
+  TillPayment *p = op->payment;
+
+  if (op->looked_up || response == NULL || p->stripe_id != NULL ||
+      !g_str_equal (p->status, TILL_STATUS_PENDING) || !g_str_equal (p->mode, "payment_intents"))
+    return FALSE;
+  return response->status >= 500 || response->should_retry == 0 ||
+         g_strcmp0 (p->error_code, "stripe_idempotency_conflict") == 0;
+}
+
+static void
+lookup_cb (GObject      *object,
+           GAsyncResult *result,
+           gpointer      user_data)
+{
+  g_autoptr(GTask) task = user_data;
+  TillPayments *self = g_task_get_source_object (task);
+  Operation *op = g_task_get_task_data (task);
+  g_autoptr(TillStripeResponse) response = NULL;
+  g_autoptr(GError) error = NULL;
+  JsonNode *data;
+  JsonArray *found = NULL;
+
+  response = till_stripe_client_request_finish (TILL_STRIPE_CLIENT (object), result, &error);
+  /* Search is not offered everywhere (not in India): the recent intents
+   * are listed instead, and picked by their metadata below. */
+  if (response != NULL && response->status >= 400 && response->status < 500 && !op->listed)
+    {
+      g_autoptr(GPtrArray) params = till_stripe_params_new ();
+      g_autofree char *since = g_strdup_printf ("%" G_GINT64_FORMAT, op->payment->created - 600);
+
+      op->listed = TRUE;
+      till_stripe_params_add (params, "created[gte]", since);
+      till_stripe_params_add (params, "limit", "100");
+      till_stripe_params_add (params, "expand[0]", "data.latest_charge");
+      till_stripe_client_request_async (self->stripe, "GET", "/v1/payment_intents", params, NULL, NULL,
+                                        lookup_cb, g_steal_pointer (&task));
+      return;
+    }
+  data = response != NULL && response->status == 200 && response->body != NULL
+         ? json_object_get_member (response->body, "data") : NULL;
+  if (data != NULL && JSON_NODE_HOLDS_ARRAY (data))
+    found = json_node_get_array (data);
+
+  /* A PaymentIntent of this payment's: it is the answer. None (search
+   * lags by up to a minute, or the request never arrived): the payment
+   * stays pending, and the next resend or recovery asks again. */
+  for (guint i = 0; found != NULL && i < json_array_get_length (found); i++)
+    {
+      JsonNode *node = json_array_get_element (found, i);
+      JsonObject *intent = JSON_NODE_HOLDS_OBJECT (node) ? json_node_get_object (node) : NULL;
+      JsonObject *metadata = obj_obj (intent, "metadata");
+
+      /* One key makes at most one intent: the first of this payment's. */
+      if (intent != NULL && g_strcmp0 (obj_str (metadata, "till_payment_id"), op->payment->id) == 0)
+        {
+          TillStripeResponse answer = { .status = 200, .body = intent, .should_retry = -1 };
+
+          g_message ("Payment %s found at Stripe by its metadata: %s", op->payment->id, obj_str (intent, "id"));
+          finish_payment_operation (self, g_steal_pointer (&task), op->payment, &answer, NULL);
+          return;
+        }
+    }
+  g_message ("Payment %s: no PaymentIntent of it found at Stripe yet", op->payment->id);
+  save_payment_operation (self, task, op->payment);
+}
+
+/* Takes task. */
+static void
+finish_payment_operation (TillPayments       *self,
+                          GTask              *task,
+                          TillPayment        *p,
+                          TillStripeResponse *response,
+                          const GError       *stripe_error)
+{
+  g_autoptr(GTask) owned = task;
+  Operation *op = g_task_get_task_data (task);
+
+  apply_response (p, response, stripe_error);
+  if (op->confirming && g_str_equal (p->status, TILL_STATUS_REQUIRES_ACTION))
+    {
+      /* The bank asks again: the next confirm is a new round. */
+      p->confirm_round++;
+      op->confirming = FALSE;
+    }
+
+  if (needs_lookup (op, response))
+    {
+      g_autoptr(GPtrArray) params = till_stripe_params_new ();
+      g_autofree char *query = g_strdup_printf ("metadata['till_payment_id']:'%s'", p->id);
+
+      op->looked_up = TRUE;
+      till_stripe_params_add (params, "query", query);
+      till_stripe_params_add (params, "expand[0]", "data.latest_charge");
+      till_stripe_client_request_async (self->stripe, "GET", "/v1/payment_intents/search", params, NULL,
+                                        NULL, lookup_cb, g_steal_pointer (&owned));
+      return;
+    }
+  save_payment_operation (self, owned, p);
 }
 
 static void
@@ -474,7 +596,7 @@ payment_request_cb (GObject      *object,
   g_autoptr(GError) error = NULL;
 
   response = till_stripe_client_request_finish (TILL_STRIPE_CLIENT (object), result, &error);
-  finish_payment_operation (self, task, op->payment, response, error);
+  finish_payment_operation (self, g_steal_pointer (&task), op->payment, response, error);
 }
 
 static GTask *
@@ -562,13 +684,18 @@ till_payments_submit_async (TillPayments        *self,
   else
     {
       till_stripe_params_add (params, "payment_method", p->source);
-      till_stripe_params_add (params, "payment_method_types[0]", "card");
+      /* Cards only, said explicitly: without it Stripe turns on automatic
+       * payment methods (2023-08-16), whose confirms may want a redirect.
+       * payment_method_types was the way until 2026-09-30.endive removed it
+       * (https://docs.stripe.com/changelog/endive/2026-09-30/removes-the-payment-method-types-parameter-from-payment-intents-and-setup-intents). */
+      till_stripe_params_add (params, "allowed_payment_method_types[0]", "card");
       till_stripe_params_add (params, "confirm", "true");
       /* Manual confirmation: 3-D Secure is finished by the terminal's
        * handleCardAction and then confirmed here, server side. */
       till_stripe_params_add (params, "confirmation_method", "manual");
       if (p->moto)
         till_stripe_params_add (params, "payment_method_options[card][moto]", "true");
+      till_stripe_params_add (params, "expand[0]", "latest_charge");
       till_stripe_client_request_async (self->stripe, "POST", "/v1/payment_intents", params, key,
                                         NULL, payment_request_cb, task);
     }
@@ -595,15 +722,17 @@ confirm_lookup_cb (GObject      *object,
   TillPayments *self = g_task_get_source_object (task);
   Operation *op = g_task_get_task_data (task);
   g_autoptr(TillStripeResponse) response = NULL;
+  g_autoptr(GPtrArray) params = till_stripe_params_new ();
   g_autoptr(GError) error = NULL;
   g_autofree char *path = NULL;
+  g_autofree char *purpose = NULL;
   g_autofree char *key = NULL;
 
   response = till_stripe_client_request_finish (TILL_STRIPE_CLIENT (object), result, &error);
   if (response == NULL || response->status != 200 ||
       g_strcmp0 (obj_str (response->body, "status"), "requires_confirmation") != 0)
     {
-      finish_payment_operation (self, task, op->payment, response, error);
+      finish_payment_operation (self, g_steal_pointer (&task), op->payment, response, error);
       return;
     }
 
@@ -622,8 +751,17 @@ confirm_lookup_cb (GObject      *object,
     }
 
   path = g_strdup_printf ("/v1/payment_intents/%s/confirm", op->payment->stripe_id);
-  key = till_payments_derive_key ("confirm", op->payment->idempotency_key);
-  till_stripe_client_request_async (self->stripe, "POST", path, NULL, key, NULL,
+  /* A key for each round: a confirm may answer requires_action again (the
+   * bank asks twice), and the next round's confirm under the first key
+   * would only be given the first answer again. The round counts confirms
+   * that were answered requires_action, so a confirm whose answer was lost
+   * is sent again under its own key. */
+  purpose = op->payment->confirm_round == 0 ? g_strdup ("confirm")
+                                            : g_strdup_printf ("confirm-%d", op->payment->confirm_round);
+  key = till_payments_derive_key (purpose, op->payment->idempotency_key);
+  till_stripe_params_add (params, "expand[0]", "latest_charge");
+  op->confirming = TRUE;
+  till_stripe_client_request_async (self->stripe, "POST", path, params, key, NULL,
                                     payment_request_cb, g_steal_pointer (&task));
 }
 
@@ -633,6 +771,7 @@ till_payments_confirm_async (TillPayments        *self,
                              GAsyncReadyCallback  callback,
                              gpointer             user_data)
 {
+  g_autoptr(GPtrArray) params = till_stripe_params_new ();
   g_autofree char *path = NULL;
   Operation *op;
   GTask *task;
@@ -652,7 +791,8 @@ till_payments_confirm_async (TillPayments        *self,
   g_hash_table_add (self->busy, g_strdup (payment->id));
 
   path = g_strdup_printf ("/v1/payment_intents/%s", op->payment->stripe_id);
-  till_stripe_client_request_async (self->stripe, "GET", path, NULL, NULL, NULL,
+  till_stripe_params_add (params, "expand[0]", "latest_charge");
+  till_stripe_client_request_async (self->stripe, "GET", path, params, NULL, NULL,
                                     confirm_lookup_cb, task);
 }
 
@@ -668,6 +808,66 @@ till_payments_confirm_finish (TillPayments  *self,
 
 /* Refunds */
 
+/* A Stripe refund object's state, as till-server records it: succeeded,
+ * pending (accepted, waiting for the card network: its amount stays held
+ * against the payment but is not counted as refunded yet) or failed. */
+static void
+apply_refund_object (TillRefund *r,
+                     const char *currency,
+                     JsonObject *refund)
+{
+  const char *status = obj_str (refund, "status");
+
+  set_str (&r->stripe_id, obj_str (refund, "id"));
+  set_str (&r->error_code, NULL);
+  if (g_strcmp0 (status, "failed") == 0 || g_strcmp0 (status, "canceled") == 0)
+    {
+      const char *reason = obj_str (refund, "failure_reason");
+
+      set_str (&r->status, TILL_STATUS_FAILED);
+      set_str (&r->error_code, reason != NULL && strlen (reason) <= 64 ? reason : "refund_failed");
+    }
+  else if (g_strcmp0 (status, "succeeded") == 0)
+    {
+      g_autofree char *mismatch = amount_mismatch (refund, currency, r->amount);
+
+      set_str (&r->status, TILL_STATUS_SUCCEEDED);
+      if (mismatch != NULL)
+        {
+          g_warning ("Refund %s: %s", r->id, mismatch);
+          set_str (&r->error_code, "stripe_amount_mismatch");
+        }
+    }
+  else
+    {
+      /* pending, requires_action, or a state this server does not know:
+       * not money back yet. Looked at again later. */
+      set_str (&r->status, TILL_STATUS_PENDING);
+      set_str (&r->error_code, "refund_pending");
+    }
+}
+
+static gboolean
+is_refund_object (JsonObject *body)
+{
+  const char *id = obj_str (body, "id");
+
+  return id != NULL && g_str_has_prefix (id, "re_") && strlen (id) <= 64;
+}
+
+/* Stripe's word that this refund may already exist: look it up by its
+ * metadata before deciding anything. */
+static gboolean
+refund_needs_lookup (TillStripeResponse *response)
+{
+  JsonObject *stripe_error = obj_obj (response->body, "error");
+  const char *code = obj_str (stripe_error, "code");
+
+  return response->status >= 500 || response->should_retry == 0 ||
+         g_strcmp0 (obj_str (stripe_error, "type"), "idempotency_error") == 0 ||
+         g_strcmp0 (code, "charge_already_refunded") == 0;
+}
+
 static void
 apply_refund_response (TillRefund         *r,
                        const char         *currency,
@@ -675,35 +875,11 @@ apply_refund_response (TillRefund         *r,
                        const GError       *error)
 {
   JsonObject *stripe_error = response ? obj_obj (response->body, "error") : NULL;
-  const char *id = response ? obj_str (response->body, "id") : NULL;
 
   if (error != NULL)
     set_str (&r->error_code, "stripe_unreachable");
-  else if (response->status == 200 && id != NULL && g_str_has_prefix (id, "re_"))
-    {
-      const char *status = obj_str (response->body, "status");
-
-      set_str (&r->stripe_id, id);
-      set_str (&r->error_code, NULL);
-      if (g_strcmp0 (status, "failed") == 0 || g_strcmp0 (status, "canceled") == 0)
-        {
-          set_str (&r->status, TILL_STATUS_FAILED);
-          set_str (&r->error_code, "refund_failed");
-        }
-      else
-        {
-          g_autofree char *mismatch = amount_mismatch (response->body, currency, r->amount);
-
-          /* "pending" refunds at Stripe are accepted and only await the
-           * card network; the money is committed to go back. */
-          set_str (&r->status, TILL_STATUS_SUCCEEDED);
-          if (mismatch != NULL)
-            {
-              g_warning ("Refund %s: %s", r->id, mismatch);
-              set_str (&r->error_code, "stripe_amount_mismatch");
-            }
-        }
-    }
+  else if (response->status == 200 && is_refund_object (response->body))
+    apply_refund_object (r, currency, response->body);
   else if (response->status >= 400 && response->status < 500 &&
            response->status != 409 && response->status != 429 && stripe_error != NULL)
     {
@@ -714,6 +890,87 @@ apply_refund_response (TillRefund         *r,
     }
   else
     set_str (&r->error_code, response->status == 429 ? "stripe_rate_limited" : "stripe_error");
+}
+
+/* Records r as it now is and returns it to the caller. A refund already
+ * known at Stripe (its id set) changes state with its payment's refunded
+ * amount; one whose request just came back is finished. */
+static void
+save_refund_operation (TillPayments *self,
+                       GTask        *task,
+                       TillRefund   *r,
+                       gboolean      known_before)
+{
+  g_autoptr(GError) error = NULL;
+  gboolean saved;
+
+  g_hash_table_remove (self->busy, r->id);
+  if (known_before)
+    saved = till_db_begin (self->db, &error) &&
+            till_db_update_refund_state (self->db, r->id, r->stripe_id, r->status, r->error_code, &error) &&
+            till_db_commit (self->db, &error);
+  else
+    saved = till_db_finish_refund (self->db, r, &error);
+  if (!saved)
+    {
+      if (known_before)
+        till_db_rollback (self->db);
+      g_critical ("Refund %s: %s", r->id, error->message);
+      g_task_return_error (task, g_steal_pointer (&error));
+      return;
+    }
+
+  g_info ("refund=%s payment=%s status=%s%s%s", r->id, r->payment_id, r->status,
+          r->error_code ? " code=" : "", r->error_code ? r->error_code : "");
+  g_task_return_pointer (task, till_db_get_refund_by_key (self->db, r->idempotency_key),
+                         (GDestroyNotify) till_refund_free);
+}
+
+static void
+refund_lookup_cb (GObject      *object,
+                  GAsyncResult *result,
+                  gpointer      user_data)
+{
+  g_autoptr(GTask) task = user_data;
+  TillPayments *self = g_task_get_source_object (task);
+  Operation *op = g_task_get_task_data (task);
+  g_autoptr(TillStripeResponse) response = NULL;
+  g_autoptr(GError) error = NULL;
+  TillRefund *r = op->refund;
+  JsonNode *data;
+
+  response = till_stripe_client_request_finish (TILL_STRIPE_CLIENT (object), result, &error);
+  data = response != NULL && response->status == 200 && response->body != NULL
+         ? json_object_get_member (response->body, "data") : NULL;
+  if (data == NULL || !JSON_NODE_HOLDS_ARRAY (data))
+    {
+      /* Not known either way: pending, looked at again later. */
+      set_str (&r->status, TILL_STATUS_PENDING);
+      set_str (&r->error_code, "stripe_error");
+      save_refund_operation (self, task, r, FALSE);
+      return;
+    }
+  for (guint i = 0; i < json_array_get_length (json_node_get_array (data)); i++)
+    {
+      JsonNode *node = json_array_get_element (json_node_get_array (data), i);
+      JsonObject *refund = JSON_NODE_HOLDS_OBJECT (node) ? json_node_get_object (node) : NULL;
+
+      if (refund != NULL && is_refund_object (refund) &&
+          g_strcmp0 (obj_str (obj_obj (refund, "metadata"), "till_refund_id"), r->id) == 0)
+        {
+          g_message ("Refund %s found at Stripe by its metadata: %s", r->id, obj_str (refund, "id"));
+          apply_refund_object (r, op->payment->currency, refund);
+          save_refund_operation (self, task, r, FALSE);
+          return;
+        }
+    }
+  /* Stripe holds no refund made by this one: nothing went back through it
+   * (the error it gave is then the truth). */
+  g_message ("Refund %s: Stripe holds no refund of it", r->id);
+  set_str (&r->status, TILL_STATUS_FAILED);
+  if (r->error_code == NULL || g_str_equal (r->error_code, "stripe_error"))
+    set_str (&r->error_code, "refund_failed");
+  save_refund_operation (self, task, r, FALSE);
 }
 
 static void
@@ -729,20 +986,46 @@ refund_request_cb (GObject      *object,
   TillRefund *r = op->refund;
 
   response = till_stripe_client_request_finish (TILL_STRIPE_CLIENT (object), result, &error);
-  apply_refund_response (r, op->payment->currency, response, error);
-  g_hash_table_remove (self->busy, r->id);
-
-  g_clear_error (&error);
-  if (!till_db_finish_refund (self->db, r, &error))
+  if (response != NULL && !(response->status == 200 && is_refund_object (response->body)) &&
+      refund_needs_lookup (response))
     {
-      g_critical ("Refund %s: %s", r->id, error->message);
-      g_task_return_error (task, g_steal_pointer (&error));
+      g_autoptr(GPtrArray) params = till_stripe_params_new ();
+      JsonObject *stripe_error = obj_obj (response->body, "error");
+
+      /* "Already refunded", "this key with other details", a 500 replayed
+       * for a day: maybe this refund was made after all (its first answer
+       * lost, its key since forgotten). Its metadata says. */
+      set_str (&r->error_code, obj_str (stripe_error, "code") ? obj_str (stripe_error, "code") : "stripe_error");
+      till_stripe_params_add (params, g_str_has_prefix (op->payment->stripe_id, "pi_") ? "payment_intent" : "charge",
+                              op->payment->stripe_id);
+      till_stripe_params_add (params, "limit", "100");
+      till_stripe_client_request_async (self->stripe, "GET", "/v1/refunds", params, NULL, NULL,
+                                        refund_lookup_cb, g_steal_pointer (&task));
       return;
     }
+  apply_refund_response (r, op->payment->currency, response, error);
+  save_refund_operation (self, task, r, FALSE);
+}
 
-  g_info ("refund=%s payment=%s status=%s", r->id, r->payment_id, r->status);
-  g_task_return_pointer (task, till_db_get_refund_by_key (self->db, r->idempotency_key),
-                         (GDestroyNotify) till_refund_free);
+/* A refund Stripe took but had not settled (pending at the card network):
+ * read back, never sent again. */
+static void
+refund_refresh_cb (GObject      *object,
+                   GAsyncResult *result,
+                   gpointer      user_data)
+{
+  g_autoptr(GTask) task = user_data;
+  TillPayments *self = g_task_get_source_object (task);
+  Operation *op = g_task_get_task_data (task);
+  g_autoptr(TillStripeResponse) response = NULL;
+  g_autoptr(GError) error = NULL;
+  TillRefund *r = op->refund;
+
+  response = till_stripe_client_request_finish (TILL_STRIPE_CLIENT (object), result, &error);
+  if (response != NULL && response->status == 200 && is_refund_object (response->body) &&
+      g_strcmp0 (obj_str (response->body, "id"), r->stripe_id) == 0)
+    apply_refund_object (r, op->payment->currency, response->body);
+  save_refund_operation (self, task, r, TRUE);
 }
 
 void
@@ -771,6 +1054,33 @@ till_payments_refund_async (TillPayments        *self,
       g_object_unref (task);
       return;
     }
+
+  if (op->refund->stripe_id != NULL)
+    {
+      g_autofree char *path = g_strdup_printf ("/v1/refunds/%s", op->refund->stripe_id);
+
+      g_hash_table_add (self->busy, g_strdup (refund->id));
+      till_stripe_client_request_async (self->stripe, "GET", path, NULL, NULL, NULL, refund_refresh_cb, task);
+      return;
+    }
+
+  /* As for payments: past Stripe's 24 hours a key may be forgotten, and
+   * sending the refund again could refund twice (a partial one twice over).
+   * Its amount stays held against the payment until a person has looked. */
+  if (g_get_real_time () / G_USEC_PER_SEC - op->refund->created > STALE_PENDING_SECONDS)
+    {
+      g_warning ("Refund %s has been pending since %" G_GINT64_FORMAT
+                 "; not sending it to Stripe again, check it in the Stripe dashboard",
+                 op->refund->id, op->refund->created);
+      set_str (&op->refund->error_code, "needs_review");
+      if (!till_db_finish_refund (self->db, op->refund, &error))
+        g_critical ("Refund %s: %s", op->refund->id, error->message);
+      g_task_return_pointer (task, till_db_get_refund_by_key (self->db, op->refund->idempotency_key),
+                             (GDestroyNotify) till_refund_free);
+      g_object_unref (task);
+      return;
+    }
+
   /* In the payment's currency, by the same rules as the payment. */
   amount = stripe_amount (op->refund->amount, op->payment->currency, &error);
   if (amount == NULL)
@@ -884,4 +1194,39 @@ till_payments_get_stripe_client (TillPayments *self)
   g_return_val_if_fail (TILL_IS_PAYMENTS (self), NULL);
 
   return self->stripe;
+}
+
+static gboolean
+check_pending_refunds_cb (gpointer user_data)
+{
+  TillPayments *self = user_data;
+  g_autoptr(GPtrArray) refunds = till_db_list_refunds_in_status (self->db, TILL_STATUS_PENDING);
+
+  for (guint i = 0; i < refunds->len; i++)
+    {
+      TillRefund *r = g_ptr_array_index (refunds, i);
+      g_autoptr(TillPayment) p = NULL;
+
+      /* Only those Stripe took: the others are on their way or wait for a
+       * person, and are never sent again from here. */
+      if (r->stripe_id == NULL)
+        continue;
+      p = till_db_get_payment (self->db, r->payment_id);
+      if (p != NULL)
+        till_payments_refund_async (self, p, r, recovered_refund_cb, NULL);
+    }
+  return G_SOURCE_CONTINUE;
+}
+
+/* Refunds pending at the card network settle in days, and a webhook may
+ * never come (none set up, or lost): each is read back from Stripe this
+ * often, besides at start-up. */
+void
+till_payments_watch_pending_refunds (TillPayments *self,
+                                     guint         seconds)
+{
+  g_return_if_fail (TILL_IS_PAYMENTS (self));
+
+  g_clear_handle_id (&self->refund_check, g_source_remove);
+  self->refund_check = g_timeout_add_seconds (seconds, check_pending_refunds_cb, self);
 }

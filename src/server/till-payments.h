@@ -45,6 +45,8 @@ TillRefund   *till_payments_refund_finish  (TillPayments        *self,
                                             GAsyncResult        *result,
                                             GError             **error);
 void          till_payments_recover        (TillPayments        *self);
+void          till_payments_watch_pending_refunds (TillPayments *self,
+                                                   guint         seconds);
 TillStripeClient *till_payments_get_stripe_client (TillPayments   *self);
 
 G_END_DECLS

@@ -24,6 +24,8 @@ gboolean            till_server_listener_listen  (TillServerListener      *self,
                                                   GError                 **error);
 char               *till_server_listener_get_url (TillServerListener      *self);
 guint               till_server_listener_get_max_connections (TillServerListener *self);
+gboolean            till_server_certificate_check_pair (GTlsCertificate  *certificate,
+                                                        GError          **error);
 void                till_server_listener_reconfigure (TillServerListener     *self,
                                                       const TillServerConfig *config,
                                                       GTlsCertificate        *certificate);

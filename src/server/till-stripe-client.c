@@ -13,10 +13,17 @@
 #include "till-json-util.h"
 #include "till-stripe-client.h"
 #include "till-server-error.h"
+#include "till-server-log.h"
 
 /* The API version whose request schemas Till was written and tested
  * against (tests/data/stripe-openapi-subset.json). */
-#define STRIPE_API_VERSION "2020-08-27"
+/* Pinned, so that Stripe's answers keep the shape this code reads:
+ * latest_charge instead of charges on a PaymentIntent (2022-11-15), refunds
+ * not expanded on a charge, automatic payment methods unless the types are
+ * given (2023-08-16), allowed_payment_method_types in place of
+ * payment_method_types (2026-09-30.endive). What changed on the way, with
+ * Stripe's changelog: tests/data/README.md. */
+#define STRIPE_API_VERSION "2026-11-18.endive"
 /* No Stripe object Till reads is anywhere near this. */
 #define MAX_RESPONSE_SIZE (1024 * 1024)
 /* A PaymentIntent with its charge and card details nests about 6 deep. */
@@ -43,6 +50,7 @@ till_stripe_response_free (TillStripeResponse *response)
   if (response == NULL)
     return;
   g_clear_pointer (&response->body, json_object_unref);
+  g_free (response->request_id);
   g_free (response);
 }
 
@@ -129,6 +137,45 @@ till_stripe_client_new (const char *api_base,
   return self;
 }
 
+static void send_and_read_cb (GObject      *object,
+                              GAsyncResult *result,
+                              gpointer      user_data);
+
+static void
+copy_header_cb (const char *name,
+                const char *value,
+                gpointer    user_data)
+{
+  soup_message_headers_append (user_data, name, value);
+}
+
+/* The same request again, as a new message (a SoupMessage is sent once). */
+static gboolean
+resend_cb (gpointer user_data)
+{
+  GTask *task = user_data;
+  TillStripeClient *self = g_task_get_source_object (task);
+  SoupMessage *first = g_task_get_task_data (task);
+  GBytes *body = g_object_get_data (G_OBJECT (first), "till-body");
+  g_autoptr(SoupMessage) again = soup_message_new_from_uri (soup_message_get_method (first),
+                                                            soup_message_get_uri (first));
+
+  soup_message_headers_foreach (soup_message_get_request_headers (first), copy_header_cb,
+                                soup_message_get_request_headers (again));
+  if (body != NULL)
+    {
+      soup_message_headers_remove (soup_message_get_request_headers (again), "Content-Type");
+      soup_message_headers_remove (soup_message_get_request_headers (again), "Content-Length");
+      soup_message_set_request_body_from_bytes (again, "application/x-www-form-urlencoded", body);
+      g_object_set_data_full (G_OBJECT (again), "till-body", g_bytes_ref (body), (GDestroyNotify) g_bytes_unref);
+    }
+  g_object_set_data (G_OBJECT (again), "till-retried", GINT_TO_POINTER (TRUE));
+  g_task_set_task_data (task, g_object_ref (again), g_object_unref);
+  soup_session_send_and_read_async (self->session, again, G_PRIORITY_DEFAULT, g_task_get_cancellable (task),
+                                    send_and_read_cb, task);
+  return G_SOURCE_REMOVE;
+}
+
 static void
 send_and_read_cb (GObject      *object,
                   GAsyncResult *result,
@@ -142,6 +189,7 @@ send_and_read_cb (GObject      *object,
   g_autoptr(JsonNode) root = NULL;
   g_autoptr(GError) error = NULL;
   const char *replayed;
+  const char *should_retry;
   gsize size;
 
   bytes = soup_session_send_and_read_finish (session, result, &error);
@@ -151,12 +199,43 @@ send_and_read_cb (GObject      *object,
       return;
     }
 
+  /* Stripe-Should-Retry: true on a conflict or an error (its idempotency
+   * lock, a passing fault): once more, after a second, under the same
+   * key. Stripe's own libraries do the same. */
+  if ((soup_message_get_status (msg) == 409 || soup_message_get_status (msg) >= 500) &&
+      g_strcmp0 (soup_message_headers_get_one (soup_message_get_response_headers (msg), "Stripe-Should-Retry"),
+                 "true") == 0 &&
+      g_object_get_data (G_OBJECT (msg), "till-retried") == NULL)
+    {
+      g_object_set_data (G_OBJECT (msg), "till-retried", GINT_TO_POINTER (TRUE));
+      g_info ("stripe method=%s path=%s status=%u: Stripe asks to retry; once more in 1 s",
+              soup_message_get_method (msg), g_uri_get_path (soup_message_get_uri (msg)),
+              soup_message_get_status (msg));
+      g_timeout_add_seconds (1, resend_cb, g_steal_pointer (&task));
+      return;
+    }
+
   response->status = soup_message_get_status (msg);
+  response->request_id = g_strdup (soup_message_headers_get_one (soup_message_get_response_headers (msg),
+                                                                 "Request-Id"));
+  if (response->request_id != NULL &&
+      (strlen (response->request_id) > 64 || !g_str_is_ascii (response->request_id)))
+    g_clear_pointer (&response->request_id, g_free);
+  should_retry = soup_message_headers_get_one (soup_message_get_response_headers (msg), "Stripe-Should-Retry");
+  response->should_retry = should_retry == NULL ? -1 : g_ascii_strcasecmp (should_retry, "true") == 0;
   /* Any answer counts, an error too: it says Stripe is reachable. */
   TILL_STRIPE_CLIENT (g_task_get_source_object (task))->last_answer = g_get_real_time ();
   replayed = soup_message_headers_get_one (soup_message_get_response_headers (msg),
                                            "Idempotent-Replayed");
   response->replayed = g_strcmp0 (replayed, "true") == 0;
+  /* Every call, with Stripe's Request-Id: what support asks for. */
+  {
+    g_autofree char *id = till_server_log_escape_field (response->request_id ? response->request_id : "-", 64);
+
+    g_info ("stripe method=%s path=%s status=%u request_id=%s%s", soup_message_get_method (msg),
+            g_uri_get_path (soup_message_get_uri (msg)), response->status, id,
+            response->replayed ? " replayed=true" : "");
+  }
 
   /* Stripe's answers pass the same strict check as the terminals'
    * requests: one that does not is no answer, and the outcome stays
@@ -191,7 +270,15 @@ till_stripe_client_request_async (TillStripeClient    *self,
   task = g_task_new (self, cancellable, callback, user_data);
   g_task_set_source_tag (task, till_stripe_client_request_async);
 
-  url = g_strconcat (self->api_base, path, NULL);
+  /* A GET's parameters (expand[], a search query) go into its query. */
+  if (!g_str_equal (method, "POST") && params != NULL && params->len > 0)
+    {
+      g_autofree char *query = till_stripe_params_encode (params);
+
+      url = g_strconcat (self->api_base, path, "?", query, NULL);
+    }
+  else
+    url = g_strconcat (self->api_base, path, NULL);
   msg = soup_message_new (method, url);
   if (msg == NULL)
     {
@@ -214,6 +301,7 @@ till_stripe_client_request_async (TillStripeClient    *self,
       g_autoptr(GBytes) bytes = g_bytes_new_take (g_steal_pointer (&body), len);
 
       soup_message_set_request_body_from_bytes (msg, "application/x-www-form-urlencoded", bytes);
+      g_object_set_data_full (G_OBJECT (msg), "till-body", g_bytes_ref (bytes), (GDestroyNotify) g_bytes_unref);
     }
 
   g_task_set_task_data (task, g_object_ref (msg), g_object_unref);

@@ -18,6 +18,8 @@ typedef struct
   guint       status;
   JsonObject *body;      /* NULL when Stripe did not answer with a JSON object */
   gboolean    replayed;  /* Stripe answered from its idempotency store */
+  char       *request_id;   /* Stripe's Request-Id, for support; NULL if none */
+  int         should_retry; /* Stripe-Should-Retry: 1 true, 0 false, -1 not sent */
 } TillStripeResponse;
 
 void                till_stripe_response_free          (TillStripeResponse *response);

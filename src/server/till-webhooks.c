@@ -230,8 +230,8 @@ refund_status (const char *stripe_status)
   return NULL;
 }
 
-/* One refund object. Till's own refunds carry metadata[till_refund_id]
- * and are finished by the request that made them (or by recovery). */
+/* One refund object. Till's own refunds carry metadata[till_refund_id];
+ * their state follows Stripe's once their request has come back. */
 static gboolean
 apply_refund (TillWebhooks  *self,
               JsonObject    *refund,
@@ -239,12 +239,28 @@ apply_refund (TillWebhooks  *self,
 {
   const char *stripe_id = member_token (refund, "id", "re_");
   const char *status = refund_status (member_string (refund, "status"));
+  const char *own;
   g_autoptr(TillPayment) p = NULL;
   g_autoptr(TillRefund) r = NULL;
   gint64 amount;
 
-  if (member_string (member_object (refund, "metadata"), "till_refund_id") != NULL)
-    return TRUE;
+  own = member_token (member_object (refund, "metadata"), "till_refund_id", "ref_");
+  if (own != NULL)
+    {
+      /* Till's own: a refund pending at the card network that has now
+       * succeeded or failed. A request still on its way (no Stripe id on
+       * the row yet) records the outcome itself. */
+      if (stripe_id == NULL || status == NULL)
+        return TRUE;
+      if (!till_db_update_refund_state (self->db, own, stripe_id, status,
+                                        g_str_equal (status, TILL_STATUS_FAILED)
+                                          ? (member_token (refund, "failure_reason", NULL) ?: "refund_failed")
+                                          : (g_str_equal (status, TILL_STATUS_PENDING) ? "refund_pending" : NULL),
+                                        error))
+        return FALSE;
+      g_message ("Refund %s (Stripe %s): %s", own, stripe_id, status);
+      return TRUE;
+    }
   if (stripe_id == NULL || status == NULL)
     {
       g_warning ("A Stripe refund in a webhook event has no usable id or status; left alone");

@@ -1,0 +1,555 @@
+/* test-server-stripe-edges.c: what real Stripe does that the everyday
+ * cases never show
+ *
+ * Copyright 2026 The Till authors
+ * SPDX-License-Identifier: GPL-3.0-or-later
+ *
+ * Over real HTTP, against a real till-server and the stand-in taught each
+ * behaviour (tests/stripe-standin, "Edges"): refunds that wait at the card
+ * network and then fail or succeed; a refund whose answer was lost and
+ * whose key Stripe has since forgotten; refunds too old to send again; a
+ * 500 that Stripe replays under its key; Stripe-Should-Retry; 3-D Secure
+ * asked twice; a payment that is processing; the API version pinned and
+ * the card read from latest_charge.
+ */
+#include "config.h"
+
+#include <string.h>
+#include <sqlite3.h>
+
+#include "till-test-harness.h"
+
+#define CASHIER_PASSWORD "alice-password-1"
+#define MANAGER_PASSWORD "morgan-password-3"
+#define SECRET           "whsec_test_edges_secret_000000001"
+/* What till-server sends as Stripe-Version (src/server/till-stripe-client.c). */
+#define PINNED_VERSION   "2026-11-18.endive"
+
+static TillTestServer *
+start_shop (const char *extra_config)
+{
+  g_autoptr(GError) error = NULL;
+  g_autofree char *dir = g_dir_make_tmp ("till-edges-XXXXXX", &error);
+  g_autofree char *secrets = g_build_filename (dir, "webhook-secrets", NULL);
+  g_autofree char *config = g_strdup_printf ("[stripe]\nwebhook-secrets-file=%s\n%s", secrets,
+                                             extra_config ? extra_config : "");
+  TillTestServer *server;
+
+  g_assert_no_error (error);
+  g_file_set_contents_full (secrets, SECRET "\n", -1, G_FILE_SET_CONTENTS_NONE, 0600, &error);
+  g_assert_no_error (error);
+  server = till_test_server_new (NULL, config);
+  till_test_server_add_user (server, "alice", "cashier", CASHIER_PASSWORD);
+  till_test_server_add_user (server, "morgan", "manager", MANAGER_PASSWORD);
+  till_test_server_start (server);
+  return server;
+}
+
+static void
+control (const char *method,
+         const char *path,
+         const char *json)
+{
+  JsonNode *reply = till_test_stripe_call (method, path, json);
+
+  if (reply != NULL)
+    json_node_unref (reply);
+}
+
+static void
+listen_to_stripe (TillTestServer *server)
+{
+  g_autofree char *body = g_strdup_printf ("{\"url\":\"%s/api/stripe/webhook\",\"secret\":\"" SECRET "\","
+                                           "\"api_version\":\"" PINNED_VERSION "\"}", server->url);
+
+  control ("DELETE", "/__standin/webhook_endpoints", NULL);
+  control ("POST", "/__standin/webhook_endpoints", body);
+}
+
+static TillTestResponse *
+pay (TillTestServer *server,
+     const char     *key,
+     gint64          amount,
+     const char     *source)
+{
+  g_autofree char *token = till_test_server_login (server, "alice", CASHIER_PASSWORD);
+  g_autofree char *body = g_strdup_printf ("{\"amount\":%" G_GINT64_FORMAT ",\"currency\":\"USD\",\"token\":\"%s\"}",
+                                           amount, source);
+
+  return till_test_post_json (server, "/api/payments", token, key, body);
+}
+
+static char *
+approved_payment (TillTestServer *server,
+                  gint64          amount)
+{
+  g_autofree char *key = till_test_new_key ();
+  g_autoptr(TillTestResponse) response = pay (server, key, amount, "pm_card_visa");
+
+  g_assert_cmpuint (response->status, ==, 201);
+  return g_strdup (till_test_json_string (response->json, "payment.id"));
+}
+
+static TillTestResponse *
+refund (TillTestServer *server,
+        const char     *payment_id,
+        const char     *key,
+        gint64          amount)
+{
+  g_autofree char *token = till_test_server_login (server, "morgan", MANAGER_PASSWORD);
+  g_autofree char *path = g_strdup_printf ("/api/payments/%s/refunds", payment_id);
+  g_autofree char *body = g_strdup_printf ("{\"amount\":%" G_GINT64_FORMAT "}", amount);
+
+  return till_test_post_json (server, path, token, key, body);
+}
+
+static gint64
+refunded (TillTestServer *server,
+          const char     *payment_id)
+{
+  g_autofree char *token = till_test_server_login (server, "morgan", MANAGER_PASSWORD);
+  g_autofree char *path = g_strdup_printf ("/api/payments/%s", payment_id);
+  g_autoptr(TillTestResponse) payment = till_test_get (server, path, token);
+
+  g_assert_cmpuint (payment->status, ==, 200);
+  return till_test_json_int (payment->json, "amount_refunded");
+}
+
+static gint64
+refunds_today (TillTestServer *server)
+{
+  g_autofree char *token = till_test_server_login (server, "morgan", MANAGER_PASSWORD);
+  g_autoptr(GDateTime) now = g_date_time_new_now_utc ();
+  g_autofree char *date = g_date_time_format (now, "%Y-%m-%d");
+  g_autofree char *path = g_strdup_printf ("/api/reports/day?date=%s", date);
+  g_autoptr(TillTestResponse) day = till_test_get (server, path, token);
+
+  g_assert_cmpuint (day->status, ==, 200);
+  return till_test_json_int (day->json, "refunds.amount");
+}
+
+/* Refunds at the stand-in that name this refund in their metadata. */
+static guint
+refunds_at_stripe (const char *refund_id)
+{
+  g_autoptr(JsonNode) list = till_test_stripe_get_json ("/v1/refunds?limit=100");
+  JsonArray *data = json_object_get_array_member (json_node_get_object (list), "data");
+  guint count = 0;
+
+  for (guint i = 0; i < json_array_get_length (data); i++)
+    {
+      JsonObject *r = json_array_get_object_element (data, i);
+      JsonObject *metadata = json_object_get_object_member (r, "metadata");
+
+      if (metadata != NULL &&
+          g_strcmp0 (json_object_get_string_member_with_default (metadata, "till_refund_id", ""), refund_id) == 0)
+        count++;
+    }
+  return count;
+}
+
+static char *
+stripe_refund_id (const char *refund_id)
+{
+  g_autoptr(JsonNode) list = till_test_stripe_get_json ("/v1/refunds?limit=100");
+  JsonArray *data = json_object_get_array_member (json_node_get_object (list), "data");
+
+  for (guint i = 0; i < json_array_get_length (data); i++)
+    {
+      JsonObject *r = json_array_get_object_element (data, i);
+      JsonObject *metadata = json_object_get_object_member (r, "metadata");
+
+      if (metadata != NULL &&
+          g_strcmp0 (json_object_get_string_member_with_default (metadata, "till_refund_id", ""), refund_id) == 0)
+        return g_strdup (json_object_get_string_member (r, "id"));
+    }
+  g_error ("No refund %s at the stand-in", refund_id);
+  return NULL;
+}
+
+/* The latest entries of the stand-in's request log for method and path. */
+static JsonObject *
+last_request (JsonNode   *log,
+              const char *method,
+              const char *path_prefix,
+              guint       nth_from_end)
+{
+  JsonArray *array = json_node_get_array (log);
+
+  for (guint i = json_array_get_length (array); i > 0; i--)
+    {
+      JsonObject *entry = json_array_get_object_element (array, i - 1);
+
+      if (g_str_equal (json_object_get_string_member (entry, "method"), method) &&
+          g_str_has_prefix (json_object_get_string_member (entry, "path"), path_prefix) &&
+          nth_from_end-- == 0)
+        return entry;
+    }
+  return NULL;
+}
+
+/* The version */
+
+static void
+test_version_and_latest_charge (void)
+{
+  g_autoptr(TillTestServer) server = start_shop (NULL);
+  g_autofree char *key = till_test_new_key ();
+  g_autoptr(TillTestResponse) paid = pay (server, key, 1500, "pm_card_mastercard");
+  g_autoptr(JsonNode) log = NULL;
+  JsonObject *create;
+
+  g_assert_cmpuint (paid->status, ==, 201);
+  /* Brand and last 4 come from latest_charge: the intent has no charges
+   * list at this version. */
+  g_assert_cmpstr (till_test_json_string (paid->json, "payment.card.last4"), ==, "4444");
+  log = till_test_stripe_get_json ("/__standin/requests");
+  create = last_request (log, "POST", "/v1/payment_intents", 0);
+  g_assert_nonnull (create);
+  g_assert_cmpstr (json_object_get_string_member (create, "stripe_version"), ==, PINNED_VERSION);
+  g_assert_nonnull (json_object_get_string_member (create, "request_id"));
+  /* till-server logs Stripe's Request-Id of each call, for support. */
+  g_assert_cmpuint (till_test_server_count_log (server, json_object_get_string_member (create, "request_id")), ==, 1);
+  till_test_stripe_assert_conforms ();
+}
+
+/* Refunds */
+
+static void
+test_refund_pending_then_fails (void)
+{
+  g_autoptr(TillTestServer) server = start_shop (NULL);
+  g_autofree char *payment_id = approved_payment (server, 4000);
+  g_autofree char *key = till_test_new_key ();
+  g_autoptr(TillTestResponse) pending = NULL;
+  g_autoptr(TillTestResponse) later = NULL;
+  g_autofree char *stripe_id = NULL;
+  g_autofree char *settle = NULL;
+
+  listen_to_stripe (server);
+  control ("POST", "/__standin/refunds/next", "{\"status\":\"pending\"}");
+  pending = refund (server, payment_id, key, 4000);
+  /* Accepted, not done: nothing counts as refunded yet. */
+  g_assert_cmpuint (pending->status, ==, 202);
+  g_assert_cmpstr (till_test_json_string (pending->json, "error.code"), ==, "refund_pending");
+  g_assert_cmpint (refunded (server, payment_id), ==, 0);
+  g_assert_cmpint (refunds_today (server), ==, 0);
+  {
+    /* The held amount is not refundable twice meanwhile. */
+    g_autofree char *other = till_test_new_key ();
+    g_autoptr(TillTestResponse) more = refund (server, payment_id, other, 1);
+
+    g_assert_cmpuint (more->status, >=, 400);
+  }
+
+  /* Days later the card network gives it back: failed. */
+  stripe_id = stripe_refund_id (till_test_json_string (pending->json, "refund.id"));
+  settle = g_strdup_printf ("/__standin/refunds/%s/settle", stripe_id);
+  control ("POST", settle, "{\"status\":\"failed\",\"failure_reason\":\"expired_or_canceled_card\"}");
+
+  later = refund (server, payment_id, key, 4000);
+  g_assert_cmpuint (later->status, ==, 409);
+  g_assert_cmpstr (till_test_json_string (later->json, "error.code"), ==, "refund_failed");
+  g_assert_cmpint (refunded (server, payment_id), ==, 0);
+  g_assert_cmpint (refunds_today (server), ==, 0);
+  control ("DELETE", "/__standin/webhook_endpoints", NULL);
+}
+
+/* No webhook comes (none set up): the server reads the refund back from
+ * Stripe at start-up, and counts it once. */
+static void
+test_refund_pending_then_succeeds (void)
+{
+  g_autoptr(TillTestServer) server = start_shop (NULL);
+  g_autofree char *payment_id = approved_payment (server, 2500);
+  g_autofree char *key = till_test_new_key ();
+  g_autoptr(TillTestResponse) pending = NULL;
+  g_autofree char *stripe_id = NULL;
+  g_autofree char *settle = NULL;
+  guint posts;
+
+  control ("DELETE", "/__standin/webhook_endpoints", NULL);
+  control ("POST", "/__standin/refunds/next", "{\"status\":\"pending\"}");
+  pending = refund (server, payment_id, key, 1000);
+  g_assert_cmpuint (pending->status, ==, 202);
+  stripe_id = stripe_refund_id (till_test_json_string (pending->json, "refund.id"));
+  settle = g_strdup_printf ("/__standin/refunds/%s/settle", stripe_id);
+  control ("POST", settle, "{\"status\":\"succeeded\"}");
+
+  posts = till_test_stripe_count_requests ("POST", "/v1/refunds");
+  till_test_server_stop (server);
+  till_test_server_start (server);
+  for (guint tries = 0; refunded (server, payment_id) != 1000; tries++)
+    {
+      g_assert_cmpuint (tries, <, 200);
+      g_usleep (50 * 1000);
+    }
+  /* Read back, never sent again. */
+  g_assert_cmpuint (till_test_stripe_count_requests ("POST", "/v1/refunds"), ==, posts);
+  g_assert_cmpint (refunds_today (server), ==, 1000);
+}
+
+static void
+age_refunds (TillTestServer *server,
+             gint64          seconds)
+{
+  g_autofree char *path = g_build_filename (server->dir, "db", "till.db", NULL);
+  g_autofree char *sql = g_strdup_printf ("UPDATE refunds SET created = created - %" G_GINT64_FORMAT, seconds);
+  sqlite3 *db = NULL;
+
+  g_assert_cmpint (sqlite3_open (path, &db), ==, SQLITE_OK);
+  g_assert_cmpint (sqlite3_exec (db, sql, NULL, NULL, NULL), ==, SQLITE_OK);
+  sqlite3_close (db);
+}
+
+/* A refund whose answer was lost, then a day passed: Stripe may have
+ * forgotten its key, and sending it again could refund twice. It is
+ * left for a person, its amount still held. */
+static void
+test_refund_not_sent_after_a_day (void)
+{
+  g_autoptr(TillTestServer) server = start_shop ("[stripe]\ntimeout-seconds=1\n");
+  g_autofree char *payment_id = approved_payment (server, 3000);
+  g_autofree char *key = till_test_new_key ();
+  g_autoptr(TillTestResponse) lost = NULL;
+  g_autoptr(TillTestResponse) again = NULL;
+  const char *refund_id;
+  guint posts;
+
+  control ("POST", "/__standin/hold", "{\"count\":1,\"ms\":2500}");
+  lost = refund (server, payment_id, key, 1200);
+  g_assert_cmpuint (lost->status, >=, 500);
+  refund_id = till_test_json_string (lost->json, "refund.id");
+  g_assert_nonnull (refund_id);
+  till_test_server_stop (server);
+  /* The held answer made the refund at the stand-in; its key goes. */
+  for (guint tries = 0; refunds_at_stripe (refund_id) == 0; tries++)
+    {
+      g_assert_cmpuint (tries, <, 200);
+      g_usleep (25 * 1000);
+    }
+  control ("POST", "/__standin/idempotency/expire", NULL);
+  age_refunds (server, 25 * 60 * 60);
+
+  posts = till_test_stripe_count_requests ("POST", "/v1/refunds");
+  till_test_server_start (server);
+  for (guint tries = 0; till_test_server_count_log (server, "not sending it to Stripe again") == 0; tries++)
+    {
+      g_assert_cmpuint (tries, <, 200);
+      g_usleep (25 * 1000);
+    }
+  again = refund (server, payment_id, key, 1200);
+  g_assert_cmpuint (again->status, ==, 502);
+  g_assert_cmpstr (till_test_json_string (again->json, "error.code"), ==, "needs_review");
+  g_assert_cmpuint (till_test_stripe_count_requests ("POST", "/v1/refunds"), ==, posts);
+  g_assert_cmpuint (refunds_at_stripe (refund_id), ==, 1);
+}
+
+/* Within the day, but Stripe forgot the key anyway (or the answer was a
+ * replayed error): sent again, Stripe says the charge is already refunded;
+ * the server looks the refund up by its metadata and finds it made. */
+static void
+test_refund_found_by_metadata (void)
+{
+  g_autoptr(TillTestServer) server = start_shop ("[stripe]\ntimeout-seconds=1\n");
+  g_autofree char *payment_id = approved_payment (server, 5000);
+  g_autofree char *key = till_test_new_key ();
+  g_autoptr(TillTestResponse) lost = NULL;
+  g_autoptr(TillTestResponse) again = NULL;
+  const char *refund_id;
+
+  control ("POST", "/__standin/hold", "{\"count\":1,\"ms\":2500}");
+  lost = refund (server, payment_id, key, 5000);
+  g_assert_cmpuint (lost->status, >=, 500);
+  refund_id = till_test_json_string (lost->json, "refund.id");
+  for (guint tries = 0; refunds_at_stripe (refund_id) == 0; tries++)
+    {
+      g_assert_cmpuint (tries, <, 200);
+      g_usleep (25 * 1000);
+    }
+  control ("POST", "/__standin/idempotency/expire", NULL);
+
+  again = refund (server, payment_id, key, 5000);
+  g_test_message ("%s", again->body);
+  /* The same key: the answer of the refund it names (200, a replay). */
+  g_assert_cmpuint (again->status, ==, 200);
+  g_assert_cmpstr (till_test_json_string (again->json, "refund.status"), ==, "succeeded");
+  g_assert_cmpint (refunded (server, payment_id), ==, 5000);
+  g_assert_cmpint (refunds_today (server), ==, 5000);
+  g_assert_cmpuint (refunds_at_stripe (refund_id), ==, 1);
+}
+
+/* Payments */
+
+/* Stripe made the PaymentIntent, then answered 500, and replays that 500
+ * for every retry under the key: the server finds the intent by its
+ * metadata and the sale is known at once. */
+static void
+test_replayed_500_found_by_metadata (void)
+{
+  g_autoptr(TillTestServer) server = start_shop (NULL);
+  g_autofree char *key = till_test_new_key ();
+  g_autoptr(TillTestResponse) paid = NULL;
+  g_autoptr(TillTestResponse) again = NULL;
+  const char *payment_id;
+
+  control ("POST", "/__standin/faults",
+           "{\"method\":\"POST\",\"path\":\"/v1/payment_intents\",\"status\":500,\"count\":1,"
+           "\"store\":true,\"after_create\":true,\"should_retry\":\"false\"}");
+  paid = pay (server, key, 6100, "pm_card_visa");
+  control ("DELETE", "/__standin/faults", NULL);
+  g_test_message ("%s", paid->body);
+  g_assert_cmpuint (paid->status, ==, 201);
+  payment_id = till_test_json_string (paid->json, "payment.id");
+  g_assert_cmpstr (till_test_json_string (paid->json, "payment.status"), ==, "succeeded");
+  g_assert_cmpuint (till_test_stripe_count_for_payment ("/v1/payment_intents", payment_id, "succeeded", NULL), ==, 1);
+
+  /* The terminal's resend: the same answer, nothing charged again. */
+  again = pay (server, key, 6100, "pm_card_visa");
+  g_assert_cmpuint (again->status, ==, 200);
+  g_assert_cmpuint (till_test_stripe_count_for_payment ("/v1/payment_intents", payment_id, NULL, NULL), ==, 1);
+}
+
+/* 409 with Stripe-Should-Retry: true (its idempotency lock): the server
+ * tries once more by itself. */
+static void
+test_should_retry (void)
+{
+  g_autoptr(TillTestServer) server = start_shop (NULL);
+  g_autofree char *key = till_test_new_key ();
+  g_autoptr(TillTestResponse) paid = NULL;
+
+  control ("POST", "/__standin/faults",
+           "{\"method\":\"POST\",\"path\":\"/v1/payment_intents\",\"status\":409,\"count\":1,"
+           "\"store\":false,\"after_create\":false,\"should_retry\":\"true\"}");
+  paid = pay (server, key, 700, "pm_card_visa");
+  control ("DELETE", "/__standin/faults", NULL);
+  g_assert_cmpuint (paid->status, ==, 201);
+  g_assert_cmpuint (till_test_server_count_log (server, "Stripe asks to retry"), ==, 1);
+}
+
+static TillTestResponse *
+confirm (TillTestServer *server,
+         const char     *payment_id)
+{
+  g_autofree char *token = till_test_server_login (server, "alice", CASHIER_PASSWORD);
+  g_autofree char *path = g_strdup_printf ("/api/payments/%s/confirm", payment_id);
+
+  return till_test_post_json (server, path, token, NULL, "{}");
+}
+
+static char *
+intent_of (const char *payment_id)
+{
+  g_autoptr(JsonNode) list = till_test_stripe_get_json ("/v1/payment_intents?limit=100");
+  JsonArray *data = json_object_get_array_member (json_node_get_object (list), "data");
+
+  for (guint i = 0; i < json_array_get_length (data); i++)
+    {
+      JsonObject *intent = json_array_get_object_element (data, i);
+      JsonObject *metadata = json_object_get_object_member (intent, "metadata");
+
+      if (g_strcmp0 (json_object_get_string_member_with_default (metadata, "till_payment_id", ""), payment_id) == 0)
+        return g_strdup (json_object_get_string_member (intent, "id"));
+    }
+  g_error ("No PaymentIntent for %s", payment_id);
+  return NULL;
+}
+
+/* The bank asks for 3-D Secure twice: each confirm round has its own
+ * key, so the second is not answered with the first's replay. */
+static void
+test_three_d_secure_twice (void)
+{
+  g_autoptr(TillTestServer) server = start_shop (NULL);
+  g_autofree char *key = till_test_new_key ();
+  g_autoptr(TillTestResponse) created = pay (server, key, 3300, "pm_card_authenticationRequired");
+  g_autoptr(TillTestResponse) first = NULL;
+  g_autoptr(TillTestResponse) second = NULL;
+  g_autoptr(JsonNode) log = NULL;
+  g_autofree char *intent = NULL;
+  g_autofree char *again_path = NULL;
+  const char *payment_id = till_test_json_string (created->json, "payment.id");
+  JsonObject *round_one;
+  JsonObject *round_two;
+
+  g_assert_cmpuint (created->status, ==, 202);
+  intent = intent_of (payment_id);
+  again_path = g_strdup_printf ("/__standin/payment_intents/%s/require_action_again", intent);
+  control ("POST", again_path, NULL);
+
+  till_test_stripe_authenticate (payment_id, "succeed");
+  first = confirm (server, payment_id);
+  g_assert_cmpuint (first->status, ==, 202);
+  g_assert_cmpstr (till_test_json_string (first->json, "payment.status"), ==, "requires_action");
+
+  till_test_stripe_authenticate (payment_id, "succeed");
+  second = confirm (server, payment_id);
+  g_test_message ("%s", second->body);
+  g_assert_cmpuint (second->status, ==, 201);
+  g_assert_cmpstr (till_test_json_string (second->json, "payment.status"), ==, "succeeded");
+
+  log = till_test_stripe_get_json ("/__standin/requests");
+  round_two = last_request (log, "POST", "/v1/payment_intents/", 0);
+  round_one = last_request (log, "POST", "/v1/payment_intents/", 1);
+  g_assert_nonnull (round_one);
+  g_assert_nonnull (round_two);
+  g_assert_true (g_str_has_suffix (json_object_get_string_member (round_one, "path"), "/confirm"));
+  g_assert_cmpstr (json_object_get_string_member (round_one, "idempotency_key"), !=,
+                   json_object_get_string_member (round_two, "idempotency_key"));
+  g_assert_cmpuint (till_test_stripe_count_for_payment ("/v1/payment_intents", payment_id, "succeeded", NULL), ==, 1);
+}
+
+/* A PaymentIntent in processing: unknown to the cashier, never failed;
+ * Stripe's payment_intent.succeeded settles it. */
+static void
+test_processing (void)
+{
+  g_autoptr(TillTestServer) server = start_shop (NULL);
+  g_autofree char *key = till_test_new_key ();
+  g_autoptr(TillTestResponse) paid = NULL;
+  g_autoptr(TillTestResponse) settled = NULL;
+  g_autofree char *intent = NULL;
+  g_autofree char *settle = NULL;
+  g_autofree char *token = NULL;
+  g_autofree char *path = NULL;
+  const char *payment_id;
+
+  listen_to_stripe (server);
+  control ("POST", "/__standin/payment_intents/next", "{\"status\":\"processing\"}");
+  paid = pay (server, key, 8800, "pm_card_visa");
+  g_assert_cmpuint (paid->status, >=, 500);
+  g_assert_cmpstr (till_test_json_string (paid->json, "payment.status"), ==, "pending");
+  g_assert_cmpstr (till_test_json_string (paid->json, "error.code"), ==, "stripe_processing");
+  payment_id = till_test_json_string (paid->json, "payment.id");
+
+  intent = intent_of (payment_id);
+  settle = g_strdup_printf ("/__standin/payment_intents/%s/settle", intent);
+  control ("POST", settle, "{\"outcome\":\"succeeded\"}");
+
+  token = till_test_server_login (server, "alice", CASHIER_PASSWORD);
+  path = g_strdup_printf ("/api/payments/%s", payment_id);
+  settled = till_test_get (server, path, token);
+  g_assert_cmpstr (till_test_json_string (settled->json, "status"), ==, "succeeded");
+  g_assert_cmpuint (till_test_stripe_count_for_payment ("/v1/payment_intents", payment_id, "succeeded", NULL), ==, 1);
+  control ("DELETE", "/__standin/webhook_endpoints", NULL);
+}
+
+int
+main (int   argc,
+      char *argv[])
+{
+  g_test_init (&argc, &argv, NULL);
+
+  g_test_add_func ("/server/stripe/version-and-latest-charge", test_version_and_latest_charge);
+  g_test_add_func ("/server/stripe/refund/pending-then-fails", test_refund_pending_then_fails);
+  g_test_add_func ("/server/stripe/refund/pending-then-succeeds", test_refund_pending_then_succeeds);
+  g_test_add_func ("/server/stripe/refund/not-sent-after-a-day", test_refund_not_sent_after_a_day);
+  g_test_add_func ("/server/stripe/refund/found-by-metadata", test_refund_found_by_metadata);
+  g_test_add_func ("/server/stripe/payment/replayed-500-found-by-metadata", test_replayed_500_found_by_metadata);
+  g_test_add_func ("/server/stripe/payment/should-retry", test_should_retry);
+  g_test_add_func ("/server/stripe/payment/three-d-secure-twice", test_three_d_secure_twice);
+  g_test_add_func ("/server/stripe/payment/processing", test_processing);
+
+  return g_test_run ();
+}
