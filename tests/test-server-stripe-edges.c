@@ -379,6 +379,34 @@ test_refund_found_by_metadata (void)
   g_assert_cmpuint (refunds_at_stripe (refund_id), ==, 1);
 }
 
+/* Stripe answers a refund with a 500 and holds no refund of it yet:
+ * unknown, not failed; sent again under its key, it is made once. */
+static void
+test_refund_500_is_unknown (void)
+{
+  g_autoptr(TillTestServer) server = start_shop (NULL);
+  g_autofree char *payment_id = approved_payment (server, 4400);
+  g_autofree char *key = till_test_new_key ();
+  g_autoptr(TillTestResponse) first = NULL;
+  g_autoptr(TillTestResponse) again = NULL;
+
+  control ("POST", "/__standin/faults",
+           "{\"method\":\"POST\",\"path\":\"/v1/refunds\",\"status\":500,\"count\":1,"
+           "\"store\":false,\"after_create\":false,\"should_retry\":\"false\"}");
+  first = refund (server, payment_id, key, 4400);
+  control ("DELETE", "/__standin/faults", NULL);
+  g_test_message ("%s", first->body);
+  g_assert_cmpuint (first->status, ==, 502);
+  g_assert_cmpstr (till_test_json_string (first->json, "refund.status"), ==, "pending");
+  g_assert_cmpint (refunded (server, payment_id), ==, 0);
+
+  again = refund (server, payment_id, key, 4400);
+  g_assert_cmpuint (again->status, ==, 200);
+  g_assert_cmpstr (till_test_json_string (again->json, "refund.status"), ==, "succeeded");
+  g_assert_cmpint (refunded (server, payment_id), ==, 4400);
+  g_assert_cmpuint (refunds_at_stripe (till_test_json_string (again->json, "refund.id")), ==, 1);
+}
+
 /* Payments */
 
 /* Stripe made the PaymentIntent, then answered 500, and replays that 500
@@ -546,6 +574,7 @@ main (int   argc,
   g_test_add_func ("/server/stripe/refund/pending-then-succeeds", test_refund_pending_then_succeeds);
   g_test_add_func ("/server/stripe/refund/not-sent-after-a-day", test_refund_not_sent_after_a_day);
   g_test_add_func ("/server/stripe/refund/found-by-metadata", test_refund_found_by_metadata);
+  g_test_add_func ("/server/stripe/refund/500-is-unknown", test_refund_500_is_unknown);
   g_test_add_func ("/server/stripe/payment/replayed-500-found-by-metadata", test_replayed_500_found_by_metadata);
   g_test_add_func ("/server/stripe/payment/should-retry", test_should_retry);
   g_test_add_func ("/server/stripe/payment/three-d-secure-twice", test_three_d_secure_twice);

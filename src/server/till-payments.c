@@ -46,6 +46,7 @@ typedef struct
   gboolean     confirming;   /* the request is a 3-D Secure confirm */
   gboolean     looked_up;    /* the payment was already looked up by metadata */
   gboolean     listed;       /* … by listing, search being unavailable */
+  gboolean     unknown_until_found; /* a refund not found after a 500 stays unknown */
 } Operation;
 
 static void
@@ -964,12 +965,23 @@ refund_lookup_cb (GObject      *object,
           return;
         }
     }
-  /* Stripe holds no refund made by this one: nothing went back through it
-   * (the error it gave is then the truth). */
+  /* Stripe holds no refund made by this one. After a refusal that names
+   * the refund's own state (already refunded, the key used otherwise)
+   * nothing went back through it, and that is the truth. After a 500 it
+   * may still be made: unknown, sent again under its key, and left for a
+   * person after 23 hours. */
   g_message ("Refund %s: Stripe holds no refund of it", r->id);
-  set_str (&r->status, TILL_STATUS_FAILED);
-  if (r->error_code == NULL || g_str_equal (r->error_code, "stripe_error"))
-    set_str (&r->error_code, "refund_failed");
+  if (op->unknown_until_found)
+    {
+      set_str (&r->status, TILL_STATUS_PENDING);
+      set_str (&r->error_code, "stripe_error");
+    }
+  else
+    {
+      set_str (&r->status, TILL_STATUS_FAILED);
+      if (r->error_code == NULL || g_str_equal (r->error_code, "stripe_error"))
+        set_str (&r->error_code, "refund_failed");
+    }
   save_refund_operation (self, task, r, FALSE);
 }
 
@@ -996,6 +1008,7 @@ refund_request_cb (GObject      *object,
        * for a day: maybe this refund was made after all (its first answer
        * lost, its key since forgotten). Its metadata says. */
       set_str (&r->error_code, obj_str (stripe_error, "code") ? obj_str (stripe_error, "code") : "stripe_error");
+      op->unknown_until_found = response->status >= 500 || response->should_retry == 0;
       till_stripe_params_add (params, g_str_has_prefix (op->payment->stripe_id, "pi_") ? "payment_intent" : "charge",
                               op->payment->stripe_id);
       till_stripe_params_add (params, "limit", "100");
