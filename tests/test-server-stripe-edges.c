@@ -407,6 +407,33 @@ test_refund_500_is_unknown (void)
   g_assert_cmpuint (refunds_at_stripe (till_test_json_string (again->json, "refund.id")), ==, 1);
 }
 
+/* Stripe still works on the refund (409, its idempotency lock, twice):
+ * unknown, never failed; the retry once it is done finds it made, once. */
+static void
+test_refund_in_progress_is_unknown (void)
+{
+  g_autoptr(TillTestServer) server = start_shop (NULL);
+  g_autofree char *payment_id = approved_payment (server, 5000);
+  g_autofree char *key = till_test_new_key ();
+  g_autoptr(TillTestResponse) first = NULL;
+  g_autoptr(TillTestResponse) again = NULL;
+
+  control ("POST", "/__standin/faults",
+           "{\"method\":\"POST\",\"path\":\"/v1/refunds\",\"status\":409,\"count\":2,"
+           "\"store\":false,\"after_create\":false,\"should_retry\":\"true\"}");
+  first = refund (server, payment_id, key, 2000);
+  control ("DELETE", "/__standin/faults", NULL);
+  g_test_message ("%s", first->body);
+  g_assert_cmpuint (first->status, >=, 500);
+  g_assert_cmpstr (till_test_json_string (first->json, "refund.status"), ==, "pending");
+
+  again = refund (server, payment_id, key, 2000);
+  g_assert_cmpuint (again->status, ==, 200);
+  g_assert_cmpstr (till_test_json_string (again->json, "refund.status"), ==, "succeeded");
+  g_assert_cmpint (refunded (server, payment_id), ==, 2000);
+  g_assert_cmpuint (refunds_at_stripe (till_test_json_string (again->json, "refund.id")), ==, 1);
+}
+
 /* Payments */
 
 /* Stripe made the PaymentIntent, then answered 500, and replays that 500
@@ -528,6 +555,36 @@ test_three_d_secure_twice (void)
   g_assert_cmpuint (till_test_stripe_count_for_payment ("/v1/payment_intents", payment_id, "succeeded", NULL), ==, 1);
 }
 
+/* Stripe stored a 500 for the 3-D Secure confirm and would replay it for
+ * a day: the next confirm is a new round, and the sale goes through now,
+ * charged once. */
+static void
+test_confirm_500_next_round (void)
+{
+  g_autoptr(TillTestServer) server = start_shop (NULL);
+  g_autofree char *key = till_test_new_key ();
+  g_autoptr(TillTestResponse) created = pay (server, key, 2900, "pm_card_authenticationRequired");
+  g_autoptr(TillTestResponse) first = NULL;
+  g_autoptr(TillTestResponse) second = NULL;
+  const char *payment_id = till_test_json_string (created->json, "payment.id");
+
+  g_assert_cmpuint (created->status, ==, 202);
+  till_test_stripe_authenticate (payment_id, "succeed");
+  control ("POST", "/__standin/faults",
+           "{\"method\":\"POST\",\"path\":\"/v1/payment_intents/*/confirm\",\"status\":500,\"count\":1,"
+           "\"store\":true,\"after_create\":false}");
+  first = confirm (server, payment_id);
+  control ("DELETE", "/__standin/faults", NULL);
+  g_assert_cmpuint (first->status, >=, 500);
+  g_assert_cmpstr (till_test_json_string (first->json, "payment.status"), ==, "pending");
+
+  second = confirm (server, payment_id);
+  g_test_message ("%s", second->body);
+  g_assert_cmpuint (second->status, ==, 201);
+  g_assert_cmpstr (till_test_json_string (second->json, "payment.status"), ==, "succeeded");
+  g_assert_cmpuint (till_test_stripe_count_for_payment ("/v1/payment_intents", payment_id, "succeeded", NULL), ==, 1);
+}
+
 /* A PaymentIntent in processing: unknown to the cashier, never failed;
  * Stripe's payment_intent.succeeded settles it. */
 static void
@@ -575,6 +632,8 @@ main (int   argc,
   g_test_add_func ("/server/stripe/refund/not-sent-after-a-day", test_refund_not_sent_after_a_day);
   g_test_add_func ("/server/stripe/refund/found-by-metadata", test_refund_found_by_metadata);
   g_test_add_func ("/server/stripe/refund/500-is-unknown", test_refund_500_is_unknown);
+  g_test_add_func ("/server/stripe/refund/in-progress-is-unknown", test_refund_in_progress_is_unknown);
+  g_test_add_func ("/server/stripe/payment/confirm-500-next-round", test_confirm_500_next_round);
   g_test_add_func ("/server/stripe/payment/replayed-500-found-by-metadata", test_replayed_500_found_by_metadata);
   g_test_add_func ("/server/stripe/payment/should-retry", test_should_retry);
   g_test_add_func ("/server/stripe/payment/three-d-secure-twice", test_three_d_secure_twice);

@@ -548,6 +548,65 @@ test_own_refund_fails_later (void)
   "\"amount\":7000,\"currency\":\"usd\",\"payment_intent\":\"%s\"," \
   "\"reason\":\"fraudulent\",\"status\":\"%s\",\"created\":1700000000}}}"
 
+/* Till's own refund whose answer was lost (pending, no Stripe id): Stripe's
+ * event names it and settles it, rather than being dropped. */
+static void
+test_own_refund_answer_lost (void)
+{
+  g_autoptr(TillTestServer) server = NULL;
+  g_autofree char *payment_id = NULL;
+  g_autofree char *intent = NULL;
+  g_autofree char *token = NULL;
+  g_autofree char *key = till_test_new_key ();
+  g_autofree char *path = NULL;
+  g_autoptr(TillTestResponse) lost = NULL;
+  g_autofree char *metadata = NULL;
+  g_autofree char *stripe_id = NULL;
+  g_autofree char *body = NULL;
+  const char *refund_id;
+
+  server = start_shop (TRUE);
+  {
+    g_autoptr(GKeyFile) config = g_key_file_new ();
+    g_autoptr(GError) error = NULL;
+
+    till_test_server_stop (server);
+    g_key_file_load_from_file (config, server->config_path, G_KEY_FILE_NONE, &error);
+    g_assert_no_error (error);
+    g_key_file_set_value (config, "stripe", "timeout-seconds", "1");
+    g_key_file_save_to_file (config, server->config_path, &error);
+    g_assert_no_error (error);
+    till_test_server_start (server);
+  }
+  payment_id = approved_payment (server, 4200);
+  intent = intent_of (payment_id);
+  token = till_test_server_login (server, "morgan", MANAGER_PASSWORD);
+  path = g_strdup_printf ("/api/payments/%s/refunds", payment_id);
+  till_test_stripe_post_json ("/__standin/hold", "{\"count\":1,\"ms\":2500}");
+  lost = till_test_post_json (server, path, token, key, "{\"amount\":4200}");
+  g_assert_cmpuint (lost->status, >=, 500);
+  refund_id = till_test_json_string (lost->json, "refund.id");
+  assert_refunded (server, payment_id, 0);
+  /* The held answer has made the refund at the stand-in by now. */
+  for (guint tries = 0; ; tries++)
+    {
+      g_autoptr(JsonNode) list = till_test_stripe_get_json ("/v1/refunds?limit=100");
+      g_autofree char *text = json_to_string (list, FALSE);
+
+      if (strstr (text, refund_id) != NULL)
+        break;
+      g_assert_cmpuint (tries, <, 200);
+      g_usleep (25 * 1000);
+    }
+
+  stripe_id = stripe_refund_of (refund_id);
+  metadata = g_strdup_printf ("{\"till_refund_id\":\"%s\"}", refund_id);
+  body = refund_event_of_type ("evt_test_lost_answer_1", "refund.updated", intent, stripe_id, 4200,
+                               "succeeded", metadata);
+  send_signed (server, body, "handled");
+  assert_refunded (server, payment_id, 4200);
+}
+
 static void
 test_dispute_stays_closed (void)
 {
@@ -593,6 +652,7 @@ main (int   argc,
   g_test_add_func ("/server/webhooks/out-of-order", test_out_of_order);
   g_test_add_func ("/server/webhooks/own-refund-fails-later", test_own_refund_fails_later);
   g_test_add_func ("/server/webhooks/dispute-stays-closed", test_dispute_stays_closed);
+  g_test_add_func ("/server/webhooks/own-refund-answer-lost", test_own_refund_answer_lost);
 
   return g_test_run ();
 }

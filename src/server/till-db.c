@@ -1242,6 +1242,28 @@ till_db_update_refund_state (TillDb      *self,
   return adjust_refunded (self, payment_id, counted ? amount : -amount, error);
 }
 
+/* Till's own refund whose answer was lost: Stripe's event names it (by
+ * metadata[till_refund_id]) with its Stripe id, which is taken here, once,
+ * so that its state can follow. FALSE with no error when it is not such a
+ * refund. Call inside till_db_begin(). */
+gboolean
+till_db_adopt_refund (TillDb      *self,
+                      const char  *refund_id,
+                      const char  *stripe_id,
+                      GError     **error)
+{
+  g_autoptr(sqlite3_stmt) stmt =
+    prepare (self, "UPDATE refunds SET stripe_id = ?, updated = ? WHERE id = ? AND stripe_id IS NULL"
+                   " AND origin = 'till' AND status = 'pending'");
+
+  bind_text (stmt, 1, stripe_id);
+  sqlite3_bind_int64 (stmt, 2, now_unix ());
+  bind_text (stmt, 3, refund_id);
+  if (sqlite3_step (stmt) != SQLITE_DONE)
+    return set_db_error (self, error, "Cannot update the refund");
+  return sqlite3_changes (self->handle) > 0;
+}
+
 /* A refund Stripe reports that Till did not make (the Dashboard, the API
  * from elsewhere), or a change of one it already recorded that way: kept
  * as a refund of origin "stripe", and the payment's refunded amount

@@ -186,6 +186,10 @@ gboolean     till_db_add_stripe_event     (TillDb        *self,
                                            GError       **error);
 TillPayment *till_db_get_payment_by_stripe_id (TillDb    *self,
                                            const char    *stripe_id);
+gboolean     till_db_adopt_refund         (TillDb        *self,
+                                           const char    *refund_id,
+                                           const char    *stripe_id,
+                                           GError       **error);
 gboolean     till_db_update_refund_state  (TillDb        *self,
                                            const char    *refund_id,
                                            const char    *stripe_id,

@@ -506,6 +506,7 @@ lookup_cb (GObject      *object,
   g_autoptr(GError) error = NULL;
   JsonNode *data;
   JsonArray *found = NULL;
+  TillStripeResponse answer = { .status = 200, .should_retry = -1 };
 
   response = till_stripe_client_request_finish (TILL_STRIPE_CLIENT (object), result, &error);
   /* Search is not offered everywhere (not in India): the recent intents
@@ -537,15 +538,23 @@ lookup_cb (GObject      *object,
       JsonObject *intent = JSON_NODE_HOLDS_OBJECT (node) ? json_node_get_object (node) : NULL;
       JsonObject *metadata = obj_obj (intent, "metadata");
 
-      /* One key makes at most one intent: the first of this payment's. */
-      if (intent != NULL && g_strcmp0 (obj_str (metadata, "till_payment_id"), op->payment->id) == 0)
-        {
-          TillStripeResponse answer = { .status = 200, .body = intent, .should_retry = -1 };
+      g_autofree char *mismatch = NULL;
 
-          g_message ("Payment %s found at Stripe by its metadata: %s", op->payment->id, obj_str (intent, "id"));
-          finish_payment_operation (self, g_steal_pointer (&task), op->payment, &answer, NULL);
-          return;
+      /* One key makes at most one intent: the first of this payment's,
+       * of its sum of money. */
+      if (intent == NULL || g_strcmp0 (obj_str (metadata, "till_payment_id"), op->payment->id) != 0)
+        continue;
+      mismatch = amount_mismatch (intent, op->payment->currency, op->payment->amount);
+      if (mismatch != NULL || g_ascii_strcasecmp (obj_str (intent, "currency") ?: "", op->payment->currency) != 0)
+        {
+          g_warning ("Payment %s: an intent with its id in metadata but not its amount or currency; left alone",
+                     op->payment->id);
+          continue;
         }
+      answer.body = intent;
+      g_message ("Payment %s found at Stripe by its metadata: %s", op->payment->id, obj_str (intent, "id"));
+      finish_payment_operation (self, g_steal_pointer (&task), op->payment, &answer, NULL);
+      return;
     }
   g_message ("Payment %s: no PaymentIntent of it found at Stripe yet", op->payment->id);
   save_payment_operation (self, task, op->payment);
@@ -730,10 +739,34 @@ confirm_lookup_cb (GObject      *object,
   g_autofree char *key = NULL;
 
   response = till_stripe_client_request_finish (TILL_STRIPE_CLIENT (object), result, &error);
+  /* A confirm was sent and its answer never came (the row is pending, not
+   * waiting for the customer): whatever the intent says now is that
+   * confirm's outcome. Asking for 3-D Secure again, or still
+   * waiting to be confirmed (Stripe stored a 500 under the key and would
+   * replay it for a day), the next confirm is a new round with its own
+   * key; an intent succeeds only once, so a new key cannot charge twice. */
+  if (response != NULL && response->status == 200 &&
+      g_strcmp0 (op->payment->status, TILL_STATUS_PENDING) == 0 &&
+      (g_strcmp0 (obj_str (response->body, "status"), "requires_action") == 0 ||
+       g_strcmp0 (obj_str (response->body, "status"), "requires_confirmation") == 0))
+    op->payment->confirm_round++;
   if (response == NULL || response->status != 200 ||
       g_strcmp0 (obj_str (response->body, "status"), "requires_confirmation") != 0)
     {
       finish_payment_operation (self, g_steal_pointer (&task), op->payment, response, error);
+      return;
+    }
+
+  /* As for a payment's creation: past Stripe's 24 hours a confirm could
+   * charge a customer who left a day ago. A person looks instead. */
+  if (g_get_real_time () / G_USEC_PER_SEC - op->payment->created > STALE_PENDING_SECONDS)
+    {
+      g_warning ("Payment %s has waited for its 3-D Secure confirm since %" G_GINT64_FORMAT
+                 "; not confirming it now, check it in the Stripe dashboard",
+                 op->payment->id, op->payment->created);
+      set_outcome (op->payment, TILL_STATUS_PENDING, "needs_review",
+                   "The confirmation is too old to send to Stripe safely");
+      save_payment_operation (self, task, op->payment);
       return;
     }
 
@@ -864,8 +897,14 @@ refund_needs_lookup (TillStripeResponse *response)
   JsonObject *stripe_error = obj_obj (response->body, "error");
   const char *code = obj_str (stripe_error, "code");
 
+  /* Not while Stripe says it is still working on it (409, its
+   * idempotency lock, or Stripe-Should-Retry: true): the refund is then
+   * unknown, and looking now could find nothing only because it is not
+   * done yet. */
+  if (response->status == 409 || response->should_retry == 1)
+    return FALSE;
   return response->status >= 500 || response->should_retry == 0 ||
-         g_strcmp0 (obj_str (stripe_error, "type"), "idempotency_error") == 0 ||
+         (response->status == 400 && g_strcmp0 (obj_str (stripe_error, "type"), "idempotency_error") == 0) ||
          g_strcmp0 (code, "charge_already_refunded") == 0;
 }
 

@@ -250,8 +250,24 @@ apply_refund (TillWebhooks  *self,
       /* Till's own: a refund pending at the card network that has now
        * succeeded or failed. A request still on its way (no Stripe id on
        * the row yet) records the outcome itself. */
+      g_autoptr(GError) local_error = NULL;
+
       if (stripe_id == NULL || status == NULL)
         return TRUE;
+      /* Its answer was lost: the event tells its Stripe id. While the
+       * request is still on its way, Stripe is asked to send the event
+       * again (a 500) rather than have it dropped. */
+      if (till_payments_is_busy (self->payments, own))
+        {
+          g_set_error (error, TILL_SERVER_ERROR, TILL_SERVER_ERROR_EXISTS,
+                       "Refund %s is being sent to Stripe now", own);
+          return FALSE;
+        }
+      if (!till_db_adopt_refund (self->db, own, stripe_id, &local_error) && local_error != NULL)
+        {
+          g_propagate_error (error, g_steal_pointer (&local_error));
+          return FALSE;
+        }
       if (!till_db_update_refund_state (self->db, own, stripe_id, status,
                                         g_str_equal (status, TILL_STATUS_FAILED)
                                           ? (member_token (refund, "failure_reason", NULL) ?: "refund_failed")
