@@ -621,6 +621,94 @@ test_reload_during_payment (void)
   g_free (sale.key);
 }
 
+/* A renewed certificate is served after SIGHUP; a connection already open
+ * goes on; a half-done renewal (a certificate without its key) is not
+ * taken, and the last good pair goes on serving. */
+static guint
+get_status (SoupSession    *session,
+            TillTestServer *server)
+{
+  g_autofree char *url = g_strconcat (server->url, "/api/check-auth", NULL);
+  g_autoptr(SoupMessage) msg = soup_message_new ("GET", url);
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GBytes) body = soup_session_send_and_read (session, msg, NULL, &error);
+
+  return error == NULL ? soup_message_get_status (msg) : 0;
+}
+
+static void
+copy_file (const char *from,
+           const char *to)
+{
+  g_autofree char *text = NULL;
+  g_autoptr(GError) error = NULL;
+
+  g_file_get_contents (from, &text, NULL, &error);
+  g_assert_no_error (error);
+  g_file_set_contents_full (to, text, -1, G_FILE_SET_CONTENTS_CONSISTENT, 0600, &error);
+  g_assert_no_error (error);
+}
+
+static SoupSession *
+trusting (const char *cert)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GTlsDatabase) database = g_tls_file_database_new (cert, &error);
+
+  g_assert_no_error (error);
+  return soup_session_new_with_options ("tls-database", database, NULL);
+}
+
+static void
+test_reload_tls (void)
+{
+  g_autofree char *dir = g_dir_make_tmp ("till-tls-reload-XXXXXX", NULL);
+  g_autofree char *dir_a = g_build_filename (dir, "a", NULL);
+  g_autofree char *dir_b = g_build_filename (dir, "b", NULL);
+  g_autofree char *cert_a = NULL, *key_a = NULL, *cert_b = NULL, *key_b = NULL;
+  g_autofree char *live_cert = g_build_filename (dir, "cert.pem", NULL);
+  g_autofree char *live_key = g_build_filename (dir, "key.pem", NULL);
+  g_autofree char *extra = NULL;
+  g_autoptr(TillTestServer) server = NULL;
+  g_autoptr(SoupSession) old_client = NULL;
+  g_autoptr(SoupSession) new_client = NULL;
+  g_autoptr(SoupSession) new_client_later = NULL;
+
+  g_mkdir_with_parents (dir_a, 0700);
+  g_mkdir_with_parents (dir_b, 0700);
+  till_test_make_certificate (dir_a, &cert_a, &key_a);
+  till_test_make_certificate (dir_b, &cert_b, &key_b);
+  copy_file (cert_a, live_cert);
+  copy_file (key_a, live_key);
+  extra = g_strdup_printf ("[server]\ntls-certificate=%s\ntls-key=%s\n", live_cert, live_key);
+  server = start_shop (extra);
+  g_assert_true (g_str_has_prefix (server->url, "https://"));
+
+  old_client = trusting (cert_a);
+  new_client = trusting (cert_b);
+  g_assert_cmpuint (get_status (old_client, server), ==, 401);   /* reached the API */
+  g_assert_cmpuint (get_status (new_client, server), ==, 0);     /* not certificate B yet */
+
+  copy_file (cert_b, live_cert);
+  copy_file (key_b, live_key);
+  g_subprocess_send_signal (server->process, SIGHUP);
+  wait_for_log (server, "Configuration reloaded", 1);
+  new_client_later = trusting (cert_b);
+  g_assert_cmpuint (get_status (new_client_later, server), ==, 401);
+  /* The connection opened before goes on, with what it started with. */
+  g_assert_cmpuint (get_status (old_client, server), ==, 401);
+
+  /* Half a renewal: certificate A with key B. Refused; B goes on. */
+  copy_file (cert_a, live_cert);
+  g_subprocess_send_signal (server->process, SIGHUP);
+  wait_for_log (server, "The TLS certificate was not reloaded", 1);
+  {
+    g_autoptr(SoupSession) fresh = trusting (cert_b);
+
+    g_assert_cmpuint (get_status (fresh, server), ==, 401);
+  }
+}
+
 /* sd_notify */
 
 static int
@@ -720,6 +808,7 @@ main (int   argc,
   g_test_add_func ("/server/ops/backup/restore-resolves-pending", test_restore_resolves_pending);
   g_test_add_func ("/server/ops/reload/settings", test_reload);
   g_test_add_func ("/server/ops/reload/during-payment", test_reload_during_payment);
+  g_test_add_func ("/server/ops/reload/tls-certificate", test_reload_tls);
   g_test_add_func ("/server/ops/sd-notify", test_sd_notify);
 
   return g_test_run ();
