@@ -78,19 +78,11 @@ approved_payment (TillTestServer *server,
 static char *
 intent_of (const char *payment_id)
 {
-  g_autoptr(JsonNode) list = till_test_stripe_get_json ("/v1/payment_intents?limit=100");
-  JsonArray *data = json_object_get_array_member (json_node_get_object (list), "data");
+  char *id = till_test_stripe_find ("/v1/payment_intents", "till_payment_id", payment_id);
 
-  for (guint i = 0; i < json_array_get_length (data); i++)
-    {
-      JsonObject *intent = json_array_get_object_element (data, i);
-      JsonObject *metadata = json_object_get_object_member (intent, "metadata");
-
-      if (g_strcmp0 (json_object_get_string_member_with_default (metadata, "till_payment_id", ""), payment_id) == 0)
-        return g_strdup (json_object_get_string_member (intent, "id"));
-    }
-  g_error ("No PaymentIntent for %s at the stand-in", payment_id);
-  return NULL;
+  if (id == NULL)
+    g_error ("No PaymentIntent for %s at the stand-in", payment_id);
+  return id;
 }
 
 static TillTestResponse *
@@ -444,20 +436,11 @@ test_own_refund_not_counted_twice (void)
 static char *
 stripe_refund_of (const char *refund_id)
 {
-  g_autoptr(JsonNode) list = till_test_stripe_get_json ("/v1/refunds?limit=100");
-  JsonArray *data = json_object_get_array_member (json_node_get_object (list), "data");
+  char *id = till_test_stripe_find ("/v1/refunds", "till_refund_id", refund_id);
 
-  for (guint i = 0; i < json_array_get_length (data); i++)
-    {
-      JsonObject *r = json_array_get_object_element (data, i);
-      JsonObject *metadata = json_object_get_object_member (r, "metadata");
-
-      if (metadata != NULL &&
-          g_strcmp0 (json_object_get_string_member_with_default (metadata, "till_refund_id", ""), refund_id) == 0)
-        return g_strdup (json_object_get_string_member (r, "id"));
-    }
-  g_error ("No refund %s at the stand-in", refund_id);
-  return NULL;
+  if (id == NULL)
+    g_error ("No refund %s at the stand-in", refund_id);
+  return id;
 }
 
 static char *

@@ -322,6 +322,28 @@ till_test_stripe_count_for_payment (const char *object_path,
   return count;
 }
 
+/* The id of the object at the stand-in (under list_path, such as
+ * "/v1/refunds") whose metadata[key] is value; NULL if none. */
+char *
+till_test_stripe_find (const char *list_path,
+                       const char *key,
+                       const char *value)
+{
+  g_autofree char *path = g_strconcat (list_path, "?limit=100", NULL);
+  g_autoptr(JsonNode) list = till_test_stripe_get_json (path);
+  JsonArray *data = json_object_get_array_member (json_node_get_object (list), "data");
+
+  for (guint i = 0; i < json_array_get_length (data); i++)
+    {
+      JsonObject *object = json_array_get_object_element (data, i);
+      JsonObject *metadata = json_object_get_object_member (object, "metadata");
+
+      if (metadata != NULL && g_strcmp0 (json_object_get_string_member_with_default (metadata, key, ""), value) == 0)
+        return g_strdup (json_object_get_string_member (object, "id"));
+    }
+  return NULL;
+}
+
 void
 till_test_stripe_authenticate (const char *payment_id,
                                const char *result)

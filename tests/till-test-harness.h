@@ -58,6 +58,9 @@ guint             till_test_stripe_count_requests (const char     *method,
 void              till_test_stripe_assert_conforms (void);
 /* Plays the customer's answer ("succeed" or "fail") to the 3-D Secure
  * challenge of till-server's payment payment_id at the stand-in. */
+char             *till_test_stripe_find         (const char       *list_path,
+                                                 const char       *key,
+                                                 const char       *value);
 void              till_test_stripe_authenticate (const char       *payment_id,
                                                  const char       *result);
 guint             till_test_stripe_count_for_payment (const char  *object_path,
