@@ -958,9 +958,10 @@ till_server_listener_reconfigure (TillServerListener     *self,
  * itself, over a socket pair, in a main context of its own, answers. */
 typedef struct
 {
-  guint    pending;
-  gboolean failed;
-  GError  *error;
+  guint         pending;
+  gboolean      failed;
+  GError       *error;
+  GCancellable *cancellable;   /* one side failing ends the other's wait */
 } PairCheck;
 
 static gboolean
@@ -986,6 +987,7 @@ pair_handshake_cb (GObject      *object,
       check->failed = TRUE;
       if (check->error == NULL)
         check->error = g_steal_pointer (&error);
+      g_cancellable_cancel (check->cancellable);
     }
   check->pending--;
 }
@@ -1001,7 +1003,8 @@ till_server_certificate_check_pair (GTlsCertificate  *certificate,
   g_autoptr(GSocketConnection) client_side = NULL;
   g_autoptr(GIOStream) server = NULL;
   g_autoptr(GIOStream) client = NULL;
-  PairCheck check = { 0 };
+  g_autoptr(GCancellable) cancellable = g_cancellable_new ();
+  PairCheck check = { .cancellable = cancellable };
   gint64 deadline;
   int fds[2];
 
@@ -1035,9 +1038,9 @@ till_server_certificate_check_pair (GTlsCertificate  *certificate,
     {
       g_signal_connect (client, "accept-certificate", G_CALLBACK (accept_any_cb), NULL);
       check.pending = 2;
-      g_tls_connection_handshake_async (G_TLS_CONNECTION (server), G_PRIORITY_DEFAULT, NULL,
+      g_tls_connection_handshake_async (G_TLS_CONNECTION (server), G_PRIORITY_DEFAULT, cancellable,
                                         pair_handshake_cb, &check);
-      g_tls_connection_handshake_async (G_TLS_CONNECTION (client), G_PRIORITY_DEFAULT, NULL,
+      g_tls_connection_handshake_async (G_TLS_CONNECTION (client), G_PRIORITY_DEFAULT, cancellable,
                                         pair_handshake_cb, &check);
       deadline = g_get_monotonic_time () + 10 * G_USEC_PER_SEC;
       while (check.pending > 0 && g_get_monotonic_time () < deadline)
