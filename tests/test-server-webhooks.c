@@ -330,6 +330,12 @@ test_forged (void)
   g_autofree char *old = sign (SECRET, now - 600, body);
   g_autofree char *future = sign (SECRET, now + 600, body);
   g_autofree char *upper = g_ascii_strup (right, -1);
+  /* Found by fuzzing: a timestamp written another way ("0170…") signed as
+   * written; Stripe writes plain digits, and so is it read. */
+  g_autofree char *zero_text = g_strdup_printf ("0%" G_GINT64_FORMAT ".%s", now, body);
+  g_autofree char *zero_digest = g_compute_hmac_for_string (G_CHECKSUM_SHA256, (const guchar *) SECRET,
+                                                            strlen (SECRET), zero_text, -1);
+  g_autofree char *leading_zero = g_strdup_printf ("t=0%" G_GINT64_FORMAT ",v1=%s", now, zero_digest);
   struct
   {
     const char *what;
@@ -345,6 +351,7 @@ test_forged (void)
     { "ten minutes ahead", body, future, "signature_expired" },
     { "only v0", body, "t=1,v0=00", "signature_invalid" },
     { "upper-case digest", body, upper, "signature_invalid" },
+    { "timestamp with a leading zero", body, leading_zero, "signature_invalid" },
   };
 
   /* Same length, one figure changed: the amount Stripe "refunded". */

@@ -47,18 +47,49 @@ G_DEFINE_FINAL_TYPE (TillWebhooks, till_webhooks, G_TYPE_OBJECT)
 
 /* Signatures */
 
+/* The HMAC over the timestamp's text as it stands in the header, a dot
+ * and the body: what Stripe signs, and what its own libraries check. */
+static char *
+sign_text (const char   *secret,
+           const char   *timestamp,
+           const guint8 *body,
+           gsize         length)
+{
+  g_autoptr(GHmac) hmac = g_hmac_new (G_CHECKSUM_SHA256, (const guchar *) secret, strlen (secret));
+
+  g_hmac_update (hmac, (const guchar *) timestamp, strlen (timestamp));
+  g_hmac_update (hmac, (const guchar *) ".", 1);
+  g_hmac_update (hmac, body, length);
+  return g_strdup (g_hmac_get_string (hmac));
+}
+
 char *
 till_webhook_sign (const char   *secret,
                    gint64        timestamp,
                    const guint8 *body,
                    gsize         length)
 {
-  g_autoptr(GHmac) hmac = g_hmac_new (G_CHECKSUM_SHA256, (const guchar *) secret, strlen (secret));
-  g_autofree char *prefix = g_strdup_printf ("%" G_GINT64_FORMAT ".", timestamp);
+  g_autofree char *text = g_strdup_printf ("%" G_GINT64_FORMAT, timestamp);
 
-  g_hmac_update (hmac, (const guchar *) prefix, strlen (prefix));
-  g_hmac_update (hmac, body, length);
-  return g_strdup (g_hmac_get_string (hmac));
+  return sign_text (secret, text, body, length);
+}
+
+/* Unix seconds as Stripe writes them: digits only, no sign, no space, no
+ * leading zero (g_ascii_string_to_unsigned() would take " 017…" too, and
+ * the text signed would no longer be the one checked). */
+static gboolean
+parse_timestamp (const char *text,
+                 gint64     *out)
+{
+  gsize length = strlen (text);
+
+  if (length == 0 || length > 12 || text[0] == '0')
+    return FALSE;
+  for (gsize i = 0; i < length; i++)
+    if (!g_ascii_isdigit (text[i]))
+      return FALSE;
+  *out = g_ascii_strtoll (text, NULL, 10);
+  return TRUE;
 }
 
 static gboolean
@@ -87,6 +118,7 @@ till_webhook_verify_signature (const char         *header,
   const char *signatures[MAX_SIGNATURES];
   guint n_signatures = 0;
   gint64 timestamp = -1;
+  const char *timestamp_text = NULL;
   gboolean matched = FALSE;
 
   if (header == NULL || strlen (header) > 4096 || secrets == NULL)
@@ -99,11 +131,9 @@ till_webhook_verify_signature (const char         *header,
 
       if (g_str_has_prefix (item, "t="))
         {
-          guint64 value;
-
-          if (timestamp != -1 || !g_ascii_string_to_unsigned (item + 2, 10, 1, G_MAXINT32 * 2ULL, &value, NULL))
+          if (timestamp != -1 || !parse_timestamp (item + 2, &timestamp))
             return TILL_WEBHOOK_SIGNATURE_MALFORMED;
-          timestamp = (gint64) value;
+          timestamp_text = item + 2;
         }
       else if (g_str_has_prefix (item, "v1=") && is_hex_digest (item + 3) && n_signatures < MAX_SIGNATURES)
         {
@@ -116,7 +146,7 @@ till_webhook_verify_signature (const char         *header,
 
   for (guint s = 0; secrets[s] != NULL; s++)
     {
-      g_autofree char *expected = till_webhook_sign (secrets[s], timestamp, body, length);
+      g_autofree char *expected = sign_text (secrets[s], timestamp_text, body, length);
 
       for (guint i = 0; i < n_signatures; i++)
         matched |= sodium_memcmp (expected, signatures[i], 64) == 0;
