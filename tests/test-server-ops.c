@@ -379,6 +379,7 @@ test_backup_and_restore (void)
     g_usleep (10 * 1000);
   g_atomic_int_set (&payer.stop, TRUE);
   g_thread_join (thread);
+  g_clear_pointer (&payer.token, g_free);
 
   /* Private, whole, and never written over, nor through a link. */
   g_assert_cmpint (g_stat (backup, &st), ==, 0);
