@@ -24,19 +24,21 @@
 #define SECRET           "whsec_test_endpoint_secret_12345"
 
 static TillTestServer *
-start_shop (gboolean with_secrets)
+start_shop (gboolean    with_secrets,
+            const char *more_config)
 {
   g_autoptr(GError) error = NULL;
   g_autofree char *dir = g_dir_make_tmp ("till-webhook-secrets-XXXXXX", &error);
   g_autofree char *path = g_build_filename (dir, "webhook-secrets", NULL);
-  g_autofree char *extra = g_strdup_printf ("[stripe]\nwebhook-secrets-file=%s\n", path);
+  g_autofree char *extra = g_strdup_printf ("[stripe]\nwebhook-secrets-file=%s\n%s", path,
+                                            more_config ? more_config : "");
   TillTestServer *server;
 
   g_assert_no_error (error);
   /* Two secrets, as while Stripe rolls the endpoint's secret. */
   g_file_set_contents_full (path, SECRET_OLD "\n" SECRET "\n", -1, G_FILE_SET_CONTENTS_NONE, 0600, &error);
   g_assert_no_error (error);
-  server = till_test_server_new (NULL, with_secrets ? extra : NULL);
+  server = till_test_server_new (NULL, with_secrets ? extra : more_config);
   till_test_server_add_user (server, "alice", "cashier", CASHIER_PASSWORD);
   till_test_server_add_user (server, "morgan", "manager", MANAGER_PASSWORD);
   till_test_server_start (server);
@@ -135,7 +137,7 @@ assert_delivered (JsonArray  *deliveries,
 static void
 test_dashboard_refund (void)
 {
-  g_autoptr(TillTestServer) server = start_shop (TRUE);
+  g_autoptr(TillTestServer) server = start_shop (TRUE, NULL);
   g_autofree char *payment_id = approved_payment (server, 5000);
   g_autofree char *intent = intent_of (payment_id);
   g_autofree char *request = g_strdup_printf ("{\"payment_intent\":\"%s\",\"amount\":2000}", intent);
@@ -175,7 +177,7 @@ test_dashboard_refund (void)
 static void
 test_dispute (void)
 {
-  g_autoptr(TillTestServer) server = start_shop (TRUE);
+  g_autoptr(TillTestServer) server = start_shop (TRUE, NULL);
   g_autofree char *payment_id = approved_payment (server, 7700);
   g_autofree char *intent = intent_of (payment_id);
   g_autofree char *request = g_strdup_printf ("{\"payment_intent\":\"%s\"}", intent);
@@ -212,20 +214,8 @@ test_payment_settles_later (void)
   g_autoptr(JsonNode) sent = NULL;
   const char *payment_id;
 
-  server = start_shop (TRUE);
-  {
-    /* The harness's server gives Stripe 10 s; this one gives it 1. */
-    g_autoptr(GKeyFile) config = g_key_file_new ();
-    g_autoptr(GError) error = NULL;
-
-    till_test_server_stop (server);
-    g_key_file_load_from_file (config, server->config_path, G_KEY_FILE_NONE, &error);
-    g_assert_no_error (error);
-    g_key_file_set_value (config, "stripe", "timeout-seconds", "1");
-    g_key_file_save_to_file (config, server->config_path, &error);
-    g_assert_no_error (error);
-    till_test_server_start (server);
-  }
+  /* The harness's server gives Stripe 10 s; this one gives it 1. */
+  server = start_shop (TRUE, "[stripe]\ntimeout-seconds=1\n");
   token = till_test_server_login (server, "alice", CASHIER_PASSWORD);
   till_test_stripe_post_json ("/__standin/hold", "{\"count\":1,\"ms\":2500}");
   pending = till_test_post_json (server, "/api/payments", token, key,
@@ -319,7 +309,7 @@ assert_refunded (TillTestServer *server,
 static void
 test_forged (void)
 {
-  g_autoptr(TillTestServer) server = start_shop (TRUE);
+  g_autoptr(TillTestServer) server = start_shop (TRUE, NULL);
   g_autofree char *payment_id = approved_payment (server, 9000);
   g_autofree char *intent = intent_of (payment_id);
   g_autofree char *body = refund_event ("evt_test_forged_0001", intent, "re_test_forged_0001", 9000, "{}");
@@ -386,7 +376,7 @@ test_forged (void)
 static void
 test_unknown_and_malformed (void)
 {
-  g_autoptr(TillTestServer) server = start_shop (TRUE);
+  g_autoptr(TillTestServer) server = start_shop (TRUE, NULL);
   gint64 now = g_get_real_time () / G_USEC_PER_SEC;
   const char *unknown = "{\"id\":\"evt_test_unknown_0001\",\"object\":\"event\",\"type\":\"customer.created\","
                         "\"created\":1,\"data\":{\"object\":{\"id\":\"cus_1\",\"object\":\"customer\"}}}";
@@ -415,7 +405,7 @@ test_unknown_and_malformed (void)
 static void
 test_own_refund_not_counted_twice (void)
 {
-  g_autoptr(TillTestServer) server = start_shop (TRUE);
+  g_autoptr(TillTestServer) server = start_shop (TRUE, NULL);
   g_autofree char *payment_id = approved_payment (server, 6000);
   g_autofree char *intent = intent_of (payment_id);
   g_autofree char *token = till_test_server_login (server, "morgan", MANAGER_PASSWORD);
@@ -482,7 +472,7 @@ send_signed (TillTestServer *server,
 static void
 test_out_of_order (void)
 {
-  g_autoptr(TillTestServer) server = start_shop (TRUE);
+  g_autoptr(TillTestServer) server = start_shop (TRUE, NULL);
   g_autofree char *payment_id = approved_payment (server, 5000);
   g_autofree char *intent = intent_of (payment_id);
   g_autofree char *failed = refund_event_of_type ("evt_test_order_1", "refund.failed", intent, "re_test_order_0001",
@@ -506,7 +496,7 @@ test_out_of_order (void)
 static void
 test_own_refund_fails_later (void)
 {
-  g_autoptr(TillTestServer) server = start_shop (TRUE);
+  g_autoptr(TillTestServer) server = start_shop (TRUE, NULL);
   g_autofree char *payment_id = approved_payment (server, 6000);
   g_autofree char *intent = intent_of (payment_id);
   g_autofree char *token = till_test_server_login (server, "morgan", MANAGER_PASSWORD);
@@ -555,19 +545,7 @@ test_own_refund_answer_lost (void)
   g_autofree char *body = NULL;
   const char *refund_id;
 
-  server = start_shop (TRUE);
-  {
-    g_autoptr(GKeyFile) config = g_key_file_new ();
-    g_autoptr(GError) error = NULL;
-
-    till_test_server_stop (server);
-    g_key_file_load_from_file (config, server->config_path, G_KEY_FILE_NONE, &error);
-    g_assert_no_error (error);
-    g_key_file_set_value (config, "stripe", "timeout-seconds", "1");
-    g_key_file_save_to_file (config, server->config_path, &error);
-    g_assert_no_error (error);
-    till_test_server_start (server);
-  }
+  server = start_shop (TRUE, "[stripe]\ntimeout-seconds=1\n");
   payment_id = approved_payment (server, 4200);
   intent = intent_of (payment_id);
   token = till_test_server_login (server, "morgan", MANAGER_PASSWORD);
@@ -600,7 +578,7 @@ test_own_refund_answer_lost (void)
 static void
 test_dispute_stays_closed (void)
 {
-  g_autoptr(TillTestServer) server = start_shop (TRUE);
+  g_autoptr(TillTestServer) server = start_shop (TRUE, NULL);
   g_autofree char *payment_id = approved_payment (server, 7000);
   g_autofree char *intent = intent_of (payment_id);
   g_autofree char *won = g_strdup_printf (DISPUTE_EVENT, "evt_test_dispute_1", "charge.dispute.closed", intent, "won");
@@ -617,7 +595,7 @@ test_dispute_stays_closed (void)
 static void
 test_not_configured (void)
 {
-  g_autoptr(TillTestServer) server = start_shop (FALSE);
+  g_autoptr(TillTestServer) server = start_shop (FALSE, NULL);
   const char *body = "{\"id\":\"evt_x\"}";
   g_autofree char *signature = sign (SECRET, g_get_real_time () / G_USEC_PER_SEC, body);
   g_autoptr(TillTestResponse) response = post_event (server, body, signature);
