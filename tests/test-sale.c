@@ -59,13 +59,16 @@ step (TillSale     *sale,
 }
 
 static void
-submit_ok (TillSale   *sale,
-           const char *token)
+step_ok (TillSale   *sale,
+         int         which,
+         const char *token)
 {
   g_autoptr(GError) error = NULL;
+  gboolean ok = step (sale, which, token, &error);
 
-  g_assert_true (step (sale, 0, token, &error));
+  /* The error first: its message says why, where a bare FALSE does not. */
   g_assert_no_error (error);
+  g_assert_true (ok);
 }
 
 /* Succeeded PaymentIntents (or charges) at the stand-in for this sale. */
@@ -93,7 +96,7 @@ test_approved (void)
 
   g_assert_cmpint (till_sale_get_status (sale), ==, TILL_SALE_STATUS_NEW);
   g_assert_cmpuint (strlen (till_sale_get_idempotency_key (sale)), ==, 36);
-  submit_ok (sale, "pm_card_visa");
+  step_ok (sale, 0, "pm_card_visa");
   g_assert_cmpint (till_sale_get_status (sale), ==, TILL_SALE_STATUS_SUCCEEDED);
   g_assert_true (till_sale_is_final (sale));
   g_assert_cmpstr (till_sale_get_card_brand (sale), ==, "visa");
@@ -126,8 +129,11 @@ test_second_submit_refused (void)
   g_assert_false (till_sale_step_finish (sale, till_test_wait (&second), &error));
   g_assert_error (error, G_IO_ERROR, G_IO_ERROR_PENDING);
   g_clear_error (&error);
-  g_assert_true (till_sale_step_finish (sale, till_test_wait (&first), &error));
-  g_assert_no_error (error);
+  {
+    gboolean ok = till_sale_step_finish (sale, till_test_wait (&first), &error);
+    g_assert_no_error (error);
+    g_assert_true (ok);
+  }
   g_assert_cmpint (till_sale_get_status (sale), ==, TILL_SALE_STATUS_SUCCEEDED);
   g_assert_cmpstr (till_sale_get_token (sale), ==, "pm_card_visa");
   g_assert_cmpuint (charged_at_stripe (sale, FALSE), ==, 1);
@@ -140,7 +146,7 @@ check_declined (const char *token,
   g_autoptr(TillSession) session = signed_in_session (intents_shop->url, FALSE);
   g_autoptr(TillSale) sale = till_sale_new (session, 900, "USD", NULL);
 
-  submit_ok (sale, token);
+  step_ok (sale, 0, token);
   g_assert_cmpint (till_sale_get_status (sale), ==, TILL_SALE_STATUS_DECLINED);
   g_assert_cmpstr (till_sale_get_reason (sale), ==, reason);
   g_assert_nonnull (till_sale_get_message (sale));
@@ -180,18 +186,16 @@ check_three_d_secure (const char     *result,
   g_assert_error (error, G_IO_ERROR, G_IO_ERROR_NOT_SUPPORTED);
   g_clear_error (&error);
 
-  submit_ok (sale, "pm_card_authenticationRequired");
+  step_ok (sale, 0, "pm_card_authenticationRequired");
   g_assert_cmpint (till_sale_get_status (sale), ==, TILL_SALE_STATUS_REQUIRES_ACTION);
   g_assert_true (g_str_has_prefix (till_sale_get_client_secret (sale), "pi_"));
 
   /* The customer has not answered yet: still waiting, nothing charged. */
-  g_assert_true (step (sale, 1, NULL, &error));
-  g_assert_no_error (error);
+  step_ok (sale, 1, NULL);
   g_assert_cmpint (till_sale_get_status (sale), ==, TILL_SALE_STATUS_REQUIRES_ACTION);
 
   authenticate (sale, result);
-  g_assert_true (step (sale, 1, NULL, &error));
-  g_assert_no_error (error);
+  step_ok (sale, 1, NULL);
   g_assert_cmpint (till_sale_get_status (sale), ==, expected);
   g_assert_null (till_sale_get_client_secret (sale));
   g_assert_cmpuint (charged_at_stripe (sale, FALSE), ==, expected == TILL_SALE_STATUS_SUCCEEDED ? 1 : 0);
@@ -211,12 +215,12 @@ test_charges_mode (void)
   g_autoptr(TillSale) sale = till_sale_new (session, 4200, "USD", NULL);
   g_autoptr(TillSale) refused = till_sale_new (session, 4200, "USD", NULL);
 
-  submit_ok (sale, "tok_visa");
+  step_ok (sale, 0, "tok_visa");
   g_assert_cmpint (till_sale_get_status (sale), ==, TILL_SALE_STATUS_SUCCEEDED);
   g_assert_cmpuint (charged_at_stripe (sale, TRUE), ==, 1);
 
   /* A PaymentMethod where the shop takes tokens: refused, nothing stored. */
-  submit_ok (refused, "pm_card_visa");
+  step_ok (refused, 0, "pm_card_visa");
   g_assert_cmpint (till_sale_get_status (refused), ==, TILL_SALE_STATUS_FAILED);
   g_assert_cmpstr (till_sale_get_reason (refused), ==, "invalid_token");
 }
@@ -232,7 +236,7 @@ test_unknown_then_resolved (void)
   till_sale_set_retry_policy (sale, 4, 200);
   /* The server waits 2 s for Stripe (see main); Stripe answers in 3. */
   till_test_stripe_post_json ("/__standin/hold", "{\"count\":1,\"ms\":3000}");
-  submit_ok (sale, "pm_card_visa");
+  step_ok (sale, 0, "pm_card_visa");
   g_assert_cmpint (till_sale_get_status (sale), ==, TILL_SALE_STATUS_SUCCEEDED);
   g_assert_cmpuint (till_sale_get_attempts (sale), >=, 2);
   g_assert_cmpuint (charged_at_stripe (sale, FALSE), ==, 1);
@@ -268,15 +272,14 @@ test_server_down (void)
   till_sale_set_retry_policy (sale, 2, 100);
 
   till_test_server_stop (server);
-  submit_ok (sale, "pm_card_visa");
+  step_ok (sale, 0, "pm_card_visa");
   g_assert_cmpint (till_sale_get_status (sale), ==, TILL_SALE_STATUS_UNKNOWN);
   g_assert_cmpstr (till_sale_get_reason (sale), ==, "unreachable");
   g_assert_cmpuint (till_sale_get_attempts (sale), ==, 2);
   g_assert_false (till_sale_is_final (sale));
 
   till_test_server_start (server);
-  g_assert_true (step (sale, 2, NULL, &error));
-  g_assert_no_error (error);
+  step_ok (sale, 2, NULL);
   g_assert_cmpint (till_sale_get_status (sale), ==, TILL_SALE_STATUS_SUCCEEDED);
   g_assert_cmpuint (charged_at_stripe (sale, FALSE), ==, 1);
 }
@@ -301,8 +304,7 @@ count_log_soon (TillTestServer *server,
 static void
 test_session_expired (void)
 {
-  g_autoptr(TillTestServer) server = till_test_server_new (till_test_stripe_get ()->url,
-                                                           "[server]\nsession-lifetime-seconds=1\n");
+  g_autoptr(TillTestServer) server = till_test_server_new (till_test_stripe_get ()->url, NULL);
   g_autoptr(TillSession) session = NULL;
   g_autoptr(TillSale) sale = NULL;
 
@@ -311,9 +313,9 @@ test_session_expired (void)
   session = signed_in_session (server->url, TRUE);
   g_assert_true (till_session_get_remembered (session));
   sale = till_sale_new (session, 2222, "USD", NULL);
-  g_usleep (2 * G_USEC_PER_SEC);
+  till_test_server_expire_sessions (server);
 
-  submit_ok (sale, "pm_card_visa");
+  step_ok (sale, 0, "pm_card_visa");
   g_assert_cmpint (till_sale_get_status (sale), ==, TILL_SALE_STATUS_SUCCEEDED);
   g_assert_cmpuint (count_log_soon (server, "path=/api/payments status=401", 1), ==, 1);
   g_assert_cmpuint (count_log_soon (server, "path=/api/payments status=201", 1), ==, 1);
@@ -369,7 +371,7 @@ check_liar (const char     *payment,
   session = signed_in_session (url, FALSE);
   sale = till_sale_new (session, 1000, "USD", NULL);
   till_sale_set_retry_policy (sale, 2, 10);
-  submit_ok (sale, "pm_card_visa");
+  step_ok (sale, 0, "pm_card_visa");
   g_assert_cmpint (till_sale_get_status (sale), ==, expected);
   g_assert_cmpstr (till_sale_get_reason (sale), ==, reason);
 }
@@ -501,7 +503,7 @@ test_id_flip (void)
   till_sale_set_journal (sale, journal);
   till_sale_set_retry_policy (sale, 4, 50);
   g_test_expect_message ("till-sale", G_LOG_LEVEL_WARNING, "*another payment*");
-  submit_ok (sale, "pm_card_visa_chargeDeclined");
+  step_ok (sale, 0, "pm_card_visa_chargeDeclined");
   g_test_assert_expected_messages ();
 
   g_assert_cmpint (till_sale_get_status (sale), ==, TILL_SALE_STATUS_DECLINED);
@@ -536,7 +538,7 @@ test_id_flip_lying_lookup (void)
   till_sale_set_retry_policy (sale, 3, 50);
   g_test_expect_message ("till-sale", G_LOG_LEVEL_WARNING, "*another payment*");
   g_test_expect_message ("till-sale", G_LOG_LEVEL_WARNING, "*another payment*");
-  submit_ok (sale, "pm_card_visa_chargeDeclined");
+  step_ok (sale, 0, "pm_card_visa_chargeDeclined");
   g_test_assert_expected_messages ();
   g_assert_cmpint (till_sale_get_status (sale), ==, TILL_SALE_STATUS_UNKNOWN);
   g_assert_cmpstr (till_sale_get_reason (sale), ==, "mismatch");
@@ -549,8 +551,7 @@ test_id_flip_lying_lookup (void)
   restored = till_sale_new_from_journal (honest, entry, &error);
   g_assert_no_error (error);
   g_assert_cmpstr (till_sale_get_payment_id (restored), ==, lies.real_id);
-  g_assert_true (step (restored, 2, NULL, &error));
-  g_assert_no_error (error);
+  step_ok (restored, 2, NULL);
   g_assert_cmpint (till_sale_get_status (restored), ==, TILL_SALE_STATUS_DECLINED);
   g_assert_cmpuint (charged_at_stripe (restored, FALSE), ==, 0);
   g_free (lies.real_id);
@@ -601,7 +602,7 @@ test_disagreeing_answer (gconstpointer data)
   till_sale_set_retry_policy (sale, 4, 50);
   g_test_expect_message ("till-sale", G_LOG_LEVEL_WARNING,
                          g_str_equal (lies.field, "http-status") ? "*contradicts itself*" : "*another payment*");
-  submit_ok (sale, "pm_card_visa");
+  step_ok (sale, 0, "pm_card_visa");
   g_test_assert_expected_messages ();
   g_assert_cmpint (till_sale_get_status (sale), ==, TILL_SALE_STATUS_SUCCEEDED);
   g_assert_cmpstr (till_sale_get_payment_id (sale), ==, lies.real_id);
@@ -688,7 +689,7 @@ test_bad_payment_strings (gconstpointer data)
   sale = till_sale_new (session, 1000, "USD", NULL);
   echo.sale = sale;
   till_sale_set_retry_policy (sale, 2, 10);
-  submit_ok (sale, "pm_card_visa");
+  step_ok (sale, 0, "pm_card_visa");
   g_assert_cmpint (till_sale_get_status (sale), ==, TILL_SALE_STATUS_UNKNOWN);
   g_assert_cmpstr (till_sale_get_reason (sale), ==, "bad_response");
   g_assert_null (till_sale_get_payment_id (sale));
@@ -750,7 +751,7 @@ test_hung_server (void)
   g_signal_connect (sale, "notify::status", G_CALLBACK (status_cb), &watch);
 
   start = g_get_monotonic_time ();
-  submit_ok (sale, "pm_card_visa");
+  step_ok (sale, 0, "pm_card_visa");
   g_assert_cmpint (watch.unknown_at, >, 0);
   g_assert_true (watch.busy);
   /* The first request's 2 s deadline, and not the three requests' 6 s. */
@@ -795,8 +796,11 @@ test_journal (void)
     g_assert_cmpuint (entries->len, ==, 1);
     g_assert_cmpstr (json_object_get_string_member (g_ptr_array_index (entries, 0), "state"), ==, "sending");
     g_clear_pointer (&entries, g_ptr_array_unref);
-    g_assert_true (till_sale_step_finish (sale, till_test_wait (&result), &error));
-    g_assert_no_error (error);
+    {
+      gboolean ok = till_sale_step_finish (sale, till_test_wait (&result), &error);
+      g_assert_no_error (error);
+      g_assert_true (ok);
+    }
   }
   g_assert_cmpint (till_sale_get_status (sale), ==, TILL_SALE_STATUS_SUCCEEDED);
 
@@ -824,8 +828,7 @@ test_journal (void)
   g_assert_no_error (error);
   g_assert_cmpint (till_sale_get_status (restored), ==, TILL_SALE_STATUS_UNKNOWN);
   till_sale_set_journal (restored, journal);
-  g_assert_true (step (restored, 2, NULL, &error));
-  g_assert_no_error (error);
+  step_ok (restored, 2, NULL);
   g_assert_cmpint (till_sale_get_status (restored), ==, TILL_SALE_STATUS_SUCCEEDED);
   g_assert_cmpuint (charged_at_stripe (restored, FALSE), ==, 1);
   g_assert_cmpuint (charged_at_stripe (sale, FALSE), ==, 1);
@@ -841,8 +844,7 @@ test_journal (void)
     json_object_set_string_member (entry, "state", "unknown");
     refused = till_sale_new_from_journal (charges_session, entry, &error);
     g_assert_no_error (error);
-    g_assert_true (step (refused, 2, NULL, &error));
-    g_assert_no_error (error);
+    step_ok (refused, 2, NULL);
     g_assert_cmpint (till_sale_get_status (refused), ==, TILL_SALE_STATUS_FAILED);
     g_assert_cmpstr (till_sale_get_reason (refused), ==, "not_recorded");
   }

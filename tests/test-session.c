@@ -767,17 +767,16 @@ test_unlock_revokes_previous (void)
 
 /* Requests when the session expires */
 
-/* The server's expiry is in whole seconds, so a lifetime of 1 s can end
- * a few milliseconds after the login; 2 s leaves the renewed session at
- * least a second for the retry. */
-#define SHORT_SESSIONS "[server]\nsession-lifetime-seconds=2\n[stripe]\nmode=charges\n"
-#define SHORT_SESSION_WAIT_USEC (3 * G_USEC_PER_SEC)
+/* Sessions end through till_test_server_expire_sessions(), at once: a
+ * short lifetime and a sleep would let a loaded machine end the renewed
+ * session too, before its retry. */
+#define CHARGES_SHOP "[stripe]\nmode=charges\n"
 
 static void
 test_request_expired_renews (void)
 {
   g_autoptr(TillTestServer) server =
-    start_shop (SHORT_SESSIONS, "lou", "cashier", "mia", "manager", NULL);
+    start_shop (CHARGES_SHOP, "lou", "cashier", "mia", "manager", NULL);
   g_autoptr(TillSession) session = NULL;
   g_autoptr(TillBackendResponse) payment = NULL;
   g_autoptr(GError) error = NULL;
@@ -792,7 +791,7 @@ test_request_expired_renews (void)
   logins = count_log (server, LOGIN_OK, 1);
   g_assert_cmpuint (logins, ==, 1);
 
-  g_usleep (SHORT_SESSION_WAIT_USEC);
+  till_test_server_expire_sessions (server);
 
   /* A payment: refused (expired), signed in again silently, retried
    * with the same Idempotency-Key and body, charged once. */
@@ -816,7 +815,7 @@ test_request_expired_renews (void)
 static void
 test_request_expired_concurrent (void)
 {
-  g_autoptr(TillTestServer) server = start_shop (SHORT_SESSIONS, "ned", "cashier", NULL);
+  g_autoptr(TillTestServer) server = start_shop (CHARGES_SHOP, "ned", "cashier", NULL);
   g_autoptr(TillSession) session = NULL;
   GAsyncResult *results[4] = { NULL, };
 
@@ -824,7 +823,7 @@ test_request_expired_concurrent (void)
   sign_in_ok (session, "ned", TRUE);
   g_assert_cmpuint (count_log (server, LOGIN_OK, 1), ==, 1);
 
-  g_usleep (SHORT_SESSION_WAIT_USEC);
+  till_test_server_expire_sessions (server);
 
   for (guint i = 0; i < G_N_ELEMENTS (results); i++)
     till_session_request_async (session, "GET", "/api/config", NULL, NULL, NULL,
@@ -848,7 +847,7 @@ test_request_expired_concurrent (void)
 static void
 test_request_expired_not_remembered (void)
 {
-  g_autoptr(TillTestServer) server = start_shop (SHORT_SESSIONS, "ola", "cashier", NULL);
+  g_autoptr(TillTestServer) server = start_shop (CHARGES_SHOP, "ola", "cashier", NULL);
   g_autoptr(TillSession) session = NULL;
   g_autoptr(TillBackendResponse) response = NULL;
   g_autoptr(TillBackendResponse) error_response = NULL;
@@ -859,7 +858,7 @@ test_request_expired_not_remembered (void)
   sign_in_ok (session, "ola", FALSE);
   g_signal_connect (session, "notify::state", G_CALLBACK (record_state_cb), states);
 
-  g_usleep (SHORT_SESSION_WAIT_USEC);
+  till_test_server_expire_sessions (server);
 
   g_assert_null (session_request (session, "GET", "/api/config", NULL, NULL, &error_response,
                                   &error));
@@ -993,16 +992,30 @@ test_request_renewal_then_other_cashier (void)
   g_assert_cmpint (till_test_server_count_payments (server, manager), ==, 0);
 }
 
-static void
-sleep_on_renewal_cb (TillSession *session,
-                     GParamSpec  *pspec,
-                     gboolean    *slept)
+typedef struct
 {
-  if (*slept || till_session_get_expires_at (session) == 0)
-    return;
-  *slept = TRUE;
-  /* Sessions last a second: the renewed one expires before the retry. */
-  g_usleep (2100 * G_TIME_SPAN_MILLISECOND);
+  TillTestServer *server;
+  gboolean        expired;
+} Renewal;
+
+/* In front of the real server: the silent sign-in's session is ended
+ * before its answer reaches the terminal, so the retry is refused. */
+static void
+expire_renewed_session (const char  *method,
+                        const char  *path,
+                        guint        nth,
+                        guint       *status,
+                        JsonObject **body,
+                        guint       *delay_ms,
+                        gpointer     data)
+{
+  Renewal *renewal = data;
+
+  if (g_str_equal (path, "/api/login") && nth == 2)
+    {
+      till_test_server_expire_sessions (renewal->server);
+      renewal->expired = TRUE;
+    }
 }
 
 /* Refused again right after the silent sign-in: the cashier has to sign
@@ -1011,20 +1024,25 @@ static void
 test_request_refused_after_renewal (void)
 {
   g_autoptr(TillTestServer) server =
-    start_shop ("[server]\nsession-lifetime-seconds=1\n", "yan", "cashier", NULL);
+    start_shop (NULL, "yan", "cashier", NULL);
   g_autoptr(TillSession) session = NULL;
   g_autoptr(TillBackendResponse) error_response = NULL;
   g_autoptr(GError) error = NULL;
-  gboolean slept = FALSE;
+  Renewal renewal = { server, FALSE };
+  g_autoptr(TillTestLiar) liar = till_test_liar_start (server->url, NULL, expire_renewed_session, &renewal);
+  g_autoptr(GError) client_error = NULL;
+  g_autoptr(TillBackendClient) client = till_backend_client_new (till_test_liar_get_url (liar), NULL,
+                                                                 &client_error);
+  g_autoptr(TillCredentialStore) store = till_credential_store_new (APP_ID);
 
-  session = new_session (server);
+  g_assert_no_error (client_error);
+  session = till_session_new (client, store);
   sign_in_ok (session, "yan", TRUE);
-  g_usleep (2100 * G_TIME_SPAN_MILLISECOND);
-  g_signal_connect (session, "notify::expires-at", G_CALLBACK (sleep_on_renewal_cb), &slept);
+  till_test_server_expire_sessions (server);
 
   g_assert_null (session_request (session, "GET", "/api/config", NULL, NULL, &error_response,
                                   &error));
-  g_assert_true (slept);
+  g_assert_true (renewal.expired);
   g_assert_error (error, TILL_BACKEND_ERROR, TILL_BACKEND_ERROR_UNAUTHORIZED);
   g_assert_cmpstr (till_backend_response_get_error_code (error_response), ==, "session_expired");
   g_assert_cmpint (till_session_get_state (session), ==, TILL_SESSION_NEEDS_SIGN_IN);
