@@ -18,6 +18,7 @@
 #include <webkit/webkit.h>
 
 #include "till-application.h"
+#include "till-charge-page-private.h"
 #include "till-money.h"
 #include "till-test-harness.h"
 #include "till-test-liar.h"

@@ -16,6 +16,7 @@
 #include "till-sale.h"
 #include "till-test-harness.h"
 #include "till-test-liar.h"
+#include "till-test-session.h"
 
 #define PASSWORD "sale-password-1"
 
@@ -26,19 +27,7 @@ static TillSession *
 signed_in_session (const char *url,
                    gboolean    remember)
 {
-  g_autoptr(GError) error = NULL;
-  g_autoptr(TillBackendClient) client = till_backend_client_new (url, NULL, &error);
-  g_autoptr(TillCredentialStore) store = till_credential_store_new (APP_ID);
-  g_autoptr(GAsyncResult) result = NULL;
-  TillSession *session;
-
-  g_assert_no_error (error);
-  till_backend_client_set_timeouts (client, 2, 5);
-  session = till_session_new (client, store);
-  till_session_sign_in_async (session, "alice", PASSWORD, remember, NULL, till_test_result_cb, &result);
-  g_assert_true (till_session_sign_in_finish (session, till_test_wait (&result), &error));
-  g_assert_no_error (error);
-  return session;
+  return till_test_signed_in_session (url, "alice", PASSWORD, remember);
 }
 
 static gboolean
@@ -251,18 +240,8 @@ test_server_down (void)
   g_autoptr(TillTestServer) server = NULL;
   g_autoptr(TillSession) session = NULL;
   g_autoptr(TillSale) sale = NULL;
-  g_autoptr(GSocket) probe = g_socket_new (G_SOCKET_FAMILY_IPV4, G_SOCKET_TYPE_STREAM, G_SOCKET_PROTOCOL_TCP, NULL);
-  g_autoptr(GInetAddress) loopback = g_inet_address_new_loopback (G_SOCKET_FAMILY_IPV4);
-  g_autoptr(GSocketAddress) any = g_inet_socket_address_new (loopback, 0);
-  g_autoptr(GSocketAddress) bound = NULL;
-  g_autofree char *extra = NULL;
-  g_autoptr(GError) error = NULL;
-
   /* A fixed port, so that the restarted server is where the session looks. */
-  g_assert_true (g_socket_bind (probe, any, TRUE, &error));
-  bound = g_socket_get_local_address (probe, &error);
-  extra = g_strdup_printf ("[server]\nport=%u\n", g_inet_socket_address_get_port (G_INET_SOCKET_ADDRESS (bound)));
-  g_socket_close (probe, NULL);
+  g_autofree char *extra = till_test_fixed_port_config ();
 
   server = till_test_server_new (till_test_stripe_get ()->url, extra);
   till_test_server_add_user (server, "alice", "cashier", PASSWORD);

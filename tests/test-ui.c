@@ -14,6 +14,7 @@
 #include <string.h>
 
 #include "till-application.h"
+#include "till-charge-page-private.h"
 #include "till-test-harness.h"
 #include "till-window.h"
 

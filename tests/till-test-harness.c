@@ -905,6 +905,22 @@ till_test_server_count_log (TillTestServer *server,
   return count;
 }
 
+char *
+till_test_fixed_port_config (void)
+{
+  g_autoptr(GSocket) probe = g_socket_new (G_SOCKET_FAMILY_IPV4, G_SOCKET_TYPE_STREAM, G_SOCKET_PROTOCOL_TCP, NULL);
+  g_autoptr(GInetAddress) loopback = g_inet_address_new_loopback (G_SOCKET_FAMILY_IPV4);
+  g_autoptr(GSocketAddress) any = g_inet_socket_address_new (loopback, 0);
+  g_autoptr(GSocketAddress) bound = NULL;
+  g_autoptr(GError) error = NULL;
+
+  g_assert_true (g_socket_bind (probe, any, TRUE, &error));
+  bound = g_socket_get_local_address (probe, &error);
+  g_assert_no_error (error);
+  g_socket_close (probe, NULL);
+  return g_strdup_printf ("[server]\nport=%u\n", g_inet_socket_address_get_port (G_INET_SOCKET_ADDRESS (bound)));
+}
+
 /* Ends every session the server holds, as if their time had run out, at
  * once: a short session lifetime and a sleep would race with a renewed
  * session ending before its retry arrives (the server counts in whole

@@ -98,6 +98,9 @@ gint64            till_test_server_count_payments (TillTestServer *server,
                                                  const char       *manager_token);
 char             *till_test_server_read_log     (TillTestServer   *server);
 /* The server process's peak resident memory (VmHWM) in KiB. */
+/* "[server]\nport=N\n" with a port free now, so that a server stopped
+ * and started again is where its clients look. */
+char             *till_test_fixed_port_config   (void);
 void              till_test_server_expire_sessions (TillTestServer *server);
 guint64           till_test_server_peak_rss_kib (TillTestServer   *server);
 /* Connects to the server, writes request as it is, and returns all it

@@ -296,6 +296,37 @@ till_journal_prune (TillJournal *self,
   return removed;
 }
 
+gboolean
+till_journal_has_recent_charge (TillJournal *self,
+                                gint64       amount,
+                                const char  *currency,
+                                const char  *last4,
+                                gint64       since,
+                                const char  *except_key)
+{
+  g_autoptr(GPtrArray) entries = NULL;
+
+  g_return_val_if_fail (TILL_IS_JOURNAL (self), FALSE);
+  g_return_val_if_fail (currency != NULL && last4 != NULL, FALSE);
+
+  entries = till_journal_list (self);
+  for (guint i = 0; i < entries->len; i++)
+    {
+      JsonObject *entry = g_ptr_array_index (entries, i);
+      const char *state = json_object_get_string_member_with_default (entry, "state", "");
+
+      if (g_strcmp0 (json_object_get_string_member_with_default (entry, "key", NULL), except_key) == 0)
+        continue;
+      if (entry_int (entry, "amount") == amount &&
+          g_strcmp0 (json_object_get_string_member_with_default (entry, "currency", NULL), currency) == 0 &&
+          g_strcmp0 (json_object_get_string_member_with_default (entry, "last4", NULL), last4) == 0 &&
+          MAX (entry_int (entry, "created"), entry_int (entry, "updated")) >= since &&
+          (g_str_equal (state, "succeeded") || g_str_equal (state, "unknown") || g_str_equal (state, "sending")))
+        return TRUE;
+    }
+  return FALSE;
+}
+
 const char *
 till_journal_get_dir (TillJournal *self)
 {

@@ -37,5 +37,14 @@ guint        till_journal_prune      (TillJournal  *self,
                                       gint64        now,
                                       gint64        keep_seconds);
 gboolean     till_journal_entry_is_final (JsonObject *entry);
+/* TRUE when an entry other than except_key charged (or may have charged)
+ * amount of currency to a card ending in last4, and changed at or after
+ * since (unix seconds): the question before charging the same card twice. */
+gboolean     till_journal_has_recent_charge (TillJournal *self,
+                                             gint64       amount,
+                                             const char  *currency,
+                                             const char  *last4,
+                                             gint64       since,
+                                             const char  *except_key);
 
 G_END_DECLS

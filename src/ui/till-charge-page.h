@@ -30,23 +30,4 @@ gboolean      till_charge_page_is_busy            (TillChargePage *self);
 const char   *till_charge_page_get_shop_name      (TillChargePage *self);
 void          till_charge_page_focus              (TillChargePage *self);
 
-/* For tests and benchmarks. */
-/* "loading", "unavailable", "entry", "working", "authenticating", "result" */
-const char   *till_charge_page_get_state          (TillChargePage *self);
-gint64        till_charge_page_get_amount         (TillChargePage *self);
-const char   *till_charge_page_get_amount_text    (TillChargePage *self);
-/* Why the amount cannot be charged ("Amounts in KWD end in 0"), or "". */
-const char   *till_charge_page_get_amount_problem (TillChargePage *self);
-const char   *till_charge_page_get_result_title   (TillChargePage *self);
-const char   *till_charge_page_get_result_description (TillChargePage *self);
-const char   *till_charge_page_get_card_status    (TillChargePage *self);
-const char   *till_charge_page_get_working_text   (TillChargePage *self);
-gboolean      till_charge_page_get_can_charge     (TillChargePage *self);
-TillCardView *till_charge_page_get_card_view      (TillChargePage *self);
-void          till_charge_page_get_timings        (TillChargePage *self,
-                                                   double         *token_to_request_ms,
-                                                   double         *response_to_result_ms);
-/* The sale on screen, if any. */
-TillSale     *till_charge_page_get_sale           (TillChargePage *self);
-
 G_END_DECLS
