@@ -268,8 +268,7 @@ handle_login (TillApiRequest *req)
   data->password_hash = user ? g_strdup (user->password_hash) : NULL;
   data->password = g_strdup (input.password);
 
-  soup_server_message_pause (req->msg);
-  task = g_task_new (NULL, NULL, verify_done_cb, till_api_request_steal (req));
+  task = g_task_new (NULL, NULL, verify_done_cb, till_api_request_suspend (req));
   g_task_set_task_data (task, g_steal_pointer (&data), (GDestroyNotify) verify_data_free);
   g_task_run_in_thread (task, verify_thread);
 }

@@ -218,3 +218,28 @@ till_api_send_problem (SoupServerMessage    *msg,
   till_api_send_error_param (msg, problem->status, problem->code, problem->param, problem->message);
 }
 
+/* Another request with the same payment or refund is talking to Stripe:
+ * the client asks again in a second rather than starting a second one. */
+void
+till_api_send_in_progress (SoupServerMessage *msg,
+                           const char        *code,
+                           const char        *message)
+{
+  till_api_set_retry_after (msg, 1);
+  till_api_send_error (msg, 409, code, message);
+}
+
+/* The answer about a stored payment or refund; one that replays an
+ * Idempotency-Key says so, so that the client knows nothing new was done. */
+void
+till_api_send_outcome (SoupServerMessage *msg,
+                       guint              status,
+                       JsonBuilder       *builder,
+                       gboolean           fresh)
+{
+  if (!fresh)
+    soup_message_headers_replace (soup_server_message_get_response_headers (msg),
+                                  "Idempotent-Replayed", "true");
+  till_api_send_json (msg, status, builder);
+}
+

@@ -21,6 +21,13 @@
 #define MAX_LIST_LIMIT       100
 #define DEFAULT_LIST_LIMIT   25
 
+static void
+send_busy (SoupServerMessage *msg)
+{
+  till_api_send_in_progress (msg, "payment_in_progress",
+                             "This payment is being processed; ask again in a moment");
+}
+
 /* The outcome of a payment decides the status code, so that a replay of
  * the same Idempotency-Key answers exactly as the first request did. */
 static void
@@ -82,10 +89,7 @@ respond_payment (SoupServerMessage *msg,
   till_api_add_payment (builder, p, TRUE);
   json_builder_end_object (builder);
 
-  if (!fresh)
-    soup_message_headers_replace (soup_server_message_get_response_headers (msg),
-                                  "Idempotent-Replayed", "true");
-  till_api_send_json (msg, status, builder);
+  till_api_send_outcome (msg, status, builder, fresh);
 }
 
 static void
@@ -96,7 +100,6 @@ payment_done_cb (GObject      *object,
   g_autoptr(TillApiRequest) req = user_data;
   g_autoptr(TillPayment) p = NULL;
   g_autoptr(GError) error = NULL;
-  gboolean fresh = GPOINTER_TO_INT (g_object_get_data (G_OBJECT (req->msg), "till-fresh"));
 
   soup_server_message_unpause (req->msg);
 
@@ -108,17 +111,13 @@ payment_done_cb (GObject      *object,
   if (p == NULL)
     {
       if (g_error_matches (error, TILL_SERVER_ERROR, TILL_SERVER_ERROR_EXISTS))
-        {
-          till_api_set_retry_after (req->msg, 1);
-          till_api_send_error (req->msg, 409, "payment_in_progress",
-                               "This payment is being processed; ask again in a moment");
-        }
+        send_busy (req->msg);
       else
         till_api_send_error (req->msg, 500, "internal_error", "The payment could not be recorded");
       return;
     }
 
-  respond_payment (req->msg, p, fresh);
+  respond_payment (req->msg, p, req->fresh);
 }
 
 static void
@@ -126,18 +125,17 @@ drive_payment (TillApiRequest *req,
                TillPayment    *p,
                gboolean        fresh)
 {
-  g_object_set_data (G_OBJECT (req->msg), "till-fresh", GINT_TO_POINTER (fresh));
   TillPayments *payments = req->self->payments;
 
-  soup_server_message_pause (req->msg);
-  /* till_api_request_steal() empties req: nothing may read it after. Past
+  req->fresh = fresh;
+  /* till_api_request_suspend() empties req: nothing may read it after. Past
    * the PaymentIntent's creation (a confirm whose answer was lost, or one
    * Stripe is still processing), its state is read back from it: sending
    * the creation again would only replay its first answer. */
   if (p->stripe_id != NULL && g_str_has_prefix (p->stripe_id, "pi_"))
-    till_payments_confirm_async (payments, p, payment_done_cb, till_api_request_steal (req));
+    till_payments_confirm_async (payments, p, payment_done_cb, till_api_request_suspend (req));
   else
-    till_payments_submit_async (payments, p, payment_done_cb, till_api_request_steal (req));
+    till_payments_submit_async (payments, p, payment_done_cb, till_api_request_suspend (req));
 }
 
 static gboolean
@@ -221,11 +219,7 @@ handle_create_payment (TillApiRequest *req)
         till_api_send_error (req->msg, 409, "idempotency_key_reused",
                              "This Idempotency-Key was used for a different payment");
       else if (till_payments_is_busy (self->payments, existing->id))
-        {
-          till_api_set_retry_after (req->msg, 1);
-          till_api_send_error (req->msg, 409, "payment_in_progress",
-                               "This payment is being processed; ask again in a moment");
-        }
+        send_busy (req->msg);
       else if (g_str_equal (existing->status, TILL_STATUS_PENDING))
         drive_payment (req, existing, FALSE);
       else
@@ -373,9 +367,7 @@ handle_confirm_payment (TillApiRequest *req)
 
   if (till_payments_is_busy (req->self->payments, p->id))
     {
-      till_api_set_retry_after (req->msg, 1);
-      till_api_send_error (req->msg, 409, "payment_in_progress",
-                           "This payment is being processed; ask again in a moment");
+      send_busy (req->msg);
       return;
     }
   /* A pending payment never reached Stripe's PaymentIntent, or its outcome
@@ -393,10 +385,9 @@ handle_confirm_payment (TillApiRequest *req)
       return;
     }
 
-  g_object_set_data (G_OBJECT (req->msg), "till-fresh", GINT_TO_POINTER (TRUE));
+  req->fresh = TRUE;
   payments = req->self->payments;
-  soup_server_message_pause (req->msg);
-  till_payments_confirm_async (payments, p, payment_done_cb, till_api_request_steal (req));
+  till_payments_confirm_async (payments, p, payment_done_cb, till_api_request_suspend (req));
 }
 
 const TillApiRoute till_api_payments_routes[] = {

@@ -58,6 +58,7 @@ typedef struct
   TillUser          *user;
   char              *token_hash;
   gint64             session_expires;
+  gboolean           fresh;      /* made its payment or refund, did not replay a key */
 } TillApiRequest;
 
 typedef void (*TillApiHandler) (TillApiRequest *req);
@@ -82,7 +83,7 @@ extern const TillApiRoute till_api_reports_routes[];
 
 /* till-api.c */
 void            till_api_request_free        (TillApiRequest       *req);
-TillApiRequest *till_api_request_steal       (TillApiRequest       *req);
+TillApiRequest *till_api_request_suspend     (TillApiRequest       *req);
 
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (TillApiRequest, till_api_request_free)
 
@@ -101,6 +102,13 @@ void            till_api_send_error_param    (SoupServerMessage    *msg,
                                               const char           *message);
 void            till_api_send_problem        (SoupServerMessage    *msg,
                                               const TillApiProblem *problem);
+void            till_api_send_in_progress    (SoupServerMessage    *msg,
+                                              const char           *code,
+                                              const char           *message);
+void            till_api_send_outcome        (SoupServerMessage    *msg,
+                                              guint                 status,
+                                              JsonBuilder          *builder,
+                                              gboolean              fresh);
 void            till_api_set_retry_after     (SoupServerMessage    *msg,
                                               guint                 seconds);
 void            till_api_add_error           (JsonBuilder          *builder,

@@ -16,6 +16,13 @@
 #include "till-server-error.h"
 
 static void
+send_busy (SoupServerMessage *msg)
+{
+  till_api_send_in_progress (msg, "refund_in_progress",
+                             "This refund is being processed; ask again in a moment");
+}
+
+static void
 respond_refund (SoupServerMessage *msg,
                 TillDb            *db,
                 TillRefund        *r,
@@ -68,10 +75,7 @@ respond_refund (SoupServerMessage *msg,
   till_api_add_payment (builder, p, FALSE);
   json_builder_end_object (builder);
 
-  if (!fresh)
-    soup_message_headers_replace (soup_server_message_get_response_headers (msg),
-                                  "Idempotent-Replayed", "true");
-  till_api_send_json (msg, status, builder);
+  till_api_send_outcome (msg, status, builder, fresh);
 }
 
 static void
@@ -82,23 +86,18 @@ refund_done_cb (GObject      *object,
   g_autoptr(TillApiRequest) req = user_data;
   g_autoptr(TillRefund) r = NULL;
   g_autoptr(GError) error = NULL;
-  gboolean fresh = GPOINTER_TO_INT (g_object_get_data (G_OBJECT (req->msg), "till-fresh"));
 
   soup_server_message_unpause (req->msg);
   r = till_payments_refund_finish (TILL_PAYMENTS (object), result, &error);
   if (r == NULL)
     {
       if (g_error_matches (error, TILL_SERVER_ERROR, TILL_SERVER_ERROR_EXISTS))
-        {
-          till_api_set_retry_after (req->msg, 1);
-          till_api_send_error (req->msg, 409, "refund_in_progress",
-                               "This refund is being processed; ask again in a moment");
-        }
+        send_busy (req->msg);
       else
         till_api_send_error (req->msg, 500, "internal_error", "The refund could not be recorded");
       return;
     }
-  respond_refund (req->msg, req->self->db, r, fresh);
+  respond_refund (req->msg, req->self->db, r, req->fresh);
 }
 
 static void
@@ -107,11 +106,10 @@ drive_refund (TillApiRequest *req,
               TillRefund     *r,
               gboolean        fresh)
 {
-  g_object_set_data (G_OBJECT (req->msg), "till-fresh", GINT_TO_POINTER (fresh));
   TillPayments *payments = req->self->payments;
 
-  soup_server_message_pause (req->msg);
-  till_payments_refund_async (payments, p, r, refund_done_cb, till_api_request_steal (req));
+  req->fresh = fresh;
+  till_payments_refund_async (payments, p, r, refund_done_cb, till_api_request_suspend (req));
 }
 
 static void
@@ -154,11 +152,7 @@ handle_refund (TillApiRequest *req)
         till_api_send_error (req->msg, 409, "idempotency_key_reused",
                              "This Idempotency-Key was used for a different refund");
       else if (till_payments_is_busy (self->payments, existing->id))
-        {
-          till_api_set_retry_after (req->msg, 1);
-          till_api_send_error (req->msg, 409, "refund_in_progress",
-                               "This refund is being processed; ask again in a moment");
-        }
+        send_busy (req->msg);
       else if (g_str_equal (existing->status, TILL_STATUS_PENDING))
         drive_refund (req, p, existing, FALSE);
       else

@@ -82,8 +82,7 @@ handle_stripe_webhook (TillApiRequest *req)
   if (event == NULL)
     return;
   webhooks = req->self->webhooks;
-  soup_server_message_pause (req->msg);
-  till_webhooks_handle_async (webhooks, event, webhook_done_cb, till_api_request_steal (req));
+  till_webhooks_handle_async (webhooks, event, webhook_done_cb, till_api_request_suspend (req));
 }
 
 const TillApiRoute till_api_webhooks_routes[] = {

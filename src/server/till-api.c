@@ -55,12 +55,14 @@ request_info_free (RequestInfo *info)
   g_free (info);
 }
 
-/* Hands the request to an async callback, which then owns it. */
+/* Pauses the answer and hands the request to an async callback, which
+ * then owns it and unpauses the message; req is left empty. */
 TillApiRequest *
-till_api_request_steal (TillApiRequest *req)
+till_api_request_suspend (TillApiRequest *req)
 {
   TillApiRequest *copy = g_memdup2 (req, sizeof *req);
 
+  soup_server_message_pause (req->msg);
   memset (req, 0, sizeof *req);
   return copy;
 }
