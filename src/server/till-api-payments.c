@@ -169,6 +169,48 @@ hash_payment_request (gint64      amount,
   return till_crypto_sha256_hex (canonical, -1);
 }
 
+/* A second request with a used Idempotency-Key: the same payment is
+ * answered as it stands, or finished if it was left pending. */
+static void
+replay_payment (TillApiRequest *req,
+                TillPayment    *existing,
+                const char     *request_hash)
+{
+  if (!g_str_equal (existing->request_hash, request_hash))
+    till_api_send_error (req->msg, 409, "idempotency_key_reused",
+                         "This Idempotency-Key was used for a different payment");
+  else if (till_payments_is_busy (req->self->payments, existing->id))
+    send_busy (req->msg);
+  else if (g_str_equal (existing->status, TILL_STATUS_PENDING))
+    drive_payment (req, existing, FALSE);
+  else
+    respond_payment (req->msg, existing, FALSE);
+}
+
+static TillPayment *
+new_payment (TillApiRequest         *req,
+             const char             *key,
+             char                   *request_hash,
+             const TillPaymentInput *input,
+             const char             *currency)
+{
+  TillServerConfig *config = req->self->config;
+  TillPayment *p = g_new0 (TillPayment, 1);
+
+  p->id = till_crypto_new_id ("pay");
+  p->idempotency_key = g_strdup (key);
+  p->request_hash = request_hash;
+  p->user_id = req->user->id;
+  p->amount = input->amount;
+  p->currency = g_strdup (currency);
+  p->description = g_strdup (input->description);
+  p->source = g_strdup (input->token);
+  p->mode = g_strdup (till_stripe_mode_to_string (config->stripe_mode));
+  p->moto = config->stripe_moto;
+  p->status = g_strdup (TILL_STATUS_PENDING);
+  return p;
+}
+
 static void
 handle_create_payment (TillApiRequest *req)
 {
@@ -215,15 +257,7 @@ handle_create_payment (TillApiRequest *req)
   existing = till_db_get_payment_by_key (self->db, key);
   if (existing != NULL)
     {
-      if (!g_str_equal (existing->request_hash, request_hash))
-        till_api_send_error (req->msg, 409, "idempotency_key_reused",
-                             "This Idempotency-Key was used for a different payment");
-      else if (till_payments_is_busy (self->payments, existing->id))
-        send_busy (req->msg);
-      else if (g_str_equal (existing->status, TILL_STATUS_PENDING))
-        drive_payment (req, existing, FALSE);
-      else
-        respond_payment (req->msg, existing, FALSE);
+      replay_payment (req, existing, request_hash);
       return;
     }
 
@@ -232,18 +266,7 @@ handle_create_payment (TillApiRequest *req)
   if (!check_source (req, source))
     return;
 
-  p = g_new0 (TillPayment, 1);
-  p->id = till_crypto_new_id ("pay");
-  p->idempotency_key = g_strdup (key);
-  p->request_hash = g_steal_pointer (&request_hash);
-  p->user_id = req->user->id;
-  p->amount = amount;
-  p->currency = g_strdup (currency);
-  p->description = g_strdup (description);
-  p->source = g_strdup (source);
-  p->mode = g_strdup (till_stripe_mode_to_string (self->config->stripe_mode));
-  p->moto = self->config->stripe_moto;
-  p->status = g_strdup (TILL_STATUS_PENDING);
+  p = new_payment (req, key, g_steal_pointer (&request_hash), &input, currency);
 
   /* Written before Stripe hears of it: a crash from here on leaves a
    * pending row that start-up recovery resolves with the same key. */

@@ -112,6 +112,59 @@ drive_refund (TillApiRequest *req,
   till_payments_refund_async (payments, p, r, refund_done_cb, till_api_request_suspend (req));
 }
 
+/* A second request with a used Idempotency-Key: the same refund is
+ * answered as it stands, or finished if it was left pending. */
+static void
+replay_refund (TillApiRequest *req,
+               TillPayment    *p,
+               TillRefund     *existing,
+               const char     *request_hash)
+{
+  if (!g_str_equal (existing->request_hash, request_hash))
+    till_api_send_error (req->msg, 409, "idempotency_key_reused",
+                         "This Idempotency-Key was used for a different refund");
+  else if (till_payments_is_busy (req->self->payments, existing->id))
+    send_busy (req->msg);
+  else if (g_str_equal (existing->status, TILL_STATUS_PENDING))
+    drive_refund (req, p, existing, FALSE);
+  else
+    respond_refund (req->msg, req->self->db, existing, FALSE);
+}
+
+/* What a new refund of p takes back: the amount asked for, or all that is
+ * left of the payment when none was; 0, answered, when it cannot be. */
+static gint64
+refund_amount (TillApiRequest        *req,
+               TillPayment           *p,
+               const TillRefundInput *input)
+{
+  gint64 amount = input->has_amount ? input->amount : 0;
+  gint64 remaining;
+
+  if (!g_str_equal (p->status, TILL_STATUS_SUCCEEDED))
+    {
+      till_api_send_error (req->msg, 409, "payment_not_refundable", "Only a successful payment can be refunded");
+      return 0;
+    }
+  remaining = p->amount - till_db_get_refunds_reserved (req->self->db, p->id);
+  if (remaining <= 0)
+    {
+      till_api_send_error (req->msg, 409, "payment_not_refundable", "This payment is already fully refunded");
+      return 0;
+    }
+  if (!input->has_amount)
+    amount = remaining;
+  if (amount <= 0 || amount > remaining)
+    {
+      till_api_send_error_param (req->msg, 400, "invalid_amount", "amount",
+                                 "The refund must be positive and at most what is left of the payment");
+      return 0;
+    }
+  if (!till_api_check_stripe_amount (req, amount, p->currency))
+    return 0;
+  return amount;
+}
+
 static void
 handle_refund (TillApiRequest *req)
 {
@@ -127,7 +180,7 @@ handle_refund (TillApiRequest *req)
   g_autofree char *canonical = NULL;
   const char *key, *reason;
   gboolean present;
-  gint64 amount = 0, remaining;
+  gint64 amount = 0;
 
   if ((key = till_api_get_idempotency_key (req)) == NULL ||
       (p = till_api_lookup_payment (req)) == NULL ||
@@ -148,38 +201,11 @@ handle_refund (TillApiRequest *req)
   existing = till_db_get_refund_by_key (self->db, key);
   if (existing != NULL)
     {
-      if (!g_str_equal (existing->request_hash, request_hash))
-        till_api_send_error (req->msg, 409, "idempotency_key_reused",
-                             "This Idempotency-Key was used for a different refund");
-      else if (till_payments_is_busy (self->payments, existing->id))
-        send_busy (req->msg);
-      else if (g_str_equal (existing->status, TILL_STATUS_PENDING))
-        drive_refund (req, p, existing, FALSE);
-      else
-        respond_refund (req->msg, self->db, existing, FALSE);
+      replay_refund (req, p, existing, request_hash);
       return;
     }
 
-  if (!g_str_equal (p->status, TILL_STATUS_SUCCEEDED))
-    {
-      till_api_send_error (req->msg, 409, "payment_not_refundable", "Only a successful payment can be refunded");
-      return;
-    }
-  remaining = p->amount - till_db_get_refunds_reserved (self->db, p->id);
-  if (remaining <= 0)
-    {
-      till_api_send_error (req->msg, 409, "payment_not_refundable", "This payment is already fully refunded");
-      return;
-    }
-  if (!present)
-    amount = remaining;
-  if (amount <= 0 || amount > remaining)
-    {
-      till_api_send_error_param (req->msg, 400, "invalid_amount", "amount",
-                                 "The refund must be positive and at most what is left of the payment");
-      return;
-    }
-  if (!till_api_check_stripe_amount (req, amount, p->currency))
+  if ((amount = refund_amount (req, p, &input)) == 0)
     return;
 
   r = g_new0 (TillRefund, 1);
