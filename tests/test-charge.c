@@ -22,7 +22,7 @@
 #include "till-money.h"
 #include "till-test-harness.h"
 #include "till-test-liar.h"
-#include "till-window.h"
+#include "till-window-private.h"
 
 #define PASSWORD "alice-password-1"
 

@@ -16,7 +16,7 @@
 #include "till-application.h"
 #include "till-charge-page-private.h"
 #include "till-test-harness.h"
-#include "till-window.h"
+#include "till-window-private.h"
 
 #define PASSWORD "alice-password-1"
 #define BOB_PASSWORD "bob-password-22"

@@ -23,6 +23,7 @@
 #include <string.h>
 
 #include "till-backend-answers.h"
+#include "till-enums.h"
 #include "till-sale.h"
 
 #define DEFAULT_MAX_ATTEMPTS 4
@@ -972,28 +973,6 @@ till_sale_finalize (GObject *object)
   G_OBJECT_CLASS (till_sale_parent_class)->finalize (object);
 }
 
-/* The header declares no GType for the status; a private one makes
- * "status" a real enum property that the charge screen can watch. */
-static GType
-sale_status_get_type (void)
-{
-  static gsize type_id = 0;
-  static const GEnumValue values[] = {
-    { TILL_SALE_STATUS_NEW, "TILL_SALE_STATUS_NEW", "new" },
-    { TILL_SALE_STATUS_SUCCEEDED, "TILL_SALE_STATUS_SUCCEEDED", "succeeded" },
-    { TILL_SALE_STATUS_DECLINED, "TILL_SALE_STATUS_DECLINED", "declined" },
-    { TILL_SALE_STATUS_FAILED, "TILL_SALE_STATUS_FAILED", "failed" },
-    { TILL_SALE_STATUS_REQUIRES_ACTION, "TILL_SALE_STATUS_REQUIRES_ACTION", "requires-action" },
-    { TILL_SALE_STATUS_UNKNOWN, "TILL_SALE_STATUS_UNKNOWN", "unknown" },
-    { TILL_SALE_STATUS_ABANDONED, "TILL_SALE_STATUS_ABANDONED", "abandoned" },
-    { 0, NULL, NULL },
-  };
-
-  if (g_once_init_enter (&type_id))
-    g_once_init_leave (&type_id, g_enum_register_static (g_intern_static_string ("TillSaleStatus"), values));
-  return type_id;
-}
-
 static void
 till_sale_get_property (GObject    *object,
                         guint       prop_id,
@@ -1021,7 +1000,7 @@ till_sale_class_init (TillSaleClass *klass)
   object_class->get_property = till_sale_get_property;
 
   properties[PROP_STATUS] =
-    g_param_spec_enum ("status", NULL, NULL, sale_status_get_type (), TILL_SALE_STATUS_NEW,
+    g_param_spec_enum ("status", NULL, NULL, TILL_TYPE_SALE_STATUS, TILL_SALE_STATUS_NEW,
                        G_PARAM_READABLE | G_PARAM_STATIC_STRINGS | G_PARAM_EXPLICIT_NOTIFY);
   g_object_class_install_properties (object_class, N_PROPS, properties);
 }

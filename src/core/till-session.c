@@ -27,6 +27,7 @@
 #include <string.h>
 
 #include "till-backend-answers.h"
+#include "till-enums.h"
 #include "till-session.h"
 
 struct _TillSession
@@ -74,29 +75,6 @@ enum {
 };
 
 static GParamSpec *properties[N_PROPS];
-
-/* The header has no GType for the enum; a private one lets "state" be a
- * real enum property that UI code can bind. */
-static GType
-session_state_get_type (void)
-{
-  static gsize type_id = 0;
-  static const GEnumValue values[] = {
-    { TILL_SESSION_SIGNED_OUT, "TILL_SESSION_SIGNED_OUT", "signed-out" },
-    { TILL_SESSION_SIGNING_IN, "TILL_SESSION_SIGNING_IN", "signing-in" },
-    { TILL_SESSION_SIGNED_IN, "TILL_SESSION_SIGNED_IN", "signed-in" },
-    { TILL_SESSION_NEEDS_SIGN_IN, "TILL_SESSION_NEEDS_SIGN_IN", "needs-sign-in" },
-    { 0, NULL, NULL },
-  };
-
-  if (g_once_init_enter (&type_id))
-    {
-      GType type = g_enum_register_static (g_intern_static_string ("TillSessionState"), values);
-
-      g_once_init_leave (&type_id, type);
-    }
-  return type_id;
-}
 
 /* Operations */
 
@@ -696,7 +674,7 @@ till_session_class_init (TillSessionClass *klass)
   properties[PROP_STORE] =
     g_param_spec_object ("store", NULL, NULL, TILL_TYPE_CREDENTIAL_STORE, construct_only);
   properties[PROP_STATE] =
-    g_param_spec_enum ("state", NULL, NULL, session_state_get_type (), TILL_SESSION_SIGNED_OUT,
+    g_param_spec_enum ("state", NULL, NULL, TILL_TYPE_SESSION_STATE, TILL_SESSION_SIGNED_OUT,
                        read_only);
   properties[PROP_USERNAME] =
     g_param_spec_string ("username", NULL, NULL, NULL, read_only);

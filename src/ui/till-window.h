@@ -8,10 +8,6 @@
 #include <adwaita.h>
 
 #include "till-application.h"
-#include "till-charge-page.h"
-#include "till-lock-page.h"
-#include "till-session.h"
-#include "till-sign-in-page.h"
 
 G_BEGIN_DECLS
 
@@ -20,14 +16,5 @@ G_DECLARE_FINAL_TYPE (TillWindow, till_window, TILL, WINDOW, AdwApplicationWindo
 
 TillWindow     *till_window_new                (TillApplication *application);
 void            till_window_forget_sign_in     (TillWindow      *self);
-
-/* What the window shows: "sign-in", "restoring", "home" or "locked". */
-const char     *till_window_get_visible_page   (TillWindow      *self);
-const char     *till_window_get_status_text    (TillWindow      *self);
-const char     *till_window_get_last_notice    (TillWindow      *self);
-TillSignInPage *till_window_get_sign_in_page   (TillWindow      *self);
-TillLockPage   *till_window_get_lock_page      (TillWindow      *self);
-TillSession    *till_window_get_session        (TillWindow      *self);
-TillChargePage *till_window_get_charge_page    (TillWindow      *self);
 
 G_END_DECLS

@@ -1,0 +1,28 @@
+/* till-window-private.h: what the tests look at inside the window
+ *
+ * Copyright 2026 The Till authors
+ * SPDX-License-Identifier: GPL-3.0-or-later
+ */
+#pragma once
+
+#include "till-access.h"
+#include "till-charge-page.h"
+#include "till-lock-page.h"
+#include "till-session.h"
+#include "till-sign-in-page.h"
+#include "till-window.h"
+
+G_BEGIN_DECLS
+
+/* What the window shows: "sign-in", "restoring", "locked", or the name of
+ * the shell's page on show ("charge"). */
+const char     *till_window_get_visible_page   (TillWindow      *self);
+const char     *till_window_get_status_text    (TillWindow      *self);
+const char     *till_window_get_last_notice    (TillWindow      *self);
+TillSignInPage *till_window_get_sign_in_page   (TillWindow      *self);
+TillLockPage   *till_window_get_lock_page      (TillWindow      *self);
+TillAccess     *till_window_get_access         (TillWindow      *self);
+TillSession    *till_window_get_session        (TillWindow      *self);
+TillChargePage *till_window_get_charge_page    (TillWindow      *self);
+
+G_END_DECLS
