@@ -86,6 +86,37 @@ lock_error_shown (TillWindow    *window,
   return till_lock_page_get_error (till_window_get_lock_page (window)) != NULL;
 }
 
+static gboolean
+is_mapped (TillWindow    *window,
+           gconstpointer  data)
+{
+  return gtk_widget_get_mapped (GTK_WIDGET (window));
+}
+
+/* The lock page's own text ends with marker: every key typed before it has
+ * been handled, shortcuts included, since keys arrive in order. */
+static gboolean
+lock_password_ends_with (TillWindow    *window,
+                         gconstpointer  marker)
+{
+  return g_str_has_suffix (till_lock_page_get_password (till_window_get_lock_page (window)), marker);
+}
+
+/* "Another Cashier" has opened all the way, with the focus in its username
+ * row: keys typed while it still slides open are lost. */
+static gboolean
+other_username_focused (TillWindow    *window,
+                        gconstpointer  data)
+{
+  GtkWidget *focus = gtk_root_get_focus (GTK_ROOT (window));
+  GtkWidget *row = focus ? gtk_widget_get_ancestor (focus, ADW_TYPE_ENTRY_ROW) : NULL;
+  GtkWidget *revealer = row ? gtk_widget_get_ancestor (row, GTK_TYPE_REVEALER) : NULL;
+
+  return row != NULL && !ADW_IS_PASSWORD_ENTRY_ROW (row) &&
+         gtk_widget_is_ancestor (row, GTK_WIDGET (till_window_get_lock_page (window))) &&
+         revealer != NULL && gtk_revealer_get_child_revealed (GTK_REVEALER (revealer));
+}
+
 static TillWindow *
 start_till (TillApplication **out_app)
 {
@@ -100,9 +131,8 @@ start_till (TillApplication **out_app)
 
   window = till_window_new (app);
   gtk_window_present (GTK_WINDOW (window));
-  /* Let the window map, then give it the X input focus for typed keys. */
-  for (int i = 0; i < 50; i++)
-    g_main_context_iteration (NULL, FALSE), g_usleep (5000);
+  /* Once the window is mapped, give it the X input focus for typed keys. */
+  wait_until (window, is_mapped, NULL, "the window to map");
   till_test_xdo ("search", "--sync", "--onlyvisible", "--name", "^Till$", "windowfocus", "--sync", NULL);
 
   *out_app = app;
@@ -175,7 +205,11 @@ phase_restart_signed_in (void)
   press ("ctrl+shift+q");
   press ("ctrl+comma");
   gtk_widget_activate_action (GTK_WIDGET (window), "win.sign-out", NULL);
-  till_test_settle (500);
+  /* A key typed after them reaching the password field: the two shortcuts
+   * have been handled. Each would act at once (a second window; a session
+   * dropped to signed out), so the checks below need no wait. */
+  type_text ("z");
+  wait_until (window, lock_password_ends_with, "z", "a key typed after the shortcuts");
   g_assert_cmpstr (till_window_get_visible_page (window), ==, "locked");
   g_assert_cmpuint (g_list_length (gtk_application_get_windows (GTK_APPLICATION (app))), ==, 1);
   g_assert_false (g_action_group_get_action_enabled (G_ACTION_GROUP (app), "preferences"));
@@ -215,9 +249,9 @@ phase_restart_signed_out (void)
   TillWindow *window = start_till (&app);
   TillSignInPage *page = till_window_get_sign_in_page (window);
 
-  for (int i = 0; i < 100; i++)
-    g_main_context_iteration (NULL, FALSE), g_usleep (5000);
-  g_assert_cmpstr (till_window_get_visible_page (window), ==, "sign-in");
+  /* The window picks its first page as it is built: a remembered sign-in
+   * would show "restoring" first, never the form. */
+  wait_until (window, shows_page, "sign-in", "the sign-in form");
   g_assert_cmpstr (till_sign_in_page_get_username (page), ==, "alice");
   g_assert_cmpstr (till_sign_in_page_get_password (page), ==, "");
 
@@ -315,7 +349,7 @@ phase_idle_lock_and_switch (void)
   /* Another cashier: Alt+A opens "Another Cashier" at its username. A
    * mistyped password signs nobody out; the cursor stays on it. */
   press ("alt+a");
-  till_test_settle (500);
+  wait_until (window, other_username_focused, NULL, "the focus on Another Cashier's username");
   type_text ("bob");
   press ("Return");
   type_text ("not-bobs-password");
