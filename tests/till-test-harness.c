@@ -559,13 +559,21 @@ till_test_server_cli (TillTestServer  *server,
                       ...)
 {
   g_autoptr(GSubprocessLauncher) launcher =
-    new_launcher (server, G_SUBPROCESS_FLAGS_STDIN_PIPE | G_SUBPROCESS_FLAGS_STDOUT_PIPE |
-                          G_SUBPROCESS_FLAGS_STDERR_PIPE);
+    new_launcher (server, G_SUBPROCESS_FLAGS_STDOUT_PIPE | G_SUBPROCESS_FLAGS_STDERR_PIPE);
   g_autoptr(GPtrArray) argv = g_ptr_array_new ();
   g_autoptr(GSubprocess) process = NULL;
   g_autoptr(GError) error = NULL;
+  g_autofree char *input_path = g_build_filename (server->dir, "cli-input", NULL);
   const char *arg;
   va_list args;
+
+  /* The input from a file, not a pipe: a command that refuses before it
+   * reads (a bad role, a user who exists) would make writing to a pipe
+   * fail with EPIPE, at random. */
+  g_assert_true (g_file_set_contents_full (input_path, stdin_text ? stdin_text : "", -1,
+                                           G_FILE_SET_CONTENTS_NONE, 0600, &error));
+  g_assert_no_error (error);
+  g_subprocess_launcher_set_stdin_file_path (launcher, input_path);
 
   g_ptr_array_add (argv, (char *) server_binary ());
   g_ptr_array_add (argv, (char *) "--config");
@@ -578,9 +586,9 @@ till_test_server_cli (TillTestServer  *server,
 
   process = g_subprocess_launcher_spawnv (launcher, (const char * const *) argv->pdata, &error);
   g_assert_no_error (error);
-  g_subprocess_communicate_utf8 (process, stdin_text ? stdin_text : "", NULL,
-                                 out_stdout, out_stderr, &error);
+  g_subprocess_communicate_utf8 (process, NULL, NULL, out_stdout, out_stderr, &error);
   g_assert_no_error (error);
+  g_unlink (input_path);
 
   return g_subprocess_get_if_exited (process) ? g_subprocess_get_exit_status (process) : -1;
 }
