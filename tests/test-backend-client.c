@@ -874,9 +874,12 @@ test_timeout_no_answer (void)
   g_test_message ("%s after %.2f s", error ? error->message : "(no error)", elapsed);
   g_assert_error (error, TILL_BACKEND_ERROR, TILL_BACKEND_ERROR_TIMEOUT);
   g_assert_null (error_response);
-  /* The connection was up at once, so the whole-request deadline ended it. */
+  /* The connection was up at once, so the whole-request deadline ended it:
+   * not before it, and not never. The upper bound is loose on purpose (a
+   * loaded machine under ASan takes seconds more); it still tells a
+   * deadline that works from a request that hangs. */
   g_assert_cmpfloat (elapsed, >=, 1.8);
-  g_assert_cmpfloat (elapsed, <, 3.5);
+  g_assert_cmpfloat (elapsed, <, 15.0);
 }
 
 typedef struct
@@ -929,8 +932,10 @@ test_timeout_connect (void)
   g_test_message ("%s after %.2f s", error ? error->message : "(no error)", elapsed);
   g_assert_error (error, TILL_BACKEND_ERROR, TILL_BACKEND_ERROR_TIMEOUT);
   g_assert_nonnull (strstr (error->message, "connect"));
+  /* The 1 s connect deadline ended it, not the 30 s one of the request
+   * (with room for a loaded machine under ASan, which took 3.4 s once). */
   g_assert_cmpfloat (elapsed, >=, 0.8);
-  g_assert_cmpfloat (elapsed, <, 3.0);
+  g_assert_cmpfloat (elapsed, <, 15.0);
   g_assert_cmpuint (silent.connections->len, >=, 1);
 
   g_socket_service_stop (silent.service);

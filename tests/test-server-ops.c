@@ -295,7 +295,9 @@ test_health_locked (void)
   locked = till_test_get (server, "/api/health", NULL);
   g_assert_cmpuint (locked->status, ==, 503);
   g_assert_cmpstr (till_test_json_string (locked->json, "database"), ==, "not_writable");
-  g_assert_cmpint (g_get_monotonic_time () - start, <, G_USEC_PER_SEC);
+  /* Answered without waiting out SQLite's 5 s busy timeout (half of it
+   * leaves room for a loaded machine under ASan). */
+  g_assert_cmpint (g_get_monotonic_time () - start, <, 5 * G_USEC_PER_SEC / 2);
   g_assert_cmpint (sqlite3_exec (db, "ROLLBACK", NULL, NULL, NULL), ==, SQLITE_OK);
   sqlite3_close (db);
 

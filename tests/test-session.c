@@ -1227,8 +1227,8 @@ test_no_secret_service (void)
 
   start = g_get_monotonic_time ();
   sign_in_ok (session, "tam", TRUE);
-  /* Well within the keyring's 10 s deadline. */
-  g_assert_cmpint (g_get_monotonic_time () - start, <, 3 * G_USEC_PER_SEC);
+  /* Well within the keyring's 10 s deadline, not by waiting it out. */
+  g_assert_cmpint (g_get_monotonic_time () - start, <, 5 * G_USEC_PER_SEC);
 
   g_assert_false (till_session_get_keyring_available (session));
   g_assert_cmpuint (keyring_notified, ==, 1);
