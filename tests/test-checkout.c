@@ -461,9 +461,30 @@ test_journal_query (void)
   g_assert_true (till_journal_has_recent_charge (journal, 3000, "USD", "4242", now - 300, NULL));
   g_assert_false (till_journal_has_recent_charge (journal, 4000, "USD", "4242", now - 300, NULL));
 
+  /* Only the open ones are read back for recovery. */
+  {
+    g_autoptr(GPtrArray) open = till_journal_list_open (journal);
+
+    g_assert_cmpuint (open->len, ==, 1);
+    g_assert_cmpstr (json_object_get_string_member (g_ptr_array_index (open, 0), "key"), ==,
+                     "key-unknown-000001");
+  }
+
+  /* Written by someone else (another journal object on the folder): seen
+   * once the journal looks again, as a checkout does at each sign-in. */
+  {
+    g_autoptr(TillJournal) other = till_journal_new (dir, &error);
+
+    g_assert_no_error (error);
+    put_entry (other, "key-other-00000001", 5000, "1881", "sending", now);
+    till_journal_refresh (journal);
+    g_assert_true (till_journal_has_recent_charge (journal, 5000, "USD", "1881", now - 300, NULL));
+  }
+
   till_journal_prune (journal, now + 30 * 24 * 3600, 0);
   put_entry (journal, "key-unknown-000001", 3000, "4242", "declined", now);
   g_assert_false (till_journal_has_recent_charge (journal, 3000, "USD", "4242", now - 300, NULL));
+  put_entry (journal, "key-other-00000001", 5000, "1881", "succeeded", now);
   till_journal_prune (journal, now + 30 * 24 * 3600, 0);
   g_assert_cmpint (g_rmdir (dir), ==, 0);
 }

@@ -563,7 +563,7 @@ static void
 recover (TillCheckout *self)
 {
   const char *server = till_backend_client_get_base_url (till_session_get_client (self->session));
-  g_autoptr(GPtrArray) entries = till_journal_list (self->journal);
+  g_autoptr(GPtrArray) entries = till_journal_list_open (self->journal);
 
   /* One round at a time; the one running shows its result when done. */
   if (self->state == TILL_CHECKOUT_STATE_RECOVERING)
@@ -660,7 +660,10 @@ open_journal (TillCheckout *self)
   g_autoptr(GError) error = NULL;
 
   if (self->journal != NULL)
-    return TRUE;
+    {
+      till_journal_refresh (self->journal);
+      return TRUE;
+    }
   self->journal = till_journal_new (self->journal_dir, &error);
   if (self->journal == NULL)
     {

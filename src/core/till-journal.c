@@ -29,13 +29,32 @@
 /* An entry is one flat object; a little room for fields to come. */
 #define ENTRY_MAX_DEPTH 8
 
+/* What the index keeps of an entry: enough to answer the duplicate
+ * question and to find the open ones, without reading a file. */
+typedef struct
+{
+  char     *key;
+  char     *card;            /* card_key() of amount, currency, last 4 */
+  gint64    created;
+  gint64    updated;
+  gboolean  final;
+  gboolean  may_have_charged;
+} Summary;
+
 struct _TillJournal
 {
-  GObject  parent_instance;
-  char    *dir;
+  GObject     parent_instance;
+  char       *dir;
+  GHashTable *index;         /* key → Summary */
+  GHashTable *by_card;       /* card key → GPtrArray of Summary (not owned) */
+  gint64      dir_mtime_ns;  /* the folder as this object last saw it */
+  gint64      seen_at_ns;    /* when, in real time */
 };
 
 G_DEFINE_FINAL_TYPE (TillJournal, till_journal, G_TYPE_OBJECT)
+
+static void index_entry (TillJournal *self, const char *key, JsonObject *entry);
+static void note_seen (TillJournal *self);
 
 static gboolean
 key_is_valid (const char *key)
@@ -123,6 +142,10 @@ till_journal_put (TillJournal  *self,
     if (!sync_dir (self->dir, &sync_error))
       g_warning ("%s", sync_error->message);
   }
+  /* Seen by this object's own write: the folder changed, the index knows
+   * why. */
+  index_entry (self, key, entry);
+  note_seen (self);
   return TRUE;
 }
 
@@ -185,6 +208,125 @@ entry_int (JsonObject *entry,
 
   return node != NULL && JSON_NODE_HOLDS_VALUE (node) && json_node_get_value_type (node) == G_TYPE_INT64
     ? json_node_get_int (node) : 0;
+}
+
+/* The index */
+
+static void
+summary_free (Summary *summary)
+{
+  g_free (summary->key);
+  g_free (summary->card);
+  g_free (summary);
+}
+
+static char *
+card_key (gint64      amount,
+          const char *currency,
+          const char *last4)
+{
+  return g_strdup_printf ("%" G_GINT64_FORMAT "/%s/%s", amount, currency, last4 ? last4 : "");
+}
+
+static gboolean
+state_may_have_charged (const char *state)
+{
+  return g_str_equal (state, "succeeded") || g_str_equal (state, "unknown") || g_str_equal (state, "sending");
+}
+
+static void
+unindex (TillJournal *self,
+         const char  *key)
+{
+  Summary *summary = g_hash_table_lookup (self->index, key);
+  GPtrArray *same_card;
+
+  if (summary == NULL)
+    return;
+  same_card = g_hash_table_lookup (self->by_card, summary->card);
+  if (same_card != NULL)
+    {
+      g_ptr_array_remove_fast (same_card, summary);
+      if (same_card->len == 0)
+        g_hash_table_remove (self->by_card, summary->card);
+    }
+  g_hash_table_remove (self->index, key);
+}
+
+static void
+index_entry (TillJournal *self,
+             const char  *key,
+             JsonObject  *entry)
+{
+  Summary *summary = g_new0 (Summary, 1);
+  GPtrArray *same_card;
+
+  unindex (self, key);
+  summary->key = g_strdup (key);
+  summary->card = card_key (entry_int (entry, "amount"),
+                            json_object_get_string_member_with_default (entry, "currency", ""),
+                            json_object_get_string_member_with_default (entry, "last4", NULL));
+  summary->created = entry_int (entry, "created");
+  summary->updated = entry_int (entry, "updated");
+  summary->final = till_journal_entry_is_final (entry);
+  summary->may_have_charged =
+    state_may_have_charged (json_object_get_string_member_with_default (entry, "state", ""));
+  g_hash_table_insert (self->index, summary->key, summary);
+  same_card = g_hash_table_lookup (self->by_card, summary->card);
+  if (same_card == NULL)
+    {
+      same_card = g_ptr_array_new ();
+      g_hash_table_insert (self->by_card, g_strdup (summary->card), same_card);
+    }
+  g_ptr_array_add (same_card, summary);
+}
+
+static gint64
+dir_mtime_ns (TillJournal *self)
+{
+  GStatBuf buf;
+
+  if (g_stat (self->dir, &buf) != 0)
+    return -1;
+  return (gint64) buf.st_mtim.tv_sec * G_GINT64_CONSTANT (1000000000) + buf.st_mtim.tv_nsec;
+}
+
+static void
+index_all (TillJournal *self)
+{
+  g_autoptr(GPtrArray) entries = NULL;
+
+  g_hash_table_remove_all (self->by_card);
+  g_hash_table_remove_all (self->index);
+  entries = till_journal_list (self);
+  for (guint i = 0; i < entries->len; i++)
+    {
+      JsonObject *entry = g_ptr_array_index (entries, i);
+
+      index_entry (self, json_object_get_string_member (entry, "key"), entry);
+    }
+  note_seen (self);
+}
+
+static void
+note_seen (TillJournal *self)
+{
+  self->dir_mtime_ns = dir_mtime_ns (self);
+  self->seen_at_ns = g_get_real_time () * 1000;
+}
+
+void
+till_journal_refresh (TillJournal *self)
+{
+  g_return_if_fail (TILL_IS_JOURNAL (self));
+
+  /* A file system keeps times in coarse steps: a change made in the same
+   * step as this object's last look leaves the time as it was. So a look
+   * less than two seconds after the folder's last change reads it again
+   * (git's "racy" entries, for the same reason). */
+  if (dir_mtime_ns (self) != self->dir_mtime_ns ||
+      self->seen_at_ns - self->dir_mtime_ns < 2 * G_GINT64_CONSTANT (1000000000))
+    index_all (self);
 }
 
 static int
@@ -277,23 +419,63 @@ till_journal_prune (TillJournal *self,
                     gint64       now,
                     gint64       keep_seconds)
 {
-  g_autoptr(GPtrArray) entries = till_journal_list (self);
+  g_autoptr(GPtrArray) old = g_ptr_array_new_with_free_func (g_free);
+  GHashTableIter iter;
+  Summary *summary;
   guint removed = 0;
 
-  for (guint i = 0; i < entries->len; i++)
-    {
-      JsonObject *entry = g_ptr_array_index (entries, i);
-      g_autofree char *name = NULL;
-      g_autofree char *path = NULL;
+  g_return_val_if_fail (TILL_IS_JOURNAL (self), 0);
 
-      if (!till_journal_entry_is_final (entry) || entry_int (entry, "updated") > now - keep_seconds)
-        continue;
-      name = g_strconcat (json_object_get_string_member (entry, "key"), ".json", NULL);
-      path = g_build_filename (self->dir, name, NULL);
+  till_journal_refresh (self);
+  g_hash_table_iter_init (&iter, self->index);
+  while (g_hash_table_iter_next (&iter, NULL, (gpointer *) &summary))
+    if (summary->final && summary->updated <= now - keep_seconds)
+      g_ptr_array_add (old, g_strdup (summary->key));
+
+  for (guint i = 0; i < old->len; i++)
+    {
+      const char *key = g_ptr_array_index (old, i);
+      g_autofree char *name = g_strconcat (key, ".json", NULL);
+      g_autofree char *path = g_build_filename (self->dir, name, NULL);
+
       if (g_unlink (path) == 0)
         removed++;
+      unindex (self, key);
     }
+  note_seen (self);
   return removed;
+}
+
+GPtrArray *
+till_journal_list_open (TillJournal *self)
+{
+  GPtrArray *entries = g_ptr_array_new_with_free_func ((GDestroyNotify) json_object_unref);
+  GHashTableIter iter;
+  Summary *summary;
+
+  g_return_val_if_fail (TILL_IS_JOURNAL (self), entries);
+
+  g_hash_table_iter_init (&iter, self->index);
+  while (g_hash_table_iter_next (&iter, NULL, (gpointer *) &summary))
+    {
+      g_autofree char *name = NULL;
+      g_autofree char *path = NULL;
+      g_autofree char *data = NULL;
+      gsize length;
+      JsonObject *entry;
+
+      if (summary->final)
+        continue;
+      name = g_strconcat (summary->key, ".json", NULL);
+      path = g_build_filename (self->dir, name, NULL);
+      if (!g_file_get_contents (path, &data, &length, NULL))
+        continue;
+      entry = till_journal_entry_parse (data, length, summary->key, NULL);
+      if (entry != NULL)
+        g_ptr_array_add (entries, entry);
+    }
+  g_ptr_array_sort (entries, compare_created);
+  return entries;
 }
 
 gboolean
@@ -304,24 +486,22 @@ till_journal_has_recent_charge (TillJournal *self,
                                 gint64       since,
                                 const char  *except_key)
 {
-  g_autoptr(GPtrArray) entries = NULL;
+  g_autofree char *card = NULL;
+  GPtrArray *same_card;
 
   g_return_val_if_fail (TILL_IS_JOURNAL (self), FALSE);
   g_return_val_if_fail (currency != NULL && last4 != NULL, FALSE);
 
-  entries = till_journal_list (self);
-  for (guint i = 0; i < entries->len; i++)
+  /* A lookup by what is asked: as quick with a week of a busy shop in the
+   * journal as with an empty one, and no file is read. */
+  card = card_key (amount, currency, last4);
+  same_card = g_hash_table_lookup (self->by_card, card);
+  for (guint i = 0; same_card != NULL && i < same_card->len; i++)
     {
-      JsonObject *entry = g_ptr_array_index (entries, i);
-      const char *state = json_object_get_string_member_with_default (entry, "state", "");
+      Summary *summary = g_ptr_array_index (same_card, i);
 
-      if (g_strcmp0 (json_object_get_string_member_with_default (entry, "key", NULL), except_key) == 0)
-        continue;
-      if (entry_int (entry, "amount") == amount &&
-          g_strcmp0 (json_object_get_string_member_with_default (entry, "currency", NULL), currency) == 0 &&
-          g_strcmp0 (json_object_get_string_member_with_default (entry, "last4", NULL), last4) == 0 &&
-          MAX (entry_int (entry, "created"), entry_int (entry, "updated")) >= since &&
-          (g_str_equal (state, "succeeded") || g_str_equal (state, "unknown") || g_str_equal (state, "sending")))
+      if (summary->may_have_charged && MAX (summary->created, summary->updated) >= since &&
+          g_strcmp0 (summary->key, except_key) != 0)
         return TRUE;
     }
   return FALSE;
@@ -352,13 +532,18 @@ till_journal_new (const char  *dir,
   /* Made earlier with other permissions: tighten them. */
   if (g_chmod (self->dir, 0700) != 0)
     g_warning ("Could not restrict the journal folder: %s", g_strerror (errno));
+  index_all (self);
   return g_steal_pointer (&self);
 }
 
 static void
 till_journal_finalize (GObject *object)
 {
-  g_free (TILL_JOURNAL (object)->dir);
+  TillJournal *self = TILL_JOURNAL (object);
+
+  g_clear_pointer (&self->by_card, g_hash_table_unref);
+  g_clear_pointer (&self->index, g_hash_table_unref);
+  g_free (self->dir);
   G_OBJECT_CLASS (till_journal_parent_class)->finalize (object);
 }
 
@@ -371,4 +556,6 @@ till_journal_class_init (TillJournalClass *klass)
 static void
 till_journal_init (TillJournal *self)
 {
+  self->index = g_hash_table_new_full (g_str_hash, g_str_equal, NULL, (GDestroyNotify) summary_free);
+  self->by_card = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, (GDestroyNotify) g_ptr_array_unref);
 }

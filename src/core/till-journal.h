@@ -31,13 +31,21 @@ gboolean     till_journal_put        (TillJournal  *self,
 /* Every readable entry, oldest first (by "created"). An unreadable file
  * is renamed *.corrupt, kept for a person to look at, and skipped. */
 GPtrArray   *till_journal_list       (TillJournal  *self);
+/* The entries that are not final, oldest first: what a terminal checks
+ * after a sign-in. Reads only their files. */
+GPtrArray   *till_journal_list_open  (TillJournal  *self);
+/* Reads the folder again if something else changed it since this object
+ * last did (another journal object, a restore from a backup). */
+void         till_journal_refresh    (TillJournal  *self);
 /* Removes final entries (see till_journal_entry_is_final()) last changed
  * before now - keep_seconds. Returns how many. */
 guint        till_journal_prune      (TillJournal  *self,
                                       gint64        now,
                                       gint64        keep_seconds);
 gboolean     till_journal_entry_is_final (JsonObject *entry);
-/* TRUE when an entry other than except_key charged (or may have charged)
+/* From an index kept in memory (built when the journal is opened, kept by
+ * every till_journal_put()), without reading a file:
+ * TRUE when an entry other than except_key charged (or may have charged)
  * amount of currency to a card ending in last4, and changed at or after
  * since (unix seconds): the question before charging the same card twice. */
 gboolean     till_journal_has_recent_charge (TillJournal *self,
