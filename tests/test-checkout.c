@@ -73,10 +73,15 @@ static void
 fixture_tear_down (Fixture       *fixture,
                    gconstpointer  data)
 {
-  g_autoptr(GDir) dir = g_dir_open (fixture->journal_dir, 0, NULL);
+  g_autoptr(GDir) dir = NULL;
+  g_autoptr(TillJournal) journal = g_object_ref (till_checkout_get_journal (fixture->checkout));
   const char *name;
 
+  /* The last changes (a sale dropped) are written in the journal's thread. */
   g_clear_object (&fixture->checkout);
+  while (till_journal_get_pending (journal) > 0)
+    g_main_context_iteration (NULL, TRUE);
+  dir = g_dir_open (fixture->journal_dir, 0, NULL);
   g_clear_object (&fixture->session);
   while (dir != NULL && (name = g_dir_read_name (dir)) != NULL)
     {

@@ -770,7 +770,13 @@ test_journal (void)
   {
     g_autoptr(GAsyncResult) result = NULL;
 
+    guint sent = till_test_stripe_count_requests ("POST", "/v1/payment_intents");
+
     till_sale_submit_async (sale, "pm_card_visa", NULL, till_test_result_cb, &result);
+    /* Once the request is at Stripe, the entry must be on disk: it is
+     * written (in the journal's thread) before the request leaves. */
+    while (till_test_stripe_count_requests ("POST", "/v1/payment_intents") == sent)
+      g_main_context_iteration (NULL, TRUE);
     entries = till_journal_list (journal);
     g_assert_cmpuint (entries->len, ==, 1);
     g_assert_cmpstr (json_object_get_string_member (g_ptr_array_index (entries, 0), "state"), ==, "sending");

@@ -49,6 +49,8 @@ struct _TillJournal
   GHashTable *by_card;       /* card key → GPtrArray of Summary (not owned) */
   gint64      dir_mtime_ns;  /* the folder as this object last saw it */
   gint64      seen_at_ns;    /* when, in real time */
+  GThreadPool *writer;       /* one thread: writes in the order asked */
+  guint       pending;       /* writes asked for and not done */
 };
 
 G_DEFINE_FINAL_TYPE (TillJournal, till_journal, G_TYPE_OBJECT)
@@ -103,50 +105,177 @@ sync_dir (const char  *dir,
   return TRUE;
 }
 
+/* The file itself: safe in any thread, as it touches nothing but dir. */
+static gboolean
+write_entry (const char  *dir,
+             const char  *key,
+             const char  *text,
+             GError     **error)
+{
+  g_autofree char *name = g_strconcat (key, ".json", NULL);
+  g_autofree char *path = g_build_filename (dir, name, NULL);
+  g_autoptr(GError) sync_error = NULL;
+
+  /* CONSISTENT | DURABLE: a temporary file, fsync, rename over. */
+  if (!g_file_set_contents_full (path, text, -1,
+                                 G_FILE_SET_CONTENTS_CONSISTENT | G_FILE_SET_CONTENTS_DURABLE,
+                                 0600, error))
+    return FALSE;
+  /* The entry is in place (and was synced itself); failing to sync the
+   * folder must not read as "not written", or a sale that was could be
+   * charged again as a new one. */
+  if (!sync_dir (dir, &sync_error))
+    g_warning ("%s", sync_error->message);
+  return TRUE;
+}
+
+static char *
+entry_text (JsonObject *entry)
+{
+  g_autoptr(JsonNode) node = json_node_new (JSON_NODE_OBJECT);
+
+  json_node_set_object (node, entry);
+  return till_json_write (node);
+}
+
+static gboolean
+check_key (const char  *key,
+           GError     **error)
+{
+  if (key_is_valid (key))
+    return TRUE;
+  g_set_error_literal (error, G_IO_ERROR, G_IO_ERROR_INVALID_ARGUMENT, "Not a journal key");
+  return FALSE;
+}
+
 gboolean
 till_journal_put (TillJournal  *self,
                   const char   *key,
                   JsonObject   *entry,
                   GError      **error)
 {
-  g_autoptr(JsonNode) node = json_node_new (JSON_NODE_OBJECT);
-  g_autofree char *name = NULL;
-  g_autofree char *path = NULL;
   g_autofree char *text = NULL;
-  gsize length;
 
   g_return_val_if_fail (TILL_IS_JOURNAL (self), FALSE);
   g_return_val_if_fail (entry != NULL, FALSE);
 
-  if (!key_is_valid (key))
-    {
-      g_set_error_literal (error, G_IO_ERROR, G_IO_ERROR_INVALID_ARGUMENT, "Not a journal key");
-      return FALSE;
-    }
-  json_node_set_object (node, entry);
-  text = till_json_write (node);
-  length = strlen (text);
-  name = g_strconcat (key, ".json", NULL);
-  path = g_build_filename (self->dir, name, NULL);
-  /* CONSISTENT | DURABLE: a temporary file, fsync, rename over. */
-  if (!g_file_set_contents_full (path, text, (gssize) length,
-                                 G_FILE_SET_CONTENTS_CONSISTENT | G_FILE_SET_CONTENTS_DURABLE,
-                                 0600, error))
+  if (!check_key (key, error))
     return FALSE;
-  {
-    g_autoptr(GError) sync_error = NULL;
-
-    /* The entry is in place (and was synced itself); failing to sync the
-     * folder must not read as "not written", or a sale that was could be
-     * charged again as a new one. */
-    if (!sync_dir (self->dir, &sync_error))
-      g_warning ("%s", sync_error->message);
-  }
+  text = entry_text (entry);
+  if (!write_entry (self->dir, key, text, error))
+    return FALSE;
   /* Seen by this object's own write: the folder changed, the index knows
    * why. */
   index_entry (self, key, entry);
   note_seen (self);
   return TRUE;
+}
+
+/* Writes off the main thread, one at a time and in the order asked, so
+ * that a later state of a sale is never overwritten by an earlier one. */
+
+typedef struct
+{
+  char       *dir;
+  char       *key;
+  char       *text;
+  JsonObject *entry;
+} Write;
+
+static void
+write_free (Write *write)
+{
+  g_free (write->dir);
+  g_free (write->key);
+  g_free (write->text);
+  json_object_unref (write->entry);
+  g_free (write);
+}
+
+static void
+writer_cb (gpointer data,
+           gpointer user_data)
+{
+  g_autoptr(GTask) task = data;
+  Write *write = g_task_get_task_data (task);
+  GError *error = NULL;
+
+  if (write_entry (write->dir, write->key, write->text, &error))
+    g_task_return_boolean (task, TRUE);
+  else
+    g_task_return_error (task, error);
+}
+
+static void
+written_cb (GObject      *object,
+            GAsyncResult *result,
+            gpointer      user_data)
+{
+  TillJournal *self = TILL_JOURNAL (object);
+  g_autoptr(GTask) task = user_data;
+  Write *write = g_task_get_task_data (G_TASK (result));
+  GError *error = NULL;
+
+  self->pending--;
+  if (!g_task_propagate_boolean (G_TASK (result), &error))
+    {
+      g_task_return_error (task, error);
+      return;
+    }
+  index_entry (self, write->key, write->entry);
+  note_seen (self);
+  g_task_return_boolean (task, TRUE);
+}
+
+void
+till_journal_put_async (TillJournal         *self,
+                        const char          *key,
+                        JsonObject          *entry,
+                        GAsyncReadyCallback  callback,
+                        gpointer             user_data)
+{
+  g_autoptr(GTask) task = NULL;
+  GTask *file_task;
+  GError *error = NULL;
+  Write *write;
+
+  g_return_if_fail (TILL_IS_JOURNAL (self));
+  g_return_if_fail (entry != NULL);
+
+  task = g_task_new (self, NULL, callback, user_data);
+  g_task_set_source_tag (task, till_journal_put_async);
+  if (!check_key (key, &error))
+    {
+      g_task_return_error (task, error);
+      return;
+    }
+  write = g_new0 (Write, 1);
+  write->dir = g_strdup (self->dir);
+  write->key = g_strdup (key);
+  write->text = entry_text (entry);
+  write->entry = json_object_ref (entry);
+  file_task = g_task_new (self, NULL, written_cb, g_steal_pointer (&task));
+  g_task_set_task_data (file_task, write, (GDestroyNotify) write_free);
+  if (self->writer == NULL)
+    self->writer = g_thread_pool_new (writer_cb, NULL, 1, FALSE, NULL);
+  self->pending++;
+  g_thread_pool_push (self->writer, file_task, NULL);
+}
+
+guint
+till_journal_get_pending (TillJournal *self)
+{
+  g_return_val_if_fail (TILL_IS_JOURNAL (self), 0);
+  return self->pending;
+}
+
+gboolean
+till_journal_put_finish (TillJournal   *self,
+                         GAsyncResult  *result,
+                         GError       **error)
+{
+  g_return_val_if_fail (g_task_is_valid (result, self), FALSE);
+  return g_task_propagate_boolean (G_TASK (result), error);
 }
 
 static gboolean
@@ -541,6 +670,9 @@ till_journal_finalize (GObject *object)
 {
   TillJournal *self = TILL_JOURNAL (object);
 
+  /* Every write holds a reference: none is pending by now. */
+  if (self->writer != NULL)
+    g_thread_pool_free (self->writer, FALSE, TRUE);
   g_clear_pointer (&self->by_card, g_hash_table_unref);
   g_clear_pointer (&self->index, g_hash_table_unref);
   g_free (self->dir);

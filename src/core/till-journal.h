@@ -28,6 +28,18 @@ gboolean     till_journal_put        (TillJournal  *self,
                                       const char   *key,
                                       JsonObject   *entry,
                                       GError      **error);
+/* The same, with the file written in a thread of the journal's own, one
+ * write at a time in the order they were asked for. */
+void         till_journal_put_async  (TillJournal          *self,
+                                      const char           *key,
+                                      JsonObject           *entry,
+                                      GAsyncReadyCallback   callback,
+                                      gpointer              user_data);
+gboolean     till_journal_put_finish (TillJournal          *self,
+                                      GAsyncResult         *result,
+                                      GError              **error);
+/* How many of those writes are not done yet. */
+guint        till_journal_get_pending (TillJournal         *self);
 /* Every readable entry, oldest first (by "created"). An unreadable file
  * is renamed *.corrupt, kept for a person to look at, and skipped. */
 GPtrArray   *till_journal_list       (TillJournal  *self);

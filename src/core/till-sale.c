@@ -87,7 +87,7 @@ typedef struct
 } Step;
 
 static void send_step (GTask *task);
-static gboolean write_journal (TillSale *self, GError **error);
+static void update_journal (TillSale *self);
 
 static void
 step_free (Step *step)
@@ -183,11 +183,8 @@ read_payment (TillSale          *self,
    * restart holds the answers after it to the same id. */
   if (self->payment_id == NULL)
     {
-      g_autoptr(GError) error = NULL;
-
       self->payment_id = g_strdup (payment->id);
-      if (!write_journal (self, &error))
-        g_warning ("The payment journal could not be updated: %s", error->message);
+      update_journal (self);
     }
 
   if (payment->last4 != NULL)
@@ -433,14 +430,15 @@ add_string (JsonObject *entry,
     json_object_set_null_member (entry, name);
 }
 
-static gboolean
-write_journal (TillSale  *self,
-               GError   **error)
+/* The journal entry for the sale as it stands, or NULL when there is
+ * nothing to write (no journal, or nothing sent yet). */
+static JsonObject *
+journal_entry (TillSale *self)
 {
-  g_autoptr(JsonObject) entry = NULL;
+  JsonObject *entry;
 
   if (self->journal == NULL || self->token == NULL)
-    return TRUE;
+    return NULL;
   entry = json_object_new ();
   json_object_set_string_member (entry, "key", self->key);
   json_object_set_int_member (entry, "amount", self->amount);
@@ -457,17 +455,69 @@ write_journal (TillSale  *self,
   add_string (entry, "cashier", till_session_get_username (self->session));
   json_object_set_int_member (entry, "created", self->created);
   json_object_set_int_member (entry, "updated", g_get_real_time () / G_USEC_PER_SEC);
-  return till_journal_put (self->journal, self->key, entry, error);
+  return entry;
+}
+
+/* Writes the entry in the journal's thread (never on the main thread,
+ * where the cashier waits), in order with the sale's other writes; then
+ * callback, if any. */
+static void
+write_journal (TillSale            *self,
+               GAsyncReadyCallback  callback,
+               gpointer             user_data)
+{
+  g_autoptr(JsonObject) entry = journal_entry (self);
+
+  if (entry == NULL)
+    {
+      g_autoptr(GTask) task = g_task_new (self, NULL, callback, user_data);
+
+      g_task_return_boolean (task, TRUE);
+      return;
+    }
+  till_journal_put_async (self->journal, self->key, entry, callback, user_data);
+}
+
+static gboolean
+write_journal_finish (TillSale      *self,
+                      GAsyncResult  *result,
+                      GError       **error)
+{
+  if (g_task_is_valid (result, self))
+    return g_task_propagate_boolean (G_TASK (result), error);
+  return till_journal_put_finish (self->journal, result, error);
 }
 
 static void
-finish_step (GTask  *task,
-             GError *error)
+written_cb (GObject      *object,
+            GAsyncResult *result,
+            gpointer      user_data)
 {
+  g_autoptr(TillSale) self = user_data;
+  g_autoptr(GError) error = NULL;
+
+  if (!write_journal_finish (self, result, &error))
+    g_warning ("The payment journal could not be updated: %s", error->message);
+}
+
+/* A change to keep, with nothing to wait for. */
+static void
+update_journal (TillSale *self)
+{
+  write_journal (self, written_cb, g_object_ref (self));
+}
+
+static void
+finished_cb (GObject      *object,
+             GAsyncResult *result,
+             gpointer      user_data)
+{
+  GTask *task = user_data;
   TillSale *self = g_task_get_source_object (task);
+  GError *error = g_object_steal_data (G_OBJECT (task), "till-step-error");
   g_autoptr(GError) journal_error = NULL;
 
-  if (!write_journal (self, &journal_error))
+  if (!write_journal_finish (self, result, &journal_error))
     g_warning ("The payment journal could not be updated: %s", journal_error->message);
   self->busy = FALSE;
   if (error != NULL)
@@ -475,6 +525,18 @@ finish_step (GTask  *task,
   else
     g_task_return_boolean (task, TRUE);
   g_object_unref (task);
+}
+
+/* The step ends once the journal has its outcome. */
+static void
+finish_step (GTask  *task,
+             GError *error)
+{
+  TillSale *self = g_task_get_source_object (task);
+
+  if (error != NULL)
+    g_object_set_data (G_OBJECT (task), "till-step-error", error);
+  write_journal (self, finished_cb, task);
 }
 
 static void
@@ -614,12 +676,34 @@ send_step (GTask *task)
     }
 }
 
+/* The first write: nothing leaves before the journal has the sale. */
+static void
+first_written_cb (GObject      *object,
+                  GAsyncResult *result,
+                  gpointer      user_data)
+{
+  GTask *task = user_data;
+  TillSale *self = g_task_get_source_object (task);
+  GError *error = NULL;
+
+  if (!write_journal_finish (self, result, &error))
+    {
+      g_clear_pointer (&self->token, g_free);
+      self->busy = FALSE;
+      g_task_return_error (task, error);
+      g_object_unref (task);
+      return;
+    }
+  send_step (task);
+}
+
 static void
 start_step (TillSale            *self,
             gpointer             tag,
             StepKind             kind,
             gboolean             then_confirm,
             const GError        *refusal,
+            gboolean             first,
             GCancellable        *cancellable,
             GAsyncReadyCallback  callback,
             gpointer             user_data)
@@ -646,7 +730,10 @@ start_step (TillSale            *self,
   step->then_confirm = then_confirm;
   g_task_set_task_data (task, step, (GDestroyNotify) step_free);
   self->busy = TRUE;
-  send_step (task);
+  if (first)
+    write_journal (self, first_written_cb, task);
+  else
+    send_step (task);
 }
 
 void
@@ -657,6 +744,7 @@ till_sale_submit_async (TillSale            *self,
                         gpointer             user_data)
 {
   g_autoptr(GError) refusal = NULL;
+  gboolean first = FALSE;
 
   g_return_if_fail (TILL_IS_SALE (self));
   g_return_if_fail (token != NULL);
@@ -666,11 +754,9 @@ till_sale_submit_async (TillSale            *self,
   else if (!self->busy)
     {
       self->token = g_strdup (token);
-      /* Nothing leaves before the journal has it. */
-      if (!write_journal (self, &refusal))
-        g_clear_pointer (&self->token, g_free);
+      first = TRUE;
     }
-  start_step (self, till_sale_submit_async, STEP_POST, FALSE, refusal, cancellable, callback, user_data);
+  start_step (self, till_sale_submit_async, STEP_POST, FALSE, refusal, first, cancellable, callback, user_data);
 }
 
 void
@@ -685,7 +771,7 @@ till_sale_confirm_async (TillSale            *self,
 
   if (self->status != TILL_SALE_STATUS_REQUIRES_ACTION || self->payment_id == NULL)
     refusal = g_error_new_literal (G_IO_ERROR, G_IO_ERROR_NOT_SUPPORTED, "This sale is not waiting for authentication");
-  start_step (self, till_sale_confirm_async, STEP_CONFIRM, FALSE, refusal, cancellable, callback, user_data);
+  start_step (self, till_sale_confirm_async, STEP_CONFIRM, FALSE, refusal, FALSE, cancellable, callback, user_data);
 }
 
 void
@@ -708,7 +794,7 @@ till_sale_resolve_async (TillSale            *self,
       kind = STEP_CONFIRM;
       then_confirm = FALSE;
     }
-  start_step (self, till_sale_resolve_async, kind, then_confirm, refusal, cancellable, callback, user_data);
+  start_step (self, till_sale_resolve_async, kind, then_confirm, refusal, FALSE, cancellable, callback, user_data);
 }
 
 gboolean
@@ -751,14 +837,12 @@ till_sale_set_card (TillSale   *self,
 gboolean
 till_sale_abandon (TillSale *self)
 {
-  g_autoptr(GError) error = NULL;
 
   g_return_val_if_fail (TILL_IS_SALE (self), FALSE);
   if (self->busy || self->status != TILL_SALE_STATUS_REQUIRES_ACTION)
     return FALSE;
   set_status (self, TILL_SALE_STATUS_ABANDONED);
-  if (!write_journal (self, &error))
-    g_warning ("The payment journal could not be updated: %s", error->message);
+  update_journal (self);
   return TRUE;
 }
 
