@@ -475,21 +475,49 @@ test_journal_query (void)
                      "key-unknown-000001");
   }
 
-  /* Written by someone else (another journal object on the folder): seen
-   * once the journal looks again, as a checkout does at each sign-in. */
+  /* Written by someone else (another process, here another journal object
+   * on the folder): seen as it happens, through the folder's monitor, and
+   * at the latest when the journal looks again at a sign-in. */
   {
     g_autoptr(TillJournal) other = till_journal_new (dir, &error);
+    gint64 deadline = g_get_monotonic_time () + 10 * G_USEC_PER_SEC;
 
     g_assert_no_error (error);
     put_entry (other, "key-other-00000001", 5000, "1881", "sending", now);
-    till_journal_refresh (journal);
+    while (!till_journal_has_recent_charge (journal, 5000, "USD", "1881", now - 300, NULL) &&
+           g_get_monotonic_time () < deadline)
+      g_main_context_iteration (NULL, FALSE);
     g_assert_true (till_journal_has_recent_charge (journal, 5000, "USD", "1881", now - 300, NULL));
+    put_entry (other, "key-other-00000002", 6000, "1882", "unknown", now);
+    till_journal_refresh (journal);
+    g_assert_true (till_journal_has_recent_charge (journal, 6000, "USD", "1882", now - 300, NULL));
+  }
+
+  /* A file with a field of the wrong type is no entry: set aside, never
+   * read by the index (it once made json-glib complain at every open). */
+  {
+    g_autofree char *crafted = g_build_filename (dir, "key-crafted-000001.json", NULL);
+    g_autofree char *aside = g_strconcat (crafted, ".corrupt", NULL);
+    g_autoptr(TillJournal) reopened = NULL;
+
+    g_assert_true (g_file_set_contents (crafted,
+                                        "{\"key\":\"key-crafted-000001\",\"amount\":1,\"currency\":\"USD\","
+                                        "\"token\":\"pm_card_visa\",\"state\":\"sending\",\"created\":1,"
+                                        "\"updated\":1,\"last4\":[1,2],\"server\":{}}", -1, &error));
+    g_test_expect_message ("till-journal", G_LOG_LEVEL_WARNING, "*set aside*");
+    reopened = till_journal_new (dir, &error);
+    g_test_assert_expected_messages ();
+    g_assert_no_error (error);
+    g_assert_false (g_file_test (crafted, G_FILE_TEST_EXISTS));
+    g_assert_true (g_file_test (aside, G_FILE_TEST_EXISTS));
+    g_assert_cmpint (g_unlink (aside), ==, 0);
   }
 
   till_journal_prune (journal, now + 30 * 24 * 3600, 0);
   put_entry (journal, "key-unknown-000001", 3000, "4242", "declined", now);
   g_assert_false (till_journal_has_recent_charge (journal, 3000, "USD", "4242", now - 300, NULL));
   put_entry (journal, "key-other-00000001", 5000, "1881", "succeeded", now);
+  put_entry (journal, "key-other-00000002", 6000, "1882", "succeeded", now);
   till_journal_prune (journal, now + 30 * 24 * 3600, 0);
   g_assert_cmpint (g_rmdir (dir), ==, 0);
 }

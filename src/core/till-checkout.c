@@ -536,7 +536,10 @@ recover_done_cb (GObject      *object,
         return;
       g_info ("A payment from before could not be checked: %s", error->message);
     }
-  if (self->state != TILL_CHECKOUT_STATE_RECOVERING)
+  /* Only the round running now goes on. */
+  if (self->state != TILL_CHECKOUT_STATE_RECOVERING || self->recovering == NULL ||
+      self->recover_index >= self->recovering->len ||
+      g_ptr_array_index (self->recovering, self->recover_index) != (gpointer) object)
     return;
   self->recover_index++;
   recover_next (self);
@@ -696,6 +699,13 @@ till_checkout_start (TillCheckout *self,
   g_cancellable_cancel (self->cancellable);
   g_clear_object (&self->cancellable);
   self->cancellable = g_cancellable_new ();
+  /* A round of payments from before still running stops here; the next
+   * one, after the settings, takes them all again. */
+  if (self->state == TILL_CHECKOUT_STATE_RECOVERING)
+    {
+      till_checkout_stop (self);
+      g_clear_pointer (&self->recovering, g_ptr_array_unref);
+    }
   g_set_object (&self->session, session);
   clear_sale (self);
   if (!open_journal (self))

@@ -51,6 +51,7 @@ struct _TillJournal
   gint64      seen_at_ns;    /* when, in real time */
   GThreadPool *writer;       /* one thread: writes in the order asked */
   guint       pending;       /* writes asked for and not done */
+  GFileMonitor *monitor;     /* changes made by others, as they happen */
 };
 
 G_DEFINE_FINAL_TYPE (TillJournal, till_journal, G_TYPE_OBJECT)
@@ -288,12 +289,31 @@ has_type (JsonObject *entry,
   return node != NULL && JSON_NODE_HOLDS_VALUE (node) && json_node_get_value_type (node) == type;
 }
 
-/* The fields every reader relies on, with their types. */
+/* A field that may be missing or null, or else has this type. */
+static gboolean
+has_optional_type (JsonObject *entry,
+                   const char *name,
+                   GType       type)
+{
+  JsonNode *node = json_object_get_member (entry, name);
+
+  return node == NULL || JSON_NODE_HOLDS_NULL (node) || has_type (entry, name, type);
+}
+
+/* The fields every reader relies on, with their types; the optional ones
+ * too, so that no reader meets a list where it expects a string. */
 static gboolean
 entry_is_well_formed (JsonObject *entry,
                       const char *key)
 {
-  return has_type (entry, "key", G_TYPE_STRING) &&
+  static const char *optional_strings[] = { "description", "payment_id", "brand", "last4", "reason",
+                                            "server", "cashier" };
+
+  for (guint i = 0; i < G_N_ELEMENTS (optional_strings); i++)
+    if (!has_optional_type (entry, optional_strings[i], G_TYPE_STRING))
+      return FALSE;
+  return has_optional_type (entry, "confirm_unknown", G_TYPE_BOOLEAN) &&
+         has_type (entry, "key", G_TYPE_STRING) &&
          g_str_equal (json_object_get_string_member (entry, "key"), key) &&
          has_type (entry, "state", G_TYPE_STRING) &&
          has_type (entry, "currency", G_TYPE_STRING) &&
@@ -442,6 +462,67 @@ note_seen (TillJournal *self)
 {
   self->dir_mtime_ns = dir_mtime_ns (self);
   self->seen_at_ns = g_get_real_time () * 1000;
+}
+
+/* Another process (or journal object) wrote, renamed or removed an entry:
+ * that one entry is read again, at once, rather than at the next sale. */
+static void
+folder_changed_cb (GFileMonitor      *monitor,
+                   GFile             *file,
+                   GFile             *other,
+                   GFileMonitorEvent  event,
+                   TillJournal       *self)
+{
+  GFile *changed = event == G_FILE_MONITOR_EVENT_RENAMED && other != NULL ? other : file;
+  g_autofree char *name = g_file_get_basename (changed);
+  g_autofree char *key = NULL;
+  g_autofree char *data = NULL;
+  gsize length;
+  JsonObject *entry;
+
+  if (event == G_FILE_MONITOR_EVENT_RENAMED && other != NULL)
+    {
+      g_autofree char *old_name = g_file_get_basename (file);
+
+      if (g_str_has_suffix (old_name, ".json"))
+        {
+          g_autofree char *old_key = g_strndup (old_name, strlen (old_name) - strlen (".json"));
+
+          unindex (self, old_key);
+        }
+    }
+  if (name == NULL || !g_str_has_suffix (name, ".json"))
+    return;
+  key = g_strndup (name, strlen (name) - strlen (".json"));
+  if (!key_is_valid (key))
+    return;
+  if (!g_file_get_contents (g_file_peek_path (changed), &data, &length, NULL))
+    {
+      unindex (self, key);
+      return;
+    }
+  entry = till_journal_entry_parse (data, length, key, NULL);
+  if (entry != NULL)
+    {
+      index_entry (self, key, entry);
+      json_object_unref (entry);
+    }
+}
+
+static void
+watch_folder (TillJournal *self)
+{
+  g_autoptr(GFile) folder = g_file_new_for_path (self->dir);
+  g_autoptr(GError) error = NULL;
+
+  self->monitor = g_file_monitor_directory (folder, G_FILE_MONITOR_WATCH_MOVES, NULL, &error);
+  if (self->monitor == NULL)
+    {
+      /* The index is still read again at each sign-in. */
+      g_info ("The journal folder cannot be watched: %s", error->message);
+      return;
+    }
+  g_signal_connect (self->monitor, "changed", G_CALLBACK (folder_changed_cb), self);
 }
 
 void
@@ -662,6 +743,7 @@ till_journal_new (const char  *dir,
   if (g_chmod (self->dir, 0700) != 0)
     g_warning ("Could not restrict the journal folder: %s", g_strerror (errno));
   index_all (self);
+  watch_folder (self);
   return g_steal_pointer (&self);
 }
 
@@ -670,9 +752,16 @@ till_journal_finalize (GObject *object)
 {
   TillJournal *self = TILL_JOURNAL (object);
 
-  /* Every write holds a reference: none is pending by now. */
+  /* Every write holds a reference, so none is pending; the last one may
+   * be ending in the pool's own thread, which must not wait for itself. */
   if (self->writer != NULL)
-    g_thread_pool_free (self->writer, FALSE, TRUE);
+    g_thread_pool_free (self->writer, FALSE, FALSE);
+  if (self->monitor != NULL)
+    {
+      g_signal_handlers_disconnect_by_data (self->monitor, self);
+      g_file_monitor_cancel (self->monitor);
+      g_clear_object (&self->monitor);
+    }
   g_clear_pointer (&self->by_card, g_hash_table_unref);
   g_clear_pointer (&self->index, g_hash_table_unref);
   g_free (self->dir);

@@ -47,6 +47,7 @@ struct _TillChargePage
   /* owned references */
   TillCheckout      *checkout;
   TillSession       *session;
+  GCancellable      *cancellable;      /* the card page's calls; cancelled when the page goes */
   GDateTime         *sent_at;          /* the request on its way was sent then, local time */
 
   /* state */
@@ -300,6 +301,8 @@ action_done_cb (GObject      *object,
   g_autoptr(GError) error = NULL;
 
   message = till_card_view_handle_card_action_finish (TILL_CARD_VIEW (object), result, &error);
+  if (g_cancellable_is_cancelled (self->cancellable))
+    return;
   /* Whatever the page reports (passed, failed, or the form stopped), the
    * server reads the PaymentIntent's real state. */
   if (message == NULL)
@@ -313,8 +316,8 @@ authenticate (TillChargePage *self)
   TillSale *sale = till_checkout_get_sale (self->checkout);
 
   till_card_view_focus_card (self->card_view);
-  till_card_view_handle_card_action_async (self->card_view, till_sale_get_client_secret (sale), NULL,
-                                           action_done_cb, g_object_ref (self));
+  till_card_view_handle_card_action_async (self->card_view, till_sale_get_client_secret (sale),
+                                           self->cancellable, action_done_cb, g_object_ref (self));
 }
 
 static void
@@ -330,7 +333,9 @@ tokenize_done_cb (GObject      *object,
                                  ? TILL_CARD_MESSAGE_TOKEN : TILL_CARD_MESSAGE_PAYMENT_METHOD;
 
   message = till_card_view_tokenize_finish (TILL_CARD_VIEW (object), result, &error);
-  if (till_checkout_get_state (self->checkout) != TILL_CHECKOUT_STATE_READING_CARD)
+  /* The page went away (the window closed): its widgets with it. */
+  if (g_cancellable_is_cancelled (self->cancellable) ||
+      till_checkout_get_state (self->checkout) != TILL_CHECKOUT_STATE_READING_CARD)
     return;
 
   if (message != NULL && message->type == expected)
@@ -484,7 +489,7 @@ charge_action (GtkWidget  *widget,
   if (!till_checkout_charge (self->checkout, till_amount_pad_get_reference (self->amount_pad)))
     return;
   set_card_status (self, NULL, FALSE);
-  till_card_view_tokenize_async (self->card_view, NULL, tokenize_done_cb, g_object_ref (self));
+  till_card_view_tokenize_async (self->card_view, self->cancellable, tokenize_done_cb, g_object_ref (self));
 }
 
 static void
@@ -879,6 +884,7 @@ till_charge_page_dispose (GObject *object)
   TillChargePage *self = TILL_CHARGE_PAGE (object);
 
   /* AdwBin unparents the template's one child itself. */
+  g_cancellable_cancel (self->cancellable);
   if (self->checkout != NULL)
     {
       g_signal_handlers_disconnect_by_data (self->checkout, self);
@@ -896,6 +902,7 @@ till_charge_page_finalize (GObject *object)
 
   g_clear_object (&self->checkout);
   g_clear_object (&self->session);
+  g_clear_object (&self->cancellable);
   g_clear_pointer (&self->sent_at, g_date_time_unref);
   g_free (self->amount_text);
 
@@ -968,6 +975,7 @@ till_charge_page_init (TillChargePage *self)
   g_signal_connect_swapped (keys, "key-pressed", G_CALLBACK (key_pressed_cb), self);
   gtk_widget_add_controller (GTK_WIDGET (self), keys);
 
+  self->cancellable = g_cancellable_new ();
   self->checkout = till_checkout_new (NULL);
   self->shown = till_checkout_get_state (self->checkout);
   self->response_to_result_ms = -1;
