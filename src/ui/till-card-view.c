@@ -893,7 +893,12 @@ till_card_view_dispose (GObject *object)
                                                                      BRIDGE_WORLD);
     }
   if (self->web_view != NULL)
-    g_signal_handlers_disconnect_by_data (self->web_view, self);
+    {
+      g_signal_handlers_disconnect_by_data (self->web_view, self);
+      /* A closed card view's web process stayed alive (bench-charge counts
+       * them); nothing else uses it, and the form in it is gone. */
+      webkit_web_view_terminate_web_process (self->web_view);
+    }
   g_clear_object (&self->content_manager);
   self->web_view = NULL;
   adw_bin_set_child (ADW_BIN (self), NULL);
