@@ -63,6 +63,13 @@ struct _TillCardView
 
   GTask *pending_tokenize;
   GTask *pending_action;
+
+  /* till_card_view_prepare() waits for the window's first frame */
+  GtkWidget *prepare_root;          /* weak */
+  GdkFrameClock *prepare_clock;
+  gulong prepare_paint_handler;
+  gulong prepare_map_handler;
+  guint prepare_source;
 };
 
 G_DEFINE_FINAL_TYPE (TillCardView, till_card_view, ADW_TYPE_BIN)
@@ -76,6 +83,22 @@ enum
 };
 
 static guint signals[N_SIGNALS];
+
+static void
+cancel_prepare (TillCardView *self)
+{
+  if (self->prepare_root != NULL)
+    {
+      g_clear_signal_handler (&self->prepare_map_handler, self->prepare_root);
+      g_object_remove_weak_pointer (G_OBJECT (self->prepare_root), (gpointer *) &self->prepare_root);
+      self->prepare_root = NULL;
+    }
+  self->prepare_map_handler = 0;
+  if (self->prepare_clock != NULL)
+    g_clear_signal_handler (&self->prepare_paint_handler, self->prepare_clock);
+  g_clear_object (&self->prepare_clock);
+  g_clear_handle_id (&self->prepare_source, g_source_remove);
+}
 
 static gboolean
 is_release_build (void)
@@ -407,6 +430,69 @@ build_config_script (TillCardView *self)
   return g_strdup_printf ("window.tillConfig = Object.freeze(%s);", json);
 }
 
+static void web_process_terminated_cb (WebKitWebView                     *web_view,
+                                       WebKitWebProcessTerminationReason  reason,
+                                       TillCardView                      *self);
+
+/* The web view on first use. WebKit's first view also starts its network
+ * process and, once it loads anything, a web process; both compete with
+ * the sign-in window for the CPU, so till_card_view_prepare() waits for
+ * that window's first frame. */
+static void
+ensure_web_view (TillCardView *self)
+{
+  static gsize configured = 0;
+  g_autoptr(WebKitSettings) settings = NULL;
+  /* Nothing of the card page (cookies, cache, storage) is kept on disk. */
+  g_autoptr(WebKitNetworkSession) session = NULL;
+
+  if (self->web_view != NULL)
+    return;
+
+  if (g_once_init_enter (&configured))
+    {
+      /* One small page, loaded once per window and never navigated back
+       * to: WebKit's browser-sized memory and page caches only hold memory. */
+      webkit_web_context_set_cache_model (webkit_web_context_get_default (), WEBKIT_CACHE_MODEL_DOCUMENT_VIEWER);
+      g_once_init_leave (&configured, 1);
+    }
+
+  settings = webkit_settings_new ();
+  session = webkit_network_session_new_ephemeral ();
+  webkit_settings_set_enable_developer_extras (settings, g_str_has_suffix (APP_ID, ".Devel"));
+  webkit_settings_set_enable_javascript (settings, TRUE);
+  webkit_settings_set_enable_javascript_markup (settings, TRUE);
+  webkit_settings_set_allow_file_access_from_file_urls (settings, FALSE);
+  webkit_settings_set_allow_universal_access_from_file_urls (settings, FALSE);
+  webkit_settings_set_allow_top_navigation_to_data_urls (settings, FALSE);
+  webkit_settings_set_javascript_can_open_windows_automatically (settings, FALSE);
+  webkit_settings_set_javascript_can_access_clipboard (settings, FALSE);
+  webkit_settings_set_enable_webaudio (settings, FALSE);
+  webkit_settings_set_enable_webgl (settings, FALSE);
+  webkit_settings_set_enable_media (settings, FALSE);
+  webkit_settings_set_enable_back_forward_navigation_gestures (settings, FALSE);
+
+  self->content_manager = webkit_user_content_manager_new ();
+  webkit_user_content_manager_register_script_message_handler_with_reply (self->content_manager, HANDLER_NAME,
+                                                                          BRIDGE_WORLD);
+  g_signal_connect (self->content_manager, "script-message-with-reply-received::" HANDLER_NAME,
+                    G_CALLBACK (script_message_cb), self);
+
+  self->web_view = g_object_new (WEBKIT_TYPE_WEB_VIEW,
+                                 "network-session", session,
+                                 "settings", settings,
+                                 "user-content-manager", self->content_manager,
+                                 NULL);
+  /* The page's own box is the card field; around it, the window shows. */
+  webkit_web_view_set_background_color (self->web_view, &(GdkRGBA) { 0, 0, 0, 0 });
+  g_signal_connect (self->web_view, "decide-policy", G_CALLBACK (decide_policy_cb), self);
+  g_signal_connect (self->web_view, "create", G_CALLBACK (create_cb), self);
+  g_signal_connect (self->web_view, "web-process-terminated", G_CALLBACK (web_process_terminated_cb), self);
+  gtk_widget_set_hexpand (GTK_WIDGET (self->web_view), TRUE);
+  gtk_widget_set_vexpand (GTK_WIDGET (self->web_view), TRUE);
+  adw_bin_set_child (ADW_BIN (self), GTK_WIDGET (self->web_view));
+}
+
 static void
 load_page (TillCardView *self)
 {
@@ -416,6 +502,8 @@ load_page (TillCardView *self)
   g_autoptr(WebKitUserScript) bridge_script = NULL;
   g_autoptr(WebKitUserScript) config_script = NULL;
 
+  cancel_prepare (self);
+  ensure_web_view (self);
   webkit_user_content_manager_remove_all_scripts (self->content_manager);
   bridge_script = webkit_user_script_new_for_world (bridge, WEBKIT_USER_CONTENT_INJECT_TOP_FRAME,
                                                     WEBKIT_USER_SCRIPT_INJECT_AT_DOCUMENT_START,
@@ -672,6 +760,7 @@ void
 till_card_view_focus_card (TillCardView *self)
 {
   g_return_if_fail (TILL_IS_CARD_VIEW (self));
+  ensure_web_view (self);
   gtk_widget_grab_focus (GTK_WIDGET (self->web_view));
   call_simple (self, "return tillFocus();");
 }
@@ -704,15 +793,68 @@ till_card_view_get_error (TillCardView *self)
   return self->error;
 }
 
-void
-till_card_view_prepare (TillCardView *self)
+static gboolean
+prepare_cb (gpointer data)
 {
-  g_return_if_fail (TILL_IS_CARD_VIEW (self));
+  TillCardView *self = data;
 
+  self->prepare_source = 0;
+  cancel_prepare (self);
+  ensure_web_view (self);
   /* about:blank is always allowed (decide_policy_cb); loading it spawns
    * the web process, which the card page then reuses. */
   if (self->base_uri == NULL)
     webkit_web_view_load_uri (self->web_view, "about:blank");
+  return G_SOURCE_REMOVE;
+}
+
+static void
+first_frame_cb (GdkFrameClock *clock,
+                TillCardView  *self)
+{
+  g_clear_signal_handler (&self->prepare_paint_handler, clock);
+  /* After the frame is on screen, not within its paint. */
+  if (self->prepare_source == 0)
+    self->prepare_source = g_idle_add_full (G_PRIORITY_LOW, prepare_cb, self, NULL);
+}
+
+static void
+root_mapped_cb (GtkWidget    *root,
+                TillCardView *self)
+{
+  GdkFrameClock *clock = gtk_widget_get_frame_clock (root);
+
+  g_clear_signal_handler (&self->prepare_map_handler, root);
+  g_object_remove_weak_pointer (G_OBJECT (root), (gpointer *) &self->prepare_root);
+  self->prepare_root = NULL;
+  if (clock == NULL)
+    {
+      first_frame_cb (NULL, self);
+      return;
+    }
+  g_set_object (&self->prepare_clock, clock);
+  self->prepare_paint_handler = g_signal_connect (clock, "after-paint", G_CALLBACK (first_frame_cb), self);
+}
+
+void
+till_card_view_prepare (TillCardView *self)
+{
+  GtkWidget *root;
+
+  g_return_if_fail (TILL_IS_CARD_VIEW (self));
+
+  if (self->web_view != NULL || self->prepare_map_handler != 0 || self->prepare_paint_handler != 0 ||
+      self->prepare_source != 0)
+    return;
+  root = GTK_WIDGET (gtk_widget_get_root (GTK_WIDGET (self)));
+  if (root == NULL || gtk_widget_get_mapped (root))
+    self->prepare_source = g_idle_add_full (G_PRIORITY_LOW, prepare_cb, self, NULL);
+  else
+    {
+      self->prepare_root = root;
+      g_object_add_weak_pointer (G_OBJECT (root), (gpointer *) &self->prepare_root);
+      self->prepare_map_handler = g_signal_connect (root, "map", G_CALLBACK (root_mapped_cb), self);
+    }
 }
 
 guint
@@ -726,6 +868,7 @@ GtkWidget *
 till_card_view_get_web_view (TillCardView *self)
 {
   g_return_val_if_fail (TILL_IS_CARD_VIEW (self), NULL);
+  ensure_web_view (self);
   return GTK_WIDGET (self->web_view);
 }
 
@@ -741,6 +884,7 @@ till_card_view_dispose (GObject *object)
   TillCardView *self = TILL_CARD_VIEW (object);
 
   g_clear_handle_id (&self->reload_source, g_source_remove);
+  cancel_prepare (self);
   fail_pending (self, G_IO_ERROR, G_IO_ERROR_CANCELLED, "The card form was closed");
   if (self->content_manager != NULL)
     {
@@ -749,7 +893,12 @@ till_card_view_dispose (GObject *object)
                                                                      BRIDGE_WORLD);
     }
   if (self->web_view != NULL)
-    g_signal_handlers_disconnect_by_data (self->web_view, self);
+    {
+      g_signal_handlers_disconnect_by_data (self->web_view, self);
+      /* A closed card view's web process stayed alive (bench-charge counts
+       * them); nothing else uses it, and the form in it is gone. */
+      webkit_web_view_terminate_web_process (self->web_view);
+    }
   g_clear_object (&self->content_manager);
   self->web_view = NULL;
   adw_bin_set_child (ADW_BIN (self), NULL);
@@ -796,40 +945,7 @@ till_card_view_class_init (TillCardViewClass *klass)
 static void
 till_card_view_init (TillCardView *self)
 {
-  g_autoptr(WebKitSettings) settings = webkit_settings_new ();
-  /* Nothing of the card page (cookies, cache, storage) is kept on disk. */
-  g_autoptr(WebKitNetworkSession) session = webkit_network_session_new_ephemeral ();
-
-  webkit_settings_set_enable_developer_extras (settings, g_str_has_suffix (APP_ID, ".Devel"));
-  webkit_settings_set_enable_javascript (settings, TRUE);
-  webkit_settings_set_enable_javascript_markup (settings, TRUE);
-  webkit_settings_set_allow_file_access_from_file_urls (settings, FALSE);
-  webkit_settings_set_allow_universal_access_from_file_urls (settings, FALSE);
-  webkit_settings_set_allow_top_navigation_to_data_urls (settings, FALSE);
-  webkit_settings_set_javascript_can_open_windows_automatically (settings, FALSE);
-  webkit_settings_set_javascript_can_access_clipboard (settings, FALSE);
-  webkit_settings_set_enable_webaudio (settings, FALSE);
-  webkit_settings_set_enable_webgl (settings, FALSE);
-  webkit_settings_set_enable_media (settings, FALSE);
-  webkit_settings_set_enable_back_forward_navigation_gestures (settings, FALSE);
-
-  self->content_manager = webkit_user_content_manager_new ();
-  webkit_user_content_manager_register_script_message_handler_with_reply (self->content_manager, HANDLER_NAME,
-                                                                          BRIDGE_WORLD);
-  g_signal_connect (self->content_manager, "script-message-with-reply-received::" HANDLER_NAME,
-                    G_CALLBACK (script_message_cb), self);
-
-  self->web_view = g_object_new (WEBKIT_TYPE_WEB_VIEW,
-                                 "network-session", session,
-                                 "settings", settings,
-                                 "user-content-manager", self->content_manager,
-                                 NULL);
-  /* The page's own box is the card field; around it, the window shows. */
-  webkit_web_view_set_background_color (self->web_view, &(GdkRGBA) { 0, 0, 0, 0 });
-  g_signal_connect (self->web_view, "decide-policy", G_CALLBACK (decide_policy_cb), self);
-  g_signal_connect (self->web_view, "create", G_CALLBACK (create_cb), self);
-  g_signal_connect (self->web_view, "web-process-terminated", G_CALLBACK (web_process_terminated_cb), self);
-  gtk_widget_set_hexpand (GTK_WIDGET (self->web_view), TRUE);
-  gtk_widget_set_vexpand (GTK_WIDGET (self->web_view), TRUE);
-  adw_bin_set_child (ADW_BIN (self), GTK_WIDGET (self->web_view));
+  /* The web view, and with it WebKit's web and network processes, comes
+   * later (ensure_web_view()): created here, at the window's construction,
+   * it delayed the sign-in window's first frame. */
 }
