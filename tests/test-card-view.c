@@ -188,6 +188,19 @@ test_load_refuses (void)
   g_object_unref (view);
 }
 
+/* Painted on the CPU: with GL on Mesa's software rasterizer the web
+ * process died by itself now and then (docs/testing.md). */
+static void
+test_no_gpu (void)
+{
+  TillCardView *view = TILL_CARD_VIEW (g_object_ref_sink (till_card_view_new ()));
+  WebKitWebView *web_view = WEBKIT_WEB_VIEW (till_card_view_get_web_view (view));
+
+  g_assert_cmpint (webkit_settings_get_hardware_acceleration_policy (webkit_web_view_get_settings (web_view)), ==,
+                   WEBKIT_HARDWARE_ACCELERATION_POLICY_NEVER);
+  g_object_unref (view);
+}
+
 static void
 test_card_and_hostile_page (void)
 {
@@ -313,6 +326,7 @@ main (int   argc,
 
   g_test_add_func ("/card-view/stripe-js-url", test_stripe_js_url);
   g_test_add_func ("/card-view/load-refuses", test_load_refuses);
+  g_test_add_func ("/card-view/no-gpu", test_no_gpu);
   g_test_add_func ("/card-view/card-and-hostile-page", test_card_and_hostile_page);
   return g_test_run ();
 }
