@@ -79,45 +79,41 @@ count_crash_cb (guint *count)
 }
 
 /* Types the card with real key events, once the focus is in its field.
- * Now and then WebKit's web process dies by itself on this machine; the
- * view reloads the form, and the card is typed again, once. */
+ * The web process ends only when the test ends it: a death nobody asked
+ * for fails here, said as such (the card view paints without GL because of
+ * such deaths: docs/testing.md). */
 static void
 type_card (TillCardView *view)
 {
-  for (int attempt = 0; attempt < 2; attempt++)
+  guint crashes_before = crashes;
+  gint64 deadline;
+
+  wait_until (view, is_ready, NULL, 20, "the card form to be ready");
+  till_test_xdo ("search", "--sync", "--onlyvisible", "--name", "^" WINDOW_TITLE "$", "windowfocus", "--sync", NULL);
+  till_card_view_focus_card (view);
+  /* Focusing the field runs in the web process, inside Stripe's frame:
+   * keys typed before it is there are lost. */
+  for (deadline = g_get_monotonic_time () + 20 * G_USEC_PER_SEC;;)
     {
-      guint crashes_before = crashes;
-      gint64 deadline;
+      g_autoptr(JSCValue) focused = run_js (view, "document.hasFocus() && document.activeElement !== null "
+                                                  "&& document.activeElement.tagName === 'IFRAME'");
 
-      wait_until (view, is_ready, NULL, 20, "the card form to be ready");
-      till_test_xdo ("search", "--sync", "--onlyvisible", "--name", "^" WINDOW_TITLE "$", "windowfocus", "--sync", NULL);
-      till_card_view_focus_card (view);
-      /* Focusing the field runs in the web process, inside Stripe's frame:
-       * keys typed before it is there are lost. */
-      for (deadline = g_get_monotonic_time () + 20 * G_USEC_PER_SEC;;)
-        {
-          g_autoptr(JSCValue) focused = run_js (view, "document.hasFocus() && document.activeElement !== null "
-                                                      "&& document.activeElement.tagName === 'IFRAME'");
-
-          if (jsc_value_to_boolean (focused))
-            break;
-          g_assert_cmpint (g_get_monotonic_time (), <, deadline);
-          till_test_settle (100);
-        }
-      till_test_settle (300);
-      till_test_xdo ("type", "--delay", "30", "4242424242424242", NULL);
-      till_test_xdo ("type", "--delay", "30", "1230", NULL);
-      till_test_xdo ("type", "--delay", "30", "123", NULL);
-      for (deadline = g_get_monotonic_time () + 10 * G_USEC_PER_SEC;
-           !till_card_view_get_complete (view) && g_get_monotonic_time () < deadline;)
-        till_test_settle (20);
-      if (till_card_view_get_complete (view))
-        return;
-      if (crashes == crashes_before)
+      if (jsc_value_to_boolean (focused))
         break;
-      g_test_message ("The web process died while the card was typed; typing it again");
+      g_assert_cmpint (g_get_monotonic_time (), <, deadline);
+      till_test_settle (100);
     }
-  g_error ("Timed out waiting for the card to be complete");
+  till_test_settle (300);
+  till_test_xdo ("type", "--delay", "30", "4242424242424242", NULL);
+  till_test_xdo ("type", "--delay", "30", "1230", NULL);
+  till_test_xdo ("type", "--delay", "30", "123", NULL);
+  for (deadline = g_get_monotonic_time () + 10 * G_USEC_PER_SEC;
+       !till_card_view_get_complete (view) && crashes == crashes_before && g_get_monotonic_time () < deadline;)
+    till_test_settle (20);
+  if (crashes != crashes_before)
+    g_error ("The card page's web process died by itself while the card was typed");
+  if (!till_card_view_get_complete (view))
+    g_error ("Timed out waiting for the card to be complete");
 }
 
 static TillCardMessage *
@@ -185,6 +181,19 @@ test_load_refuses (void)
                                        "payment_intents", &error));
   g_assert_error (error, G_IO_ERROR, G_IO_ERROR_INVALID_ARGUMENT);
   g_clear_error (&error);
+  g_object_unref (view);
+}
+
+/* Painted on the CPU: with GL on Mesa's software rasterizer the web
+ * process died by itself now and then (docs/testing.md). */
+static void
+test_no_gpu (void)
+{
+  TillCardView *view = TILL_CARD_VIEW (g_object_ref_sink (till_card_view_new ()));
+  WebKitWebView *web_view = WEBKIT_WEB_VIEW (till_card_view_get_web_view (view));
+
+  g_assert_cmpint (webkit_settings_get_hardware_acceleration_policy (webkit_web_view_get_settings (web_view)), ==,
+                   WEBKIT_HARDWARE_ACCELERATION_POLICY_NEVER);
   g_object_unref (view);
 }
 
@@ -262,23 +271,17 @@ test_card_and_hostile_page (void)
   till_test_settle (1000);
   g_assert_cmpuint (g_list_model_get_n_items (gtk_window_get_toplevels ()), ==, toplevels);
 
-  /* (d) No navigation away. WebKit's web process sometimes dies on the
-   * refused cross-site navigation; the view then reloads the card page, and
-   * the card is typed again. Either way the page never leaves. */
+  /* (d) No navigation away: the page stays, and its web process with it. */
   crashes_before_navigation = crashes;
   value = run_js (view, "location = 'https://example.com/'; true;");
   g_clear_object (&value);
   till_test_settle (1500);
   g_assert_cmpstr (webkit_web_view_get_uri (WEBKIT_WEB_VIEW (till_card_view_get_web_view (view))), ==, PAGE_URI);
-  wait_until (view, is_ready, NULL, 20, "the card form after the navigation");
   value = run_js (view, "location.href");
   g_assert_cmpstr (jsc_value_to_string (value), ==, PAGE_URI);
   g_clear_object (&value);
-  if (crashes > crashes_before_navigation)
-    {
-      g_test_message ("The web process died on the refused navigation; typing the card again");
-      type_card (view);
-    }
+  g_assert_cmpuint (crashes, ==, crashes_before_navigation);
+  g_assert_true (till_card_view_get_complete (view));
 
   /* The form still works after all that. */
   third = tokenize (view, NULL);
@@ -313,6 +316,7 @@ main (int   argc,
 
   g_test_add_func ("/card-view/stripe-js-url", test_stripe_js_url);
   g_test_add_func ("/card-view/load-refuses", test_load_refuses);
+  g_test_add_func ("/card-view/no-gpu", test_no_gpu);
   g_test_add_func ("/card-view/card-and-hostile-page", test_card_and_hostile_page);
   return g_test_run ();
 }

@@ -471,6 +471,16 @@ ensure_web_view (TillCardView *self)
   webkit_settings_set_enable_webgl (settings, FALSE);
   webkit_settings_set_enable_media (settings, FALSE);
   webkit_settings_set_enable_back_forward_navigation_gestures (settings, FALSE);
+  /* The card page is one small form: nothing in it needs a GPU. With
+   * hardware acceleration, WebKitGTK 2.50 paints with Skia into GL
+   * contexts on several threads of the web process (SkiaGPUWorker,
+   * ThreadedCompositor). On Mesa's software rasterizer (llvmpipe: any
+   * terminal without a GPU driver, and every Xvfb) those threads race
+   * inside swrast_dri.so, and the web process dies with a segfault now and
+   * then, taking the card being typed with it; more often under load.
+   * Painted on the CPU, neither thread exists: Skia paints into memory.
+   * docs/testing.md, "WebKit's web process", has the evidence. */
+  webkit_settings_set_hardware_acceleration_policy (settings, WEBKIT_HARDWARE_ACCELERATION_POLICY_NEVER);
 
   self->content_manager = webkit_user_content_manager_new ();
   webkit_user_content_manager_register_script_message_handler_with_reply (self->content_manager, HANDLER_NAME,
