@@ -82,6 +82,16 @@ enum
   N_SIGNALS
 };
 
+enum
+{
+  PROP_0,
+  PROP_READY,
+  PROP_COMPLETE,
+  N_PROPS
+};
+
+static GParamSpec *properties[N_PROPS];
+
 static guint signals[N_SIGNALS];
 
 static void
@@ -280,6 +290,27 @@ drop (TillCardView *self,
   g_warning ("Dropped a message from the card page: %s", why);
 }
 
+/* The form's readiness and completeness, which the charge screen follows
+ * (notify::ready, notify::complete). */
+static void
+set_form_state (TillCardView *self,
+                gboolean      ready,
+                gboolean      complete)
+{
+  g_object_freeze_notify (G_OBJECT (self));
+  if (self->ready != ready)
+    {
+      self->ready = ready;
+      g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_READY]);
+    }
+  if (self->complete != complete)
+    {
+      self->complete = complete;
+      g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_COMPLETE]);
+    }
+  g_object_thaw_notify (G_OBJECT (self));
+}
+
 static void
 deliver (TillCardView    *self,
          TillCardMessage *message)
@@ -289,13 +320,13 @@ deliver (TillCardView    *self,
   switch (message->type)
     {
     case TILL_CARD_MESSAGE_READY:
-      self->ready = TRUE;
+      set_form_state (self, TRUE, self->complete);
       till_card_message_free (message);
       g_signal_emit (self, signals[SIGNAL_READY], 0);
       return;
 
     case TILL_CARD_MESSAGE_CHANGE:
-      self->complete = message->complete;
+      set_form_state (self, self->ready, message->complete);
       g_free (self->brand);
       self->brand = g_strdup (message->brand);
       g_free (self->error);
@@ -523,8 +554,7 @@ load_page (TillCardView *self)
   webkit_user_content_manager_add_script (self->content_manager, bridge_script);
   webkit_user_content_manager_add_script (self->content_manager, config_script);
 
-  self->ready = FALSE;
-  self->complete = FALSE;
+  set_form_state (self, FALSE, FALSE);
   g_clear_pointer (&self->brand, g_free);
   g_clear_pointer (&self->error, g_free);
   self->expect_page_load = TRUE;
@@ -547,8 +577,7 @@ web_process_terminated_cb (WebKitWebView                     *web_view,
                            TillCardView                      *self)
 {
   g_message ("The card page's web process ended (reason %d); reloading it", (int) reason);
-  self->ready = FALSE;
-  self->complete = FALSE;
+  set_form_state (self, FALSE, FALSE);
   g_clear_pointer (&self->error, g_free);
   fail_pending (self, G_IO_ERROR, G_IO_ERROR_CONNECTION_CLOSED, "The card form stopped");
   g_signal_emit (self, signals[SIGNAL_WEB_PROCESS_CRASHED], 0);
@@ -934,12 +963,42 @@ till_card_view_finalize (GObject *object)
 }
 
 static void
+till_card_view_get_property (GObject    *object,
+                             guint       prop_id,
+                             GValue     *value,
+                             GParamSpec *pspec)
+{
+  TillCardView *self = TILL_CARD_VIEW (object);
+
+  switch (prop_id)
+    {
+    case PROP_READY:
+      g_value_set_boolean (value, self->ready);
+      break;
+    case PROP_COMPLETE:
+      g_value_set_boolean (value, self->complete);
+      break;
+    default:
+      G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
+    }
+}
+
+static void
 till_card_view_class_init (TillCardViewClass *klass)
 {
   GObjectClass *object_class = G_OBJECT_CLASS (klass);
 
   object_class->dispose = till_card_view_dispose;
   object_class->finalize = till_card_view_finalize;
+  object_class->get_property = till_card_view_get_property;
+
+  properties[PROP_READY] =
+    g_param_spec_boolean ("ready", NULL, NULL, FALSE,
+                          G_PARAM_READABLE | G_PARAM_STATIC_STRINGS | G_PARAM_EXPLICIT_NOTIFY);
+  properties[PROP_COMPLETE] =
+    g_param_spec_boolean ("complete", NULL, NULL, FALSE,
+                          G_PARAM_READABLE | G_PARAM_STATIC_STRINGS | G_PARAM_EXPLICIT_NOTIFY);
+  g_object_class_install_properties (object_class, N_PROPS, properties);
 
   signals[SIGNAL_READY] =
     g_signal_new ("ready", G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST, 0, NULL, NULL, NULL,

@@ -35,6 +35,8 @@ gboolean         till_card_view_load                        (TillCardView   *sel
                                                              const char     *publishable_key,
                                                              const char     *mode,
                                                              GError        **error);
+/* The "ready" (the form is mounted and answers) and "complete" (the card
+ * typed is whole) properties, which notify when they change. */
 gboolean         till_card_view_get_ready                   (TillCardView   *self);
 gboolean         till_card_view_get_complete                (TillCardView   *self);
 const char      *till_card_view_get_brand                   (TillCardView   *self);

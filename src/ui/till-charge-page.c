@@ -983,5 +983,8 @@ till_charge_page_init (TillChargePage *self)
   g_signal_connect_swapped (self->checkout, "notify::shop", G_CALLBACK (checkout_shop_cb), self);
   g_signal_connect_swapped (self->checkout, "notify::amount", G_CALLBACK (update_amount), self);
   g_signal_connect_swapped (self->checkout, "notify::can-charge", G_CALLBACK (update_controls), self);
+  /* The checkout decides with the card form's state as it is now. */
+  g_signal_connect_swapped (self->card_view, "notify::ready", G_CALLBACK (sync_card), self);
+  g_signal_connect_swapped (self->card_view, "notify::complete", G_CALLBACK (sync_card), self);
   update_amount (self);
 }
