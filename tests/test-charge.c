@@ -839,15 +839,15 @@ tree_pss_kib (guint    *out_processes,
   return total;
 }
 
-/* Whether the window shows the charge page: the moment sign-in was
- * accepted (sign_in_done_cb switches to it before the page asks the server
- * for the shop's settings and loads the card form). */
+/* The moment sign-in was accepted: TillAccess signs the cashier in
+ * before the charge page asks the server for the shop's settings and
+ * loads the card form. */
 static void
-visible_child_cb (GObject    *stack,
-                  GParamSpec *pspec,
-                  gint64     *signed_in)
+access_state_cb (TillAccess *access,
+                 GParamSpec *pspec,
+                 gint64     *signed_in)
 {
-  if (*signed_in == 0 && g_strcmp0 (gtk_stack_get_visible_child_name (GTK_STACK (stack)), "charge") == 0)
+  if (*signed_in == 0 && till_access_get_state (access) == TILL_ACCESS_SIGNED_IN)
     *signed_in = g_get_monotonic_time ();
 }
 
@@ -859,18 +859,6 @@ card_ready_cb (TillCardView *view,
 {
   if (ready_at == 0)
     ready_at = g_get_monotonic_time ();
-}
-
-/* The charge page's stack, without an accessor: the ancestor GtkStack
- * whose child the charge page is. */
-static GtkStack *
-main_stack_of (TillWindow *window)
-{
-  GtkWidget *widget = GTK_WIDGET (page_of (window));
-
-  while (widget != NULL && !GTK_IS_STACK (widget))
-    widget = gtk_widget_get_parent (widget);
-  return widget != NULL ? GTK_STACK (widget) : NULL;
 }
 
 static int
@@ -906,7 +894,7 @@ run_bench (guint rounds,
       g_settings_set_string (settings, "last-username", "alice");
       g_settings_set_boolean (settings, "auto-sign-in", FALSE);
       window = till_window_new (app);
-      g_signal_connect (main_stack_of (window), "notify::visible-child-name", G_CALLBACK (visible_child_cb),
+      g_signal_connect (till_window_get_access (window), "notify::state", G_CALLBACK (access_state_cb),
                         &signed_in);
       ready_at = 0;
       g_signal_connect (till_charge_page_get_card_view (page_of (window)), "ready", G_CALLBACK (card_ready_cb),

@@ -30,6 +30,15 @@ G_DEFINE_FINAL_TYPE (TillApplication, till_application, ADW_TYPE_APPLICATION)
 TillApplication *
 till_application_new (void)
 {
+  /* Till draws flat widgets and one small card form; GTK's GL renderer
+   * buys nothing for them and costs most of the start-up on a counter PC
+   * without a GPU driver (Mesa's llvmpipe compiles its shaders at each
+   * start) and about 90 MiB. The cairo renderer draws the same. Whoever
+   * wants GL sets GSK_RENDERER; GTK reads it once, at the first window, so
+   * this comes before any. tests/bench/bench-charge has the figures. */
+  if (g_getenv ("GSK_RENDERER") == NULL)
+    g_setenv ("GSK_RENDERER", "cairo", FALSE);
+
   return g_object_new (TILL_TYPE_APPLICATION,
                        "application-id", APP_ID,
                        "flags", G_APPLICATION_DEFAULT_FLAGS,
