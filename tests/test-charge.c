@@ -11,6 +11,7 @@
  */
 #include "config.h"
 
+#include <malloc.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -1163,12 +1164,308 @@ test_lying_server (void)
   g_settings_reset (settings, "request-timeout");
 }
 
+/* Benchmark (not a test): a day at the counter, run by tests/bench/bench-day
+ * with --bench-day. A week of journal on disk, then one sale after another
+ * in one window; it must reach the end whatever happens to one sale, so
+ * nothing here aborts: a sale that goes wrong is counted and the screen is
+ * brought back to an empty sale. */
+
+/* Like wait_until(), but a timeout is an answer, not the end. */
+static gboolean
+day_wait (TillWindow    *window,
+          Condition      condition,
+          gconstpointer  data,
+          guint          seconds)
+{
+  gint64 deadline = g_get_monotonic_time () + seconds * G_USEC_PER_SEC;
+
+  while (!condition (window, data))
+    {
+      if (g_get_monotonic_time () > deadline)
+        return FALSE;
+      g_main_context_iteration (NULL, FALSE);
+      g_usleep (2000);
+    }
+  return TRUE;
+}
+
+static gboolean
+day_card_focused (TillWindow    *window,
+                  gconstpointer  data)
+{
+  g_autofree char *focused = run_js (window, "String(document.hasFocus() && document.activeElement !== null "
+                                             "&& document.activeElement.tagName === 'IFRAME')");
+
+  return g_str_equal (focused, "true");
+}
+
+/* A week of a busy shop's final sales, as the terminal writes them
+ * (docs/journal.md), spread over the last 7 days but none in the last ten
+ * minutes, so that none of the benchmark's sales looks like a duplicate and
+ * none is old enough to be deleted at start. */
+static gboolean
+day_fill_journal (const char *server_url,
+                  guint       entries)
+{
+  static const struct { const char *brand, *last4; } cards[] = {
+    { "visa", "4242" }, { "visa", "1881" }, { "mastercard", "4444" }, { "mastercard", "5100" },
+    { "amex", "8431" }, { "discover", "1117" }, { "visa", "0077" }, { "visa", "3155" },
+  };
+  static const char *cashiers[] = { "alice", "bob", "carol" };
+  static const char *references[] = { NULL, NULL, NULL, "Table 4", "Order 1187", "Gift card", "Deposit" };
+  g_autofree char *dir = g_build_filename (g_get_user_state_dir (), "till", "journal", NULL);
+  g_autoptr(GRand) rand = g_rand_new_with_seed (20260601);
+  gint64 now = g_get_real_time () / G_USEC_PER_SEC;
+
+  /* Never a real terminal's journal. */
+  if (g_getenv ("XDG_STATE_HOME") == NULL || g_getenv ("TILL_BENCH_INSIDE") == NULL)
+    {
+      g_printerr ("--bench-day fills the journal folder: run it from tests/bench/bench-day\n");
+      return FALSE;
+    }
+  if (g_mkdir_with_parents (dir, 0700) != 0)
+    {
+      g_printerr ("Could not make %s\n", dir);
+      return FALSE;
+    }
+  for (guint i = 0; i < entries; i++)
+    {
+      g_autoptr(JsonObject) entry = json_object_new ();
+      g_autoptr(JsonNode) node = json_node_new (JSON_NODE_OBJECT);
+      g_autoptr(GError) error = NULL;
+      g_autofree char *key = g_uuid_string_random ();
+      g_autofree char *token = g_strdup_printf ("tok_%08x%08x", g_rand_int (rand), g_rand_int (rand));
+      g_autofree char *payment = g_strdup_printf ("pay_%08x%08x", g_rand_int (rand), g_rand_int (rand));
+      g_autofree char *name = g_strconcat (key, ".json", NULL);
+      g_autofree char *path = g_build_filename (dir, name, NULL);
+      g_autofree char *text = NULL;
+      guint card = g_rand_int_range (rand, 0, G_N_ELEMENTS (cards));
+      gboolean declined = g_rand_int_range (rand, 0, 20) == 0;
+      gint64 created = now - g_rand_int_range (rand, 600, 7 * 24 * 3600 - 3600);
+      const char *reference = references[g_rand_int_range (rand, 0, G_N_ELEMENTS (references))];
+
+      json_object_set_string_member (entry, "key", key);
+      json_object_set_int_member (entry, "amount", g_rand_int_range (rand, 50, 25000));
+      json_object_set_string_member (entry, "currency", "USD");
+      if (reference != NULL)
+        json_object_set_string_member (entry, "description", reference);
+      else
+        json_object_set_null_member (entry, "description");
+      json_object_set_string_member (entry, "token", token);
+      json_object_set_string_member (entry, "state", declined ? "declined" : "succeeded");
+      json_object_set_boolean_member (entry, "confirm_unknown", FALSE);
+      json_object_set_string_member (entry, "payment_id", payment);
+      json_object_set_string_member (entry, "brand", cards[card].brand);
+      json_object_set_string_member (entry, "last4", cards[card].last4);
+      if (declined)
+        json_object_set_string_member (entry, "reason", "card_declined");
+      else
+        json_object_set_null_member (entry, "reason");
+      json_object_set_string_member (entry, "server", server_url);
+      json_object_set_string_member (entry, "cashier", cashiers[g_rand_int_range (rand, 0, G_N_ELEMENTS (cashiers))]);
+      json_object_set_int_member (entry, "created", created);
+      json_object_set_int_member (entry, "updated", created + g_rand_int_range (rand, 1, 4));
+      json_node_set_object (node, entry);
+      text = json_to_string (node, FALSE);
+      if (!g_file_set_contents_full (path, text, -1, G_FILE_SET_CONTENTS_NONE, 0600, &error))
+        {
+          g_printerr ("%s\n", error->message);
+          return FALSE;
+        }
+    }
+  return TRUE;
+}
+
+static void
+day_type (const char *text)
+{
+  till_test_xdo ("type", "--delay", "30", text, NULL);
+}
+
+/* One approved sale of amount, from the empty form to its result on
+ * screen; FALSE if any step did not happen in time. */
+static gboolean
+day_sale (TillWindow *window,
+          guint       amount)
+{
+  g_autofree char *keys = g_strdup_printf ("%u", amount);
+  gint64 typed = amount;
+
+  if (!day_wait (window, form_ready, NULL, 20))
+    return FALSE;
+  day_type (keys);
+  if (!day_wait (window, has_amount, &typed, 5))
+    return FALSE;
+  press ("Return");
+  if (!day_wait (window, day_card_focused, NULL, 20))
+    return FALSE;
+  /* And inside the frame, its number field. */
+  till_test_settle (300);
+  day_type ("4242424242424242");
+  day_type ("1230");
+  day_type ("123");
+  if (!day_wait (window, can_charge, NULL, 10))
+    return FALSE;
+  press ("Return");
+  if (!day_wait (window, in_state, "result", 60))
+    return FALSE;
+  return g_strcmp0 (till_charge_page_get_result_title (page_of (window)), "Approved") == 0;
+}
+
+/* Back to an empty sale, whatever the screen shows. */
+static void
+day_recover (TillWindow *window)
+{
+  TillChargePage *page = page_of (window);
+
+  g_printerr ("sale went wrong: state “%s”, result “%s”, card “%s”; recovering\n",
+              till_charge_page_get_state (page), till_charge_page_get_result_title (page),
+              till_charge_page_get_card_status (page));
+  /* Whatever is under way ends in a result or back at the form. */
+  day_wait (window, settled, NULL, 150);
+  if (in_state (window, "result"))
+    {
+      gtk_widget_activate_action (GTK_WIDGET (page), "charge.next", NULL);
+      day_wait (window, form_ready, NULL, 10);
+    }
+  if (till_charge_page_get_amount (page) != 0)
+    gtk_widget_activate_action (GTK_WIDGET (page), "charge.clear", NULL);
+  till_card_view_clear (till_charge_page_get_card_view (page));
+  if (!day_wait (window, form_ready, NULL, 10))
+    {
+      till_card_view_reload (till_charge_page_get_card_view (page));
+      day_wait (window, form_ready, NULL, 30);
+    }
+  till_test_settle (500);
+}
+
+static void
+day_print_window (const char *which,
+                  GArray     *values,
+                  guint       from,
+                  guint       count,
+                  double     *out_median)
+{
+  g_autoptr(GArray) part = g_array_new (FALSE, FALSE, sizeof (double));
+  g_autofree char *what = g_strdup_printf ("  %s", which);
+
+  g_array_append_vals (part, &g_array_index (values, double, from), count);
+  print_figures (what, part);
+  *out_median = count > 0 ? g_array_index (part, double, count / 2) : 0;
+}
+
+/* Till's process tree at a checkpoint; the heap this process's malloc
+ * hands out, to tell Till's own objects from the rest of its PSS. */
+static guint64
+day_memory (guint sales_done)
+{
+  struct mallinfo2 heap = mallinfo2 ();
+  guint processes = 0;
+  guint64 pss;
+
+  g_print ("after %u sales:\n", sales_done);
+  pss = tree_pss_kib (&processes);
+  g_print ("  %-24s %8.1f MiB  (malloc in use in Till's own process: %.1f MiB)\n", "total",
+           pss / 1024.0, heap.uordblks / 1048576.0);
+  return pss;
+}
+
+static int
+run_bench_day (guint sales,
+               guint entries)
+{
+  g_autoptr(TillTestServer) shop = open_shop (NULL);
+  g_autoptr(GArray) to_request = g_array_new (FALSE, FALSE, sizeof (double));
+  g_autoptr(GArray) to_drawn = g_array_new (FALSE, FALSE, sizeof (double));
+  g_autoptr(GArray) pss_at = g_array_new (FALSE, FALSE, sizeof (guint64));
+  TillWindow *window;
+  guint failed = 0, window_size = MIN (100, sales / 2);
+  gint64 started;
+  double first_request, last_request, first_drawn, last_drawn;
+
+  started = g_get_monotonic_time ();
+  if (!day_fill_journal (shop->url, entries))
+    return 1;
+  g_print ("journal: %u final entries over the last 7 days, written in %.1f s\n", entries,
+           (g_get_monotonic_time () - started) / (double) G_USEC_PER_SEC);
+
+  started = g_get_monotonic_time ();
+  window = sign_in (shop);
+  g_print ("sign-in → card form ready, with that journal: %.0f ms\n",
+           (g_get_monotonic_time () - started) / 1000.0);
+  till_test_settle (2000);
+  {
+    guint64 pss = day_memory (0);
+
+    g_array_append_val (pss_at, pss);
+  }
+
+  started = g_get_monotonic_time ();
+  for (guint i = 0; i < sales; i++)
+    {
+      double request_ms = 0, drawn_ms = 0;
+
+      /* Another amount each time: the same amount on the same card within
+       * five minutes is a likely duplicate, which the screen asks about. */
+      if (!day_sale (window, 1250 + i))
+        {
+          failed++;
+          day_recover (window);
+          g_array_append_val (to_request, request_ms);
+          g_array_append_val (to_drawn, drawn_ms);
+        }
+      else
+        {
+          till_test_settle (200);
+          till_charge_page_get_timings (page_of (window), &request_ms, &drawn_ms);
+          g_array_append_val (to_request, request_ms);
+          g_array_append_val (to_drawn, drawn_ms);
+          press ("Return");
+          if (!day_wait (window, form_ready, NULL, 10))
+            {
+              failed++;
+              day_recover (window);
+            }
+        }
+      if ((i + 1) % 100 == 0 || i + 1 == sales)
+        {
+          guint64 pss = day_memory (i + 1);
+
+          g_array_append_val (pss_at, pss);
+          g_printerr ("%u sales, %.0f s\n", i + 1, (g_get_monotonic_time () - started) / (double) G_USEC_PER_SEC);
+        }
+    }
+
+  g_print ("\n%u sales in %.0f s, %u went wrong (their timings count as 0)\n", sales,
+           (g_get_monotonic_time () - started) / (double) G_USEC_PER_SEC, failed);
+  g_print ("first %u sales:\n", window_size);
+  day_print_window ("card token received → payment request started", to_request, 0, window_size, &first_request);
+  day_print_window ("payment response received → result drawn", to_drawn, 0, window_size, &first_drawn);
+  g_print ("last %u sales:\n", window_size);
+  day_print_window ("card token received → payment request started", to_request, sales - window_size,
+                    window_size, &last_request);
+  day_print_window ("payment response received → result drawn", to_drawn, sales - window_size,
+                    window_size, &last_drawn);
+  g_print ("last/first median: token → request %.2f×, response → drawn %.2f×  (target ≤ 1.2×)\n",
+           first_request > 0 ? last_request / first_request : 0, first_drawn > 0 ? last_drawn / first_drawn : 0);
+  g_print ("PSS of Till's process tree:");
+  for (guint i = 0; i < pss_at->len; i++)
+    g_print (" %s%.1f", i == 0 ? "" : "→ ", g_array_index (pss_at, guint64, i) / 1024.0);
+  g_print (" MiB (start, then every 100 sales)\n");
+  if (pss_at->len > 3)
+    g_print ("PSS growth from sale 200 to %u: %+.1f MiB  (target < 10 MiB)\n", sales,
+             ((double) g_array_index (pss_at, guint64, pss_at->len - 1) - g_array_index (pss_at, guint64, 2)) / 1024.0);
+  close_window (window);
+  return 0;
+}
+
 int
 main (int   argc,
       char *argv[])
 {
   g_autoptr(GError) error = NULL;
   gboolean bench = till_test_take_flag (&argc, argv, "--bench");
+  gboolean bench_day = till_test_take_flag (&argc, argv, "--bench-day");
   int status;
 
   g_test_init (&argc, &argv, NULL);
@@ -1190,6 +1487,16 @@ main (int   argc,
       const char *sales = g_getenv ("TILL_BENCH_SALES");
 
       status = run_bench (rounds ? atoi (rounds) : 5, sales ? atoi (sales) : 10);
+      g_object_unref (app);
+      return status;
+    }
+
+  if (bench_day)
+    {
+      const char *sales = g_getenv ("TILL_BENCH_DAY_SALES");
+      const char *entries = g_getenv ("TILL_BENCH_DAY_ENTRIES");
+
+      status = run_bench_day (sales ? atoi (sales) : 1000, entries ? atoi (entries) : 10000);
       g_object_unref (app);
       return status;
     }
