@@ -1360,11 +1360,11 @@ static guint64
 day_memory (guint sales_done)
 {
   struct mallinfo2 heap = mallinfo2 ();
-  guint processes = 0;
+  guint processes = 0, web_processes = 0;
   guint64 pss;
 
   g_print ("after %u sales:\n", sales_done);
-  pss = tree_pss_kib (&processes);
+  pss = tree_pss_kib (&processes, &web_processes, TRUE);
   g_print ("  %-24s %8.1f MiB  (malloc in use in Till's own process: %.1f MiB)\n", "total",
            pss / 1024.0, heap.uordblks / 1048576.0);
   return pss;
