@@ -52,11 +52,13 @@ struct _TillJournal
   GThreadPool *writer;       /* one thread: writes in the order asked */
   guint       pending;       /* writes asked for and not done */
   GFileMonitor *monitor;     /* changes made by others, as they happen */
+  GHashTable *own_writes;    /* key → writes of this object the monitor has not reported yet */
 };
 
 G_DEFINE_FINAL_TYPE (TillJournal, till_journal, G_TYPE_OBJECT)
 
 static void index_entry (TillJournal *self, const char *key, JsonObject *entry);
+static void note_own_write (TillJournal *self, const char *key);
 static void note_seen (TillJournal *self);
 
 static gboolean
@@ -163,6 +165,7 @@ till_journal_put (TillJournal  *self,
   if (!check_key (key, error))
     return FALSE;
   text = entry_text (entry);
+  note_own_write (self, key);
   if (!write_entry (self->dir, key, text, error))
     return FALSE;
   /* Seen by this object's own write: the folder changed, the index knows
@@ -259,6 +262,7 @@ till_journal_put_async (TillJournal         *self,
   g_task_set_task_data (file_task, write, (GDestroyNotify) write_free);
   if (self->writer == NULL)
     self->writer = g_thread_pool_new (writer_cb, NULL, 1, FALSE, NULL);
+  note_own_write (self, key);
   self->pending++;
   g_thread_pool_push (self->writer, file_task, NULL);
 }
@@ -464,6 +468,33 @@ note_seen (TillJournal *self)
   self->seen_at_ns = g_get_real_time () * 1000;
 }
 
+/* The monitor reports this object's own writes too; the index has them
+ * already, so the file need not be read again on the main thread. */
+static void
+note_own_write (TillJournal *self,
+                const char  *key)
+{
+  guint count = GPOINTER_TO_UINT (g_hash_table_lookup (self->own_writes, key));
+
+  if (self->monitor != NULL)
+    g_hash_table_insert (self->own_writes, g_strdup (key), GUINT_TO_POINTER (count + 1));
+}
+
+static gboolean
+take_own_write (TillJournal *self,
+                const char  *key)
+{
+  guint count = GPOINTER_TO_UINT (g_hash_table_lookup (self->own_writes, key));
+
+  if (count == 0)
+    return FALSE;
+  if (count == 1)
+    g_hash_table_remove (self->own_writes, key);
+  else
+    g_hash_table_insert (self->own_writes, g_strdup (key), GUINT_TO_POINTER (count - 1));
+  return TRUE;
+}
+
 /* Another process (or journal object) wrote, renamed or removed an entry:
  * that one entry is read again, at once, rather than at the next sale. */
 static void
@@ -495,6 +526,9 @@ folder_changed_cb (GFileMonitor      *monitor,
     return;
   key = g_strndup (name, strlen (name) - strlen (".json"));
   if (!key_is_valid (key))
+    return;
+  /* A write of this object's puts the entry in place by a rename. */
+  if (event == G_FILE_MONITOR_EVENT_RENAMED && take_own_write (self, key))
     return;
   if (!g_file_get_contents (g_file_peek_path (changed), &data, &length, NULL))
     {
@@ -763,6 +797,7 @@ till_journal_finalize (GObject *object)
       g_clear_object (&self->monitor);
     }
   g_clear_pointer (&self->by_card, g_hash_table_unref);
+  g_clear_pointer (&self->own_writes, g_hash_table_unref);
   g_clear_pointer (&self->index, g_hash_table_unref);
   g_free (self->dir);
   G_OBJECT_CLASS (till_journal_parent_class)->finalize (object);
@@ -779,4 +814,5 @@ till_journal_init (TillJournal *self)
 {
   self->index = g_hash_table_new_full (g_str_hash, g_str_equal, NULL, (GDestroyNotify) summary_free);
   self->by_card = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, (GDestroyNotify) g_ptr_array_unref);
+  self->own_writes = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
 }
