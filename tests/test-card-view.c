@@ -70,12 +70,119 @@ run_js (TillCardView *view,
   return value;
 }
 
+/* Runs an async function body in the page and waits for its promise. */
+static JSCValue *
+run_async_js (TillCardView *view,
+              const char   *body)
+{
+  WebKitWebView *web_view = WEBKIT_WEB_VIEW (till_card_view_get_web_view (view));
+  GAsyncResult *slot = NULL;
+  g_autoptr(GError) error = NULL;
+  JSCValue *value;
+
+  webkit_web_view_call_async_javascript_function (web_view, body, -1, NULL, NULL, NULL, NULL,
+                                                  till_test_result_cb, &slot);
+  value = webkit_web_view_call_async_javascript_function_finish (web_view, till_test_wait (&slot), &error);
+  g_assert_no_error (error);
+  g_clear_object (&slot);
+  return value;
+}
+
+/* Polls script in the page until it is true. */
+static void
+wait_js (TillCardView *view,
+         const char   *script,
+         const char   *what)
+{
+  gint64 deadline = g_get_monotonic_time () + 20 * G_USEC_PER_SEC;
+
+  for (;;)
+    {
+      g_autoptr(JSCValue) value = run_js (view, script);
+
+      if (jsc_value_to_boolean (value))
+        return;
+      if (g_get_monotonic_time () > deadline)
+        g_error ("Timed out waiting for %s", what);
+      till_test_settle (50);
+    }
+}
+
+/* Waits until the page has run the messages posted in it so far: a
+ * message the page posts to itself runs after them (one event loop for
+ * the page and the stand-in's frames, which are same-site, and one task
+ * source for posted messages). Nothing in the page takes this one. */
+static void
+flush_posted_messages (TillCardView *view)
+{
+  g_clear_object (&(JSCValue *) { run_async_js (view,
+    "return await new Promise((resolve) => {"
+    "  const tag = 'till-test-flush';"
+    "  const seen = (event) => {"
+    "    if (event.source !== window || event.data !== tag) return;"
+    "    window.removeEventListener('message', seen);"
+    "    resolve(true);"
+    "  };"
+    "  window.addEventListener('message', seen);"
+    "  window.postMessage(tag, location.origin);"
+    "});") });
+}
+
 static guint crashes;
+static guint readies;
 
 static void
-count_crash_cb (guint *count)
+count_cb (guint *count)
 {
   (*count)++;
+}
+
+static gboolean
+readies_above (TillCardView *view, gconstpointer before)
+{
+  return readies > GPOINTER_TO_UINT (before);
+}
+
+/* A harmless message (the form is ready already) through the bridge, the
+ * way the card page posts: once the view has it, every message posted
+ * before it has been handled, since the bridge and the view take them in
+ * order. */
+static void
+probe_bridge (TillCardView *view)
+{
+  guint before = readies;
+
+  g_clear_object (&(JSCValue *) { run_js (view,
+    "window.postMessage('till:' + JSON.stringify({type: 'ready'}), location.origin); true;") });
+  wait_until (view, readies_above, GUINT_TO_POINTER (before), 10, "a message posted after the others");
+}
+
+/* The URIs the web view has asked to navigate to, answered by the card
+ * view's own handler in the same emission (it stops the emission, so a
+ * hook rather than a handler of ours). */
+static GPtrArray *navigations;
+
+static gboolean
+note_navigation_hook (GSignalInvocationHint *hint,
+                      guint                  n_values,
+                      const GValue          *values,
+                      gpointer               data)
+{
+  WebKitPolicyDecision *decision = g_value_get_object (&values[1]);
+  WebKitNavigationAction *action;
+
+  if (g_value_get_enum (&values[2]) == WEBKIT_POLICY_DECISION_TYPE_NAVIGATION_ACTION)
+    {
+      action = webkit_navigation_policy_decision_get_navigation_action (WEBKIT_NAVIGATION_POLICY_DECISION (decision));
+      g_ptr_array_add (navigations, g_strdup (webkit_uri_request_get_uri (webkit_navigation_action_get_request (action))));
+    }
+  return TRUE;
+}
+
+static gboolean
+navigation_asked (TillCardView *view, gconstpointer uri)
+{
+  return g_ptr_array_find_with_equal_func (navigations, uri, g_str_equal, NULL);
 }
 
 /* Types the card with real key events, once the focus is in its field.
@@ -93,17 +200,11 @@ type_card (TillCardView *view)
   till_card_view_focus_card (view);
   /* Focusing the field runs in the web process, inside Stripe's frame:
    * keys typed before it is there are lost. */
-  for (deadline = g_get_monotonic_time () + 20 * G_USEC_PER_SEC;;)
-    {
-      g_autoptr(JSCValue) focused = run_js (view, "document.hasFocus() && document.activeElement !== null "
-                                                  "&& document.activeElement.tagName === 'IFRAME'");
-
-      if (jsc_value_to_boolean (focused))
-        break;
-      g_assert_cmpint (g_get_monotonic_time (), <, deadline);
-      till_test_settle (100);
-    }
-  till_test_settle (300);
+  wait_js (view, "document.hasFocus() && document.activeElement !== null "
+                 "&& document.activeElement.tagName === 'IFRAME'", "the focus in the card's frame");
+  /* And its number field: the frame focuses it when it runs the message
+   * that card.focus() posted to it. */
+  flush_posted_messages (view);
   till_test_xdo ("type", "--delay", "30", "4242424242424242", NULL);
   till_test_xdo ("type", "--delay", "30", "1230", NULL);
   till_test_xdo ("type", "--delay", "30", "123", NULL);
@@ -210,6 +311,7 @@ test_card_and_hostile_page (void)
   g_autoptr(JSCValue) value = NULL;
   g_autoptr(GError) error = NULL;
   guint toplevels, dropped, crashes_before_navigation;
+  gulong hook;
 
   gtk_window_set_title (GTK_WINDOW (window), WINDOW_TITLE);
   gtk_window_set_default_size (GTK_WINDOW (window), 600, 200);
@@ -219,7 +321,11 @@ test_card_and_hostile_page (void)
   g_assert_true (till_card_view_load (view, BASE_ORIGIN, stripe_js, "pk_test_till_card_view",
                                       "payment_intents", &error));
   g_assert_no_error (error);
-  g_signal_connect_swapped (view, "web-process-crashed", G_CALLBACK (count_crash_cb), &crashes);
+  navigations = g_ptr_array_new_with_free_func (g_free);
+  hook = g_signal_add_emission_hook (g_signal_lookup ("decide-policy", WEBKIT_TYPE_WEB_VIEW), 0,
+                                     note_navigation_hook, NULL, NULL);
+  g_signal_connect_swapped (view, "web-process-crashed", G_CALLBACK (count_cb), &crashes);
+  g_signal_connect_swapped (view, "ready", G_CALLBACK (count_cb), &readies);
   wait_until (view, is_ready, NULL, 20, "the card form to be ready");
   g_assert_cmpstr (webkit_web_view_get_uri (WEBKIT_WEB_VIEW (till_card_view_get_web_view (view))), ==, PAGE_URI);
 
@@ -257,7 +363,11 @@ test_card_and_hostile_page (void)
     "</' + 'script>';"
     "document.body.appendChild(f); true;");
   g_clear_object (&value);
-  till_test_settle (1500);
+  /* The iframe's script posted to the page before it set iframeRan; a
+   * message posted after that reaching the view proves the bridge has
+   * dealt with it. */
+  wait_js (view, "window.iframeRan !== undefined", "the iframe's script");
+  probe_bridge (view);
   value = run_js (view, "String(window.iframeRan)");
   g_assert_cmpstr (jsc_value_to_string (value), ==, "no handler");
   g_clear_object (&value);
@@ -266,16 +376,21 @@ test_card_and_hostile_page (void)
 
   /* (c) No new windows. */
   toplevels = g_list_model_get_n_items (gtk_window_get_toplevels ());
+  /* window.open() returns once WebKit has refused (here, or by asking the
+   * view, which says no at once); anything sent meanwhile comes before the
+   * probe. */
   value = run_js (view, "String(window.open('https://example.com/'))");
+  g_assert_cmpstr (jsc_value_to_string (value), ==, "null");
   g_clear_object (&value);
-  till_test_settle (1000);
+  probe_bridge (view);
   g_assert_cmpuint (g_list_model_get_n_items (gtk_window_get_toplevels ()), ==, toplevels);
 
   /* (d) No navigation away: the page stays, and its web process with it. */
   crashes_before_navigation = crashes;
   value = run_js (view, "location = 'https://example.com/'; true;");
   g_clear_object (&value);
-  till_test_settle (1500);
+  /* The view decides in the emission that asks it. */
+  wait_until (view, navigation_asked, "https://example.com/", 20, "the navigation to be decided");
   g_assert_cmpstr (webkit_web_view_get_uri (WEBKIT_WEB_VIEW (till_card_view_get_web_view (view))), ==, PAGE_URI);
   value = run_js (view, "location.href");
   g_assert_cmpstr (jsc_value_to_string (value), ==, PAGE_URI);
@@ -294,6 +409,8 @@ test_card_and_hostile_page (void)
   g_assert_cmpuint (crashes, ==, 1);
   g_assert_false (till_card_view_get_complete (view));
 
+  g_signal_remove_emission_hook (g_signal_lookup ("decide-policy", WEBKIT_TYPE_WEB_VIEW), hook);
+  g_clear_pointer (&navigations, g_ptr_array_unref);
   gtk_window_destroy (GTK_WINDOW (window));
 }
 
