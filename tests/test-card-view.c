@@ -10,6 +10,7 @@
 
 #include "till-card-view.h"
 #include "till-test-harness.h"
+#include "till-test-web.h"
 
 #define BASE_ORIGIN "http://127.0.0.1:1"
 #define PAGE_URI BASE_ORIGIN "/till/card"
@@ -70,24 +71,6 @@ run_js (TillCardView *view,
   return value;
 }
 
-/* Runs an async function body in the page and waits for its promise. */
-static JSCValue *
-run_async_js (TillCardView *view,
-              const char   *body)
-{
-  WebKitWebView *web_view = WEBKIT_WEB_VIEW (till_card_view_get_web_view (view));
-  GAsyncResult *slot = NULL;
-  g_autoptr(GError) error = NULL;
-  JSCValue *value;
-
-  webkit_web_view_call_async_javascript_function (web_view, body, -1, NULL, NULL, NULL, NULL,
-                                                  till_test_result_cb, &slot);
-  value = webkit_web_view_call_async_javascript_function_finish (web_view, till_test_wait (&slot), &error);
-  g_assert_no_error (error);
-  g_clear_object (&slot);
-  return value;
-}
-
 /* Polls script in the page until it is true. */
 static void
 wait_js (TillCardView *view,
@@ -106,26 +89,6 @@ wait_js (TillCardView *view,
         g_error ("Timed out waiting for %s", what);
       till_test_settle (50);
     }
-}
-
-/* Waits until the page has run the messages posted in it so far: a
- * message the page posts to itself runs after them (one event loop for
- * the page and the stand-in's frames, which are same-site, and one task
- * source for posted messages). Nothing in the page takes this one. */
-static void
-flush_posted_messages (TillCardView *view)
-{
-  g_clear_object (&(JSCValue *) { run_async_js (view,
-    "return await new Promise((resolve) => {"
-    "  const tag = 'till-test-flush';"
-    "  const seen = (event) => {"
-    "    if (event.source !== window || event.data !== tag) return;"
-    "    window.removeEventListener('message', seen);"
-    "    resolve(true);"
-    "  };"
-    "  window.addEventListener('message', seen);"
-    "  window.postMessage(tag, location.origin);"
-    "});") });
 }
 
 static guint crashes;
@@ -157,32 +120,10 @@ probe_bridge (TillCardView *view)
   wait_until (view, readies_above, GUINT_TO_POINTER (before), 10, "a message posted after the others");
 }
 
-/* The URIs the web view has asked to navigate to, answered by the card
- * view's own handler in the same emission (it stops the emission, so a
- * hook rather than a handler of ours). */
-static GPtrArray *navigations;
-
-static gboolean
-note_navigation_hook (GSignalInvocationHint *hint,
-                      guint                  n_values,
-                      const GValue          *values,
-                      gpointer               data)
-{
-  WebKitPolicyDecision *decision = g_value_get_object (&values[1]);
-  WebKitNavigationAction *action;
-
-  if (g_value_get_enum (&values[2]) == WEBKIT_POLICY_DECISION_TYPE_NAVIGATION_ACTION)
-    {
-      action = webkit_navigation_policy_decision_get_navigation_action (WEBKIT_NAVIGATION_POLICY_DECISION (decision));
-      g_ptr_array_add (navigations, g_strdup (webkit_uri_request_get_uri (webkit_navigation_action_get_request (action))));
-    }
-  return TRUE;
-}
-
 static gboolean
 navigation_asked (TillCardView *view, gconstpointer uri)
 {
-  return g_ptr_array_find_with_equal_func (navigations, uri, g_str_equal, NULL);
+  return till_test_web_navigation_asked (uri);
 }
 
 /* Types the card with real key events, once the focus is in its field.
@@ -204,7 +145,7 @@ type_card (TillCardView *view)
                  "&& document.activeElement.tagName === 'IFRAME'", "the focus in the card's frame");
   /* And its number field: the frame focuses it when it runs the message
    * that card.focus() posted to it. */
-  flush_posted_messages (view);
+  till_test_web_flush_posted_messages (WEBKIT_WEB_VIEW (till_card_view_get_web_view (view)));
   till_test_xdo ("type", "--delay", "30", "4242424242424242", NULL);
   till_test_xdo ("type", "--delay", "30", "1230", NULL);
   till_test_xdo ("type", "--delay", "30", "123", NULL);
@@ -311,7 +252,6 @@ test_card_and_hostile_page (void)
   g_autoptr(JSCValue) value = NULL;
   g_autoptr(GError) error = NULL;
   guint toplevels, dropped, crashes_before_navigation;
-  gulong hook;
 
   gtk_window_set_title (GTK_WINDOW (window), WINDOW_TITLE);
   gtk_window_set_default_size (GTK_WINDOW (window), 600, 200);
@@ -321,9 +261,7 @@ test_card_and_hostile_page (void)
   g_assert_true (till_card_view_load (view, BASE_ORIGIN, stripe_js, "pk_test_till_card_view",
                                       "payment_intents", &error));
   g_assert_no_error (error);
-  navigations = g_ptr_array_new_with_free_func (g_free);
-  hook = g_signal_add_emission_hook (g_signal_lookup ("decide-policy", WEBKIT_TYPE_WEB_VIEW), 0,
-                                     note_navigation_hook, NULL, NULL);
+  till_test_web_watch_navigations ();
   g_signal_connect_swapped (view, "web-process-crashed", G_CALLBACK (count_cb), &crashes);
   g_signal_connect_swapped (view, "ready", G_CALLBACK (count_cb), &readies);
   wait_until (view, is_ready, NULL, 20, "the card form to be ready");
@@ -409,8 +347,7 @@ test_card_and_hostile_page (void)
   g_assert_cmpuint (crashes, ==, 1);
   g_assert_false (till_card_view_get_complete (view));
 
-  g_signal_remove_emission_hook (g_signal_lookup ("decide-policy", WEBKIT_TYPE_WEB_VIEW), hook);
-  g_clear_pointer (&navigations, g_ptr_array_unref);
+  till_test_web_unwatch_navigations ();
   gtk_window_destroy (GTK_WINDOW (window));
 }
 

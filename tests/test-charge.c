@@ -22,6 +22,7 @@
 #include "till-charge-page-private.h"
 #include "till-money.h"
 #include "till-test-harness.h"
+#include "till-test-web.h"
 #include "till-test-liar.h"
 #include "till-window-private.h"
 
@@ -222,61 +223,11 @@ wait_js (TillWindow *window,
     }
 }
 
-/* Waits until the page has run the messages posted in it so far: a
- * message the page posts to itself runs after them (one event loop for
- * the page and the stand-in's frames, which are same-site, and one task
- * source for posted messages). Nothing in the page takes this one. */
-static void
-flush_posted_messages (TillWindow *window)
-{
-  GAsyncResult *slot = NULL;
-  g_autoptr(GError) error = NULL;
-  g_autoptr(JSCValue) value = NULL;
-
-  webkit_web_view_call_async_javascript_function (web_view_of (window),
-    "return await new Promise((resolve) => {"
-    "  const tag = 'till-test-flush';"
-    "  const seen = (event) => {"
-    "    if (event.source !== window || event.data !== tag) return;"
-    "    window.removeEventListener('message', seen);"
-    "    resolve(true);"
-    "  };"
-    "  window.addEventListener('message', seen);"
-    "  window.postMessage(tag, location.origin);"
-    "});", -1, NULL, NULL, NULL, NULL, till_test_result_cb, &slot);
-  value = webkit_web_view_call_async_javascript_function_finish (web_view_of (window), till_test_wait (&slot),
-                                                                 &error);
-  g_assert_no_error (error);
-  g_clear_object (&slot);
-}
-
-/* The URIs the web views have asked to navigate to, answered by the card
- * view's own handler in the same emission (it stops the emission, so a
- * hook rather than a handler of ours). */
-static GPtrArray *navigations;
-
-static gboolean
-note_navigation_hook (GSignalInvocationHint *hint,
-                      guint                  n_values,
-                      const GValue          *values,
-                      gpointer               data)
-{
-  WebKitPolicyDecision *decision = g_value_get_object (&values[1]);
-  WebKitNavigationAction *action;
-
-  if (g_value_get_enum (&values[2]) == WEBKIT_POLICY_DECISION_TYPE_NAVIGATION_ACTION)
-    {
-      action = webkit_navigation_policy_decision_get_navigation_action (WEBKIT_NAVIGATION_POLICY_DECISION (decision));
-      g_ptr_array_add (navigations, g_strdup (webkit_uri_request_get_uri (webkit_navigation_action_get_request (action))));
-    }
-  return TRUE;
-}
-
 static gboolean
 navigation_asked (TillWindow    *window,
                   gconstpointer  uri)
 {
-  return g_ptr_array_find_with_equal_func (navigations, uri, g_str_equal, NULL);
+  return till_test_web_navigation_asked (uri);
 }
 
 /* A shop: its own till-server, with its currency and Stripe mode. */
@@ -357,7 +308,7 @@ wait_card_focus (TillWindow *window)
                    "&& document.activeElement.tagName === 'IFRAME')", "the focus in the card's frame");
   /* And inside the frame, its number field: the frame focuses it when it
    * runs the message that card.focus() posted to it. */
-  flush_posted_messages (window);
+  till_test_web_flush_posted_messages (web_view_of (window));
 }
 
 /* The card page's web process ends only when a test ends it
@@ -927,11 +878,8 @@ test_hostile_page (void)
   TillCardView *card = till_charge_page_get_card_view (page_of (window));
   guint dropped = till_card_view_get_dropped_count (card);
   g_autofree char *result = NULL;
-  guint navigation_signal = g_signal_lookup ("decide-policy", WEBKIT_TYPE_WEB_VIEW);
-  gulong hook;
 
-  navigations = g_ptr_array_new_with_free_func (g_free);
-  hook = g_signal_add_emission_hook (navigation_signal, 0, note_navigation_hook, NULL, NULL);
+  till_test_web_watch_navigations ();
   type_text ("700");
   result = run_js (window,
     "const p = (m) => window.postMessage('till:' + JSON.stringify(m), location.origin);"
@@ -953,8 +901,7 @@ test_hostile_page (void)
   g_assert_cmpuint (till_test_server_count_log (shop, "path=/api/payments"), ==, 0);
   g_assert_true (g_str_has_suffix (webkit_web_view_get_uri (web_view_of (window)), "/till/card"));
 
-  g_signal_remove_emission_hook (navigation_signal, hook);
-  g_clear_pointer (&navigations, g_ptr_array_unref);
+  till_test_web_unwatch_navigations ();
   close_window (window);
 }
 

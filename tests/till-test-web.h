@@ -1,0 +1,25 @@
+/* till-test-web.h: what the window tests ask of a WebKit view
+ *
+ * Copyright 2026 The Till authors
+ * SPDX-License-Identifier: GPL-3.0-or-later
+ */
+#pragma once
+
+#include <webkit/webkit.h>
+
+G_BEGIN_DECLS
+
+/* Waits until the page has run the messages posted in it so far: a
+ * message the page posts to itself runs after them (one event loop for
+ * the page and the stand-in's frames, which are same-site, and one task
+ * source for posted messages). Nothing in the page takes this one. */
+void     till_test_web_flush_posted_messages (WebKitWebView *web_view);
+
+/* Records the URIs every web view asks to navigate to, until
+ * till_test_web_unwatch_navigations(). A hook rather than a handler: the
+ * card view's own handler answers and stops the emission. */
+void     till_test_web_watch_navigations     (void);
+void     till_test_web_unwatch_navigations   (void);
+gboolean till_test_web_navigation_asked      (const char    *uri);
+
+G_END_DECLS
