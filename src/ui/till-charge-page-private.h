@@ -11,6 +11,9 @@
 G_BEGIN_DECLS
 
 TillCheckout *till_charge_page_get_checkout       (TillChargePage *self);
+/* What the "unavailable" screen says. */
+const char   *till_charge_page_get_unavailable_title (TillChargePage *self);
+const char   *till_charge_page_get_unavailable_description (TillChargePage *self);
 /* "loading", "unavailable", "entry", "working", "authenticating", "result" */
 const char   *till_charge_page_get_state          (TillChargePage *self);
 gint64        till_charge_page_get_amount         (TillChargePage *self);

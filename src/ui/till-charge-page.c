@@ -750,6 +750,20 @@ till_charge_page_get_checkout (TillChargePage *self)
 }
 
 const char *
+till_charge_page_get_unavailable_title (TillChargePage *self)
+{
+  g_return_val_if_fail (TILL_IS_CHARGE_PAGE (self), NULL);
+  return adw_status_page_get_title (self->unavailable_page);
+}
+
+const char *
+till_charge_page_get_unavailable_description (TillChargePage *self)
+{
+  g_return_val_if_fail (TILL_IS_CHARGE_PAGE (self), NULL);
+  return adw_status_page_get_description (self->unavailable_page);
+}
+
+const char *
 till_charge_page_get_state (TillChargePage *self)
 {
   g_return_val_if_fail (TILL_IS_CHARGE_PAGE (self), NULL);
