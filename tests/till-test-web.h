@@ -22,4 +22,12 @@ void     till_test_web_watch_navigations     (void);
 void     till_test_web_unwatch_navigations   (void);
 gboolean till_test_web_navigation_asked      (const char    *uri);
 
+/* Makes warnings fatal, as criticals are, but for the expected ones (and
+ * turns GTK's cursor blink off: see the function). After gtk_init(). A
+ * NULL-terminated list of "DOMAIN: PATTERN" (g_pattern_match_simple() on
+ * the message), each with a reason where it is called. */
+void     till_test_fatal_warnings_except     (const char * const *allowed);
+/* How many warnings were let through so far. */
+guint    till_test_allowed_warnings          (void);
+
 G_END_DECLS
