@@ -743,6 +743,44 @@ test_hung_server (void)
 
 /* The journal: written before the request leaves, 0600, no card data;
  * a sale read back from it resolves under its own key, charged once. */
+/* Till closes while the sale's first entry is being written: the request
+ * never leaves, and the entry says it was not sent, so that no later start
+ * charges a customer who is gone. */
+static void
+test_closed_before_sending (void)
+{
+  g_autoptr(TillSession) session = signed_in_session (intents_shop->url, FALSE);
+  g_autoptr(GError) error = NULL;
+  g_autofree char *dir = g_dir_make_tmp ("till-journal-XXXXXX", &error);
+  g_autoptr(TillJournal) journal = till_journal_new (dir, &error);
+  g_autoptr(TillSale) sale = till_sale_new (session, 4321, "USD", NULL);
+  g_autoptr(GCancellable) cancellable = g_cancellable_new ();
+  g_autoptr(GAsyncResult) result = NULL;
+  g_autoptr(GPtrArray) entries = NULL;
+  guint sent = till_test_stripe_count_requests ("POST", "/v1/payment_intents");
+
+  g_assert_no_error (error);
+  till_sale_set_journal (sale, journal);
+  till_sale_submit_async (sale, "pm_card_visa", cancellable, till_test_result_cb, &result);
+  g_cancellable_cancel (cancellable);
+  g_assert_false (till_sale_step_finish (sale, till_test_wait (&result), &error));
+  g_assert_error (error, G_IO_ERROR, G_IO_ERROR_CANCELLED);
+  while (till_journal_get_pending (journal) > 0)
+    g_main_context_iteration (NULL, TRUE);
+
+  g_assert_cmpint (till_sale_get_status (sale), ==, TILL_SALE_STATUS_FAILED);
+  g_assert_cmpstr (till_sale_get_reason (sale), ==, "not_sent");
+  entries = till_journal_list_open (journal);
+  g_assert_cmpuint (entries->len, ==, 0);
+  g_clear_pointer (&entries, g_ptr_array_unref);
+  entries = till_journal_list (journal);
+  g_assert_cmpuint (entries->len, ==, 1);
+  g_assert_cmpstr (json_object_get_string_member (g_ptr_array_index (entries, 0), "state"), ==, "failed");
+  g_assert_cmpuint (till_test_stripe_count_requests ("POST", "/v1/payment_intents"), ==, sent);
+  till_journal_prune (journal, g_get_real_time () / G_USEC_PER_SEC + 3600, 0);
+  g_assert_cmpint (g_rmdir (dir), ==, 0);
+}
+
 static void
 test_journal (void)
 {
@@ -848,11 +886,24 @@ test_journal (void)
     g_assert_true (g_file_test (aside, G_FILE_TEST_EXISTS));
   }
 
-  /* A write cut short by a kill leaves its temporary file: removed. */
+  /* A write cut short by a kill leaves its temporary file: removed once
+   * it is older than any write could take; one that may be a write going
+   * on now (this journal's thread, another process) is left alone. */
   {
     g_autofree char *leftover = g_build_filename (sub_dir, "0f1e2d3c-0000-4000-8000-00000000beef.json.Ab12Cd", NULL);
+    g_autoptr(GFile) file = g_file_new_for_path (leftover);
+    g_autoptr(GError) touch_error = NULL;
 
     g_assert_true (g_file_set_contents (leftover, "{\"key\":", -1, NULL));
+    g_clear_pointer (&entries, g_ptr_array_unref);
+    entries = till_journal_list (journal);
+    g_assert_cmpuint (entries->len, ==, 2);
+    g_assert_true (g_file_test (leftover, G_FILE_TEST_EXISTS));
+
+    g_assert_true (g_file_set_attribute_uint64 (file, G_FILE_ATTRIBUTE_TIME_MODIFIED,
+                                                g_get_real_time () / G_USEC_PER_SEC - 3600,
+                                                G_FILE_QUERY_INFO_NONE, NULL, &touch_error));
+    g_assert_no_error (touch_error);
     g_clear_pointer (&entries, g_ptr_array_unref);
     entries = till_journal_list (journal);
     g_assert_cmpuint (entries->len, ==, 2);
@@ -903,6 +954,7 @@ main (int   argc,
     }
   g_test_add_func ("/sale/lying/hung-server", test_hung_server);
   g_test_add_func ("/sale/journal", test_journal);
+  g_test_add_func ("/sale/closed-before-sending", test_closed_before_sending);
   status = g_test_run ();
 
   till_test_server_free (intents_shop);

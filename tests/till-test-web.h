@@ -27,6 +27,9 @@ gboolean till_test_web_navigation_asked      (const char    *uri);
  * NULL-terminated list of "DOMAIN: PATTERN" (g_pattern_match_simple() on
  * the message), each with a reason where it is called. */
 void     till_test_fatal_warnings_except     (const char * const *allowed);
+/* More warnings allowed, for the one test that causes them, until called
+ * again with NULL. */
+void     till_test_allow_warnings_now        (const char * const *patterns);
 /* How many warnings were let through so far. */
 guint    till_test_allowed_warnings          (void);
 

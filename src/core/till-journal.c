@@ -26,6 +26,10 @@
 #include "till-journal-private.h"
 #include "till-json-util.h"
 
+/* A temporary file this old is a write that was cut short, not one
+ * going on. */
+#define UNFINISHED_WRITE_SECONDS 60
+
 /* An entry is one flat object; a little room for fields to come. */
 #define ENTRY_MAX_DEPTH 8
 
@@ -59,6 +63,8 @@ G_DEFINE_FINAL_TYPE (TillJournal, till_journal, G_TYPE_OBJECT)
 
 static void index_entry (TillJournal *self, const char *key, JsonObject *entry);
 static void note_own_write (TillJournal *self, const char *key);
+static gboolean take_own_write (TillJournal *self, const char *key);
+static void reread_entry (TillJournal *self, const char *key);
 static void note_seen (TillJournal *self);
 
 static gboolean
@@ -119,6 +125,16 @@ write_entry (const char  *dir,
   g_autofree char *path = g_build_filename (dir, name, NULL);
   g_autoptr(GError) sync_error = NULL;
 
+  /* A folder removed while Till runs (by hand, a restore) comes back: a
+   * terminal that cannot write its journal cannot take cards. */
+  if (g_mkdir_with_parents (dir, 0700) != 0)
+    {
+      int saved = errno;
+
+      g_set_error (error, G_IO_ERROR, g_io_error_from_errno (saved),
+                   "Could not make the journal folder: %s", g_strerror (saved));
+      return FALSE;
+    }
   /* CONSISTENT | DURABLE: a temporary file, fsync, rename over. */
   if (!g_file_set_contents_full (path, text, -1,
                                  G_FILE_SET_CONTENTS_CONSISTENT | G_FILE_SET_CONTENTS_DURABLE,
@@ -196,11 +212,20 @@ write_free (Write *write)
   g_free (write);
 }
 
+/* The thread's reference goes back on the main thread, so that the
+ * journal (which the task holds) is never finalized in its own writer. */
+static gboolean
+release_cb (gpointer data)
+{
+  g_object_unref (data);
+  return G_SOURCE_REMOVE;
+}
+
 static void
 writer_cb (gpointer data,
            gpointer user_data)
 {
-  g_autoptr(GTask) task = data;
+  GTask *task = data;
   Write *write = g_task_get_task_data (task);
   GError *error = NULL;
 
@@ -208,6 +233,7 @@ writer_cb (gpointer data,
     g_task_return_boolean (task, TRUE);
   else
     g_task_return_error (task, error);
+  g_main_context_invoke (g_task_get_context (task), release_cb, task);
 }
 
 static void
@@ -223,10 +249,13 @@ written_cb (GObject      *object,
   self->pending--;
   if (!g_task_propagate_boolean (G_TASK (result), &error))
     {
+      /* No rename will be reported, and the index holds what was asked
+       * for: the file says what is true. */
+      take_own_write (self, write->key);
+      reread_entry (self, write->key);
       g_task_return_error (task, error);
       return;
     }
-  index_entry (self, write->key, write->entry);
   note_seen (self);
   g_task_return_boolean (task, TRUE);
 }
@@ -262,6 +291,9 @@ till_journal_put_async (TillJournal         *self,
   g_task_set_task_data (file_task, write, (GDestroyNotify) write_free);
   if (self->writer == NULL)
     self->writer = g_thread_pool_new (writer_cb, NULL, 1, FALSE, NULL);
+  /* In the index at once, in the order asked: a write another process
+   * makes later, which the monitor reports, comes after it. */
+  index_entry (self, key, entry);
   note_own_write (self, key);
   self->pending++;
   g_thread_pool_push (self->writer, file_task, NULL);
@@ -495,6 +527,29 @@ take_own_write (TillJournal *self,
   return TRUE;
 }
 
+/* The index's summary of key, from its file as it is now. */
+static void
+reread_entry (TillJournal *self,
+              const char  *key)
+{
+  g_autofree char *name = g_strconcat (key, ".json", NULL);
+  g_autofree char *path = g_build_filename (self->dir, name, NULL);
+  g_autofree char *data = NULL;
+  gsize length;
+  JsonObject *entry;
+
+  if (!g_file_get_contents (path, &data, &length, NULL))
+    {
+      unindex (self, key);
+      return;
+    }
+  entry = till_journal_entry_parse (data, length, key, NULL);
+  if (entry == NULL)
+    return;
+  index_entry (self, key, entry);
+  json_object_unref (entry);
+}
+
 /* Another process (or journal object) wrote, renamed or removed an entry:
  * that one entry is read again, at once, rather than at the next sale. */
 static void
@@ -507,9 +562,6 @@ folder_changed_cb (GFileMonitor      *monitor,
   GFile *changed = event == G_FILE_MONITOR_EVENT_RENAMED && other != NULL ? other : file;
   g_autofree char *name = g_file_get_basename (changed);
   g_autofree char *key = NULL;
-  g_autofree char *data = NULL;
-  gsize length;
-  JsonObject *entry;
 
   if (event == G_FILE_MONITOR_EVENT_RENAMED && other != NULL)
     {
@@ -530,17 +582,7 @@ folder_changed_cb (GFileMonitor      *monitor,
   /* A write of this object's puts the entry in place by a rename. */
   if (event == G_FILE_MONITOR_EVENT_RENAMED && take_own_write (self, key))
     return;
-  if (!g_file_get_contents (g_file_peek_path (changed), &data, &length, NULL))
-    {
-      unindex (self, key);
-      return;
-    }
-  entry = till_journal_entry_parse (data, length, key, NULL);
-  if (entry != NULL)
-    {
-      index_entry (self, key, entry);
-      json_object_unref (entry);
-    }
+  reread_entry (self, key);
 }
 
 static void
@@ -604,13 +646,19 @@ till_journal_list (TillJournal *self)
       if (is_unfinished_write (name))
         {
           g_autofree char *leftover = g_build_filename (self->dir, name, NULL);
+          GStatBuf buf;
 
           /* A write cut short (the terminal was killed): its rename never
            * happened, so the entry's last complete version stands, and with
            * no entry at all the sale was never sent. It holds a token id:
-           * gone. */
+           * gone. Not one that is being written now, though (this
+           * journal's writer thread, or another process): only one older
+           * than a write could ever take. */
+          if (g_stat (leftover, &buf) != 0 ||
+              (gint64) buf.st_mtime > g_get_real_time () / G_USEC_PER_SEC - UNFINISHED_WRITE_SECONDS)
+            continue;
           g_debug ("Removing an unfinished journal write");
-          if (g_unlink (leftover) != 0)
+          if (g_unlink (leftover) != 0 && errno != ENOENT)
             g_warning ("Could not remove an unfinished journal write: %s", g_strerror (errno));
           continue;
         }

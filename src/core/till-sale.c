@@ -694,6 +694,21 @@ first_written_cb (GObject      *object,
       g_object_unref (task);
       return;
     }
+  if (g_cancellable_is_cancelled (g_task_get_cancellable (task)))
+    {
+      /* Till closed while the entry was being written: the request never
+       * left, and the entry says so, so that no later start sends it for
+       * a customer who is gone. (Cut short before this write lands, the
+       * entry stays "sending" and the next start resolves it, which is
+       * safe: the key makes it one payment at most.) */
+      set_status (self, TILL_SALE_STATUS_FAILED);
+      set_string (&self->reason, "not_sent");
+      update_journal (self);
+      self->busy = FALSE;
+      g_task_return_new_error (task, G_IO_ERROR, G_IO_ERROR_CANCELLED, "The payment step was cancelled");
+      g_object_unref (task);
+      return;
+    }
   send_step (task);
 }
 
