@@ -466,6 +466,19 @@ test_journal_query (void)
   g_assert_true (till_journal_has_recent_charge (journal, 3000, "USD", "4242", now - 300, NULL));
   g_assert_false (till_journal_has_recent_charge (journal, 4000, "USD", "4242", now - 300, NULL));
 
+  /* Opened with its files read in a thread: the same index. */
+  {
+    g_autoptr(GAsyncResult) result = NULL;
+    g_autoptr(TillJournal) opened = NULL;
+
+    till_journal_new_async (dir, till_test_result_cb, &result);
+    opened = till_journal_new_finish (till_test_wait (&result), &error);
+    g_assert_no_error (error);
+    g_assert_true (till_journal_has_recent_charge (opened, 1000, "USD", "4242", now - 300, NULL));
+    g_assert_true (till_journal_has_recent_charge (opened, 3000, "USD", "4242", now - 300, NULL));
+    g_assert_false (till_journal_has_recent_charge (opened, 2000, "USD", "4242", now - 300, NULL));
+  }
+
   /* Only the open ones are read back for recovery. */
   {
     g_autoptr(GPtrArray) open = till_journal_list_open (journal);

@@ -49,6 +49,8 @@ struct _TillCheckout
   GPtrArray          *recovering;       /* TillSale from the journal */
   GCancellable       *cancellable;      /* the settings request */
   GCancellable       *sale_cancellable; /* the sales' requests */
+  gboolean            journal_loading;
+  gboolean            settings_read;    /* since the last start */
 
   /* state */
   TillCheckoutState   state;
@@ -650,34 +652,47 @@ config_done_cb (GObject      *object,
       return;
     }
   g_set_object (&self->shop, shop);
+  self->settings_read = TRUE;
   /* The screen loads the card page for this shop now, and may find that
    * it cannot. */
   notify (self, PROP_SHOP);
-  if (self->state == TILL_CHECKOUT_STATE_LOADING)
+  if (self->state == TILL_CHECKOUT_STATE_LOADING && self->journal != NULL)
     recover (self);
 }
 
-static gboolean
-open_journal (TillCheckout *self)
+static void
+journal_opened_cb (GObject      *object,
+                   GAsyncResult *result,
+                   gpointer      user_data)
 {
+  g_autoptr(TillCheckout) self = user_data;
   g_autoptr(GError) error = NULL;
 
-  if (self->journal != NULL)
-    {
-      till_journal_refresh (self->journal);
-      return TRUE;
-    }
-  self->journal = till_journal_new (self->journal_dir, &error);
+  self->journal_loading = FALSE;
+  self->journal = till_journal_new_finish (result, &error);
   if (self->journal == NULL)
     {
       g_warning ("The payment journal cannot be used: %s", error->message);
       till_checkout_set_unavailable (self, _("This terminal cannot write its payment journal, so it "
                                              "cannot take cards. Ask the person who runs the shop’s "
                                              "computers."));
-      return FALSE;
+      return;
     }
   till_journal_prune (self->journal, g_get_real_time () / G_USEC_PER_SEC, TILL_JOURNAL_KEEP_SECONDS);
-  return TRUE;
+  /* The shop's settings came first: the payments from before now. */
+  if (self->state == TILL_CHECKOUT_STATE_LOADING && self->settings_read)
+    recover (self);
+}
+
+void
+till_checkout_prepare (TillCheckout *self)
+{
+  g_return_if_fail (TILL_IS_CHECKOUT (self));
+
+  if (self->journal != NULL || self->journal_loading)
+    return;
+  self->journal_loading = TRUE;
+  till_journal_new_async (self->journal_dir, journal_opened_cb, g_object_ref (self));
 }
 
 void
@@ -708,8 +723,13 @@ till_checkout_start (TillCheckout *self,
     }
   g_set_object (&self->session, session);
   clear_sale (self);
-  if (!open_journal (self))
-    return;
+  self->settings_read = FALSE;
+  /* The journal, read in a thread, and the shop's settings come in
+   * whichever order; the payments from before wait for both. */
+  if (self->journal != NULL)
+    till_journal_refresh_in_background (self->journal);
+  else
+    till_checkout_prepare (self);
   set_state (self, TILL_CHECKOUT_STATE_LOADING, TILL_CHECKOUT_RESULT_NONE);
   till_session_request_async (session, "GET", "/api/config", NULL, NULL, self->cancellable,
                               config_done_cb, g_object_ref (self));

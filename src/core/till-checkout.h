@@ -99,6 +99,8 @@ void               till_checkout_set_timing         (TillCheckout  *self,
                                                      guint          check_every_ms,
                                                      guint          check_for_ms);
 
+/* Starts reading the journal (in a thread), before anyone signs in. */
+void               till_checkout_prepare            (TillCheckout  *self);
 /* Reads the shop's settings with session, then recovers the journal's
  * open payments for this server. An open sale stays and carries on with
  * the new session (its key is the proof). */

@@ -57,12 +57,15 @@ struct _TillJournal
   guint       pending;       /* writes asked for and not done */
   GFileMonitor *monitor;     /* changes made by others, as they happen */
   GHashTable *own_writes;    /* key → writes of this object the monitor has not reported yet */
+  gboolean    refreshing;
 };
 
 G_DEFINE_FINAL_TYPE (TillJournal, till_journal, G_TYPE_OBJECT)
 
 static void index_entry (TillJournal *self, const char *key, JsonObject *entry);
 static void note_own_write (TillJournal *self, const char *key);
+static void watch_folder (TillJournal *self);
+static GPtrArray *read_entries (const char *folder);
 static gboolean take_own_write (TillJournal *self, const char *key);
 static void reread_entry (TillJournal *self, const char *key);
 static void note_seen (TillJournal *self);
@@ -476,14 +479,30 @@ dir_mtime_ns (TillJournal *self)
   return (gint64) buf.st_mtim.tv_sec * G_GINT64_CONSTANT (1000000000) + buf.st_mtim.tv_nsec;
 }
 
-static void
-index_all (TillJournal *self)
+static gboolean
+make_folder (const char  *dir,
+             GError     **error)
 {
-  g_autoptr(GPtrArray) entries = NULL;
+  if (g_mkdir_with_parents (dir, 0700) != 0)
+    {
+      int saved = errno;
 
+      g_set_error (error, G_IO_ERROR, g_io_error_from_errno (saved),
+                   "Could not make the journal folder %s: %s", dir, g_strerror (saved));
+      return FALSE;
+    }
+  /* Made earlier with other permissions: tighten them. */
+  if (g_chmod (dir, 0700) != 0)
+    g_warning ("Could not restrict the journal folder: %s", g_strerror (errno));
+  return TRUE;
+}
+
+static void
+index_entries (TillJournal *self,
+               GPtrArray   *entries)
+{
   g_hash_table_remove_all (self->by_card);
   g_hash_table_remove_all (self->index);
-  entries = till_journal_list (self);
   for (guint i = 0; i < entries->len; i++)
     {
       JsonObject *entry = g_ptr_array_index (entries, i);
@@ -491,6 +510,51 @@ index_all (TillJournal *self)
       index_entry (self, json_object_get_string_member (entry, "key"), entry);
     }
   note_seen (self);
+}
+
+static void
+index_all (TillJournal *self)
+{
+  g_autoptr(GPtrArray) entries = read_entries (self->dir);
+
+  index_entries (self, entries);
+}
+
+/* The same, with the files read in a thread: a week of a busy shop is
+ * thousands of them, seconds the cashier would otherwise wait. */
+static void
+read_thread (GTask        *task,
+             gpointer      source,
+             gpointer      task_data,
+             GCancellable *cancellable)
+{
+  g_task_return_pointer (task, read_entries (task_data), (GDestroyNotify) g_ptr_array_unref);
+}
+
+static void
+read_entries_async (TillJournal         *self,
+                    GAsyncReadyCallback  callback,
+                    gpointer             user_data)
+{
+  g_autoptr(GTask) task = g_task_new (self, NULL, callback, user_data);
+
+  g_task_set_task_data (task, g_strdup (self->dir), g_free);
+  g_task_run_in_thread (task, read_thread);
+}
+
+static void
+refreshed_cb (GObject      *object,
+              GAsyncResult *result,
+              gpointer      user_data)
+{
+  TillJournal *self = TILL_JOURNAL (object);
+  g_autoptr(GPtrArray) entries = g_task_propagate_pointer (G_TASK (result), NULL);
+
+  self->refreshing = FALSE;
+  /* A write asked for meanwhile is in the index already and maybe not on
+   * disk yet: read again later rather than forget it. */
+  if (entries != NULL && self->pending == 0)
+    index_entries (self, entries);
 }
 
 static void
@@ -601,18 +665,35 @@ watch_folder (TillJournal *self)
   g_signal_connect (self->monitor, "changed", G_CALLBACK (folder_changed_cb), self);
 }
 
+static gboolean
+folder_changed (TillJournal *self)
+{
+  /* A file system keeps times in coarse steps: a change made in the same
+   * step as this object's last look leaves the time as it was. So a look
+   * less than two seconds after the folder's last change reads it again
+   * (git's "racy" entries, for the same reason). */
+  return dir_mtime_ns (self) != self->dir_mtime_ns ||
+         self->seen_at_ns - self->dir_mtime_ns < 2 * G_GINT64_CONSTANT (1000000000);
+}
+
 void
 till_journal_refresh (TillJournal *self)
 {
   g_return_if_fail (TILL_IS_JOURNAL (self));
 
-  /* A file system keeps times in coarse steps: a change made in the same
-   * step as this object's last look leaves the time as it was. So a look
-   * less than two seconds after the folder's last change reads it again
-   * (git's "racy" entries, for the same reason). */
-  if (dir_mtime_ns (self) != self->dir_mtime_ns ||
-      self->seen_at_ns - self->dir_mtime_ns < 2 * G_GINT64_CONSTANT (1000000000))
+  if (folder_changed (self))
     index_all (self);
+}
+
+void
+till_journal_refresh_in_background (TillJournal *self)
+{
+  g_return_if_fail (TILL_IS_JOURNAL (self));
+
+  if (self->refreshing || !folder_changed (self))
+    return;
+  self->refreshing = TRUE;
+  read_entries_async (self, refreshed_cb, NULL);
 }
 
 static int
@@ -625,16 +706,16 @@ compare_created (gconstpointer a,
   return x < y ? -1 : x > y;
 }
 
-GPtrArray *
-till_journal_list (TillJournal *self)
+/* Every readable entry in folder, oldest first; safe in any thread, as
+ * it touches nothing but the folder. */
+static GPtrArray *
+read_entries (const char *folder)
 {
   GPtrArray *entries = g_ptr_array_new_with_free_func ((GDestroyNotify) json_object_unref);
   g_autoptr(GDir) dir = NULL;
   const char *name;
 
-  g_return_val_if_fail (TILL_IS_JOURNAL (self), entries);
-
-  dir = g_dir_open (self->dir, 0, NULL);
+  dir = g_dir_open (folder, 0, NULL);
   while (dir != NULL && (name = g_dir_read_name (dir)) != NULL)
     {
       g_autofree char *path = NULL;
@@ -645,7 +726,7 @@ till_journal_list (TillJournal *self)
 
       if (is_unfinished_write (name))
         {
-          g_autofree char *leftover = g_build_filename (self->dir, name, NULL);
+          g_autofree char *leftover = g_build_filename (folder, name, NULL);
           GStatBuf buf;
 
           /* A write cut short (the terminal was killed): its rename never
@@ -667,7 +748,7 @@ till_journal_list (TillJournal *self)
       key = g_strndup (name, strlen (name) - strlen (".json"));
       if (!key_is_valid (key))
         continue;
-      path = g_build_filename (self->dir, name, NULL);
+      path = g_build_filename (folder, name, NULL);
       mapped = g_mapped_file_new (path, FALSE, &error);
       if (mapped == NULL)
         {
@@ -695,6 +776,13 @@ till_journal_list (TillJournal *self)
     }
   g_ptr_array_sort (entries, compare_created);
   return entries;
+}
+
+GPtrArray *
+till_journal_list (TillJournal *self)
+{
+  g_return_val_if_fail (TILL_IS_JOURNAL (self), NULL);
+  return read_entries (self->dir);
 }
 
 gboolean
@@ -813,20 +901,53 @@ till_journal_new (const char  *dir,
   g_autoptr(TillJournal) self = g_object_new (TILL_TYPE_JOURNAL, NULL);
 
   self->dir = dir != NULL ? g_strdup (dir) : g_build_filename (g_get_user_state_dir (), "till", "journal", NULL);
-  if (g_mkdir_with_parents (self->dir, 0700) != 0)
-    {
-      int saved = errno;
-
-      g_set_error (error, G_IO_ERROR, g_io_error_from_errno (saved),
-                   "Could not make the journal folder %s: %s", self->dir, g_strerror (saved));
-      return NULL;
-    }
-  /* Made earlier with other permissions: tighten them. */
-  if (g_chmod (self->dir, 0700) != 0)
-    g_warning ("Could not restrict the journal folder: %s", g_strerror (errno));
+  if (!make_folder (self->dir, error))
+    return NULL;
   index_all (self);
   watch_folder (self);
   return g_steal_pointer (&self);
+}
+
+static void
+opened_cb (GObject      *object,
+           GAsyncResult *result,
+           gpointer      user_data)
+{
+  TillJournal *self = TILL_JOURNAL (object);
+  g_autoptr(GTask) task = user_data;
+  g_autoptr(GPtrArray) entries = g_task_propagate_pointer (G_TASK (result), NULL);
+
+  index_entries (self, entries);
+  watch_folder (self);
+  g_task_return_pointer (task, g_object_ref (self), g_object_unref);
+}
+
+void
+till_journal_new_async (const char          *dir,
+                        GAsyncReadyCallback  callback,
+                        gpointer             user_data)
+{
+  g_autoptr(TillJournal) self = g_object_new (TILL_TYPE_JOURNAL, NULL);
+  g_autoptr(GTask) task = NULL;
+  GError *error = NULL;
+
+  task = g_task_new (NULL, NULL, callback, user_data);
+  g_task_set_source_tag (task, till_journal_new_async);
+  self->dir = dir != NULL ? g_strdup (dir) : g_build_filename (g_get_user_state_dir (), "till", "journal", NULL);
+  if (!make_folder (self->dir, &error))
+    {
+      g_task_return_error (task, error);
+      return;
+    }
+  read_entries_async (self, opened_cb, g_steal_pointer (&task));
+}
+
+TillJournal *
+till_journal_new_finish (GAsyncResult  *result,
+                         GError       **error)
+{
+  g_return_val_if_fail (g_task_is_valid (result, NULL), NULL);
+  return g_task_propagate_pointer (G_TASK (result), error);
 }
 
 static void

@@ -20,6 +20,13 @@ G_DECLARE_FINAL_TYPE (TillJournal, till_journal, TILL, JOURNAL, GObject)
  * $XDG_STATE_HOME/till/journal. */
 TillJournal *till_journal_new        (const char   *dir,
                                       GError      **error);
+/* The same, with the files read in a thread (the cashier's screen does
+ * not wait for a week of journal). */
+void         till_journal_new_async  (const char           *dir,
+                                      GAsyncReadyCallback   callback,
+                                      gpointer              user_data);
+TillJournal *till_journal_new_finish (GAsyncResult         *result,
+                                      GError              **error);
 const char  *till_journal_get_dir    (TillJournal  *self);
 /* Writes the entry for key atomically and durably (a temporary file,
  * fsync, rename, fsync of the folder), mode 0600. key: 8 to 64 ASCII
@@ -49,6 +56,8 @@ GPtrArray   *till_journal_list_open  (TillJournal  *self);
 /* Reads the folder again if something else changed it since this object
  * last did (another journal object, a restore from a backup). */
 void         till_journal_refresh    (TillJournal  *self);
+/* The same, with the files read in a thread, when the folder changed. */
+void         till_journal_refresh_in_background (TillJournal *self);
 /* Removes final entries (see till_journal_entry_is_final()) last changed
  * before now - keep_seconds. Returns how many. */
 guint        till_journal_prune      (TillJournal  *self,

@@ -701,6 +701,8 @@ void
 till_charge_page_prepare (TillChargePage *self)
 {
   g_return_if_fail (TILL_IS_CHARGE_PAGE (self));
+  /* The journal is read while the cashier signs in. */
+  till_checkout_prepare (self->checkout);
   till_card_view_prepare (self->card_view);
 }
 

@@ -16,8 +16,8 @@ G_BEGIN_DECLS
 #define TILL_TYPE_CHARGE_PAGE (till_charge_page_get_type ())
 G_DECLARE_FINAL_TYPE (TillChargePage, till_charge_page, TILL, CHARGE_PAGE, AdwBin)
 
-/* Starts the card form's web process with an empty page, so that the
- * form loads quickly once a cashier is signed in. */
+/* Starts reading the payment journal, and the card form's web process
+ * with an empty page, so that both are ready once a cashier is signed in. */
 void          till_charge_page_prepare            (TillChargePage *self);
 /* Reads the shop's settings with session and loads the card form. */
 void          till_charge_page_start              (TillChargePage *self,
