@@ -36,8 +36,10 @@ till_application_new (void)
    * start) and about 90 MiB. The cairo renderer draws the same. Whoever
    * wants GL sets GSK_RENDERER; GTK reads it once, at the first window, so
    * this comes before any. tests/bench/bench-charge has the figures. */
-  if (g_getenv ("GSK_RENDERER") == NULL)
-    g_setenv ("GSK_RENDERER", "cairo", FALSE);
+  const char *renderer = g_getenv ("GSK_RENDERER");
+
+  if (renderer == NULL || *renderer == '\0')
+    g_setenv ("GSK_RENDERER", "cairo", TRUE);
 
   return g_object_new (TILL_TYPE_APPLICATION,
                        "application-id", APP_ID,
