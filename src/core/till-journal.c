@@ -65,7 +65,7 @@ G_DEFINE_FINAL_TYPE (TillJournal, till_journal, G_TYPE_OBJECT)
 static void index_entry (TillJournal *self, const char *key, JsonObject *entry);
 static void note_own_write (TillJournal *self, const char *key);
 static void watch_folder (TillJournal *self);
-static GPtrArray *read_entries (const char *folder);
+static GPtrArray *read_entries (const char *folder, gboolean idle);
 static gboolean take_own_write (TillJournal *self, const char *key);
 static void reread_entry (TillJournal *self, const char *key);
 static void note_seen (TillJournal *self);
@@ -515,7 +515,7 @@ index_entries (TillJournal *self,
 static void
 index_all (TillJournal *self)
 {
-  g_autoptr(GPtrArray) entries = read_entries (self->dir);
+  g_autoptr(GPtrArray) entries = read_entries (self->dir, self->pending == 0);
 
   index_entries (self, entries);
 }
@@ -528,16 +528,21 @@ read_thread (GTask        *task,
              gpointer      task_data,
              GCancellable *cancellable)
 {
-  g_task_return_pointer (task, read_entries (task_data), (GDestroyNotify) g_ptr_array_unref);
+  g_task_return_pointer (task, read_entries (task_data, GPOINTER_TO_INT (g_object_get_data (G_OBJECT (task), "idle"))),
+                         (GDestroyNotify) g_ptr_array_unref);
 }
 
+/* idle: no write of this journal can start while the files are read (a
+ * journal being opened); else leftovers are removed only once old. */
 static void
 read_entries_async (TillJournal         *self,
+                    gboolean             idle,
                     GAsyncReadyCallback  callback,
                     gpointer             user_data)
 {
   g_autoptr(GTask) task = g_task_new (self, NULL, callback, user_data);
 
+  g_object_set_data (G_OBJECT (task), "idle", GINT_TO_POINTER (idle));
   g_task_set_task_data (task, g_strdup (self->dir), g_free);
   g_task_run_in_thread (task, read_thread);
 }
@@ -693,7 +698,7 @@ till_journal_refresh_in_background (TillJournal *self)
   if (self->refreshing || !folder_changed (self))
     return;
   self->refreshing = TRUE;
-  read_entries_async (self, refreshed_cb, NULL);
+  read_entries_async (self, FALSE, refreshed_cb, NULL);
 }
 
 static int
@@ -707,9 +712,11 @@ compare_created (gconstpointer a,
 }
 
 /* Every readable entry in folder, oldest first; safe in any thread, as
- * it touches nothing but the folder. */
+ * it touches nothing but the folder. idle: no write of this journal is
+ * under way, so every leftover temporary file is one cut short. */
 static GPtrArray *
-read_entries (const char *folder)
+read_entries (const char *folder,
+              gboolean    idle)
 {
   GPtrArray *entries = g_ptr_array_new_with_free_func ((GDestroyNotify) json_object_unref);
   g_autoptr(GDir) dir = NULL;
@@ -732,11 +739,11 @@ read_entries (const char *folder)
           /* A write cut short (the terminal was killed): its rename never
            * happened, so the entry's last complete version stands, and with
            * no entry at all the sale was never sent. It holds a token id:
-           * gone. Not one that is being written now, though (this
-           * journal's writer thread, or another process): only one older
-           * than a write could ever take. */
-          if (g_stat (leftover, &buf) != 0 ||
-              (gint64) buf.st_mtime > g_get_real_time () / G_USEC_PER_SEC - UNFINISHED_WRITE_SECONDS)
+           * gone. Not one this journal's writer thread may be writing now,
+           * though: while it may be busy, only one older than a write
+           * could ever take. */
+          if (!idle && (g_stat (leftover, &buf) != 0 ||
+                        (gint64) buf.st_mtime > g_get_real_time () / G_USEC_PER_SEC - UNFINISHED_WRITE_SECONDS))
             continue;
           g_debug ("Removing an unfinished journal write");
           if (g_unlink (leftover) != 0 && errno != ENOENT)
@@ -782,7 +789,7 @@ GPtrArray *
 till_journal_list (TillJournal *self)
 {
   g_return_val_if_fail (TILL_IS_JOURNAL (self), NULL);
-  return read_entries (self->dir);
+  return read_entries (self->dir, self->pending == 0);
 }
 
 gboolean
@@ -939,7 +946,7 @@ till_journal_new_async (const char          *dir,
       g_task_return_error (task, error);
       return;
     }
-  read_entries_async (self, opened_cb, g_steal_pointer (&task));
+  read_entries_async (self, TRUE, opened_cb, g_steal_pointer (&task));
 }
 
 TillJournal *
