@@ -31,12 +31,11 @@
 #include <json-glib/json-glib.h>
 #include <webkit/webkit.h>
 
+#include "till-card-page.h"
 #include "till-card-view.h"
-#include "till-json-util.h"
 
 #define BRIDGE_WORLD "till-bridge"
 #define HANDLER_NAME "till"
-#define WEB_PREFIX "/io/github/tillpos/Till/web/"
 #define PAGE_PATH "/till/card"
 
 struct _TillCardView
@@ -415,52 +414,6 @@ fail_pending (TillCardView *self,
     }
 }
 
-static char *
-read_resource (const char *name)
-{
-  g_autofree char *path = g_strconcat (WEB_PREFIX, name, NULL);
-  g_autoptr(GBytes) bytes = g_resources_lookup_data (path, G_RESOURCE_LOOKUP_FLAGS_NONE, NULL);
-
-  g_assert (bytes != NULL);
-  return g_strndup (g_bytes_get_data (bytes, NULL), g_bytes_get_size (bytes));
-}
-
-static char *
-build_page (void)
-{
-  g_autofree char *css = read_resource ("card.css");
-  g_autofree char *js = read_resource ("card.js");
-  GString *html = g_string_new (NULL);
-  g_autofree char *template = read_resource ("card.html");
-
-  /* Our own files, but an "</" in them would end the element early. */
-  g_assert (strstr (css, "</") == NULL && strstr (js, "</") == NULL);
-  g_string_assign (html, template);
-  g_string_replace (html, "/*@TILL_CARD_CSS@*/", css, 1);
-  g_string_replace (html, "/*@TILL_CARD_JS@*/", js, 1);
-  return g_string_free (html, FALSE);
-}
-
-static char *
-build_config_script (TillCardView *self)
-{
-  g_autoptr(JsonBuilder) builder = json_builder_new ();
-  g_autoptr(JsonNode) root = NULL;
-  g_autofree char *json = NULL;
-
-  json_builder_begin_object (builder);
-  json_builder_set_member_name (builder, "stripeJsUrl");
-  json_builder_add_string_value (builder, self->stripe_js_url);
-  json_builder_set_member_name (builder, "publishableKey");
-  json_builder_add_string_value (builder, self->publishable_key);
-  json_builder_set_member_name (builder, "mode");
-  json_builder_add_string_value (builder, self->mode);
-  json_builder_end_object (builder);
-  root = json_builder_get_root (builder);
-  json = till_json_write (root);
-  return g_strdup_printf ("window.tillConfig = Object.freeze(%s);", json);
-}
-
 static void web_process_terminated_cb (WebKitWebView                     *web_view,
                                        WebKitWebProcessTerminationReason  reason,
                                        TillCardView                      *self);
@@ -537,9 +490,9 @@ ensure_web_view (TillCardView *self)
 static void
 load_page (TillCardView *self)
 {
-  g_autofree char *html = build_page ();
-  g_autofree char *config = build_config_script (self);
-  g_autofree char *bridge = read_resource ("bridge.js");
+  g_autofree char *html = till_card_page_build_html ();
+  g_autofree char *config = till_card_page_build_config (self->stripe_js_url, self->publishable_key, self->mode);
+  g_autofree char *bridge = till_card_page_read ("bridge.js");
   g_autoptr(WebKitUserScript) bridge_script = NULL;
   g_autoptr(WebKitUserScript) config_script = NULL;
 

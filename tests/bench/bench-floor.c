@@ -30,7 +30,8 @@
 #include <libsoup/soup.h>
 #include <webkit/webkit.h>
 
-#define WEB_PREFIX "/io/github/tillpos/Till/web/"
+#include "till-card-page.h"
+
 #define PUBLISHABLE_KEY "pk_test_harness"
 
 static const char *stripe_js_url;
@@ -38,47 +39,9 @@ static const char *ready_file;
 static gboolean ready_written;
 
 static char *
-read_resource (const char *name)
-{
-  g_autofree char *path = g_strconcat (WEB_PREFIX, name, NULL);
-  g_autoptr(GBytes) bytes = g_resources_lookup_data (path, G_RESOURCE_LOOKUP_FLAGS_NONE, NULL);
-
-  g_assert (bytes != NULL);
-  return g_strndup (g_bytes_get_data (bytes, NULL), g_bytes_get_size (bytes));
-}
-
-/* As till-card-view.c's build_page(). */
-static char *
-build_page (void)
-{
-  g_autofree char *css = read_resource ("card.css");
-  g_autofree char *js = read_resource ("card.js");
-  g_autofree char *template = read_resource ("card.html");
-  GString *html = g_string_new (template);
-
-  g_string_replace (html, "/*@TILL_CARD_CSS@*/", css, 1);
-  g_string_replace (html, "/*@TILL_CARD_JS@*/", js, 1);
-  return g_string_free (html, FALSE);
-}
-
-static char *
 build_config_script (void)
 {
-  g_autoptr(JsonBuilder) builder = json_builder_new ();
-  g_autoptr(JsonNode) root = NULL;
-  g_autofree char *json = NULL;
-
-  json_builder_begin_object (builder);
-  json_builder_set_member_name (builder, "stripeJsUrl");
-  json_builder_add_string_value (builder, stripe_js_url);
-  json_builder_set_member_name (builder, "publishableKey");
-  json_builder_add_string_value (builder, PUBLISHABLE_KEY);
-  json_builder_set_member_name (builder, "mode");
-  json_builder_add_string_value (builder, "payment_intents");
-  json_builder_end_object (builder);
-  root = json_builder_get_root (builder);
-  json = json_to_string (root, FALSE);
-  return g_strdup_printf ("window.tillConfig = Object.freeze(%s);", json);
+  return till_card_page_build_config (stripe_js_url, PUBLISHABLE_KEY, "payment_intents");
 }
 
 static void
@@ -116,9 +79,9 @@ show_window (GtkApplication *app)
   g_autoptr(WebKitNetworkSession) session = webkit_network_session_new_ephemeral ();
   g_autoptr(WebKitUserScript) bridge_script = NULL;
   g_autoptr(WebKitUserScript) config_script = NULL;
-  g_autofree char *bridge = read_resource ("bridge.js");
+  g_autofree char *bridge = till_card_page_read ("bridge.js");
   g_autofree char *config = build_config_script ();
-  g_autofree char *html = build_page ();
+  g_autofree char *html = till_card_page_build_html ();
   GtkWidget *window = gtk_application_window_new (app);
   WebKitWebView *view;
 
@@ -156,7 +119,7 @@ serve_cb (SoupServer        *server,
   if (g_str_equal (path, "/till/card"))
     {
       g_autofree char *config = build_config_script ();
-      g_autoptr(GString) html = g_string_new (build_page ());
+      g_autoptr(GString) html = g_string_new (till_card_page_build_html ());
       g_autofree char *head = g_strdup_printf (
         "<head>\n<script>%s\n"
         "window.addEventListener('message', (e) => {"
