@@ -9,6 +9,13 @@
  * payment, "resolved STATE KEY" for each journal entry it resolved, then
  * "end". No widgets: the same objects the charge screen uses.
  *
+ * A payment that stops at 3-D Secure prints "action PAYMENT_INTENT" and
+ * reads what the card page would do next: "confirm" once the customer has
+ * answered the challenge (the charge screen confirms after
+ * handleCardAction whatever it reported), or "leave" when the customer
+ * walks away (Cancel). A resolve leaves a sale still waiting for its
+ * customer abandoned, as Till's start-up recovery does.
+ *
  * Copyright 2026 The Till authors
  * SPDX-License-Identifier: GPL-3.0-or-later
  */
@@ -47,6 +54,16 @@ wait_for (GAsyncResult **slot)
   return *slot;
 }
 
+/* The PaymentIntent's id: the client secret is "pi_…_secret_…". */
+static char *
+intent_of (TillSale *sale)
+{
+  const char *secret = till_sale_get_client_secret (sale);
+  const char *end = secret ? strstr (secret, "_secret_") : NULL;
+
+  return end ? g_strndup (secret, end - secret) : g_strdup ("none");
+}
+
 static char *
 read_line (void)
 {
@@ -57,16 +74,25 @@ read_line (void)
   return g_strchomp (g_strdup (buffer));
 }
 
+typedef enum
+{
+  STEP_SUBMIT,
+  STEP_CONFIRM,
+  STEP_RESOLVE,
+} Step;
+
 static void
-step (TillSale *sale,
-      gboolean  resolve,
+step (TillSale   *sale,
+      Step        what,
       const char *token)
 {
   g_autoptr(GAsyncResult) result = NULL;
   g_autoptr(GError) error = NULL;
 
-  if (resolve)
+  if (what == STEP_RESOLVE)
     till_sale_resolve_async (sale, NULL, done_cb, &result);
+  else if (what == STEP_CONFIRM)
+    till_sale_confirm_async (sale, NULL, done_cb, &result);
   else
     till_sale_submit_async (sale, token, NULL, done_cb, &result);
   if (!till_sale_step_finish (sale, wait_for (&result), &error))
@@ -122,7 +148,23 @@ main (int   argc,
       sale = till_sale_new (session, g_ascii_strtoll (words[1], NULL, 10), words[2], NULL);
       till_sale_set_journal (sale, journal);
       till_sale_set_retry_policy (sale, 3, 300);
-      step (sale, FALSE, words[3]);
+      step (sale, STEP_SUBMIT, words[3]);
+      /* A bank may ask twice; the charge screen allows two rounds. */
+      for (guint round = 0; round < 3 && till_sale_get_status (sale) == TILL_SALE_STATUS_REQUIRES_ACTION; round++)
+        {
+          g_autofree char *intent = intent_of (sale);
+          g_autofree char *answer = NULL;
+
+          printf ("action %s\n", intent);
+          answer = read_line ();
+          if (g_strcmp0 (answer, "confirm") == 0)
+            step (sale, STEP_CONFIRM, NULL);
+          else
+            {
+              till_sale_abandon (sale);
+              break;
+            }
+        }
       printf ("done %s %s\n", state_name (sale), till_sale_get_idempotency_key (sale));
     }
   else if (g_strcmp0 (command, "resolve") == 0)
@@ -140,7 +182,9 @@ main (int   argc,
             return 4;
           till_sale_set_journal (sale, journal);
           till_sale_set_retry_policy (sale, 4, 300);
-          step (sale, TRUE, NULL);
+          step (sale, STEP_RESOLVE, NULL);
+          /* The customer of a sale stopped at 3-D Secure is gone. */
+          till_sale_abandon (sale);
           printf ("resolved %s %s\n", state_name (sale), till_sale_get_idempotency_key (sale));
         }
     }
