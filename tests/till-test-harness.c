@@ -445,7 +445,18 @@ new_launcher (TillTestServer     *server,
               GSubprocessFlags    flags)
 {
   GSubprocessLauncher *launcher = g_subprocess_launcher_new (flags);
+  g_autofree char *home = g_build_filename (server->dir, "home", NULL);
+  g_autofree char *data_home = g_build_filename (home, "data", NULL);
+  g_autofree char *config_home = g_build_filename (home, "config", NULL);
+  g_autofree char *state_home = g_build_filename (home, "state", NULL);
 
+  /* A server whose configuration names no database opens the default one
+   * under XDG_DATA_HOME: each test server has a home of its own, so that
+   * no test ever reads or writes the user's (or another test's). */
+  g_subprocess_launcher_setenv (launcher, "HOME", home, TRUE);
+  g_subprocess_launcher_setenv (launcher, "XDG_DATA_HOME", data_home, TRUE);
+  g_subprocess_launcher_setenv (launcher, "XDG_CONFIG_HOME", config_home, TRUE);
+  g_subprocess_launcher_setenv (launcher, "XDG_STATE_HOME", state_home, TRUE);
   g_subprocess_launcher_setenv (launcher, "TILL_STRIPE_SECRET_KEY", TILL_TEST_SECRET_KEY, TRUE);
   g_subprocess_launcher_unsetenv (launcher, "G_MESSAGES_DEBUG");
   g_subprocess_launcher_set_child_setup (launcher, child_setup, NULL, NULL);
