@@ -390,6 +390,21 @@ test_dst (void)
     }
 }
 
+/* São Paulo's clocks went from 00:00 to 01:00 on 2018-11-04: that day
+ * starts at 01:00, and the day before ends there, with nothing between. */
+static void
+test_midnight_skipped (void)
+{
+  g_autoptr(TillTestServer) server = start_shop ("[shop]\ntime-zone=America/Sao_Paulo\n");
+  g_autoptr(TillTestResponse) before = report (server, "2018-11-03");
+  g_autoptr(TillTestResponse) day = report (server, "2018-11-04");
+
+  g_assert_cmpstr (till_test_json_string (before->json, "start"), ==, "2018-11-03T03:00:00Z");
+  g_assert_cmpstr (till_test_json_string (before->json, "end"), ==, "2018-11-04T03:00:00Z");
+  g_assert_cmpstr (till_test_json_string (day->json, "start"), ==, "2018-11-04T03:00:00Z");
+  g_assert_cmpstr (till_test_json_string (day->json, "end"), ==, "2018-11-05T02:00:00Z");
+}
+
 /* A refund today of a sale two days ago counts today, against the sale's
  * cashier and brand, and leaves the sale's day as it was. */
 static void
@@ -691,6 +706,7 @@ main (int    argc,
   g_test_add_func ("/server-reports/breakdowns", test_breakdowns);
   g_test_add_func ("/server-reports/midnight", test_midnight);
   g_test_add_func ("/server-reports/dst-berlin", test_dst);
+  g_test_add_func ("/server-reports/midnight-skipped", test_midnight_skipped);
   g_test_add_func ("/server-reports/refund-on-later-day", test_refund_on_later_day);
   g_test_add_func ("/server-reports/csv", test_csv);
   g_test_add_func ("/server-reports/access-and-dates", test_access_and_dates);

@@ -179,7 +179,7 @@ handle_day_report (TillApiRequest *req)
 /* A spreadsheet runs a cell that starts with = + - @ (or their full-width
  * forms, which some read alike), TAB or CR as a formula, also after
  * leading spaces: such a text gets a ' in front, as OWASP's "CSV
- * Injection" advises, so that it shows as typed and never runs. */
+ * Injection" advises, so that it is text and never runs. */
 static gboolean
 looks_like_formula (const char *text)
 {
