@@ -12,6 +12,7 @@
  */
 #include "config.h"
 
+#include <signal.h>
 #include <string.h>
 #include <sqlite3.h>
 
@@ -654,6 +655,59 @@ test_access_and_dates (void)
     }
 }
 
+/* Writes the server's file as base with [shop] time-zone added, sends
+ * SIGHUP and waits until the log has outcome once. */
+static void
+reload_with_zone (TillTestServer *server,
+                  const char     *base,
+                  const char     *zone,
+                  const char     *outcome)
+{
+  g_autofree char *text = g_strdup_printf ("%s\n[shop]\ntime-zone=%s\n", base, zone);
+  g_autoptr(GError) error = NULL;
+
+  g_file_set_contents (server->config_path, text, -1, &error);
+  g_assert_no_error (error);
+  g_subprocess_send_signal (server->process, SIGHUP);
+  /* 30 s at most: a sanitizer build on a loaded machine is slow. */
+  for (guint tries = 0; till_test_server_count_log (server, outcome) < 1; tries++)
+    {
+      g_assert_cmpuint (tries, <, 1200);
+      g_usleep (25 * 1000);
+    }
+}
+
+/* The zone may change on SIGHUP: the same payment then counts on the
+ * new zone's day. A zone the server cannot use leaves the old one. */
+static void
+test_reload (void)
+{
+  g_autoptr(TillTestServer) server = start_shop (NULL);
+  g_autofree char *token = manager (server);
+  g_autoptr(TillTestResponse) utc = NULL;
+  g_autoptr(TillTestResponse) berlin = NULL;
+  g_autoptr(TillTestResponse) kept = NULL;
+  g_autoptr(TillTestResponse) config = NULL;
+  g_autofree char *base = NULL;
+
+  g_assert_true (g_file_get_contents (server->config_path, &base, NULL, NULL));
+  insert_payment (server, "alice", "USD", "visa", 4321, "2026-11-27T23:30:00Z");
+  utc = report (server, "2026-11-27");
+  g_assert_cmpint (till_test_json_int (utc->json, "payments.amount"), ==, 4321);
+
+  reload_with_zone (server, base, "Europe/Berlin", "Configuration reloaded");
+  berlin = report (server, "2026-11-28");
+  g_assert_cmpstr (till_test_json_string (berlin->json, "time_zone"), ==, "Europe/Berlin");
+  g_assert_cmpint (till_test_json_int (berlin->json, "payments.amount"), ==, 4321);
+
+  reload_with_zone (server, base, "Europe/Berlinn", "The configuration was not reloaded");
+  g_assert_cmpuint (till_test_server_count_log (server, "[shop] time-zone “Europe/Berlinn” is not a time zone"), ==, 1);
+  kept = report (server, "2026-11-28");
+  g_assert_cmpint (till_test_json_int (kept->json, "payments.amount"), ==, 4321);
+  config = till_test_get (server, "/api/config", token);
+  g_assert_cmpstr (till_test_json_string (config->json, "time_zone"), ==, "Europe/Berlin");
+}
+
 typedef struct
 {
   const char *name;
@@ -710,6 +764,7 @@ main (int    argc,
   g_test_add_func ("/server-reports/refund-on-later-day", test_refund_on_later_day);
   g_test_add_func ("/server-reports/csv", test_csv);
   g_test_add_func ("/server-reports/access-and-dates", test_access_and_dates);
+  g_test_add_func ("/server-reports/reload", test_reload);
   for (guint i = 0; i < G_N_ELEMENTS (bad_zones); i++)
     {
       g_autofree char *path = g_strdup_printf ("/server-reports/time-zone-refused/%s", bad_zones[i].name);
