@@ -284,6 +284,11 @@ test_breakdowns (void)
     NULL
   };
 
+  /* The brands the breakdown must find, as Stripe named them. */
+  g_assert_cmpstr (till_test_json_string (visa2->json, "payment.card.brand"), ==, "visa");
+  g_assert_cmpstr (till_test_json_string (master->json, "payment.card.brand"), ==, "mastercard");
+  g_assert_cmpstr (till_test_json_string (declined->json, "payment.status"), ==, "declined");
+
   refund (server, boss, visa1, 300);
   dashboard_refund (amex, 1000);
   json_node_unref (till_test_stripe_call ("DELETE", "/__standin/webhook_endpoints", NULL));
@@ -515,7 +520,7 @@ test_csv (void)
   /* users 4 to 13, after alice, bob and morgan */
   static const char *const names[] = {
     "=HYPERLINK(\"http://evil.example/\",\"Click\")", "+1+1", "-2+3", "@SUM(A1:A9)",
-    "\tTAB", "\rCR", " =1+1", "a,\"b\"\r\nc", "Zo\xc3\xab", "\xef\xbc\x9d" "1+1",
+    "\tTAB", "\rCR", " =1+1", "a,\"b\"\r\nc", "Zo\xc3\xab", ("\xef\xbc\x9d" "1+1"),
   };
   /* Each record as it must be written, in the documented order: brands
    * in byte order, none last; cashiers by name in byte order. */
