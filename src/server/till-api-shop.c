@@ -24,6 +24,9 @@ handle_config (TillApiRequest *req)
   till_api_add_string (builder, "currency", config->currency);
   till_api_add_int (builder, "currency_exponent", till_currency_get_exponent (config->currency));
   till_api_add_string (builder, "country", config->country);
+  /* So that a manager's console can say which day "today" is for the
+   * day report: the shop's, not the terminal's. */
+  till_api_add_string (builder, "time_zone", g_time_zone_get_identifier (config->shop_tz));
   till_api_add_string (builder, "publishable_key", config->stripe_publishable_key);
   till_api_add_string (builder, "stripe_js_url", config->stripe_js_url);
   till_api_add_string (builder, "mode", till_stripe_mode_to_string (config->stripe_mode));

@@ -209,6 +209,23 @@ till_refund_free (TillRefund *refund)
   g_free (refund);
 }
 
+static void
+day_group_free (TillDayGroup *group)
+{
+  g_free (group->name);
+  g_free (group);
+}
+
+void
+till_day_report_free (TillDayReport *report)
+{
+  if (report == NULL)
+    return;
+  g_clear_pointer (&report->by_brand, g_ptr_array_unref);
+  g_clear_pointer (&report->by_cashier, g_ptr_array_unref);
+  g_free (report);
+}
+
 static gboolean
 set_db_error (TillDb      *self,
               GError     **error,
@@ -902,12 +919,12 @@ till_db_get_refunds_reserved (TillDb     *self,
 
 /* Reports */
 
-void
-till_db_get_day_totals (TillDb        *self,
-                        const char    *currency,
-                        gint64         start,
-                        gint64         end,
-                        TillDayTotals *totals)
+static void
+get_day_totals (TillDb        *self,
+                const char    *currency,
+                gint64         start,
+                gint64         end,
+                TillDayTotals *totals)
 {
   g_autoptr(sqlite3_stmt) payments =
     prepare (self,
@@ -958,6 +975,77 @@ till_db_get_day_totals (TillDb        *self,
       totals->disputes_count = sqlite3_column_int64 (disputes, 0);
       totals->disputes_amount = sqlite3_column_int64 (disputes, 1);
     }
+}
+
+/* The day's succeeded payments and succeeded refunds, one row each, with
+ * the payment's brand and cashier: a refund counts for the sale it gives
+ * money back on, whoever made it (or Stripe's Dashboard), so that a
+ * cashier's line is the takings of their own sales. Same conditions as
+ * get_day_totals(), so that the lines add up to its totals. */
+#define DAY_ROWS \
+  "SELECT p.card_brand AS brand, p.user_id AS user_id, 1 AS pc, p.amount AS pa, 0 AS rc, 0 AS ra" \
+  " FROM payments p WHERE p.status = 'succeeded' AND p.created >= ?1 AND p.created < ?2" \
+  " AND p.currency = ?3" \
+  " UNION ALL" \
+  " SELECT p.card_brand, p.user_id, 0, 0, 1, r.amount FROM refunds r" \
+  " JOIN payments p ON p.id = r.payment_id" \
+  " WHERE r.status = 'succeeded' AND r.created >= ?1 AND r.created < ?2 AND p.currency = ?3"
+
+static GPtrArray *
+get_day_groups (TillDb     *self,
+                const char *sql,
+                const char *currency,
+                gint64      start,
+                gint64      end)
+{
+  g_autoptr(sqlite3_stmt) stmt = prepare (self, sql);
+  GPtrArray *groups = g_ptr_array_new_with_free_func ((GDestroyNotify) day_group_free);
+
+  sqlite3_bind_int64 (stmt, 1, start);
+  sqlite3_bind_int64 (stmt, 2, end);
+  bind_text (stmt, 3, currency);
+  while (sqlite3_step (stmt) == SQLITE_ROW)
+    {
+      TillDayGroup *group = g_new0 (TillDayGroup, 1);
+
+      group->name = column_text (stmt, 0);
+      group->user_id = sqlite3_column_int64 (stmt, 1);
+      group->payments_count = sqlite3_column_int64 (stmt, 2);
+      group->payments_amount = sqlite3_column_int64 (stmt, 3);
+      group->refunds_count = sqlite3_column_int64 (stmt, 4);
+      group->refunds_amount = sqlite3_column_int64 (stmt, 5);
+      g_ptr_array_add (groups, group);
+    }
+  return groups;
+}
+
+/* The day [start, end) in the shop's currency: totals, and the same by
+ * card brand (by brand in byte order, none last) and by cashier (by name
+ * in byte order), all read in one snapshot so that they add up. */
+TillDayReport *
+till_db_get_day_report (TillDb     *self,
+                        const char *currency,
+                        gint64      start,
+                        gint64      end)
+{
+  TillDayReport *report = g_new0 (TillDayReport, 1);
+  gboolean snapshot = exec (self, "SAVEPOINT day_report", NULL);
+
+  get_day_totals (self, currency, start, end, &report->totals);
+  report->by_brand =
+    get_day_groups (self,
+                    "SELECT brand, 0, sum (pc), sum (pa), sum (rc), sum (ra) FROM (" DAY_ROWS ")"
+                    " GROUP BY brand ORDER BY brand IS NULL, brand",
+                    currency, start, end);
+  report->by_cashier =
+    get_day_groups (self,
+                    "SELECT u.name, d.user_id, sum (pc), sum (pa), sum (rc), sum (ra) FROM (" DAY_ROWS ") d"
+                    " LEFT JOIN users u ON u.id = d.user_id"
+                    " GROUP BY d.user_id ORDER BY u.name, d.user_id",
+                    currency, start, end);
+  if (snapshot)
+    exec (self, "RELEASE day_report", NULL);
+  return report;
 }
 
 /* Operations */

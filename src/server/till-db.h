@@ -87,12 +87,33 @@ typedef struct
   gint64 disputes_amount;
 } TillDayTotals;
 
+/* One line of the day report's breakdown: a card brand (name NULL when
+ * Stripe named none), or a cashier (user_id, and their name). */
+typedef struct
+{
+  char   *name;
+  gint64  user_id;
+  gint64  payments_count;
+  gint64  payments_amount;
+  gint64  refunds_count;
+  gint64  refunds_amount;
+} TillDayGroup;
+
+typedef struct
+{
+  TillDayTotals  totals;
+  GPtrArray     *by_brand;     /* of TillDayGroup */
+  GPtrArray     *by_cashier;   /* of TillDayGroup */
+} TillDayReport;
+
 void         till_user_free               (TillUser      *user);
 void         till_payment_free            (TillPayment   *payment);
 void         till_refund_free             (TillRefund    *refund);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (TillUser, till_user_free)
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (TillPayment, till_payment_free)
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (TillRefund, till_refund_free)
+void         till_day_report_free         (TillDayReport *report);
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (TillDayReport, till_day_report_free)
 
 TillDb      *till_db_open                 (const char    *path,
                                            GError       **error);
@@ -158,11 +179,10 @@ GPtrArray   *till_db_list_refunds_in_status (TillDb      *self,
 gint64       till_db_get_refunds_reserved (TillDb        *self,
                                            const char    *payment_id);
 
-void         till_db_get_day_totals       (TillDb        *self,
+TillDayReport *till_db_get_day_report     (TillDb        *self,
                                            const char    *currency,
                                            gint64         start,
-                                           gint64         end,
-                                           TillDayTotals *totals);
+                                           gint64         end);
 
 /* Operations */
 gboolean     till_db_begin                (TillDb        *self,

@@ -68,6 +68,8 @@ till_server_config_free (TillServerConfig *self)
   g_free (self->shop_name);
   g_free (self->currency);
   g_free (self->country);
+  g_free (self->time_zone);
+  g_clear_pointer (&self->shop_tz, g_time_zone_unref);
   g_free (self->stripe_api_base);
   g_free (self->stripe_publishable_key);
   g_free (self->stripe_js_url);
@@ -137,6 +139,7 @@ static const struct
   { "shop", "name" },
   { "shop", "currency" },
   { "shop", "country" },
+  { "shop", "time-zone" },
   { "stripe", "api-base" },
   { "stripe", "publishable-key" },
   { "stripe", "js-url" },
@@ -609,6 +612,7 @@ config_from_key_file (GKeyFile    *key_file,
   replace_string (&self->shop_name, key_file, "shop", "name");
   replace_string (&self->currency, key_file, "shop", "currency");
   replace_string (&self->country, key_file, "shop", "country");
+  replace_string (&self->time_zone, key_file, "shop", "time-zone");
 
   replace_string (&self->stripe_api_base, key_file, "stripe", "api-base");
   replace_string (&self->stripe_publishable_key, key_file, "stripe", "publishable-key");
@@ -741,6 +745,74 @@ check_base_url (TillServerConfig  *self,
   return TRUE;
 }
 
+/* An IANA name as the tz database spells it (Europe/Berlin, UTC,
+ * America/Argentina/Buenos_Aires, Etc/GMT+5): GLib would also take a file
+ * path or an offset such as +01:00, which follows no daylight saving time
+ * and is not what a shop means. */
+static gboolean
+is_zone_name (const char *name)
+{
+  g_auto(GStrv) parts = NULL;
+
+  if (name == NULL || *name == '\0' || strlen (name) > 64 || !g_ascii_isalpha (*name))
+    return FALSE;
+  parts = g_strsplit (name, "/", -1);
+  for (guint i = 0; parts[i] != NULL; i++)
+    {
+      if (*parts[i] == '\0' || g_str_equal (parts[i], ".") || g_str_equal (parts[i], ".."))
+        return FALSE;
+      for (const char *c = parts[i]; *c != '\0'; c++)
+        if (!g_ascii_isalnum (*c) && strchr ("_+-.", *c) == NULL)
+          return FALSE;
+    }
+  return TRUE;
+}
+
+/* GLib reads a name it cannot find as a POSIX TZ rule: "XYZ5" would be a
+ * zone five hours west without daylight saving time. Only a zone of the
+ * database (where GLib looks: TZDIR or /usr/share/zoneinfo) is one. */
+static gboolean
+in_tz_database (const char *name)
+{
+  const char *dir = g_getenv ("TZDIR");
+  g_autofree char *path = NULL;
+
+  if (g_str_equal (name, "UTC"))
+    return TRUE;
+  path = g_build_filename (dir != NULL && *dir != '\0' ? dir : "/usr/share/zoneinfo", name, NULL);
+  return g_file_test (path, G_FILE_TEST_IS_REGULAR);
+}
+
+/* The zone the shop's days are counted in: the one named, which must be
+ * in this machine's tz database, or the server's own. */
+static gboolean
+load_time_zone (TillServerConfig  *self,
+                GError           **error)
+{
+  GTimeZone *tz;
+
+  if (self->time_zone == NULL || *self->time_zone == '\0')
+    {
+      g_clear_pointer (&self->time_zone, g_free);
+      tz = g_time_zone_new_local ();
+    }
+  else
+    {
+      tz = is_zone_name (self->time_zone) && in_tz_database (self->time_zone)
+           ? g_time_zone_new_identifier (self->time_zone) : NULL;
+      if (tz == NULL)
+        {
+          config_set_error (self->key_lines, "shop", "time-zone", error,
+                            "[shop] time-zone “%s” is not a time zone of the tz database here "
+                            "(an IANA name such as Europe/Berlin or UTC)", self->time_zone);
+          return FALSE;
+        }
+    }
+  g_clear_pointer (&self->shop_tz, g_time_zone_unref);
+  self->shop_tz = tz;
+  return TRUE;
+}
+
 gboolean
 till_server_config_validate_settings (TillServerConfig  *self,
                                       GError           **error)
@@ -781,6 +853,8 @@ till_server_config_validate_settings (TillServerConfig  *self,
                         "[shop] country must be a two-letter ISO 3166 code");
       return FALSE;
     }
+  if (!load_time_zone (self, error))
+    return FALSE;
   if (!check_base_url (self, "api-base", self->stripe_api_base, error) ||
       !check_base_url (self, "js-url", self->stripe_js_url, error))
     return FALSE;
@@ -905,6 +979,10 @@ till_server_config_apply_reload (TillServerConfig *self,
       take_string (&self->tls_key, &next->tls_key);
     }
   take_string (&self->shop_name, &next->shop_name);
+  /* Only the reports count in it. */
+  take_string (&self->time_zone, &next->time_zone);
+  g_clear_pointer (&self->shop_tz, g_time_zone_unref);
+  self->shop_tz = g_steal_pointer (&next->shop_tz);
   take_string (&self->stripe_publishable_key, &next->stripe_publishable_key);
   take_string (&self->stripe_js_url, &next->stripe_js_url);
   self->max_body_size = next->max_body_size;

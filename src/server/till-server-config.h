@@ -39,6 +39,8 @@ typedef struct
   char   *shop_name;
   char   *currency;
   char   *country;
+  char   *time_zone;                 /* IANA name as given; NULL: the server's own zone */
+  GTimeZone *shop_tz;                /* set by till_server_config_validate_settings() */
 
   /* [stripe] */
   char           *stripe_api_base;
