@@ -814,6 +814,8 @@ test_day_totals (void)
   g_autoptr(TillTestResponse) other_day = till_test_get (server, "/api/reports/day?date=2001-02-03", boss);
   g_autoptr(TillTestResponse) bad_day = till_test_get (server, "/api/reports/day?date=2001-02-30", boss);
 
+  g_assert_cmpuint (p2->status, ==, 201);
+  g_assert_cmpuint (p3->status, ==, 402);
   g_assert_cmpuint (r->status, ==, 201);
   g_assert_cmpuint (report->status, ==, 200);
   g_assert_cmpint (till_test_json_int (report->json, "payments.count"), ==, 2);
@@ -1246,6 +1248,7 @@ test_logs_hold_no_secrets (void)
   g_autofree char *log = NULL;
 
   g_assert_cmpuint (response->status, ==, 201);
+  g_assert_cmpuint (bad->status, ==, 401);
   till_test_server_stop (server);
   log = till_test_server_read_log (server);
 
