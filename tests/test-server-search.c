@@ -530,8 +530,51 @@ newest_first (gconstpointer a,
   return ia > ib ? -1 : 1;   /* the later recorded first */
 }
 
-/* Two at a time through each filtered list: every match once, in order,
- * and has_more false only on the last page. */
+/* Through a filtered list a page at a time: the ids seen, in order.
+ * has_more is false only on the last page. */
+static char *
+page_through (TillTestServer *server,
+              const char     *token,
+              const char     *query,
+              guint           limit,
+              guint          *pages)
+{
+  g_autoptr(GString) seen = g_string_new (NULL);
+  g_autofree char *after = NULL;
+  gboolean has_more = TRUE;
+
+  for (*pages = 0; has_more; (*pages)++)
+    {
+      g_autofree char *path =
+        g_strdup_printf ("/api/payments?limit=%u%s%s%s%s", limit, query[0] ? "&" : "", query,
+                         after ? "&starting_after=" : "", after ? after : "");
+      g_autoptr(TillTestResponse) response = till_test_get (server, path, token);
+      g_autofree char *page = NULL;
+      const char *last;
+
+      g_assert_cmpuint (response->status, ==, 200);
+      page = list_ids (response, &has_more);
+      g_assert_true (page[0] != '\0' || !has_more);
+      g_string_append_printf (seen, "%s%s", seen->len && page[0] ? " " : "", page);
+      last = strrchr (page, ' ') ? strrchr (page, ' ') + 1 : page;
+      g_free (after);
+      after = g_strdup (last);
+      g_assert_cmpuint (*pages, <, 10000);
+    }
+  return g_string_free (g_steal_pointer (&seen), FALSE);
+}
+
+static char *
+join_ids (GPtrArray *ids)
+{
+  g_autoptr(GString) out = g_string_new (NULL);
+
+  for (guint i = 0; i < ids->len; i++)
+    g_string_append_printf (out, "%s%s", i ? " " : "", (char *) g_ptr_array_index (ids, i));
+  return g_string_free (g_steal_pointer (&out), FALSE);
+}
+
+/* Two at a time through each filtered list: every match once, in order. */
 static void
 test_paging (void)
 {
@@ -543,39 +586,54 @@ test_paging (void)
   for (guint c = 0; c < G_N_ELEMENTS (page_cases); c++)
     {
       g_autoptr(GPtrArray) expected = g_ptr_array_new ();
-      g_autoptr(GString) seen = g_string_new (NULL);
-      g_autoptr(GString) want = g_string_new (NULL);
-      g_autofree char *after = NULL;
-      gboolean has_more = TRUE;
-      guint pages = 0;
+      g_autofree char *want = NULL;
+      g_autofree char *seen = NULL;
+      guint pages;
 
       for (guint i = 0; i < PAGE_ROWS; i++)
         if (page_cases[c].matches (i))
           g_ptr_array_add (expected, g_ptr_array_index (ids, i));
       g_ptr_array_sort_with_data (expected, newest_first, ids);
-      for (guint i = 0; i < expected->len; i++)
-        g_string_append_printf (want, "%s%s", i ? " " : "", (char *) g_ptr_array_index (expected, i));
-
-      while (has_more)
-        {
-          g_autofree char *path =
-            g_strdup_printf ("/api/payments?limit=2%s%s%s%s", page_cases[c].query[0] ? "&" : "",
-                             page_cases[c].query, after ? "&starting_after=" : "", after ? after : "");
-          g_autoptr(TillTestResponse) response = till_test_get (shop->server, path, shop->morgan);
-          g_autofree char *page = NULL;
-          const char *last;
-
-          g_assert_cmpuint (response->status, ==, 200);
-          page = list_ids (response, &has_more);
-          g_assert_true (page[0] != '\0' || !has_more);
-          g_string_append_printf (seen, "%s%s", seen->len && page[0] ? " " : "", page);
-          last = strrchr (page, ' ') ? strrchr (page, ' ') + 1 : page;
-          g_free (after);
-          after = g_strdup (last);
-          g_assert_cmpuint (++pages, <=, PAGE_ROWS);
-        }
+      want = join_ids (expected);
+      seen = page_through (shop->server, shop->morgan, page_cases[c].query, 2, &pages);
       g_test_message ("%s: %u matches in %u pages", page_cases[c].query, expected->len, pages);
-      g_assert_cmpstr (seen->str, ==, want->str);
+      g_assert_cmpstr (seen, ==, want);
+    }
+}
+
+#define MANY_ROWS 4400
+
+/* Ranges of more matches than are sorted (they are read newest first and
+ * the others skipped): each once and in order all the same. Seven
+ * payments a second; every other one matches. */
+static void
+test_paging_many (void)
+{
+  g_autoptr(Shop) shop = shop_new ();
+  g_autoptr(GPtrArray) ids = g_ptr_array_new_with_free_func (g_free);
+  g_autoptr(GPtrArray) expected = g_ptr_array_new ();
+  g_autofree Row *rows = g_new0 (Row, MANY_ROWS);
+  const char *queries[] = { "amount_gte=900&amount_lte=949", "reference=Big", "reference=Big&amount_lte=949" };
+
+  for (guint i = 0; i < MANY_ROWS; i++)
+    {
+      g_ptr_array_add (ids, g_strdup_printf ("pay_many%04u", i));
+      rows[i] = (Row) { g_ptr_array_index (ids, i), i % 3 ? "alice" : "bob", i % 2 ? 950 : 900 + i % 50,
+                        "succeeded", "visa", "4242", i % 2 ? "Small" : "Big", NULL, T0 + i / 7 };
+    }
+  insert_rows (shop->server, rows, MANY_ROWS);
+  for (guint i = MANY_ROWS; i-- > 0;)
+    if (i % 2 == 0)
+      g_ptr_array_add (expected, g_ptr_array_index (ids, i));
+
+  for (guint q = 0; q < G_N_ELEMENTS (queries); q++)
+    {
+      g_autofree char *want = join_ids (expected);
+      guint pages;
+      g_autofree char *seen = page_through (shop->server, shop->morgan, queries[q], 100, &pages);
+
+      g_assert_cmpuint (pages, ==, MANY_ROWS / 2 / 100);
+      g_assert_cmpstr (seen, ==, want);
     }
 }
 
@@ -719,38 +777,71 @@ typedef struct
 {
   const char       *name;
   TillPaymentFilter filter;
+  const char       *index;     /* the index the payments are read through */
   gboolean          sorted;    /* the matches are sorted, not read in order */
 } PlanCase;
 
 static const PlanCase plan_cases[] = {
-  { "none", { .user_id = -1 }, FALSE },
-  { "created", { .user_id = -1, .has_created_gte = TRUE, .has_created_lt = TRUE }, FALSE },
-  { "cashier", { .user_id = 2 }, FALSE },
-  { "status", { .user_id = -1, .statuses = { "declined" } }, FALSE },
-  { "last4", { .user_id = -1, .card_last4 = "4242" }, FALSE },
-  { "brand", { .user_id = -1, .card_brand = "amex" }, FALSE },
+  { "none", { .user_id = -1 }, "payments_created", FALSE },
+  { "created", { .user_id = -1, .has_created_gte = TRUE, .has_created_lt = TRUE }, "payments_created", FALSE },
+  { "cashier", { .user_id = 2 }, "payments_user_created", FALSE },
+  { "status", { .user_id = -1, .statuses = { "declined" } }, "payments_status_created", FALSE },
+  { "last4", { .user_id = -1, .card_last4 = "4242" }, "payments_last4_created", FALSE },
+  { "brand", { .user_id = -1, .card_brand = "amex" }, "payments_brand_created", FALSE },
   { "amount", { .user_id = -1, .has_amount_gte = TRUE, .amount_gte = 1250, .has_amount_lte = TRUE,
-                .amount_lte = 1250 }, FALSE },
-  { "cashier-created", { .user_id = 2, .has_created_gte = TRUE, .has_created_lt = TRUE }, FALSE },
-  { "status-created", { .user_id = -1, .statuses = { "succeeded" }, .has_created_gte = TRUE }, FALSE },
-  { "cashier-cursor", { .user_id = 2, .after_created = T0, .after_rowid = 7 }, FALSE },
-  { "amount-range", { .user_id = -1, .has_amount_gte = TRUE, .amount_gte = 1000, .has_amount_lte = TRUE,
-                      .amount_lte = 1100 }, TRUE },
-  { "reference", { .user_id = -1, .reference = "Table" }, TRUE },
-  { "statuses", { .user_id = -1, .statuses = { "declined", "failed" } }, TRUE },
+                .amount_lte = 1250 }, "payments_amount_created", FALSE },
+  { "cashier-created", { .user_id = 2, .has_created_gte = TRUE, .has_created_lt = TRUE },
+    "payments_user_created", FALSE },
+  { "status-created", { .user_id = -1, .statuses = { "succeeded" }, .has_created_gte = TRUE },
+    "payments_status_created", FALSE },
+  { "cashier-cursor", { .user_id = 2, .after_created = T0, .after_rowid = 7 }, "payments_user_created", FALSE },
+  /* The few a card's last 4 or an amount find, not the thousands of a
+   * brand, a state or a cashier */
+  { "brand-last4", { .user_id = -1, .card_brand = "visa", .card_last4 = "4242" }, "payments_last4_created", FALSE },
+  { "cashier-status-amount", { .user_id = 2, .statuses = { "succeeded" }, .has_amount_gte = TRUE,
+                               .amount_gte = 1250, .has_amount_lte = TRUE, .amount_lte = 1250 },
+    "payments_amount_created", FALSE },
+  { "brand-created", { .user_id = -1, .card_brand = "visa", .has_created_gte = TRUE }, "payments_brand_created", FALSE },
+  /* Only the matches sorted: a range of few amounts, few descriptions by
+   * their start, and the first page of each state of a set */
+  { "amount-range-few", { .user_id = -1, .has_amount_gte = TRUE, .amount_gte = 1, .has_amount_lte = TRUE,
+                          .amount_lte = 50 }, "payments_amount_created", TRUE },
+  { "reference-few", { .user_id = -1, .reference = "Counter" }, "payments_description", TRUE },
+  { "statuses", { .user_id = -1, .statuses = { "declined", "failed" } }, "payments_status_created", TRUE },
+  { "statuses-last4", { .user_id = 2, .statuses = { "declined", "failed" }, .card_last4 = "4242" },
+    "payments_last4_created", TRUE },
+  /* A range of many: the newest first, skipping the others */
+  { "amount-range-many", { .user_id = -1, .has_amount_gte = TRUE, .amount_gte = 1000 },
+    "payments_created", FALSE },
+  { "reference-many", { .user_id = -1, .reference = "Table" }, "payments_created", FALSE },
+  { "reference-many-cashier", { .user_id = 2, .reference = "Tab" }, "payments_user_created", FALSE },
 };
+
+#define PLAN_ROWS 2100
 
 /* Each common filter is read through an index, in the list's order (no
  * sort of the whole table); an amount range, a reference and a set of
- * states are read through an index and only their matches sorted. */
+ * states are read through an index and only their matches sorted, unless
+ * they are many. */
 static void
 test_plans (void)
 {
   g_autoptr(Shop) shop = shop_new ();
   g_autofree char *path = g_build_filename (shop->server->dir, "db", "till.db", NULL);
   g_autoptr(GError) error = NULL;
-  g_autoptr(TillDb) db = till_db_open (path, &error);
+  g_autoptr(TillDb) db = NULL;
+  g_autoptr(GPtrArray) ids = g_ptr_array_new_with_free_func (g_free);
+  g_autofree Row *rows = g_new0 (Row, PLAN_ROWS);
 
+  /* More than the 2000 a sort is kept for: "Table …" of 1000 to 1099 */
+  for (guint i = 0; i < PLAN_ROWS; i++)
+    {
+      g_ptr_array_add (ids, g_strdup_printf ("pay_plan%04u", i));
+      rows[i] = (Row) { g_ptr_array_index (ids, i), "alice", 1000 + i % 100, "succeeded", "visa", "4242",
+                        "Table 9", NULL, T0 + i };
+    }
+  insert_rows (shop->server, rows, PLAN_ROWS);
+  db = till_db_open (path, &error);
   g_assert_no_error (error);
   for (guint i = 0; i < G_N_ELEMENTS (plan_cases); i++)
     {
@@ -768,7 +859,8 @@ test_plans (void)
           if (g_str_has_prefix (step, "SCAN p ") || g_str_has_prefix (step, "SEARCH p "))
             {
               g_assert_true (strstr (step, " INDEX payments_") != NULL ||
-                             strstr (step, " INDEX sqlite_autoindex_payments_") != NULL);
+                             strstr (step, " INDEX sqlite_autoindex_payments_") != NULL ||
+                             strstr (step, " USING INTEGER PRIMARY KEY") != NULL);
               reads++;
             }
           /* The list's own sort, not the dispute subquery's (indented) */
@@ -776,6 +868,14 @@ test_plans (void)
         }
       g_assert_cmpuint (reads, >, 0);
       g_assert_true (sorted == plan_cases[i].sorted);
+      {
+        g_autofree char *index = g_strconcat (" INDEX ", plan_cases[i].index, NULL);
+        const char *at = strstr (plan, index);
+
+        g_assert_nonnull (at);
+        at += strlen (index);
+        g_assert_true (*at == ' ' || *at == '\n');
+      }
       /* The cashier's name is read by key, never scanned for. */
       g_assert_nonnull (strstr (plan, "SEARCH u USING INTEGER PRIMARY KEY"));
     }
@@ -858,6 +958,7 @@ main (int   argc,
   g_test_add_func ("/server/search/bad/escape", test_bad_escape);
   g_test_add_func ("/server/search/idempotency-key", test_idempotency_key_lookup);
   g_test_add_func ("/server/search/paging", test_paging);
+  g_test_add_func ("/server/search/paging/many", test_paging_many);
   g_test_add_func ("/server/search/paging/cashier", test_paging_cashier);
   g_test_add_func ("/server/search/refunds", test_refunds);
   g_test_add_func ("/server/search/plans", test_plans);

@@ -729,7 +729,117 @@ till_db_get_payment_by_key (TillDb     *self,
  * second, so that a (created, rowid) cursor pages through any filtered
  * list with each payment once. The statement holds the conditions of the
  * filters that are set and no others, so that SQLite picks the index of
- * one of them; every value is bound, at a fixed parameter number. */
+ * one of them; every value is bound, at a fixed parameter number.
+ *
+ * SQLite has no statistics here (no ANALYZE), so it would take any
+ * equality's index: a card's last 4, one amount or a reference find a few
+ * payments, a brand, a state or a cashier thousands. When one of the few
+ * is given, the others' columns are written as +column, which keeps their
+ * index out of the choice.
+ *
+ * A range (of amounts, or of descriptions by their start) is read from
+ * its index and then sorted, which is quick for a few hundred matches and
+ * slow for half the table; for many, walking the newest first and
+ * skipping what does not match finds a page sooner. How many there are is
+ * counted first, up to SEARCH_SORT_MAX, in the range's index. */
+#define SEARCH_SORT_MAX 2000
+
+typedef struct
+{
+  gboolean many_amounts;
+  gboolean many_descriptions;
+} SearchPlan;
+
+/* Takes the statement: it is finalized here. */
+static gboolean
+range_is_large (sqlite3_stmt *stmt)
+{
+  gboolean large;
+
+  sqlite3_bind_int (stmt, 3, SEARCH_SORT_MAX + 1);
+  large = sqlite3_step (stmt) == SQLITE_ROW && sqlite3_column_int (stmt, 0) > SEARCH_SORT_MAX;
+  sqlite3_finalize (stmt);
+  return large;
+}
+
+static void
+plan_search (TillDb                  *self,
+             const TillPaymentFilter *filter,
+             const char              *prefix_end,
+             SearchPlan              *plan)
+{
+  static const char amounts[] =
+    "SELECT count (*) FROM (SELECT 1 FROM payments WHERE amount >= ?1 AND amount <= ?2 LIMIT ?3)";
+  static const char descriptions[] =
+    "SELECT count (*) FROM (SELECT 1 FROM payments WHERE description >= ?1 AND description < ?2 LIMIT ?3)";
+  gboolean amount_range = (filter->has_amount_gte || filter->has_amount_lte) &&
+                          !(filter->has_amount_gte && filter->has_amount_lte &&
+                            filter->amount_gte == filter->amount_lte);
+
+  *plan = (SearchPlan) { FALSE, FALSE };
+  if (amount_range)
+    {
+      sqlite3_stmt *stmt = prepare (self, amounts);
+
+      sqlite3_bind_int64 (stmt, 1, filter->has_amount_gte ? filter->amount_gte : G_MININT64);
+      sqlite3_bind_int64 (stmt, 2, filter->has_amount_lte ? filter->amount_lte : G_MAXINT64);
+      plan->many_amounts = range_is_large (stmt);
+    }
+  if (filter->reference != NULL)
+    {
+      sqlite3_stmt *stmt = prepare (self, descriptions);
+
+      bind_text (stmt, 1, filter->reference);
+      bind_text (stmt, 2, prefix_end);
+      plan->many_descriptions = range_is_large (stmt);
+    }
+}
+
+static void
+append_conditions (GString                 *sql,
+                   const TillPaymentFilter *filter,
+                   const SearchPlan        *plan,
+                   gboolean                 one_status)
+{
+  gboolean amount_equal = filter->has_amount_gte && filter->has_amount_lte &&
+                          filter->amount_gte == filter->amount_lte;
+  const char *broad = (filter->card_last4 != NULL || amount_equal ||
+                       (filter->reference != NULL && !plan->many_descriptions)) ? "+" : "";
+  const char *amount = plan->many_amounts ? "+" : "";
+
+  if (filter->user_id >= 0)
+    g_string_append_printf (sql, " AND %sp.user_id = ?1", broad);
+  if (filter->has_created_gte)
+    g_string_append (sql, " AND p.created >= ?2");
+  if (filter->has_created_lt)
+    g_string_append (sql, " AND p.created < ?3");
+  /* One amount is an equality, which the (amount, created) index reads in
+   * order; a range of them is sorted. */
+  if (amount_equal)
+    g_string_append (sql, " AND p.amount = ?4");
+  else
+    {
+      if (filter->has_amount_gte)
+        g_string_append_printf (sql, " AND %sp.amount >= ?4", amount);
+      if (filter->has_amount_lte)
+        g_string_append_printf (sql, " AND %sp.amount <= ?5", amount);
+    }
+  if (filter->card_last4 != NULL)
+    g_string_append (sql, " AND p.card_last4 = ?6");
+  if (filter->card_brand != NULL)
+    g_string_append_printf (sql, " AND %sp.card_brand = ?7", broad);
+  /* A description starting with the reference is one in [ref, ref') where
+   * ref' is ref with its last byte one higher: an index range. */
+  if (filter->reference != NULL)
+    g_string_append_printf (sql, " AND (p.id = ?8 OR p.stripe_id = ?8"
+                                 " OR (%sp.description >= ?8 AND %sp.description < ?9))",
+                            plan->many_descriptions ? "+" : "", plan->many_descriptions ? "+" : "");
+  if (one_status)
+    g_string_append_printf (sql, " AND %sp.status = ?20", broad);
+  if (filter->after_rowid > 0)
+    g_string_append (sql, " AND (p.created, p.rowid) < (?10, ?11)");
+}
+
 static sqlite3_stmt *
 prepare_search (TillDb                  *self,
                 const char              *verb,
@@ -738,55 +848,41 @@ prepare_search (TillDb                  *self,
                 char                   **prefix_end)
 {
   g_autoptr(GString) sql = g_string_new (verb);
+  guint n_statuses = g_strv_length ((char **) filter->statuses);
+  SearchPlan plan;
   sqlite3_stmt *stmt;
 
-  g_string_append (sql, "SELECT " PAYMENT_COLUMNS PAYMENT_FROM "WHERE 1");
-  if (filter->user_id >= 0)
-    g_string_append (sql, " AND p.user_id = ?1");
-  if (filter->has_created_gte)
-    g_string_append (sql, " AND p.created >= ?2");
-  if (filter->has_created_lt)
-    g_string_append (sql, " AND p.created < ?3");
-  /* One amount is an equality, which the (amount, created) index reads in
-   * order; a range of them is sorted. */
-  if (filter->has_amount_gte && filter->has_amount_lte && filter->amount_gte == filter->amount_lte)
-    g_string_append (sql, " AND p.amount = ?4");
-  else
-    {
-      if (filter->has_amount_gte)
-        g_string_append (sql, " AND p.amount >= ?4");
-      if (filter->has_amount_lte)
-        g_string_append (sql, " AND p.amount <= ?5");
-    }
-  if (filter->card_last4 != NULL)
-    g_string_append (sql, " AND p.card_last4 = ?6");
-  if (filter->card_brand != NULL)
-    g_string_append (sql, " AND p.card_brand = ?7");
+  g_assert (n_statuses <= TILL_PAYMENT_FILTER_MAX_STATUSES);
   if (filter->reference != NULL)
     {
       gsize len = strlen (filter->reference);
 
-      /* A description starting with the reference is one in [ref, ref')
-       * where ref' is ref with its last byte one higher: an index range.
-       * UTF-8 has no 0xff byte, so the last byte can always grow. */
+      /* UTF-8 has no 0xff byte, so the last byte can always grow. */
       g_assert (len > 0 && (guchar) filter->reference[len - 1] < 0xff);
       *prefix_end = g_strdup (filter->reference);
       (*prefix_end)[len - 1] = (char) ((guchar) (*prefix_end)[len - 1] + 1);
-      g_string_append (sql, " AND (p.id = ?8 OR p.stripe_id = ?8"
-                            " OR (p.description >= ?8 AND p.description < ?9))");
     }
-  if (filter->statuses[0] != NULL)
+  plan_search (self, filter, *prefix_end, &plan);
+
+  g_string_append (sql, "SELECT " PAYMENT_COLUMNS PAYMENT_FROM "WHERE 1");
+  if (n_statuses <= 1)
+    append_conditions (sql, filter, &plan, n_statuses == 1);
+  else
     {
-      g_string_append (sql, " AND p.status IN (");
-      for (guint i = 0; filter->statuses[i] != NULL; i++)
+      /* Several states: the newest page of each, read in order from its
+       * own stretch of the (status, created) index, and only those sorted
+       * together, rather than every payment of any of them. */
+      g_string_append (sql, " AND p.rowid IN (");
+      for (guint i = 0; i < n_statuses; i++)
         {
-          g_assert (i < TILL_PAYMENT_FILTER_MAX_STATUSES);
-          g_string_append_printf (sql, "%s?%u", i ? ", " : "", 20 + i);
+          g_string_append_printf (sql, "%sSELECT r FROM (SELECT p.rowid AS r FROM payments p WHERE 1",
+                                  i ? " UNION ALL " : "");
+          append_conditions (sql, filter, &plan, FALSE);
+          g_string_append_printf (sql, " AND p.status = ?%u ORDER BY p.created DESC, p.rowid DESC LIMIT ?12)",
+                                  20 + i);
         }
       g_string_append (sql, ")");
     }
-  if (filter->after_rowid > 0)
-    g_string_append (sql, " AND (p.created, p.rowid) < (?10, ?11)");
   g_string_append (sql, " ORDER BY p.created DESC, p.rowid DESC LIMIT ?12");
 
   stmt = prepare (self, sql->str);
