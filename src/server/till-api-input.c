@@ -327,7 +327,7 @@ till_api_input_query (const char      *raw,
       if (value == NULL || !g_utf8_validate (value, -1, NULL) ||
           till_api_input_has_control_chars (value))
         return refuse (problem, 400, "invalid_parameter", known,
-                       "A query parameter's value is empty or not valid text");
+                       "A query parameter has no value, or one that is not valid text");
       g_hash_table_insert (params, (gpointer) known, g_steal_pointer (&value));
     }
   *out = g_steal_pointer (&params);
