@@ -416,3 +416,142 @@ till_api_input_idempotency_key (const char     *key,
                    "The Idempotency-Key must be 8 to 255 letters, digits, '-', '_', '.' or ':'");
   return TRUE;
 }
+
+/* The query string as the client wrote it, so that a parameter sent twice
+ * (which a hash table would quietly keep one of) or one the endpoint does
+ * not know (a misspelt filter, which would otherwise list everything) is
+ * refused rather than guessed at. '+' is a space, as in a form. The keys
+ * of *out are the static names of allowed; the values are owned. */
+gboolean
+till_api_input_query (const char      *raw,
+                      const char     **allowed,
+                      GHashTable     **out,
+                      TillApiProblem  *problem)
+{
+  g_autoptr(GHashTable) params = g_hash_table_new_full (g_str_hash, g_str_equal, NULL, g_free);
+  g_auto(GStrv) parts = NULL;
+
+  if (raw != NULL && strlen (raw) > TILL_API_MAX_QUERY)
+    return refuse (problem, 400, "invalid_parameter", NULL, "The query string is too long");
+
+  parts = g_strsplit (raw ? raw : "", "&", -1);
+  for (guint i = 0; parts[i] != NULL; i++)
+    {
+      char *eq = strchr (parts[i], '=');
+      g_autofree char *name = NULL;
+      g_autofree char *value = NULL;
+      const char *known = NULL;
+
+      if (parts[i][0] == '\0')
+        continue;
+      if (eq != NULL)
+        *eq = '\0';
+      g_strdelimit (parts[i], "+", ' ');
+      /* An escaped NUL would end the decoded C string early. */
+      if (strstr (parts[i], "%00") == NULL)
+        name = g_uri_unescape_string (parts[i], NULL);
+      for (guint a = 0; name != NULL && allowed[a] != NULL; a++)
+        if (g_str_equal (name, allowed[a]))
+          known = allowed[a];
+      /* The name is the client's text: it is not echoed back. */
+      if (known == NULL)
+        return refuse (problem, 400, "invalid_parameter", NULL,
+                       "The request has a query parameter this endpoint does not know");
+      if (g_hash_table_contains (params, known))
+        return refuse (problem, 400, "invalid_parameter", known, "A query parameter is given twice");
+      if (eq != NULL && strstr (eq + 1, "%00") == NULL)
+        {
+          g_strdelimit (eq + 1, "+", ' ');
+          value = g_uri_unescape_string (eq + 1, NULL);
+        }
+      /* No '=', invalid escapes, an escaped NUL, bytes that are no UTF-8 */
+      if (value == NULL || !g_utf8_validate (value, -1, NULL) ||
+          till_api_input_has_control_chars (value))
+        return refuse (problem, 400, "invalid_parameter", known,
+                       "A query parameter has no value, or one that is not valid text");
+      g_hash_table_insert (params, (gpointer) known, g_steal_pointer (&value));
+    }
+  *out = g_steal_pointer (&params);
+  return TRUE;
+}
+
+static gboolean
+take_digits (const char **s,
+             guint        n,
+             guint64      max,
+             guint64     *out)
+{
+  guint64 v = 0;
+
+  for (guint i = 0; i < n; i++)
+    {
+      if (!g_ascii_isdigit ((*s)[i]))
+        return FALSE;
+      v = v * 10 + (guint64) ((*s)[i] - '0');
+    }
+  *s += n;
+  *out = v;
+  return v <= max;
+}
+
+static gboolean
+take_char (const char **s,
+           const char  *one_of)
+{
+  if (**s == '\0' || strchr (one_of, **s) == NULL)
+    return FALSE;
+  (*s)++;
+  return TRUE;
+}
+
+/* An RFC 3339 time, "2026-11-27T07:11:57Z" or with an offset
+ * ("2026-11-27T08:11:57+01:00") and optionally a fraction of a second, as
+ * the first unix second at or after it: created is in whole seconds, so
+ * created >= t and created < t both hold exactly when they hold for t
+ * rounded up. No other ISO 8601 form (week dates, no zone, a leap second)
+ * is taken. */
+gboolean
+till_api_input_time (const char *text,
+                     gint64     *out)
+{
+  const char *s = text;
+  guint64 y, mo, d, h, mi, sec, oh = 0, om = 0;
+  gboolean fraction = FALSE;
+  int sign = 0;
+  g_autoptr(GDateTime) utc = NULL;
+
+  if (!take_digits (&s, 4, 9999, &y) || !take_char (&s, "-") ||
+      !take_digits (&s, 2, 12, &mo) || !take_char (&s, "-") ||
+      !take_digits (&s, 2, 31, &d) || !take_char (&s, "Tt") ||
+      !take_digits (&s, 2, 23, &h) || !take_char (&s, ":") ||
+      !take_digits (&s, 2, 59, &mi) || !take_char (&s, ":") ||
+      !take_digits (&s, 2, 59, &sec))
+    return FALSE;
+  if (take_char (&s, "."))
+    {
+      guint n = 0;
+
+      for (; g_ascii_isdigit (*s) && n < 9; s++, n++)
+        fraction |= *s != '0';
+      if (n == 0 || g_ascii_isdigit (*s))
+        return FALSE;
+    }
+  if (take_char (&s, "Zz"))
+    sign = 0;
+  else if (*s == '+' || *s == '-')
+    {
+      sign = *s++ == '+' ? 1 : -1;
+      if (!take_digits (&s, 2, 23, &oh) || !take_char (&s, ":") || !take_digits (&s, 2, 59, &om))
+        return FALSE;
+    }
+  else
+    return FALSE;
+  if (*s != '\0' || y < 1)
+    return FALSE;
+
+  utc = g_date_time_new_utc ((int) y, (int) mo, (int) d, (int) h, (int) mi, (double) sec);
+  if (utc == NULL)   /* 31 April, 29 February of a common year */
+    return FALSE;
+  *out = g_date_time_to_unix (utc) - sign * (gint64) (oh * 3600 + om * 60) + (fraction ? 1 : 0);
+  return TRUE;
+}

@@ -18,6 +18,8 @@ G_BEGIN_DECLS
 #define TILL_API_MAX_JSON_DEPTH      32
 #define TILL_API_MIN_IDEMPOTENCY_KEY 8
 #define TILL_API_MAX_IDEMPOTENCY_KEY 255
+#define TILL_API_MAX_QUERY           4096
+#define TILL_API_MAX_REFERENCE       255
 
 /* Why a request is refused: the HTTP status, the stable error code, the
  * field it concerns (or NULL) and an English message that never quotes
@@ -95,6 +97,12 @@ gboolean    till_api_input_idempotency_key (const char      *key,
 
 gboolean    till_api_input_valid_username (const char      *name);
 const char *till_api_input_password_problem (const char    *password);
+gboolean    till_api_input_query          (const char       *raw,
+                                           const char      **allowed,
+                                           GHashTable      **out,
+                                           TillApiProblem   *problem);
+gboolean    till_api_input_time           (const char       *text,
+                                           gint64           *out);
 
 gboolean    till_api_input_has_control_chars (const char    *s);
 gboolean    till_api_input_matches_charset (const char      *s,

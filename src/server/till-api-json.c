@@ -144,13 +144,13 @@ till_api_add_user (JsonBuilder *builder,
 }
 
 /* The client secret lets a page finish the customer's 3-D Secure: only
- * the terminal that took the payment is given it. */
+ * the terminal that took the payment is given it. The members only, so
+ * that one answer can add its own. */
 void
-till_api_add_payment (JsonBuilder *builder,
-                      TillPayment *p,
-                      gboolean     with_secret)
+till_api_add_payment_members (JsonBuilder *builder,
+                              TillPayment *p,
+                              gboolean     with_secret)
 {
-  json_builder_begin_object (builder);
   till_api_add_string (builder, "id", p->id);
   till_api_add_string (builder, "status", p->status);
   till_api_add_int (builder, "amount", p->amount);
@@ -191,6 +191,15 @@ till_api_add_payment (JsonBuilder *builder,
     }
   till_api_add_time (builder, "created", p->created);
   till_api_add_time (builder, "updated", p->updated);
+}
+
+void
+till_api_add_payment (JsonBuilder *builder,
+                      TillPayment *p,
+                      gboolean     with_secret)
+{
+  json_builder_begin_object (builder);
+  till_api_add_payment_members (builder, p, with_secret);
   json_builder_end_object (builder);
 }
 

@@ -303,16 +303,190 @@ send_payment_list (TillApiRequest *req,
   till_api_send_json (req->msg, 200, builder);
 }
 
+static const char *list_parameters[] = {
+  "limit", "starting_after", "idempotency_key", "created_gte", "created_lt", "amount_gte",
+  "amount_lte", "last4", "brand", "reference", "cashier", "status", NULL
+};
+
+/* Stripe's card brands in the spelling till-payments.c stores */
+static const char *card_brands[] = {
+  "amex", "cartes_bancaires", "diners", "discover", "eftpos_au", "interac", "jcb", "link",
+  "mastercard", "unionpay", "visa", "unknown", NULL
+};
+
+static const char *payment_states[] = {
+  TILL_STATUS_PENDING, TILL_STATUS_SUCCEEDED, TILL_STATUS_DECLINED,
+  TILL_STATUS_REQUIRES_ACTION, TILL_STATUS_FAILED, NULL
+};
+
+static gboolean
+refuse_parameter (TillApiRequest *req,
+                  const char     *param,
+                  const char     *message)
+{
+  till_api_send_error_param (req->msg, 400, "invalid_parameter", param, message);
+  return FALSE;
+}
+
+static gboolean
+is_digits (const char *text,
+           gsize       min_length,
+           gsize       max_length)
+{
+  gsize length = strlen (text);
+
+  return length >= min_length && length <= max_length && strspn (text, "0123456789") == length;
+}
+
+static gboolean
+parse_amount (TillApiRequest *req,
+              GHashTable     *params,
+              const char     *name,
+              gboolean       *has,
+              gint64         *out)
+{
+  const char *text = g_hash_table_lookup (params, name);
+  guint64 value;
+
+  if (text == NULL)
+    return TRUE;
+  if (!is_digits (text, 1, 18) ||
+      !g_ascii_string_to_unsigned (text, 10, 0, G_MAXINT64, &value, NULL))
+    return refuse_parameter (req, name, "An amount is 1 to 18 decimal digits, in minor units");
+  *has = TRUE;
+  *out = (gint64) value;
+  return TRUE;
+}
+
+static gboolean
+parse_time (TillApiRequest *req,
+            GHashTable     *params,
+            const char     *name,
+            gboolean       *has,
+            gint64         *out)
+{
+  const char *text = g_hash_table_lookup (params, name);
+
+  if (text == NULL)
+    return TRUE;
+  if (!till_api_input_time (text, out))
+    return refuse_parameter (req, name,
+                             "A time is RFC 3339 with a zone, e.g. 2026-11-27T07:11:57Z or 2026-11-27T08:11:57+01:00");
+  *has = TRUE;
+  return TRUE;
+}
+
+static const char *
+find_static (const char **names,
+             const char  *name)
+{
+  for (guint i = 0; names[i] != NULL; i++)
+    if (g_str_equal (names[i], name))
+      return names[i];
+  return NULL;
+}
+
+static gboolean
+parse_statuses (TillApiRequest    *req,
+                const char        *text,
+                TillPaymentFilter *filter)
+{
+  g_auto(GStrv) names = g_strsplit (text, ",", -1);
+
+  if (names[0] == NULL)
+    return refuse_parameter (req, "status", "status is empty");
+  G_STATIC_ASSERT (G_N_ELEMENTS (payment_states) - 1 <= TILL_PAYMENT_FILTER_MAX_STATUSES);
+  for (guint i = 0; names[i] != NULL; i++)
+    {
+      const char *state = find_static (payment_states, names[i]);
+
+      /* Each state at most once, so the set never outgrows the filter. */
+      if (state == NULL || g_strv_contains (filter->statuses, state))
+        return refuse_parameter (req, "status",
+                                 "status is one or more of pending, succeeded, declined, "
+                                 "requires_action, failed, separated by commas, each once");
+      filter->statuses[i] = state;
+    }
+  return TRUE;
+}
+
+/* A cashier's list is only ever their own: naming anyone else is refused
+ * rather than answered with an empty list that would read as "no sales". */
+static gboolean
+parse_cashier (TillApiRequest    *req,
+               const char        *name,
+               TillPaymentFilter *filter)
+{
+  g_autoptr(TillUser) user = NULL;
+
+  if (name[0] == '\0' || strlen (name) > TILL_API_MAX_USERNAME)
+    return refuse_parameter (req, "cashier", "cashier is a user name of 1 to 64 bytes");
+  if (!till_api_is_manager (req->user))
+    {
+      if (g_str_equal (name, req->user->name))
+        return TRUE;
+      till_api_send_error_param (req->msg, 403, "forbidden", "cashier",
+                                 "A cashier can list only their own payments");
+      return FALSE;
+    }
+  if ((user = till_db_get_user_by_name (req->self->db, name)) == NULL)
+    return refuse_parameter (req, "cashier", "cashier is not a user of this shop");
+  filter->user_id = user->id;
+  return TRUE;
+}
+
+/* The filter's strings point into params. */
+static gboolean
+parse_filter (TillApiRequest    *req,
+              GHashTable        *params,
+              TillPaymentFilter *filter)
+{
+  const char *last4 = g_hash_table_lookup (params, "last4");
+  const char *brand = g_hash_table_lookup (params, "brand");
+  const char *reference = g_hash_table_lookup (params, "reference");
+  const char *cashier = g_hash_table_lookup (params, "cashier");
+  const char *status = g_hash_table_lookup (params, "status");
+
+  if (!parse_time (req, params, "created_gte", &filter->has_created_gte, &filter->created_gte) ||
+      !parse_time (req, params, "created_lt", &filter->has_created_lt, &filter->created_lt) ||
+      !parse_amount (req, params, "amount_gte", &filter->has_amount_gte, &filter->amount_gte) ||
+      !parse_amount (req, params, "amount_lte", &filter->has_amount_lte, &filter->amount_lte))
+    return FALSE;
+  if (last4 != NULL && !is_digits (last4, 4, 4))
+    return refuse_parameter (req, "last4", "last4 is exactly 4 digits");
+  if (brand != NULL && (filter->card_brand = find_static (card_brands, brand)) == NULL)
+    return refuse_parameter (req, "brand", "brand is not a card brand this server knows");
+  if (reference != NULL && (reference[0] == '\0' || strlen (reference) > TILL_API_MAX_REFERENCE))
+    return refuse_parameter (req, "reference", "reference is 1 to 255 bytes");
+  if (cashier != NULL && !parse_cashier (req, cashier, filter))
+    return FALSE;
+  if (status != NULL && !parse_statuses (req, status, filter))
+    return FALSE;
+  filter->card_last4 = last4;
+  filter->reference = reference;
+  return TRUE;
+}
+
 static void
 handle_list_payments (TillApiRequest *req)
 {
-  const char *key = req->query ? g_hash_table_lookup (req->query, "idempotency_key") : NULL;
-  const char *limit_str = req->query ? g_hash_table_lookup (req->query, "limit") : NULL;
-  const char *after = req->query ? g_hash_table_lookup (req->query, "starting_after") : NULL;
+  GUri *uri = soup_server_message_get_uri (req->msg);
+  g_autoptr(GHashTable) params = NULL;
   g_autoptr(GPtrArray) payments = NULL;
+  TillPaymentFilter filter = { .user_id = -1 };
+  TillApiProblem problem;
+  const char *key, *limit_str, *after;
   guint64 limit = DEFAULT_LIST_LIMIT;
-  gint64 before_rowid = 0;
   gboolean has_more;
+
+  if (!till_api_input_query (g_uri_get_query (uri), list_parameters, &params, &problem))
+    {
+      till_api_send_problem (req->msg, &problem);
+      return;
+    }
+  key = g_hash_table_lookup (params, "idempotency_key");
+  limit_str = g_hash_table_lookup (params, "limit");
+  after = g_hash_table_lookup (params, "starting_after");
 
   /* A terminal resolving an unknown payment may be signed in as another
    * cashier than the one who started it; the key itself is the proof. */
@@ -328,43 +502,60 @@ handle_list_payments (TillApiRequest *req)
     }
 
   if (limit_str != NULL &&
-      (!g_ascii_string_to_unsigned (limit_str, 10, 1, MAX_LIST_LIMIT, &limit, NULL)))
+      (!is_digits (limit_str, 1, 18) ||
+       !g_ascii_string_to_unsigned (limit_str, 10, 1, MAX_LIST_LIMIT, &limit, NULL)))
     {
       till_api_send_error_param (req->msg, 400, "invalid_parameter", "limit", "limit must be 1 to 100");
       return;
     }
+  if (!till_api_is_manager (req->user))
+    filter.user_id = req->user->id;
+  if (!parse_filter (req, params, &filter))
+    return;
   if (after != NULL)
     {
       g_autoptr(TillPayment) cursor = till_db_get_payment (req->self->db, after);
 
       /* Another cashier's payment is no cursor of theirs: as for GET, it
-       * does not exist for them. */
+       * does not exist for them. It need not match the filters: it is
+       * only a place in the list. */
       if (cursor == NULL || !till_api_may_see (req, cursor))
         {
           till_api_send_error_param (req->msg, 400, "invalid_parameter", "starting_after",
                                      "starting_after is not a payment id");
           return;
         }
-      before_rowid = cursor->rowid;
+      filter.after_created = cursor->created;
+      filter.after_rowid = cursor->rowid;
     }
 
-  payments = till_db_list_payments (req->self->db, till_api_is_manager (req->user) ? -1 : req->user->id,
-                                    before_rowid, (guint) limit + 1);
+  payments = till_db_search_payments (req->self->db, &filter, (guint) limit + 1);
   has_more = payments->len > limit;
   if (has_more)
     g_ptr_array_set_size (payments, (guint) limit);
   send_payment_list (req, payments, has_more);
 }
 
+/* The one place a payment's refunds are given: a list of payments stays
+ * as light as it was. */
 static void
 handle_get_payment (TillApiRequest *req)
 {
   g_autoptr(TillPayment) p = till_api_lookup_payment (req);
   g_autoptr(JsonBuilder) builder = json_builder_new ();
+  g_autoptr(GPtrArray) refunds = NULL;
 
   if (p == NULL)
     return;
-  till_api_add_payment (builder, p, p->user_id == req->user->id);
+  refunds = till_db_list_refunds_of_payment (req->self->db, p->id);
+  json_builder_begin_object (builder);
+  till_api_add_payment_members (builder, p, p->user_id == req->user->id);
+  json_builder_set_member_name (builder, "refunds");
+  json_builder_begin_array (builder);
+  for (guint i = 0; i < refunds->len; i++)
+    till_api_add_refund (builder, g_ptr_array_index (refunds, i), p->currency);
+  json_builder_end_array (builder);
+  json_builder_end_object (builder);
   till_api_send_json (req->msg, 200, builder);
 }
 

@@ -142,6 +142,9 @@ void            till_api_add_user            (JsonBuilder          *builder,
 void            till_api_add_payment         (JsonBuilder          *builder,
                                               TillPayment          *p,
                                               gboolean              with_secret);
+void            till_api_add_payment_members (JsonBuilder          *builder,
+                                              TillPayment          *p,
+                                              gboolean              with_secret);
 void            till_api_add_refund          (JsonBuilder          *builder,
                                               TillRefund           *r,
                                               const char           *currency);

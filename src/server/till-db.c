@@ -20,6 +20,7 @@
 #include <glib/gstdio.h>
 
 #include "till-db.h"
+#include "till-db-private.h"
 #include "till-server-error.h"
 
 #define BUSY_TIMEOUT_MS 5000
@@ -136,6 +137,22 @@ static const char schema_v2[] =
   "ALTER TABLE payments ADD COLUMN confirm_round INTEGER NOT NULL DEFAULT 0;"
   "PRAGMA user_version = 2;";
 
+/* Version 3: payment search (GET /api/payments's filters). Each filter
+ * that compares for equality has an index that goes on with created (and,
+ * as every SQLite index does, the rowid), so that its newest page is read
+ * in order from the index with no sort; the existing index on created
+ * serves a date range alone. The one on status alone is replaced by one
+ * that includes created. description is indexed for the prefix search of
+ * `reference`; id and stripe_id already are. */
+static const char schema_v3[] =
+  "DROP INDEX IF EXISTS payments_status;"
+  "CREATE INDEX payments_status_created ON payments (status, created);"
+  "CREATE INDEX payments_user_created ON payments (user_id, created);"
+  "CREATE INDEX payments_last4_created ON payments (card_last4, created);"
+  "CREATE INDEX payments_brand_created ON payments (card_brand, created);"
+  "CREATE INDEX payments_amount_created ON payments (amount, created);"
+  "CREATE INDEX payments_description ON payments (description);"
+  "PRAGMA user_version = 3;";
 /* Version 4: the manager's console. A refund a manager approved for a
  * cashier names that manager (approved_by; the cashier who asked is
  * user_id, as before). The audit log is append-only: triggers refuse any
@@ -351,6 +368,7 @@ migrate (TillDb  *self,
         return FALSE;
       if ((version < 1 && !exec (self, schema_v1, error)) ||
           (version < 2 && !exec (self, schema_v2, error)) ||
+          (version < 3 && !exec (self, schema_v3, error)) ||
           (version < 4 && !exec (self, schema_v4, error)) ||
           !exec (self, "COMMIT", error))
         {
@@ -796,28 +814,223 @@ till_db_get_payment_by_key (TillDb     *self,
                           idempotency_key);
 }
 
-/* Newest first; user_id < 0 lists everybody's, before_rowid <= 0 starts at
- * the newest. */
-GPtrArray *
-till_db_list_payments (TillDb *self,
-                       gint64  user_id,
-                       gint64  before_rowid,
-                       guint   limit)
+/* Newest first: by created, then by rowid among payments of the same
+ * second, so that a (created, rowid) cursor pages through any filtered
+ * list with each payment once. The statement holds the conditions of the
+ * filters that are set and no others, so that SQLite picks the index of
+ * one of them; every value is bound, at a fixed parameter number.
+ *
+ * SQLite has no statistics here (no ANALYZE), so it would take any
+ * equality's index: a card's last 4, one amount or a reference find a few
+ * payments, a brand, a state or a cashier thousands. When one of the few
+ * is given, the others' columns are written as +column, which keeps their
+ * index out of the choice.
+ *
+ * A range (of amounts, or of descriptions by their start) is read from
+ * its index and then sorted, which is quick for a few hundred matches and
+ * slow for half the table; for many, walking the newest first and
+ * skipping what does not match finds a page sooner. How many there are is
+ * counted first, up to SEARCH_SORT_MAX, in the range's index. */
+#define SEARCH_SORT_MAX 2000
+
+typedef struct
 {
-  g_autoptr(sqlite3_stmt) stmt =
-    prepare (self,
-             "SELECT " PAYMENT_COLUMNS PAYMENT_FROM
-             "WHERE (?1 < 0 OR p.user_id = ?1) AND (?2 <= 0 OR p.rowid < ?2)"
-             " ORDER BY p.rowid DESC LIMIT ?3");
+  gboolean many_amounts;
+  gboolean many_descriptions;
+} SearchPlan;
+
+/* Takes the statement: it is finalized here. */
+static gboolean
+range_is_large (sqlite3_stmt *stmt)
+{
+  gboolean large;
+
+  sqlite3_bind_int (stmt, 3, SEARCH_SORT_MAX + 1);
+  large = sqlite3_step (stmt) == SQLITE_ROW && sqlite3_column_int (stmt, 0) > SEARCH_SORT_MAX;
+  sqlite3_finalize (stmt);
+  return large;
+}
+
+static void
+plan_search (TillDb                  *self,
+             const TillPaymentFilter *filter,
+             const char              *prefix_end,
+             SearchPlan              *plan)
+{
+  static const char amounts[] =
+    "SELECT count (*) FROM (SELECT 1 FROM payments WHERE amount >= ?1 AND amount <= ?2 LIMIT ?3)";
+  static const char descriptions[] =
+    "SELECT count (*) FROM (SELECT 1 FROM payments WHERE description >= ?1 AND description < ?2 LIMIT ?3)";
+  gboolean amount_range = (filter->has_amount_gte || filter->has_amount_lte) &&
+                          !(filter->has_amount_gte && filter->has_amount_lte &&
+                            filter->amount_gte == filter->amount_lte);
+
+  *plan = (SearchPlan) { FALSE, FALSE };
+  if (amount_range)
+    {
+      sqlite3_stmt *stmt = prepare (self, amounts);
+
+      sqlite3_bind_int64 (stmt, 1, filter->has_amount_gte ? filter->amount_gte : G_MININT64);
+      sqlite3_bind_int64 (stmt, 2, filter->has_amount_lte ? filter->amount_lte : G_MAXINT64);
+      plan->many_amounts = range_is_large (stmt);
+    }
+  if (filter->reference != NULL)
+    {
+      sqlite3_stmt *stmt = prepare (self, descriptions);
+
+      bind_text (stmt, 1, filter->reference);
+      bind_text (stmt, 2, prefix_end);
+      plan->many_descriptions = range_is_large (stmt);
+    }
+}
+
+static void
+append_conditions (GString                 *sql,
+                   const TillPaymentFilter *filter,
+                   const SearchPlan        *plan,
+                   gboolean                 one_status)
+{
+  gboolean amount_equal = filter->has_amount_gte && filter->has_amount_lte &&
+                          filter->amount_gte == filter->amount_lte;
+  const char *broad = (filter->card_last4 != NULL || amount_equal ||
+                       (filter->reference != NULL && !plan->many_descriptions)) ? "+" : "";
+  const char *amount = plan->many_amounts ? "+" : "";
+
+  if (filter->user_id >= 0)
+    g_string_append_printf (sql, " AND %sp.user_id = ?1", broad);
+  if (filter->has_created_gte)
+    g_string_append (sql, " AND p.created >= ?2");
+  if (filter->has_created_lt)
+    g_string_append (sql, " AND p.created < ?3");
+  /* One amount is an equality, which the (amount, created) index reads in
+   * order; a range of them is sorted. */
+  if (amount_equal)
+    g_string_append (sql, " AND p.amount = ?4");
+  else
+    {
+      if (filter->has_amount_gte)
+        g_string_append_printf (sql, " AND %sp.amount >= ?4", amount);
+      if (filter->has_amount_lte)
+        g_string_append_printf (sql, " AND %sp.amount <= ?5", amount);
+    }
+  if (filter->card_last4 != NULL)
+    g_string_append (sql, " AND p.card_last4 = ?6");
+  if (filter->card_brand != NULL)
+    g_string_append_printf (sql, " AND %sp.card_brand = ?7", broad);
+  /* A description starting with the reference is one in [ref, ref') where
+   * ref' is ref with its last byte one higher: an index range. */
+  if (filter->reference != NULL)
+    g_string_append_printf (sql, " AND (p.id = ?8 OR p.stripe_id = ?8"
+                                 " OR (%sp.description >= ?8 AND %sp.description < ?9))",
+                            plan->many_descriptions ? "+" : "", plan->many_descriptions ? "+" : "");
+  if (one_status)
+    g_string_append_printf (sql, " AND %sp.status = ?20", broad);
+  if (filter->after_rowid > 0)
+    g_string_append (sql, " AND (p.created, p.rowid) < (?10, ?11)");
+}
+
+static sqlite3_stmt *
+prepare_search (TillDb                  *self,
+                const char              *verb,
+                const TillPaymentFilter *filter,
+                guint                    limit,
+                char                   **prefix_end)
+{
+  g_autoptr(GString) sql = g_string_new (verb);
+  guint n_statuses = g_strv_length ((char **) filter->statuses);
+  SearchPlan plan;
+  sqlite3_stmt *stmt;
+
+  g_assert (n_statuses <= TILL_PAYMENT_FILTER_MAX_STATUSES);
+  if (filter->reference != NULL)
+    {
+      gsize len = strlen (filter->reference);
+
+      /* UTF-8 has no 0xff byte, so the last byte can always grow. */
+      g_assert (len > 0 && (guchar) filter->reference[len - 1] < 0xff);
+      *prefix_end = g_strdup (filter->reference);
+      (*prefix_end)[len - 1] = (char) ((guchar) (*prefix_end)[len - 1] + 1);
+    }
+  plan_search (self, filter, *prefix_end, &plan);
+
+  g_string_append (sql, "SELECT " PAYMENT_COLUMNS PAYMENT_FROM "WHERE 1");
+  if (n_statuses <= 1)
+    append_conditions (sql, filter, &plan, n_statuses == 1);
+  else
+    {
+      /* Several states: the newest page of each, read in order from its
+       * own stretch of the (status, created) index, and only those sorted
+       * together, rather than every payment of any of them. */
+      g_string_append (sql, " AND p.rowid IN (");
+      for (guint i = 0; i < n_statuses; i++)
+        {
+          g_string_append_printf (sql, "%sSELECT r FROM (SELECT p.rowid AS r FROM payments p WHERE 1",
+                                  i ? " UNION ALL " : "");
+          append_conditions (sql, filter, &plan, FALSE);
+          g_string_append_printf (sql, " AND p.status = ?%u ORDER BY p.created DESC, p.rowid DESC LIMIT ?12)",
+                                  20 + i);
+        }
+      g_string_append (sql, ")");
+    }
+  g_string_append (sql, " ORDER BY p.created DESC, p.rowid DESC LIMIT ?12");
+
+  stmt = prepare (self, sql->str);
+  sqlite3_bind_int64 (stmt, 1, filter->user_id);
+  sqlite3_bind_int64 (stmt, 2, filter->created_gte);
+  sqlite3_bind_int64 (stmt, 3, filter->created_lt);
+  sqlite3_bind_int64 (stmt, 4, filter->amount_gte);
+  sqlite3_bind_int64 (stmt, 5, filter->amount_lte);
+  bind_text (stmt, 6, filter->card_last4);
+  bind_text (stmt, 7, filter->card_brand);
+  bind_text (stmt, 8, filter->reference);
+  bind_text (stmt, 9, *prefix_end);
+  sqlite3_bind_int64 (stmt, 10, filter->after_created);
+  sqlite3_bind_int64 (stmt, 11, filter->after_rowid);
+  sqlite3_bind_int64 (stmt, 12, limit);
+  for (guint i = 0; filter->statuses[i] != NULL; i++)
+    bind_text (stmt, 20 + i, filter->statuses[i]);
+  return stmt;
+}
+
+GPtrArray *
+till_db_search_payments (TillDb                  *self,
+                         const TillPaymentFilter *filter,
+                         guint                    limit)
+{
+  g_autofree char *prefix_end = NULL;
+  g_autoptr(sqlite3_stmt) stmt = prepare_search (self, "", filter, limit, &prefix_end);
   GPtrArray *payments = g_ptr_array_new_with_free_func ((GDestroyNotify) till_payment_free);
 
-  sqlite3_bind_int64 (stmt, 1, user_id);
-  sqlite3_bind_int64 (stmt, 2, before_rowid);
-  sqlite3_bind_int64 (stmt, 3, limit);
   while (sqlite3_step (stmt) == SQLITE_ROW)
     g_ptr_array_add (payments, read_payment (stmt));
 
   return payments;
+}
+
+/* SQLite's plan for the search, one step a line, indented two spaces
+ * under the step it belongs to, for the tests that keep every filter on
+ * an index. */
+char *
+till_db_explain_search_payments (TillDb                  *self,
+                                 const TillPaymentFilter *filter)
+{
+  g_autofree char *prefix_end = NULL;
+  g_autoptr(sqlite3_stmt) stmt = prepare_search (self, "EXPLAIN QUERY PLAN ", filter, 26, &prefix_end);
+  g_autoptr(GHashTable) depths = g_hash_table_new (NULL, NULL);
+  GString *plan = g_string_new (NULL);
+
+  while (sqlite3_step (stmt) == SQLITE_ROW)
+    {
+      int id = sqlite3_column_int (stmt, 0);
+      int parent = sqlite3_column_int (stmt, 1);
+      guint depth = parent == 0 ? 0 : GPOINTER_TO_UINT (g_hash_table_lookup (depths, GINT_TO_POINTER (parent))) + 1;
+
+      g_hash_table_insert (depths, GINT_TO_POINTER (id), GUINT_TO_POINTER (depth));
+      for (guint i = 0; i < depth; i++)
+        g_string_append (plan, "  ");
+      g_string_append_printf (plan, "%s\n", (const char *) sqlite3_column_text (stmt, 3));
+    }
+  return g_string_free (plan, FALSE);
 }
 
 GPtrArray *
@@ -967,20 +1180,38 @@ till_db_get_refund_by_key (TillDb     *self,
   return read_refund (stmt);
 }
 
-GPtrArray *
-till_db_list_refunds_in_status (TillDb     *self,
-                                const char *status)
+/* The refunds a statement with one text parameter selects */
+static GPtrArray *
+list_refunds (TillDb     *self,
+              const char *sql,
+              const char *value)
 {
-  g_autoptr(sqlite3_stmt) stmt =
-    prepare (self, "SELECT " REFUND_COLUMNS " FROM refunds WHERE status = ? AND origin = 'till'"
-                   " ORDER BY created");
+  g_autoptr(sqlite3_stmt) stmt = prepare (self, sql);
   GPtrArray *refunds = g_ptr_array_new_with_free_func ((GDestroyNotify) till_refund_free);
 
-  bind_text (stmt, 1, status);
+  bind_text (stmt, 1, value);
   while (sqlite3_step (stmt) == SQLITE_ROW)
     g_ptr_array_add (refunds, read_refund (stmt));
 
   return refunds;
+}
+
+GPtrArray *
+till_db_list_refunds_in_status (TillDb     *self,
+                                const char *status)
+{
+  return list_refunds (self, "SELECT " REFUND_COLUMNS " FROM refunds WHERE status = ? AND origin = 'till'"
+                             " ORDER BY created", status);
+}
+
+/* Oldest first; refunds recorded in the same second in the order they
+ * were recorded. */
+GPtrArray *
+till_db_list_refunds_of_payment (TillDb     *self,
+                                 const char *payment_id)
+{
+  return list_refunds (self, "SELECT " REFUND_COLUMNS " FROM refunds WHERE payment_id = ?"
+                             " ORDER BY created, rowid", payment_id);
 }
 
 /* What is refunded or may still be: a pending refund holds its amount so

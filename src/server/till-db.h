@@ -132,6 +132,28 @@ typedef struct
   GPtrArray     *by_brand;     /* of TillDayGroup */
   GPtrArray     *by_cashier;   /* of TillDayGroup */
 } TillDayReport;
+#define TILL_PAYMENT_FILTER_MAX_STATUSES 8
+
+/* What GET /api/payments looks for; zeroed, with user_id -1, it finds
+ * every payment. Strings are borrowed. */
+typedef struct
+{
+  gint64       user_id;          /* < 0: everybody's */
+  gboolean     has_created_gte;
+  gint64       created_gte;      /* unix time, inclusive */
+  gboolean     has_created_lt;
+  gint64       created_lt;       /* unix time, exclusive */
+  gboolean     has_amount_gte;
+  gint64       amount_gte;
+  gboolean     has_amount_lte;
+  gint64       amount_lte;
+  const char  *card_last4;
+  const char  *card_brand;
+  const char  *reference;        /* id or Stripe id, or a description's start */
+  const char  *statuses[TILL_PAYMENT_FILTER_MAX_STATUSES + 1];   /* NULL-ended */
+  gint64       after_created;    /* the cursor: list what comes after it */
+  gint64       after_rowid;      /* <= 0: no cursor, start at the newest */
+} TillPaymentFilter;
 
 void         till_user_free               (TillUser      *user);
 void         till_payment_free            (TillPayment   *payment);
@@ -196,9 +218,8 @@ TillPayment *till_db_get_payment          (TillDb        *self,
                                            const char    *id);
 TillPayment *till_db_get_payment_by_key   (TillDb        *self,
                                            const char    *idempotency_key);
-GPtrArray   *till_db_list_payments        (TillDb        *self,
-                                           gint64         user_id,
-                                           gint64         before_rowid,
+GPtrArray   *till_db_search_payments      (TillDb        *self,
+                                           const TillPaymentFilter *filter,
                                            guint          limit);
 GPtrArray   *till_db_list_payments_in_status (TillDb     *self,
                                            const char    *status);
@@ -214,6 +235,8 @@ TillRefund  *till_db_get_refund_by_key    (TillDb        *self,
                                            const char    *idempotency_key);
 GPtrArray   *till_db_list_refunds_in_status (TillDb      *self,
                                            const char    *status);
+GPtrArray   *till_db_list_refunds_of_payment (TillDb     *self,
+                                           const char    *payment_id);
 gint64       till_db_get_refunds_reserved (TillDb        *self,
                                            const char    *payment_id);
 
