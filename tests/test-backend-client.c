@@ -384,7 +384,7 @@ test_forbidden_and_not_found (void)
   g_autoptr(TillBackendResponse) missing = NULL;
   g_autoptr(GError) error = NULL;
 
-  g_assert_null (request (client, "POST", "/api/payments/pay_nothing/refunds", token, NULL, "{}",
+  g_assert_null (request (client, "GET", "/api/reports/day", token, NULL, NULL,
                           NULL, &forbidden, &error));
   g_assert_error (error, TILL_BACKEND_ERROR, TILL_BACKEND_ERROR_FORBIDDEN);
   g_assert_cmpstr (till_backend_response_get_error_code (forbidden), ==, "forbidden");

@@ -192,7 +192,10 @@ static const BadInput cases[] = {
   { "list-cursor-unknown", "GET", "/api/payments?starting_after=pay_nope", AS_MANAGER, NULL, NULL, NULL, NULL, 400, "invalid_parameter" },
   { "report-bad-date", "GET", "/api/reports/day?date=%3Cscript%3E", AS_MANAGER, NULL, NULL, NULL, NULL, 400, "invalid_parameter" },
   /* refunds */
-  { "refund-by-cashier", "POST", "/api/payments/{payment}/refunds", AS_CASHIER, "new", JSON, "{}", NULL, 403, "forbidden" },
+  { "refund-by-cashier", "POST", "/api/payments/{payment}/refunds", AS_CASHIER, "new", JSON, "{}", NULL, 403, "approval_required" },
+  { "refund-approval-not-object", "POST", "/api/payments/{payment}/refunds", AS_CASHIER, "new", JSON, "{\"approval\":\"morgan\"}", NULL, 400, "invalid_field" },
+  { "refund-approval-extra-field", "POST", "/api/payments/{payment}/refunds", AS_CASHIER, "new", JSON, "{\"approval\":{\"username\":\"m\",\"password\":\"p\",\"otp\":\"1\"}}", NULL, 400, "unknown_field" },
+  { "refund-approval-no-password", "POST", "/api/payments/{payment}/refunds", AS_CASHIER, "new", JSON, "{\"approval\":{\"username\":\"morgan\"}}", NULL, 400, "missing_field" },
   { "refund-amount-string", "POST", "/api/payments/{payment}/refunds", AS_MANAGER, "new", JSON, "{\"amount\":\"all\"}", NULL, 400, "invalid_field" },
   { "refund-amount-too-much", "POST", "/api/payments/{payment}/refunds", AS_MANAGER, "new", JSON, "{\"amount\":101}", NULL, 400, "invalid_amount" },
   { "refund-amount-negative", "POST", "/api/payments/{payment}/refunds", AS_MANAGER, "new", JSON, "{\"amount\":-5}", NULL, 400, "invalid_amount" },

@@ -900,7 +900,7 @@ test_request_other_errors_pass (void)
 
   sign_in_ok (session, "pia", FALSE);
   /* A 403 is not a reason to sign in again. */
-  g_assert_null (session_request (session, "POST", "/api/payments/pay_x/refunds", NULL, "{}",
+  g_assert_null (session_request (session, "GET", "/api/reports/day", NULL, NULL,
                                   &error_response, &error));
   g_assert_error (error, TILL_BACKEND_ERROR, TILL_BACKEND_ERROR_FORBIDDEN);
   g_assert_cmpstr (till_backend_response_get_error_code (error_response), ==, "forbidden");

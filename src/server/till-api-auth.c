@@ -1,9 +1,10 @@
 /* till-api-auth.c: till-server's sessions: sign-in, check-auth, sign-out
  *
- * Sign-in is the one route that runs Argon2id and the one that is rate
- * limited, so it carries its own thread, check slots and limiters. The
- * token it hands out is checked for every other route by
- * till_api_authenticate() in till-api-checks.c.
+ * Every check of a password someone sends runs here, with its thread,
+ * check slots and limiters (till_api_check_password()): sign-in's, and a
+ * manager's approval of a cashier's refund (till-api-refunds.c), which
+ * share the limits. The token sign-in hands out is checked for every
+ * other route by till_api_authenticate() in till-api-checks.c.
  *
  * Copyright 2026 The Till authors
  * SPDX-License-Identifier: GPL-3.0-or-later
@@ -26,6 +27,7 @@
 
 typedef struct
 {
+  TillApiPasswordChecked done;
   char   *password_hash;   /* NULL for an unknown user */
   char   *password;
   char   *username;
@@ -175,31 +177,120 @@ verify_done_cb (GObject      *object,
   g_autoptr(TillApiRequest) req = user_data;
   TillApi *self = req->self;
   VerifyData *data = g_task_get_task_data (G_TASK (result));
-  g_autoptr(JsonBuilder) builder = json_builder_new ();
   g_autoptr(TillUser) user = NULL;
+
+  soup_server_message_unpause (req->msg);
+  release_check_slot (self, data->address_key);
+
+  if (g_task_propagate_boolean (G_TASK (result), NULL))
+    user = till_db_get_user_by_name (self->db, data->username);
+  if (user != NULL)
+    {
+      /* The right password: this attempt is not a failure for either
+       * count. Only this one is taken back: the name's count is shared by
+       * every spelling that folds to it ("Alice", "ALICE"), so clearing it
+       * would let whoever owns one of them wipe the failures others ran up
+       * on another. */
+      till_rate_limiter_forgive (self->user_limiter, data->user_key, data->attempt_usec);
+      till_rate_limiter_forgive (self->address_limiter, data->address_key, data->attempt_usec);
+    }
+  data->done (req, data->username, user);
+}
+
+/**
+ * till_api_check_password:
+ * @req: the request, answered 429 here when the limiters refuse
+ * @username: the name given
+ * @password: the password given
+ * @done: called with the request and the user when the password is right,
+ *   or %NULL, unless the attempt was refused; it may suspend the request
+ *
+ * Checks a password off the main loop, in one of the sign-in check slots
+ * and counted by the sign-in limiters, whatever asks: sign-in and a
+ * manager's approval share the limits, so that neither can be used to
+ * guess a password faster than the other allows.
+ */
+void
+till_api_check_password (TillApiRequest         *req,
+                         const char             *username,
+                         const char             *password,
+                         TillApiPasswordChecked  done)
+{
+  TillApi *self = req->self;
+  g_autoptr(TillUser) user = NULL;
+  g_autoptr(GTask) task = NULL;
+  g_autoptr(VerifyData) data = NULL;
+  guint wait;
+
+  data = g_new0 (VerifyData, 1);
+  data->done = done;
+  data->username = g_strdup (username);
+  data->address_key = address_key (req);
+  data->user_key = user_key (username);
+  data->attempt_usec = g_get_real_time ();
+
+  if (!take_check_slot (self, data->address_key))
+    {
+      send_rate_limited (req, 1, "The server is checking other passwords. Try again in a second.");
+      return;
+    }
+  if ((wait = count_attempt (self, data)) > 0)
+    {
+      g_autofree char *message =
+        g_strdup_printf ("Too many password attempts. Try again in %u seconds.", wait);
+
+      release_check_slot (self, data->address_key);
+      send_rate_limited (req, wait, message);
+      return;
+    }
+
+  user = till_db_get_user_by_name (self->db, username);
+  data->password_hash = user ? g_strdup (user->password_hash) : NULL;
+  data->password = g_strdup (password);
+
+  task = g_task_new (NULL, NULL, verify_done_cb, till_api_request_suspend (req));
+  g_task_set_task_data (task, g_steal_pointer (&data), (GDestroyNotify) verify_data_free);
+  g_task_run_in_thread (task, verify_thread);
+}
+
+/* A failed sign-in goes into the audit log only once the limiters let its
+ * check run, so the log grows no faster than they allow (docs/api.md). */
+static void
+audit_failed_login (TillApiRequest *req,
+                    const char     *username,
+                    const char     *reason)
+{
+  g_autoptr(JsonBuilder) details = json_builder_new ();
+  gboolean known;
+
+  json_builder_begin_object (details);
+  known = till_api_audit_add_name_tried (details, req->self, "username", username);
+  till_api_add_string (details, "reason", known ? reason : "unknown_user");
+  till_api_audit (req, NULL, TILL_AUDIT_LOGIN_FAILED, known ? username : NULL, details);
+}
+
+static void
+login_checked (TillApiRequest *req,
+               const char     *username,
+               TillUser       *user)
+{
+  TillApi *self = req->self;
+  g_autoptr(JsonBuilder) builder = json_builder_new ();
   g_autoptr(GError) error = NULL;
   g_autofree char *token = NULL;
   g_autofree char *token_hash = NULL;
   gint64 now = g_get_real_time ();
   gint64 expires;
 
-  soup_server_message_unpause (req->msg);
-  release_check_slot (self, data->address_key);
-
-  if (!g_task_propagate_boolean (G_TASK (result), NULL) ||
-      (user = till_db_get_user_by_name (self->db, data->username)) == NULL)
+  if (user == NULL)
     {
+      audit_failed_login (req, username, "wrong_password");
       till_api_send_error (req->msg, 401, "invalid_credentials", "Wrong username or password");
       return;
     }
-  /* The right password: this attempt is not a failure for either count.
-   * Only this one is taken back: the name's count is shared by every
-   * spelling that folds to it ("Alice", "ALICE"), so clearing it would let
-   * whoever owns one of them wipe the failures others ran up on another. */
-  till_rate_limiter_forgive (self->user_limiter, data->user_key, data->attempt_usec);
-  till_rate_limiter_forgive (self->address_limiter, data->address_key, data->attempt_usec);
   if (user->disabled)
     {
+      audit_failed_login (req, username, "account_disabled");
       till_api_send_error (req->msg, 403, "account_disabled", "This account has been disabled by a manager");
       return;
     }
@@ -213,6 +304,7 @@ verify_done_cb (GObject      *object,
       till_api_send_error (req->msg, 500, "internal_error", "The session could not be stored");
       return;
     }
+  till_api_audit (req, user->name, TILL_AUDIT_LOGIN, user->name, NULL);
 
   json_builder_begin_object (builder);
   till_api_add_string (builder, "token", token);
@@ -226,14 +318,9 @@ verify_done_cb (GObject      *object,
 static void
 handle_login (TillApiRequest *req)
 {
-  TillApi *self = req->self;
   g_autoptr(JsonObject) body = till_api_parse_body (req, FALSE);
-  g_autoptr(TillUser) user = NULL;
-  g_autoptr(GTask) task = NULL;
-  g_autoptr(VerifyData) data = NULL;
   TillLoginInput input;
   TillApiProblem problem;
-  guint wait;
 
   if (body == NULL)
     return;
@@ -242,35 +329,7 @@ handle_login (TillApiRequest *req)
       till_api_send_problem (req->msg, &problem);
       return;
     }
-
-  data = g_new0 (VerifyData, 1);
-  data->username = g_strdup (input.username);
-  data->address_key = address_key (req);
-  data->user_key = user_key (input.username);
-  data->attempt_usec = g_get_real_time ();
-
-  if (!take_check_slot (self, data->address_key))
-    {
-      send_rate_limited (req, 1, "The server is checking other sign-ins. Try again in a second.");
-      return;
-    }
-  if ((wait = count_attempt (self, data)) > 0)
-    {
-      g_autofree char *message =
-        g_strdup_printf ("Too many sign-in attempts. Try again in %u seconds.", wait);
-
-      release_check_slot (self, data->address_key);
-      send_rate_limited (req, wait, message);
-      return;
-    }
-
-  user = till_db_get_user_by_name (self->db, input.username);
-  data->password_hash = user ? g_strdup (user->password_hash) : NULL;
-  data->password = g_strdup (input.password);
-
-  task = g_task_new (NULL, NULL, verify_done_cb, till_api_request_suspend (req));
-  g_task_set_task_data (task, g_steal_pointer (&data), (GDestroyNotify) verify_data_free);
-  g_task_run_in_thread (task, verify_thread);
+  till_api_check_password (req, input.username, input.password, login_checked);
 }
 
 static void
@@ -289,6 +348,7 @@ static void
 handle_logout (TillApiRequest *req)
 {
   till_db_delete_session (req->self->db, req->token_hash);
+  till_api_audit (req, req->user->name, TILL_AUDIT_LOGOUT, req->user->name, NULL);
   soup_server_message_set_status (req->msg, 204, NULL);
 }
 

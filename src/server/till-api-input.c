@@ -54,6 +54,35 @@ till_api_input_matches_charset (const char *s,
   return TRUE;
 }
 
+/* The rules for a user name, for `till-server user add` and for
+ * POST /api/staff alike: 1 to 64 bytes of UTF-8 without spaces or control
+ * characters. */
+gboolean
+till_api_input_valid_username (const char *name)
+{
+  gsize len = strlen (name);
+
+  if (len == 0 || len > TILL_API_MAX_USERNAME || !g_utf8_validate (name, -1, NULL))
+    return FALSE;
+  for (const guchar *p = (const guchar *) name; *p; p++)
+    if (*p < 0x20 || *p == 0x7f || *p == ' ')
+      return FALSE;
+  return TRUE;
+}
+
+/* The password policy of a new password, for the command line and the
+ * staff endpoints alike: NULL when it is good, else why not. At most what
+ * sign-in accepts, so that no account is made that cannot sign in. */
+const char *
+till_api_input_password_problem (const char *password)
+{
+  if (strlen (password) > TILL_API_MAX_PASSWORD)
+    return "The password must be at most 1024 bytes, as sign-in accepts no more";
+  if (strlen (password) < TILL_API_MIN_NEW_PASSWORD || !g_utf8_validate (password, -1, NULL))
+    return "The password must be valid UTF-8 of at least 8 bytes";
+  return NULL;
+}
+
 static const char *
 describe_json_problem (int code)
 {
@@ -232,22 +261,134 @@ till_api_input_payment (JsonObject       *body,
   return TRUE;
 }
 
+/* A manager's approval of a cashier's action: {username, password}. */
+static gboolean
+get_approval (JsonObject      *body,
+              const char     **out_username,
+              const char     **out_password,
+              TillApiProblem  *problem)
+{
+  static const char *allowed[] = { "username", "password", NULL };
+  JsonNode *node = json_object_get_member (body, "approval");
+  JsonObject *approval;
+
+  *out_username = *out_password = NULL;
+  if (node == NULL || JSON_NODE_HOLDS_NULL (node))
+    return TRUE;
+  if (!JSON_NODE_HOLDS_OBJECT (node))
+    return refuse (problem, 400, "invalid_field", "approval",
+                   "approval must be an object with username and password");
+  approval = json_node_get_object (node);
+  if (!check_members (approval, allowed, problem) ||
+      !get_string (approval, "username", TRUE, TILL_API_MAX_USERNAME, out_username, problem) ||
+      !get_string (approval, "password", TRUE, TILL_API_MAX_PASSWORD, out_password, problem))
+    {
+      /* The member is named as the client knows it, inside approval. */
+      if (problem->param != NULL)
+        problem->param = g_str_equal (problem->param, "username") ? "approval.username" : "approval.password";
+      *out_username = *out_password = NULL;
+      return FALSE;
+    }
+  if (till_api_input_has_control_chars (*out_username))
+    return refuse (problem, 400, "invalid_field", "approval.username", "The user name has control characters");
+  return TRUE;
+}
+
 gboolean
 till_api_input_refund (JsonObject      *body,
                        TillRefundInput *out,
                        TillApiProblem  *problem)
 {
-  static const char *allowed[] = { "amount", "reason", NULL };
+  static const char *allowed[] = { "amount", "reason", "approval", NULL };
   static const char *reasons[] = { "duplicate", "fraudulent", "requested_by_customer", NULL };
 
   memset (out, 0, sizeof *out);
   if (!check_members (body, allowed, problem) ||
       !get_int (body, "amount", FALSE, &out->has_amount, &out->amount, problem) ||
-      !get_string (body, "reason", FALSE, TILL_API_MAX_REASON, &out->reason, problem))
+      !get_string (body, "reason", FALSE, TILL_API_MAX_REASON, &out->reason, problem) ||
+      !get_approval (body, &out->approval_username, &out->approval_password, problem))
     return FALSE;
   if (out->reason != NULL && !g_strv_contains (reasons, out->reason))
     return refuse (problem, 400, "invalid_field", "reason",
                    "reason must be duplicate, fraudulent or requested_by_customer");
+  return TRUE;
+}
+
+static gboolean
+check_role (const char     *role,
+            TillApiProblem *problem)
+{
+  if (!g_str_equal (role, "cashier") && !g_str_equal (role, "manager"))
+    return refuse (problem, 400, "invalid_field", "role", "role must be cashier or manager");
+  return TRUE;
+}
+
+/* POST /api/staff: the name and password by the command line's rules. */
+gboolean
+till_api_input_new_staff (JsonObject        *body,
+                          TillStaffInput    *out,
+                          TillApiProblem    *problem)
+{
+  static const char *allowed[] = { "username", "password", "role", NULL };
+  const char *why;
+
+  memset (out, 0, sizeof *out);
+  if (!check_members (body, allowed, problem) ||
+      !get_string (body, "username", TRUE, TILL_API_MAX_USERNAME, &out->username, problem) ||
+      !get_string (body, "password", TRUE, TILL_API_MAX_PASSWORD, &out->password, problem) ||
+      !get_string (body, "role", TRUE, 16, &out->role, problem))
+    return FALSE;
+  if (!till_api_input_valid_username (out->username))
+    return refuse (problem, 400, "invalid_field", "username",
+                   "A user name is 1 to 64 bytes without spaces or control characters");
+  if ((why = till_api_input_password_problem (out->password)) != NULL)
+    return refuse (problem, 400, "invalid_field", "password", why);
+  return check_role (out->role, problem);
+}
+
+/* PATCH /api/staff/{username}: role and disabled, each optional, one of
+ * them at least. */
+gboolean
+till_api_input_staff_change (JsonObject      *body,
+                             TillStaffInput  *out,
+                             TillApiProblem  *problem)
+{
+  static const char *allowed[] = { "role", "disabled", NULL };
+  JsonNode *node = json_object_get_member (body, "disabled");
+
+  memset (out, 0, sizeof *out);
+  out->disabled = -1;
+  if (!check_members (body, allowed, problem) ||
+      !get_string (body, "role", FALSE, 16, &out->role, problem))
+    return FALSE;
+  if (out->role != NULL && !check_role (out->role, problem))
+    return FALSE;
+  if (node != NULL && !JSON_NODE_HOLDS_NULL (node))
+    {
+      if (!JSON_NODE_HOLDS_VALUE (node) || json_node_get_value_type (node) != G_TYPE_BOOLEAN)
+        return refuse (problem, 400, "invalid_field", "disabled", "disabled must be true or false");
+      out->disabled = json_node_get_boolean (node) ? 1 : 0;
+    }
+  if (out->role == NULL && out->disabled < 0)
+    return refuse (problem, 400, "missing_field", NULL, "Give role, disabled or both");
+  return TRUE;
+}
+
+/* POST /api/staff/{username}/password */
+gboolean
+till_api_input_new_password (JsonObject      *body,
+                             TillStaffInput  *out,
+                             TillApiProblem  *problem)
+{
+  static const char *allowed[] = { "password", NULL };
+  const char *why;
+
+  memset (out, 0, sizeof *out);
+  if (!check_members (body, allowed, problem) ||
+      !get_string (body, "password", TRUE, TILL_API_MAX_PASSWORD, &out->password, problem))
+    return FALSE;
+  if ((why = till_api_input_password_problem (out->password)) != NULL)
+    return refuse (problem, 400, "invalid_field", "password", why);
   return TRUE;
 }
 

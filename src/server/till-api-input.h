@@ -11,6 +11,7 @@ G_BEGIN_DECLS
 
 #define TILL_API_MAX_USERNAME        64
 #define TILL_API_MAX_PASSWORD        1024
+#define TILL_API_MIN_NEW_PASSWORD    8
 #define TILL_API_MAX_DESCRIPTION     200
 #define TILL_API_MAX_SOURCE_ID       255
 #define TILL_API_MAX_REASON          32
@@ -48,7 +49,19 @@ typedef struct
   gboolean    has_amount;
   gint64      amount;
   const char *reason;        /* NULL when absent */
+  const char *approval_username;   /* NULL when no approval was given */
+  const char *approval_password;
 } TillRefundInput;
+
+/* The staff endpoints' bodies; what a body does not carry is NULL, and
+ * disabled is -1 when absent. */
+typedef struct
+{
+  const char *username;
+  const char *password;
+  const char *role;
+  int         disabled;
+} TillStaffInput;
 
 /* The strings of the inputs point into the JsonObject they came from. */
 JsonObject *till_api_input_parse_body     (const char       *content_type,
@@ -66,10 +79,22 @@ gboolean    till_api_input_payment        (JsonObject       *body,
 gboolean    till_api_input_refund         (JsonObject       *body,
                                            TillRefundInput  *out,
                                            TillApiProblem   *problem);
+gboolean    till_api_input_new_staff      (JsonObject       *body,
+                                           TillStaffInput   *out,
+                                           TillApiProblem   *problem);
+gboolean    till_api_input_staff_change   (JsonObject       *body,
+                                           TillStaffInput   *out,
+                                           TillApiProblem   *problem);
+gboolean    till_api_input_new_password   (JsonObject       *body,
+                                           TillStaffInput   *out,
+                                           TillApiProblem   *problem);
 gboolean    till_api_input_empty          (JsonObject       *body,
                                            TillApiProblem   *problem);
 gboolean    till_api_input_idempotency_key (const char      *key,
                                            TillApiProblem   *problem);
+
+gboolean    till_api_input_valid_username (const char      *name);
+const char *till_api_input_password_problem (const char    *password);
 
 gboolean    till_api_input_has_control_chars (const char    *s);
 gboolean    till_api_input_matches_charset (const char      *s,

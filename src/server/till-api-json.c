@@ -207,8 +207,37 @@ till_api_add_refund (JsonBuilder *builder,
   till_api_add_string (builder, "currency", currency);
   till_api_add_string (builder, "reason", r->reason);
   till_api_add_string (builder, "error_code", r->error_code);
+  till_api_add_string (builder, "requested_by", r->requested_by);
+  till_api_add_string (builder, "approved_by", r->approved_by_name);
   till_api_add_time (builder, "created", r->created);
   json_builder_end_object (builder);
+}
+
+/* Never the password hash. */
+void
+till_api_add_staff (JsonBuilder *builder,
+                    TillUser    *user)
+{
+  json_builder_begin_object (builder);
+  till_api_add_string (builder, "username", user->name);
+  till_api_add_string (builder, "role", user->role);
+  json_builder_set_member_name (builder, "disabled");
+  json_builder_add_boolean_value (builder, user->disabled);
+  till_api_add_time (builder, "created", user->created);
+  json_builder_end_object (builder);
+}
+
+/* Ends a list answer begun with {"data": [ and sends it. */
+void
+till_api_send_list (SoupServerMessage *msg,
+                    JsonBuilder       *builder,
+                    gboolean           has_more)
+{
+  json_builder_end_array (builder);
+  json_builder_set_member_name (builder, "has_more");
+  json_builder_add_boolean_value (builder, has_more);
+  json_builder_end_object (builder);
+  till_api_send_json (msg, 200, builder);
 }
 
 void

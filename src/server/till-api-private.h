@@ -66,7 +66,7 @@ typedef void (*TillApiHandler) (TillApiRequest *req);
 typedef struct
 {
   const char    *method;
-  const char    *pattern;        /* '*' matches one segment */
+  const char    *pattern;        /* '*' matches one id segment, '@' one user name */
   TillApiAccess  access;
   TillApiHandler handler;
 } TillApiRoute;
@@ -80,8 +80,18 @@ extern const TillApiRoute till_api_webhooks_routes[];
 extern const TillApiRoute till_api_payments_routes[];
 extern const TillApiRoute till_api_refunds_routes[];
 extern const TillApiRoute till_api_reports_routes[];
+extern const TillApiRoute till_api_staff_routes[];
+
+/* Called when a password check is done: user is the user whose password
+ * was given, or NULL when the name or password was wrong. */
+typedef void (*TillApiPasswordChecked) (TillApiRequest *req,
+                                        const char     *username,
+                                        TillUser       *user);
 
 /* till-api.c */
+const TillApiRoute * const *till_api_get_route_tables (guint       *n_tables);
+char           *till_api_path_username       (TillApiRequest       *req,
+                                              guint                 index);
 void            till_api_request_free        (TillApiRequest       *req);
 TillApiRequest *till_api_request_suspend     (TillApiRequest       *req);
 
@@ -109,6 +119,9 @@ void            till_api_send_outcome        (SoupServerMessage    *msg,
                                               guint                 status,
                                               JsonBuilder          *builder,
                                               gboolean              fresh);
+void            till_api_send_list           (SoupServerMessage    *msg,
+                                              JsonBuilder          *builder,
+                                              gboolean              has_more);
 void            till_api_set_retry_after     (SoupServerMessage    *msg,
                                               guint                 seconds);
 void            till_api_add_error           (JsonBuilder          *builder,
@@ -132,6 +145,25 @@ void            till_api_add_payment         (JsonBuilder          *builder,
 void            till_api_add_refund          (JsonBuilder          *builder,
                                               TillRefund           *r,
                                               const char           *currency);
+void            till_api_add_staff           (JsonBuilder          *builder,
+                                              TillUser             *user);
+
+/* till-api-auth.c */
+void            till_api_check_password      (TillApiRequest       *req,
+                                              const char           *username,
+                                              const char           *password,
+                                              TillApiPasswordChecked done);
+
+/* till-api-staff.c: details is an open object, or NULL for none */
+gboolean        till_api_audit               (TillApiRequest       *req,
+                                              const char           *actor,
+                                              const char           *action,
+                                              const char           *subject,
+                                              JsonBuilder          *details);
+gboolean        till_api_audit_add_name_tried (JsonBuilder         *details,
+                                              TillApi              *self,
+                                              const char           *member,
+                                              const char           *name);
 
 /* till-api-checks.c: a check given the request answers it when it fails,
  * so that the handler only has to return. */

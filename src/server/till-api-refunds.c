@@ -1,7 +1,10 @@
 /* till-api-refunds.c: till-server's refund route
  *
- * A manager refunds all or part of a payment. As for payments, the refund
- * is stored before Stripe hears of it, and a replay of its
+ * A manager refunds all or part of a payment; a cashier does too when a
+ * manager approves it in the same request, with that manager's name and
+ * password, checked for that one request like a sign-in (and counted by
+ * the same limiters) without ever making a session. As for payments, the
+ * refund is stored before Stripe hears of it, and a replay of its
  * Idempotency-Key answers as the first request did.
  *
  * Copyright 2026 The Till authors
@@ -78,6 +81,23 @@ respond_refund (SoupServerMessage *msg,
   till_api_send_outcome (msg, status, builder, fresh);
 }
 
+/* A new refund's outcome as its request was answered; a pending one that
+ * settles later is not logged again. */
+static void
+audit_refund (TillApiRequest *req,
+              TillRefund     *r)
+{
+  g_autoptr(JsonBuilder) details = json_builder_new ();
+
+  json_builder_begin_object (details);
+  till_api_add_string (details, "refund_id", r->id);
+  till_api_add_int (details, "amount", r->amount);
+  till_api_add_string (details, "status", r->status);
+  till_api_add_string (details, "error_code", r->error_code);
+  till_api_add_string (details, "approved_by", r->approved_by_name);
+  till_api_audit (req, req->user->name, TILL_AUDIT_REFUND, r->payment_id, details);
+}
+
 static void
 refund_done_cb (GObject      *object,
                 GAsyncResult *result,
@@ -97,6 +117,8 @@ refund_done_cb (GObject      *object,
         till_api_send_error (req->msg, 500, "internal_error", "The refund could not be recorded");
       return;
     }
+  if (req->fresh)
+    audit_refund (req, r);
   respond_refund (req->msg, req->self->db, r, req->fresh);
 }
 
@@ -165,8 +187,13 @@ refund_amount (TillApiRequest        *req,
   return amount;
 }
 
+/* The refund itself, once who asks may make it: a manager, or a cashier
+ * with approver, the manager who approved it (NULL: none). A cashier with
+ * an approval may refund any payment, whoever took it: the manager
+ * answers for it. */
 static void
-handle_refund (TillApiRequest *req)
+make_refund (TillApiRequest *req,
+             TillUser       *approver)
 {
   TillApi *self = req->self;
   g_autoptr(JsonObject) body = NULL;
@@ -182,19 +209,24 @@ handle_refund (TillApiRequest *req)
   gboolean present;
   gint64 amount = 0;
 
-  if ((key = till_api_get_idempotency_key (req)) == NULL ||
-      (p = till_api_lookup_payment (req)) == NULL ||
-      (body = till_api_parse_body (req, TRUE)) == NULL)
-    return;
-  if (!till_api_input_refund (body, &input, &problem))
+  /* Checked before, so these only read again what was checked. */
+  key = till_api_get_idempotency_key (req);
+  body = till_api_parse_body (req, TRUE);
+  if (key == NULL || body == NULL || !till_api_input_refund (body, &input, &problem))
+    g_assert_not_reached ();
+
+  if ((p = till_db_get_payment (self->db, req->segments[2])) == NULL)
     {
-      till_api_send_problem (req->msg, &problem);
+      till_api_send_error (req->msg, 404, "payment_not_found", "There is no such payment");
       return;
     }
   present = input.has_amount;
   amount = present ? input.amount : 0;
   reason = input.reason;
 
+  /* What is refunded, never who approved it nor with what password: a
+   * repeat is the same refund whoever approves it, and must be approved
+   * again (the approval is checked before this, on every request). */
   canonical = g_strdup_printf ("%s\n%" G_GINT64_FORMAT "\n%s", p->id, present ? amount : -1,
                                reason ? reason : "");
   request_hash = till_crypto_sha256_hex (canonical, -1);
@@ -214,6 +246,9 @@ handle_refund (TillApiRequest *req)
   r->idempotency_key = g_strdup (key);
   r->request_hash = g_steal_pointer (&request_hash);
   r->user_id = req->user->id;
+  r->requested_by = g_strdup (req->user->name);
+  r->approved_by = approver ? approver->id : 0;
+  r->approved_by_name = approver ? g_strdup (approver->name) : NULL;
   r->amount = amount;
   r->reason = g_strdup (reason);
   r->status = g_strdup (TILL_STATUS_PENDING);
@@ -227,7 +262,75 @@ handle_refund (TillApiRequest *req)
   drive_refund (req, p, r, TRUE);
 }
 
+/* Why an approver whose password was checked may not approve, or NULL. */
+static const char *
+approval_refusal (TillApiRequest *req,
+                  TillUser       *approver)
+{
+  if (approver == NULL)
+    return "wrong_credentials";
+  if (approver->disabled)
+    return "approver_disabled";
+  if (!till_api_is_manager (approver))
+    return "not_a_manager";
+  if (approver->id == req->user->id)
+    return "own_request";
+  return NULL;
+}
+
+static void
+approval_checked (TillApiRequest *req,
+                  const char     *username,
+                  TillUser       *approver)
+{
+  g_autoptr(JsonBuilder) details = json_builder_new ();
+  const char *payment_id = req->segments[2];
+  const char *refusal = approval_refusal (req, approver);
+
+  json_builder_begin_object (details);
+  if (refusal != NULL)
+    {
+      till_api_audit_add_name_tried (details, req->self, "approver", username);
+      till_api_add_string (details, "reason", refusal);
+      till_api_audit (req, req->user->name, TILL_AUDIT_APPROVAL_REFUSED, payment_id, details);
+      till_api_send_error (req->msg, 403, "approval_refused",
+                           "The approval was refused: it needs the name and password of another, "
+                           "enabled manager");
+      return;
+    }
+  till_api_add_string (details, "requested_by", req->user->name);
+  till_api_audit (req, approver->name, TILL_AUDIT_APPROVAL_GRANTED, payment_id, details);
+  make_refund (req, approver);
+}
+
+static void
+handle_refund (TillApiRequest *req)
+{
+  g_autoptr(JsonObject) body = NULL;
+  TillRefundInput input;
+  TillApiProblem problem;
+
+  if (till_api_get_idempotency_key (req) == NULL ||
+      (body = till_api_parse_body (req, TRUE)) == NULL)
+    return;
+  if (!till_api_input_refund (body, &input, &problem))
+    {
+      till_api_send_problem (req->msg, &problem);
+      return;
+    }
+  /* An approval is checked whoever sends it, a manager too: a password
+   * sent is never taken unchecked. It comes before the payment is looked
+   * up, so that without one a cashier learns nothing of others' payments. */
+  if (input.approval_username != NULL)
+    till_api_check_password (req, input.approval_username, input.approval_password, approval_checked);
+  else if (!till_api_is_manager (req->user))
+    till_api_send_error (req->msg, 403, "approval_required",
+                         "A cashier's refund needs a manager's approval");
+  else
+    make_refund (req, NULL);
+}
+
 const TillApiRoute till_api_refunds_routes[] = {
-  { "POST", "api/payments/*/refunds", TILL_API_ACCESS_MANAGER, handle_refund },
+  { "POST", "api/payments/*/refunds", TILL_API_ACCESS_STAFF, handle_refund },
   { NULL }
 };

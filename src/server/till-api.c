@@ -77,7 +77,42 @@ static const TillApiRoute * const route_tables[] = {
   till_api_payments_routes,
   till_api_refunds_routes,
   till_api_reports_routes,
+  till_api_staff_routes,
 };
+
+/* For the test of every route's roles (tests/test-server-roles.c), which
+ * walks the tables the server dispatches from. */
+const TillApiRoute * const *
+till_api_get_route_tables (guint *n_tables)
+{
+  *n_tables = G_N_ELEMENTS (route_tables);
+  return route_tables;
+}
+
+/* A user name in the path is percent-encoded (it may hold any character
+ * but space and controls). NULL when it does not decode to a valid one. */
+static char *
+decode_username (const char *segment)
+{
+  g_autofree char *name = strlen (segment) <= 3 * TILL_API_MAX_USERNAME
+                          ? g_uri_unescape_string (segment, "/") : NULL;
+
+  if (name == NULL || !till_api_input_valid_username (name))
+    return NULL;
+  return g_steal_pointer (&name);
+}
+
+/* The user name of the path's segment index, which its route matched
+ * with '@'. */
+char *
+till_api_path_username (TillApiRequest *req,
+                        guint           index)
+{
+  char *name = decode_username (req->segments[index]);
+
+  g_assert (name != NULL);
+  return name;
+}
 
 static gboolean
 pattern_matches (const char  *pattern,
@@ -94,6 +129,13 @@ pattern_matches (const char  *pattern,
         {
           /* Ids are short and plain; anything else is no route of ours. */
           if (*segments[i] == '\0' || strlen (segments[i]) > 64 || !till_api_input_matches_charset (segments[i], "_-"))
+            return FALSE;
+        }
+      else if (g_str_equal (parts[i], "@"))
+        {
+          g_autofree char *name = decode_username (segments[i]);
+
+          if (name == NULL)
             return FALSE;
         }
       else if (!g_str_equal (parts[i], segments[i]))

@@ -136,6 +136,33 @@ static const char schema_v2[] =
   "ALTER TABLE payments ADD COLUMN confirm_round INTEGER NOT NULL DEFAULT 0;"
   "PRAGMA user_version = 2;";
 
+/* Version 4: the manager's console. A refund a manager approved for a
+ * cashier names that manager (approved_by; the cashier who asked is
+ * user_id, as before). The audit log is append-only: triggers refuse any
+ * UPDATE or DELETE of its rows, whoever holds the file open. Its actor is
+ * a user name, not an id, so that an entry reads the same whatever
+ * happens to the account later. */
+static const char schema_v4[] =
+  "ALTER TABLE refunds ADD COLUMN approved_by INTEGER REFERENCES users (id);"
+  "CREATE TABLE audit ("
+  "  id INTEGER PRIMARY KEY AUTOINCREMENT,"
+  "  time INTEGER NOT NULL,"
+  "  actor TEXT,"
+  "  action TEXT NOT NULL,"
+  "  subject TEXT,"
+  "  details TEXT NOT NULL DEFAULT '{}',"
+  "  address TEXT);"
+  "CREATE INDEX audit_action ON audit (action, id);"
+  "CREATE INDEX audit_actor ON audit (actor, id);"
+  "CREATE TRIGGER audit_no_update BEFORE UPDATE ON audit"
+  "  BEGIN SELECT RAISE (ABORT, 'the audit log is append-only'); END;"
+  "CREATE TRIGGER audit_no_delete BEFORE DELETE ON audit"
+  "  BEGIN SELECT RAISE (ABORT, 'the audit log is append-only'); END;"
+  "PRAGMA user_version = 4;";
+
+/* The schema this version writes; a database of a later one is refused. */
+#define SCHEMA_VERSION 4
+
 static void
 till_db_finalize (GObject *object)
 {
@@ -206,6 +233,8 @@ till_refund_free (TillRefund *refund)
   g_free (refund->status);
   g_free (refund->stripe_id);
   g_free (refund->error_code);
+  g_free (refund->requested_by);
+  g_free (refund->approved_by_name);
   g_free (refund);
 }
 
@@ -291,20 +320,21 @@ migrate (TillDb  *self,
   /* A statement still open would lock the tables the migration drops. */
   g_clear_pointer (&stmt, finalize_stmt);
 
-  if (version > 2)
+  if (version > SCHEMA_VERSION)
     {
       g_set_error (error, TILL_SERVER_ERROR, TILL_SERVER_ERROR_DATABASE,
                    "The database was written by a newer till-server (schema %d)", version);
       return FALSE;
     }
-  if (version < 2)
+  if (version < SCHEMA_VERSION)
     {
-      /* One transaction, so that a database is either of version 1 or 2,
-       * never in between. */
+      /* One transaction, so that a database is of one version or the
+       * next, never in between. */
       if (!exec (self, "BEGIN IMMEDIATE", error))
         return FALSE;
-      if ((version == 0 && !exec (self, schema_v1, error)) ||
-          !exec (self, schema_v2, error) ||
+      if ((version < 1 && !exec (self, schema_v1, error)) ||
+          (version < 2 && !exec (self, schema_v2, error)) ||
+          (version < 4 && !exec (self, schema_v4, error)) ||
           !exec (self, "COMMIT", error))
         {
           exec (self, "ROLLBACK", NULL);
@@ -334,7 +364,7 @@ till_db_open_read_only (const char  *path,
   stmt = prepare (self, "PRAGMA user_version");
   if (sqlite3_step (stmt) == SQLITE_ROW)
     version = sqlite3_column_int (stmt, 0);
-  if (version < 1 || version > 2)
+  if (version < 1 || version > SCHEMA_VERSION)
     {
       g_set_error (error, TILL_SERVER_ERROR, TILL_SERVER_ERROR_DATABASE,
                    "%s is no till-server database of a schema this version knows (%d)", path, version);
@@ -513,6 +543,49 @@ till_db_set_user_password (TillDb      *self,
   /* A new password signs the old sessions out. */
   bind_text (revoke, 1, name);
   if (sqlite3_step (revoke) != SQLITE_DONE)
+    return set_db_error (self, error, "Cannot revoke the user's sessions");
+  return TRUE;
+}
+
+/* What the last-manager rule counts: a database without an enabled
+ * manager could only be put right from the command line. */
+gint64
+till_db_count_enabled_managers (TillDb *self)
+{
+  g_autoptr(sqlite3_stmt) stmt =
+    prepare (self, "SELECT count (*) FROM users WHERE role = 'manager' AND disabled = 0");
+
+  sqlite3_step (stmt);
+  return sqlite3_column_int64 (stmt, 0);
+}
+
+gboolean
+till_db_update_user (TillDb      *self,
+                     gint64       id,
+                     const char  *role,
+                     gboolean     disabled,
+                     GError     **error)
+{
+  g_autoptr(sqlite3_stmt) stmt =
+    prepare (self, "UPDATE users SET role = ?, disabled = ? WHERE id = ?");
+
+  bind_text (stmt, 1, role);
+  sqlite3_bind_int (stmt, 2, disabled ? 1 : 0);
+  sqlite3_bind_int64 (stmt, 3, id);
+  if (sqlite3_step (stmt) != SQLITE_DONE)
+    return set_db_error (self, error, "Cannot update the user");
+  return TRUE;
+}
+
+gboolean
+till_db_revoke_sessions (TillDb      *self,
+                         gint64       user_id,
+                         GError     **error)
+{
+  g_autoptr(sqlite3_stmt) stmt = prepare (self, "DELETE FROM sessions WHERE user_id = ?");
+
+  sqlite3_bind_int64 (stmt, 1, user_id);
+  if (sqlite3_step (stmt) != SQLITE_DONE)
     return set_db_error (self, error, "Cannot revoke the user's sessions");
   return TRUE;
 }
@@ -758,7 +831,9 @@ till_db_count_payments (TillDb *self)
 
 #define REFUND_COLUMNS \
   "id, payment_id, idempotency_key, request_hash, user_id, amount, reason, status, stripe_id," \
-  " error_code, created, updated"
+  " error_code, created, updated, approved_by," \
+  " (SELECT name FROM users WHERE id = refunds.user_id)," \
+  " (SELECT name FROM users WHERE id = refunds.approved_by)"
 
 static TillRefund *
 read_refund (sqlite3_stmt *stmt)
@@ -778,6 +853,9 @@ read_refund (sqlite3_stmt *stmt)
   r->error_code = column_text (stmt, i++);
   r->created = sqlite3_column_int64 (stmt, i++);
   r->updated = sqlite3_column_int64 (stmt, i++);
+  r->approved_by = sqlite3_column_int64 (stmt, i++);
+  r->requested_by = column_text (stmt, i++);
+  r->approved_by_name = column_text (stmt, i++);
 
   return r;
 }
@@ -790,7 +868,7 @@ till_db_insert_refund (TillDb      *self,
   g_autoptr(sqlite3_stmt) stmt =
     prepare (self,
              "INSERT INTO refunds (id, payment_id, idempotency_key, request_hash, user_id, amount,"
-             " reason, status, created, updated) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)");
+             " reason, status, created, updated, approved_by) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)");
 
   r->created = r->updated = now_unix ();
   bind_text (stmt, 1, r->id);
@@ -803,6 +881,10 @@ till_db_insert_refund (TillDb      *self,
   bind_text (stmt, 8, r->status);
   sqlite3_bind_int64 (stmt, 9, r->created);
   sqlite3_bind_int64 (stmt, 10, r->updated);
+  if (r->approved_by > 0)
+    sqlite3_bind_int64 (stmt, 11, r->approved_by);
+  else
+    sqlite3_bind_null (stmt, 11);
 
   if (sqlite3_step (stmt) != SQLITE_DONE)
     return set_db_error (self, error, "Cannot record the refund");
@@ -958,6 +1040,90 @@ till_db_get_day_totals (TillDb        *self,
       totals->disputes_count = sqlite3_column_int64 (disputes, 0);
       totals->disputes_amount = sqlite3_column_int64 (disputes, 1);
     }
+}
+
+/* The audit log */
+
+void
+till_audit_entry_free (TillAuditEntry *entry)
+{
+  if (entry == NULL)
+    return;
+  g_free (entry->actor);
+  g_free (entry->action);
+  g_free (entry->subject);
+  g_free (entry->details);
+  g_free (entry->address);
+  g_free (entry);
+}
+
+gboolean
+till_db_add_audit (TillDb      *self,
+                   const char  *actor,
+                   const char  *action,
+                   const char  *subject,
+                   const char  *details,
+                   const char  *address,
+                   GError     **error)
+{
+  g_autoptr(sqlite3_stmt) stmt =
+    prepare (self, "INSERT INTO audit (time, actor, action, subject, details, address)"
+                   " VALUES (?, ?, ?, ?, ?, ?)");
+
+  sqlite3_bind_int64 (stmt, 1, now_unix ());
+  bind_text (stmt, 2, actor);
+  bind_text (stmt, 3, action);
+  bind_text (stmt, 4, subject);
+  bind_text (stmt, 5, details ? details : "{}");
+  bind_text (stmt, 6, address);
+  if (sqlite3_step (stmt) != SQLITE_DONE)
+    return set_db_error (self, error, "Cannot write the audit log");
+  return TRUE;
+}
+
+gboolean
+till_db_has_audit (TillDb *self,
+                   gint64  id)
+{
+  g_autoptr(sqlite3_stmt) stmt = prepare (self, "SELECT 1 FROM audit WHERE id = ?");
+
+  sqlite3_bind_int64 (stmt, 1, id);
+  return sqlite3_step (stmt) == SQLITE_ROW;
+}
+
+/* Newest first, below before_id when it is not 0; action and actor
+ * filter when not NULL. */
+GPtrArray *
+till_db_list_audit (TillDb     *self,
+                    const char *action,
+                    const char *actor,
+                    gint64      before_id,
+                    guint       limit)
+{
+  g_autoptr(sqlite3_stmt) stmt =
+    prepare (self, "SELECT id, time, actor, action, subject, details, address FROM audit"
+                   " WHERE (?1 = 0 OR id < ?1) AND (?2 IS NULL OR action = ?2)"
+                   " AND (?3 IS NULL OR actor = ?3) ORDER BY id DESC LIMIT ?4");
+  GPtrArray *entries = g_ptr_array_new_with_free_func ((GDestroyNotify) till_audit_entry_free);
+
+  sqlite3_bind_int64 (stmt, 1, before_id);
+  bind_text (stmt, 2, action);
+  bind_text (stmt, 3, actor);
+  sqlite3_bind_int64 (stmt, 4, limit);
+  while (sqlite3_step (stmt) == SQLITE_ROW)
+    {
+      TillAuditEntry *entry = g_new0 (TillAuditEntry, 1);
+
+      entry->id = sqlite3_column_int64 (stmt, 0);
+      entry->time = sqlite3_column_int64 (stmt, 1);
+      entry->actor = column_text (stmt, 2);
+      entry->action = column_text (stmt, 3);
+      entry->subject = column_text (stmt, 4);
+      entry->details = column_text (stmt, 5);
+      entry->address = column_text (stmt, 6);
+      g_ptr_array_add (entries, entry);
+    }
+  return entries;
 }
 
 /* Operations */

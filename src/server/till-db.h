@@ -73,7 +73,34 @@ typedef struct
   char   *error_code;
   gint64  created;
   gint64  updated;
+  gint64  approved_by;     /* the manager who approved it; 0: none */
+  char   *requested_by;    /* read only: the name of user_id */
+  char   *approved_by_name; /* read only: the name of approved_by */
 } TillRefund;
+
+/* The audit log's actions (docs/api.md, "The audit entry"): a fixed set. */
+#define TILL_AUDIT_LOGIN                "login"
+#define TILL_AUDIT_LOGIN_FAILED         "login_failed"
+#define TILL_AUDIT_LOGOUT               "logout"
+#define TILL_AUDIT_REFUND               "refund"
+#define TILL_AUDIT_APPROVAL_GRANTED     "approval_granted"
+#define TILL_AUDIT_APPROVAL_REFUSED     "approval_refused"
+#define TILL_AUDIT_STAFF_ADDED          "staff_added"
+#define TILL_AUDIT_STAFF_CHANGED        "staff_changed"
+#define TILL_AUDIT_STAFF_PASSWORD_RESET "staff_password_reset"
+
+/* One line of the audit log (docs/api.md, "The audit entry"); details
+ * is a JSON object's text. */
+typedef struct
+{
+  gint64  id;
+  gint64  time;
+  char   *actor;
+  char   *action;
+  char   *subject;
+  char   *details;
+  char   *address;
+} TillAuditEntry;
 
 typedef struct
 {
@@ -92,7 +119,9 @@ void         till_payment_free            (TillPayment   *payment);
 void         till_refund_free             (TillRefund    *refund);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (TillUser, till_user_free)
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (TillPayment, till_payment_free)
+void         till_audit_entry_free        (TillAuditEntry *entry);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (TillRefund, till_refund_free)
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (TillAuditEntry, till_audit_entry_free)
 
 TillDb      *till_db_open                 (const char    *path,
                                            GError       **error);
@@ -114,6 +143,15 @@ gboolean     till_db_set_user_disabled    (TillDb        *self,
 gboolean     till_db_set_user_password    (TillDb        *self,
                                            const char    *name,
                                            const char    *password_hash,
+                                           GError       **error);
+gint64       till_db_count_enabled_managers (TillDb      *self);
+gboolean     till_db_update_user          (TillDb        *self,
+                                           gint64         id,
+                                           const char    *role,
+                                           gboolean       disabled,
+                                           GError       **error);
+gboolean     till_db_revoke_sessions      (TillDb        *self,
+                                           gint64         user_id,
                                            GError       **error);
 
 gboolean     till_db_add_session          (TillDb        *self,
@@ -163,6 +201,22 @@ void         till_db_get_day_totals       (TillDb        *self,
                                            gint64         start,
                                            gint64         end,
                                            TillDayTotals *totals);
+
+/* The audit log: append only */
+gboolean     till_db_add_audit            (TillDb        *self,
+                                           const char    *actor,
+                                           const char    *action,
+                                           const char    *subject,
+                                           const char    *details,
+                                           const char    *address,
+                                           GError       **error);
+gboolean     till_db_has_audit            (TillDb        *self,
+                                           gint64         id);
+GPtrArray   *till_db_list_audit           (TillDb        *self,
+                                           const char    *action,
+                                           const char    *actor,
+                                           gint64         before_id,
+                                           guint          limit);
 
 /* Operations */
 gboolean     till_db_begin                (TillDb        *self,
