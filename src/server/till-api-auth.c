@@ -253,6 +253,37 @@ till_api_check_password (TillApiRequest         *req,
   g_task_run_in_thread (task, verify_thread);
 }
 
+/**
+ * till_api_take_hash_slot:
+ * @req: the request, answered 429 here when no slot is free
+ *
+ * Argon2id work that is no check of a password sent (hashing a new
+ * one) takes a check slot too, so that the memory it takes stays within
+ * the same bounds. It counts for no limiter.
+ *
+ * Returns: (nullable): the key to give back with
+ *   till_api_release_hash_slot(), or %NULL when the request was answered
+ */
+char *
+till_api_take_hash_slot (TillApiRequest *req)
+{
+  g_autofree char *akey = address_key (req);
+
+  if (!take_check_slot (req->self, akey))
+    {
+      send_rate_limited (req, 1, "The server is checking other passwords. Try again in a second.");
+      return NULL;
+    }
+  return g_steal_pointer (&akey);
+}
+
+void
+till_api_release_hash_slot (TillApi    *self,
+                            const char *key)
+{
+  release_check_slot (self, key);
+}
+
 /* A failed sign-in goes into the audit log only once the limiters let its
  * check run, so the log grows no faster than they allow (docs/api.md). */
 static void

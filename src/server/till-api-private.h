@@ -153,6 +153,9 @@ void            till_api_check_password      (TillApiRequest       *req,
                                               const char           *username,
                                               const char           *password,
                                               TillApiPasswordChecked done);
+char           *till_api_take_hash_slot      (TillApiRequest       *req);
+void            till_api_release_hash_slot   (TillApi              *self,
+                                              const char           *key);
 
 /* till-api-staff.c: details is an open object, or NULL for none */
 gboolean        till_api_audit               (TillApiRequest       *req,

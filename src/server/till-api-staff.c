@@ -232,19 +232,22 @@ handle_list_staff (TillApiRequest *req)
 }
 
 /* A new password is hashed (Argon2id, tens of milliseconds and 64 MiB) off
- * the main loop; then is called with the request and the hash. */
+ * the main loop, in one of the sign-in check slots, so that the memory it
+ * takes stays bounded; then is called with the request and the hash. */
 typedef void (*HashedFunc) (TillApiRequest *req,
                             const char     *hash);
 
 typedef struct
 {
   char       *password;
+  char       *slot;
   HashedFunc  then;
 } HashData;
 
 static void
 hash_data_free (HashData *data)
 {
+  g_free (data->slot);
   explicit_bzero (data->password, strlen (data->password));
   g_free (data->password);
   g_free (data);
@@ -277,6 +280,7 @@ hashed_cb (GObject      *object,
   g_autofree char *hash = g_task_propagate_pointer (G_TASK (result), &error);
 
   soup_server_message_unpause (req->msg);
+  till_api_release_hash_slot (req->self, data->slot);
   if (hash == NULL)
     {
       g_warning ("Cannot hash a password: %s", error->message);
@@ -291,10 +295,16 @@ hash_password_then (TillApiRequest *req,
                     const char     *password,
                     HashedFunc      then)
 {
-  g_autoptr(GTask) task = g_task_new (NULL, NULL, hashed_cb, till_api_request_suspend (req));
-  HashData *data = g_new0 (HashData, 1);
+  g_autofree char *slot = till_api_take_hash_slot (req);
+  g_autoptr(GTask) task = NULL;
+  HashData *data;
 
+  if (slot == NULL)
+    return;
+  task = g_task_new (NULL, NULL, hashed_cb, till_api_request_suspend (req));
+  data = g_new0 (HashData, 1);
   data->password = g_strdup (password);
+  data->slot = g_steal_pointer (&slot);
   data->then = then;
   g_task_set_task_data (task, data, (GDestroyNotify) hash_data_free);
   g_task_run_in_thread (task, hash_thread);
