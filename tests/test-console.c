@@ -420,6 +420,17 @@ test_cashier_refund (void)
   g_assert_false (till_refund_dialog_get_can_send (dialog));
   gtk_widget_activate_action (GTK_WIDGET (dialog), "refund.send", NULL);
   g_assert_false (till_refund_dialog_get_busy (dialog));
+  /* Sent without one all the same, past the dialog: the server refuses it. */
+  {
+    g_autoptr(TillRefundRequest) bare = till_refund_request_new (till_window_get_session (window), payment_id);
+    GAsyncResult *result = NULL;
+
+    till_refund_request_send_async (bare, 500, "requested_by_customer", NULL, NULL, NULL, till_test_result_cb, &result);
+    g_assert_cmpint (till_refund_request_send_finish (bare, till_test_wait (&result), NULL), ==,
+                     TILL_REFUND_OUTCOME_APPROVAL_REQUIRED);
+    g_clear_object (&result);
+    g_assert_cmpuint (refunds_at_stripe (payment_id, NULL), ==, 0);
+  }
   g_assert_null (till_refund_request_get_key (request));
 
   /* A wrong password: refused, and told so; the password field is empty. */
@@ -462,6 +473,39 @@ test_cashier_refund (void)
   dialog = open_dialog (window, payment_id);
   g_assert_cmpint (typed_amount (dialog), ==, 750);
   gtk_window_destroy (GTK_WINDOW (dialog));
+  close_window (GTK_WINDOW (window));
+}
+
+/* What is left of a payment whose refunds GET /api/payments/{id} lists:
+ * less the succeeded ones (amount_refunded) and the pending ones, in the
+ * currency's own decimals. */
+static void
+test_left_to_refund (void)
+{
+  static const struct { const char *json; const char *currency; gint64 left; } payments[] = {
+    { "{\"id\":\"pay_a\",\"status\":\"succeeded\",\"amount\":5000,\"currency\":\"USD\",\"amount_refunded\":1000,"
+      "\"refunds\":[{\"status\":\"succeeded\",\"amount\":1000},{\"status\":\"pending\",\"amount\":1500},"
+      "{\"status\":\"failed\",\"amount\":700}]}", "USD", 2500 },
+    { "{\"id\":\"pay_b\",\"status\":\"succeeded\",\"amount\":1200,\"currency\":\"JPY\",\"amount_refunded\":200}",
+      "JPY", 1000 },
+    { "{\"id\":\"pay_c\",\"status\":\"succeeded\",\"amount\":12340,\"currency\":\"KWD\",\"amount_refunded\":0,"
+      "\"refunds\":[{\"status\":\"pending\",\"amount\":2000}]}", "KWD", 10340 },
+  };
+  TillWindow *window = sign_in_as ("alice", ALICE_PASSWORD);
+
+  for (guint i = 0; i < G_N_ELEMENTS (payments); i++)
+    {
+      g_autoptr(JsonNode) node = json_from_string (payments[i].json, NULL);
+      TillRefundDialog *dialog = till_refund_dialog_new (till_window_get_session (window), json_node_get_object (node));
+      g_autoptr(GError) error = NULL;
+      gint64 amount = -1;
+
+      g_assert_true (till_money_parse (till_refund_dialog_get_amount_text (dialog), payments[i].currency, NULL,
+                                       &amount, &error));
+      g_assert_no_error (error);
+      g_assert_cmpint (amount, ==, payments[i].left);
+      gtk_window_destroy (GTK_WINDOW (dialog));
+    }
   close_window (GTK_WINDOW (window));
 }
 
@@ -824,6 +868,7 @@ main (int   argc,
   add_old_entries ();
 
   g_test_add_func ("/console/cashier-refund", test_cashier_refund);
+  g_test_add_func ("/console/left-to-refund", test_left_to_refund);
   g_test_add_func ("/console/manager-refund-answer-lost", test_manager_refund_answer_lost);
   g_test_add_func ("/console/staff", test_staff);
   g_test_add_func ("/console/audit", test_audit);

@@ -423,15 +423,44 @@ describe_payment (TillRefundDialog *self,
   return g_strdup_printf (_("%s %s of it is left to refund."), paid, left);
 }
 
-/* What may be refunded: the payment's amount less what is refunded. The
- * payment object does not say what pending refunds hold; the server
- * refuses more than is left (invalid_amount), and the dialog says so. */
+/* What refunds still pending at the card's bank hold of the payment:
+ * GET /api/payments/{id} lists the payment's refunds ("refunds"); other
+ * answers do not, and then nothing is known to be held. */
+static gint64
+pending_refunds (JsonObject *payment,
+                 gint64      limit)
+{
+  JsonNode *refunds = json_object_get_member (payment, "refunds");
+  JsonArray *array;
+  gint64 held = 0;
+
+  if (refunds == NULL || !JSON_NODE_HOLDS_ARRAY (refunds))
+    return 0;
+  array = json_node_get_array (refunds);
+  for (guint i = 0; i < json_array_get_length (array); i++)
+    {
+      JsonNode *node = json_array_get_element (array, i);
+      JsonObject *refund = JSON_NODE_HOLDS_OBJECT (node) ? json_node_get_object (node) : NULL;
+      const char *status = NULL;
+      gint64 amount = 0;
+
+      if (refund != NULL &&
+          till_answer_get_string (refund, "status", 32, TRUE, &status, NULL) && g_str_equal (status, "pending") &&
+          till_answer_get_int (refund, "amount", 1, limit, &amount, NULL))
+        held += amount;
+    }
+  return MIN (held, limit);
+}
+
+/* What may be refunded: the payment's amount less what is refunded and
+ * what pending refunds hold. The server refuses more than is left
+ * (invalid_amount), and the dialog says so. */
 static void
 read_payment (TillRefundDialog *self,
               JsonObject       *payment)
 {
   const char *id = NULL, *currency = NULL;
-  gint64 amount = 0, refunded = 0;
+  gint64 amount = 0, refunded = 0, held;
   g_autofree char *summary = NULL;
   g_autofree char *left = NULL;
 
@@ -440,11 +469,12 @@ read_payment (TillRefundDialog *self,
   till_answer_get_int (payment, "amount", 0, TILL_ANSWER_AMOUNT_MAX, &amount, NULL);
   if (json_object_has_member (payment, "amount_refunded"))
     till_answer_get_int (payment, "amount_refunded", 0, amount, &refunded, NULL);
+  held = pending_refunds (payment, amount - refunded);
 
   self->payment_id = g_strdup (id ? id : "");
   self->currency = g_strdup (currency);
-  self->left = MAX (amount - refunded, 0);
-  summary = describe_payment (self, payment, amount, refunded);
+  self->left = MAX (amount - refunded - held, 0);
+  summary = describe_payment (self, payment, amount, refunded + held);
   gtk_label_set_text (self->summary_label, summary);
   /* The customary form, which the field reads back as it is. */
   left = format (self, self->left);
