@@ -20,9 +20,8 @@
 
 #include "config.h"
 
-#include <string.h>
-
 #include "till-backend-answers.h"
+#include "till-json-util.h"
 #include "till-refund-request.h"
 
 struct _TillRefundRequest
@@ -92,21 +91,6 @@ build_body (gint64      amount,
     }
   json_builder_end_object (builder);
   return json_builder_get_root (builder);
-}
-
-/* The body's copy of the password, the only one this module made. */
-static void
-wipe_approval (JsonNode *body)
-{
-  JsonObject *approval = till_answer_get_object (json_node_get_object (body), "approval");
-  JsonNode *password = approval ? json_object_get_member (approval, "password") : NULL;
-
-  if (password != NULL)
-    {
-      char *text = (char *) json_node_get_string (password);
-
-      explicit_bzero (text, strlen (text));
-    }
 }
 
 static void
@@ -227,7 +211,8 @@ sent_cb (GObject      *object,
   TillRefundOutcome outcome;
 
   response = till_session_request_finish (TILL_SESSION (object), result, &error_response, &error);
-  wipe_approval (g_task_get_task_data (task));
+  /* The body's copy of the password, the only one this module made. */
+  till_json_wipe_string (json_node_get_object (g_task_get_task_data (task)), "approval.password");
   self->sending = FALSE;
 
   answer = response ? response : error_response;

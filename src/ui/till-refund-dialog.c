@@ -190,7 +190,7 @@ refused_text (TillRefundDialog *self)
 {
   const char *code = till_refund_request_get_error_code (self->request);
 
-  if (code == NULL)
+  if (code == NULL || g_str_equal (code, "unauthorized") || g_str_equal (code, "session_expired"))
     return g_strdup (_("Your session has ended. Sign in again, then refund."));
   if (g_str_equal (code, "invalid_amount"))
     return g_strdup (_("That is more than is left to refund. Someone may have refunded part of "

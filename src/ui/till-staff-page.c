@@ -24,6 +24,7 @@
 #include <glib/gi18n.h>
 
 #include "till-backend-answers.h"
+#include "till-json-util.h"
 #include "till-staff-page-private.h"
 
 /* The role list's order, in the rows and in the form. */
@@ -358,12 +359,16 @@ typedef struct
 {
   TillStaffPage *page;
   char          *username;
+  JsonNode      *body;
   gboolean       adding;
 } Change;
 
 static void
 change_free (Change *change)
 {
+  /* A password sent stays nowhere once its answer is in. */
+  till_json_wipe_string (json_node_get_object (change->body), "password");
+  json_node_unref (change->body);
   g_object_unref (change->page);
   g_free (change->username);
   g_free (change);
@@ -466,6 +471,7 @@ send_change (TillStaffPage *self,
 
   change->page = g_object_ref (self);
   change->username = g_strdup (username);
+  change->body = json_node_ref (body);
   change->adding = adding;
   self->changing++;
   update_busy (self);
