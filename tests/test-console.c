@@ -461,6 +461,10 @@ test_cashier_refund (void)
   g_assert_cmpint (total, ==, 500);
   g_assert_nonnull (refunded);
   g_assert_cmpint (json_object_get_int_member (refunded, "amount_refunded"), ==, 500);
+  /* The approval signed nobody in: the terminal is still alice's, a cashier's. */
+  g_assert_cmpstr (till_session_get_username (till_window_get_session (window)), ==, "alice");
+  g_assert_false (till_session_is_manager (till_window_get_session (window)));
+  g_assert_cmpstr (till_window_get_status_text (window), ==, "alice, cashier");
   save_screenshot (GTK_WIDGET (dialog), "refund-dialog-refunded");
 
   /* Done closes it. */
