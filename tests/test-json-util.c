@@ -205,6 +205,27 @@ test_write_control_chars (void)
   g_assert_true (json_node_equal (root, again));
 }
 
+/* A password in a request body is zeroed in place, where json-glib keeps
+ * it; other members and missing paths are left alone. */
+static void
+test_wipe_string (void)
+{
+  g_autoptr(JsonNode) node = json_from_string ("{\"approval\":{\"username\":\"morgan\",\"password\":\"s3cret!\"},"
+                                               "\"amount\":500}", NULL);
+  JsonObject *root = json_node_get_object (node);
+  JsonObject *approval = json_object_get_object_member (root, "approval");
+  const char *password = json_object_get_string_member (approval, "password");
+
+  till_json_wipe_string (root, "approval.password");
+  till_json_wipe_string (root, "approval.missing");
+  till_json_wipe_string (root, "amount.password");
+  till_json_wipe_string (root, "amount");
+  for (guint i = 0; i < strlen ("s3cret!"); i++)
+    g_assert_cmpint (password[i], ==, 0);
+  g_assert_cmpstr (json_object_get_string_member (approval, "username"), ==, "morgan");
+  g_assert_cmpint (json_object_get_int_member (root, "amount"), ==, 500);
+}
+
 int
 main (int   argc,
       char *argv[])
@@ -222,6 +243,7 @@ main (int   argc,
   g_test_add_func ("/json-util/parse/duplicate-keys", test_duplicate_keys);
   g_test_add_func ("/json-util/parse/large-flat", test_large_flat);
   g_test_add_func ("/json-util/write/control-chars", test_write_control_chars);
+  g_test_add_func ("/json-util/wipe-string", test_wipe_string);
 
   return g_test_run ();
 }

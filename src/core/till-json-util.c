@@ -465,3 +465,30 @@ till_json_write (JsonNode *node)
   g_free (text);
   return g_string_free (escaped, FALSE);
 }
+
+/* A request body's copy of a secret, once the request is done with it:
+ * the string member name of object (a dotted path such as
+ * "approval.password" walks into objects) is overwritten with zeros in
+ * place. Nothing happens when it is not there. */
+void
+till_json_wipe_string (JsonObject *object,
+                       const char *path)
+{
+  g_auto(GStrv) names = NULL;
+  JsonNode *node = NULL;
+  char *text;
+
+  g_return_if_fail (path != NULL);
+
+  names = g_strsplit (path, ".", -1);
+  for (guint i = 0; object != NULL && names[i] != NULL; i++)
+    {
+      node = json_object_get_member (object, names[i]);
+      object = node != NULL && JSON_NODE_HOLDS_OBJECT (node) ? json_node_get_object (node) : NULL;
+    }
+  if (node == NULL || json_node_get_value_type (node) != G_TYPE_STRING)
+    return;
+  /* json-glib hands out its own buffer: wiping it wipes the only copy. */
+  text = (char *) json_node_get_string (node);
+  explicit_bzero (text, strlen (text));
+}

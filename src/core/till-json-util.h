@@ -51,5 +51,7 @@ JsonNode           *till_json_parse_strict        (const char          *data,
                                                    guint                max_depth,
                                                    GError             **error);
 char               *till_json_write               (JsonNode            *node) G_GNUC_WARN_UNUSED_RESULT;
+void                till_json_wipe_string         (JsonObject          *object,
+                                                   const char          *path);
 
 G_END_DECLS

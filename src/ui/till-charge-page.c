@@ -730,6 +730,17 @@ till_charge_page_get_shop_name (TillChargePage *self)
   return shop != NULL ? till_shop_get_name (shop) : NULL;
 }
 
+/* The shop's currency, once its settings are read; NULL before. */
+const char *
+till_charge_page_get_currency (TillChargePage *self)
+{
+  TillShop *shop;
+
+  g_return_val_if_fail (TILL_IS_CHARGE_PAGE (self), NULL);
+  shop = till_checkout_get_shop (self->checkout);
+  return shop != NULL ? till_shop_get_currency (shop) : NULL;
+}
+
 void
 till_charge_page_focus (TillChargePage *self)
 {

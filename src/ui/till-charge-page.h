@@ -28,6 +28,7 @@ gboolean      till_charge_page_has_open_sale      (TillChargePage *self);
 /* TRUE while the card page or the server is being waited for. */
 gboolean      till_charge_page_is_busy            (TillChargePage *self);
 const char   *till_charge_page_get_shop_name      (TillChargePage *self);
+const char   *till_charge_page_get_currency       (TillChargePage *self);
 void          till_charge_page_focus              (TillChargePage *self);
 
 G_END_DECLS

@@ -6,10 +6,12 @@
 #pragma once
 
 #include "till-access.h"
+#include "till-audit-page.h"
 #include "till-charge-page.h"
 #include "till-lock-page.h"
 #include "till-session.h"
 #include "till-sign-in-page.h"
+#include "till-staff-page.h"
 #include "till-window.h"
 
 G_BEGIN_DECLS
@@ -24,5 +26,10 @@ TillLockPage   *till_window_get_lock_page      (TillWindow      *self);
 TillAccess     *till_window_get_access         (TillWindow      *self);
 TillSession    *till_window_get_session        (TillWindow      *self);
 TillChargePage *till_window_get_charge_page    (TillWindow      *self);
+TillStaffPage  *till_window_get_staff_page     (TillWindow      *self);
+TillAuditPage  *till_window_get_audit_page     (TillWindow      *self);
+/* Shows the shell's page of that name, as the sidebar would. */
+void            till_window_show_page          (TillWindow      *self,
+                                                const char      *name);
 
 G_END_DECLS

@@ -17,7 +17,9 @@
 #include <glib/gi18n.h>
 
 #include "till-access.h"
+#include "till-audit-page.h"
 #include "till-charge-page.h"
+#include "till-staff-page.h"
 #include "till-window-private.h"
 
 struct _TillWindow
@@ -37,6 +39,8 @@ struct _TillWindow
   GtkWidget            *shell_sidebar;
   GtkStack             *shell_stack;
   TillChargePage       *charge_page;
+  TillStaffPage        *staff_page;
+  TillAuditPage        *audit_page;
   TillLockPage         *lock_page;
 
   /* owned references */
@@ -265,6 +269,8 @@ session_started_cb (TillWindow  *self,
                     TillSession *session)
 {
   till_charge_page_start (self->charge_page, session);
+  till_staff_page_set_session (self->staff_page, session);
+  till_audit_page_set_session (self->audit_page, session);
 }
 
 /* The charge screen answers the flows' questions. */
@@ -295,6 +301,7 @@ charge_configured_cb (TillWindow     *self,
   const char *name = till_charge_page_get_shop_name (page);
 
   adw_window_title_set_title (self->window_title, name && *name ? name : _("Till"));
+  till_audit_page_set_currency (self->audit_page, till_charge_page_get_currency (page));
 }
 
 /* One page needs no sidebar. */
@@ -547,6 +554,8 @@ till_window_class_init (TillWindowClass *klass)
   g_type_ensure (TILL_TYPE_SIGN_IN_PAGE);
   g_type_ensure (TILL_TYPE_LOCK_PAGE);
   g_type_ensure (TILL_TYPE_CHARGE_PAGE);
+  g_type_ensure (TILL_TYPE_STAFF_PAGE);
+  g_type_ensure (TILL_TYPE_AUDIT_PAGE);
 
   gtk_widget_class_set_template_from_resource (widget_class, "/io/github/tillpos/Till/till-window.ui");
   gtk_widget_class_bind_template_child (widget_class, TillWindow, root_stack);
@@ -561,6 +570,8 @@ till_window_class_init (TillWindowClass *klass)
   gtk_widget_class_bind_template_child (widget_class, TillWindow, shell_sidebar);
   gtk_widget_class_bind_template_child (widget_class, TillWindow, shell_stack);
   gtk_widget_class_bind_template_child (widget_class, TillWindow, charge_page);
+  gtk_widget_class_bind_template_child (widget_class, TillWindow, staff_page);
+  gtk_widget_class_bind_template_child (widget_class, TillWindow, audit_page);
   gtk_widget_class_bind_template_child (widget_class, TillWindow, lock_page);
   gtk_widget_class_bind_template_callback (widget_class, sign_in_requested_cb);
   gtk_widget_class_bind_template_callback (widget_class, unlock_requested_cb);
@@ -653,4 +664,23 @@ TillChargePage *
 till_window_get_charge_page (TillWindow *self)
 {
   return self->charge_page;
+}
+
+TillStaffPage *
+till_window_get_staff_page (TillWindow *self)
+{
+  return self->staff_page;
+}
+
+TillAuditPage *
+till_window_get_audit_page (TillWindow *self)
+{
+  return self->audit_page;
+}
+
+void
+till_window_show_page (TillWindow *self,
+                       const char *name)
+{
+  gtk_stack_set_visible_child_name (self->shell_stack, name);
 }
