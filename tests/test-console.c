@@ -758,7 +758,7 @@ static gboolean
 audit_loaded (gconstpointer list)
 {
   return !till_audit_list_get_loading ((TillAuditList *) list) &&
-         g_list_model_get_n_items (G_LIST_MODEL (list)) > 0;
+         g_list_model_get_n_items (G_LIST_MODEL ((TillAuditList *) list)) > 0;
 }
 
 typedef struct
