@@ -1053,3 +1053,17 @@ till_test_server_seed_payments (TillTestServer *server,
   g_assert_cmpint (sqlite3_exec (db, "COMMIT", NULL, NULL, NULL), ==, SQLITE_OK);
   sqlite3_close (db);
 }
+
+/* Whether GET /api/payments filters (the search branch's parameters):
+ * before them, the server answers a card number nobody used with every
+ * payment, and tests of the filters skip. */
+gboolean
+till_test_server_filters_payments (TillTestServer *server,
+                                   const char     *manager_token)
+{
+  g_autoptr(TillTestResponse) response = till_test_get (server, "/api/payments?last4=0000", manager_token);
+  JsonNode *data = response->json ? json_object_get_member (json_node_get_object (response->json), "data") : NULL;
+
+  return response->status == 200 && data != NULL && JSON_NODE_HOLDS_ARRAY (data) &&
+         json_array_get_length (json_node_get_array (data)) == 0;
+}

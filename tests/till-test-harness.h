@@ -107,6 +107,8 @@ void              till_test_server_seed_payments (TillTestServer *server,
                                                  const char       *username,
                                                  guint             count,
                                                  gint64           newest_age);
+gboolean          till_test_server_filters_payments (TillTestServer *server,
+                                                 const char       *manager_token);
 guint64           till_test_server_peak_rss_kib (TillTestServer   *server);
 /* Connects to the server, writes request as it is, and returns all it
  * answers until it closes the connection (or timeout_seconds pass, which

@@ -465,3 +465,14 @@ till_json_write (JsonNode *node)
   g_free (text);
   return g_string_free (escaped, FALSE);
 }
+
+const char *
+till_json_get_string (JsonObject *object,
+                      const char *name)
+{
+  JsonNode *node = object ? json_object_get_member (object, name) : NULL;
+
+  if (node == NULL || !JSON_NODE_HOLDS_VALUE (node) || json_node_get_value_type (node) != G_TYPE_STRING)
+    return NULL;
+  return json_node_get_string (node);
+}

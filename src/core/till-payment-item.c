@@ -15,6 +15,7 @@
 
 #include <glib/gi18n-lib.h>
 
+#include "till-json-util.h"
 #include "till-payment-item.h"
 
 struct _TillPaymentItem
@@ -44,17 +45,6 @@ enum {
 
 static GParamSpec *properties[N_PROPS];
 
-static const char *
-member_string (JsonObject *object,
-               const char *name)
-{
-  JsonNode *node = object ? json_object_get_member (object, name) : NULL;
-
-  if (node == NULL || !JSON_NODE_HOLDS_VALUE (node) || json_node_get_value_type (node) != G_TYPE_STRING)
-    return NULL;
-  return json_node_get_string (node);
-}
-
 static gint64
 member_int (JsonObject *object,
             const char *name)
@@ -82,12 +72,12 @@ till_payment_item_new (JsonObject *object)
 
   g_return_val_if_fail (object != NULL, NULL);
 
-  if (member_string (object, "id") == NULL)
+  if (till_json_get_string (object, "id") == NULL)
     return NULL;
 
   self = g_object_new (TILL_TYPE_PAYMENT_ITEM, NULL);
   self->object = json_object_ref (object);
-  created = member_string (object, "created");
+  created = till_json_get_string (object, "created");
   self->created = created ? g_date_time_new_from_iso8601 (created, NULL) : NULL;
   return self;
 }
@@ -96,7 +86,7 @@ const char *
 till_payment_item_get_id (TillPaymentItem *self)
 {
   g_return_val_if_fail (TILL_IS_PAYMENT_ITEM (self), NULL);
-  return member_string (self->object, "id");
+  return till_json_get_string (self->object, "id");
 }
 
 GDateTime *
@@ -117,35 +107,35 @@ const char *
 till_payment_item_get_currency (TillPaymentItem *self)
 {
   g_return_val_if_fail (TILL_IS_PAYMENT_ITEM (self), NULL);
-  return member_string (self->object, "currency");
+  return till_json_get_string (self->object, "currency");
 }
 
 const char *
 till_payment_item_get_brand (TillPaymentItem *self)
 {
   g_return_val_if_fail (TILL_IS_PAYMENT_ITEM (self), NULL);
-  return member_string (card (self), "brand");
+  return till_json_get_string (card (self), "brand");
 }
 
 const char *
 till_payment_item_get_last4 (TillPaymentItem *self)
 {
   g_return_val_if_fail (TILL_IS_PAYMENT_ITEM (self), NULL);
-  return member_string (card (self), "last4");
+  return till_json_get_string (card (self), "last4");
 }
 
 const char *
 till_payment_item_get_cashier (TillPaymentItem *self)
 {
   g_return_val_if_fail (TILL_IS_PAYMENT_ITEM (self), NULL);
-  return member_string (self->object, "cashier");
+  return till_json_get_string (self->object, "cashier");
 }
 
 const char *
 till_payment_item_get_status (TillPaymentItem *self)
 {
   g_return_val_if_fail (TILL_IS_PAYMENT_ITEM (self), NULL);
-  return member_string (self->object, "status");
+  return till_json_get_string (self->object, "status");
 }
 
 gint64
@@ -159,7 +149,7 @@ const char *
 till_payment_item_get_description (TillPaymentItem *self)
 {
   g_return_val_if_fail (TILL_IS_PAYMENT_ITEM (self), NULL);
-  return member_string (self->object, "description");
+  return till_json_get_string (self->object, "description");
 }
 
 JsonObject *

@@ -433,6 +433,17 @@ till_payment_list_get_n_items (GListModel *model)
   return TILL_PAYMENT_LIST (model)->items->len;
 }
 
+static void
+schedule_next_page (TillPaymentList *self)
+{
+  if (self->has_more && self->state == TILL_PAYMENT_LIST_IDLE && self->fetch_source == 0)
+    self->fetch_source = g_idle_add (fetch_next_cb, self);
+}
+
+/* A page arriving is read by views during items-changed, all of it at
+ * once (GTK 4.8's list view binds up to 200 rows around what it shows):
+ * the list is not IDLE yet then, so that does not ask for the next page,
+ * and the next one is asked for by a later read or load_more(). */
 static gpointer
 till_payment_list_get_item (GListModel *model,
                             guint       position)
@@ -441,9 +452,8 @@ till_payment_list_get_item (GListModel *model,
 
   if (position >= self->items->len)
     return NULL;
-  if (position + self->page_size / 2 >= self->items->len && self->has_more &&
-      self->state == TILL_PAYMENT_LIST_IDLE && self->fetch_source == 0)
-    self->fetch_source = g_idle_add (fetch_next_cb, self);
+  if (position + self->page_size / 2 >= self->items->len)
+    schedule_next_page (self);
   return g_object_ref (g_ptr_array_index (self->items, position));
 }
 
@@ -560,6 +570,13 @@ till_payment_list_retry (TillPaymentList *self)
 
   if (self->state == TILL_PAYMENT_LIST_ERROR)
     fetch_page (self);
+}
+
+void
+till_payment_list_load_more (TillPaymentList *self)
+{
+  g_return_if_fail (TILL_IS_PAYMENT_LIST (self));
+  schedule_next_page (self);
 }
 
 guint

@@ -57,8 +57,8 @@ G_DECLARE_FINAL_TYPE (TillPaymentList, till_payment_list, TILL, PAYMENT_LIST, GO
 
 /* A GListModel of TillPaymentItem, newest first. It asks for page_size
  * payments at a time (1 to 100), the first page as soon as it is made,
- * the next one when an item near the end is read (g_list_model_get_item),
- * never all at once. */
+ * the next one when an item near the end is read (g_list_model_get_item)
+ * or load_more() is called, never all at once. */
 TillPaymentList   *till_payment_list_new           (TillSession             *session,
                                                     guint                    page_size);
 /* Properties, all notify: "state", "error" (a sentence for the person, or
@@ -76,6 +76,10 @@ void               till_payment_list_set_filter    (TillPaymentList         *sel
                                                     const TillPaymentFilter *filter);
 /* Starts again from the first page with the same filter. */
 void               till_payment_list_reload        (TillPaymentList         *self);
+/* Asks for the next page (soon, from an idle), unless one is on its way,
+ * there is none, or the last one failed: for a view that has scrolled
+ * near the end of what it already read. */
+void               till_payment_list_load_more     (TillPaymentList         *self);
 /* After an error: asks for the page that failed again. */
 void               till_payment_list_retry         (TillPaymentList         *self);
 /* Requests sent since the list was made (each a page of at most page_size). */

@@ -7,6 +7,7 @@
 
 #include "till-access.h"
 #include "till-charge-page.h"
+#include "till-history-page.h"
 #include "till-lock-page.h"
 #include "till-session.h"
 #include "till-sign-in-page.h"
@@ -15,7 +16,7 @@
 G_BEGIN_DECLS
 
 /* What the window shows: "sign-in", "restoring", "locked", or the name of
- * the shell's page on show ("charge"). */
+ * the shell's page on show ("charge", "history", …). */
 const char     *till_window_get_visible_page   (TillWindow      *self);
 const char     *till_window_get_status_text    (TillWindow      *self);
 const char     *till_window_get_last_notice    (TillWindow      *self);
@@ -24,5 +25,9 @@ TillLockPage   *till_window_get_lock_page      (TillWindow      *self);
 TillAccess     *till_window_get_access         (TillWindow      *self);
 TillSession    *till_window_get_session        (TillWindow      *self);
 TillChargePage *till_window_get_charge_page    (TillWindow      *self);
+TillHistoryPage *till_window_get_history_page  (TillWindow      *self);
+GtkStack       *till_window_get_shell_stack    (TillWindow      *self);
+gboolean        till_window_get_shell_folded   (TillWindow      *self);
+GtkWidget      *till_window_get_shell_back_button (TillWindow   *self);
 
 G_END_DECLS
