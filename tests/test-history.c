@@ -21,6 +21,7 @@
 #include "till-charge-page-private.h"
 #include "till-history-page-private.h"
 #include "till-test-harness.h"
+#include "till-test-liar.h"
 #include "till-test-web.h"
 #include "till-window-private.h"
 
@@ -235,13 +236,14 @@ page_visible (TillWindow *window,
 }
 
 static TillWindow *
-sign_in (const char *username,
-         const char *password)
+sign_in_at (const char *url,
+            const char *username,
+            const char *password)
 {
   g_autoptr(GSettings) settings = g_settings_new ("io.github.tillpos.Till");
   TillWindow *window;
 
-  g_settings_set_string (settings, "server-url", shop->url);
+  g_settings_set_string (settings, "server-url", url);
   g_settings_set_string (settings, "last-username", username);
   g_settings_set_boolean (settings, "auto-sign-in", FALSE);
   g_settings_set_boolean (settings, "remembered", FALSE);
@@ -262,6 +264,13 @@ sign_in (const char *username,
   wait_until (window, form_ready, NULL, "the charge page");
   g_assert_cmpstr (till_window_get_visible_page (window), ==, "charge");
   return window;
+}
+
+static TillWindow *
+sign_in (const char *username,
+         const char *password)
+{
+  return sign_in_at (shop->url, username, password);
 }
 
 static void
@@ -532,6 +541,102 @@ test_search (void)
   close_window (window);
 }
 
+/* A cashier who has taken no payment yet. */
+static void
+test_empty (void)
+{
+  TillWindow *window = sign_in ("carol", "carol-password-4");
+  TillHistoryPage *page = history_of (window);
+
+  show_page (window, "history");
+  wait_until (window, history_shows, "empty", "the empty history");
+  g_assert_cmpuint (n_items (window), ==, 0);
+  g_assert_false (till_payment_list_get_has_more (list_of (window)));
+  g_assert_null (till_history_page_get_shown_payment (page));
+  save_screenshot (GTK_WIDGET (window), "history-empty");
+  close_window (window);
+}
+
+typedef struct
+{
+  guint spoil_nth;   /* this GET /api/payments answers 503 */
+} Lies;
+
+static void
+lies_after (const char  *method,
+            const char  *path,
+            guint        nth,
+            guint       *status,
+            JsonObject **body,
+            guint       *delay_ms,
+            gpointer     data)
+{
+  Lies *lies = data;
+
+  if (!g_str_equal (path, "/api/payments") || nth != lies->spoil_nth)
+    return;
+  *status = 503;
+  g_clear_pointer (body, json_object_unref);
+  *body = json_node_dup_object (json_from_string (
+    "{\"error\": {\"code\": \"service_unavailable\", \"message\": \"down for a moment\"}}", NULL));
+}
+
+static gboolean
+list_failed (TillWindow    *window,
+             gconstpointer  data)
+{
+  return till_payment_list_get_state (list_of (window)) == TILL_PAYMENT_LIST_ERROR;
+}
+
+/* The rows are laid out: the list is taller than its window. */
+static gboolean
+list_laid_out (TillWindow    *window,
+               gconstpointer  data)
+{
+  GtkAdjustment *adjustment =
+    gtk_scrolled_window_get_vadjustment (till_history_page_get_scrolled_window (history_of (window)));
+
+  return gtk_adjustment_get_upper (adjustment) > 2 * gtk_adjustment_get_page_size (adjustment);
+}
+
+/* The server fails the first page, then a later one: the page says so,
+ * keeps what it has, and Try Again carries on. */
+static void
+test_errors (void)
+{
+  Lies lies = { .spoil_nth = 1 };
+  g_autoptr(TillTestLiar) liar = till_test_liar_start (shop->url, NULL, lies_after, &lies);
+  TillWindow *window = sign_in_at (till_test_liar_get_url (liar), "morgan", MORGAN_PASSWORD);
+  TillHistoryPage *page = history_of (window);
+  GtkAdjustment *adjustment =
+    gtk_scrolled_window_get_vadjustment (till_history_page_get_scrolled_window (page));
+  guint before;
+
+  show_page (window, "history");
+  wait_until (window, list_failed, NULL, "the first page to fail");
+  g_assert_cmpstr (till_history_page_get_list_state (page), ==, "error");
+  g_assert_cmpstr (till_payment_list_get_error (list_of (window)), ==,
+                   "The shop’s server has a problem. Try again later.");
+  save_screenshot (GTK_WIDGET (window), "history-error");
+
+  /* Try Again; the second page will fail this time. */
+  lies.spoil_nth = 3;
+  g_assert_true (gtk_widget_activate_action (GTK_WIDGET (page), "history.retry", NULL));
+  wait_until (window, history_shows, "list", "the first page");
+  before = n_items (window);
+  wait_until (window, list_laid_out, NULL, "the list's rows");
+  gtk_adjustment_set_value (adjustment, gtk_adjustment_get_upper (adjustment));
+  wait_until (window, list_failed, NULL, "the next page to fail");
+  g_assert_cmpuint (n_items (window), ==, before);
+  g_assert_cmpstr (till_history_page_get_list_state (page), ==, "list");
+  save_screenshot (GTK_WIDGET (window), "history-error-more");
+  g_assert_true (gtk_widget_activate_action (GTK_WIDGET (page), "history.retry", NULL));
+  wait_until (window, grew_or_failed, GUINT_TO_POINTER (before), "the next page");
+  g_assert_cmpuint (n_items (window), ==, before + PAGE_SIZE);
+  g_assert_cmpuint (till_test_liar_count (liar, "GET", "/api/payments"), ==, 4);
+  close_window (window);
+}
+
 /* This test causes none on purpose. */
 static const char * const no_warnings[] = { NULL };
 
@@ -556,6 +661,7 @@ main (int   argc,
   till_test_server_add_user (shop, "alice", "cashier", ALICE_PASSWORD);
   till_test_server_add_user (shop, "bob", "cashier", "bob-password-22");
   till_test_server_add_user (shop, "morgan", "manager", MORGAN_PASSWORD);
+  till_test_server_add_user (shop, "carol", "cashier", "carol-password-4");
   till_test_server_start (shop);
   /* The server lists in the order it recorded: alice's are older. */
   till_test_server_seed_payments (shop, "alice", ALICE_PAYMENTS, BOB_PAYMENTS * 600);
@@ -564,6 +670,8 @@ main (int   argc,
   g_test_add_func ("/history/manager", test_manager_history);
   g_test_add_func ("/history/cashier", test_cashier_history);
   g_test_add_func ("/history/search", test_search);
+  g_test_add_func ("/history/empty", test_empty);
+  g_test_add_func ("/history/errors", test_errors);
   status = g_test_run ();
 
   till_test_server_free (shop);
