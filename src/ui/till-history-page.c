@@ -71,7 +71,6 @@ struct _TillHistoryPage
   GDateTime          *date_to;
 
   /* state */
-  gboolean            mapped_before;
   guint               folded_source;  /* idle for the details' back button */
 };
 
@@ -624,11 +623,25 @@ receipt_action (GtkWidget  *widget,
 
 /* The list */
 
+/* The list of the cashier now signed in, made when the page is first
+ * shown: a sign-in asks the server nothing for a page nobody opened. */
+static void
+make_list (TillHistoryPage *self)
+{
+  g_autoptr(TillPaymentList) list = till_payment_list_new (self->session, PAGE_SIZE);
+
+  g_set_object (&self->list, list);
+  g_signal_connect_object (list, "notify::state", G_CALLBACK (update_list_state), self, G_CONNECT_SWAPPED);
+  g_signal_connect_object (list, "items-changed", G_CALLBACK (update_list_state), self, G_CONNECT_SWAPPED);
+  gtk_single_selection_set_model (self->selection, G_LIST_MODEL (list));
+  filter_changed_cb (self);
+  update_list_state (self);
+}
+
 void
 till_history_page_start (TillHistoryPage *self,
                          TillSession     *session)
 {
-  g_autoptr(TillPaymentList) list = NULL;
   gboolean manager;
 
   g_return_if_fail (TILL_IS_HISTORY_PAGE (self));
@@ -638,23 +651,20 @@ till_history_page_start (TillHistoryPage *self,
   g_set_object (&self->session, session);
   if (self->list != NULL)
     g_signal_handlers_disconnect_by_data (self->list, self);
+  gtk_single_selection_set_model (self->selection, NULL);
+  g_clear_object (&self->list);
 
   /* Filters do not carry over from one cashier to the next. */
   gtk_widget_set_visible (self->cashier_label, manager);
   gtk_widget_set_visible (GTK_WIDGET (self->cashier_entry), manager);
-  g_clear_object (&self->list);
   clear_filters_action (GTK_WIDGET (self), NULL, NULL);
-
-  list = till_payment_list_new (session, PAGE_SIZE);
-  g_set_object (&self->list, list);
-  g_signal_connect_object (list, "notify::state", G_CALLBACK (update_list_state), self, G_CONNECT_SWAPPED);
-  g_signal_connect_object (list, "items-changed", G_CALLBACK (update_list_state), self, G_CONNECT_SWAPPED);
-  gtk_single_selection_set_model (self->selection, G_LIST_MODEL (list));
-  self->mapped_before = gtk_widget_get_mapped (GTK_WIDGET (self));
   update_list_state (self);
+  if (gtk_widget_get_mapped (GTK_WIDGET (self)))
+    make_list (self);
 }
 
-/* Coming back to the page: the payments made meanwhile are at the top. */
+/* Shown: the list is made, or read again from the top, where the
+ * payments made meanwhile are. */
 static void
 till_history_page_map (GtkWidget *widget)
 {
@@ -662,9 +672,10 @@ till_history_page_map (GtkWidget *widget)
 
   GTK_WIDGET_CLASS (till_history_page_parent_class)->map (widget);
 
-  if (self->list != NULL && self->mapped_before)
+  if (self->list != NULL)
     till_payment_list_reload (self->list);
-  self->mapped_before = TRUE;
+  else if (self->session != NULL)
+    make_list (self);
 }
 
 static void
