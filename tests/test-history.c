@@ -541,6 +541,43 @@ test_search (void)
   close_window (window);
 }
 
+static gboolean
+status_is (TillWindow    *window,
+           gconstpointer  text)
+{
+  return g_strcmp0 (till_window_get_status_text (window), text) == 0 && shows_page (window, "charge");
+}
+
+/* A manager looking at History locks the terminal and a cashier takes
+ * over: the cashier starts on Charge, without the manager's pages, and
+ * History lists the cashier's own payments. */
+static void
+test_switch_cashier (void)
+{
+  TillWindow *window = sign_in ("morgan", MORGAN_PASSWORD);
+  TillAccess *access = till_window_get_access (window);
+
+  show_page (window, "history");
+  wait_until (window, history_shows, "list", "the manager's payments");
+  g_assert_true (page_visible (window, "staff"));
+  till_access_lock (access);
+  wait_until (window, shows_page, "locked", "the lock");
+  till_access_switch_cashier_async (access, "alice", ALICE_PASSWORD, NULL, NULL);
+  wait_until (window, status_is, "alice, cashier", "alice at the till");
+  g_assert_false (page_visible (window, "staff"));
+  g_assert_true (page_visible (window, "history"));
+
+  show_page (window, "history");
+  wait_until (window, history_shows, "list", "the cashier's payments");
+  for (guint i = 0; i < n_items (window); i++)
+    {
+      g_autoptr(TillPaymentItem) item = g_list_model_get_item (G_LIST_MODEL (list_of (window)), i);
+
+      g_assert_cmpstr (till_payment_item_get_cashier (item), ==, "alice");
+    }
+  close_window (window);
+}
+
 /* A cashier who has taken no payment yet. */
 static void
 test_empty (void)
@@ -572,13 +609,15 @@ lies_after (const char  *method,
             gpointer     data)
 {
   Lies *lies = data;
+  g_autoptr(JsonNode) spoilt = NULL;
 
   if (!g_str_equal (path, "/api/payments") || nth != lies->spoil_nth)
     return;
   *status = 503;
+  spoilt = json_from_string ("{\"error\": {\"code\": \"service_unavailable\", \"message\": \"down for a moment\"}}",
+                             NULL);
   g_clear_pointer (body, json_object_unref);
-  *body = json_node_dup_object (json_from_string (
-    "{\"error\": {\"code\": \"service_unavailable\", \"message\": \"down for a moment\"}}", NULL));
+  *body = json_node_dup_object (spoilt);
 }
 
 static gboolean
@@ -670,6 +709,7 @@ main (int   argc,
   g_test_add_func ("/history/manager", test_manager_history);
   g_test_add_func ("/history/cashier", test_cashier_history);
   g_test_add_func ("/history/search", test_search);
+  g_test_add_func ("/history/switch-cashier", test_switch_cashier);
   g_test_add_func ("/history/empty", test_empty);
   g_test_add_func ("/history/errors", test_errors);
   status = g_test_run ();
