@@ -500,6 +500,43 @@ searched (TillWindow    *window,
   return g_strcmp0 (query, expected) == 0 && till_payment_list_get_state (list_of (window)) != TILL_PAYMENT_LIST_LOADING;
 }
 
+static gboolean
+filtered_today (TillWindow    *window,
+                gconstpointer  data)
+{
+  const TillPaymentFilter *filter = till_payment_list_get_filter (list_of (window));
+  g_autoptr(GDateTime) now = g_date_time_new_now_local ();
+
+  return filter->created_gte != NULL && filter->created_lt != NULL &&
+         g_date_time_compare (filter->created_gte, now) <= 0 && g_date_time_compare (now, filter->created_lt) < 0 &&
+         g_date_time_difference (filter->created_lt, filter->created_gte) == G_TIME_SPAN_DAY &&
+         g_date_time_get_hour (filter->created_gte) == 0 && g_date_time_get_minute (filter->created_gte) == 0 &&
+         till_payment_list_get_state (list_of (window)) != TILL_PAYMENT_LIST_LOADING;
+}
+
+static gboolean
+filtered_pending (TillWindow    *window,
+                  gconstpointer  data)
+{
+  const TillPaymentFilter *filter = till_payment_list_get_filter (list_of (window));
+
+  return g_strcmp0 (filter->status, "pending") == 0 && filter->created_gte != NULL &&
+         till_payment_list_get_state (list_of (window)) != TILL_PAYMENT_LIST_LOADING;
+}
+
+/* A menu button's popover, open, as a screenshot. */
+static void
+save_popover (GtkMenuButton *button,
+              const char    *name)
+{
+  GtkPopover *popover = gtk_menu_button_get_popover (button);
+
+  while (!gtk_widget_get_mapped (GTK_WIDGET (popover)))
+    g_main_context_iteration (NULL, TRUE);
+  save_screenshot (GTK_WIDGET (popover), name);
+  gtk_popover_popdown (popover);
+}
+
 /* What is typed in the search goes to the server as the contract's
  * parameters; the page shows what comes back: the matches, "No Matches",
  * or, from a server that refuses the parameter, the error. */
@@ -538,6 +575,21 @@ test_search (void)
   else
     g_test_message ("The server does not filter yet (the search branch adds it): the list is everyone's");
   save_screenshot (GTK_WIDGET (window), "history-search");
+
+  /* The other filters, as chosen in their popovers. */
+  till_test_xdo ("key", "ctrl+a", "BackSpace", NULL);
+  wait_until (window, searched, "", "the search cleared");
+  gtk_menu_button_popup (till_history_page_get_date_button (page));
+  save_popover (till_history_page_get_date_button (page), "history-date-popover");
+  g_assert_true (gtk_widget_activate_action (GTK_WIDGET (page), "history.date", "s", "today"));
+  g_assert_cmpstr (gtk_menu_button_get_label (till_history_page_get_date_button (page)), ==, "Today");
+  wait_until (window, filtered_today, NULL, "today's payments");
+  gtk_menu_button_popup (till_history_page_get_filter_button (page));
+  gtk_drop_down_set_selected (till_history_page_get_status_dropdown (page), 3);
+  save_popover (till_history_page_get_filter_button (page), "history-filter-popover");
+  wait_until (window, filtered_pending, NULL, "the pending payments");
+  g_assert_true (gtk_widget_activate_action (GTK_WIDGET (page), "history.clear-filters", NULL));
+  wait_until (window, searched, "", "the filters cleared");
   close_window (window);
 }
 

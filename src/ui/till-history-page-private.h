@@ -14,6 +14,9 @@ TillPaymentList   *till_history_page_get_list            (TillHistoryPage *self)
 GtkListView       *till_history_page_get_list_view       (TillHistoryPage *self);
 GtkScrolledWindow *till_history_page_get_scrolled_window (TillHistoryPage *self);
 GtkSearchEntry    *till_history_page_get_search_entry    (TillHistoryPage *self);
+GtkDropDown       *till_history_page_get_status_dropdown (TillHistoryPage *self);
+GtkMenuButton     *till_history_page_get_filter_button   (TillHistoryPage *self);
+GtkMenuButton     *till_history_page_get_date_button     (TillHistoryPage *self);
 /* "loading", "list", "empty" or "error". */
 const char        *till_history_page_get_list_state      (TillHistoryPage *self);
 /* The payment shown in full, or NULL. */

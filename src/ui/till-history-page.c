@@ -37,6 +37,7 @@ struct _TillHistoryPage
   GtkWidget          *list_pane;
   GtkSearchEntry     *search_entry;
   GtkMenuButton      *date_button;
+  GtkMenuButton      *filter_button;
   GtkPopover         *date_popover;
   GtkCalendar        *calendar;
   GtkDropDown        *status_dropdown;
@@ -724,6 +725,7 @@ till_history_page_class_init (TillHistoryPageClass *klass)
   gtk_widget_class_bind_template_child (widget_class, TillHistoryPage, search_entry);
   gtk_widget_class_bind_template_child (widget_class, TillHistoryPage, date_button);
   gtk_widget_class_bind_template_child (widget_class, TillHistoryPage, date_popover);
+  gtk_widget_class_bind_template_child (widget_class, TillHistoryPage, filter_button);
   gtk_widget_class_bind_template_child (widget_class, TillHistoryPage, calendar);
   gtk_widget_class_bind_template_child (widget_class, TillHistoryPage, status_dropdown);
   gtk_widget_class_bind_template_child (widget_class, TillHistoryPage, brand_dropdown);
@@ -832,6 +834,24 @@ GtkSearchEntry *
 till_history_page_get_search_entry (TillHistoryPage *self)
 {
   return self->search_entry;
+}
+
+GtkDropDown *
+till_history_page_get_status_dropdown (TillHistoryPage *self)
+{
+  return self->status_dropdown;
+}
+
+GtkMenuButton *
+till_history_page_get_filter_button (TillHistoryPage *self)
+{
+  return self->filter_button;
+}
+
+GtkMenuButton *
+till_history_page_get_date_button (TillHistoryPage *self)
+{
+  return self->date_button;
 }
 
 const char *
