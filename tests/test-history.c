@@ -663,6 +663,16 @@ lies_after (const char  *method,
   Lies *lies = data;
   g_autoptr(JsonNode) spoilt = NULL;
 
+  /* The search branch's refunds, for one payment. */
+  if (g_str_equal (path, "/api/payments/pay_seed_bob_199") && *body != NULL)
+    {
+      g_autoptr(JsonNode) refunds = json_from_string (
+        "[{\"id\": \"re_1\", \"amount\": 50, \"status\": \"succeeded\", \"created\": \"2026-12-01T10:00:00Z\"},"
+        " {\"id\": \"re_2\", \"amount\": \"garbage\"}, 17]", NULL);
+
+      json_object_set_member (*body, "refunds", g_steal_pointer (&refunds));
+      return;
+    }
   if (!g_str_equal (path, "/api/payments") || nth != lies->spoil_nth)
     return;
   *status = 503;
@@ -725,6 +735,12 @@ test_errors (void)
   wait_until (window, grew_or_failed, GUINT_TO_POINTER (before), "the next page");
   g_assert_cmpuint (n_items (window), ==, before + PAGE_SIZE);
   g_assert_cmpuint (till_test_liar_count (liar, "GET", "/api/payments"), ==, 4);
+
+  /* A payment with refunds: those that can be read are listed. */
+  gtk_selection_model_select_item (gtk_list_view_get_model (till_history_page_get_list_view (page)), 0, TRUE);
+  wait_until (window, details_show, "$0.50: succeeded, 1 December 2026, 10:00:00", "the refund");
+  g_assert_true (details_show (window, "Reference: pay_seed_bob_199"));
+  g_assert_true (details_show (window, "Decline Reason: generic_decline"));
   close_window (window);
 }
 
