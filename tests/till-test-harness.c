@@ -1001,3 +1001,67 @@ till_test_raw_exchange (TillTestServer *server,
     g_assert_false (g_error_matches (error, G_IO_ERROR, G_IO_ERROR_TIMED_OUT));
   return g_string_free (g_steal_pointer (&answer), FALSE);
 }
+
+/* Writes count payments of username into the server's database, as if made
+ * over the past days: the oldest first, one every ten minutes up to the
+ * newest, made `newest_age` seconds ago. Making them through the API
+ * would take a minute for five hundred. Their ids are pay_seed_USERNAME_N,
+ * N from 0 (the oldest); every seventh is declined, every eleventh still
+ * pending (unknown), every thirteenth partly refunded, every seventeenth
+ * refunded in full; the brand and last four digits take turns over four
+ * cards (4242 visa, 4444 mastercard, 8431 amex, 1117 discover) and the
+ * amount is 100 + N cents of USD. */
+void
+till_test_server_seed_payments (TillTestServer *server,
+                                const char     *username,
+                                guint           count,
+                                gint64          newest_age)
+{
+  static const char *const brands[] = { "visa", "mastercard", "amex", "discover" };
+  static const char *const last4s[] = { "4242", "4444", "8431", "1117" };
+  g_autofree char *path = g_build_filename (server->dir, "db", "till.db", NULL);
+  gint64 now = g_get_real_time () / G_USEC_PER_SEC;
+  sqlite3_stmt *stmt = NULL;
+  sqlite3 *db = NULL;
+
+  g_assert_cmpint (sqlite3_open_v2 (path, &db, SQLITE_OPEN_READWRITE, NULL), ==, SQLITE_OK);
+  sqlite3_busy_timeout (db, 10000);
+  g_assert_cmpint (sqlite3_exec (db, "BEGIN", NULL, NULL, NULL), ==, SQLITE_OK);
+  g_assert_cmpint (sqlite3_prepare_v2 (db,
+                                       "INSERT INTO payments (id, idempotency_key, request_hash, user_id, amount,"
+                                       " currency, description, source, mode, status, card_brand, card_last4,"
+                                       " decline_code, amount_refunded, created, updated)"
+                                       " SELECT ?1, ?2, 'seed', id, ?3, 'USD', ?4, 'tok_visa', 'charges', ?5, ?6, ?7,"
+                                       " ?8, ?9, ?10, ?10 FROM users WHERE name = ?11",
+                                       -1, &stmt, NULL), ==, SQLITE_OK);
+  for (guint n = 0; n < count; n++)
+    {
+      g_autofree char *id = g_strdup_printf ("pay_seed_%s_%u", username, n);
+      g_autofree char *key = g_strdup_printf ("seed-%s-%u", username, n);
+      g_autofree char *description = g_strdup_printf ("Seeded sale %u", n);
+      gint64 amount = 100 + n;
+      gboolean declined = n % 7 == 3;
+      gboolean pending = !declined && n % 11 == 5;
+      const char *status = declined ? "declined" : pending ? "pending" : "succeeded";
+      gint64 refunded = declined || pending ? 0 : n % 17 == 1 ? amount : n % 13 == 2 ? 50 : 0;
+
+      sqlite3_bind_text (stmt, 1, id, -1, SQLITE_TRANSIENT);
+      sqlite3_bind_text (stmt, 2, key, -1, SQLITE_TRANSIENT);
+      sqlite3_bind_int64 (stmt, 3, amount);
+      sqlite3_bind_text (stmt, 4, description, -1, SQLITE_TRANSIENT);
+      sqlite3_bind_text (stmt, 5, status, -1, SQLITE_STATIC);
+      sqlite3_bind_text (stmt, 6, pending ? NULL : brands[n % 4], -1, SQLITE_STATIC);
+      sqlite3_bind_text (stmt, 7, pending ? NULL : last4s[n % 4], -1, SQLITE_STATIC);
+      sqlite3_bind_text (stmt, 8, declined ? "generic_decline" : NULL, -1, SQLITE_STATIC);
+      sqlite3_bind_int64 (stmt, 9, refunded);
+      sqlite3_bind_int64 (stmt, 10, now - newest_age - (gint64) (count - 1 - n) * 600);
+      sqlite3_bind_text (stmt, 11, username, -1, SQLITE_STATIC);
+      g_assert_cmpint (sqlite3_step (stmt), ==, SQLITE_DONE);
+      g_assert_cmpint (sqlite3_changes (db), ==, 1);
+      sqlite3_reset (stmt);
+    }
+  sqlite3_finalize (stmt);
+  g_assert_cmpint (sqlite3_exec (db, "COMMIT", NULL, NULL, NULL), ==, SQLITE_OK);
+  sqlite3_close (db);
+}
+

@@ -102,6 +102,11 @@ char             *till_test_server_read_log     (TillTestServer   *server);
  * and started again is where its clients look. */
 char             *till_test_fixed_port_config   (void);
 void              till_test_server_expire_sessions (TillTestServer *server);
+/* Writes payments straight into the server's database (see the .c). */
+void              till_test_server_seed_payments (TillTestServer *server,
+                                                 const char       *username,
+                                                 guint             count,
+                                                 gint64           newest_age);
 guint64           till_test_server_peak_rss_kib (TillTestServer   *server);
 /* Connects to the server, writes request as it is, and returns all it
  * answers until it closes the connection (or timeout_seconds pass, which

@@ -492,3 +492,14 @@ till_json_wipe_string (JsonObject *object,
   text = (char *) json_node_get_string (node);
   explicit_bzero (text, strlen (text));
 }
+
+const char *
+till_json_get_string (JsonObject *object,
+                      const char *name)
+{
+  JsonNode *node = object ? json_object_get_member (object, name) : NULL;
+
+  if (node == NULL || !JSON_NODE_HOLDS_VALUE (node) || json_node_get_value_type (node) != G_TYPE_STRING)
+    return NULL;
+  return json_node_get_string (node);
+}

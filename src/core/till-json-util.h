@@ -53,5 +53,10 @@ JsonNode           *till_json_parse_strict        (const char          *data,
 char               *till_json_write               (JsonNode            *node) G_GNUC_WARN_UNUSED_RESULT;
 void                till_json_wipe_string         (JsonObject          *object,
                                                    const char          *path);
+/* The member name of object if it is a string; NULL if object is NULL, or
+ * the member is missing, null or of another type (a server's answer read
+ * for display, where a wrong type shows as a blank). */
+const char         *till_json_get_string          (JsonObject          *object,
+                                                   const char          *name);
 
 G_END_DECLS

@@ -8,6 +8,7 @@
 #include "till-access.h"
 #include "till-audit-page.h"
 #include "till-charge-page.h"
+#include "till-history-page.h"
 #include "till-lock-page.h"
 #include "till-session.h"
 #include "till-sign-in-page.h"
@@ -17,7 +18,7 @@
 G_BEGIN_DECLS
 
 /* What the window shows: "sign-in", "restoring", "locked", or the name of
- * the shell's page on show ("charge"). */
+ * the shell's page on show ("charge", "history", …). */
 const char     *till_window_get_visible_page   (TillWindow      *self);
 const char     *till_window_get_status_text    (TillWindow      *self);
 const char     *till_window_get_last_notice    (TillWindow      *self);
@@ -31,5 +32,9 @@ TillAuditPage  *till_window_get_audit_page     (TillWindow      *self);
 /* Shows the shell's page of that name, as the sidebar would. */
 void            till_window_show_page          (TillWindow      *self,
                                                 const char      *name);
+TillHistoryPage *till_window_get_history_page  (TillWindow      *self);
+GtkStack       *till_window_get_shell_stack    (TillWindow      *self);
+gboolean        till_window_get_shell_folded   (TillWindow      *self);
+GtkWidget      *till_window_get_shell_back_button (TillWindow   *self);
 
 G_END_DECLS

@@ -4,8 +4,10 @@
  * or the signed-in shell, with the lock page above them all. The flows
  * (sign in, restore, lock, unlock, switch cashier, sign out) run in the
  * access object; the window passes on what the cashier typed and shows
- * the state it is told. The shell is a leaflet of pages (till-window.ui)
- * whose first, and for now only, one is the charge screen.
+ * the state it is told. The shell is a leaflet of pages (till-window.ui):
+ * a sidebar beside a stack whose first page is the charge screen. Which
+ * pages a signed-in cashier sees depends on the role (manager_pages
+ * below), set again whenever the cashier changes.
  *
  * Copyright 2026 The Till authors
  * SPDX-License-Identifier: GPL-3.0-or-later
@@ -20,7 +22,12 @@
 #include "till-audit-page.h"
 #include "till-charge-page.h"
 #include "till-staff-page.h"
+#include "till-history-page.h"
 #include "till-window-private.h"
+
+/* The shell's pages only a manager sees, by their names in the stack. A
+ * page not named here is everyone's. */
+static const char *const manager_pages[] = { "day-totals", "staff", "audit" };
 
 struct _TillWindow
 {
@@ -31,22 +38,27 @@ struct _TillWindow
   GtkStack             *main_stack;
   AdwWindowTitle       *window_title;
   GtkButton            *lock_button;
+  GtkWidget            *shell_back_button;
   AdwToastOverlay      *toast_overlay;
   TillSignInPage       *sign_in_page;
   AdwStatusPage        *restoring_page;
   GtkSpinner           *restoring_spinner;
   GtkButton            *cancel_restore_button;
+  AdwLeaflet           *shell;
   GtkWidget            *shell_sidebar;
+  GtkWidget            *stack_sidebar;
   GtkStack             *shell_stack;
   TillChargePage       *charge_page;
   TillStaffPage        *staff_page;
   TillAuditPage        *audit_page;
+  TillHistoryPage      *history_page;
   TillLockPage         *lock_page;
 
   /* owned references */
   GSettings            *settings;
   TillAccess           *access;
   GtkSelectionModel    *shell_pages;
+  guint                 navigation_source;  /* idle for update_shell_navigation */
 
   /* state */
   char                 *last_notice;
@@ -84,6 +96,8 @@ set_app_action_enabled (TillWindow *self,
     g_simple_action_set_enabled (G_SIMPLE_ACTION (action), enabled);
 }
 
+static void update_shell_navigation (TillWindow *self);
+
 static void
 update_header (TillWindow *self)
 {
@@ -109,6 +123,7 @@ update_header (TillWindow *self)
   gtk_widget_action_set_enabled (GTK_WIDGET (self), "win.cancel-sign-in", state == TILL_ACCESS_RESTORING);
   set_app_action_enabled (self, "preferences", !is_locked (self));
   set_app_action_enabled (self, "forget-sign-in", !is_locked (self));
+  update_shell_navigation (self);
 }
 
 /* Pages */
@@ -264,6 +279,10 @@ access_notice_cb (TillWindow *self,
   toast (self, text);
 }
 
+static void apply_role (TillWindow *self);
+
+/* Whoever signs in (or takes over, or comes back) starts on the charge
+ * screen, with the pages of their role. */
 static void
 session_started_cb (TillWindow  *self,
                     TillSession *session)
@@ -271,6 +290,10 @@ session_started_cb (TillWindow  *self,
   till_charge_page_start (self->charge_page, session);
   till_staff_page_set_session (self->staff_page, session);
   till_audit_page_set_session (self->audit_page, session);
+  till_history_page_start (self->history_page, session);
+  apply_role (self);
+  gtk_stack_set_visible_child_name (self->shell_stack, "charge");
+  adw_leaflet_set_visible_child (self->shell, GTK_WIDGET (self->shell_stack));
 }
 
 /* The charge screen answers the flows' questions. */
@@ -304,13 +327,100 @@ charge_configured_cb (TillWindow     *self,
   till_audit_page_set_currency (self->audit_page, till_charge_page_get_currency (page));
 }
 
-/* One page needs no sidebar. */
+/* The shell */
+
+static gboolean
+is_manager_page (const char *name)
+{
+  for (gsize i = 0; i < G_N_ELEMENTS (manager_pages); i++)
+    if (g_strcmp0 (name, manager_pages[i]) == 0)
+      return TRUE;
+  return FALSE;
+}
+
+/* The back button to the sidebar: only where the sidebar is hidden for
+ * the page, on a narrow window, and there is more than one page. */
+static void
+update_shell_navigation (TillWindow *self)
+{
+  gboolean in_shell = g_strcmp0 (gtk_stack_get_visible_child_name (self->main_stack), "shell") == 0 &&
+                      g_strcmp0 (gtk_stack_get_visible_child_name (self->root_stack), "content") == 0;
+
+  /* Folded, the sidebar has the window's width to itself. */
+  gtk_widget_set_hexpand (self->stack_sidebar, adw_leaflet_get_folded (self->shell));
+  gtk_widget_set_visible (self->shell_back_button,
+                          in_shell && adw_leaflet_get_folded (self->shell) &&
+                          gtk_widget_get_visible (self->shell_sidebar) &&
+                          adw_leaflet_get_visible_child (self->shell) == GTK_WIDGET (self->shell_stack));
+}
+
+static gboolean
+navigation_idle_cb (gpointer user_data)
+{
+  TillWindow *self = user_data;
+
+  self->navigation_source = 0;
+  update_shell_navigation (self);
+  return G_SOURCE_REMOVE;
+}
+
+/* The leaflet folds while it is allocated: the header bar's button is
+ * shown or hidden after that, not in the middle of it (GTK would draw the
+ * header bar before it has its new size). */
+static void
+shell_layout_changed_cb (TillWindow *self)
+{
+  if (self->navigation_source == 0)
+    self->navigation_source = g_idle_add (navigation_idle_cb, self);
+}
+
+/* Each page is shown or hidden for the cashier's role; one page needs no
+ * sidebar. Signed out, only everyone's pages are there. */
+static void
+apply_role (TillWindow *self)
+{
+  GListModel *pages = G_LIST_MODEL (self->shell_pages);
+  gboolean manager = self->access != NULL && till_access_is_manager (self->access);
+  guint n_visible = 0;
+
+  for (guint i = 0; i < g_list_model_get_n_items (pages); i++)
+    {
+      g_autoptr(GObject) item = g_list_model_get_item (pages, i);
+      GtkStackPage *page = GTK_STACK_PAGE (item);
+      gboolean visible = manager || !is_manager_page (gtk_stack_page_get_name (page));
+
+      gtk_stack_page_set_visible (page, visible);
+      n_visible += visible;
+    }
+  /* A page the new cashier may not see is not left on show. */
+  if (!gtk_widget_get_visible (gtk_stack_get_visible_child (self->shell_stack)))
+    gtk_stack_set_visible_child_name (self->shell_stack, "charge");
+  gtk_widget_set_visible (self->shell_sidebar, n_visible > 1);
+  update_shell_navigation (self);
+}
+
 static void
 shell_pages_changed_cb (TillWindow *self)
 {
-  guint n_pages = g_list_model_get_n_items (G_LIST_MODEL (self->shell_pages));
+  apply_role (self);
+}
 
-  gtk_widget_set_visible (self->shell_sidebar, n_pages > 1);
+/* A page chosen in the sidebar of a narrow window comes into view. */
+static void
+shell_page_chosen_cb (TillWindow *self)
+{
+  if (adw_leaflet_get_folded (self->shell))
+    adw_leaflet_set_visible_child (self->shell, GTK_WIDGET (self->shell_stack));
+}
+
+static void
+show_pages_action (GtkWidget  *widget,
+                   const char *action_name,
+                   GVariant   *parameter)
+{
+  TillWindow *self = TILL_WINDOW (widget);
+
+  adw_leaflet_set_visible_child (self->shell, self->shell_sidebar);
 }
 
 /* What the cashier asks for */
@@ -519,6 +629,7 @@ till_window_dispose (GObject *object)
       g_object_run_dispose (G_OBJECT (self->access));
       g_clear_object (&self->access);
     }
+  g_clear_handle_id (&self->navigation_source, g_source_remove);
   /* The pages go with the template, and the sidebar before them. */
   if (self->shell_pages != NULL)
     g_signal_handlers_disconnect_by_data (self->shell_pages, self);
@@ -556,32 +667,40 @@ till_window_class_init (TillWindowClass *klass)
   g_type_ensure (TILL_TYPE_CHARGE_PAGE);
   g_type_ensure (TILL_TYPE_STAFF_PAGE);
   g_type_ensure (TILL_TYPE_AUDIT_PAGE);
+  g_type_ensure (TILL_TYPE_HISTORY_PAGE);
 
   gtk_widget_class_set_template_from_resource (widget_class, "/io/github/tillpos/Till/till-window.ui");
   gtk_widget_class_bind_template_child (widget_class, TillWindow, root_stack);
   gtk_widget_class_bind_template_child (widget_class, TillWindow, main_stack);
   gtk_widget_class_bind_template_child (widget_class, TillWindow, window_title);
   gtk_widget_class_bind_template_child (widget_class, TillWindow, lock_button);
+  gtk_widget_class_bind_template_child (widget_class, TillWindow, shell_back_button);
   gtk_widget_class_bind_template_child (widget_class, TillWindow, toast_overlay);
   gtk_widget_class_bind_template_child (widget_class, TillWindow, sign_in_page);
   gtk_widget_class_bind_template_child (widget_class, TillWindow, restoring_page);
   gtk_widget_class_bind_template_child (widget_class, TillWindow, restoring_spinner);
   gtk_widget_class_bind_template_child (widget_class, TillWindow, cancel_restore_button);
+  gtk_widget_class_bind_template_child (widget_class, TillWindow, shell);
   gtk_widget_class_bind_template_child (widget_class, TillWindow, shell_sidebar);
+  gtk_widget_class_bind_template_child (widget_class, TillWindow, stack_sidebar);
   gtk_widget_class_bind_template_child (widget_class, TillWindow, shell_stack);
   gtk_widget_class_bind_template_child (widget_class, TillWindow, charge_page);
   gtk_widget_class_bind_template_child (widget_class, TillWindow, staff_page);
   gtk_widget_class_bind_template_child (widget_class, TillWindow, audit_page);
+  gtk_widget_class_bind_template_child (widget_class, TillWindow, history_page);
   gtk_widget_class_bind_template_child (widget_class, TillWindow, lock_page);
   gtk_widget_class_bind_template_callback (widget_class, sign_in_requested_cb);
   gtk_widget_class_bind_template_callback (widget_class, unlock_requested_cb);
   gtk_widget_class_bind_template_callback (widget_class, switch_user_requested_cb);
   gtk_widget_class_bind_template_callback (widget_class, charge_notice_cb);
   gtk_widget_class_bind_template_callback (widget_class, charge_configured_cb);
+  gtk_widget_class_bind_template_callback (widget_class, shell_layout_changed_cb);
+  gtk_widget_class_bind_template_callback (widget_class, shell_page_chosen_cb);
 
   gtk_widget_class_install_action (widget_class, "win.lock", NULL, lock_action);
   gtk_widget_class_install_action (widget_class, "win.sign-out", NULL, sign_out_action);
   gtk_widget_class_install_action (widget_class, "win.cancel-sign-in", NULL, cancel_sign_in_action);
+  gtk_widget_class_install_action (widget_class, "win.show-pages", NULL, show_pages_action);
   gtk_widget_class_add_binding_action (widget_class, GDK_KEY_Escape, 0, "win.cancel-sign-in", NULL);
 }
 
@@ -683,4 +802,29 @@ till_window_show_page (TillWindow *self,
                        const char *name)
 {
   gtk_stack_set_visible_child_name (self->shell_stack, name);
+}
+
+TillHistoryPage *
+till_window_get_history_page (TillWindow *self)
+{
+  return self->history_page;
+}
+
+GtkStack *
+till_window_get_shell_stack (TillWindow *self)
+{
+  return self->shell_stack;
+}
+
+/* The shell is narrow: the sidebar and the page take turns. */
+gboolean
+till_window_get_shell_folded (TillWindow *self)
+{
+  return adw_leaflet_get_folded (self->shell);
+}
+
+GtkWidget *
+till_window_get_shell_back_button (TillWindow *self)
+{
+  return self->shell_back_button;
 }

@@ -1,0 +1,777 @@
+/* test-history.c: the payment history and the shell's pages, in the real window
+ *
+ * Runs under Xvfb against a real till-server whose database holds 500
+ * payments (written into it before the window opens): a manager scrolls
+ * the History page to its end while the list fetches a page at a time; a
+ * cashier sees their own payments and not the manager's pages; a sale in
+ * progress on the charge page survives a look at History. Screenshots of
+ * the page, wide and narrow, go to TILL_TEST_ARTIFACTS (or
+ * $G_TEST_BUILDDIR/artifacts).
+ *
+ * Copyright 2026 The Till authors
+ * SPDX-License-Identifier: GPL-3.0-or-later
+ */
+#include "config.h"
+
+#include <string.h>
+
+#include <webkit/webkit.h>
+
+#include "till-application.h"
+#include "till-charge-page-private.h"
+#include "till-history-page-private.h"
+#include "till-test-harness.h"
+#include "till-test-liar.h"
+#include "till-test-web.h"
+#include "till-window-private.h"
+
+#define ALICE_PASSWORD "alice-password-1"
+#define MORGAN_PASSWORD "morgan-password-3"
+#define ALICE_PAYMENTS 300
+#define BOB_PAYMENTS 200
+#define PAGE_SIZE 50  /* the page's, in till-history-page.c */
+
+static TillApplication *app;
+static TillTestServer *shop;
+
+typedef gboolean (*Condition) (TillWindow *window, gconstpointer data);
+
+static TillHistoryPage *
+history_of (TillWindow *window)
+{
+  return till_window_get_history_page (window);
+}
+
+static TillPaymentList *
+list_of (TillWindow *window)
+{
+  return till_history_page_get_list (history_of (window));
+}
+
+static guint
+n_items (TillWindow *window)
+{
+  return g_list_model_get_n_items (G_LIST_MODEL (list_of (window)));
+}
+
+static void
+wait_until (TillWindow    *window,
+            Condition      condition,
+            gconstpointer  data,
+            const char    *what)
+{
+  gint64 deadline = g_get_monotonic_time () + 30 * G_USEC_PER_SEC;
+
+  while (!condition (window, data))
+    {
+      if (g_get_monotonic_time () > deadline)
+        g_error ("Timed out waiting for %s (window: “%s”, history: “%s”, %u payments listed)", what,
+                 till_window_get_visible_page (window),
+                 till_history_page_get_list_state (history_of (window)),
+                 list_of (window) ? n_items (window) : 0);
+      g_main_context_iteration (NULL, FALSE);
+      g_usleep (2000);
+    }
+}
+
+static gboolean
+is_mapped (TillWindow    *window,
+           gconstpointer  data)
+{
+  return gtk_widget_get_mapped (GTK_WIDGET (window));
+}
+
+static gboolean
+shows_page (TillWindow    *window,
+            gconstpointer  page)
+{
+  return g_strcmp0 (till_window_get_visible_page (window), page) == 0;
+}
+
+static gboolean
+history_shows (TillWindow    *window,
+               gconstpointer  state)
+{
+  return g_strcmp0 (till_history_page_get_list_state (history_of (window)), state) == 0 &&
+         till_payment_list_get_state (list_of (window)) == TILL_PAYMENT_LIST_IDLE;
+}
+
+static gboolean
+in_charge_state (TillWindow    *window,
+                 gconstpointer  state)
+{
+  return g_strcmp0 (till_charge_page_get_state (till_window_get_charge_page (window)), state) == 0;
+}
+
+static gboolean
+card_complete (TillWindow    *window,
+               gconstpointer  data)
+{
+  TillChargePage *page = till_window_get_charge_page (window);
+
+  return till_card_view_get_complete (till_charge_page_get_card_view (page)) &&
+         till_charge_page_get_can_charge (page);
+}
+
+static WebKitWebView *
+web_view_of (TillWindow *window)
+{
+  TillCardView *view = till_charge_page_get_card_view (till_window_get_charge_page (window));
+
+  return WEBKIT_WEB_VIEW (till_card_view_get_web_view (view));
+}
+
+/* The focus is in the card's frame, in its number field: keys typed
+ * before that are lost. */
+static void
+wait_card_focus (TillWindow *window)
+{
+  gint64 deadline = g_get_monotonic_time () + 20 * G_USEC_PER_SEC;
+
+  for (;;)
+    {
+      GAsyncResult *slot = NULL;
+      g_autoptr(GError) error = NULL;
+      g_autoptr(JSCValue) value = NULL;
+      g_autofree char *text = NULL;
+
+      webkit_web_view_evaluate_javascript (web_view_of (window),
+                                           "String(document.hasFocus() && document.activeElement !== null "
+                                           "&& document.activeElement.tagName === 'IFRAME')",
+                                           -1, NULL, NULL, NULL, till_test_result_cb, &slot);
+      value = webkit_web_view_evaluate_javascript_finish (web_view_of (window), till_test_wait (&slot), &error);
+      g_assert_no_error (error);
+      g_clear_object (&slot);
+      text = jsc_value_to_string (value);
+      if (g_str_equal (text, "true"))
+        break;
+      if (g_get_monotonic_time () > deadline)
+        g_error ("Timed out waiting for the focus in the card's frame");
+      till_test_settle (50);
+    }
+  till_test_web_flush_posted_messages (web_view_of (window));
+}
+
+static gboolean
+form_ready (TillWindow    *window,
+            gconstpointer  data)
+{
+  TillChargePage *page = till_window_get_charge_page (window);
+
+  return in_charge_state (window, "entry") && till_card_view_get_ready (till_charge_page_get_card_view (page));
+}
+
+static gboolean
+amount_is (TillWindow    *window,
+           gconstpointer  amount)
+{
+  return till_charge_page_get_amount (till_window_get_charge_page (window)) == GPOINTER_TO_INT (amount);
+}
+
+static gboolean
+folded_is (TillWindow    *window,
+           gconstpointer  folded)
+{
+  return till_window_get_shell_folded (window) == GPOINTER_TO_INT (folded) &&
+         till_history_page_get_folded (history_of (window)) == GPOINTER_TO_INT (folded);
+}
+
+static gboolean
+details_show (TillWindow    *window,
+              gconstpointer  needle)
+{
+  g_autofree char *text = till_history_page_dup_details_text (history_of (window));
+
+  return strstr (text, needle) != NULL;
+}
+
+static gboolean
+grew_or_failed (TillWindow    *window,
+                gconstpointer  before)
+{
+  TillPaymentListState state = till_payment_list_get_state (list_of (window));
+
+  return state == TILL_PAYMENT_LIST_ERROR ||
+         (state == TILL_PAYMENT_LIST_IDLE && n_items (window) > GPOINTER_TO_UINT (before));
+}
+
+static gboolean
+back_button_is (TillWindow    *window,
+                gconstpointer  visible)
+{
+  return gtk_widget_get_visible (till_window_get_shell_back_button (window)) == GPOINTER_TO_INT (visible);
+}
+
+static void
+keep_object_cb (TillHistoryPage  *page,
+                JsonObject       *payment,
+                JsonObject      **slot)
+{
+  g_clear_pointer (slot, json_object_unref);
+  *slot = json_object_ref (payment);
+}
+
+static void
+type_text (const char *text)
+{
+  till_test_xdo ("type", "--delay", "30", text, NULL);
+}
+
+static gboolean
+page_visible (TillWindow *window,
+              const char *name)
+{
+  GtkStack *stack = till_window_get_shell_stack (window);
+  GtkWidget *child = gtk_stack_get_child_by_name (stack, name);
+
+  g_assert_nonnull (child);
+  return gtk_stack_page_get_visible (gtk_stack_get_page (stack, child));
+}
+
+static TillWindow *
+sign_in_at (const char *url,
+            const char *username,
+            const char *password)
+{
+  g_autoptr(GSettings) settings = g_settings_new ("io.github.tillpos.Till");
+  TillWindow *window;
+
+  g_settings_set_string (settings, "server-url", url);
+  g_settings_set_string (settings, "last-username", username);
+  g_settings_set_boolean (settings, "auto-sign-in", FALSE);
+  g_settings_set_boolean (settings, "remembered", FALSE);
+  g_settings_set_int (settings, "window-width", 1000);
+  g_settings_set_int (settings, "window-height", 700);
+  g_settings_sync ();
+
+  window = till_window_new (app);
+  /* Nobody signed in: no manager's page. */
+  g_assert_false (page_visible (window, "staff"));
+  g_assert_false (page_visible (window, "audit"));
+  gtk_window_present (GTK_WINDOW (window));
+  wait_until (window, is_mapped, NULL, "the window to map");
+  till_test_xdo ("search", "--sync", "--onlyvisible", "--name", "^Till$", "windowfocus", "--sync", NULL);
+  g_assert_cmpstr (till_window_get_visible_page (window), ==, "sign-in");
+  type_text (password);
+  till_test_xdo ("key", "Return", NULL);
+  wait_until (window, form_ready, NULL, "the charge page");
+  g_assert_cmpstr (till_window_get_visible_page (window), ==, "charge");
+  return window;
+}
+
+static TillWindow *
+sign_in (const char *username,
+         const char *password)
+{
+  return sign_in_at (shop->url, username, password);
+}
+
+static void
+close_window (TillWindow *window)
+{
+  gtk_window_destroy (GTK_WINDOW (window));
+  gdk_display_sync (gdk_display_get_default ());
+}
+
+/* Chosen as in the sidebar (which sets the stack's visible child). */
+static void
+show_page (TillWindow *window,
+           const char *name)
+{
+  gtk_stack_set_visible_child_name (till_window_get_shell_stack (window), name);
+  wait_until (window, shows_page, name, "the page");
+}
+
+static void
+save_screenshot (GtkWidget  *widget,
+                 const char *name)
+{
+  const char *folder = g_getenv ("TILL_TEST_ARTIFACTS");
+  g_autofree char *dir = folder ? g_strdup (folder) : g_build_filename (g_getenv ("G_TEST_BUILDDIR"), "artifacts", NULL);
+  g_autofree char *file = g_strconcat (name, ".png", NULL);
+  g_autofree char *path = g_build_filename (dir, file, NULL);
+  g_autoptr(GdkPaintable) paintable = gtk_widget_paintable_new (widget);
+  g_autoptr(GtkSnapshot) snapshot = gtk_snapshot_new ();
+  g_autoptr(GskRenderNode) node = NULL;
+  g_autoptr(GdkTexture) texture = NULL;
+  int width, height;
+
+  /* Frames for the last change to be laid out and drawn. */
+  till_test_settle (300);
+  width = gtk_widget_get_width (widget);
+  height = gtk_widget_get_height (widget);
+  g_assert_cmpint (g_mkdir_with_parents (dir, 0755), ==, 0);
+  gdk_paintable_snapshot (paintable, GDK_SNAPSHOT (snapshot), width, height);
+  node = gtk_snapshot_free_to_node (g_steal_pointer (&snapshot));
+  g_assert_nonnull (node);
+  texture = gsk_renderer_render_texture (gtk_native_get_renderer (gtk_widget_get_native (widget)), node,
+                                         &GRAPHENE_RECT_INIT (0, 0, width, height));
+  g_assert_true (gdk_texture_save_to_png (texture, path));
+  g_test_message ("Screenshot: %s", path);
+}
+
+static void
+resize (TillWindow *window,
+        int         width,
+        int         height)
+{
+  gtk_window_set_default_size (GTK_WINDOW (window), width, height);
+  till_test_settle (100);
+}
+
+/* Scrolls the list down a screen at a time, as a person dragging the bar
+ * would, until the list has all there is. Returns the steps taken. */
+static guint
+scroll_to_end (TillWindow *window)
+{
+  GtkAdjustment *adjustment =
+    gtk_scrolled_window_get_vadjustment (till_history_page_get_scrolled_window (history_of (window)));
+  guint steps = 0;
+
+  while (till_payment_list_get_has_more (list_of (window)) ||
+         gtk_adjustment_get_value (adjustment) + gtk_adjustment_get_page_size (adjustment) <
+         gtk_adjustment_get_upper (adjustment))
+    {
+      guint before = n_items (window);
+      double value = gtk_adjustment_get_value (adjustment) + gtk_adjustment_get_page_size (adjustment);
+
+      gtk_adjustment_set_value (adjustment, MIN (value, gtk_adjustment_get_upper (adjustment)));
+      till_test_settle (20);
+      steps++;
+      if (steps >= 2000)
+        g_error ("Stuck at %g + %g of %g, %u items, more: %d, state %d, error %s",
+                 gtk_adjustment_get_value (adjustment), gtk_adjustment_get_page_size (adjustment),
+                 gtk_adjustment_get_upper (adjustment), n_items (window),
+                 till_payment_list_get_has_more (list_of (window)), till_payment_list_get_state (list_of (window)),
+                 till_payment_list_get_error (list_of (window)));
+      /* A page is fetched only when the view comes near the end. */
+      if (till_payment_list_get_state (list_of (window)) == TILL_PAYMENT_LIST_LOADING)
+        {
+          wait_until (window, grew_or_failed, GUINT_TO_POINTER (before), "the next page");
+          g_assert_cmpint (till_payment_list_get_state (list_of (window)), ==, TILL_PAYMENT_LIST_IDLE);
+          /* One page per request, and no more than the view has come to. */
+          g_assert_cmpuint (n_items (window), <=, before + PAGE_SIZE);
+        }
+    }
+  return steps;
+}
+
+/* A manager's history: 500 payments, shown a page at a time as the list
+ * scrolls; a payment in full beside the list, or in its place when narrow. */
+static void
+test_manager_history (void)
+{
+  TillWindow *window = sign_in ("morgan", MORGAN_PASSWORD);
+  TillHistoryPage *page = history_of (window);
+  TillPaymentItem *last;
+  guint total = ALICE_PAYMENTS + BOB_PAYMENTS;
+  guint steps;
+
+  /* A manager's pages, the sidebar beside them. */
+  g_assert_true (page_visible (window, "staff"));
+  g_assert_true (page_visible (window, "audit"));
+  g_assert_true (page_visible (window, "history"));
+
+  show_page (window, "history");
+  wait_until (window, history_shows, "list", "the first page of payments");
+  /* The first screen needs a page or two; nothing more is fetched. */
+  till_test_settle (300);
+  g_assert_cmpuint (till_payment_list_get_n_requests (list_of (window)), <=, 2);
+  g_assert_cmpuint (n_items (window), <=, 2 * PAGE_SIZE);
+  g_assert_true (till_payment_list_get_has_more (list_of (window)));
+  save_screenshot (GTK_WIDGET (window), "history-wide");
+
+  /* Choosing a payment shows it in full, refunds included once read. */
+  gtk_selection_model_select_item (gtk_list_view_get_model (till_history_page_get_list_view (page)), 1, TRUE);
+  wait_until (window, details_show, "Reference: pay_seed_bob_198", "the payment's details");
+  g_assert_true (till_history_page_get_details_visible (page));
+  g_assert_true (details_show (window, "Cashier: bob"));
+  g_assert_true (details_show (window, "Card: American Express •••• 8431"));
+
+  /* The hooks for the refund and receipt dialogs: the payment's object. */
+  {
+    g_autoptr(JsonObject) refund = NULL;
+    g_autoptr(JsonObject) receipt = NULL;
+
+    g_signal_connect (page, "refund-requested", G_CALLBACK (keep_object_cb), &refund);
+    g_signal_connect (page, "receipt-requested", G_CALLBACK (keep_object_cb), &receipt);
+    g_assert_true (gtk_widget_activate_action (GTK_WIDGET (page), "history.refund", NULL));
+    g_assert_true (gtk_widget_activate_action (GTK_WIDGET (page), "history.receipt", NULL));
+    g_assert_cmpstr (json_object_get_string_member (refund, "id"), ==, "pay_seed_bob_198");
+    g_assert_cmpstr (json_object_get_string_member (receipt, "id"), ==, "pay_seed_bob_198");
+    g_signal_handlers_disconnect_by_func (page, keep_object_cb, &refund);
+    g_signal_handlers_disconnect_by_func (page, keep_object_cb, &receipt);
+  }
+  save_screenshot (GTK_WIDGET (window), "history-wide-details");
+
+  steps = scroll_to_end (window);
+  g_test_message ("Scrolled to the end in %u steps, %u requests", steps,
+                  till_payment_list_get_n_requests (list_of (window)));
+  g_assert_cmpuint (n_items (window), ==, total);
+  g_assert_false (till_payment_list_get_has_more (list_of (window)));
+  /* A request per page, each page asked once. */
+  g_assert_cmpuint (till_payment_list_get_n_requests (list_of (window)), ==, total / PAGE_SIZE);
+  g_assert_cmpuint (till_test_server_count_log (shop, "path=/api/payments status=200"), >=, total / PAGE_SIZE);
+  last = g_list_model_get_item (G_LIST_MODEL (list_of (window)), total - 1);
+  g_assert_cmpstr (till_payment_item_get_id (last), ==, "pay_seed_alice_0");
+  g_object_unref (last);
+
+  /* Narrow: the sidebar, the list and the details take turns, each with
+   * a way back. */
+  resize (window, 400, 700);
+  wait_until (window, folded_is, GINT_TO_POINTER (TRUE), "the narrow layout");
+  wait_until (window, back_button_is, GINT_TO_POINTER (TRUE), "the back button to the pages");
+  gtk_adjustment_set_value (gtk_scrolled_window_get_vadjustment (till_history_page_get_scrolled_window (page)), 0);
+  gtk_widget_activate_action (GTK_WIDGET (page), "history.back", NULL);
+  save_screenshot (GTK_WIDGET (window), "history-narrow");
+  g_signal_emit_by_name (till_history_page_get_list_view (page), "activate", 2);
+  wait_until (window, details_show, "Reference: pay_seed_bob_197", "the narrow details");
+  g_assert_true (till_history_page_get_details_visible (page));
+  save_screenshot (GTK_WIDGET (window), "history-narrow-details");
+  gtk_widget_activate_action (GTK_WIDGET (window), "win.show-pages", NULL);
+  wait_until (window, back_button_is, GINT_TO_POINTER (FALSE), "the pages");
+  save_screenshot (GTK_WIDGET (window), "shell-narrow-sidebar");
+  show_page (window, "charge");
+  wait_until (window, back_button_is, GINT_TO_POINTER (TRUE), "the back button on the charge page");
+
+  close_window (window);
+}
+
+/* A cashier: Charge and History, no manager's page; only their own
+ * payments; the sale typed on Charge is there after a look at History. */
+static void
+test_cashier_history (void)
+{
+  TillWindow *window = sign_in ("alice", ALICE_PASSWORD);
+  TillChargePage *charge = till_window_get_charge_page (window);
+
+  g_assert_false (page_visible (window, "staff"));
+  g_assert_false (page_visible (window, "audit"));
+  g_assert_true (page_visible (window, "history"));
+  g_assert_true (page_visible (window, "charge"));
+
+  /* An amount typed, then a look at the history. */
+  type_text ("1234");
+  wait_until (window, amount_is, GINT_TO_POINTER (1234), "the amount");
+  show_page (window, "history");
+  wait_until (window, history_shows, "list", "the cashier's payments");
+  scroll_to_end (window);
+  g_assert_cmpuint (n_items (window), ==, ALICE_PAYMENTS);
+  for (guint i = 0; i < ALICE_PAYMENTS; i++)
+    {
+      g_autoptr(TillPaymentItem) item = g_list_model_get_item (G_LIST_MODEL (list_of (window)), i);
+
+      g_assert_cmpstr (till_payment_item_get_cashier (item), ==, "alice");
+    }
+  show_page (window, "charge");
+  g_assert_cmpint (till_charge_page_get_amount (charge), ==, 1234);
+  g_assert_cmpstr (till_charge_page_get_state (charge), ==, "entry");
+
+  /* On to the card form, a card typed: History and back keep it all. */
+  gtk_widget_grab_focus (GTK_WIDGET (charge));
+  till_test_xdo ("key", "Return", NULL);
+  wait_card_focus (window);
+  type_text ("4242424242424242");
+  type_text ("1230");
+  type_text ("123");
+  wait_until (window, card_complete, NULL, "the card to be complete");
+  show_page (window, "history");
+  wait_until (window, history_shows, "list", "the history again");
+  show_page (window, "charge");
+  g_assert_cmpstr (till_charge_page_get_state (charge), ==, "entry");
+  g_assert_cmpint (till_charge_page_get_amount (charge), ==, 1234);
+  g_assert_true (card_complete (window, NULL));
+
+  close_window (window);
+}
+
+static gboolean
+searched (TillWindow    *window,
+          gconstpointer  expected)
+{
+  const TillPaymentFilter *filter = till_payment_list_get_filter (list_of (window));
+  g_autofree char *query = till_payment_filter_to_query (filter);
+
+  return g_strcmp0 (query, expected) == 0 && till_payment_list_get_state (list_of (window)) != TILL_PAYMENT_LIST_LOADING;
+}
+
+static gboolean
+filtered_today (TillWindow    *window,
+                gconstpointer  data)
+{
+  const TillPaymentFilter *filter = till_payment_list_get_filter (list_of (window));
+  g_autoptr(GDateTime) now = g_date_time_new_now_local ();
+
+  return filter->created_gte != NULL && filter->created_lt != NULL &&
+         g_date_time_compare (filter->created_gte, now) <= 0 && g_date_time_compare (now, filter->created_lt) < 0 &&
+         g_date_time_difference (filter->created_lt, filter->created_gte) == G_TIME_SPAN_DAY &&
+         g_date_time_get_hour (filter->created_gte) == 0 && g_date_time_get_minute (filter->created_gte) == 0 &&
+         till_payment_list_get_state (list_of (window)) != TILL_PAYMENT_LIST_LOADING;
+}
+
+static gboolean
+filtered_pending (TillWindow    *window,
+                  gconstpointer  data)
+{
+  const TillPaymentFilter *filter = till_payment_list_get_filter (list_of (window));
+
+  return g_strcmp0 (filter->status, "pending") == 0 && filter->created_gte != NULL &&
+         till_payment_list_get_state (list_of (window)) != TILL_PAYMENT_LIST_LOADING;
+}
+
+/* A menu button's popover, open, as a screenshot. */
+static void
+save_popover (GtkMenuButton *button,
+              const char    *name)
+{
+  GtkPopover *popover = gtk_menu_button_get_popover (button);
+
+  while (!gtk_widget_get_mapped (GTK_WIDGET (popover)))
+    g_main_context_iteration (NULL, TRUE);
+  save_screenshot (GTK_WIDGET (popover), name);
+  gtk_popover_popdown (popover);
+}
+
+/* What is typed in the search goes to the server as the contract's
+ * parameters; the page shows what comes back: the matches, or "No
+ * Matches". */
+static void
+test_search (void)
+{
+  TillWindow *window = sign_in ("morgan", MORGAN_PASSWORD);
+  TillHistoryPage *page = history_of (window);
+  const char *state;
+
+  show_page (window, "history");
+  wait_until (window, history_shows, "list", "the first page of payments");
+  gtk_widget_grab_focus (GTK_WIDGET (till_history_page_get_search_entry (page)));
+  type_text ("4444");
+  wait_until (window, searched, "&last4=4444", "the search by card");
+  g_assert_cmpstr (till_history_page_get_list_state (page), ==, "list");
+  for (guint i = 0; i < n_items (window); i++)
+    {
+      g_autoptr(TillPaymentItem) item = g_list_model_get_item (G_LIST_MODEL (list_of (window)), i);
+
+      g_assert_cmpstr (till_payment_item_get_last4 (item), ==, "4444");
+    }
+
+  till_test_xdo ("key", "ctrl+a", NULL);
+  type_text ("nothing like this");
+  wait_until (window, searched, "&reference=nothing%20like%20this", "the search by reference");
+  state = till_history_page_get_list_state (page);
+  g_assert_cmpuint (n_items (window), ==, 0);
+  g_assert_cmpstr (state, ==, "empty");
+  save_screenshot (GTK_WIDGET (window), "history-search");
+
+  /* The other filters, as chosen in their popovers. */
+  till_test_xdo ("key", "ctrl+a", "BackSpace", NULL);
+  wait_until (window, searched, "", "the search cleared");
+  gtk_menu_button_popup (till_history_page_get_date_button (page));
+  save_popover (till_history_page_get_date_button (page), "history-date-popover");
+  g_assert_true (gtk_widget_activate_action (GTK_WIDGET (page), "history.date", "s", "today"));
+  g_assert_cmpstr (gtk_menu_button_get_label (till_history_page_get_date_button (page)), ==, "Today");
+  wait_until (window, filtered_today, NULL, "today's payments");
+  gtk_menu_button_popup (till_history_page_get_filter_button (page));
+  gtk_drop_down_set_selected (till_history_page_get_status_dropdown (page), 3);
+  save_popover (till_history_page_get_filter_button (page), "history-filter-popover");
+  wait_until (window, filtered_pending, NULL, "the pending payments");
+  g_assert_true (gtk_widget_activate_action (GTK_WIDGET (page), "history.clear-filters", NULL));
+  wait_until (window, searched, "", "the filters cleared");
+  close_window (window);
+}
+
+static gboolean
+status_is (TillWindow    *window,
+           gconstpointer  text)
+{
+  return g_strcmp0 (till_window_get_status_text (window), text) == 0 && shows_page (window, "charge");
+}
+
+/* A manager looking at History locks the terminal and a cashier takes
+ * over: the cashier starts on Charge, without the manager's pages, and
+ * History lists the cashier's own payments. */
+static void
+test_switch_cashier (void)
+{
+  TillWindow *window = sign_in ("morgan", MORGAN_PASSWORD);
+  TillAccess *access = till_window_get_access (window);
+
+  show_page (window, "history");
+  wait_until (window, history_shows, "list", "the manager's payments");
+  g_assert_true (page_visible (window, "staff"));
+  g_assert_true (page_visible (window, "audit"));
+  till_access_lock (access);
+  wait_until (window, shows_page, "locked", "the lock");
+  till_access_switch_cashier_async (access, "alice", ALICE_PASSWORD, NULL, NULL);
+  wait_until (window, status_is, "alice, cashier", "alice at the till");
+  g_assert_false (page_visible (window, "staff"));
+  g_assert_false (page_visible (window, "audit"));
+  g_assert_true (page_visible (window, "history"));
+
+  show_page (window, "history");
+  wait_until (window, history_shows, "list", "the cashier's payments");
+  for (guint i = 0; i < n_items (window); i++)
+    {
+      g_autoptr(TillPaymentItem) item = g_list_model_get_item (G_LIST_MODEL (list_of (window)), i);
+
+      g_assert_cmpstr (till_payment_item_get_cashier (item), ==, "alice");
+    }
+  close_window (window);
+}
+
+/* A cashier who has taken no payment yet. */
+static void
+test_empty (void)
+{
+  TillWindow *window = sign_in ("carol", "carol-password-4");
+  TillHistoryPage *page = history_of (window);
+
+  show_page (window, "history");
+  wait_until (window, history_shows, "empty", "the empty history");
+  g_assert_cmpuint (n_items (window), ==, 0);
+  g_assert_false (till_payment_list_get_has_more (list_of (window)));
+  g_assert_null (till_history_page_get_shown_payment (page));
+  save_screenshot (GTK_WIDGET (window), "history-empty");
+  close_window (window);
+}
+
+typedef struct
+{
+  guint spoil_nth;   /* this GET /api/payments answers 503 */
+} Lies;
+
+static void
+lies_after (const char  *method,
+            const char  *path,
+            guint        nth,
+            guint       *status,
+            JsonObject **body,
+            guint       *delay_ms,
+            gpointer     data)
+{
+  Lies *lies = data;
+  g_autoptr(JsonNode) spoilt = NULL;
+
+  /* The search branch's refunds, for one payment. */
+  if (g_str_equal (path, "/api/payments/pay_seed_bob_199") && *body != NULL)
+    {
+      g_autoptr(JsonNode) refunds = json_from_string (
+        "[{\"id\": \"re_1\", \"amount\": 50, \"status\": \"succeeded\", \"created\": \"2026-12-01T10:00:00Z\"},"
+        " {\"id\": \"re_2\", \"amount\": \"garbage\"}, 17]", NULL);
+
+      json_object_set_member (*body, "refunds", g_steal_pointer (&refunds));
+      return;
+    }
+  if (!g_str_equal (path, "/api/payments") || nth != lies->spoil_nth)
+    return;
+  *status = 503;
+  spoilt = json_from_string ("{\"error\": {\"code\": \"service_unavailable\", \"message\": \"down for a moment\"}}",
+                             NULL);
+  g_clear_pointer (body, json_object_unref);
+  *body = json_node_dup_object (spoilt);
+}
+
+static gboolean
+list_failed (TillWindow    *window,
+             gconstpointer  data)
+{
+  return till_payment_list_get_state (list_of (window)) == TILL_PAYMENT_LIST_ERROR;
+}
+
+/* The rows are laid out: the list is taller than its window. */
+static gboolean
+list_laid_out (TillWindow    *window,
+               gconstpointer  data)
+{
+  GtkAdjustment *adjustment =
+    gtk_scrolled_window_get_vadjustment (till_history_page_get_scrolled_window (history_of (window)));
+
+  return gtk_adjustment_get_upper (adjustment) > 2 * gtk_adjustment_get_page_size (adjustment);
+}
+
+/* The server fails the first page, then a later one: the page says so,
+ * keeps what it has, and Try Again carries on. */
+static void
+test_errors (void)
+{
+  Lies lies = { .spoil_nth = 1 };
+  g_autoptr(TillTestLiar) liar = till_test_liar_start (shop->url, NULL, lies_after, &lies);
+  TillWindow *window = sign_in_at (till_test_liar_get_url (liar), "morgan", MORGAN_PASSWORD);
+  TillHistoryPage *page = history_of (window);
+  GtkAdjustment *adjustment =
+    gtk_scrolled_window_get_vadjustment (till_history_page_get_scrolled_window (page));
+  guint before;
+
+  show_page (window, "history");
+  wait_until (window, list_failed, NULL, "the first page to fail");
+  g_assert_cmpstr (till_history_page_get_list_state (page), ==, "error");
+  g_assert_cmpstr (till_payment_list_get_error (list_of (window)), ==,
+                   "The shop’s server has a problem. Try again later.");
+  save_screenshot (GTK_WIDGET (window), "history-error");
+
+  /* Try Again; the second page will fail this time. */
+  lies.spoil_nth = 3;
+  g_assert_true (gtk_widget_activate_action (GTK_WIDGET (page), "history.retry", NULL));
+  wait_until (window, history_shows, "list", "the first page");
+  before = n_items (window);
+  wait_until (window, list_laid_out, NULL, "the list's rows");
+  gtk_adjustment_set_value (adjustment, gtk_adjustment_get_upper (adjustment));
+  wait_until (window, list_failed, NULL, "the next page to fail");
+  g_assert_cmpuint (n_items (window), ==, before);
+  g_assert_cmpstr (till_history_page_get_list_state (page), ==, "list");
+  save_screenshot (GTK_WIDGET (window), "history-error-more");
+  g_assert_true (gtk_widget_activate_action (GTK_WIDGET (page), "history.retry", NULL));
+  wait_until (window, grew_or_failed, GUINT_TO_POINTER (before), "the next page");
+  g_assert_cmpuint (n_items (window), ==, before + PAGE_SIZE);
+  g_assert_cmpuint (till_test_liar_count (liar, "GET", "/api/payments"), ==, 4);
+
+  /* A payment with refunds: those that can be read are listed. */
+  gtk_selection_model_select_item (gtk_list_view_get_model (till_history_page_get_list_view (page)), 0, TRUE);
+  wait_until (window, details_show, "$0.50: succeeded, 1 December 2026, 10:00:00", "the refund");
+  g_assert_true (details_show (window, "Reference: pay_seed_bob_199"));
+  g_assert_true (details_show (window, "Decline Reason: generic_decline"));
+  close_window (window);
+}
+
+/* This test causes none on purpose. */
+static const char * const no_warnings[] = { NULL };
+
+int
+main (int   argc,
+      char *argv[])
+{
+  g_autoptr(GError) error = NULL;
+  int status;
+
+  g_test_init (&argc, &argv, NULL);
+  g_set_prgname ("test-history");
+  gtk_init ();
+
+  app = till_application_new ();
+  g_application_set_flags (G_APPLICATION (app), G_APPLICATION_NON_UNIQUE);
+  g_application_register (G_APPLICATION (app), NULL, &error);
+  g_assert_no_error (error);
+  till_test_fatal_warnings_except (no_warnings);
+
+  shop = till_test_server_new (till_test_stripe_get ()->url, NULL);
+  till_test_server_add_user (shop, "alice", "cashier", ALICE_PASSWORD);
+  till_test_server_add_user (shop, "bob", "cashier", "bob-password-22");
+  till_test_server_add_user (shop, "morgan", "manager", MORGAN_PASSWORD);
+  till_test_server_add_user (shop, "carol", "cashier", "carol-password-4");
+  till_test_server_start (shop);
+  /* The server lists in the order it recorded: alice's are older. */
+  till_test_server_seed_payments (shop, "alice", ALICE_PAYMENTS, BOB_PAYMENTS * 600);
+  till_test_server_seed_payments (shop, "bob", BOB_PAYMENTS, 0);
+
+  g_test_add_func ("/history/manager", test_manager_history);
+  g_test_add_func ("/history/cashier", test_cashier_history);
+  g_test_add_func ("/history/search", test_search);
+  g_test_add_func ("/history/switch-cashier", test_switch_cashier);
+  g_test_add_func ("/history/empty", test_empty);
+  g_test_add_func ("/history/errors", test_errors);
+  status = g_test_run ();
+
+  till_test_server_free (shop);
+  g_object_unref (app);
+  return status;
+}
