@@ -457,12 +457,12 @@ till_printout_export_pdf (TillPrintout  *self,
          != GTK_PRINT_OPERATION_RESULT_ERROR;
 }
 
-static void
-show_error (GtkWindow    *parent,
-            const char   *heading,
-            const GError *error)
+void
+till_printout_show_problem (GtkWindow  *parent,
+                            const char *heading,
+                            const char *text)
 {
-  GtkWidget *dialog = adw_message_dialog_new (parent, heading, error->message);
+  GtkWidget *dialog = adw_message_dialog_new (parent, heading, text);
 
   adw_message_dialog_add_response (ADW_MESSAGE_DIALOG (dialog), "close", _("_Close"));
   gtk_window_present (GTK_WINDOW (dialog));
@@ -479,7 +479,7 @@ print_done_cb (GtkPrintOperation       *operation,
     return;
   gtk_print_operation_get_error (operation, &error);
   g_message ("Printing failed: %s", error->message);
-  show_error (parent, _("Could Not Print"), error);
+  till_printout_show_problem (parent, _("Could Not Print"), error->message);
 }
 
 void
@@ -499,7 +499,7 @@ till_printout_print (TillPrintout *self,
   g_signal_connect (operation, "done", G_CALLBACK (print_done_cb), parent);
   if (gtk_print_operation_run (operation, GTK_PRINT_OPERATION_ACTION_PRINT_DIALOG, parent, &error)
       == GTK_PRINT_OPERATION_RESULT_ERROR)
-    show_error (parent, _("Could Not Print"), error);
+    till_printout_show_problem (parent, _("Could Not Print"), error->message);
 }
 
 typedef struct
@@ -538,7 +538,7 @@ save_response_cb (GtkNativeDialog *chooser,
   if (error != NULL)
     {
       g_message ("Saving a PDF failed: %s", error->message);
-      show_error (data->parent, _("Could Not Save the PDF"), error);
+      till_printout_show_problem (data->parent, _("Could Not Save the PDF"), error->message);
     }
   save_data_free (data);
   g_object_unref (chooser);

@@ -88,5 +88,10 @@ void          till_printout_save_pdf      (TillPrintout      *self,
                                            TillPaper          paper,
                                            GtkWindow         *parent,
                                            const char        *suggested_name);
+/* A dialog over parent (may be NULL) that says what went wrong, for the
+ * printouts' callers too. */
+void          till_printout_show_problem  (GtkWindow         *parent,
+                                           const char        *heading,
+                                           const char        *text);
 
 G_END_DECLS

@@ -24,6 +24,7 @@
 #include "till-receipt-private.h"
 
 #define PREVIEW_PADDING 12
+#define PREVIEW_MAX_HEIGHT 360
 
 G_DEFINE_QUARK (till-receipt-error-quark, till_receipt_error)
 
@@ -224,12 +225,12 @@ static GtkWidget *
 new_preview (TillPrintout *printout)
 {
   double width = 72.0 * 72.0 / 25.4;
+  int height = (int) till_printout_get_height (printout, width) + 2 * PREVIEW_PADDING;
   GtkWidget *area = gtk_drawing_area_new ();
   GtkWidget *scrolled = gtk_scrolled_window_new ();
 
   gtk_drawing_area_set_content_width (GTK_DRAWING_AREA (area), (int) width + 2 * PREVIEW_PADDING);
-  gtk_drawing_area_set_content_height (GTK_DRAWING_AREA (area),
-                                       (int) till_printout_get_height (printout, width) + 2 * PREVIEW_PADDING);
+  gtk_drawing_area_set_content_height (GTK_DRAWING_AREA (area), height);
   gtk_drawing_area_set_draw_func (GTK_DRAWING_AREA (area), draw_preview_cb, g_object_ref (printout),
                                   g_object_unref);
   gtk_widget_set_halign (area, GTK_ALIGN_CENTER);
@@ -237,7 +238,9 @@ new_preview (TillPrintout *printout)
                                   _("Preview of the receipt"), -1);
   gtk_scrolled_window_set_child (GTK_SCROLLED_WINDOW (scrolled), area);
   gtk_scrolled_window_set_policy (GTK_SCROLLED_WINDOW (scrolled), GTK_POLICY_NEVER, GTK_POLICY_AUTOMATIC);
-  gtk_scrolled_window_set_max_content_height (GTK_SCROLLED_WINDOW (scrolled), 320);
+  /* All of a short receipt, a long one scrolls. */
+  gtk_scrolled_window_set_min_content_height (GTK_SCROLLED_WINDOW (scrolled), MIN (height, PREVIEW_MAX_HEIGHT));
+  gtk_scrolled_window_set_max_content_height (GTK_SCROLLED_WINDOW (scrolled), PREVIEW_MAX_HEIGHT);
   gtk_scrolled_window_set_propagate_natural_height (GTK_SCROLLED_WINDOW (scrolled), TRUE);
   gtk_widget_add_css_class (scrolled, "card");
   return scrolled;
@@ -311,17 +314,6 @@ show_receipt (GtkWindow    *parent,
   adw_message_dialog_set_default_response (ADW_MESSAGE_DIALOG (window), "print");
   adw_message_dialog_set_close_response (ADW_MESSAGE_DIALOG (window), "close");
   g_signal_connect (window, "response", G_CALLBACK (response_cb), NULL);
-  gtk_window_present (GTK_WINDOW (window));
-}
-
-static void
-show_problem (GtkWindow  *parent,
-              const char *heading,
-              const char *text)
-{
-  GtkWidget *window = adw_message_dialog_new (parent, heading, text);
-
-  adw_message_dialog_add_response (ADW_MESSAGE_DIALOG (window), "close", _("_Close"));
   gtk_window_present (GTK_WINDOW (window));
 }
 
@@ -411,7 +403,7 @@ config_cb (GObject      *object,
 
   printout = till_receipt_new_printout (present->payment, shop_name, &error);
   if (printout == NULL)
-    show_problem (present->parent, _("No Receipt"), error->message);
+    till_printout_show_problem (present->parent, _("No Receipt"), error->message);
   else
     show_receipt (present->parent, printout, present->payment);
 }
@@ -459,7 +451,7 @@ payment_cb (GObject      *object,
   if (payment == NULL)
     {
       g_message ("The payment could not be read: %s", error != NULL ? error->message : "no body");
-      show_problem (present->parent, _("Could Not Make the Receipt"),
+      till_printout_show_problem (present->parent, _("Could Not Make the Receipt"),
                     _("The payment could not be read from the shop server. Try again in a moment."));
       return;
     }

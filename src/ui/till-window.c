@@ -18,6 +18,7 @@
 
 #include "till-access.h"
 #include "till-charge-page.h"
+#include "till-day-totals-page.h"
 #include "till-window-private.h"
 
 struct _TillWindow
@@ -37,6 +38,7 @@ struct _TillWindow
   GtkWidget            *shell_sidebar;
   GtkStack             *shell_stack;
   TillChargePage       *charge_page;
+  TillDayTotalsPage    *day_totals_page;
   TillLockPage         *lock_page;
 
   /* owned references */
@@ -265,6 +267,7 @@ session_started_cb (TillWindow  *self,
                     TillSession *session)
 {
   till_charge_page_start (self->charge_page, session);
+  till_day_totals_page_set_session (self->day_totals_page, session);
 }
 
 /* The charge screen answers the flows' questions. */
@@ -547,6 +550,7 @@ till_window_class_init (TillWindowClass *klass)
   g_type_ensure (TILL_TYPE_SIGN_IN_PAGE);
   g_type_ensure (TILL_TYPE_LOCK_PAGE);
   g_type_ensure (TILL_TYPE_CHARGE_PAGE);
+  g_type_ensure (TILL_TYPE_DAY_TOTALS_PAGE);
 
   gtk_widget_class_set_template_from_resource (widget_class, "/io/github/tillpos/Till/till-window.ui");
   gtk_widget_class_bind_template_child (widget_class, TillWindow, root_stack);
@@ -561,6 +565,7 @@ till_window_class_init (TillWindowClass *klass)
   gtk_widget_class_bind_template_child (widget_class, TillWindow, shell_sidebar);
   gtk_widget_class_bind_template_child (widget_class, TillWindow, shell_stack);
   gtk_widget_class_bind_template_child (widget_class, TillWindow, charge_page);
+  gtk_widget_class_bind_template_child (widget_class, TillWindow, day_totals_page);
   gtk_widget_class_bind_template_child (widget_class, TillWindow, lock_page);
   gtk_widget_class_bind_template_callback (widget_class, sign_in_requested_cb);
   gtk_widget_class_bind_template_callback (widget_class, unlock_requested_cb);
