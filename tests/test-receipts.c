@@ -208,6 +208,16 @@ local_time (const char *iso8601)
   return g_date_time_format (local, "%Y-%m-%d %H:%M");
 }
 
+static const char *
+local_time_static (const char *iso8601)
+{
+  static char *last;
+
+  g_free (last);
+  last = local_time (iso8601);
+  return last;
+}
+
 static char *
 euros (gint64 amount)
 {
@@ -423,6 +433,89 @@ test_receipt_declined (void)
 
   g_assert_null (printout);
   g_assert_error (error, TILL_RECEIPT_ERROR, TILL_RECEIPT_ERROR_NOT_APPROVED);
+}
+
+static JsonObject *
+parse_object (const char *json)
+{
+  g_autoptr(JsonParser) parser = json_parser_new ();
+  g_autoptr(GError) error = NULL;
+
+  json_parser_load_from_data (parser, json, -1, &error);
+  g_assert_no_error (error);
+  return json_object_ref (json_node_get_object (json_parser_get_root (parser)));
+}
+
+#define PAYMENT_JSON(status, description, refunded, refunds) \
+  "{\"id\":\"pay_KRrIEaGdFpOmMa1iiV3qGKHA\",\"status\":\"" status "\",\"amount\":1500," \
+  "\"currency\":\"JPY\",\"description\":" description ",\"card\":{\"brand\":\"amex\",\"last4\":\"0005\"}," \
+  "\"amount_refunded\":" refunded ",\"idempotency_key\":\"6a0f3c5e-1b2d-4c8e-9f00-0123456789ab\"," \
+  "\"cashier\":\"alice\",\"mode\":\"payment_intents\",\"decline_code\":null," \
+  "\"created\":\"2026-11-27T07:11:57Z\",\"updated\":\"2026-11-27T07:11:57Z\"" refunds "}"
+
+/* What the server may hold that no sale above makes: a card number typed
+ * into the description, refunds pending and failed, a refund made at
+ * Stripe that the server counts without listing it, no shop name, a
+ * zero-decimal currency; and payments that have no receipt. */
+static void
+test_receipt_edges (void)
+{
+  g_autoptr(JsonObject) typed = parse_object (PAYMENT_JSON ("succeeded", "\"oops 4242 4242 4242 4242 and 4000056655665556\"", "1000",
+    ",\"refunds\":["
+    "{\"id\":\"ref_1\",\"status\":\"succeeded\",\"amount\":1000,\"currency\":\"JPY\",\"created\":\"2026-11-27T08:00:00Z\"},"
+    "{\"id\":\"ref_2\",\"status\":\"pending\",\"amount\":200,\"currency\":\"JPY\",\"created\":\"2026-11-27T09:00:00Z\"},"
+    "{\"id\":\"ref_3\",\"status\":\"failed\",\"amount\":300,\"currency\":\"JPY\",\"created\":\"2026-11-27T10:00:00Z\"}]"));
+  g_autoptr(JsonObject) at_stripe = parse_object (PAYMENT_JSON ("succeeded", "null", "700", ""));
+  g_autoptr(JsonObject) waiting = parse_object (PAYMENT_JSON ("requires_action", "null", "0",
+                                                                  ",\"client_secret\":\"pi_1_secret_2\""));
+  g_autoptr(JsonObject) unknown = parse_object (PAYMENT_JSON ("pending", "null", "0", ""));
+  g_autoptr(JsonObject) broken = parse_object ("{\"id\":\"pay_x\",\"status\":\"succeeded\"}");
+  g_autoptr(GError) error = NULL;
+  g_autoptr(TillPrintout) printout = till_receipt_new_printout (typed, NULL, &error);
+  g_autoptr(TillPrintout) stripe_printout = NULL;
+  g_autofree char *text = NULL;
+  g_autofree char *pdf = NULL;
+  g_autofree char *pdf_contents = NULL;
+  g_autofree char *total = till_money_format (1500, "JPY", NULL);
+  g_autofree char *refunded = till_money_format (1000, "JPY", NULL);
+  g_autofree char *pending = till_money_format (200, "JPY", NULL);
+  g_autofree char *left = till_money_format (500, "JPY", NULL);
+  g_autofree char *stripe_left = till_money_format (800, "JPY", NULL);
+  g_autofree char *when = local_time ("2026-11-27T08:00:00Z");
+  g_autofree char *pending_when = local_time ("2026-11-27T09:00:00Z");
+  g_autofree char *refunded_line = g_strdup_printf ("Refunded %s", when);
+  g_autofree char *pending_line = g_strdup_printf ("Refund pending, %s", pending_when);
+
+  g_assert_no_error (error);
+  pdf = export (printout, TILL_PAPER_RECEIPT, "receipt-edges-80mm.pdf");
+  pdf_contents = pdf_text (pdf);
+  g_test_message ("%s", pdf_contents);
+  assert_no_card_number (pdf_contents);
+  assert_line (pdf_contents, "oops •••• and ••••", NULL);
+  assert_line (pdf_contents, "Total", total, NULL);
+  assert_line (pdf_contents, "American Express •••• 0005", NULL);
+  assert_line (pdf_contents, refunded_line, refunded, NULL);
+  assert_line (pdf_contents, pending_line, pending, NULL);
+  assert_line (pdf_contents, "Total after refunds", left, NULL);
+  /* The failed refund gave nothing back. */
+  g_assert_null (strstr (pdf_contents, local_time_static ("2026-11-27T10:00:00Z")));
+  g_assert_null (strstr (pdf_contents, "6a0f3c5e"));
+
+  stripe_printout = till_receipt_new_printout (at_stripe, "", &error);
+  g_assert_no_error (error);
+  text = till_printout_dup_text (stripe_printout);
+  g_assert_nonnull (strstr (text, "Refunded\t"));
+  g_assert_nonnull (strstr (text, stripe_left));
+  g_assert_null (strstr (text, "Refund pending"));
+
+  g_assert_null (till_receipt_new_printout (waiting, SHOP_NAME, &error));
+  g_assert_error (error, TILL_RECEIPT_ERROR, TILL_RECEIPT_ERROR_NOT_APPROVED);
+  g_clear_error (&error);
+  g_assert_null (till_receipt_new_printout (unknown, SHOP_NAME, &error));
+  g_assert_error (error, TILL_RECEIPT_ERROR, TILL_RECEIPT_ERROR_NOT_APPROVED);
+  g_clear_error (&error);
+  g_assert_null (till_receipt_new_printout (broken, SHOP_NAME, &error));
+  g_assert_error (error, TILL_RECEIPT_ERROR, TILL_RECEIPT_ERROR_UNUSABLE);
 }
 
 static gboolean
@@ -702,6 +795,7 @@ main (int   argc,
   g_test_add_func ("/receipts/approved", test_receipt_approved);
   g_test_add_func ("/receipts/refunded", test_receipt_refunded);
   g_test_add_func ("/receipts/declined", test_receipt_declined);
+  g_test_add_func ("/receipts/edges", test_receipt_edges);
   g_test_add_func ("/receipts/dialog", test_receipt_dialog);
   g_test_add_func ("/day-totals/manager", test_day_totals);
   g_test_add_func ("/day-totals/cashier", test_day_totals_cashier);

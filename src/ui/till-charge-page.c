@@ -772,6 +772,14 @@ till_charge_page_focus (TillChargePage *self)
 
 /* For tests and benchmarks (till-charge-page-private.h) */
 
+gboolean
+till_charge_page_get_receipt_offered (TillChargePage *self)
+{
+  g_return_val_if_fail (TILL_IS_CHARGE_PAGE (self), FALSE);
+  return till_checkout_get_state (self->checkout) == TILL_CHECKOUT_STATE_RESULT &&
+         till_result_view_get_receipt_visible (self->result_view);
+}
+
 TillCheckout *
 till_charge_page_get_checkout (TillChargePage *self)
 {

@@ -140,6 +140,28 @@ till_printout_add_space (TillPrintout *self)
   add_line (self, LINE_SPACE, TILL_PRINTOUT_NORMAL);
 }
 
+char *
+till_printout_dup_text (TillPrintout *self)
+{
+  GString *text = g_string_new (NULL);
+
+  g_return_val_if_fail (TILL_IS_PRINTOUT (self), NULL);
+
+  for (guint i = 0; i < self->lines->len; i++)
+    {
+      Line *line = g_ptr_array_index (self->lines, i);
+
+      if (line->label != NULL)
+        g_string_append (text, line->label);
+      if (line->middle != NULL)
+        g_string_append_printf (text, "\t%s", line->middle);
+      if (line->value != NULL)
+        g_string_append_printf (text, "\t%s", line->value);
+      g_string_append_c (text, '\n');
+    }
+  return g_string_free (text, FALSE);
+}
+
 /* Drawing */
 
 static double
@@ -491,12 +513,13 @@ till_printout_print (TillPrintout *self,
   g_autoptr(GError) error = NULL;
 
   g_return_if_fail (TILL_IS_PRINTOUT (self));
+  g_return_if_fail (GTK_IS_WINDOW (parent));
 
   operation = new_operation (self, paper);
   gtk_print_operation_set_allow_async (operation, TRUE);
   /* The operation keeps what it draws until it is done. */
   g_object_set_data_full (G_OBJECT (operation), "till-printout", g_object_ref (self), g_object_unref);
-  g_signal_connect (operation, "done", G_CALLBACK (print_done_cb), parent);
+  g_signal_connect_object (operation, "done", G_CALLBACK (print_done_cb), parent, 0);
   if (gtk_print_operation_run (operation, GTK_PRINT_OPERATION_ACTION_PRINT_DIALOG, parent, &error)
       == GTK_PRINT_OPERATION_RESULT_ERROR)
     till_printout_show_problem (parent, _("Could Not Print"), error->message);

@@ -61,6 +61,10 @@ void          till_printout_add_rule      (TillPrintout      *self);
 /* Empty space, half a line. */
 void          till_printout_add_space     (TillPrintout      *self);
 
+/* Every line's text, one line each, a row's parts separated by tabs: what
+ * the printout says, for tests. */
+char         *till_printout_dup_text      (TillPrintout      *self);
+
 /* Draws the lines on cr from its origin, width points wide; returns the
  * height used, in points. The same drawing as the printed page's, for a
  * preview on screen. */

@@ -41,6 +41,21 @@ format_time (const char *iso8601)
   return g_date_time_format (local, _("%Y-%m-%d %H:%M"));
 }
 
+/* A card number typed into a sale's description by mistake is never
+ * printed: a run of 13 or more digits, with or without spaces or dashes
+ * between them, becomes bullets. */
+static char *
+mask_card_numbers (const char *text)
+{
+  static GRegex *digits;
+  g_autofree char *masked = NULL;
+
+  if (g_once_init_enter (&digits))
+    g_once_init_leave (&digits, g_regex_new ("[0-9](?:[ -]?[0-9]){12,}", G_REGEX_OPTIMIZE, 0, NULL));
+  masked = g_regex_replace_literal (digits, text, -1, 0, "••••", 0, NULL);
+  return masked != NULL ? g_steal_pointer (&masked) : g_strdup ("");
+}
+
 static const char *
 get_string (JsonObject *object,
             const char *name)
@@ -131,7 +146,7 @@ till_receipt_new_printout (JsonObject  *payment,
   if (answer == NULL ||
       !till_answer_get_int (payment, "amount_refunded", 0, answer->amount, &refunded, &local_error))
     {
-      g_warning ("Not a payment: %s", local_error->message);
+      g_message ("Not a payment: %s", local_error->message);
       g_set_error_literal (error, TILL_RECEIPT_ERROR, TILL_RECEIPT_ERROR_UNUSABLE,
                            _("The shop server’s answer about this payment is not usable."));
       return NULL;
@@ -155,7 +170,11 @@ till_receipt_new_printout (JsonObject  *payment,
   till_printout_add_rule (printout);
 
   if (answer->description != NULL)
-    till_printout_add_text (printout, TILL_PRINTOUT_NORMAL, answer->description);
+    {
+      g_autofree char *description = mask_card_numbers (answer->description);
+
+      till_printout_add_text (printout, TILL_PRINTOUT_NORMAL, description);
+    }
   total = till_money_format (answer->amount, answer->currency, NULL);
   till_printout_add_row (printout, TILL_PRINTOUT_STRONG, _("Total"), NULL, total);
   till_printout_add_space (printout);

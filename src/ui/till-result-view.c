@@ -59,6 +59,13 @@ till_result_view_set_receipt_visible (TillResultView *self,
   gtk_widget_set_visible (GTK_WIDGET (self->receipt_button), visible);
 }
 
+gboolean
+till_result_view_get_receipt_visible (TillResultView *self)
+{
+  g_return_val_if_fail (TILL_IS_RESULT_VIEW (self), FALSE);
+  return gtk_widget_get_visible (GTK_WIDGET (self->receipt_button));
+}
+
 void
 till_result_view_focus (TillResultView *self)
 {

@@ -21,6 +21,7 @@ void        till_result_view_show            (TillResultView        *self,
 /* The Receipt… button, for an approved sale. */
 void        till_result_view_set_receipt_visible (TillResultView *self,
                                                   gboolean        visible);
+gboolean    till_result_view_get_receipt_visible (TillResultView *self);
 void        till_result_view_focus           (TillResultView        *self);
 const char *till_result_view_get_title       (TillResultView        *self);
 const char *till_result_view_get_description (TillResultView        *self);
