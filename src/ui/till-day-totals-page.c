@@ -216,6 +216,8 @@ static const char *
 breakdown_name (const Breakdown *breakdown,
                 gboolean         brand)
 {
+  if (brand && (breakdown->name == NULL || g_str_equal (breakdown->name, "unknown")))
+    return _("Brand not known");
   if (brand)
     return till_charge_words_brand (breakdown->name);
   return breakdown->name != NULL ? breakdown->name : _("Unknown");
@@ -435,12 +437,14 @@ shift_day (TillDayTotalsPage *self,
 
 /* The printout */
 
+/* net_style: the day's net stands out, a brand's or cashier's less. */
 static void
 add_figure_rows (TillDayTotalsPage *self,
                  TillPrintout      *printout,
                  const Figure      *payments,
                  const Figure      *refunds,
-                 gint64             net)
+                 gint64             net,
+                 TillPrintoutStyle  net_style)
 {
   g_autofree char *payment_count = count_text (payments->count);
   g_autofree char *refund_count = count_text (refunds->count);
@@ -450,7 +454,7 @@ add_figure_rows (TillDayTotalsPage *self,
 
   till_printout_add_row (printout, TILL_PRINTOUT_NORMAL, _("Payments"), payment_count, paid);
   till_printout_add_row (printout, TILL_PRINTOUT_NORMAL, _("Refunds"), refund_count, refunded);
-  till_printout_add_row (printout, TILL_PRINTOUT_STRONG, _("Net"), NULL, net_text);
+  till_printout_add_row (printout, net_style, _("Net"), NULL, net_text);
 }
 
 static void
@@ -470,7 +474,8 @@ add_breakdowns (TillDayTotalsPage *self,
 
       till_printout_add_space (printout);
       till_printout_add_text (printout, TILL_PRINTOUT_HEADING, breakdown_name (breakdown, brand));
-      add_figure_rows (self, printout, &breakdown->payments, &breakdown->refunds, breakdown->net);
+      add_figure_rows (self, printout, &breakdown->payments, &breakdown->refunds, breakdown->net,
+                       TILL_PRINTOUT_HEADING);
     }
 }
 
@@ -518,7 +523,7 @@ till_day_totals_page_new_printout (TillDayTotalsPage *self)
       till_printout_add_text (printout, TILL_PRINTOUT_HEADING, warning);
       till_printout_add_space (printout);
     }
-  add_figure_rows (self, printout, &report->payments, &report->refunds, report->net);
+  add_figure_rows (self, printout, &report->payments, &report->refunds, report->net, TILL_PRINTOUT_STRONG);
   till_printout_add_space (printout);
   till_printout_add_row (printout, TILL_PRINTOUT_NORMAL, _("Declined"), NULL, declined);
   till_printout_add_row (printout, TILL_PRINTOUT_NORMAL, _("Unresolved"), NULL, unresolved);
