@@ -223,16 +223,26 @@ breakdown_name (const Breakdown *breakdown,
   return breakdown->name != NULL ? breakdown->name : _("Unknown");
 }
 
+/* The plural forms pick on the count; the count itself is put in as text,
+ * so that translators see %s and no 64-bit format macro. */
+static gulong
+plural_of (gint64 count)
+{
+  return (gulong) CLAMP (count, 0, G_MAXLONG);
+}
+
 static char *
 unresolved_warning (gint64 unresolved)
 {
+  g_autofree char *number = count_text (unresolved);
+
   return g_strdup_printf (g_dngettext (GETTEXT_PACKAGE,
-                                       "%" G_GINT64_FORMAT " payment of this day is not resolved yet: "
+                                       "%s payment of this day is not resolved yet: "
                                        "these totals may still change.",
-                                       "%" G_GINT64_FORMAT " payments of this day are not resolved yet: "
+                                       "%s payments of this day are not resolved yet: "
                                        "these totals may still change.",
-                                       (gulong) MIN (unresolved, G_MAXULONG)),
-                          unresolved);
+                                       plural_of (unresolved)),
+                          number);
 }
 
 /* Showing the report */
@@ -262,17 +272,17 @@ add_row (TillDayTotalsPage   *self,
 static char *
 payments_subtitle (gint64 count)
 {
-  return g_strdup_printf (g_dngettext (GETTEXT_PACKAGE, "%" G_GINT64_FORMAT " payment",
-                                       "%" G_GINT64_FORMAT " payments", (gulong) MIN (count, G_MAXULONG)),
-                          count);
+  g_autofree char *number = count_text (count);
+
+  return g_strdup_printf (g_dngettext (GETTEXT_PACKAGE, "%s payment", "%s payments", plural_of (count)), number);
 }
 
 static char *
 refunds_subtitle (gint64 count)
 {
-  return g_strdup_printf (g_dngettext (GETTEXT_PACKAGE, "%" G_GINT64_FORMAT " refund",
-                                       "%" G_GINT64_FORMAT " refunds", (gulong) MIN (count, G_MAXULONG)),
-                          count);
+  g_autofree char *number = count_text (count);
+
+  return g_strdup_printf (g_dngettext (GETTEXT_PACKAGE, "%s refund", "%s refunds", plural_of (count)), number);
 }
 
 static void
@@ -308,10 +318,10 @@ show_report (TillDayTotalsPage *self)
   g_autofree char *refunded = money (self, report->refunds.amount);
   g_autofree char *net = money (self, report->net);
   g_autofree char *disputed = money (self, report->disputes.amount);
-  g_autofree char *disputes = g_strdup_printf (g_dngettext (GETTEXT_PACKAGE, "%" G_GINT64_FORMAT " dispute opened",
-                                                            "%" G_GINT64_FORMAT " disputes opened",
-                                                            (gulong) MIN (report->disputes.count, G_MAXULONG)),
-                                               report->disputes.count);
+  g_autofree char *dispute_count = count_text (report->disputes.count);
+  g_autofree char *disputes = g_strdup_printf (g_dngettext (GETTEXT_PACKAGE, "%s dispute opened", "%s disputes opened",
+                                                            plural_of (report->disputes.count)),
+                                               dispute_count);
   g_autofree char *declined = count_text (report->declined);
   g_autofree char *unresolved = count_text (report->unresolved);
 

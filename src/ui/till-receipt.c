@@ -201,10 +201,11 @@ till_receipt_new_printout (JsonObject  *payment,
 
 typedef struct
 {
-  TillPrintout *printout;
-  GtkWindow    *parent;      /* weak */
-  GtkCheckButton *receipt_paper;
-  char         *payment_id;
+  TillPrintout   *printout;
+  GtkWindow      *parent;         /* weak */
+  GtkCheckButton *receipt_paper;  /* the dialog's */
+  GtkCheckButton *a4_paper;
+  char           *payment_id;
 } Dialog;
 
 static void
@@ -281,6 +282,7 @@ new_paper_choice (Dialog *dialog)
   gtk_box_append (GTK_BOX (box), receipt);
   gtk_box_append (GTK_BOX (box), a4);
   dialog->receipt_paper = GTK_CHECK_BUTTON (receipt);
+  dialog->a4_paper = GTK_CHECK_BUTTON (a4);
   return box;
 }
 
@@ -366,13 +368,10 @@ void
 till_receipt_dialog_set_paper (GtkWindow *window,
                                TillPaper  paper)
 {
-  GtkWidget *receipt;
-  GtkWidget *a4;
+  Dialog *dialog = dialog_of (window);
 
-  g_return_if_fail (dialog_of (window) != NULL);
-  receipt = GTK_WIDGET (dialog_of (window)->receipt_paper);
-  a4 = gtk_widget_get_next_sibling (receipt);
-  gtk_check_button_set_active (GTK_CHECK_BUTTON (paper == TILL_PAPER_RECEIPT ? receipt : a4), TRUE);
+  g_return_if_fail (dialog != NULL);
+  gtk_check_button_set_active (paper == TILL_PAPER_RECEIPT ? dialog->receipt_paper : dialog->a4_paper, TRUE);
 }
 
 /* Presenting: the payment (when only its id is known), then the shop's
