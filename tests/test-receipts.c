@@ -796,6 +796,19 @@ test_day_totals (void)
   date = till_day_totals_page_dup_date (page);
   g_assert_cmpstr (date, ==, today);
 
+  /* A cashier signs in at this terminal: the manager's figures go at
+   * once, before the server refuses the cashier. */
+  {
+    g_autoptr(TillSession) cashier = till_test_signed_in_session (server->url, "alice", CASHIER_PASSWORD, FALSE);
+    g_autoptr(TillPrintout) gone = NULL;
+
+    till_day_totals_page_set_session (page, cashier);
+    gone = till_day_totals_page_new_printout (page);
+    g_assert_null (gone);
+    wait_for (page_settled, page, "the refusal");
+    g_assert_cmpstr (till_day_totals_page_get_state (page), ==, "error");
+  }
+
   gtk_window_destroy (GTK_WINDOW (window));
 }
 

@@ -808,6 +808,11 @@ till_day_totals_page_set_session (TillDayTotalsPage *self,
 
   if (!g_set_object (&self->session, session))
     return;
+  /* Nothing of the last cashier's report stays behind for the next one. */
+  g_cancellable_cancel (self->cancellable);
+  g_clear_pointer (&self->report, report_free);
+  gtk_stack_set_visible_child_name (self->content_stack, "loading");
+  update_actions (self);
   g_clear_pointer (&self->shop_name, g_free);
   if (session != NULL)
     /* The shop's name heads the printout. */
