@@ -482,6 +482,8 @@ test_receipt_edges (void)
   g_autofree char *pending = till_money_format (200, "JPY", NULL);
   g_autofree char *left = till_money_format (500, "JPY", NULL);
   g_autofree char *stripe_left = till_money_format (800, "JPY", NULL);
+  g_autofree char *stripe_other = till_money_format (700, "JPY", NULL);
+  g_autofree char *other = NULL;
   g_autofree char *when = local_time ("2026-11-27T08:00:00Z");
   g_autofree char *pending_when = local_time ("2026-11-27T09:00:00Z");
   g_autofree char *refunded_line = g_strdup_printf ("Refunded %s", when);
@@ -505,7 +507,9 @@ test_receipt_edges (void)
   stripe_printout = till_receipt_new_printout (at_stripe, "", &error);
   g_assert_no_error (error);
   text = till_printout_dup_text (stripe_printout);
-  g_assert_nonnull (strstr (text, "Refunded\t"));
+  g_assert_nonnull (strstr (text, "Refunds\n"));
+  other = g_strdup_printf ("Other refunds\t%s\n", stripe_other);
+  g_assert_nonnull (strstr (text, other));
   g_assert_nonnull (strstr (text, stripe_left));
   g_assert_null (strstr (text, "Refund pending"));
 

@@ -67,9 +67,22 @@ get_string (JsonObject *object,
   return value;
 }
 
+static void
+start_refunds (TillPrintout *printout,
+               gboolean     *started)
+{
+  if (*started)
+    return;
+  till_printout_add_rule (printout);
+  till_printout_add_text (printout, TILL_PRINTOUT_HEADING, _("Refunds"));
+  *started = TRUE;
+}
+
 /* The refunds of the "refunds" array: each one with its date and amount.
  * A failed refund gave nothing back and is left out; a pending one is
- * shown as such, and not taken off the total. */
+ * shown as such, and not taken off the total. What the server counts as
+ * refunded beyond the refunds listed (refunds made at Stripe that it does
+ * not list) is one more line, so that the lines add up to the total. */
 static void
 add_refunds (TillPrintout *printout,
              JsonObject   *payment,
@@ -79,7 +92,8 @@ add_refunds (TillPrintout *printout,
 {
   JsonNode *node = json_object_get_member (payment, "refunds");
   JsonArray *refunds = node != NULL && JSON_NODE_HOLDS_ARRAY (node) ? json_node_get_array (node) : NULL;
-  gboolean any = FALSE;
+  gboolean started = FALSE;
+  gint64 listed = 0;
 
   for (guint i = 0; refunds != NULL && i < json_array_get_length (refunds); i++)
     {
@@ -92,39 +106,35 @@ add_refunds (TillPrintout *printout,
       gint64 refund_amount;
 
       if (status == NULL || g_str_equal (status, "failed") ||
-          !till_answer_get_int (refund, "amount", 1, G_MAXINT64, &refund_amount, NULL))
+          !till_answer_get_int (refund, "amount", 1, amount, &refund_amount, NULL))
         continue;
-      if (!any)
-        {
-          till_printout_add_rule (printout);
-          till_printout_add_text (printout, TILL_PRINTOUT_HEADING, _("Refunds"));
-          any = TRUE;
-        }
+      start_refunds (printout, &started);
       when = format_time (get_string (refund, "created"));
       money = till_money_format (refund_amount, currency, NULL);
       if (g_str_equal (status, "succeeded"))
-        /* Translators: a refund on a receipt, with its date and time. */
-        label = g_strdup_printf (_("Refunded %s"), when);
+        {
+          /* Translators: a refund on a receipt, with its date and time. */
+          label = g_strdup_printf (_("Refunded %s"), when);
+          listed = MIN (listed + refund_amount, amount);
+        }
       else
         /* Translators: a refund the card's bank has not confirmed yet. */
         label = g_strdup_printf (_("Refund pending, %s"), when);
       till_printout_add_row (printout, TILL_PRINTOUT_NORMAL, label, NULL, money);
     }
-  if (!any && refunded == 0)
-    return;
-  if (!any)
+  if (refunded > listed)
     {
-      g_autofree char *money = till_money_format (refunded, currency, NULL);
+      g_autofree char *money = till_money_format (refunded - listed, currency, NULL);
 
-      /* Refunds the server counts but did not list (made at Stripe). */
-      till_printout_add_rule (printout);
-      till_printout_add_row (printout, TILL_PRINTOUT_NORMAL, _("Refunded"), NULL, money);
+      start_refunds (printout, &started);
+      till_printout_add_row (printout, TILL_PRINTOUT_NORMAL, _("Other refunds"), NULL, money);
     }
-  {
-    g_autofree char *left = till_money_format (amount - refunded, currency, NULL);
+  if (started)
+    {
+      g_autofree char *left = till_money_format (amount - refunded, currency, NULL);
 
-    till_printout_add_row (printout, TILL_PRINTOUT_STRONG, _("Total after refunds"), NULL, left);
-  }
+      till_printout_add_row (printout, TILL_PRINTOUT_STRONG, _("Total after refunds"), NULL, left);
+    }
 }
 
 TillPrintout *
