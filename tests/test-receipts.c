@@ -328,6 +328,94 @@ screenshot (GtkWidget  *widget,
   g_assert_true (gdk_texture_save_to_png (texture, path));
 }
 
+/* The visible window of that type (a file chooser, a message dialog). */
+static GtkWindow *
+find_toplevel (GType type)
+{
+  g_autoptr(GList) windows = gtk_window_list_toplevels ();
+
+  for (GList *l = windows; l != NULL; l = l->next)
+    if (G_TYPE_CHECK_INSTANCE_TYPE (l->data, type) && gtk_widget_get_visible (l->data))
+      return l->data;
+  return NULL;
+}
+
+static gboolean
+toplevel_shown (gpointer type)
+{
+  return find_toplevel (GPOINTER_TO_SIZE (type)) != NULL;
+}
+
+static gboolean
+file_exists (gpointer path)
+{
+  return g_file_test (path, G_FILE_TEST_IS_REGULAR);
+}
+
+/* Answers the file chooser that action opens (a response of the receipt
+ * dialog, or a page's action) with name in the artifacts folder, as a
+ * user would, and waits for the file. */
+static gboolean
+in_start_folder (gpointer chooser)
+{
+  g_autoptr(GFile) expected = till_printout_dup_save_folder ();
+  g_autoptr(GFile) folder = gtk_file_chooser_get_current_folder (chooser);
+
+  return folder != NULL && g_file_equal (folder, expected);
+}
+
+typedef struct
+{
+  GtkFileChooser *chooser;
+  GFile          *file;
+} Choice;
+
+static gboolean
+file_chosen (gpointer data)
+{
+  Choice *choice = data;
+  g_autoptr(GFile) file = gtk_file_chooser_get_file (choice->chooser);
+
+  return file != NULL && g_file_equal (file, choice->file);
+}
+
+/* Answers the file chooser that is opening with name in the artifacts
+ * folder, as a user would, and waits for the file. */
+static void
+answer_file_chooser (const char *name)
+{
+  g_autofree char *path = artifact_path (name);
+  g_autoptr(GFile) file = g_file_new_for_path (path);
+  g_autoptr(GFile) folder = g_file_new_for_path (artifacts);
+  g_autoptr(GError) error = NULL;
+  GtkWindow *chooser;
+
+  wait_for (toplevel_shown, GSIZE_TO_POINTER (GTK_TYPE_FILE_CHOOSER_DIALOG), "the file chooser");
+  chooser = find_toplevel (GTK_TYPE_FILE_CHOOSER_DIALOG);
+  /* Once it has read the folder it starts in, it takes another. */
+  wait_for (in_start_folder, chooser, "the file chooser's folder");
+  g_assert_true (gtk_file_chooser_set_current_folder (GTK_FILE_CHOOSER (chooser), folder, &error));
+  g_assert_no_error (error);
+  gtk_file_chooser_set_current_name (GTK_FILE_CHOOSER (chooser), name);
+  /* The chooser reads the folder first. */
+  wait_for (file_chosen, &(Choice) { GTK_FILE_CHOOSER (chooser), file }, "the file chooser to take the name");
+  /* Its Save button, as a click would. */
+  g_assert_true (gtk_widget_activate (gtk_dialog_get_widget_for_response (GTK_DIALOG (chooser), GTK_RESPONSE_ACCEPT)));
+}
+
+static void
+save_through_chooser (GtkWindow  *receipt_dialog,
+                      const char *response,
+                      const char *name)
+{
+  g_autofree char *path = artifact_path (name);
+
+  g_remove (path);
+  adw_message_dialog_response (ADW_MESSAGE_DIALOG (receipt_dialog), response);
+  answer_file_chooser (name);
+  wait_for (file_exists, path, "the saved file");
+}
+
 /* Tests: receipts */
 
 /* An approved sale: both layouts hold what the customer relies on, and
@@ -589,6 +677,7 @@ test_receipt_dialog (void)
   GtkWindow *dialog;
   g_autofree char *pdf = NULL;
   g_autofree char *text = NULL;
+  g_autofree char *chosen_pdf = artifact_path ("receipt-chosen.pdf");
   double width, height;
 
   gtk_window_set_default_size (GTK_WINDOW (parent), 800, 600);
@@ -611,7 +700,14 @@ test_receipt_dialog (void)
   pdf_page_size (pdf, &width, &height);
   g_assert_cmpfloat_with_epsilon (height, 297 * 72 / 25.4, 0.5);
 
-  gtk_window_destroy (dialog);
+  /* Save as PDF…: the file chooser asks where, and the PDF is there. */
+  save_through_chooser (dialog, "pdf", "receipt-chosen.pdf");
+  g_free (text);
+  text = pdf_text (chosen_pdf);
+  assert_line (text, id, NULL);
+  pdf_page_size (chosen_pdf, &width, &height);
+  g_assert_cmpfloat_with_epsilon (height, 297 * 72 / 25.4, 0.5);
+
   gtk_window_destroy (GTK_WINDOW (parent));
 }
 
@@ -693,6 +789,51 @@ check_csv_export (TillDayTotalsPage *page,
   g_assert_cmpuint (expected->status, ==, 200);
   g_assert_true (g_file_get_contents (path, &contents, NULL, NULL));
   g_assert_cmpstr (contents, ==, expected->body);
+}
+
+/* Save as PDF… and Export CSV… as a manager uses them: the page's
+ * actions, the file chooser answered. */
+static void
+check_page_actions (TillDayTotalsPage *page,
+                    JsonNode          *report,
+                    const char        *date)
+{
+  g_autofree char *pdf = artifact_path ("day-totals-chosen.pdf");
+  g_autofree char *csv = artifact_path ("day-totals-chosen.csv");
+  g_autofree char *url_path = g_strdup_printf ("/api/reports/day.csv?date=%s", date);
+  g_autoptr(TillTestResponse) expected = till_test_get (server, url_path, manager_token);
+  g_autofree char *net = euros (till_test_json_int (report, "net"));
+  g_autofree char *text = NULL;
+
+  g_remove (pdf);
+  gtk_widget_activate_action (GTK_WIDGET (page), "day-totals.save-pdf", NULL);
+  answer_file_chooser ("day-totals-chosen.pdf");
+  wait_for (file_exists, pdf, "the saved PDF");
+  text = pdf_text (pdf);
+  assert_line (text, "Net", net, NULL);
+
+  g_remove (csv);
+  gtk_widget_activate_action (GTK_WIDGET (page), "day-totals.export-csv", NULL);
+  answer_file_chooser ("day-totals-chosen.csv");
+  if (expected->status == 200)
+    {
+      g_autofree char *contents = NULL;
+
+      wait_for (file_exists, csv, "the saved CSV");
+      g_assert_true (g_file_get_contents (csv, &contents, NULL, NULL));
+      g_assert_cmpstr (contents, ==, expected->body);
+    }
+  else
+    {
+      /* No CSV from this server yet: the manager is told, nothing is written. */
+      GtkWindow *problem;
+
+      wait_for (toplevel_shown, GSIZE_TO_POINTER (ADW_TYPE_MESSAGE_DIALOG), "the export's problem");
+      problem = find_toplevel (ADW_TYPE_MESSAGE_DIALOG);
+      g_assert_cmpstr (adw_message_dialog_get_heading (ADW_MESSAGE_DIALOG (problem)), ==, "Could Not Export the CSV");
+      g_assert_false (g_file_test (csv, G_FILE_TEST_EXISTS));
+      gtk_window_destroy (problem);
+    }
 }
 
 /* Each figure of the server's report on one line of the PDF's text. */
@@ -785,6 +926,7 @@ test_day_totals (void)
   check_z_report_pdf (page, report->json, TILL_PAPER_A4, "day-totals-a4.pdf");
   check_z_report_pdf (page, report->json, TILL_PAPER_RECEIPT, "day-totals-80mm.pdf");
   check_csv_export (page, today);
+  check_page_actions (page, report->json, today);
 
   /* The day before: nothing happened then. */
   gtk_widget_activate_action (GTK_WIDGET (page), "day-totals.previous", NULL);

@@ -683,6 +683,7 @@ export_csv_action (GtkWidget  *widget,
   /* Translators: the file name the day's CSV is saved as; %s is the date. */
   name = g_strdup_printf (_("day-totals-%s.csv"), self->report->date);
   gtk_native_dialog_set_modal (GTK_NATIVE_DIALOG (chooser), TRUE);
+  till_printout_choose_folder (GTK_FILE_CHOOSER (chooser));
   gtk_file_chooser_set_current_name (GTK_FILE_CHOOSER (chooser), name);
   g_signal_connect (chooser, "response", G_CALLBACK (csv_chooser_cb), g_object_ref (self));
   gtk_native_dialog_show (GTK_NATIVE_DIALOG (chooser));

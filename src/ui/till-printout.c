@@ -525,6 +525,27 @@ till_printout_print (TillPrintout *self,
     till_printout_show_problem (parent, _("Could Not Print"), error->message);
 }
 
+GFile *
+till_printout_dup_save_folder (void)
+{
+  const char *documents = g_get_user_special_dir (G_USER_DIRECTORY_DOCUMENTS);
+
+  if (documents != NULL && g_file_test (documents, G_FILE_TEST_IS_DIR))
+    return g_file_new_for_path (documents);
+  return g_file_new_for_path (g_get_home_dir ());
+}
+
+void
+till_printout_choose_folder (GtkFileChooser *chooser)
+{
+  g_autoptr(GFile) folder = till_printout_dup_save_folder ();
+
+  g_return_if_fail (GTK_IS_FILE_CHOOSER (chooser));
+
+  /* Not the folder Till was started from, which a user never chose. */
+  gtk_file_chooser_set_current_folder (chooser, folder, NULL);
+}
+
 typedef struct
 {
   TillPrintout *printout;
@@ -553,6 +574,7 @@ save_response_cb (GtkNativeDialog *chooser,
     file = gtk_file_chooser_get_file (GTK_FILE_CHOOSER (chooser));
   if (file != NULL)
     path = g_file_get_path (file);
+  g_debug ("Save as PDF: response %d, %s", response, path != NULL ? path : "no file");
   if (file != NULL && path == NULL)
     g_set_error_literal (&error, G_IO_ERROR, G_IO_ERROR_NOT_SUPPORTED,
                          _("Choose a folder on this computer."));
@@ -589,6 +611,7 @@ till_printout_save_pdf (TillPrintout *self,
   gtk_file_filter_set_name (filter, _("PDF documents"));
   gtk_file_filter_add_mime_type (filter, "application/pdf");
   gtk_file_chooser_add_filter (GTK_FILE_CHOOSER (chooser), filter);
+  till_printout_choose_folder (GTK_FILE_CHOOSER (chooser));
   if (suggested_name != NULL)
     gtk_file_chooser_set_current_name (GTK_FILE_CHOOSER (chooser), suggested_name);
   g_signal_connect (chooser, "response", G_CALLBACK (save_response_cb), data);

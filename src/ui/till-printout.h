@@ -92,6 +92,10 @@ void          till_printout_save_pdf      (TillPrintout      *self,
                                            TillPaper          paper,
                                            GtkWindow         *parent,
                                            const char        *suggested_name);
+/* Where a file chooser for saving starts: the Documents folder, else the
+ * home folder. */
+GFile        *till_printout_dup_save_folder (void);
+void          till_printout_choose_folder (GtkFileChooser    *chooser);
 /* A dialog over parent (may be NULL) that says what went wrong, for the
  * printouts' callers too. */
 void          till_printout_show_problem  (GtkWindow         *parent,
