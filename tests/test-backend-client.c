@@ -540,6 +540,8 @@ garbage_handler_cb (SoupServer        *server,
 
   if (g_str_equal (path, "/not-json"))
     respond (msg, 200, "application/json", "this is not JSON");
+  else if (g_str_equal (path, "/csv"))
+    respond (msg, 200, "text/csv; charset=utf-8", "date,net\r\n2026-12-06,4030\r\n");
   else if (g_str_equal (path, "/array"))
     respond (msg, 200, "application/json", "[1, 2, 3]");
   else if (g_str_equal (path, "/string"))
@@ -736,6 +738,55 @@ static void
 test_garbage_deep (void)
 {
   assert_bad_response ("/deep", 200);
+}
+
+static TillBackendResponse *
+get_text (TillBackendClient    *client,
+          const char           *path,
+          TillBackendResponse **out_response,
+          GError              **error)
+{
+  g_autoptr(GAsyncResult) result = NULL;
+
+  till_backend_client_get_text_async (client, path, NULL, "text/csv", NULL, till_test_result_cb, &result);
+  return till_backend_client_request_finish (client, till_test_wait (&result), out_response, error);
+}
+
+/* A CSV export: the body as it came, of the media type asked for only;
+ * an error answer is the API's JSON as for any request. */
+static void
+test_text_answer (void)
+{
+  g_autoptr(Garbage) garbage = garbage_server_new ();
+  g_autoptr(TillBackendClient) client = new_client (garbage->url);
+  g_autoptr(TillBackendResponse) response = NULL;
+  g_autoptr(TillBackendResponse) wrong_type = NULL;
+  g_autoptr(TillBackendResponse) refused = NULL;
+  g_autoptr(GError) error = NULL;
+  gsize size;
+  const char *data;
+
+  response = get_text (client, "/csv", NULL, &error);
+  g_assert_no_error (error);
+  g_assert_cmpuint (till_backend_response_get_status (response), ==, 200);
+  g_assert_null (till_backend_response_get_object (response));
+  data = g_bytes_get_data (till_backend_response_get_text (response), &size);
+  g_assert_cmpmem (data, size, "date,net\r\n2026-12-06,4030\r\n", 27);
+
+  g_assert_null (get_text (client, "/not-json", &wrong_type, &error));
+  g_assert_error (error, TILL_BACKEND_ERROR, TILL_BACKEND_ERROR_BAD_RESPONSE);
+  g_assert_null (till_backend_response_get_text (wrong_type));
+  g_clear_error (&error);
+
+  g_assert_null (get_text (client, "/status/403", &refused, &error));
+  g_assert_error (error, TILL_BACKEND_ERROR, TILL_BACKEND_ERROR_FORBIDDEN);
+  g_assert_cmpstr (till_backend_response_get_error_code (refused), ==, "code_403");
+  g_assert_null (till_backend_response_get_text (refused));
+
+  /* A JSON request is not given a text answer. */
+  g_clear_error (&error);
+  g_assert_null (request (client, "GET", "/csv", NULL, NULL, NULL, NULL, NULL, &error));
+  g_assert_error (error, TILL_BACKEND_ERROR, TILL_BACKEND_ERROR_BAD_RESPONSE);
 }
 
 static void
@@ -1146,6 +1197,7 @@ main (int   argc,
   g_test_add_func ("/backend-client/answers/too-large-chunked", test_garbage_too_large_chunked);
   g_test_add_func ("/backend-client/answers/endless", test_garbage_endless);
   g_test_add_func ("/backend-client/answers/too-deep", test_garbage_deep);
+  g_test_add_func ("/backend-client/answers/text", test_text_answer);
   g_test_add_func ("/backend-client/answers/empty-success", test_empty_success);
   g_test_add_func ("/backend-client/answers/error-status-html", test_error_status_html);
   g_test_add_func ("/backend-client/answers/retry-after-date", test_retry_after_date);

@@ -21,6 +21,7 @@
 #include "till-application.h"
 #include "till-charge-page-private.h"
 #include "till-money.h"
+#include "till-receipt-private.h"
 #include "till-test-harness.h"
 #include "till-test-web.h"
 #include "till-test-liar.h"
@@ -505,6 +506,40 @@ wait_result (TillWindow *window)
   wait_until (window, in_state, "result", 40, "the result");
 }
 
+static gboolean
+receipt_shown (TillWindow    *window,
+               gconstpointer  data)
+{
+  return till_receipt_find_dialog () != NULL;
+}
+
+/* The approved sale's Receipt… (its action, as the button activates it):
+ * the dialog reads the payment back from the server and offers its
+ * receipt, with the sale's payment id and card. The dialog is closed again,
+ * and the focus stays on the result's button that goes on. */
+static void
+check_receipt (TillWindow *window,
+               const char *amount_text)
+{
+  TillSale *sale = till_charge_page_get_sale (page_of (window));
+  GtkWindow *dialog;
+  g_autofree char *text = NULL;
+
+  g_assert_true (till_charge_page_get_receipt_offered (page_of (window)));
+  gtk_widget_activate_action (GTK_WIDGET (page_of (window)), "charge.receipt", NULL);
+  wait_until (window, receipt_shown, NULL, 20, "the receipt dialog");
+  dialog = till_receipt_find_dialog ();
+  g_assert_true (gtk_window_get_transient_for (dialog) == GTK_WINDOW (window));
+  text = till_printout_dup_text (till_receipt_dialog_get_printout (dialog));
+  g_assert_nonnull (strstr (text, till_sale_get_payment_id (sale)));
+  g_assert_nonnull (strstr (text, amount_text));
+  g_assert_nonnull (strstr (text, "Visa •••• 4242"));
+  g_assert_nonnull (strstr (text, "Approved"));
+  gtk_window_destroy (dialog);
+  /* Xvfb has no window manager to give the X input focus back. */
+  till_test_xdo ("search", "--sync", "--onlyvisible", "--name", "^Till$", "windowfocus", "--sync", NULL);
+}
+
 /* New sale from the result: Enter. */
 static void
 next_sale (TillWindow *window)
@@ -538,6 +573,7 @@ test_payment_intents (void)
   assert_charged_once (window, 1250, FALSE);
   g_assert_cmpuint (creations_at_stripe (FALSE) - before, ==, 1);
   g_assert_cmpuint (till_test_server_count_log (shop, "path=/api/payments status=201"), ==, 1);
+  check_receipt (window, "$12.50");
 
   /* Declined: the generic words. */
   next_sale (window);
@@ -545,6 +581,8 @@ test_payment_intents (void)
   charge_typed (window);
   assert_result (window, "Declined", "Declined by the card’s bank. Ask for another card.");
   assert_not_charged (window, FALSE);
+  /* Nothing was charged: no receipt. */
+  g_assert_false (till_charge_page_get_receipt_offered (page));
 
   /* Insufficient funds, in the words. */
   next_sale (window);

@@ -47,6 +47,7 @@ struct _TillBackendResponse
   char            *error_code;
   char            *error_message;
   guint            retry_after;
+  GBytes          *text;
 };
 
 static TillBackendResponse *
@@ -76,6 +77,7 @@ till_backend_response_unref (TillBackendResponse *self)
   if (!g_atomic_ref_count_dec (&self->ref_count))
     return;
   g_clear_pointer (&self->object, json_object_unref);
+  g_clear_pointer (&self->text, g_bytes_unref);
   g_free (self->error_code);
   g_free (self->error_message);
   g_free (self);
@@ -103,6 +105,14 @@ till_backend_response_get_error_code (TillBackendResponse *self)
   g_return_val_if_fail (self != NULL, NULL);
 
   return self->error_code;
+}
+
+GBytes *
+till_backend_response_get_text (TillBackendResponse *self)
+{
+  g_return_val_if_fail (self != NULL, NULL);
+
+  return self->text;
 }
 
 guint
@@ -155,6 +165,7 @@ typedef struct
   guint                connect_timeout;
   guint                request_timeout;
   TillBackendResponse *response;      /* for _finish's out_response */
+  char                *text_type;     /* a text answer of this media type, not JSON */
 } Request;
 
 static void
@@ -204,6 +215,7 @@ request_free (gpointer data)
   g_clear_pointer (&req->response, till_backend_response_unref);
   g_clear_pointer (&req->context, g_main_context_unref);
   g_free (req->description);
+  g_free (req->text_type);
   g_free (req);
 }
 
@@ -593,6 +605,29 @@ return_error_with_response (GTask               *task,
   g_task_return_error (task, error);
 }
 
+/* A successful text answer: only of the media type asked for. */
+static void
+finish_text (GTask               *task,
+             TillBackendResponse *response)
+{
+  Request *req = g_task_get_task_data (task);
+  const char *type = soup_message_headers_get_content_type (soup_message_get_response_headers (req->msg),
+                                                            NULL);
+
+  if (g_strcmp0 (type, req->text_type) != 0)
+    {
+      return_error_with_response (task, response,
+                                  g_error_new (TILL_BACKEND_ERROR, TILL_BACKEND_ERROR_BAD_RESPONSE,
+                                               "%s answered with %s, not %s", req->description,
+                                               type != NULL ? type : "no content type", req->text_type));
+      return;
+    }
+  response->text = g_bytes_new (req->body->data, req->body->len);
+  stop_deadlines (req);
+  g_task_return_pointer (task, till_backend_response_ref (response),
+                         (GDestroyNotify) till_backend_response_unref);
+}
+
 static void
 finish_response (GTask *task)
 {
@@ -603,6 +638,11 @@ finish_response (GTask *task)
   g_autoptr(GError) body_error = NULL;
 
   response->retry_after = parse_retry_after (soup_message_headers_get_one (headers, "Retry-After"));
+  if (req->text_type != NULL && SOUP_STATUS_IS_SUCCESSFUL (status))
+    {
+      finish_text (task, response);
+      return;
+    }
   read_body (response, req->body, &body_error);
 
   g_debug ("%s: HTTP %u, %u bytes", req->description, status, req->body->len);
@@ -808,16 +848,17 @@ set_request_body (SoupMessage *msg,
   soup_message_set_request_body_from_bytes (msg, "application/json", bytes);
 }
 
-void
-till_backend_client_request_async (TillBackendClient   *self,
-                                   const char          *method,
-                                   const char          *path,
-                                   const char          *token,
-                                   const char          *idempotency_key,
-                                   JsonNode            *body,
-                                   GCancellable        *cancellable,
-                                   GAsyncReadyCallback  callback,
-                                   gpointer             user_data)
+static void
+start_request (TillBackendClient   *self,
+               const char          *method,
+               const char          *path,
+               const char          *token,
+               const char          *idempotency_key,
+               JsonNode            *body,
+               const char          *text_type,
+               GCancellable        *cancellable,
+               GAsyncReadyCallback  callback,
+               gpointer             user_data)
 {
   g_autoptr(GTask) task = NULL;
   g_autofree char *url = NULL;
@@ -838,6 +879,7 @@ till_backend_client_request_async (TillBackendClient   *self,
   req->cancellable = g_cancellable_new ();
   req->connect_timeout = self->connect_timeout;
   req->request_timeout = self->request_timeout;
+  req->text_type = g_strdup (text_type);
   g_task_set_task_data (task, req, request_free);
 
   url = g_strconcat (self->base_url, path, NULL);
@@ -853,7 +895,15 @@ till_backend_client_request_async (TillBackendClient   *self,
   soup_message_add_flags (req->msg, SOUP_MESSAGE_NO_REDIRECT);
 
   headers = soup_message_get_request_headers (req->msg);
-  soup_message_headers_replace (headers, "Accept", "application/json");
+  /* Errors are JSON whatever was asked for. */
+  if (text_type != NULL)
+    {
+      g_autofree char *accept = g_strconcat (text_type, ", application/json;q=0.5", NULL);
+
+      soup_message_headers_replace (headers, "Accept", accept);
+    }
+  else
+    soup_message_headers_replace (headers, "Accept", "application/json");
   if (token != NULL)
     {
       g_autofree char *value = g_strconcat ("Bearer ", token, NULL);
@@ -880,6 +930,34 @@ till_backend_client_request_async (TillBackendClient   *self,
 
   soup_session_send_async (self->session, req->msg, G_PRIORITY_DEFAULT, req->cancellable,
                            send_cb, g_steal_pointer (&task));
+}
+
+void
+till_backend_client_request_async (TillBackendClient   *self,
+                                   const char          *method,
+                                   const char          *path,
+                                   const char          *token,
+                                   const char          *idempotency_key,
+                                   JsonNode            *body,
+                                   GCancellable        *cancellable,
+                                   GAsyncReadyCallback  callback,
+                                   gpointer             user_data)
+{
+  start_request (self, method, path, token, idempotency_key, body, NULL, cancellable, callback, user_data);
+}
+
+void
+till_backend_client_get_text_async (TillBackendClient   *self,
+                                    const char          *path,
+                                    const char          *token,
+                                    const char          *text_type,
+                                    GCancellable        *cancellable,
+                                    GAsyncReadyCallback  callback,
+                                    gpointer             user_data)
+{
+  g_return_if_fail (text_type != NULL);
+
+  start_request (self, "GET", path, token, NULL, NULL, text_type, cancellable, callback, user_data);
 }
 
 TillBackendResponse *

@@ -39,6 +39,8 @@ guint        till_backend_response_get_status      (TillBackendResponse *self);
 JsonObject  *till_backend_response_get_object      (TillBackendResponse *self);
 /* error.code of an error body ("invalid_credentials", "rate_limited", …), or NULL. */
 const char  *till_backend_response_get_error_code  (TillBackendResponse *self);
+/* The body of a text answer (till_backend_client_get_text_async()), else NULL. */
+GBytes      *till_backend_response_get_text        (TillBackendResponse *self);
 /* Retry-After in seconds, 0 when absent. */
 guint        till_backend_response_get_retry_after (TillBackendResponse *self);
 TillBackendResponse *till_backend_response_ref     (TillBackendResponse *self);
@@ -65,6 +67,18 @@ void               till_backend_client_request_async   (TillBackendClient   *sel
                                                         const char          *token,
                                                         const char          *idempotency_key,
                                                         JsonNode            *body,
+                                                        GCancellable        *cancellable,
+                                                        GAsyncReadyCallback  callback,
+                                                        gpointer             user_data);
+/* GET of a text answer (a CSV export): a 2xx answer must be of the media
+ * type text_type ("text/csv"), and its body is
+ * till_backend_response_get_text(); error answers are JSON as usual. At
+ * most the same size as a JSON answer. Finish with
+ * till_backend_client_request_finish(). */
+void               till_backend_client_get_text_async  (TillBackendClient   *self,
+                                                        const char          *path,
+                                                        const char          *token,
+                                                        const char          *text_type,
                                                         GCancellable        *cancellable,
                                                         GAsyncReadyCallback  callback,
                                                         gpointer             user_data);

@@ -98,6 +98,7 @@ typedef struct
   char                *path;
   char                *idempotency_key;
   JsonNode            *body;
+  char                *text_type;      /* get_text_async */
   gboolean             retried;
   TillBackendResponse *response;
 } Op;
@@ -125,6 +126,7 @@ op_free (gpointer data)
   g_free (op->method);
   g_free (op->path);
   g_free (op->idempotency_key);
+  g_free (op->text_type);
   g_free (op);
 }
 
@@ -1605,9 +1607,46 @@ send_request (GTask *task)
   g_assert (self->token != NULL);
   g_clear_pointer (&op->token, wipe_free);
   op->token = g_strdup (self->token);
-  till_backend_client_request_async (self->client, op->method, op->path, op->token,
-                                     op->idempotency_key, op->body,
-                                     g_task_get_cancellable (task), request_cb, task);
+  if (op->text_type != NULL)
+    till_backend_client_get_text_async (self->client, op->path, op->token, op->text_type,
+                                        g_task_get_cancellable (task), request_cb, task);
+  else
+    till_backend_client_request_async (self->client, op->method, op->path, op->token,
+                                       op->idempotency_key, op->body,
+                                       g_task_get_cancellable (task), request_cb, task);
+}
+
+static void
+start_request (TillSession         *self,
+               const char          *method,
+               const char          *path,
+               const char          *idempotency_key,
+               JsonNode            *body,
+               const char          *text_type,
+               GCancellable        *cancellable,
+               GAsyncReadyCallback  callback,
+               gpointer             user_data)
+{
+  g_autoptr(GTask) task = NULL;
+  Op *op;
+
+  task = new_task (self, cancellable, callback, user_data, till_session_request_async);
+  op = task_op (task);
+  op->method = g_strdup (method);
+  op->path = g_strdup (path);
+  op->idempotency_key = g_strdup (idempotency_key);
+  op->body = body ? json_node_ref (body) : NULL;
+  op->text_type = g_strdup (text_type);
+
+  if (self->token == NULL)
+    {
+      fail_unauthorized (task, "no cashier is signed in");
+      return;
+    }
+  /* Retried, after a refusal, only for this cashier and this session. */
+  op->generation = self->generation;
+  op->username = g_strdup (self->username);
+  send_request (g_steal_pointer (&task));
 }
 
 void
@@ -1620,30 +1659,28 @@ till_session_request_async (TillSession         *self,
                             GAsyncReadyCallback  callback,
                             gpointer             user_data)
 {
-  g_autoptr(GTask) task = NULL;
-  Op *op;
-
   g_return_if_fail (TILL_IS_SESSION (self));
   g_return_if_fail (method != NULL);
   g_return_if_fail (path != NULL && path[0] == '/');
   g_return_if_fail (cancellable == NULL || G_IS_CANCELLABLE (cancellable));
 
-  task = new_task (self, cancellable, callback, user_data, till_session_request_async);
-  op = task_op (task);
-  op->method = g_strdup (method);
-  op->path = g_strdup (path);
-  op->idempotency_key = g_strdup (idempotency_key);
-  op->body = body ? json_node_ref (body) : NULL;
+  start_request (self, method, path, idempotency_key, body, NULL, cancellable, callback, user_data);
+}
 
-  if (self->token == NULL)
-    {
-      fail_unauthorized (task, "no cashier is signed in");
-      return;
-    }
-  /* Retried, after a refusal, only for this cashier and this session. */
-  op->generation = self->generation;
-  op->username = g_strdup (self->username);
-  send_request (g_steal_pointer (&task));
+void
+till_session_get_text_async (TillSession         *self,
+                             const char          *path,
+                             const char          *text_type,
+                             GCancellable        *cancellable,
+                             GAsyncReadyCallback  callback,
+                             gpointer             user_data)
+{
+  g_return_if_fail (TILL_IS_SESSION (self));
+  g_return_if_fail (path != NULL && path[0] == '/');
+  g_return_if_fail (text_type != NULL);
+  g_return_if_fail (cancellable == NULL || G_IS_CANCELLABLE (cancellable));
+
+  start_request (self, "GET", path, NULL, NULL, text_type, cancellable, callback, user_data);
 }
 
 TillBackendResponse *

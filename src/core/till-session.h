@@ -112,6 +112,15 @@ void               till_session_request_async       (TillSession          *self,
                                                      GCancellable         *cancellable,
                                                      GAsyncReadyCallback   callback,
                                                      gpointer              user_data);
+/* The same for a text answer of the media type text_type (a CSV export,
+ * till_backend_client_get_text_async()); finish with
+ * till_session_request_finish() and read till_backend_response_get_text(). */
+void               till_session_get_text_async      (TillSession          *self,
+                                                     const char           *path,
+                                                     const char           *text_type,
+                                                     GCancellable         *cancellable,
+                                                     GAsyncReadyCallback  callback,
+                                                     gpointer             user_data);
 TillBackendResponse *till_session_request_finish    (TillSession          *self,
                                                      GAsyncResult         *result,
                                                      TillBackendResponse **out_response,

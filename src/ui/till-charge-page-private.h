@@ -22,6 +22,8 @@ const char   *till_charge_page_get_amount_text    (TillChargePage *self);
 const char   *till_charge_page_get_amount_problem (TillChargePage *self);
 const char   *till_charge_page_get_result_title   (TillChargePage *self);
 const char   *till_charge_page_get_result_description (TillChargePage *self);
+/* TRUE when the result offers the sale's receipt. */
+gboolean      till_charge_page_get_receipt_offered (TillChargePage *self);
 const char   *till_charge_page_get_card_status    (TillChargePage *self);
 const char   *till_charge_page_get_working_text   (TillChargePage *self);
 gboolean      till_charge_page_get_can_charge     (TillChargePage *self);

@@ -21,6 +21,7 @@
 #include "till-charge-page-private.h"
 #include "till-charge-words.h"
 #include "till-checkout.h"
+#include "till-receipt.h"
 #include "till-result-view.h"
 
 struct _TillChargePage
@@ -189,6 +190,18 @@ result_drawn_cb (GtkWidget     *widget,
   return G_SOURCE_REMOVE;
 }
 
+/* The sale on the result screen, if it was approved. */
+static TillSale *
+approved_sale (TillChargePage *self)
+{
+  TillSale *sale = till_checkout_get_sale (self->checkout);
+
+  if (till_checkout_get_result (self->checkout) != TILL_CHECKOUT_RESULT_OUTCOME || sale == NULL ||
+      till_sale_get_status (sale) != TILL_SALE_STATUS_SUCCEEDED || till_sale_get_payment_id (sale) == NULL)
+    return NULL;
+  return sale;
+}
+
 static void
 show_result (TillChargePage *self)
 {
@@ -200,6 +213,7 @@ show_result (TillChargePage *self)
   if (till_checkout_get_result (self->checkout) != TILL_CHECKOUT_RESULT_RECOVERED)
     till_card_view_clear (self->card_view);
   till_result_view_show (self->result_view, &words);
+  till_result_view_set_receipt_visible (self->result_view, approved_sale (self) != NULL);
   gtk_stack_set_visible_child_name (self->page_stack, "sale");
   gtk_stack_set_visible_child_name (self->sale_stack, "result");
   till_result_view_focus (self->result_view);
@@ -517,6 +531,20 @@ next_action (GtkWidget  *widget,
 }
 
 static void
+receipt_action (GtkWidget  *widget,
+                const char *action_name,
+                GVariant   *parameter)
+{
+  TillChargePage *self = TILL_CHARGE_PAGE (widget);
+  TillSale *sale = approved_sale (self);
+  GtkRoot *root = gtk_widget_get_root (widget);
+
+  if (sale == NULL || self->session == NULL || !GTK_IS_WINDOW (root))
+    return;
+  till_receipt_present_id (GTK_WINDOW (root), self->session, till_sale_get_payment_id (sale));
+}
+
+static void
 abandon_action (GtkWidget  *widget,
                 const char *action_name,
                 GVariant   *parameter)
@@ -755,6 +783,14 @@ till_charge_page_focus (TillChargePage *self)
 
 /* For tests and benchmarks (till-charge-page-private.h) */
 
+gboolean
+till_charge_page_get_receipt_offered (TillChargePage *self)
+{
+  g_return_val_if_fail (TILL_IS_CHARGE_PAGE (self), FALSE);
+  return till_checkout_get_state (self->checkout) == TILL_CHECKOUT_STATE_RESULT &&
+         till_result_view_get_receipt_visible (self->result_view);
+}
+
 TillCheckout *
 till_charge_page_get_checkout (TillChargePage *self)
 {
@@ -965,6 +1001,7 @@ till_charge_page_class_init (TillChargePageClass *klass)
   gtk_widget_class_install_action (widget_class, "charge.reference", NULL, reference_action);
   gtk_widget_class_install_action (widget_class, "charge.next", NULL, next_action);
   gtk_widget_class_install_action (widget_class, "charge.abandon", NULL, abandon_action);
+  gtk_widget_class_install_action (widget_class, "charge.receipt", NULL, receipt_action);
   gtk_widget_class_install_action (widget_class, "charge.stop", NULL, stop_action);
   gtk_widget_class_install_action (widget_class, "charge.retry", NULL, retry_action);
 

@@ -22,6 +22,7 @@ struct _TillResultView
   GtkLabel  *title;
   GtkLabel  *description;
   GtkButton *abandon_button;
+  GtkButton *receipt_button;
   GtkButton *next_button;
 };
 
@@ -48,6 +49,21 @@ till_result_view_show (TillResultView        *self,
                                   GTK_ACCESSIBLE_PROPERTY_LABEL, words->title,
                                   GTK_ACCESSIBLE_PROPERTY_DESCRIPTION, words->description,
                                   -1);
+}
+
+void
+till_result_view_set_receipt_visible (TillResultView *self,
+                                      gboolean        visible)
+{
+  g_return_if_fail (TILL_IS_RESULT_VIEW (self));
+  gtk_widget_set_visible (GTK_WIDGET (self->receipt_button), visible);
+}
+
+gboolean
+till_result_view_get_receipt_visible (TillResultView *self)
+{
+  g_return_val_if_fail (TILL_IS_RESULT_VIEW (self), FALSE);
+  return gtk_widget_get_visible (GTK_WIDGET (self->receipt_button));
 }
 
 void
@@ -82,6 +98,7 @@ till_result_view_class_init (TillResultViewClass *klass)
   gtk_widget_class_bind_template_child (widget_class, TillResultView, title);
   gtk_widget_class_bind_template_child (widget_class, TillResultView, description);
   gtk_widget_class_bind_template_child (widget_class, TillResultView, abandon_button);
+  gtk_widget_class_bind_template_child (widget_class, TillResultView, receipt_button);
   gtk_widget_class_bind_template_child (widget_class, TillResultView, next_button);
 }
 

@@ -23,6 +23,7 @@
 #include "till-charge-page.h"
 #include "till-staff-page.h"
 #include "till-history-page.h"
+#include "till-day-totals-page.h"
 #include "till-window-private.h"
 
 /* The shell's pages only a manager sees, by their names in the stack. A
@@ -52,6 +53,7 @@ struct _TillWindow
   TillStaffPage        *staff_page;
   TillAuditPage        *audit_page;
   TillHistoryPage      *history_page;
+  TillDayTotalsPage    *day_totals_page;
   TillLockPage         *lock_page;
 
   /* owned references */
@@ -294,6 +296,7 @@ session_started_cb (TillWindow  *self,
   apply_role (self);
   gtk_stack_set_visible_child_name (self->shell_stack, "charge");
   adw_leaflet_set_visible_child (self->shell, GTK_WIDGET (self->shell_stack));
+  till_day_totals_page_set_session (self->day_totals_page, session);
 }
 
 /* The charge screen answers the flows' questions. */
@@ -668,6 +671,7 @@ till_window_class_init (TillWindowClass *klass)
   g_type_ensure (TILL_TYPE_STAFF_PAGE);
   g_type_ensure (TILL_TYPE_AUDIT_PAGE);
   g_type_ensure (TILL_TYPE_HISTORY_PAGE);
+  g_type_ensure (TILL_TYPE_DAY_TOTALS_PAGE);
 
   gtk_widget_class_set_template_from_resource (widget_class, "/io/github/tillpos/Till/till-window.ui");
   gtk_widget_class_bind_template_child (widget_class, TillWindow, root_stack);
@@ -688,6 +692,7 @@ till_window_class_init (TillWindowClass *klass)
   gtk_widget_class_bind_template_child (widget_class, TillWindow, staff_page);
   gtk_widget_class_bind_template_child (widget_class, TillWindow, audit_page);
   gtk_widget_class_bind_template_child (widget_class, TillWindow, history_page);
+  gtk_widget_class_bind_template_child (widget_class, TillWindow, day_totals_page);
   gtk_widget_class_bind_template_child (widget_class, TillWindow, lock_page);
   gtk_widget_class_bind_template_callback (widget_class, sign_in_requested_cb);
   gtk_widget_class_bind_template_callback (widget_class, unlock_requested_cb);
