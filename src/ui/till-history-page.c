@@ -432,6 +432,21 @@ show_item (TillHistoryPage *self,
                               details_done_cb, g_object_ref (self));
 }
 
+void
+till_history_page_payment_changed (TillHistoryPage *self,
+                                   JsonObject      *payment)
+{
+  g_return_if_fail (TILL_IS_HISTORY_PAGE (self));
+
+  if (self->shown != NULL && payment != NULL &&
+      g_strcmp0 (till_json_get_string (payment, "id"), till_payment_item_get_id (self->shown)) == 0)
+    {
+      g_autoptr(TillPaymentItem) item = g_object_ref (self->shown);
+
+      show_item (self, item);
+    }
+}
+
 static void
 selection_changed_cb (TillHistoryPage *self)
 {

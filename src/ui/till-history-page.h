@@ -24,5 +24,9 @@ G_DECLARE_FINAL_TYPE (TillHistoryPage, till_history_page, TILL, HISTORY_PAGE, Gt
  * server sees to it) and offers no cashier filter. */
 void       till_history_page_start          (TillHistoryPage *self,
                                              TillSession     *session);
+/* A payment changed elsewhere (refunded in the refund dialog): if it is
+ * the one whose details are on show, they are read again. */
+void       till_history_page_payment_changed (TillHistoryPage *self,
+                                              JsonObject      *payment);
 
 G_END_DECLS

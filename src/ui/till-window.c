@@ -21,9 +21,11 @@
 #include "till-access.h"
 #include "till-audit-page.h"
 #include "till-charge-page.h"
-#include "till-staff-page.h"
-#include "till-history-page.h"
 #include "till-day-totals-page.h"
+#include "till-history-page.h"
+#include "till-receipt.h"
+#include "till-refund-dialog.h"
+#include "till-staff-page.h"
 #include "till-window-private.h"
 
 /* The shell's pages only a manager sees, by their names in the stack. A
@@ -328,6 +330,37 @@ charge_configured_cb (TillWindow     *self,
 
   adw_window_title_set_title (self->window_title, name && *name ? name : _("Till"));
   till_audit_page_set_currency (self->audit_page, till_charge_page_get_currency (page));
+}
+
+/* The history's buttons: the refund dialog and the receipt, over the
+ * window. A refund changes the payment, which the history shows again. */
+static void
+history_refund_requested_cb (TillWindow      *self,
+                             JsonObject      *payment,
+                             TillHistoryPage *page)
+{
+  TillSession *session = till_window_get_session (self);
+  TillRefundDialog *dialog;
+
+  if (session == NULL)
+    return;
+  dialog = till_refund_dialog_new (session, payment);
+  gtk_window_set_transient_for (GTK_WINDOW (dialog), GTK_WINDOW (self));
+  gtk_window_set_modal (GTK_WINDOW (dialog), TRUE);
+  g_signal_connect_object (dialog, "refunded", G_CALLBACK (till_history_page_payment_changed), page,
+                           G_CONNECT_SWAPPED);
+  gtk_window_present (GTK_WINDOW (dialog));
+}
+
+static void
+history_receipt_requested_cb (TillWindow      *self,
+                              JsonObject      *payment,
+                              TillHistoryPage *page)
+{
+  TillSession *session = till_window_get_session (self);
+
+  if (session != NULL)
+    till_receipt_present (GTK_WINDOW (self), session, payment);
 }
 
 /* The shell */
@@ -701,6 +734,8 @@ till_window_class_init (TillWindowClass *klass)
   gtk_widget_class_bind_template_callback (widget_class, charge_configured_cb);
   gtk_widget_class_bind_template_callback (widget_class, shell_layout_changed_cb);
   gtk_widget_class_bind_template_callback (widget_class, shell_page_chosen_cb);
+  gtk_widget_class_bind_template_callback (widget_class, history_refund_requested_cb);
+  gtk_widget_class_bind_template_callback (widget_class, history_receipt_requested_cb);
 
   gtk_widget_class_install_action (widget_class, "win.lock", NULL, lock_action);
   gtk_widget_class_install_action (widget_class, "win.sign-out", NULL, sign_out_action);
