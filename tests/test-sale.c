@@ -9,6 +9,10 @@
  */
 #include "config.h"
 
+#include <fcntl.h>
+#include <sys/file.h>
+#include <unistd.h>
+
 #include <string.h>
 
 #include <glib/gstdio.h>
@@ -886,17 +890,30 @@ test_journal (void)
     g_assert_true (g_file_test (aside, G_FILE_TEST_EXISTS));
   }
 
-  /* A write cut short by a kill leaves its temporary file: removed when the
-   * journal is read while none of its own writes is under way. */
+  /* A write cut short by a kill leaves its temporary file, which nobody
+   * holds locked: removed when the journal is read. One that is locked
+   * is a write going on (in another process, here this test): kept
+   * until its writer lets go. */
   {
     g_autofree char *leftover = g_build_filename (sub_dir, "0f1e2d3c-0000-4000-8000-00000000beef.json.Ab12Cd", NULL);
+    g_autofree char *writing = g_build_filename (sub_dir, "0f1e2d3c-0000-4000-8000-00000000cafe.json.Xy34Zw", NULL);
+    int fd;
 
     g_assert_true (g_file_set_contents (leftover, "{\"key\":", -1, NULL));
-    g_assert_cmpuint (till_journal_get_pending (journal), ==, 0);
+    g_assert_true (g_file_set_contents (writing, "{\"key\":", -1, NULL));
+    fd = open (writing, O_RDONLY | O_CLOEXEC);
+    g_assert_cmpint (fd, >=, 0);
+    g_assert_cmpint (flock (fd, LOCK_EX), ==, 0);
     g_clear_pointer (&entries, g_ptr_array_unref);
     entries = till_journal_list (journal);
     g_assert_cmpuint (entries->len, ==, 2);
     g_assert_false (g_file_test (leftover, G_FILE_TEST_EXISTS));
+    g_assert_true (g_file_test (writing, G_FILE_TEST_EXISTS));
+    close (fd);
+    g_clear_pointer (&entries, g_ptr_array_unref);
+    entries = till_journal_list (journal);
+    g_assert_cmpuint (entries->len, ==, 2);
+    g_assert_false (g_file_test (writing, G_FILE_TEST_EXISTS));
   }
 
   /* Final entries go after their time, open ones never. */

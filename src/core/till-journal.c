@@ -20,15 +20,12 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <glib/gstdio.h>
+#include <sys/file.h>
 #include <unistd.h>
 
 #include "till-journal.h"
 #include "till-journal-private.h"
 #include "till-json-util.h"
-
-/* A temporary file this old is a write that was cut short, not one
- * going on. */
-#define UNFINISHED_WRITE_SECONDS 60
 
 /* An entry is one flat object; a little room for fields to come. */
 #define ENTRY_MAX_DEPTH 8
@@ -65,7 +62,7 @@ G_DEFINE_FINAL_TYPE (TillJournal, till_journal, G_TYPE_OBJECT)
 static void index_entry (TillJournal *self, const char *key, JsonObject *entry);
 static void note_own_write (TillJournal *self, const char *key);
 static void watch_folder (TillJournal *self);
-static GPtrArray *read_entries (const char *folder, gboolean idle);
+static GPtrArray *read_entries (const char *folder);
 static gboolean take_own_write (TillJournal *self, const char *key);
 static void reread_entry (TillJournal *self, const char *key);
 static void note_seen (TillJournal *self);
@@ -83,7 +80,7 @@ key_is_valid (const char *key)
   return TRUE;
 }
 
-/* g_file_set_contents_full()'s temporary file: "KEY.json.XXXXXX". */
+/* A write's temporary file: "KEY.json.XXXXXX". */
 static gboolean
 is_unfinished_write (const char *name)
 {
@@ -117,6 +114,78 @@ sync_dir (const char  *dir,
   return TRUE;
 }
 
+static gboolean
+write_all (int          fd,
+           const char  *text,
+           gsize        length)
+{
+  while (length > 0)
+    {
+      gssize n = write (fd, text, length);
+
+      if (n < 0 && errno == EINTR)
+        continue;
+      if (n <= 0)
+        return FALSE;
+      text += n;
+      length -= n;
+    }
+  return TRUE;
+}
+
+/* A temporary file, written and synced, then renamed over the entry: a
+ * reader sees the old version or the new one, and after a power cut the
+ * rename is durable (with the folder synced). The temporary file is
+ * locked (flock) from just after it is made until it is renamed, and
+ * closed: a temporary file nobody holds locked is a write cut short, by
+ * this process or another, which any reader may remove
+ * (remove_if_abandoned()); one that is locked is a write going on, in
+ * this journal, another one in the same process, or another process
+ * (a Devel and a release build share the folder). In the instant
+ * between mkstemp and flock a reader can take the new file for a leftover
+ * and remove it: then the rename finds nothing, and the write starts
+ * again. */
+static gboolean
+write_file (const char  *path,
+            const char  *text,
+            GError     **error)
+{
+  gsize length = strlen (text);
+  int saved = 0;
+
+  for (guint attempt = 0; attempt < 3; attempt++)
+    {
+      g_autofree char *temporary = g_strconcat (path, ".XXXXXX", NULL);
+      int fd = g_mkstemp_full (temporary, O_RDWR | O_CLOEXEC, 0600);
+
+      if (fd < 0)
+        {
+          saved = errno;
+          break;
+        }
+      if (flock (fd, LOCK_EX) != 0 || !write_all (fd, text, length) || fsync (fd) != 0)
+        {
+          saved = errno;
+          close (fd);
+          g_unlink (temporary);
+          break;
+        }
+      if (rename (temporary, path) == 0)
+        {
+          close (fd);
+          return TRUE;
+        }
+      saved = errno;
+      close (fd);
+      g_unlink (temporary);
+      if (saved != ENOENT)
+        break;
+    }
+  g_set_error (error, G_IO_ERROR, g_io_error_from_errno (saved ? saved : EIO),
+               "Could not write the journal entry: %s", g_strerror (saved ? saved : EIO));
+  return FALSE;
+}
+
 /* The file itself: safe in any thread, as it touches nothing but dir. */
 static gboolean
 write_entry (const char  *dir,
@@ -138,10 +207,7 @@ write_entry (const char  *dir,
                    "Could not make the journal folder: %s", g_strerror (saved));
       return FALSE;
     }
-  /* CONSISTENT | DURABLE: a temporary file, fsync, rename over. */
-  if (!g_file_set_contents_full (path, text, -1,
-                                 G_FILE_SET_CONTENTS_CONSISTENT | G_FILE_SET_CONTENTS_DURABLE,
-                                 0600, error))
+  if (!write_file (path, text, error))
     return FALSE;
   /* The entry is in place (and was synced itself); failing to sync the
    * folder must not read as "not written", or a sale that was could be
@@ -515,7 +581,7 @@ index_entries (TillJournal *self,
 static void
 index_all (TillJournal *self)
 {
-  g_autoptr(GPtrArray) entries = read_entries (self->dir, self->pending == 0);
+  g_autoptr(GPtrArray) entries = read_entries (self->dir);
 
   index_entries (self, entries);
 }
@@ -528,21 +594,16 @@ read_thread (GTask        *task,
              gpointer      task_data,
              GCancellable *cancellable)
 {
-  g_task_return_pointer (task, read_entries (task_data, GPOINTER_TO_INT (g_object_get_data (G_OBJECT (task), "idle"))),
-                         (GDestroyNotify) g_ptr_array_unref);
+  g_task_return_pointer (task, read_entries (task_data), (GDestroyNotify) g_ptr_array_unref);
 }
 
-/* idle: no write of this journal can start while the files are read (a
- * journal being opened); else leftovers are removed only once old. */
 static void
 read_entries_async (TillJournal         *self,
-                    gboolean             idle,
                     GAsyncReadyCallback  callback,
                     gpointer             user_data)
 {
   g_autoptr(GTask) task = g_task_new (self, NULL, callback, user_data);
 
-  g_object_set_data (G_OBJECT (task), "idle", GINT_TO_POINTER (idle));
   g_task_set_task_data (task, g_strdup (self->dir), g_free);
   g_task_run_in_thread (task, read_thread);
 }
@@ -698,7 +759,7 @@ till_journal_refresh_in_background (TillJournal *self)
   if (self->refreshing || !folder_changed (self))
     return;
   self->refreshing = TRUE;
-  read_entries_async (self, FALSE, refreshed_cb, NULL);
+  read_entries_async (self, refreshed_cb, NULL);
 }
 
 static int
@@ -711,12 +772,32 @@ compare_created (gconstpointer a,
   return x < y ? -1 : x > y;
 }
 
+/* A write's temporary file that nobody holds locked was cut short (the
+ * terminal was killed mid-write): its rename never happened, so the
+ * entry's last complete version stands, and with no entry at all the
+ * sale was never sent. It holds a token id: gone. One that is locked is
+ * being written now, by whichever journal, process or sandbox: left
+ * alone (see write_file()). */
+static void
+remove_if_abandoned (const char *path)
+{
+  int fd = open (path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK);
+
+  if (fd < 0)
+    return;
+  if (flock (fd, LOCK_EX | LOCK_NB) == 0)
+    {
+      g_debug ("Removing an unfinished journal write");
+      if (g_unlink (path) != 0 && errno != ENOENT)
+        g_warning ("Could not remove an unfinished journal write: %s", g_strerror (errno));
+    }
+  close (fd);
+}
+
 /* Every readable entry in folder, oldest first; safe in any thread, as
- * it touches nothing but the folder. idle: no write of this journal is
- * under way, so every leftover temporary file is one cut short. */
+ * it touches nothing but the folder. */
 static GPtrArray *
-read_entries (const char *folder,
-              gboolean    idle)
+read_entries (const char *folder)
 {
   GPtrArray *entries = g_ptr_array_new_with_free_func ((GDestroyNotify) json_object_unref);
   g_autoptr(GDir) dir = NULL;
@@ -734,20 +815,8 @@ read_entries (const char *folder,
       if (is_unfinished_write (name))
         {
           g_autofree char *leftover = g_build_filename (folder, name, NULL);
-          GStatBuf buf;
 
-          /* A write cut short (the terminal was killed): its rename never
-           * happened, so the entry's last complete version stands, and with
-           * no entry at all the sale was never sent. It holds a token id:
-           * gone. Not one this journal's writer thread may be writing now,
-           * though: while it may be busy, only one older than a write
-           * could ever take. */
-          if (!idle && (g_stat (leftover, &buf) != 0 ||
-                        (gint64) buf.st_mtime > g_get_real_time () / G_USEC_PER_SEC - UNFINISHED_WRITE_SECONDS))
-            continue;
-          g_debug ("Removing an unfinished journal write");
-          if (g_unlink (leftover) != 0 && errno != ENOENT)
-            g_warning ("Could not remove an unfinished journal write: %s", g_strerror (errno));
+          remove_if_abandoned (leftover);
           continue;
         }
       if (!g_str_has_suffix (name, ".json"))
@@ -789,7 +858,7 @@ GPtrArray *
 till_journal_list (TillJournal *self)
 {
   g_return_val_if_fail (TILL_IS_JOURNAL (self), NULL);
-  return read_entries (self->dir, self->pending == 0);
+  return read_entries (self->dir);
 }
 
 gboolean
@@ -946,7 +1015,7 @@ till_journal_new_async (const char          *dir,
       g_task_return_error (task, error);
       return;
     }
-  read_entries_async (self, TRUE, opened_cb, g_steal_pointer (&task));
+  read_entries_async (self, opened_cb, g_steal_pointer (&task));
 }
 
 TillJournal *
