@@ -589,6 +589,37 @@ test_approval_rate_limited (void)
                                " (SELECT id FROM users WHERE name = 'hugo')"), ==, 0);
 }
 
+/* A name in the path is percent-decoded once, as the client encoded it:
+ * "t%69na" (sent as t%2569na) is that account, never "tina", and a name
+ * with a '/' (sent as %2F) is reachable too. */
+static void
+test_path_name_decoded_once (void)
+{
+  g_autofree char *manager = login ("morgan", MANAGER_PASSWORD);
+  g_autoptr(TillTestResponse) tina = add_staff (manager, "tina", "manager", "tina-password-12");
+  g_autoptr(TillTestResponse) lookalike = add_staff (manager, "t%69na", "cashier", "tina-password-13");
+  g_autoptr(TillTestResponse) slashed = add_staff (manager, "shop/till", "cashier", "till-password-14");
+  g_autoptr(TillTestResponse) disabled = patch_staff (manager, "t%2569na", "{\"disabled\":true}");
+  g_autoptr(TillTestResponse) slash_disabled = patch_staff (manager, "shop%2Ftill", "{\"disabled\":true}");
+  g_autoptr(TillTestResponse) reset = till_test_post_json (shop, "/api/staff/t%2569na/password", manager, NULL,
+                                                           "{\"password\":\"tina-password-15\"}");
+  g_autofree char *still_tina = NULL;
+
+  g_assert_cmpuint (tina->status, ==, 201);
+  g_assert_cmpuint (lookalike->status, ==, 201);
+  g_assert_cmpuint (slashed->status, ==, 201);
+  g_assert_cmpuint (disabled->status, ==, 200);
+  g_assert_cmpstr (till_test_json_string (disabled->json, "username"), ==, "t%69na");
+  g_assert_true (json_object_get_boolean_member (json_node_get_object (disabled->json), "disabled"));
+  g_assert_cmpuint (slash_disabled->status, ==, 200);
+  g_assert_cmpstr (till_test_json_string (slash_disabled->json, "username"), ==, "shop/till");
+  g_assert_cmpuint (reset->status, ==, 204);
+  /* tina was neither disabled nor given the new password. */
+  g_assert_cmpint (count_rows ("SELECT count (*) FROM users WHERE name = 'tina' AND disabled = 0"), ==, 1);
+  still_tina = login ("tina", "tina-password-12");
+  g_assert_cmpuint (check_auth (still_tina), ==, 200);
+}
+
 /* The audit log */
 
 static void
@@ -778,6 +809,7 @@ main (int   argc,
   g_test_add_func ("/server/staff/password-reset", test_password_reset);
   g_test_add_func ("/server/staff/change-errors", test_change_errors);
   g_test_add_func ("/server/staff/last-manager", test_last_manager);
+  g_test_add_func ("/server/staff/path-name-decoded-once", test_path_name_decoded_once);
   g_test_add_func ("/server/approval/cashier-refund", test_approval);
   g_test_add_func ("/server/approval/replay", test_approval_replay);
   g_test_add_func ("/server/approval/manager", test_manager_refund);

@@ -95,7 +95,7 @@ static char *
 decode_username (const char *segment)
 {
   g_autofree char *name = strlen (segment) <= 3 * TILL_API_MAX_USERNAME
-                          ? g_uri_unescape_string (segment, "/") : NULL;
+                          ? g_uri_unescape_string (segment, NULL) : NULL;
 
   if (name == NULL || !till_api_input_valid_username (name))
     return NULL;
@@ -508,8 +508,13 @@ till_api_listen (TillApi  *self,
   if (certificate == NULL && self->config->tls_certificate != NULL)
     return NULL;
 
+  /* Raw paths: libsoup would otherwise percent-decode the path before the
+   * router splits it, so that a %2F in a user name became a separator and
+   * a %25 was decoded twice (the name "h%75go" addressing "hugo"). The
+   * router splits the path as sent and decodes each segment once. */
   self->server = soup_server_new ("server-header", "till-server/" PACKAGE_VERSION,
                                   "tls-certificate", certificate,
+                                  "raw-paths", TRUE,
                                   NULL);
   g_signal_connect_object (self->server, "request-started", G_CALLBACK (request_started_cb), self, 0);
   soup_server_add_handler (self->server, NULL, server_handler_cb, self, NULL);
