@@ -620,6 +620,36 @@ test_path_name_decoded_once (void)
   g_assert_cmpuint (check_auth (still_tina), ==, 200);
 }
 
+/* A name is refused when it has a space or control character of any
+ * kind, or an invisible character one name could hide behind, or cannot
+ * be a path segment. */
+static void
+test_hostile_names (void)
+{
+  static const char * const names[] = {
+    "\\u00a0x",          /* no-break space */
+    "x\\u3000",          /* ideographic space */
+    "x\\u0085",          /* next line, a C1 control */
+    "x\\u2028y",         /* line separator */
+    "\\u202eevil",       /* right-to-left override */
+    "mor\\u200bgan",     /* zero width space */
+    "\\ufeffmorgan",     /* byte order mark */
+    ".",
+    "..",
+  };
+  g_autofree char *manager = login ("morgan", MANAGER_PASSWORD);
+
+  for (guint i = 0; i < G_N_ELEMENTS (names); i++)
+    {
+      g_autoptr(TillTestResponse) added = add_staff (manager, names[i], "cashier", "hostile-password-16");
+
+      till_assert_error_code (added, 400, "invalid_field");
+      g_assert_cmpstr (till_test_json_string (added->json, "error.param"), ==, "username");
+    }
+  g_assert_cmpint (count_rows ("SELECT count (*) FROM users WHERE name LIKE '%evil%'"
+                               " OR name IN ('.', '..')"), ==, 0);
+}
+
 /* The audit log */
 
 static void
@@ -810,6 +840,7 @@ main (int   argc,
   g_test_add_func ("/server/staff/change-errors", test_change_errors);
   g_test_add_func ("/server/staff/last-manager", test_last_manager);
   g_test_add_func ("/server/staff/path-name-decoded-once", test_path_name_decoded_once);
+  g_test_add_func ("/server/staff/hostile-names", test_hostile_names);
   g_test_add_func ("/server/approval/cashier-refund", test_approval);
   g_test_add_func ("/server/approval/replay", test_approval_replay);
   g_test_add_func ("/server/approval/manager", test_manager_refund);
