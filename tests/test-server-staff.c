@@ -650,6 +650,50 @@ test_hostile_names (void)
                                " OR name IN ('.', '..')"), ==, 0);
 }
 
+/* A right password that is refused all the same (a cashier naming
+ * themselves as approver, a disabled account signing in) counts against
+ * the name like a wrong one: each refusal is an audit entry, and the log
+ * must not grow faster than the limits let guesses through. */
+static void
+test_right_password_refused_counts (void)
+{
+  g_autofree char *manager = login ("morgan", MANAGER_PASSWORD);
+  g_autoptr(TillTestResponse) added = add_staff (manager, "ines", "cashier", "ines-password-17");
+  g_autoptr(TillTestResponse) other = add_staff (manager, "jon", "cashier", "jon-password-18");
+  g_autofree char *ines = login ("ines", "ines-password-17");
+  g_autofree char *payment = paid (ines, 300);
+  g_autoptr(TillTestResponse) disabled = patch_staff (manager, "jon", "{\"disabled\":true}");
+  g_autoptr(TillTestResponse) last_approval = NULL;
+  g_autoptr(TillTestResponse) last_login = NULL;
+
+  g_assert_cmpuint (added->status, ==, 201);
+  g_assert_cmpuint (other->status, ==, 201);
+  g_assert_cmpuint (disabled->status, ==, 200);
+  for (guint i = 0; i < 5; i++)
+    {
+      g_autofree char *key = till_test_new_key ();
+      g_autoptr(TillTestResponse) own = refund (ines, payment, key,
+        "{\"approval\":{\"username\":\"ines\",\"password\":\"ines-password-17\"}}");
+      g_autoptr(TillTestResponse) signin = login_attempt ("jon", "jon-password-18");
+
+      till_assert_error_code (own, 403, "approval_refused");
+      till_assert_error_code (signin, 403, "account_disabled");
+    }
+  {
+    g_autofree char *key = till_test_new_key ();
+
+    last_approval = refund (ines, payment, key,
+                            "{\"approval\":{\"username\":\"ines\",\"password\":\"ines-password-17\"}}");
+  }
+  last_login = login_attempt ("jon", "jon-password-18");
+  till_assert_error_code (last_approval, 429, "rate_limited");
+  till_assert_error_code (last_login, 429, "rate_limited");
+  g_assert_cmpint (count_rows ("SELECT count (*) FROM audit WHERE action = 'approval_refused'"
+                               " AND actor = 'ines'"), ==, 5);
+  g_assert_cmpint (count_rows ("SELECT count (*) FROM audit WHERE action = 'login_failed'"
+                               " AND subject = 'jon'"), ==, 5);
+}
+
 /* The audit log */
 
 static void
@@ -845,6 +889,7 @@ main (int   argc,
   g_test_add_func ("/server/approval/replay", test_approval_replay);
   g_test_add_func ("/server/approval/manager", test_manager_refund);
   g_test_add_func ("/server/approval/rate-limited", test_approval_rate_limited);
+  g_test_add_func ("/server/approval/right-password-refused-counts", test_right_password_refused_counts);
   g_test_add_func ("/server/audit/logins", test_login_entries);
   g_test_add_func ("/server/audit/command-line", test_command_line_entries);
   g_test_add_func ("/server/audit/append-only", test_append_only);

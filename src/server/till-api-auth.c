@@ -184,17 +184,17 @@ verify_done_cb (GObject      *object,
 
   if (g_task_propagate_boolean (G_TASK (result), NULL))
     user = till_db_get_user_by_name (self->db, data->username);
-  if (user != NULL)
+  if (data->done (req, data->username, user))
     {
-      /* The right password: this attempt is not a failure for either
-       * count. Only this one is taken back: the name's count is shared by
-       * every spelling that folds to it ("Alice", "ALICE"), so clearing it
-       * would let whoever owns one of them wipe the failures others ran up
-       * on another. */
+      /* The right password, and let in: this attempt is not a failure
+       * for either count. Only this one is taken back: the name's count
+       * is shared by every spelling that folds to it ("Alice", "ALICE"),
+       * so clearing it would let whoever owns one of them wipe the
+       * failures others ran up on another. A right password refused all
+       * the same stays counted: each such refusal is an audit entry. */
       till_rate_limiter_forgive (self->user_limiter, data->user_key, data->attempt_usec);
       till_rate_limiter_forgive (self->address_limiter, data->address_key, data->attempt_usec);
     }
-  data->done (req, data->username, user);
 }
 
 /**
@@ -300,7 +300,7 @@ audit_failed_login (TillApiRequest *req,
   till_api_audit (req, NULL, TILL_AUDIT_LOGIN_FAILED, known ? username : NULL, details);
 }
 
-static void
+static gboolean
 login_checked (TillApiRequest *req,
                const char     *username,
                TillUser       *user)
@@ -317,13 +317,13 @@ login_checked (TillApiRequest *req,
     {
       audit_failed_login (req, username, "wrong_password");
       till_api_send_error (req->msg, 401, "invalid_credentials", "Wrong username or password");
-      return;
+      return FALSE;
     }
   if (user->disabled)
     {
       audit_failed_login (req, username, "account_disabled");
       till_api_send_error (req->msg, 403, "account_disabled", "This account has been disabled by a manager");
-      return;
+      return FALSE;
     }
 
   token = till_crypto_new_token ();
@@ -333,7 +333,7 @@ login_checked (TillApiRequest *req,
     {
       g_warning ("%s", error->message);
       till_api_send_error (req->msg, 500, "internal_error", "The session could not be stored");
-      return;
+      return TRUE;
     }
   till_api_audit (req, user->name, TILL_AUDIT_LOGIN, user->name, NULL);
 
@@ -344,6 +344,7 @@ login_checked (TillApiRequest *req,
   json_builder_end_object (builder);
   till_api_send_json (req->msg, 200, builder);
   explicit_bzero (token, strlen (token));
+  return TRUE;
 }
 
 static void
