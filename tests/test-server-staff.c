@@ -272,6 +272,53 @@ test_password_reset (void)
   g_assert_cmpint (count_rows ("SELECT count (*) FROM audit WHERE details LIKE '%fay-new%'"), ==, 0);
 }
 
+/* A sign-in whose password check was running when a manager reset the
+ * password: the password it checked is the old one now, and it gets no
+ * session that outlives the reset. A race, so tried a number of times,
+ * each with an account of its own (the failures count against the name). */
+typedef struct
+{
+  char             *name;
+  TillTestResponse *response;
+} SignIn;
+
+static gpointer
+sign_in_thread (gpointer user_data)
+{
+  SignIn *sign_in = user_data;
+
+  sign_in->response = login_attempt (sign_in->name, "race-password-19");
+  return NULL;
+}
+
+static void
+test_reset_during_sign_in (void)
+{
+  g_autofree char *manager = login ("morgan", MANAGER_PASSWORD);
+
+  for (guint round = 0; round < 12; round++)
+    {
+      g_autofree char *name = g_strdup_printf ("racer%u", round);
+      g_autofree char *path = g_strdup_printf ("/api/staff/%s/password", name);
+      g_autoptr(TillTestResponse) added = add_staff (manager, name, "cashier", "race-password-19");
+      g_autoptr(TillTestResponse) reset = NULL;
+      SignIn sign_in = { name, NULL };
+      GThread *thread;
+
+      g_assert_cmpuint (added->status, ==, 201);
+      thread = g_thread_new ("sign-in", sign_in_thread, &sign_in);
+      reset = till_test_post_json (shop, path, manager, NULL, "{\"password\":\"race-password-20\"}");
+      g_thread_join (thread);
+
+      g_assert_cmpuint (reset->status, ==, 204);
+      if (sign_in.response->status == 200)
+        g_assert_cmpuint (check_auth (till_test_json_string (sign_in.response->json, "token")), ==, 401);
+      else
+        till_assert_error_code (sign_in.response, 401, "invalid_credentials");
+      till_test_response_free (sign_in.response);
+    }
+}
+
 static void
 test_change_errors (void)
 {
@@ -881,6 +928,7 @@ main (int   argc,
   g_test_add_func ("/server/staff/disable-ends-sessions", test_disable_ends_sessions);
   g_test_add_func ("/server/staff/demote-ends-sessions", test_demote_ends_sessions);
   g_test_add_func ("/server/staff/password-reset", test_password_reset);
+  g_test_add_func ("/server/staff/reset-during-sign-in", test_reset_during_sign_in);
   g_test_add_func ("/server/staff/change-errors", test_change_errors);
   g_test_add_func ("/server/staff/last-manager", test_last_manager);
   g_test_add_func ("/server/staff/path-name-decoded-once", test_path_name_decoded_once);

@@ -183,7 +183,15 @@ verify_done_cb (GObject      *object,
   release_check_slot (self, data->address_key);
 
   if (g_task_propagate_boolean (G_TASK (result), NULL))
-    user = till_db_get_user_by_name (self->db, data->username);
+    {
+      user = till_db_get_user_by_name (self->db, data->username);
+      /* Checked against the hash read when the check began: a password
+       * changed meanwhile (a manager's reset, to lock someone out) makes
+       * the one sent the old one, which must not get a session that
+       * outlives the reset, nor approve anything. */
+      if (user != NULL && g_strcmp0 (user->password_hash, data->password_hash) != 0)
+        g_clear_pointer (&user, till_user_free);
+    }
   if (data->done (req, data->username, user))
     {
       /* The right password, and let in: this attempt is not a failure
