@@ -319,6 +319,68 @@ test_reset_during_sign_in (void)
     }
 }
 
+/* A manager's request that waits for a password to be hashed, while
+ * another manager disables them: once disabled they can do nothing, so
+ * the account they asked for is added before the disabling or not at all.
+ * A race too, tried a number of times. */
+typedef struct
+{
+  char             *token;
+  char             *name;
+  TillTestResponse *response;
+} AddInThread;
+
+static gpointer
+add_thread (gpointer user_data)
+{
+  AddInThread *add = user_data;
+
+  add->response = add_staff (add->token, add->name, "manager", "race-password-21");
+  return NULL;
+}
+
+static gint64
+audit_id_of (const char *action,
+             const char *subject)
+{
+  g_autofree char *sql = g_strdup_printf ("SELECT coalesce (max (id), 0) FROM audit WHERE action = '%s'"
+                                          " AND subject = '%s'", action, subject);
+
+  return count_rows (sql);
+}
+
+static void
+test_disable_during_add (void)
+{
+  g_autofree char *manager = login ("morgan", MANAGER_PASSWORD);
+
+  for (guint round = 0; round < 12; round++)
+    {
+      g_autofree char *boss = g_strdup_printf ("boss%u", round);
+      g_autofree char *hire = g_strdup_printf ("hire%u", round);
+      g_autoptr(TillTestResponse) added = add_staff (manager, boss, "manager", "boss-password-22");
+      g_autofree char *token = login (boss, "boss-password-22");
+      g_autoptr(TillTestResponse) disabled = NULL;
+      AddInThread add = { token, hire, NULL };
+      GThread *thread;
+
+      g_assert_cmpuint (added->status, ==, 201);
+      thread = g_thread_new ("add", add_thread, &add);
+      disabled = patch_staff (manager, boss, "{\"disabled\":true}");
+      g_thread_join (thread);
+
+      g_assert_cmpuint (disabled->status, ==, 200);
+      if (add.response->status == 201)
+        g_assert_cmpint (audit_id_of ("staff_added", hire), <, audit_id_of ("staff_changed", boss));
+      else
+        {
+          till_assert_error_code (add.response, 401, "unauthorized");
+          g_assert_cmpint (audit_id_of ("staff_added", hire), ==, 0);
+        }
+      till_test_response_free (add.response);
+    }
+}
+
 static void
 test_change_errors (void)
 {
@@ -929,6 +991,7 @@ main (int   argc,
   g_test_add_func ("/server/staff/demote-ends-sessions", test_demote_ends_sessions);
   g_test_add_func ("/server/staff/password-reset", test_password_reset);
   g_test_add_func ("/server/staff/reset-during-sign-in", test_reset_during_sign_in);
+  g_test_add_func ("/server/staff/disable-during-add", test_disable_during_add);
   g_test_add_func ("/server/staff/change-errors", test_change_errors);
   g_test_add_func ("/server/staff/last-manager", test_last_manager);
   g_test_add_func ("/server/staff/path-name-decoded-once", test_path_name_decoded_once);

@@ -181,6 +181,9 @@ verify_done_cb (GObject      *object,
 
   soup_server_message_unpause (req->msg);
   release_check_slot (self, data->address_key);
+  /* An approval's cashier disabled while it was checked: nothing more. */
+  if (!till_api_session_holds (req))
+    return;
 
   if (g_task_propagate_boolean (G_TASK (result), NULL))
     {

@@ -177,6 +177,7 @@ gboolean        till_api_audit_add_name_tried (JsonBuilder         *details,
  * so that the handler only has to return. */
 gboolean        till_api_authenticate        (TillApiRequest       *req,
                                               TillApiAccess         access);
+gboolean        till_api_session_holds       (TillApiRequest       *req);
 gboolean        till_api_is_manager          (TillUser             *user);
 gboolean        till_api_may_see             (TillApiRequest       *req,
                                               TillPayment          *p);
