@@ -276,6 +276,19 @@ drain_and_close (GIOStream *stream)
                              drain->cancellable, drain_skip_cb, drain);
 }
 
+/* The path as the request log shows it: decoded, as libsoup gave it before
+ * the server took raw paths (the log escapes every byte that needs it),
+ * and the first 128 bytes of it. */
+static char *
+path_for_log (SoupServerMessage *msg)
+{
+  GUri *uri = soup_server_message_get_uri (msg);
+  const char *raw = uri ? g_uri_get_path (uri) : "?";
+  g_autofree char *decoded = g_uri_unescape_string (raw, NULL);
+
+  return g_strndup (decoded ? decoded : raw, 128);
+}
+
 /* Answers straight on the socket and closes the connection, before libsoup
  * reads what follows the headers: for a body far over the limit, and for
  * a request whose framing is ambiguous, where what follows may be a second
@@ -291,8 +304,7 @@ refuse_and_close (SoupServerMessage *msg,
   g_autofree char *body = NULL;
   g_autofree char *response = NULL;
   g_autoptr(GIOStream) stream = NULL;
-  GUri *uri = soup_server_message_get_uri (msg);
-  g_autofree char *path = g_strndup (uri ? g_uri_get_path (uri) : "?", 128);
+  g_autofree char *path = path_for_log (msg);
 
   body = g_strdup_printf ("{\"error\":{\"code\":\"%s\",\"message\":\"%s\"}}", code, message);
   response = g_strdup_printf ("HTTP/1.1 %u %s\r\n"
@@ -397,8 +409,7 @@ finished_cb (SoupServerMessage *msg,
              TillApi           *self)
 {
   RequestInfo *info = g_object_get_data (G_OBJECT (msg), "till-request");
-  GUri *uri = soup_server_message_get_uri (msg);
-  g_autofree char *path = g_strndup (uri ? g_uri_get_path (uri) : "?", 128);
+  g_autofree char *path = path_for_log (msg);
 
   if (info == NULL)
     return;
