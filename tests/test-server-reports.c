@@ -727,6 +727,10 @@ static const BadZone bad_zones[] = {
   { "posix-rule", "XYZ5" },
   { "folder", "Europe" },
   { "lower-case", "europe/berlin" },
+  /* Files of the database's folder that are no zone: GLib's critical
+   * warning on them once hung the server. */
+  { "table", "zone.tab" },
+  { "source", "tzdata.zi" },
 };
 
 /* till-server --check-config names the line of a zone it cannot use. */

@@ -272,6 +272,115 @@ test_password_reset (void)
   g_assert_cmpint (count_rows ("SELECT count (*) FROM audit WHERE details LIKE '%fay-new%'"), ==, 0);
 }
 
+/* A sign-in whose password check was running when a manager reset the
+ * password: the password it checked is the old one now, and it gets no
+ * session that outlives the reset. A race, so tried a number of times,
+ * each with an account of its own (the failures count against the name). */
+typedef struct
+{
+  char             *name;
+  TillTestResponse *response;
+} SignIn;
+
+static gpointer
+sign_in_thread (gpointer user_data)
+{
+  SignIn *sign_in = user_data;
+
+  sign_in->response = login_attempt (sign_in->name, "race-password-19");
+  return NULL;
+}
+
+static void
+test_reset_during_sign_in (void)
+{
+  g_autofree char *manager = login ("morgan", MANAGER_PASSWORD);
+
+  for (guint round = 0; round < 12; round++)
+    {
+      g_autofree char *name = g_strdup_printf ("racer%u", round);
+      g_autofree char *path = g_strdup_printf ("/api/staff/%s/password", name);
+      g_autoptr(TillTestResponse) added = add_staff (manager, name, "cashier", "race-password-19");
+      g_autoptr(TillTestResponse) reset = NULL;
+      SignIn sign_in = { name, NULL };
+      GThread *thread;
+
+      g_assert_cmpuint (added->status, ==, 201);
+      thread = g_thread_new ("sign-in", sign_in_thread, &sign_in);
+      reset = till_test_post_json (shop, path, manager, NULL, "{\"password\":\"race-password-20\"}");
+      g_thread_join (thread);
+
+      g_assert_cmpuint (reset->status, ==, 204);
+      if (sign_in.response->status == 200)
+        g_assert_cmpuint (check_auth (till_test_json_string (sign_in.response->json, "token")), ==, 401);
+      else
+        till_assert_error_code (sign_in.response, 401, "invalid_credentials");
+      till_test_response_free (sign_in.response);
+    }
+}
+
+/* A manager's request that waits for a password to be hashed, while
+ * another manager disables them: once disabled they can do nothing, so
+ * the account they asked for is added before the disabling or not at all.
+ * A race too, tried a number of times. */
+typedef struct
+{
+  char             *token;
+  char             *name;
+  TillTestResponse *response;
+} AddInThread;
+
+static gpointer
+add_thread (gpointer user_data)
+{
+  AddInThread *add = user_data;
+
+  add->response = add_staff (add->token, add->name, "manager", "race-password-21");
+  return NULL;
+}
+
+static gint64
+audit_id_of (const char *action,
+             const char *subject)
+{
+  g_autofree char *sql = g_strdup_printf ("SELECT coalesce (max (id), 0) FROM audit WHERE action = '%s'"
+                                          " AND subject = '%s'", action, subject);
+
+  return count_rows (sql);
+}
+
+static void
+test_disable_during_add (void)
+{
+  g_autofree char *manager = login ("morgan", MANAGER_PASSWORD);
+
+  for (guint round = 0; round < 12; round++)
+    {
+      g_autofree char *boss = g_strdup_printf ("boss%u", round);
+      g_autofree char *hire = g_strdup_printf ("hire%u", round);
+      g_autoptr(TillTestResponse) added = add_staff (manager, boss, "manager", "boss-password-22");
+      g_autofree char *token = login (boss, "boss-password-22");
+      g_autoptr(TillTestResponse) disabled = NULL;
+      AddInThread add = { token, hire, NULL };
+      GThread *thread;
+
+      g_assert_cmpuint (added->status, ==, 201);
+      thread = g_thread_new ("add", add_thread, &add);
+      disabled = patch_staff (manager, boss, "{\"disabled\":true}");
+      g_thread_join (thread);
+
+      g_assert_cmpuint (disabled->status, ==, 200);
+      if (add.response->status == 201)
+        g_assert_cmpint (audit_id_of ("staff_added", hire), <, audit_id_of ("staff_changed", boss));
+      else
+        {
+          till_assert_error_code (add.response, 401, "unauthorized");
+          g_assert_cmpint (audit_id_of ("staff_added", hire), ==, 0);
+        }
+      till_test_response_free (add.response);
+    }
+}
+
 static void
 test_change_errors (void)
 {
@@ -589,6 +698,111 @@ test_approval_rate_limited (void)
                                " (SELECT id FROM users WHERE name = 'hugo')"), ==, 0);
 }
 
+/* A name in the path is percent-decoded once, as the client encoded it:
+ * "t%69na" (sent as t%2569na) is that account, never "tina", and a name
+ * with a '/' (sent as %2F) is reachable too. */
+static void
+test_path_name_decoded_once (void)
+{
+  g_autofree char *manager = login ("morgan", MANAGER_PASSWORD);
+  g_autoptr(TillTestResponse) tina = add_staff (manager, "tina", "manager", "tina-password-12");
+  g_autoptr(TillTestResponse) lookalike = add_staff (manager, "t%69na", "cashier", "tina-password-13");
+  g_autoptr(TillTestResponse) slashed = add_staff (manager, "shop/till", "cashier", "till-password-14");
+  g_autoptr(TillTestResponse) disabled = patch_staff (manager, "t%2569na", "{\"disabled\":true}");
+  g_autoptr(TillTestResponse) slash_disabled = patch_staff (manager, "shop%2Ftill", "{\"disabled\":true}");
+  g_autoptr(TillTestResponse) reset = till_test_post_json (shop, "/api/staff/t%2569na/password", manager, NULL,
+                                                           "{\"password\":\"tina-password-15\"}");
+  g_autofree char *still_tina = NULL;
+
+  g_assert_cmpuint (tina->status, ==, 201);
+  g_assert_cmpuint (lookalike->status, ==, 201);
+  g_assert_cmpuint (slashed->status, ==, 201);
+  g_assert_cmpuint (disabled->status, ==, 200);
+  g_assert_cmpstr (till_test_json_string (disabled->json, "username"), ==, "t%69na");
+  g_assert_true (json_object_get_boolean_member (json_node_get_object (disabled->json), "disabled"));
+  g_assert_cmpuint (slash_disabled->status, ==, 200);
+  g_assert_cmpstr (till_test_json_string (slash_disabled->json, "username"), ==, "shop/till");
+  g_assert_cmpuint (reset->status, ==, 204);
+  /* tina was neither disabled nor given the new password. */
+  g_assert_cmpint (count_rows ("SELECT count (*) FROM users WHERE name = 'tina' AND disabled = 0"), ==, 1);
+  still_tina = login ("tina", "tina-password-12");
+  g_assert_cmpuint (check_auth (still_tina), ==, 200);
+}
+
+/* A name is refused when it has a space or control character of any
+ * kind, or an invisible character one name could hide behind, or cannot
+ * be a path segment. */
+static void
+test_hostile_names (void)
+{
+  static const char * const names[] = {
+    "\\u00a0x",          /* no-break space */
+    "x\\u3000",          /* ideographic space */
+    "x\\u0085",          /* next line, a C1 control */
+    "x\\u2028y",         /* line separator */
+    "\\u202eevil",       /* right-to-left override */
+    "mor\\u200bgan",     /* zero width space */
+    "\\ufeffmorgan",     /* byte order mark */
+    ".",
+    "..",
+  };
+  g_autofree char *manager = login ("morgan", MANAGER_PASSWORD);
+
+  for (guint i = 0; i < G_N_ELEMENTS (names); i++)
+    {
+      g_autoptr(TillTestResponse) added = add_staff (manager, names[i], "cashier", "hostile-password-16");
+
+      till_assert_error_code (added, 400, "invalid_field");
+      g_assert_cmpstr (till_test_json_string (added->json, "error.param"), ==, "username");
+    }
+  g_assert_cmpint (count_rows ("SELECT count (*) FROM users WHERE name LIKE '%evil%'"
+                               " OR name IN ('.', '..')"), ==, 0);
+}
+
+/* A right password that is refused all the same (a cashier naming
+ * themselves as approver, a disabled account signing in) counts against
+ * the name like a wrong one: each refusal is an audit entry, and the log
+ * must not grow faster than the limits let guesses through. */
+static void
+test_right_password_refused_counts (void)
+{
+  g_autofree char *manager = login ("morgan", MANAGER_PASSWORD);
+  g_autoptr(TillTestResponse) added = add_staff (manager, "ines", "cashier", "ines-password-17");
+  g_autoptr(TillTestResponse) other = add_staff (manager, "jon", "cashier", "jon-password-18");
+  g_autofree char *ines = login ("ines", "ines-password-17");
+  g_autofree char *payment = paid (ines, 300);
+  g_autoptr(TillTestResponse) disabled = patch_staff (manager, "jon", "{\"disabled\":true}");
+  g_autoptr(TillTestResponse) last_approval = NULL;
+  g_autoptr(TillTestResponse) last_login = NULL;
+
+  g_assert_cmpuint (added->status, ==, 201);
+  g_assert_cmpuint (other->status, ==, 201);
+  g_assert_cmpuint (disabled->status, ==, 200);
+  for (guint i = 0; i < 5; i++)
+    {
+      g_autofree char *key = till_test_new_key ();
+      g_autoptr(TillTestResponse) own = refund (ines, payment, key,
+        "{\"approval\":{\"username\":\"ines\",\"password\":\"ines-password-17\"}}");
+      g_autoptr(TillTestResponse) signin = login_attempt ("jon", "jon-password-18");
+
+      till_assert_error_code (own, 403, "approval_refused");
+      till_assert_error_code (signin, 403, "account_disabled");
+    }
+  {
+    g_autofree char *key = till_test_new_key ();
+
+    last_approval = refund (ines, payment, key,
+                            "{\"approval\":{\"username\":\"ines\",\"password\":\"ines-password-17\"}}");
+  }
+  last_login = login_attempt ("jon", "jon-password-18");
+  till_assert_error_code (last_approval, 429, "rate_limited");
+  till_assert_error_code (last_login, 429, "rate_limited");
+  g_assert_cmpint (count_rows ("SELECT count (*) FROM audit WHERE action = 'approval_refused'"
+                               " AND actor = 'ines'"), ==, 5);
+  g_assert_cmpint (count_rows ("SELECT count (*) FROM audit WHERE action = 'login_failed'"
+                               " AND subject = 'jon'"), ==, 5);
+}
+
 /* The audit log */
 
 static void
@@ -776,12 +990,17 @@ main (int   argc,
   g_test_add_func ("/server/staff/disable-ends-sessions", test_disable_ends_sessions);
   g_test_add_func ("/server/staff/demote-ends-sessions", test_demote_ends_sessions);
   g_test_add_func ("/server/staff/password-reset", test_password_reset);
+  g_test_add_func ("/server/staff/reset-during-sign-in", test_reset_during_sign_in);
+  g_test_add_func ("/server/staff/disable-during-add", test_disable_during_add);
   g_test_add_func ("/server/staff/change-errors", test_change_errors);
   g_test_add_func ("/server/staff/last-manager", test_last_manager);
+  g_test_add_func ("/server/staff/path-name-decoded-once", test_path_name_decoded_once);
+  g_test_add_func ("/server/staff/hostile-names", test_hostile_names);
   g_test_add_func ("/server/approval/cashier-refund", test_approval);
   g_test_add_func ("/server/approval/replay", test_approval_replay);
   g_test_add_func ("/server/approval/manager", test_manager_refund);
   g_test_add_func ("/server/approval/rate-limited", test_approval_rate_limited);
+  g_test_add_func ("/server/approval/right-password-refused-counts", test_right_password_refused_counts);
   g_test_add_func ("/server/audit/logins", test_login_entries);
   g_test_add_func ("/server/audit/command-line", test_command_line_entries);
   g_test_add_func ("/server/audit/append-only", test_append_only);

@@ -181,20 +181,31 @@ verify_done_cb (GObject      *object,
 
   soup_server_message_unpause (req->msg);
   release_check_slot (self, data->address_key);
+  /* An approval's cashier disabled while it was checked: nothing more. */
+  if (!till_api_session_holds (req))
+    return;
 
   if (g_task_propagate_boolean (G_TASK (result), NULL))
-    user = till_db_get_user_by_name (self->db, data->username);
-  if (user != NULL)
     {
-      /* The right password: this attempt is not a failure for either
-       * count. Only this one is taken back: the name's count is shared by
-       * every spelling that folds to it ("Alice", "ALICE"), so clearing it
-       * would let whoever owns one of them wipe the failures others ran up
-       * on another. */
+      user = till_db_get_user_by_name (self->db, data->username);
+      /* Checked against the hash read when the check began: a password
+       * changed meanwhile (a manager's reset, to lock someone out) makes
+       * the one sent the old one, which must not get a session that
+       * outlives the reset, nor approve anything. */
+      if (user != NULL && g_strcmp0 (user->password_hash, data->password_hash) != 0)
+        g_clear_pointer (&user, till_user_free);
+    }
+  if (data->done (req, data->username, user))
+    {
+      /* The right password, and let in: this attempt is not a failure
+       * for either count. Only this one is taken back: the name's count
+       * is shared by every spelling that folds to it ("Alice", "ALICE"),
+       * so clearing it would let whoever owns one of them wipe the
+       * failures others ran up on another. A right password refused all
+       * the same stays counted: each such refusal is an audit entry. */
       till_rate_limiter_forgive (self->user_limiter, data->user_key, data->attempt_usec);
       till_rate_limiter_forgive (self->address_limiter, data->address_key, data->attempt_usec);
     }
-  data->done (req, data->username, user);
 }
 
 /**
@@ -300,7 +311,7 @@ audit_failed_login (TillApiRequest *req,
   till_api_audit (req, NULL, TILL_AUDIT_LOGIN_FAILED, known ? username : NULL, details);
 }
 
-static void
+static gboolean
 login_checked (TillApiRequest *req,
                const char     *username,
                TillUser       *user)
@@ -317,13 +328,13 @@ login_checked (TillApiRequest *req,
     {
       audit_failed_login (req, username, "wrong_password");
       till_api_send_error (req->msg, 401, "invalid_credentials", "Wrong username or password");
-      return;
+      return FALSE;
     }
   if (user->disabled)
     {
       audit_failed_login (req, username, "account_disabled");
       till_api_send_error (req->msg, 403, "account_disabled", "This account has been disabled by a manager");
-      return;
+      return FALSE;
     }
 
   token = till_crypto_new_token ();
@@ -333,7 +344,7 @@ login_checked (TillApiRequest *req,
     {
       g_warning ("%s", error->message);
       till_api_send_error (req->msg, 500, "internal_error", "The session could not be stored");
-      return;
+      return TRUE;
     }
   till_api_audit (req, user->name, TILL_AUDIT_LOGIN, user->name, NULL);
 
@@ -344,6 +355,7 @@ login_checked (TillApiRequest *req,
   json_builder_end_object (builder);
   till_api_send_json (req->msg, 200, builder);
   explicit_bzero (token, strlen (token));
+  return TRUE;
 }
 
 static void

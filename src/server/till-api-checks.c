@@ -18,6 +18,14 @@
 #include "till-crypto.h"
 #include "till-money.h"
 
+static void
+send_invalid_session (TillApiRequest *req)
+{
+  soup_message_headers_replace (soup_server_message_get_response_headers (req->msg),
+                                "WWW-Authenticate", "Bearer error=\"invalid_token\"");
+  till_api_send_error (req->msg, 401, "unauthorized", "The session is not valid; sign in again");
+}
+
 gboolean
 till_api_authenticate (TillApiRequest *req,
                        TillApiAccess   access)
@@ -41,9 +49,7 @@ till_api_authenticate (TillApiRequest *req,
   req->user = till_db_lookup_session (req->self->db, req->token_hash, &expires);
   if (req->user == NULL || req->user->disabled)
     {
-      soup_message_headers_replace (soup_server_message_get_response_headers (req->msg),
-                                    "WWW-Authenticate", "Bearer error=\"invalid_token\"");
-      till_api_send_error (req->msg, 401, "unauthorized", "The session is not valid; sign in again");
+      send_invalid_session (req);
       return FALSE;
     }
   if (expires <= g_get_real_time () / G_USEC_PER_SEC)
@@ -61,6 +67,33 @@ till_api_authenticate (TillApiRequest *req,
       return FALSE;
     }
   return TRUE;
+}
+
+/**
+ * till_api_session_holds:
+ * @req: a request that waited off the main loop (a password hashed or
+ *   checked), answered 401 here when its session is gone
+ *
+ * Disabling an account, making a manager a cashier and a new password end
+ * the account's sessions: a request that was waiting meanwhile must not
+ * go on with the rights it had when it came in.
+ *
+ * Returns: whether the request's session is still there (TRUE for one
+ *   without a session: a sign-in)
+ */
+gboolean
+till_api_session_holds (TillApiRequest *req)
+{
+  g_autoptr(TillUser) user = NULL;
+  gint64 expires = 0;
+
+  if (req->token_hash == NULL)
+    return TRUE;
+  user = till_db_lookup_session (req->self->db, req->token_hash, &expires);
+  if (user != NULL && !user->disabled && g_str_equal (user->role, req->user->role))
+    return TRUE;
+  send_invalid_session (req);
+  return FALSE;
 }
 
 gboolean

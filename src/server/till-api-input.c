@@ -56,17 +56,27 @@ till_api_input_matches_charset (const char *s,
 
 /* The rules for a user name, for `till-server user add` and for
  * POST /api/staff alike: 1 to 64 bytes of UTF-8 without spaces or control
- * characters. */
+ * characters, Unicode's too: no C1 control (U+0080 to U+009F), no space or
+ * line separator of any kind (U+00A0, U+2028…), and no invisible format
+ * character (U+200B zero width space, U+202E right-to-left override…),
+ * with which one name could pass for another in a list or the audit log.
+ * Nor "." or "..", which no URL path can carry as a segment. */
 gboolean
 till_api_input_valid_username (const char *name)
 {
   gsize len = strlen (name);
 
-  if (len == 0 || len > TILL_API_MAX_USERNAME || !g_utf8_validate (name, -1, NULL))
+  if (len == 0 || len > TILL_API_MAX_USERNAME || !g_utf8_validate (name, -1, NULL) ||
+      g_str_equal (name, ".") || g_str_equal (name, ".."))
     return FALSE;
-  for (const guchar *p = (const guchar *) name; *p; p++)
-    if (*p < 0x20 || *p == 0x7f || *p == ' ')
-      return FALSE;
+  for (const char *p = name; *p; p = g_utf8_next_char (p))
+    {
+      gunichar c = g_utf8_get_char (p);
+
+      if (g_unichar_iscntrl (c) || g_unichar_isspace (c) ||
+          g_unichar_type (c) == G_UNICODE_FORMAT)
+        return FALSE;
+    }
   return TRUE;
 }
 

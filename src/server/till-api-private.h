@@ -83,10 +83,15 @@ extern const TillApiRoute till_api_reports_routes[];
 extern const TillApiRoute till_api_staff_routes[];
 
 /* Called when a password check is done: user is the user whose password
- * was given, or NULL when the name or password was wrong. */
-typedef void (*TillApiPasswordChecked) (TillApiRequest *req,
-                                        const char     *username,
-                                        TillUser       *user);
+ * was given, or NULL when the name or password was wrong. Returns whether
+ * the attempt got what it asked for (a session, an approval): only then is
+ * it taken back from the sign-in limits. A right password that is refused
+ * all the same (a disabled account, a cashier's own name as approver)
+ * counts as a failed attempt, so that it cannot be repeated faster than
+ * wrong ones. */
+typedef gboolean (*TillApiPasswordChecked) (TillApiRequest *req,
+                                            const char     *username,
+                                            TillUser       *user);
 
 /* till-api.c */
 const TillApiRoute * const *till_api_get_route_tables (guint       *n_tables);
@@ -175,6 +180,7 @@ gboolean        till_api_audit_add_name_tried (JsonBuilder         *details,
  * so that the handler only has to return. */
 gboolean        till_api_authenticate        (TillApiRequest       *req,
                                               TillApiAccess         access);
+gboolean        till_api_session_holds       (TillApiRequest       *req);
 gboolean        till_api_is_manager          (TillUser             *user);
 gboolean        till_api_may_see             (TillApiRequest       *req,
                                               TillPayment          *p);

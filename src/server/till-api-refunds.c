@@ -278,7 +278,7 @@ approval_refusal (TillApiRequest *req,
   return NULL;
 }
 
-static void
+static gboolean
 approval_checked (TillApiRequest *req,
                   const char     *username,
                   TillUser       *approver)
@@ -296,11 +296,12 @@ approval_checked (TillApiRequest *req,
       till_api_send_error (req->msg, 403, "approval_refused",
                            "The approval was refused: it needs the name and password of another, "
                            "enabled manager");
-      return;
+      return FALSE;
     }
   till_api_add_string (details, "requested_by", req->user->name);
   till_api_audit (req, approver->name, TILL_AUDIT_APPROVAL_GRANTED, payment_id, details);
   make_refund (req, approver);
+  return TRUE;
 }
 
 static void

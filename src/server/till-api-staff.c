@@ -281,6 +281,8 @@ hashed_cb (GObject      *object,
 
   soup_server_message_unpause (req->msg);
   till_api_release_hash_slot (req->self, data->slot);
+  if (!till_api_session_holds (req))
+    return;
   if (hash == NULL)
     {
       g_warning ("Cannot hash a password: %s", error->message);

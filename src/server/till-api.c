@@ -95,7 +95,7 @@ static char *
 decode_username (const char *segment)
 {
   g_autofree char *name = strlen (segment) <= 3 * TILL_API_MAX_USERNAME
-                          ? g_uri_unescape_string (segment, "/") : NULL;
+                          ? g_uri_unescape_string (segment, NULL) : NULL;
 
   if (name == NULL || !till_api_input_valid_username (name))
     return NULL;
@@ -276,6 +276,19 @@ drain_and_close (GIOStream *stream)
                              drain->cancellable, drain_skip_cb, drain);
 }
 
+/* The path as the request log shows it: decoded, as libsoup gave it before
+ * the server took raw paths (the log escapes every byte that needs it),
+ * and the first 128 bytes of it. */
+static char *
+path_for_log (SoupServerMessage *msg)
+{
+  GUri *uri = soup_server_message_get_uri (msg);
+  const char *raw = uri ? g_uri_get_path (uri) : "?";
+  g_autofree char *decoded = g_uri_unescape_string (raw, NULL);
+
+  return g_strndup (decoded ? decoded : raw, 128);
+}
+
 /* Answers straight on the socket and closes the connection, before libsoup
  * reads what follows the headers: for a body far over the limit, and for
  * a request whose framing is ambiguous, where what follows may be a second
@@ -291,8 +304,7 @@ refuse_and_close (SoupServerMessage *msg,
   g_autofree char *body = NULL;
   g_autofree char *response = NULL;
   g_autoptr(GIOStream) stream = NULL;
-  GUri *uri = soup_server_message_get_uri (msg);
-  g_autofree char *path = g_strndup (uri ? g_uri_get_path (uri) : "?", 128);
+  g_autofree char *path = path_for_log (msg);
 
   body = g_strdup_printf ("{\"error\":{\"code\":\"%s\",\"message\":\"%s\"}}", code, message);
   response = g_strdup_printf ("HTTP/1.1 %u %s\r\n"
@@ -397,8 +409,7 @@ finished_cb (SoupServerMessage *msg,
              TillApi           *self)
 {
   RequestInfo *info = g_object_get_data (G_OBJECT (msg), "till-request");
-  GUri *uri = soup_server_message_get_uri (msg);
-  g_autofree char *path = g_strndup (uri ? g_uri_get_path (uri) : "?", 128);
+  g_autofree char *path = path_for_log (msg);
 
   if (info == NULL)
     return;
@@ -508,8 +519,13 @@ till_api_listen (TillApi  *self,
   if (certificate == NULL && self->config->tls_certificate != NULL)
     return NULL;
 
+  /* Raw paths: libsoup would otherwise percent-decode the path before the
+   * router splits it, so that a %2F in a user name became a separator and
+   * a %25 was decoded twice (the name "h%75go" addressing "hugo"). The
+   * router splits the path as sent and decodes each segment once. */
   self->server = soup_server_new ("server-header", "till-server/" PACKAGE_VERSION,
                                   "tls-certificate", certificate,
+                                  "raw-paths", TRUE,
                                   NULL);
   g_signal_connect_object (self->server, "request-started", G_CALLBACK (request_started_cb), self, 0);
   soup_server_add_handler (self->server, NULL, server_handler_cb, self, NULL);

@@ -770,17 +770,31 @@ is_zone_name (const char *name)
 
 /* GLib reads a name it cannot find as a POSIX TZ rule: "XYZ5" would be a
  * zone five hours west without daylight saving time. Only a zone of the
- * database (where GLib looks: TZDIR or /usr/share/zoneinfo) is one. */
+ * database (where GLib looks: TZDIR or /usr/share/zoneinfo) is one, and
+ * only a compiled zone file (TZif) of it: the folder also holds tables
+ * (zone.tab, iso3166.tab, tzdata.zi, leapseconds…), which GLib meets
+ * with a critical warning while it holds its time zone lock, and our log
+ * writer, which asks GLib for the time, then waits on that lock forever. */
 static gboolean
 in_tz_database (const char *name)
 {
   const char *dir = g_getenv ("TZDIR");
   g_autofree char *path = NULL;
+  g_autoptr(GFile) file = NULL;
+  g_autoptr(GFileInputStream) stream = NULL;
+  char magic[4];
+  gsize got = 0;
 
   if (g_str_equal (name, "UTC"))
     return TRUE;
   path = g_build_filename (dir != NULL && *dir != '\0' ? dir : "/usr/share/zoneinfo", name, NULL);
-  return g_file_test (path, G_FILE_TEST_IS_REGULAR);
+  if (!g_file_test (path, G_FILE_TEST_IS_REGULAR))
+    return FALSE;
+  file = g_file_new_for_path (path);
+  stream = g_file_read (file, NULL, NULL);
+  return stream != NULL &&
+         g_input_stream_read_all (G_INPUT_STREAM (stream), magic, sizeof magic, &got, NULL, NULL) &&
+         got == sizeof magic && memcmp (magic, "TZif", sizeof magic) == 0;
 }
 
 /* The zone the shop's days are counted in: the one named, which must be

@@ -23,6 +23,7 @@
 
 #include <stdio.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "till-server-log.h"
@@ -134,8 +135,10 @@ writer_cb (GLogLevelFlags   level,
 {
   const char *message = NULL;
   const char *domain = NULL;
-  g_autoptr(GDateTime) now = NULL;
-  g_autofree char *stamp = NULL;
+  gint64 now = g_get_real_time ();
+  time_t seconds = (time_t) (now / G_USEC_PER_SEC);
+  struct tm utc;
+  char stamp[32];
   g_autofree char *escaped = NULL;
 
   if (g_log_writer_default_would_drop (level, NULL))
@@ -168,9 +171,13 @@ writer_cb (GLogLevelFlags   level,
       return g_log_writer_journald (level, copy, n_fields, user_data);
     }
 
-  now = g_date_time_new_now_utc ();
-  stamp = g_date_time_format (now, "%Y-%m-%dT%H:%M:%S.%fZ");
-  fprintf (stderr, "%.23sZ %s %s: %s\n", stamp, level_name (level),
+  /* Not GDateTime: GLib may log while it holds its time zone lock (a
+   * critical warning on a file that is no zone), and asking it for a time
+   * zone here would then wait on that lock forever. */
+  if (gmtime_r (&seconds, &utc) == NULL ||
+      strftime (stamp, sizeof stamp, "%Y-%m-%dT%H:%M:%S", &utc) == 0)
+    g_strlcpy (stamp, "?", sizeof stamp);
+  fprintf (stderr, "%s.%03dZ %s %s: %s\n", stamp, (int) (now % G_USEC_PER_SEC / 1000), level_name (level),
            domain ? domain : "till", escaped);
   fflush (stderr);
 
