@@ -228,6 +228,44 @@ page_visible (TillWindow *window,
   return gtk_stack_page_get_visible (gtk_stack_get_page (stack, child));
 }
 
+/* A toplevel other than the main window, by its title (a message
+ * dialog's: its heading). */
+static GtkWindow *
+find_toplevel (const char *title)
+{
+  GListModel *toplevels = gtk_window_get_toplevels ();
+
+  for (guint i = 0; i < g_list_model_get_n_items (toplevels); i++)
+    {
+      g_autoptr(GtkWindow) toplevel = g_list_model_get_item (toplevels, i);
+
+      const char *name = ADW_IS_MESSAGE_DIALOG (toplevel) ? adw_message_dialog_get_heading (ADW_MESSAGE_DIALOG (toplevel))
+                                                          : gtk_window_get_title (toplevel);
+
+      if (gtk_widget_get_visible (GTK_WIDGET (toplevel)) && g_strcmp0 (name, title) == 0)
+        return toplevel;
+    }
+  return NULL;
+}
+
+static gboolean
+toplevel_shown (TillWindow    *window,
+                gconstpointer  title)
+{
+  GtkWindow *toplevel = find_toplevel (title);
+
+  return toplevel != NULL && gtk_window_get_transient_for (toplevel) == GTK_WINDOW (window);
+}
+
+static void
+close_toplevel (const char *title)
+{
+  GtkWindow *toplevel = find_toplevel (title);
+
+  g_assert_nonnull (toplevel);
+  gtk_window_destroy (toplevel);
+}
+
 static TillWindow *
 sign_in_at (const char *url,
             const char *username,
@@ -401,6 +439,16 @@ test_manager_history (void)
     g_assert_cmpstr (json_object_get_string_member (receipt, "id"), ==, "pay_seed_bob_198");
     g_signal_handlers_disconnect_by_func (page, keep_object_cb, &refund);
     g_signal_handlers_disconnect_by_func (page, keep_object_cb, &receipt);
+    /* The window answers them with the refund dialog and the receipt's,
+     * over itself, for that payment. */
+    wait_until (window, toplevel_shown, "Refund Payment", "the refund dialog");
+    close_toplevel ("Refund Payment");
+    /* The receipt's dialog: here why there is none, since a seeded
+     * payment's id ("pay_seed_…") is not of the form the server makes, and
+     * a receipt is only printed from an answer that is (test-receipts
+     * prints real payments' receipts). */
+    wait_until (window, toplevel_shown, "No Receipt", "the receipt");
+    close_toplevel ("No Receipt");
   }
   save_screenshot (GTK_WIDGET (window), "history-wide-details");
 
@@ -415,6 +463,23 @@ test_manager_history (void)
   last = g_list_model_get_item (G_LIST_MODEL (list_of (window)), total - 1);
   g_assert_cmpstr (till_payment_item_get_id (last), ==, "pay_seed_alice_0");
   g_object_unref (last);
+
+  /* Every page of the shell fits a narrow window (a 360 px phone-sized
+   * one, as GNOME's adaptive apps do): the stack is as wide as its widest
+   * page, so one wide page keeps the whole window from folding. */
+  {
+    GtkStack *stack = till_window_get_shell_stack (window);
+
+    for (GtkWidget *child = gtk_widget_get_first_child (GTK_WIDGET (stack)); child != NULL;
+         child = gtk_widget_get_next_sibling (child))
+      {
+        int minimum;
+
+        gtk_widget_measure (child, GTK_ORIENTATION_HORIZONTAL, -1, &minimum, NULL, NULL, NULL);
+        if (minimum > 360)
+          g_error ("The page %s is %d px wide at the least, more than 360", G_OBJECT_TYPE_NAME (child), minimum);
+      }
+  }
 
   /* Narrow: the sidebar, the list and the details take turns, each with
    * a way back. */

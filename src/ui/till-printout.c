@@ -486,6 +486,7 @@ till_printout_show_problem (GtkWindow  *parent,
 {
   GtkWidget *dialog = adw_message_dialog_new (parent, heading, text);
 
+  gtk_window_set_destroy_with_parent (GTK_WINDOW (dialog), TRUE);
   adw_message_dialog_add_response (ADW_MESSAGE_DIALOG (dialog), "close", _("_Close"));
   gtk_window_present (GTK_WINDOW (dialog));
 }

@@ -331,6 +331,8 @@ show_receipt (GtkWindow    *parent,
   g_set_weak_pointer (&dialog->parent, parent);
 
   window = adw_message_dialog_new (parent, _("Receipt"), NULL);
+  /* It goes with the window it was opened over (a sign-out, a lock). */
+  gtk_window_set_destroy_with_parent (GTK_WINDOW (window), TRUE);
   g_object_set_data_full (G_OBJECT (window), "till-receipt", dialog, dialog_free);
   gtk_box_append (GTK_BOX (box), new_preview (printout));
   gtk_box_append (GTK_BOX (box), new_paper_choice (dialog));

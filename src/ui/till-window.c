@@ -347,6 +347,7 @@ history_refund_requested_cb (TillWindow      *self,
   dialog = till_refund_dialog_new (session, payment);
   gtk_window_set_transient_for (GTK_WINDOW (dialog), GTK_WINDOW (self));
   gtk_window_set_modal (GTK_WINDOW (dialog), TRUE);
+  gtk_window_set_destroy_with_parent (GTK_WINDOW (dialog), TRUE);
   g_signal_connect_object (dialog, "refunded", G_CALLBACK (till_history_page_payment_changed), page,
                            G_CONNECT_SWAPPED);
   gtk_window_present (GTK_WINDOW (dialog));
