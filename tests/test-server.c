@@ -556,6 +556,99 @@ test_refund_intent_partial_and_full (void)
   check_partial_and_full_refund (intents_shop, "pm_card_visa");
 }
 
+/* Partial refunds sent at the same instant, each under its own key, on
+ * connections of their own: together they never give back more than the
+ * charge. Of eight refunds of 300 on a payment of 1000, three are made
+ * (900) and the others refused for the amount left; Stripe has 900. */
+typedef struct
+{
+  TillTestServer   *server;
+  const char       *token;
+  const char       *payment_id;
+  GMutex           *lock;
+  GCond            *go;
+  gboolean         *started;
+  TillTestResponse *response;
+} RefundJob;
+
+static gpointer
+refund_thread (gpointer data)
+{
+  RefundJob *job = data;
+  g_autofree char *key = till_test_new_key ();
+
+  g_mutex_lock (job->lock);
+  while (!*job->started)
+    g_cond_wait (job->go, job->lock);
+  g_mutex_unlock (job->lock);
+  job->response = refund (job->server, job->token, job->payment_id, key, "{\"amount\":300}");
+  return NULL;
+}
+
+static void
+test_refund_same_instant (void)
+{
+  g_autofree char *id = approved_payment (intents_shop, "pm_card_visa", 1000);
+  g_autofree char *token = manager (intents_shop);
+  RefundJob jobs[8];
+  GThread *threads[G_N_ELEMENTS (jobs)];
+  GMutex lock;
+  GCond go;
+  gboolean started = FALSE;
+  guint made = 0, refused = 0;
+  gint64 refunded = 0;
+
+  g_mutex_init (&lock);
+  g_cond_init (&go);
+  for (guint i = 0; i < G_N_ELEMENTS (jobs); i++)
+    {
+      jobs[i] = (RefundJob) { intents_shop, token, id, &lock, &go, &started, NULL };
+      threads[i] = g_thread_new ("refund", refund_thread, &jobs[i]);
+    }
+  g_mutex_lock (&lock);
+  started = TRUE;
+  g_cond_broadcast (&go);
+  g_mutex_unlock (&lock);
+  for (guint i = 0; i < G_N_ELEMENTS (jobs); i++)
+    {
+      g_thread_join (threads[i]);
+      if (jobs[i].response->status == 201)
+        {
+          made++;
+          refunded += till_test_json_int (jobs[i].response->json, "refund.amount");
+        }
+      else
+        {
+          /* Refused for the amount left, or (while another refund of the
+           * payment is with Stripe) asked to come back. */
+          const char *code = till_test_json_string (jobs[i].response->json, "error.code");
+
+          g_assert_true (g_strcmp0 (code, "invalid_amount") == 0 || g_strcmp0 (code, "payment_not_refundable") == 0 ||
+                         g_strcmp0 (code, "refund_in_progress") == 0 || g_strcmp0 (code, "rate_limited") == 0);
+          refused++;
+        }
+      till_test_response_free (jobs[i].response);
+    }
+  g_mutex_clear (&lock);
+  g_cond_clear (&go);
+
+  g_test_message ("%u of %u refunds made, %" G_GINT64_FORMAT " refunded", made, (guint) G_N_ELEMENTS (jobs), refunded);
+  g_assert_cmpuint (made + refused, ==, G_N_ELEMENTS (jobs));
+  g_assert_cmpuint (made, >=, 1);
+  g_assert_cmpuint (made, <=, 3);
+  g_assert_cmpint (refunded, ==, 300 * made);
+  g_assert_cmpint (refunded_at_stripe (id), ==, refunded);
+  /* What is left is still there to refund, exactly. */
+  {
+    g_autofree char *key = till_test_new_key ();
+    g_autoptr(TillTestResponse) rest = refund (intents_shop, token, id, key, NULL);
+
+    g_assert_cmpuint (rest->status, ==, 201);
+    g_assert_cmpint (till_test_json_int (rest->json, "refund.amount"), ==, 1000 - refunded);
+    g_assert_cmpint (refunded_at_stripe (id), ==, 1000);
+  }
+}
+
 static void
 test_refund_declined_payment (void)
 {
@@ -1337,6 +1430,7 @@ main (int   argc,
   g_test_add_func ("/server/refunds/cashier-needs-approval", test_refund_cashier_needs_approval);
   g_test_add_func ("/server/refunds/charge-partial-and-full", test_refund_charge_partial_and_full);
   g_test_add_func ("/server/refunds/intent-partial-and-full", test_refund_intent_partial_and_full);
+  g_test_add_func ("/server/refunds/same-instant", test_refund_same_instant);
   g_test_add_func ("/server/refunds/declined-payment", test_refund_declined_payment);
   g_test_add_func ("/server/intents/approved", test_intent_approved);
   g_test_add_func ("/server/intents/declined", test_intent_declined);
