@@ -454,6 +454,60 @@ count_failed_cb (GObject      *object,
     (*failed)++;
 }
 
+/* Till does not quit with a journal write on its way: the application
+ * is held until the write is on disk. An application with nothing else
+ * to do ends its run as soon as nothing holds it, so the run below ends
+ * before the write unless the journal holds it. */
+typedef struct
+{
+  TillJournal *journal;
+  guint        failed;
+} HeldWrite;
+
+static void
+held_write_activate_cb (GApplication *application,
+                        HeldWrite    *held)
+{
+  g_autoptr(JsonObject) entry = json_object_new ();
+  gint64 now = g_get_real_time () / G_USEC_PER_SEC;
+
+  json_object_set_string_member (entry, "key", "key-at-quit-0001");
+  json_object_set_int_member (entry, "amount", 1200);
+  json_object_set_string_member (entry, "currency", "USD");
+  json_object_set_string_member (entry, "token", "pm_card_visa");
+  json_object_set_string_member (entry, "state", "succeeded");
+  json_object_set_int_member (entry, "created", now);
+  json_object_set_int_member (entry, "updated", now);
+  till_journal_put_async (held->journal, "key-at-quit-0001", entry, count_failed_cb, &held->failed);
+}
+
+static void
+test_journal_holds_quit (void)
+{
+  g_autofree char *dir = g_dir_make_tmp ("till-journal-quit-XXXXXX", NULL);
+  g_autoptr(GApplication) application = g_application_new ("io.github.tillpos.Till.JournalTest",
+                                                           G_APPLICATION_NON_UNIQUE);
+  g_autoptr(TillJournal) journal = NULL;
+  g_autoptr(GError) error = NULL;
+  HeldWrite held = { NULL, 0 };
+
+  journal = till_journal_new (dir, &error);
+  g_assert_no_error (error);
+  held.journal = journal;
+  g_signal_connect (application, "activate", G_CALLBACK (held_write_activate_cb), &held);
+  g_assert_cmpint (g_application_run (application, 0, NULL), ==, 0);
+  /* The run ended only once the write was done, and it was. */
+  g_assert_cmpuint (till_journal_get_pending (journal), ==, 0);
+  g_assert_cmpuint (held.failed, ==, 0);
+  {
+    g_autoptr(TillJournal) reread = till_journal_new (dir, &error);
+    g_autoptr(GPtrArray) entries = till_journal_list (reread);
+
+    g_assert_cmpuint (entries->len, ==, 1);
+    g_assert_cmpstr (json_object_get_string_member (g_ptr_array_index (entries, 0), "state"), ==, "succeeded");
+  }
+}
+
 static void
 test_journal_query (void)
 {
@@ -591,6 +645,7 @@ main (int   argc,
 
   g_test_add_func ("/checkout/shop", test_shop);
   g_test_add_func ("/checkout/journal-query", test_journal_query);
+  g_test_add_func ("/checkout/journal-holds-quit", test_journal_holds_quit);
 #define ADD(path, func) g_test_add (path, Fixture, NULL, fixture_set_up, func, fixture_tear_down)
   ADD ("/checkout/amount", test_amount);
   ADD ("/checkout/approved", test_approved);

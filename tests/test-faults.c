@@ -471,7 +471,21 @@ test_exactly_once (void)
       attempt (&shop, rand, fault);
       g_assert_cmpstr (shop.server->url, ==, server_url);
       if (!resolve_all (&shop))
-        g_print ("# attempt %u (%s): still open after resolving\n", i + 1, fault_names[fault]);
+        {
+          g_autoptr(TillJournal) journal_now = till_journal_new (shop.journal_dir, NULL);
+          g_autoptr(GPtrArray) still_open = till_journal_list_open (journal_now);
+
+          g_print ("# attempt %u (%s): still open after resolving:", i + 1, fault_names[fault]);
+          for (guint j = 0; j < still_open->len; j++)
+            {
+              JsonObject *entry = g_ptr_array_index (still_open, j);
+
+              g_print (" %s (%s, %s)", json_object_get_string_member (entry, "key"),
+                       json_object_get_string_member_with_default (entry, "state", "?"),
+                       json_object_get_string_member_with_default (entry, "token", "?"));
+            }
+          g_print ("\n");
+        }
     }
 
   /* The three records. */

@@ -190,6 +190,10 @@ main (int   argc,
     }
   else
     return 2;
+  /* As Till does before it quits (it holds the application): what the
+   * sale wrote last is on disk before the process ends. */
+  while (till_journal_get_pending (journal) > 0)
+    g_main_context_iteration (NULL, TRUE);
   printf ("end\n");
   return 0;
 }

@@ -54,6 +54,7 @@ struct _TillJournal
   guint       pending;       /* writes asked for and not done */
   GFileMonitor *monitor;     /* changes made by others, as they happen */
   GHashTable *own_writes;    /* key → writes of this object the monitor has not reported yet */
+  GApplication *held;        /* held while writes are pending */
   gboolean    refreshing;
 };
 
@@ -290,6 +291,27 @@ release_cb (gpointer data)
   return G_SOURCE_REMOVE;
 }
 
+/* Till does not quit with a journal write on its way: the application is
+ * held while any is, so that an outcome or an abandoned challenge written
+ * as the window closes is on disk (one lost all the same, to a kill or a
+ * power cut, leaves the entry open for the next start to resolve). The
+ * application held is the one released, whatever the default is by then. */
+static void
+hold_application (TillJournal *self,
+                  gboolean     hold)
+{
+  if (hold && self->held == NULL && g_application_get_default () != NULL)
+    {
+      self->held = g_object_ref (g_application_get_default ());
+      g_application_hold (self->held);
+    }
+  else if (!hold && self->held != NULL)
+    {
+      g_application_release (self->held);
+      g_clear_object (&self->held);
+    }
+}
+
 static void
 writer_cb (gpointer data,
            gpointer user_data)
@@ -316,6 +338,8 @@ written_cb (GObject      *object,
   GError *error = NULL;
 
   self->pending--;
+  if (self->pending == 0)
+    hold_application (self, FALSE);
   if (!g_task_propagate_boolean (G_TASK (result), &error))
     {
       /* No rename will be reported, and the index holds what was asked
@@ -364,7 +388,8 @@ till_journal_put_async (TillJournal         *self,
    * makes later, which the monitor reports, comes after it. */
   index_entry (self, key, entry);
   note_own_write (self, key);
-  self->pending++;
+  if (self->pending++ == 0)
+    hold_application (self, TRUE);
   g_thread_pool_push (self->writer, file_task, NULL);
 }
 
