@@ -21,6 +21,7 @@
 #include "till-refund-dialog-private.h"
 #include "till-staff-page-private.h"
 #include "till-test-harness.h"
+#include "till-test-liar.h"
 #include "till-test-web.h"
 #include "till-window-private.h"
 
@@ -715,6 +716,79 @@ test_staff (void)
   close_window (GTK_WINDOW (window));
 }
 
+/* A shop server that lies about its staff: names with markup in them are
+ * shown as they are spelt, never read as Pango markup (an AdwExpanderRow's
+ * title is markup unless told otherwise). */
+static const char * const markup_names[] = {
+  "<span size=\"900000\">big</span>",
+  "<b>bold</b>",
+  "Tom & Jerry",
+};
+
+static void
+markup_staff_cb (const char  *method,
+                 const char  *path,
+                 guint        nth,
+                 guint       *status,
+                 JsonObject **body,
+                 guint       *delay_ms,
+                 gpointer     data)
+{
+  JsonArray *staff;
+
+  if (!g_str_equal (method, "GET") || !g_str_equal (path, "/api/staff") || *status != 200 || *body == NULL)
+    return;
+  staff = json_object_get_array_member (*body, "data");
+  for (guint i = 0; i < G_N_ELEMENTS (markup_names); i++)
+    {
+      JsonObject *member = json_object_new ();
+
+      json_object_set_string_member (member, "username", markup_names[i]);
+      json_object_set_string_member (member, "role", "cashier");
+      json_object_set_boolean_member (member, "disabled", FALSE);
+      json_array_add_object_element (staff, member);
+    }
+}
+
+/* A label under widget showing exactly text. */
+static GtkLabel *
+find_label (GtkWidget  *widget,
+            const char *text)
+{
+  if (GTK_IS_LABEL (widget) && g_strcmp0 (gtk_label_get_text (GTK_LABEL (widget)), text) == 0)
+    return GTK_LABEL (widget);
+  for (GtkWidget *child = gtk_widget_get_first_child (widget); child != NULL;
+       child = gtk_widget_get_next_sibling (child))
+    {
+      GtkLabel *label = find_label (child, text);
+
+      if (label != NULL)
+        return label;
+    }
+  return NULL;
+}
+
+static void
+test_staff_markup (void)
+{
+  g_autoptr(TillTestLiar) liar = till_test_liar_start (server->url, NULL, markup_staff_cb, NULL);
+  TillWindow *window = sign_in_at (till_test_liar_get_url (liar), "morgan", MORGAN_PASSWORD);
+  TillStaffPage *page = till_window_get_staff_page (window);
+
+  till_window_show_page (window, "staff");
+  for (guint i = 0; i < G_N_ELEMENTS (markup_names); i++)
+    {
+      GtkLabel *label;
+
+      wait_staff (page, markup_names[i], "Cashier");
+      label = find_label (GTK_WIDGET (page), markup_names[i]);
+      g_assert_nonnull (label);
+      g_assert_false (gtk_label_get_use_markup (label));
+    }
+  save_screenshot (GTK_WIDGET (window), "staff-page-markup");
+  close_window (GTK_WINDOW (window));
+}
+
 /* The audit page */
 
 #define OLD_ENTRIES 120
@@ -875,6 +949,7 @@ main (int   argc,
   g_test_add_func ("/console/left-to-refund", test_left_to_refund);
   g_test_add_func ("/console/manager-refund-answer-lost", test_manager_refund_answer_lost);
   g_test_add_func ("/console/staff", test_staff);
+  g_test_add_func ("/console/staff-markup", test_staff_markup);
   g_test_add_func ("/console/audit", test_audit);
   status = g_test_run ();
 

@@ -189,6 +189,8 @@ add_row (TillStaffPage *self,
     : g_strdup (manager ? _("Manager") : _("Cashier"));
 
   row->row = ADW_EXPANDER_ROW (adw_expander_row_new ());
+  /* The name is the server's: shown as spelt, never read as markup. */
+  adw_preferences_row_set_use_markup (ADW_PREFERENCES_ROW (row->row), FALSE);
   adw_preferences_row_set_title (ADW_PREFERENCES_ROW (row->row), username);
   adw_expander_row_set_subtitle (row->row, row->subtitle);
 
