@@ -684,6 +684,54 @@ test_switch_cashier (void)
   close_window (window);
 }
 
+/* A window other than the terminal's is open (a dialog over it). */
+static gboolean
+dialog_open (TillWindow    *window,
+             gconstpointer  data)
+{
+  g_autoptr(GList) windows = gtk_window_list_toplevels ();
+
+  for (GList *l = windows; l != NULL; l = l->next)
+    if (l->data != (gpointer) window && gtk_widget_get_visible (l->data))
+      return TRUE;
+  return FALSE;
+}
+
+static gboolean
+no_dialog_open (TillWindow    *window,
+                gconstpointer  data)
+{
+  return !dialog_open (window, data);
+}
+
+/* The terminal locks with the refund dialog or the receipt's open over
+ * History: neither stays over the lock screen, for whoever comes next. */
+static void
+test_lock_closes_dialogs (void)
+{
+  const char *actions[] = { "history.refund", "history.receipt" };
+  TillWindow *window = sign_in ("morgan", MORGAN_PASSWORD);
+  TillHistoryPage *page = history_of (window);
+  TillAccess *access = till_window_get_access (window);
+
+  show_page (window, "history");
+  for (guint i = 0; i < G_N_ELEMENTS (actions); i++)
+    {
+      wait_until (window, history_shows, "list", "the payments");
+      /* One that was approved, so that it can be refunded. */
+      gtk_selection_model_select_item (gtk_list_view_get_model (till_history_page_get_list_view (page)), 1, TRUE);
+      wait_until (window, details_show, "Reference: pay_seed_bob_198", "the payment's details");
+      g_assert_true (gtk_widget_activate_action (GTK_WIDGET (page), actions[i], NULL));
+      wait_until (window, dialog_open, NULL, actions[i]);
+      till_access_lock (access);
+      wait_until (window, shows_page, "locked", "the lock");
+      wait_until (window, no_dialog_open, NULL, "the dialog to close");
+      till_access_unlock_async (access, MORGAN_PASSWORD, NULL, NULL);
+      wait_until (window, shows_page, "history", "the unlock");
+    }
+  close_window (window);
+}
+
 /* A cashier who has taken no payment yet. */
 static void
 test_empty (void)
@@ -832,6 +880,7 @@ main (int   argc,
   g_test_add_func ("/history/cashier", test_cashier_history);
   g_test_add_func ("/history/search", test_search);
   g_test_add_func ("/history/switch-cashier", test_switch_cashier);
+  g_test_add_func ("/history/lock-closes-dialogs", test_lock_closes_dialogs);
   g_test_add_func ("/history/empty", test_empty);
   g_test_add_func ("/history/errors", test_errors);
   status = g_test_run ();

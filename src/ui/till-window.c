@@ -192,16 +192,35 @@ show_shell (TillWindow      *self,
   till_sign_in_page_set_state (self->sign_in_page, TILL_FORM_IDLE, NULL);
 }
 
+/* A dialog of this window's, which is none of the application's windows:
+ * the refund dialog (with the session of whoever opened it) and message
+ * dialogs such as the receipt's. */
+static GtkWindow *
+find_dialog (TillWindow *self)
+{
+  g_autoptr(GList) windows = gtk_window_list_toplevels ();
+
+  for (GList *l = windows; l != NULL; l = l->next)
+    if (gtk_window_get_transient_for (l->data) == GTK_WINDOW (self) &&
+        (TILL_IS_REFUND_DIALOG (l->data) || ADW_IS_MESSAGE_DIALOG (l->data)))
+      return l->data;
+  return NULL;
+}
+
 /* Preferences and dialogs do not stay open over a locked terminal. */
 static void
 close_other_windows (TillWindow *self)
 {
   GtkApplication *app = gtk_window_get_application (GTK_WINDOW (self));
   g_autoptr(GList) windows = app ? g_list_copy (gtk_application_get_windows (app)) : NULL;
+  GtkWindow *dialog;
 
   for (GList *l = windows; l != NULL; l = l->next)
     if (l->data != (gpointer) self)
       gtk_window_destroy (l->data);
+  /* One at a time: destroying one may take others with it. */
+  while ((dialog = find_dialog (self)) != NULL)
+    gtk_window_destroy (dialog);
 }
 
 static void
