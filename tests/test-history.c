@@ -732,6 +732,49 @@ test_lock_closes_dialogs (void)
   close_window (window);
 }
 
+/* The shop's settings, read for the receipt, come late when asked to. */
+static void
+slow_config_cb (const char  *method,
+                const char  *path,
+                guint        nth,
+                guint       *status,
+                JsonObject **body,
+                guint       *delay_ms,
+                gpointer     data)
+{
+  if (g_str_equal (path, "/api/config") && *(gboolean *) data)
+    *delay_ms = 1000;
+}
+
+/* The terminal locks while the receipt is on its way: it does not come
+ * up over the lock screen when it arrives. */
+static void
+test_lock_receipt_on_its_way (void)
+{
+  gboolean slow = FALSE;
+  g_autoptr(TillTestLiar) liar = till_test_liar_start (shop->url, NULL, slow_config_cb, &slow);
+  TillWindow *window = sign_in_at (till_test_liar_get_url (liar), "morgan", MORGAN_PASSWORD);
+  TillHistoryPage *page = history_of (window);
+  guint asked;
+
+  show_page (window, "history");
+  wait_until (window, history_shows, "list", "the payments");
+  gtk_selection_model_select_item (gtk_list_view_get_model (till_history_page_get_list_view (page)), 1, TRUE);
+  wait_until (window, details_show, "Reference: pay_seed_bob_198", "the payment's details");
+  slow = TRUE;
+  asked = till_test_liar_count (liar, "GET", "/api/config");
+  g_assert_true (gtk_widget_activate_action (GTK_WIDGET (page), "history.receipt", NULL));
+  /* Asked, and held back at the liar. */
+  while (till_test_liar_count (liar, "GET", "/api/config") == asked)
+    g_main_context_iteration (NULL, TRUE);
+  till_access_lock (till_window_get_access (window));
+  wait_until (window, shows_page, "locked", "the lock");
+  /* The late answer, and a little more. */
+  till_test_settle (1500);
+  g_assert_false (dialog_open (window, NULL));
+  close_window (window);
+}
+
 /* A cashier who has taken no payment yet. */
 static void
 test_empty (void)
@@ -881,6 +924,7 @@ main (int   argc,
   g_test_add_func ("/history/search", test_search);
   g_test_add_func ("/history/switch-cashier", test_switch_cashier);
   g_test_add_func ("/history/lock-closes-dialogs", test_lock_closes_dialogs);
+  g_test_add_func ("/history/lock-receipt-on-its-way", test_lock_receipt_on_its_way);
   g_test_add_func ("/history/empty", test_empty);
   g_test_add_func ("/history/errors", test_errors);
   status = g_test_run ();

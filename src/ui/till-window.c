@@ -218,6 +218,7 @@ close_other_windows (TillWindow *self)
   for (GList *l = windows; l != NULL; l = l->next)
     if (l->data != (gpointer) self)
       gtk_window_destroy (l->data);
+  till_receipt_cancel (GTK_WINDOW (self));
   /* One at a time: destroying one may take others with it. */
   while ((dialog = find_dialog (self)) != NULL)
     gtk_window_destroy (dialog);
