@@ -775,6 +775,58 @@ test_lock_receipt_on_its_way (void)
   close_window (window);
 }
 
+/* A payment in a currency the terminal does not know: shown with its
+ * code, but not offered for a refund the dialog could not put in money. */
+static void
+odd_currency_cb (const char  *method,
+                 const char  *path,
+                 guint        nth,
+                 guint       *status,
+                 JsonObject **body,
+                 guint       *delay_ms,
+                 gpointer     data)
+{
+  JsonArray *list;
+
+  if (*body == NULL || *status != 200)
+    return;
+  if (g_str_equal (path, "/api/payments/pay_seed_bob_198"))
+    json_object_set_string_member (*body, "currency", data);
+  if (!g_str_equal (path, "/api/payments"))
+    return;
+  list = json_object_get_array_member (*body, "data");
+  for (guint i = 0; i < json_array_get_length (list); i++)
+    {
+      JsonObject *payment = json_array_get_object_element (list, i);
+
+      if (g_str_equal (json_object_get_string_member (payment, "id"), "pay_seed_bob_198"))
+        json_object_set_string_member (payment, "currency", data);
+    }
+}
+
+static void
+test_unknown_currency (void)
+{
+  const char *currencies[] = { "XYZ", "" };
+
+  for (guint i = 0; i < G_N_ELEMENTS (currencies); i++)
+    {
+      g_autoptr(TillTestLiar) liar = till_test_liar_start (shop->url, NULL, odd_currency_cb,
+                                                           (gpointer) currencies[i]);
+      TillWindow *window = sign_in_at (till_test_liar_get_url (liar), "morgan", MORGAN_PASSWORD);
+      TillHistoryPage *page = history_of (window);
+
+      show_page (window, "history");
+      wait_until (window, history_shows, "list", "the payments");
+      gtk_selection_model_select_item (gtk_list_view_get_model (till_history_page_get_list_view (page)), 1, TRUE);
+      wait_until (window, details_show, "Reference: pay_seed_bob_198", "the payment's details");
+      /* The dialog would be made at once, in the action. */
+      gtk_widget_activate_action (GTK_WIDGET (page), "history.refund", NULL);
+      g_assert_false (dialog_open (window, NULL));
+      close_window (window);
+    }
+}
+
 /* A cashier who has taken no payment yet. */
 static void
 test_empty (void)
@@ -925,6 +977,7 @@ main (int   argc,
   g_test_add_func ("/history/switch-cashier", test_switch_cashier);
   g_test_add_func ("/history/lock-closes-dialogs", test_lock_closes_dialogs);
   g_test_add_func ("/history/lock-receipt-on-its-way", test_lock_receipt_on_its_way);
+  g_test_add_func ("/history/unknown-currency", test_unknown_currency);
   g_test_add_func ("/history/empty", test_empty);
   g_test_add_func ("/history/errors", test_errors);
   status = g_test_run ();
