@@ -789,6 +789,51 @@ test_staff_markup (void)
   close_window (GTK_WINDOW (window));
 }
 
+/* The staff list, held back when asked to. */
+static void
+slow_staff_cb (const char  *method,
+               const char  *path,
+               guint        nth,
+               guint       *status,
+               JsonObject **body,
+               guint       *delay_ms,
+               gpointer     data)
+{
+  if (g_str_equal (path, "/api/staff") && *(gboolean *) data)
+    *delay_ms = 1000;
+}
+
+static gboolean
+is_cashier_at_till (gconstpointer window)
+{
+  return shows_shell (window) && !till_session_is_manager (till_window_get_session ((TillWindow *) window));
+}
+
+/* A cashier takes over while the manager's staff list is on its way: it
+ * does not fill the staff page of the cashier's session when it comes. */
+static void
+test_staff_late_list (void)
+{
+  gboolean slow = TRUE;
+  g_autoptr(TillTestLiar) liar = till_test_liar_start (server->url, NULL, slow_staff_cb, &slow);
+  TillWindow *window = sign_in_at (till_test_liar_get_url (liar), "morgan", MORGAN_PASSWORD);
+  TillStaffPage *page = till_window_get_staff_page (window);
+  TillAccess *access = till_window_get_access (window);
+
+  till_window_show_page (window, "staff");
+  /* Asked, and held back at the liar. */
+  while (till_test_liar_count (liar, "GET", "/api/staff") == 0)
+    g_main_context_iteration (NULL, TRUE);
+  till_access_lock (access);
+  till_access_switch_cashier_async (access, "alice", ALICE_PASSWORD, NULL, NULL);
+  wait_for (is_cashier_at_till, window, "alice at the till");
+  /* The late answer, and a little more. */
+  till_test_settle (1500);
+  g_assert_null (till_staff_page_describe (page, "morgan"));
+  g_assert_false (till_staff_page_get_busy (page));
+  close_window (GTK_WINDOW (window));
+}
+
 /* The audit page */
 
 #define OLD_ENTRIES 120
@@ -950,6 +995,7 @@ main (int   argc,
   g_test_add_func ("/console/manager-refund-answer-lost", test_manager_refund_answer_lost);
   g_test_add_func ("/console/staff", test_staff);
   g_test_add_func ("/console/staff-markup", test_staff_markup);
+  g_test_add_func ("/console/staff-late-list", test_staff_late_list);
   g_test_add_func ("/console/audit", test_audit);
   status = g_test_run ();
 
