@@ -746,11 +746,13 @@ slow_config_cb (const char  *method,
     *delay_ms = 1000;
 }
 
-/* The terminal locks while the receipt is on its way: it does not come
- * up over the lock screen when it arrives. */
+/* The terminal locks (or its cashier signs out) while the receipt is on
+ * its way: it does not come up over the lock screen (or the sign-in form)
+ * when it arrives. */
 static void
-test_lock_receipt_on_its_way (void)
+test_lock_receipt_on_its_way (gconstpointer data)
 {
+  gboolean sign_out = GPOINTER_TO_INT (data);
   gboolean slow = FALSE;
   g_autoptr(TillTestLiar) liar = till_test_liar_start (shop->url, NULL, slow_config_cb, &slow);
   TillWindow *window = sign_in_at (till_test_liar_get_url (liar), "morgan", MORGAN_PASSWORD);
@@ -767,8 +769,16 @@ test_lock_receipt_on_its_way (void)
   /* Asked, and held back at the liar. */
   while (till_test_liar_count (liar, "GET", "/api/config") == asked)
     g_main_context_iteration (NULL, TRUE);
-  till_access_lock (till_window_get_access (window));
-  wait_until (window, shows_page, "locked", "the lock");
+  if (sign_out)
+    {
+      till_access_sign_out_async (till_window_get_access (window), NULL, NULL);
+      wait_until (window, shows_page, "sign-in", "the sign-in form");
+    }
+  else
+    {
+      till_access_lock (till_window_get_access (window));
+      wait_until (window, shows_page, "locked", "the lock");
+    }
   /* The late answer, and a little more. */
   till_test_settle (1500);
   g_assert_false (dialog_open (window, NULL));
@@ -976,7 +986,9 @@ main (int   argc,
   g_test_add_func ("/history/search", test_search);
   g_test_add_func ("/history/switch-cashier", test_switch_cashier);
   g_test_add_func ("/history/lock-closes-dialogs", test_lock_closes_dialogs);
-  g_test_add_func ("/history/lock-receipt-on-its-way", test_lock_receipt_on_its_way);
+  g_test_add_data_func ("/history/lock-receipt-on-its-way", GINT_TO_POINTER (FALSE), test_lock_receipt_on_its_way);
+  g_test_add_data_func ("/history/sign-out-receipt-on-its-way", GINT_TO_POINTER (TRUE),
+                        test_lock_receipt_on_its_way);
   g_test_add_func ("/history/unknown-currency", test_unknown_currency);
   g_test_add_func ("/history/empty", test_empty);
   g_test_add_func ("/history/errors", test_errors);
