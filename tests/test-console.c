@@ -21,6 +21,7 @@
 #include "till-refund-dialog-private.h"
 #include "till-staff-page-private.h"
 #include "till-test-harness.h"
+#include "till-test-liar.h"
 #include "till-test-web.h"
 #include "till-window-private.h"
 
@@ -715,6 +716,124 @@ test_staff (void)
   close_window (GTK_WINDOW (window));
 }
 
+/* A shop server that lies about its staff: names with markup in them are
+ * shown as they are spelt, never read as Pango markup (an AdwExpanderRow's
+ * title is markup unless told otherwise). */
+static const char * const markup_names[] = {
+  "<span size=\"900000\">big</span>",
+  "<b>bold</b>",
+  "Tom & Jerry",
+};
+
+static void
+markup_staff_cb (const char  *method,
+                 const char  *path,
+                 guint        nth,
+                 guint       *status,
+                 JsonObject **body,
+                 guint       *delay_ms,
+                 gpointer     data)
+{
+  JsonArray *staff;
+
+  if (!g_str_equal (method, "GET") || !g_str_equal (path, "/api/staff") || *status != 200 || *body == NULL)
+    return;
+  staff = json_object_get_array_member (*body, "data");
+  for (guint i = 0; i < G_N_ELEMENTS (markup_names); i++)
+    {
+      JsonObject *member = json_object_new ();
+
+      json_object_set_string_member (member, "username", markup_names[i]);
+      json_object_set_string_member (member, "role", "cashier");
+      json_object_set_boolean_member (member, "disabled", FALSE);
+      json_array_add_object_element (staff, member);
+    }
+}
+
+/* A label under widget showing exactly text. */
+static GtkLabel *
+find_label (GtkWidget  *widget,
+            const char *text)
+{
+  if (GTK_IS_LABEL (widget) && g_strcmp0 (gtk_label_get_text (GTK_LABEL (widget)), text) == 0)
+    return GTK_LABEL (widget);
+  for (GtkWidget *child = gtk_widget_get_first_child (widget); child != NULL;
+       child = gtk_widget_get_next_sibling (child))
+    {
+      GtkLabel *label = find_label (child, text);
+
+      if (label != NULL)
+        return label;
+    }
+  return NULL;
+}
+
+static void
+test_staff_markup (void)
+{
+  g_autoptr(TillTestLiar) liar = till_test_liar_start (server->url, NULL, markup_staff_cb, NULL);
+  TillWindow *window = sign_in_at (till_test_liar_get_url (liar), "morgan", MORGAN_PASSWORD);
+  TillStaffPage *page = till_window_get_staff_page (window);
+
+  till_window_show_page (window, "staff");
+  for (guint i = 0; i < G_N_ELEMENTS (markup_names); i++)
+    {
+      GtkLabel *label;
+
+      wait_staff (page, markup_names[i], "Cashier");
+      label = find_label (GTK_WIDGET (page), markup_names[i]);
+      g_assert_nonnull (label);
+      g_assert_false (gtk_label_get_use_markup (label));
+    }
+  save_screenshot (GTK_WIDGET (window), "staff-page-markup");
+  close_window (GTK_WINDOW (window));
+}
+
+/* The staff list, held back when asked to. */
+static void
+slow_staff_cb (const char  *method,
+               const char  *path,
+               guint        nth,
+               guint       *status,
+               JsonObject **body,
+               guint       *delay_ms,
+               gpointer     data)
+{
+  if (g_str_equal (path, "/api/staff") && *(gboolean *) data)
+    *delay_ms = 1000;
+}
+
+static gboolean
+is_cashier_at_till (gconstpointer window)
+{
+  return shows_shell (window) && !till_session_is_manager (till_window_get_session ((TillWindow *) window));
+}
+
+/* A cashier takes over while the manager's staff list is on its way: it
+ * does not fill the staff page of the cashier's session when it comes. */
+static void
+test_staff_late_list (void)
+{
+  gboolean slow = TRUE;
+  g_autoptr(TillTestLiar) liar = till_test_liar_start (server->url, NULL, slow_staff_cb, &slow);
+  TillWindow *window = sign_in_at (till_test_liar_get_url (liar), "morgan", MORGAN_PASSWORD);
+  TillStaffPage *page = till_window_get_staff_page (window);
+  TillAccess *access = till_window_get_access (window);
+
+  till_window_show_page (window, "staff");
+  /* Asked, and held back at the liar. */
+  while (till_test_liar_count (liar, "GET", "/api/staff") == 0)
+    g_main_context_iteration (NULL, TRUE);
+  till_access_lock (access);
+  till_access_switch_cashier_async (access, "alice", ALICE_PASSWORD, NULL, NULL);
+  wait_for (is_cashier_at_till, window, "alice at the till");
+  /* The late answer, and a little more. */
+  till_test_settle (1500);
+  g_assert_null (till_staff_page_describe (page, "morgan"));
+  g_assert_false (till_staff_page_get_busy (page));
+  close_window (GTK_WINDOW (window));
+}
+
 /* The audit page */
 
 #define OLD_ENTRIES 120
@@ -875,6 +994,8 @@ main (int   argc,
   g_test_add_func ("/console/left-to-refund", test_left_to_refund);
   g_test_add_func ("/console/manager-refund-answer-lost", test_manager_refund_answer_lost);
   g_test_add_func ("/console/staff", test_staff);
+  g_test_add_func ("/console/staff-markup", test_staff_markup);
+  g_test_add_func ("/console/staff-late-list", test_staff_late_list);
   g_test_add_func ("/console/audit", test_audit);
   status = g_test_run ();
 

@@ -684,6 +684,159 @@ test_switch_cashier (void)
   close_window (window);
 }
 
+/* A window other than the terminal's is open (a dialog over it). */
+static gboolean
+dialog_open (TillWindow    *window,
+             gconstpointer  data)
+{
+  g_autoptr(GList) windows = gtk_window_list_toplevels ();
+
+  for (GList *l = windows; l != NULL; l = l->next)
+    if (l->data != (gpointer) window && gtk_widget_get_visible (l->data))
+      return TRUE;
+  return FALSE;
+}
+
+static gboolean
+no_dialog_open (TillWindow    *window,
+                gconstpointer  data)
+{
+  return !dialog_open (window, data);
+}
+
+/* The terminal locks with the refund dialog or the receipt's open over
+ * History: neither stays over the lock screen, for whoever comes next. */
+static void
+test_lock_closes_dialogs (void)
+{
+  const char *actions[] = { "history.refund", "history.receipt" };
+  TillWindow *window = sign_in ("morgan", MORGAN_PASSWORD);
+  TillHistoryPage *page = history_of (window);
+  TillAccess *access = till_window_get_access (window);
+
+  show_page (window, "history");
+  for (guint i = 0; i < G_N_ELEMENTS (actions); i++)
+    {
+      wait_until (window, history_shows, "list", "the payments");
+      /* One that was approved, so that it can be refunded. */
+      gtk_selection_model_select_item (gtk_list_view_get_model (till_history_page_get_list_view (page)), 1, TRUE);
+      wait_until (window, details_show, "Reference: pay_seed_bob_198", "the payment's details");
+      g_assert_true (gtk_widget_activate_action (GTK_WIDGET (page), actions[i], NULL));
+      wait_until (window, dialog_open, NULL, actions[i]);
+      till_access_lock (access);
+      wait_until (window, shows_page, "locked", "the lock");
+      wait_until (window, no_dialog_open, NULL, "the dialog to close");
+      till_access_unlock_async (access, MORGAN_PASSWORD, NULL, NULL);
+      wait_until (window, shows_page, "history", "the unlock");
+    }
+  close_window (window);
+}
+
+/* The shop's settings, read for the receipt, come late when asked to. */
+static void
+slow_config_cb (const char  *method,
+                const char  *path,
+                guint        nth,
+                guint       *status,
+                JsonObject **body,
+                guint       *delay_ms,
+                gpointer     data)
+{
+  if (g_str_equal (path, "/api/config") && *(gboolean *) data)
+    *delay_ms = 1000;
+}
+
+/* The terminal locks (or its cashier signs out) while the receipt is on
+ * its way: it does not come up over the lock screen (or the sign-in form)
+ * when it arrives. */
+static void
+test_lock_receipt_on_its_way (gconstpointer data)
+{
+  gboolean sign_out = GPOINTER_TO_INT (data);
+  gboolean slow = FALSE;
+  g_autoptr(TillTestLiar) liar = till_test_liar_start (shop->url, NULL, slow_config_cb, &slow);
+  TillWindow *window = sign_in_at (till_test_liar_get_url (liar), "morgan", MORGAN_PASSWORD);
+  TillHistoryPage *page = history_of (window);
+  guint asked;
+
+  show_page (window, "history");
+  wait_until (window, history_shows, "list", "the payments");
+  gtk_selection_model_select_item (gtk_list_view_get_model (till_history_page_get_list_view (page)), 1, TRUE);
+  wait_until (window, details_show, "Reference: pay_seed_bob_198", "the payment's details");
+  slow = TRUE;
+  asked = till_test_liar_count (liar, "GET", "/api/config");
+  g_assert_true (gtk_widget_activate_action (GTK_WIDGET (page), "history.receipt", NULL));
+  /* Asked, and held back at the liar. */
+  while (till_test_liar_count (liar, "GET", "/api/config") == asked)
+    g_main_context_iteration (NULL, TRUE);
+  if (sign_out)
+    {
+      till_access_sign_out_async (till_window_get_access (window), NULL, NULL);
+      wait_until (window, shows_page, "sign-in", "the sign-in form");
+    }
+  else
+    {
+      till_access_lock (till_window_get_access (window));
+      wait_until (window, shows_page, "locked", "the lock");
+    }
+  /* The late answer, and a little more. */
+  till_test_settle (1500);
+  g_assert_false (dialog_open (window, NULL));
+  close_window (window);
+}
+
+/* A payment in a currency the terminal does not know: shown with its
+ * code, but not offered for a refund the dialog could not put in money. */
+static void
+odd_currency_cb (const char  *method,
+                 const char  *path,
+                 guint        nth,
+                 guint       *status,
+                 JsonObject **body,
+                 guint       *delay_ms,
+                 gpointer     data)
+{
+  JsonArray *list;
+
+  if (*body == NULL || *status != 200)
+    return;
+  if (g_str_equal (path, "/api/payments/pay_seed_bob_198"))
+    json_object_set_string_member (*body, "currency", data);
+  if (!g_str_equal (path, "/api/payments"))
+    return;
+  list = json_object_get_array_member (*body, "data");
+  for (guint i = 0; i < json_array_get_length (list); i++)
+    {
+      JsonObject *payment = json_array_get_object_element (list, i);
+
+      if (g_str_equal (json_object_get_string_member (payment, "id"), "pay_seed_bob_198"))
+        json_object_set_string_member (payment, "currency", data);
+    }
+}
+
+static void
+test_unknown_currency (void)
+{
+  const char *currencies[] = { "XYZ", "" };
+
+  for (guint i = 0; i < G_N_ELEMENTS (currencies); i++)
+    {
+      g_autoptr(TillTestLiar) liar = till_test_liar_start (shop->url, NULL, odd_currency_cb,
+                                                           (gpointer) currencies[i]);
+      TillWindow *window = sign_in_at (till_test_liar_get_url (liar), "morgan", MORGAN_PASSWORD);
+      TillHistoryPage *page = history_of (window);
+
+      show_page (window, "history");
+      wait_until (window, history_shows, "list", "the payments");
+      gtk_selection_model_select_item (gtk_list_view_get_model (till_history_page_get_list_view (page)), 1, TRUE);
+      wait_until (window, details_show, "Reference: pay_seed_bob_198", "the payment's details");
+      /* The dialog would be made at once, in the action. */
+      gtk_widget_activate_action (GTK_WIDGET (page), "history.refund", NULL);
+      g_assert_false (dialog_open (window, NULL));
+      close_window (window);
+    }
+}
+
 /* A cashier who has taken no payment yet. */
 static void
 test_empty (void)
@@ -832,6 +985,11 @@ main (int   argc,
   g_test_add_func ("/history/cashier", test_cashier_history);
   g_test_add_func ("/history/search", test_search);
   g_test_add_func ("/history/switch-cashier", test_switch_cashier);
+  g_test_add_func ("/history/lock-closes-dialogs", test_lock_closes_dialogs);
+  g_test_add_data_func ("/history/lock-receipt-on-its-way", GINT_TO_POINTER (FALSE), test_lock_receipt_on_its_way);
+  g_test_add_data_func ("/history/sign-out-receipt-on-its-way", GINT_TO_POINTER (TRUE),
+                        test_lock_receipt_on_its_way);
+  g_test_add_func ("/history/unknown-currency", test_unknown_currency);
   g_test_add_func ("/history/empty", test_empty);
   g_test_add_func ("/history/errors", test_errors);
   status = g_test_run ();

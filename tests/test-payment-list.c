@@ -460,9 +460,9 @@ test_item_words (void)
   g_autoptr(GTimeZone) zone = g_time_zone_new_identifier ("Europe/Berlin");
   g_autoptr(GDateTime) now = g_date_time_new (zone, 2026, 12, 6, 10, 0, 0);
   static const struct { const char *json; const char *status; const char *card; const char *time; gboolean refundable; } cases[] = {
-    { "{\"id\":\"pay_1\",\"status\":\"succeeded\",\"amount\":500,\"amount_refunded\":0,\"card\":{\"brand\":\"visa\",\"last4\":\"4242\"},"
+    { "{\"id\":\"pay_1\",\"status\":\"succeeded\",\"amount\":500,\"currency\":\"eur\",\"amount_refunded\":0,\"card\":{\"brand\":\"visa\",\"last4\":\"4242\"},"
       "\"created\":\"2026-12-06T08:32:00Z\"}", "Paid", "Visa •••• 4242", "09:32", TRUE },
-    { "{\"id\":\"pay_2\",\"status\":\"succeeded\",\"amount\":500,\"amount_refunded\":200,\"card\":{\"brand\":\"amex\",\"last4\":\"8431\"},"
+    { "{\"id\":\"pay_2\",\"status\":\"succeeded\",\"amount\":500,\"currency\":\"eur\",\"amount_refunded\":200,\"card\":{\"brand\":\"amex\",\"last4\":\"8431\"},"
       "\"created\":\"2026-12-05T22:59:00Z\"}", "Partly Refunded", "American Express •••• 8431", "Yesterday 23:59", TRUE },
     { "{\"id\":\"pay_3\",\"status\":\"succeeded\",\"amount\":500,\"amount_refunded\":500,\"card\":{\"brand\":\"new\",\"last4\":\"0005\"},"
       "\"created\":\"2026-12-04T22:59:00Z\"}", "Refunded", "Card •••• 0005", "4 Dec 23:59", FALSE },
@@ -472,6 +472,8 @@ test_item_words (void)
     { "{\"id\":\"pay_6\",\"status\":\"requires_action\",\"amount\":\"500\",\"card\":[1]}", "Waiting for Customer", NULL, "", FALSE },
     { "{\"id\":\"pay_7\",\"status\":\"failed\",\"created\":\"yesterday\"}", "Failed", NULL, "", FALSE },
     { "{\"id\":\"pay_8\",\"status\":\"something_new\"}", "Unknown", NULL, "", FALSE },
+    /* No money this terminal can write, so no refund dialog. */
+    { "{\"id\":\"pay_9\",\"status\":\"succeeded\",\"amount\":500,\"currency\":\"xyz\"}", "Paid", NULL, "", FALSE },
   };
   g_autoptr(JsonNode) no_id = json_from_string ("{\"status\":\"succeeded\"}", NULL);
 

@@ -1054,6 +1054,44 @@ test_day_totals_breakdowns (void)
   gtk_window_destroy (GTK_WINDOW (window));
 }
 
+/* A report for another day than the one asked for (or for no day at
+ * all) is not shown as that day's, printed, or used to ask for a CSV. */
+static void
+other_day_cb (const char  *method,
+              const char  *path,
+              guint        nth,
+              guint       *status,
+              JsonObject **body,
+              guint       *delay_ms,
+              gpointer     data)
+{
+  if (g_str_equal (path, "/api/reports/day") && *status == 200 && *body != NULL)
+    json_object_set_string_member (*body, "date", data);
+}
+
+static void
+test_day_totals_other_day (void)
+{
+  const char *lies[] = { "2001-01-01", "1&limit=9" };
+
+  for (guint i = 0; i < G_N_ELEMENTS (lies); i++)
+    {
+      g_autoptr(TillTestLiar) liar = till_test_liar_start (server->url, NULL, other_day_cb, (gpointer) lies[i]);
+      g_autoptr(TillSession) session = till_test_signed_in_session (till_test_liar_get_url (liar), "morgan",
+                                                                    MANAGER_PASSWORD, FALSE);
+      GtkWidget *window = gtk_window_new ();
+      TillDayTotalsPage *page = g_object_new (TILL_TYPE_DAY_TOTALS_PAGE, NULL);
+
+      till_day_totals_page_set_session (page, session);
+      gtk_window_set_child (GTK_WINDOW (window), GTK_WIDGET (page));
+      gtk_window_present (GTK_WINDOW (window));
+      wait_for (page_settled, page, "the lying report");
+      g_assert_cmpstr (till_day_totals_page_get_state (page), ==, "error");
+      g_assert_null (till_day_totals_page_new_printout (page));
+      gtk_window_destroy (GTK_WINDOW (window));
+    }
+}
+
 int
 main (int   argc,
       char *argv[])
@@ -1088,6 +1126,7 @@ main (int   argc,
   g_test_add_func ("/day-totals/manager", test_day_totals);
   g_test_add_func ("/day-totals/breakdowns", test_day_totals_breakdowns);
   g_test_add_func ("/day-totals/cashier", test_day_totals_cashier);
+  g_test_add_func ("/day-totals/other-day", test_day_totals_other_day);
   status = g_test_run ();
 
   till_test_server_free (server);

@@ -16,6 +16,7 @@
 #include <glib/gi18n-lib.h>
 
 #include "till-json-util.h"
+#include "till-money.h"
 #include "till-payment-item.h"
 
 struct _TillPaymentItem
@@ -258,7 +259,10 @@ till_payment_item_is_refundable (TillPaymentItem *self)
 {
   g_return_val_if_fail (TILL_IS_PAYMENT_ITEM (self), FALSE);
 
+  /* A currency this terminal does not know cannot be put in money, in
+   * the refund dialog's amount or anywhere else. */
   return g_strcmp0 (till_payment_item_get_status (self), "succeeded") == 0 &&
+         till_currency_is_known (till_payment_item_get_currency (self)) &&
          till_payment_item_get_amount_refunded (self) < till_payment_item_get_amount (self);
 }
 

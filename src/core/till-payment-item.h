@@ -43,7 +43,8 @@ char            *till_payment_item_format_time        (TillPaymentItem *self,
 const char      *till_payment_item_describe_status    (TillPaymentItem *self);
 /* "Visa •••• 4242", or NULL when the server has no card for it. */
 char            *till_payment_item_describe_card      (TillPaymentItem *self) G_GNUC_WARN_UNUSED_RESULT;
-/* Something is left to refund of a succeeded payment. */
+/* Something is left to refund of a succeeded payment in a currency this
+ * terminal knows. */
 gboolean         till_payment_item_is_refundable      (TillPaymentItem *self);
 
 G_END_DECLS

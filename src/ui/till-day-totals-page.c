@@ -376,13 +376,23 @@ report_cb (GObject      *object,
   g_autoptr(TillDayTotalsPage) self = data;
   g_autoptr(TillBackendResponse) response = NULL;
   g_autoptr(GError) error = NULL;
+  g_autofree char *asked = NULL;
   Report *report = NULL;
 
   response = till_session_request_finish (TILL_SESSION (object), result, NULL, &error);
   if (g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
     return;
+  asked = g_date_time_format (self->day, "%Y-%m-%d");
   if (response != NULL && till_backend_response_get_object (response) != NULL)
     report = read_report (till_backend_response_get_object (response), &error);
+  /* Another day's totals are not this day's; nor is a date that is none,
+   * later put in the CSV's address and file name. */
+  if (report != NULL && g_strcmp0 (report->date, asked) != 0)
+    {
+      g_set_error (&error, TILL_BACKEND_ERROR, TILL_BACKEND_ERROR_BAD_RESPONSE,
+                   "a report for %s, not %s", report->date, asked);
+      g_clear_pointer (&report, report_free);
+    }
   else if (error == NULL)
     g_set_error_literal (&error, TILL_BACKEND_ERROR, TILL_BACKEND_ERROR_BAD_RESPONSE, "no report");
   if (report == NULL)

@@ -391,9 +391,10 @@ till_receipt_dialog_set_paper (GtkWindow *window,
 
 typedef struct
 {
-  GtkWindow   *parent;       /* weak */
-  TillSession *session;
-  JsonObject  *payment;
+  GtkWindow    *parent;       /* weak */
+  TillSession  *session;
+  JsonObject   *payment;
+  GCancellable *cancellable;  /* the parent's, see till_receipt_cancel() */
 } Present;
 
 static void
@@ -401,11 +402,55 @@ present_free (Present *present)
 {
   g_clear_weak_pointer (&present->parent);
   g_clear_object (&present->session);
+  g_clear_object (&present->cancellable);
   g_clear_pointer (&present->payment, json_object_unref);
   g_free (present);
 }
 
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (Present, present_free)
+
+#define CANCELLABLE_KEY "till-receipt-cancellable"
+
+static Present *
+present_new (GtkWindow   *parent,
+             TillSession *session)
+{
+  Present *present = g_new0 (Present, 1);
+  GCancellable *cancellable = g_object_get_data (G_OBJECT (parent), CANCELLABLE_KEY);
+
+  if (cancellable == NULL)
+    {
+      cancellable = g_cancellable_new ();
+      g_object_set_data_full (G_OBJECT (parent), CANCELLABLE_KEY, cancellable, g_object_unref);
+    }
+  g_set_weak_pointer (&present->parent, parent);
+  present->session = g_object_ref (session);
+  present->cancellable = g_object_ref (cancellable);
+  return present;
+}
+
+/* Gone, or what was asked over it is no longer wanted. */
+static gboolean
+present_dropped (Present *present)
+{
+  return present->parent == NULL || g_cancellable_is_cancelled (present->cancellable);
+}
+
+void
+till_receipt_cancel (GtkWindow *parent)
+{
+  GCancellable *cancellable;
+
+  g_return_if_fail (GTK_IS_WINDOW (parent));
+
+  cancellable = g_object_get_data (G_OBJECT (parent), CANCELLABLE_KEY);
+  if (cancellable != NULL)
+    {
+      g_cancellable_cancel (cancellable);
+      /* The next receipt asked for starts afresh. */
+      g_object_set_data (G_OBJECT (parent), CANCELLABLE_KEY, NULL);
+    }
+}
 
 static void
 config_cb (GObject      *object,
@@ -421,7 +466,7 @@ config_cb (GObject      *object,
   const char *shop_name = NULL;
 
   response = till_session_request_finish (TILL_SESSION (object), result, NULL, &config_error);
-  if (present->parent == NULL)
+  if (present_dropped (present))
     return;
   config = response != NULL ? till_backend_response_get_object (response) : NULL;
   if (config != NULL)
@@ -443,7 +488,8 @@ read_config (Present *present)
 {
   TillSession *session = present->session;
 
-  till_session_request_async (session, "GET", "/api/config", NULL, NULL, NULL, config_cb, present);
+  till_session_request_async (session, "GET", "/api/config", NULL, NULL, present->cancellable, config_cb,
+                              present);
 }
 
 void
@@ -457,9 +503,7 @@ till_receipt_present (GtkWindow   *parent,
   g_return_if_fail (TILL_IS_SESSION (session));
   g_return_if_fail (payment != NULL);
 
-  present = g_new0 (Present, 1);
-  g_set_weak_pointer (&present->parent, parent);
-  present->session = g_object_ref (session);
+  present = present_new (parent, session);
   present->payment = json_object_ref (payment);
   read_config (present);
 }
@@ -475,7 +519,7 @@ payment_cb (GObject      *object,
   JsonObject *payment;
 
   response = till_session_request_finish (TILL_SESSION (object), result, NULL, &error);
-  if (present->parent == NULL)
+  if (present_dropped (present))
     return;
   payment = response != NULL ? till_backend_response_get_object (response) : NULL;
   if (payment == NULL)
@@ -504,8 +548,6 @@ till_receipt_present_id (GtkWindow   *parent,
 
   escaped = g_uri_escape_string (payment_id, NULL, FALSE);
   path = g_strconcat ("/api/payments/", escaped, NULL);
-  present = g_new0 (Present, 1);
-  g_set_weak_pointer (&present->parent, parent);
-  present->session = g_object_ref (session);
-  till_session_request_async (session, "GET", path, NULL, NULL, NULL, payment_cb, present);
+  present = present_new (parent, session);
+  till_session_request_async (session, "GET", path, NULL, NULL, present->cancellable, payment_cb, present);
 }

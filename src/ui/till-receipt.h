@@ -50,5 +50,8 @@ void          till_receipt_present       (GtkWindow    *parent,
 void          till_receipt_present_id    (GtkWindow    *parent,
                                           TillSession  *session,
                                           const char   *payment_id);
+/* Drops the receipts asked for over parent that are still on their way
+ * (as when the terminal locks): none comes up afterwards. */
+void          till_receipt_cancel        (GtkWindow    *parent);
 
 G_END_DECLS

@@ -189,6 +189,8 @@ add_row (TillStaffPage *self,
     : g_strdup (manager ? _("Manager") : _("Cashier"));
 
   row->row = ADW_EXPANDER_ROW (adw_expander_row_new ());
+  /* The name is the server's: shown as spelt, never read as markup. */
+  adw_preferences_row_set_use_markup (ADW_PREFERENCES_ROW (row->row), FALSE);
   adw_preferences_row_set_title (ADW_PREFERENCES_ROW (row->row), username);
   adw_expander_row_set_subtitle (row->row, row->subtitle);
 
@@ -643,6 +645,10 @@ till_staff_page_set_session (TillStaffPage *self,
 
   if (!g_set_object (&self->session, session))
     return;
+  /* The list the last session asked for is not this one's to show. */
+  g_cancellable_cancel (self->cancellable);
+  g_clear_object (&self->cancellable);
+  update_busy (self);
   g_ptr_array_set_size (self->rows, 0);
   show_error (self, NULL);
   if (session != NULL && till_session_is_manager (session) && gtk_widget_get_mapped (GTK_WIDGET (self)))

@@ -146,12 +146,56 @@ prefill_sign_in (TillWindow *self)
   till_sign_in_page_set_remember (self->sign_in_page, till_access_get_remembered (self->access));
 }
 
+/* A dialog of this window's, which is none of the application's windows:
+ * the refund dialog (with the session of whoever opened it) and message
+ * dialogs such as the receipt's. */
+static GtkWindow *
+find_dialog (TillWindow *self)
+{
+  g_autoptr(GList) windows = gtk_window_list_toplevels ();
+
+  for (GList *l = windows; l != NULL; l = l->next)
+    if (gtk_window_get_transient_for (l->data) == GTK_WINDOW (self) &&
+        (TILL_IS_REFUND_DIALOG (l->data) || ADW_IS_MESSAGE_DIALOG (l->data)))
+      return l->data;
+  return NULL;
+}
+
+/* The dialogs of the person who was at the till, and those on their way,
+ * go when they do. */
+static void
+close_dialogs (TillWindow *self)
+{
+  GtkWindow *dialog;
+
+  till_receipt_cancel (GTK_WINDOW (self));
+  /* One at a time: destroying one may take others with it. */
+  while ((dialog = find_dialog (self)) != NULL)
+    gtk_window_destroy (dialog);
+}
+
+/* Preferences and dialogs do not stay open over a locked terminal. */
+static void
+close_other_windows (TillWindow *self)
+{
+  GtkApplication *app = gtk_window_get_application (GTK_WINDOW (self));
+  g_autoptr(GList) windows = app ? g_list_copy (gtk_application_get_windows (app)) : NULL;
+
+  for (GList *l = windows; l != NULL; l = l->next)
+    if (l->data != (gpointer) self)
+      gtk_window_destroy (l->data);
+  close_dialogs (self);
+}
+
 static void
 show_sign_in (TillWindow      *self,
               TillAccessState  previous)
 {
   const char *error = till_access_get_error (self->access);
 
+  /* Signed out: nothing of theirs comes up over the form. */
+  if (previous == TILL_ACCESS_SIGNING_OUT || previous == TILL_ACCESS_SIGNED_IN)
+    close_dialogs (self);
   gtk_spinner_set_spinning (self->restoring_spinner, FALSE);
   /* Back from elsewhere than the form: fill it in afresh. */
   if (previous != TILL_ACCESS_SIGNED_OUT && previous != TILL_ACCESS_SIGNING_IN)
@@ -190,18 +234,6 @@ show_shell (TillWindow      *self,
   gtk_spinner_set_spinning (self->restoring_spinner, FALSE);
   till_sign_in_page_clear_password (self->sign_in_page);
   till_sign_in_page_set_state (self->sign_in_page, TILL_FORM_IDLE, NULL);
-}
-
-/* Preferences and dialogs do not stay open over a locked terminal. */
-static void
-close_other_windows (TillWindow *self)
-{
-  GtkApplication *app = gtk_window_get_application (GTK_WINDOW (self));
-  g_autoptr(GList) windows = app ? g_list_copy (gtk_application_get_windows (app)) : NULL;
-
-  for (GList *l = windows; l != NULL; l = l->next)
-    if (l->data != (gpointer) self)
-      gtk_window_destroy (l->data);
 }
 
 static void
