@@ -940,10 +940,15 @@ print_figures (const char *what,
 }
 
 /* Proportional set size of this process and all its descendants (the
- * WebKit web and network processes, their sandbox helpers), in KiB. */
+ * WebKit web and network processes, their sandbox helpers), in KiB; and,
+ * if out_anon_kib is given, the part of it in anonymous memory (heaps,
+ * JavaScript's, graphics buffers): the PSS of a shared library's pages
+ * also moves when another program that maps it (another WebKit process on
+ * the machine) starts or ends, its anonymous memory only with the process. */
 static guint64
 tree_pss_kib (guint    *out_processes,
               guint    *out_web_processes,
+              guint64  *out_anon_kib,
               gboolean  list)
 {
   g_autoptr(GHashTable) parents = g_hash_table_new (NULL, NULL);
@@ -951,7 +956,7 @@ tree_pss_kib (guint    *out_processes,
   g_autoptr(GArray) tree = g_array_new (FALSE, FALSE, sizeof (int));
   int self = getpid ();
   const char *name;
-  guint64 total = 0;
+  guint64 total = 0, total_anon = 0;
 
   *out_processes = 0;
   *out_web_processes = 0;
@@ -999,7 +1004,7 @@ tree_pss_kib (guint    *out_processes,
       g_autofree char *comm = NULL;
       g_autofree char *rollup = NULL;
       const char *line;
-      guint64 kib = 0;
+      guint64 kib = 0, anon = 0;
 
       /* The shop's server and the stand-ins are this harness's, not Till's. */
       if (!g_file_get_contents (comm_path, &comm, NULL, NULL) ||
@@ -1013,11 +1018,19 @@ tree_pss_kib (guint    *out_processes,
       if (g_file_get_contents (path, &rollup, NULL, NULL) && (line = strstr (rollup, "\nPss:")) != NULL &&
           sscanf (line, "\nPss: %" G_GUINT64_FORMAT, &kib) == 1)
         {
+          if ((line = strstr (rollup, "\nPss_Anon:")) == NULL ||
+              sscanf (line, "\nPss_Anon: %" G_GUINT64_FORMAT, &anon) != 1)
+            anon = 0;
           total += kib;
-          if (list)
+          total_anon += anon;
+          if (list && out_anon_kib != NULL)
+            g_print ("  %-24s %8.1f MiB  (anonymous %.1f MiB)\n", g_strstrip (comm), kib / 1024.0, anon / 1024.0);
+          else if (list)
             g_print ("  %-24s %8.1f MiB\n", g_strstrip (comm), kib / 1024.0);
         }
     }
+  if (out_anon_kib != NULL)
+    *out_anon_kib = total_anon;
   return total;
 }
 
@@ -1068,7 +1081,7 @@ run_bench (guint rounds,
           close_window (window);
           /* No process left behind by the closed card view. */
           till_test_settle (1000);
-          tree_pss_kib (&processes, &web_processes, FALSE);
+          tree_pss_kib (&processes, &web_processes, NULL, FALSE);
           left_max = MAX (left_max, web_processes);
           closes++;
         }
@@ -1094,7 +1107,7 @@ run_bench (guint rounds,
       ms = (ready_at - signed_in) / 1000.0;
       g_array_append_val (ready, ms);
       till_test_settle (2000);
-      pss = tree_pss_kib (&processes, &web_processes, round + 1 == rounds);
+      pss = tree_pss_kib (&processes, &web_processes, NULL, round + 1 == rounds);
       mib = pss / 1024.0;
       g_array_append_val (pss_mib, mib);
       g_print ("round %u: sign-in accepted → card form ready %.1f ms; PSS %.1f MiB in %u processes\n",
@@ -1124,7 +1137,7 @@ run_bench (guint rounds,
 
   close_window (window);
   till_test_settle (1000);
-  tree_pss_kib (&processes, &web_processes, FALSE);
+  tree_pss_kib (&processes, &web_processes, NULL, FALSE);
   left_max = MAX (left_max, web_processes);
   closes++;
 
@@ -1544,11 +1557,12 @@ day_print_window (const char *which,
 /* Till's process tree at a checkpoint; the heap this process's malloc
  * hands out, to tell Till's own objects from the rest of its PSS. */
 static guint64
-day_memory (guint sales_done)
+day_memory (guint    sales_done,
+            guint64 *out_anon_kib)
 {
   struct mallinfo2 heap = mallinfo2 ();
   guint processes = 0, web_processes = 0;
-  guint64 pss = G_MAXUINT64;
+  guint64 pss = G_MAXUINT64, anon = G_MAXUINT64, sample_anon = 0;
 
   /* WebKit's web process swings by tens of MiB between its garbage
    * collections: one sample cannot tell growth from that cycle. The
@@ -1557,12 +1571,14 @@ day_memory (guint sales_done)
     {
       if (i > 0)
         till_test_settle (1000);
-      pss = MIN (pss, tree_pss_kib (&processes, &web_processes, FALSE));
+      pss = MIN (pss, tree_pss_kib (&processes, &web_processes, &sample_anon, FALSE));
+      anon = MIN (anon, sample_anon);
     }
   g_print ("after %u sales:\n", sales_done);
-  tree_pss_kib (&processes, &web_processes, TRUE);
-  g_print ("  %-24s %8.1f MiB  (smallest of 5 samples; malloc in use in Till's own process: %.1f MiB)\n",
-           "total", pss / 1024.0, heap.uordblks / 1048576.0);
+  tree_pss_kib (&processes, &web_processes, &sample_anon, TRUE);
+  g_print ("  %-24s %8.1f MiB  (anonymous %.1f MiB; smallest of 5 samples each; malloc in use in Till's own "
+           "process: %.1f MiB)\n", "total", pss / 1024.0, anon / 1024.0, heap.uordblks / 1048576.0);
+  *out_anon_kib = anon;
   return pss;
 }
 
@@ -1574,6 +1590,7 @@ run_bench_day (guint sales,
   g_autoptr(GArray) to_request = g_array_new (FALSE, FALSE, sizeof (double));
   g_autoptr(GArray) to_drawn = g_array_new (FALSE, FALSE, sizeof (double));
   g_autoptr(GArray) pss_at = g_array_new (FALSE, FALSE, sizeof (guint64));
+  g_autoptr(GArray) anon_at = g_array_new (FALSE, FALSE, sizeof (guint64));
   TillWindow *window;
   guint failed = 0, window_size = MIN (100, sales / 2);
   gint64 started;
@@ -1591,9 +1608,11 @@ run_bench_day (guint sales,
            (g_get_monotonic_time () - started) / 1000.0);
   till_test_settle (2000);
   {
-    guint64 pss = day_memory (0);
+    guint64 anon;
+    guint64 pss = day_memory (0, &anon);
 
     g_array_append_val (pss_at, pss);
+    g_array_append_val (anon_at, anon);
   }
 
   started = g_get_monotonic_time ();
@@ -1625,9 +1644,11 @@ run_bench_day (guint sales,
         }
       if ((i + 1) % 100 == 0 || i + 1 == sales)
         {
-          guint64 pss = day_memory (i + 1);
+          guint64 anon;
+          guint64 pss = day_memory (i + 1, &anon);
 
           g_array_append_val (pss_at, pss);
+          g_array_append_val (anon_at, anon);
           g_printerr ("%u sales, %.0f s\n", i + 1, (g_get_monotonic_time () - started) / (double) G_USEC_PER_SEC);
         }
     }
@@ -1648,9 +1669,14 @@ run_bench_day (guint sales,
   for (guint i = 0; i < pss_at->len; i++)
     g_print (" %s%.1f", i == 0 ? "" : "→ ", g_array_index (pss_at, guint64, i) / 1024.0);
   g_print (" MiB (start, then every 100 sales)\n");
+  g_print ("of which anonymous:");
+  for (guint i = 0; i < anon_at->len; i++)
+    g_print (" %s%.1f", i == 0 ? "" : "→ ", g_array_index (anon_at, guint64, i) / 1024.0);
+  g_print (" MiB\n");
   if (pss_at->len > 3)
-    g_print ("PSS growth from sale 200 to %u: %+.1f MiB  (target < 10 MiB)\n", sales,
-             ((double) g_array_index (pss_at, guint64, pss_at->len - 1) - g_array_index (pss_at, guint64, 2)) / 1024.0);
+    g_print ("PSS growth from sale 200 to %u: %+.1f MiB  (target < 10 MiB); anonymous: %+.1f MiB\n", sales,
+             ((double) g_array_index (pss_at, guint64, pss_at->len - 1) - g_array_index (pss_at, guint64, 2)) / 1024.0,
+             ((double) g_array_index (anon_at, guint64, anon_at->len - 1) - g_array_index (anon_at, guint64, 2)) / 1024.0);
   close_window (window);
   return 0;
 }
