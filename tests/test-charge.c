@@ -861,6 +861,86 @@ test_web_process_killed (void)
   close_window (window);
 }
 
+typedef struct
+{
+  TillCheckout *checkout;
+  guint renewals;
+  guint during_sale;
+} Renewals;
+
+static void
+renewal_cb (WebKitWebView                     *web_view,
+            WebKitWebProcessTerminationReason  reason,
+            Renewals                          *renewals)
+{
+  g_assert_cmpint (reason, ==, WEBKIT_WEB_PROCESS_TERMINATED_BY_API);
+  renewals->renewals++;
+  /* Renewed once the sale is over, its result on screen. */
+  if (till_checkout_get_state (renewals->checkout) != TILL_CHECKOUT_STATE_RESULT)
+    renewals->during_sale++;
+}
+
+static gboolean
+renewed (TillWindow    *window,
+         gconstpointer  data)
+{
+  const Renewals *renewals = data;
+
+  return renewals->renewals > 0;
+}
+
+/* Over a day, the card form's web process is renewed between sales (here
+ * after each card read instead of 150): never while the customer's bank
+ * challenge is open, the cashier is told nothing, and the next sale in the
+ * new process is charged once. */
+static void
+test_renewed_between_sales (void)
+{
+  g_autoptr(TillTestServer) shop = open_shop (NULL);
+  TillWindow *window = sign_in (shop);
+  TillCardView *card = till_charge_page_get_card_view (page_of (window));
+  Renewals renewals = { till_charge_page_get_checkout (page_of (window)), 0, 0 };
+  guint crashes_before = crashes;
+  gint64 renewed_at;
+  gulong handler;
+
+  till_card_view_set_renew_after (card, 1);
+  handler = g_signal_connect (web_view_of (window), "web-process-terminated", G_CALLBACK (renewal_cb), &renewals);
+
+  /* The card is read, then the customer's bank asks: the page is needed
+   * until the result. */
+  type_sale (window, "7100", "4000002760003184");
+  watch_challenge (window);
+  press ("Return");
+  wait_until (window, in_state, "authenticating", 20, "the customer's authentication");
+  g_assert_cmpuint (renewals.renewals, ==, 0);
+  answer_challenge (window, TRUE);
+  wait_result (window);
+  assert_result (window, "Approved", "$71.00");
+  assert_charged_once (window, 7100, FALSE);
+  wait_until (window, renewed, &renewals, 20, "the web process to be renewed");
+  g_assert_cmpuint (renewals.during_sale, ==, 0);
+  /* What a renewal costs: the form is back this long after. */
+  renewed_at = g_get_monotonic_time ();
+  wait_until (window, settled, NULL, 20, "the renewed card form");
+  g_test_message ("The renewed card form was ready %.0f ms after its web process ended",
+                  (g_get_monotonic_time () - renewed_at) / 1000.0);
+
+  /* A new page in a new process, ready for the next sale. */
+  next_sale (window);
+  g_assert_true (till_card_view_get_ready (card));
+  type_sale (window, "7200", "4242424242424242");
+  charge_typed (window);
+  assert_result (window, "Approved", "$72.00");
+  assert_charged_once (window, 7200, FALSE);
+  g_assert_cmpuint (crashes, ==, crashes_before);
+  g_assert_cmpstr (till_window_get_last_notice (window), !=,
+                   "The card form stopped and has been reloaded. Type the card again.");
+
+  g_signal_handler_disconnect (web_view_of (window), handler);
+  close_window (window);
+}
+
 static gboolean
 dropped_three (TillWindow    *window,
                gconstpointer  before)
@@ -1739,6 +1819,7 @@ main (int   argc,
   g_test_add_func ("/charge/mga", test_mga);
   g_test_add_func ("/charge/kwd", test_kwd);
   g_test_add_func ("/charge/web-process-killed", test_web_process_killed);
+  g_test_add_func ("/charge/renewed-between-sales", test_renewed_between_sales);
   g_test_add_func ("/charge/hostile-page", test_hostile_page);
   g_test_add_func ("/charge/faults", test_faults);
   g_test_add_func ("/charge/lying-server", test_lying_server);

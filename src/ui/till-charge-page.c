@@ -196,9 +196,15 @@ show_result (TillChargePage *self)
   gint64 response = till_checkout_get_response_time (self->checkout);
 
   till_charge_words_result (self->checkout, &words);
-  /* Each result of a sale leaves an empty card form for the next one. */
+  /* Each result of a sale leaves an empty card form for the next one;
+   * once a sale is over, now and then in a new web process. */
   if (till_checkout_get_result (self->checkout) != TILL_CHECKOUT_RESULT_RECOVERED)
-    till_card_view_clear (self->card_view);
+    {
+      gboolean over = till_checkout_get_next (self->checkout) == TILL_CHECKOUT_NEXT_NEW_SALE;
+
+      if (!over || !till_card_view_renew_if_worn (self->card_view))
+        till_card_view_clear (self->card_view);
+    }
   till_result_view_show (self->result_view, &words);
   gtk_stack_set_visible_child_name (self->page_stack, "sale");
   gtk_stack_set_visible_child_name (self->sale_stack, "result");
