@@ -899,6 +899,86 @@ test_web_process_killed (void)
   close_window (window);
 }
 
+typedef struct
+{
+  TillCheckout *checkout;
+  guint renewals;
+  guint during_sale;
+} Renewals;
+
+static void
+renewal_cb (WebKitWebView                     *web_view,
+            WebKitWebProcessTerminationReason  reason,
+            Renewals                          *renewals)
+{
+  g_assert_cmpint (reason, ==, WEBKIT_WEB_PROCESS_TERMINATED_BY_API);
+  renewals->renewals++;
+  /* Renewed once the sale is over, its result on screen. */
+  if (till_checkout_get_state (renewals->checkout) != TILL_CHECKOUT_STATE_RESULT)
+    renewals->during_sale++;
+}
+
+static gboolean
+renewed (TillWindow    *window,
+         gconstpointer  data)
+{
+  const Renewals *renewals = data;
+
+  return renewals->renewals > 0;
+}
+
+/* Over a day, the card form's web process is renewed between sales (here
+ * after each card read instead of 150): never while the customer's bank
+ * challenge is open, the cashier is told nothing, and the next sale in the
+ * new process is charged once. */
+static void
+test_renewed_between_sales (void)
+{
+  g_autoptr(TillTestServer) shop = open_shop (NULL);
+  TillWindow *window = sign_in (shop);
+  TillCardView *card = till_charge_page_get_card_view (page_of (window));
+  Renewals renewals = { till_charge_page_get_checkout (page_of (window)), 0, 0 };
+  guint crashes_before = crashes;
+  gint64 renewed_at;
+  gulong handler;
+
+  till_card_view_set_renew_after (card, 1);
+  handler = g_signal_connect (web_view_of (window), "web-process-terminated", G_CALLBACK (renewal_cb), &renewals);
+
+  /* The card is read, then the customer's bank asks: the page is needed
+   * until the result. */
+  type_sale (window, "7100", "4000002760003184");
+  watch_challenge (window);
+  press ("Return");
+  wait_until (window, in_state, "authenticating", 20, "the customer's authentication");
+  g_assert_cmpuint (renewals.renewals, ==, 0);
+  answer_challenge (window, TRUE);
+  wait_result (window);
+  assert_result (window, "Approved", "$71.00");
+  assert_charged_once (window, 7100, FALSE);
+  wait_until (window, renewed, &renewals, 20, "the web process to be renewed");
+  g_assert_cmpuint (renewals.during_sale, ==, 0);
+  /* What a renewal costs: the form is back this long after. */
+  renewed_at = g_get_monotonic_time ();
+  wait_until (window, settled, NULL, 20, "the renewed card form");
+  g_test_message ("The renewed card form was ready %.0f ms after its web process ended",
+                  (g_get_monotonic_time () - renewed_at) / 1000.0);
+
+  /* A new page in a new process, ready for the next sale. */
+  next_sale (window);
+  g_assert_true (till_card_view_get_ready (card));
+  type_sale (window, "7200", "4242424242424242");
+  charge_typed (window);
+  assert_result (window, "Approved", "$72.00");
+  assert_charged_once (window, 7200, FALSE);
+  g_assert_cmpuint (crashes, ==, crashes_before);
+  g_assert_cmpstr (till_window_get_last_notice (window), !=,
+                   "The card form stopped and has been reloaded. Type the card again.");
+
+  g_signal_handler_disconnect (web_view_of (window), handler);
+  close_window (window);
+}
+
 static gboolean
 dropped_three (TillWindow    *window,
                gconstpointer  before)
@@ -978,10 +1058,15 @@ print_figures (const char *what,
 }
 
 /* Proportional set size of this process and all its descendants (the
- * WebKit web and network processes, their sandbox helpers), in KiB. */
+ * WebKit web and network processes, their sandbox helpers), in KiB; and,
+ * if out_anon_kib is given, the part of it in anonymous memory (heaps,
+ * JavaScript's, graphics buffers): the PSS of a shared library's pages
+ * also moves when another program that maps it (another WebKit process on
+ * the machine) starts or ends, its anonymous memory only with the process. */
 static guint64
 tree_pss_kib (guint    *out_processes,
               guint    *out_web_processes,
+              guint64  *out_anon_kib,
               gboolean  list)
 {
   g_autoptr(GHashTable) parents = g_hash_table_new (NULL, NULL);
@@ -989,7 +1074,7 @@ tree_pss_kib (guint    *out_processes,
   g_autoptr(GArray) tree = g_array_new (FALSE, FALSE, sizeof (int));
   int self = getpid ();
   const char *name;
-  guint64 total = 0;
+  guint64 total = 0, total_anon = 0;
 
   *out_processes = 0;
   *out_web_processes = 0;
@@ -1037,7 +1122,7 @@ tree_pss_kib (guint    *out_processes,
       g_autofree char *comm = NULL;
       g_autofree char *rollup = NULL;
       const char *line;
-      guint64 kib = 0;
+      guint64 kib = 0, anon = 0;
 
       /* The shop's server and the stand-ins are this harness's, not Till's. */
       if (!g_file_get_contents (comm_path, &comm, NULL, NULL) ||
@@ -1051,11 +1136,19 @@ tree_pss_kib (guint    *out_processes,
       if (g_file_get_contents (path, &rollup, NULL, NULL) && (line = strstr (rollup, "\nPss:")) != NULL &&
           sscanf (line, "\nPss: %" G_GUINT64_FORMAT, &kib) == 1)
         {
+          if ((line = strstr (rollup, "\nPss_Anon:")) == NULL ||
+              sscanf (line, "\nPss_Anon: %" G_GUINT64_FORMAT, &anon) != 1)
+            anon = 0;
           total += kib;
-          if (list)
+          total_anon += anon;
+          if (list && out_anon_kib != NULL)
+            g_print ("  %-24s %8.1f MiB  (anonymous %.1f MiB)\n", g_strstrip (comm), kib / 1024.0, anon / 1024.0);
+          else if (list)
             g_print ("  %-24s %8.1f MiB\n", g_strstrip (comm), kib / 1024.0);
         }
     }
+  if (out_anon_kib != NULL)
+    *out_anon_kib = total_anon;
   return total;
 }
 
@@ -1106,7 +1199,7 @@ run_bench (guint rounds,
           close_window (window);
           /* No process left behind by the closed card view. */
           till_test_settle (1000);
-          tree_pss_kib (&processes, &web_processes, FALSE);
+          tree_pss_kib (&processes, &web_processes, NULL, FALSE);
           left_max = MAX (left_max, web_processes);
           closes++;
         }
@@ -1132,7 +1225,7 @@ run_bench (guint rounds,
       ms = (ready_at - signed_in) / 1000.0;
       g_array_append_val (ready, ms);
       till_test_settle (2000);
-      pss = tree_pss_kib (&processes, &web_processes, round + 1 == rounds);
+      pss = tree_pss_kib (&processes, &web_processes, NULL, round + 1 == rounds);
       mib = pss / 1024.0;
       g_array_append_val (pss_mib, mib);
       g_print ("round %u: sign-in accepted → card form ready %.1f ms; PSS %.1f MiB in %u processes\n",
@@ -1162,7 +1255,7 @@ run_bench (guint rounds,
 
   close_window (window);
   till_test_settle (1000);
-  tree_pss_kib (&processes, &web_processes, FALSE);
+  tree_pss_kib (&processes, &web_processes, NULL, FALSE);
   left_max = MAX (left_max, web_processes);
   closes++;
 
@@ -1582,11 +1675,12 @@ day_print_window (const char *which,
 /* Till's process tree at a checkpoint; the heap this process's malloc
  * hands out, to tell Till's own objects from the rest of its PSS. */
 static guint64
-day_memory (guint sales_done)
+day_memory (guint    sales_done,
+            guint64 *out_anon_kib)
 {
   struct mallinfo2 heap = mallinfo2 ();
   guint processes = 0, web_processes = 0;
-  guint64 pss = G_MAXUINT64;
+  guint64 pss = G_MAXUINT64, anon = G_MAXUINT64, sample_anon = 0;
 
   /* WebKit's web process swings by tens of MiB between its garbage
    * collections: one sample cannot tell growth from that cycle. The
@@ -1595,12 +1689,14 @@ day_memory (guint sales_done)
     {
       if (i > 0)
         till_test_settle (1000);
-      pss = MIN (pss, tree_pss_kib (&processes, &web_processes, FALSE));
+      pss = MIN (pss, tree_pss_kib (&processes, &web_processes, &sample_anon, FALSE));
+      anon = MIN (anon, sample_anon);
     }
   g_print ("after %u sales:\n", sales_done);
-  tree_pss_kib (&processes, &web_processes, TRUE);
-  g_print ("  %-24s %8.1f MiB  (smallest of 5 samples; malloc in use in Till's own process: %.1f MiB)\n",
-           "total", pss / 1024.0, heap.uordblks / 1048576.0);
+  tree_pss_kib (&processes, &web_processes, &sample_anon, TRUE);
+  g_print ("  %-24s %8.1f MiB  (anonymous %.1f MiB; smallest of 5 samples each; malloc in use in Till's own "
+           "process: %.1f MiB)\n", "total", pss / 1024.0, anon / 1024.0, heap.uordblks / 1048576.0);
+  *out_anon_kib = anon;
   return pss;
 }
 
@@ -1612,6 +1708,7 @@ run_bench_day (guint sales,
   g_autoptr(GArray) to_request = g_array_new (FALSE, FALSE, sizeof (double));
   g_autoptr(GArray) to_drawn = g_array_new (FALSE, FALSE, sizeof (double));
   g_autoptr(GArray) pss_at = g_array_new (FALSE, FALSE, sizeof (guint64));
+  g_autoptr(GArray) anon_at = g_array_new (FALSE, FALSE, sizeof (guint64));
   TillWindow *window;
   guint failed = 0, window_size = MIN (100, sales / 2);
   gint64 started;
@@ -1629,9 +1726,11 @@ run_bench_day (guint sales,
            (g_get_monotonic_time () - started) / 1000.0);
   till_test_settle (2000);
   {
-    guint64 pss = day_memory (0);
+    guint64 anon;
+    guint64 pss = day_memory (0, &anon);
 
     g_array_append_val (pss_at, pss);
+    g_array_append_val (anon_at, anon);
   }
 
   started = g_get_monotonic_time ();
@@ -1663,9 +1762,11 @@ run_bench_day (guint sales,
         }
       if ((i + 1) % 100 == 0 || i + 1 == sales)
         {
-          guint64 pss = day_memory (i + 1);
+          guint64 anon;
+          guint64 pss = day_memory (i + 1, &anon);
 
           g_array_append_val (pss_at, pss);
+          g_array_append_val (anon_at, anon);
           g_printerr ("%u sales, %.0f s\n", i + 1, (g_get_monotonic_time () - started) / (double) G_USEC_PER_SEC);
         }
     }
@@ -1686,9 +1787,14 @@ run_bench_day (guint sales,
   for (guint i = 0; i < pss_at->len; i++)
     g_print (" %s%.1f", i == 0 ? "" : "→ ", g_array_index (pss_at, guint64, i) / 1024.0);
   g_print (" MiB (start, then every 100 sales)\n");
+  g_print ("of which anonymous:");
+  for (guint i = 0; i < anon_at->len; i++)
+    g_print (" %s%.1f", i == 0 ? "" : "→ ", g_array_index (anon_at, guint64, i) / 1024.0);
+  g_print (" MiB\n");
   if (pss_at->len > 3)
-    g_print ("PSS growth from sale 200 to %u: %+.1f MiB  (target < 10 MiB)\n", sales,
-             ((double) g_array_index (pss_at, guint64, pss_at->len - 1) - g_array_index (pss_at, guint64, 2)) / 1024.0);
+    g_print ("PSS growth from sale 200 to %u: %+.1f MiB  (target < 10 MiB); anonymous: %+.1f MiB\n", sales,
+             ((double) g_array_index (pss_at, guint64, pss_at->len - 1) - g_array_index (pss_at, guint64, 2)) / 1024.0,
+             ((double) g_array_index (anon_at, guint64, anon_at->len - 1) - g_array_index (anon_at, guint64, 2)) / 1024.0);
   close_window (window);
   return 0;
 }
@@ -1751,6 +1857,7 @@ main (int   argc,
   g_test_add_func ("/charge/mga", test_mga);
   g_test_add_func ("/charge/kwd", test_kwd);
   g_test_add_func ("/charge/web-process-killed", test_web_process_killed);
+  g_test_add_func ("/charge/renewed-between-sales", test_renewed_between_sales);
   g_test_add_func ("/charge/hostile-page", test_hostile_page);
   g_test_add_func ("/charge/faults", test_faults);
   g_test_add_func ("/charge/lying-server", test_lying_server);

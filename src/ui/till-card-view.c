@@ -59,6 +59,9 @@ struct _TillCardView
   char *error;
   guint dropped;
   guint reload_source;
+  guint reads;              /* cards read since this web process started */
+  guint renew_after;        /* TILL_CARD_VIEW_RENEW_AFTER_READS, or a test's */
+  gboolean renewing;        /* ended on purpose by till_card_view_renew_if_worn() */
 
   GTask *pending_tokenize;
   GTask *pending_action;
@@ -529,6 +532,17 @@ web_process_terminated_cb (WebKitWebView                     *web_view,
                            WebKitWebProcessTerminationReason  reason,
                            TillCardView                      *self)
 {
+  self->reads = 0;
+  if (self->renewing && reason == WEBKIT_WEB_PROCESS_TERMINATED_BY_API)
+    {
+      /* Between sales, nothing was pending: only a new page to load. */
+      self->renewing = FALSE;
+      g_debug ("The card page's web process was renewed");
+      if (self->base_uri != NULL && self->reload_source == 0)
+        self->reload_source = g_idle_add (reload_cb, self);
+      return;
+    }
+  self->renewing = FALSE;
   g_message ("The card page's web process ended (reason %d); reloading it", (int) reason);
   set_form_state (self, FALSE, FALSE);
   g_clear_pointer (&self->error, g_free);
@@ -640,6 +654,7 @@ till_card_view_tokenize_async (TillCardView        *self,
       return;
     }
   self->pending_tokenize = g_steal_pointer (&task);
+  self->reads++;
   g_variant_dict_init (&args, NULL);
   g_variant_dict_insert (&args, "mode", "s", self->mode);
   webkit_web_view_call_async_javascript_function (self->web_view, "return await tillTokenize(mode);", -1,
@@ -748,6 +763,37 @@ till_card_view_reload (TillCardView *self)
   load_page (self);
 }
 
+/**
+ * till_card_view_renew_if_worn:
+ * @self: a #TillCardView
+ *
+ * Between two sales, when the card form's web process has read
+ * TILL_CARD_VIEW_RENEW_AFTER_READS cards, ends that process and loads the
+ * form again in a new one: WebKit's web process only grows over a day of
+ * sales (docs/testing.md, "A day at the counter"), and a new one starts
+ * from its first size. The form is empty again afterwards either way, and
+ * not ready until the new page is (notify::ready). Never while a card read
+ * or a customer's challenge is under way.
+ *
+ * Returns: whether the web process is being renewed; if not, nothing was done
+ */
+gboolean
+till_card_view_renew_if_worn (TillCardView *self)
+{
+  g_return_val_if_fail (TILL_IS_CARD_VIEW (self), FALSE);
+
+  if (self->web_view == NULL || self->base_uri == NULL || self->reads < self->renew_after ||
+      self->pending_tokenize != NULL || self->pending_action != NULL || self->reload_source != 0 ||
+      self->renewing)
+    return FALSE;
+  self->renewing = TRUE;
+  set_form_state (self, FALSE, FALSE);
+  g_clear_pointer (&self->brand, g_free);
+  g_clear_pointer (&self->error, g_free);
+  webkit_web_view_terminate_web_process (self->web_view);
+  return TRUE;
+}
+
 void
 till_card_view_focus_card (TillCardView *self)
 {
@@ -847,6 +893,15 @@ till_card_view_prepare (TillCardView *self)
       g_object_add_weak_pointer (G_OBJECT (root), (gpointer *) &self->prepare_root);
       self->prepare_map_handler = g_signal_connect (root, "map", G_CALLBACK (root_mapped_cb), self);
     }
+}
+
+void
+till_card_view_set_renew_after (TillCardView *self,
+                                guint         reads)
+{
+  g_return_if_fail (TILL_IS_CARD_VIEW (self));
+  g_return_if_fail (reads > 0);
+  self->renew_after = reads;
 }
 
 guint
@@ -967,6 +1022,7 @@ till_card_view_class_init (TillCardViewClass *klass)
 static void
 till_card_view_init (TillCardView *self)
 {
+  self->renew_after = TILL_CARD_VIEW_RENEW_AFTER_READS;
   /* The web view, and with it WebKit's web and network processes, comes
    * later (ensure_web_view()): created here, at the window's construction,
    * it delayed the sign-in window's first frame. */

@@ -65,9 +65,15 @@ void             till_card_view_clear                       (TillCardView   *sel
 /* Loads the card page again; a pending call ends with G_IO_ERROR_CANCELLED. */
 void             till_card_view_reload                      (TillCardView   *self);
 void             till_card_view_focus_card                  (TillCardView   *self);
+/* Between sales: a new web process for the form after this many card reads. */
+#define TILL_CARD_VIEW_RENEW_AFTER_READS 150
+gboolean         till_card_view_renew_if_worn               (TillCardView   *self);
 
 /* For tests: how many messages from the page were dropped. */
 guint            till_card_view_get_dropped_count           (TillCardView   *self);
+/* For tests: renew the web process after this many card reads instead. */
+void             till_card_view_set_renew_after             (TillCardView   *self,
+                                                             guint           reads);
 /* For tests: the web view inside. */
 GtkWidget       *till_card_view_get_web_view                (TillCardView   *self);
 

@@ -16,6 +16,9 @@
 #include "config.h"
 
 #include <glib/gi18n.h>
+#ifdef __GLIBC__
+#include <malloc.h>
+#endif
 
 #include "till-amount-pad.h"
 #include "till-charge-page-private.h"
@@ -56,6 +59,7 @@ struct _TillChargePage
   char              *amount_text;
   gint64             sent_started;     /* monotonic µs */
   guint              clock_source;
+  guint              trim_source;
   gboolean           focus_on_map;
   gint64             measured_response;
   double             response_to_result_ms;
@@ -202,6 +206,26 @@ approved_sale (TillChargePage *self)
   return sale;
 }
 
+/* glibc keeps what a program frees for its next allocations, in each
+ * arena; after sign-in read a week of journal, and over a day of sales,
+ * much of it is never used again. */
+static gboolean
+trim_cb (gpointer data)
+{
+  TillChargePage *self = data;
+
+  self->trim_source = 0;
+#ifdef __GLIBC__
+  {
+    gint64 started = g_get_monotonic_time ();
+
+    malloc_trim (0);
+    g_debug ("Gave freed memory back in %.1f ms", (g_get_monotonic_time () - started) / 1000.0);
+  }
+#endif
+  return G_SOURCE_REMOVE;
+}
+
 static void
 show_result (TillChargePage *self)
 {
@@ -209,9 +233,18 @@ show_result (TillChargePage *self)
   gint64 response = till_checkout_get_response_time (self->checkout);
 
   till_charge_words_result (self->checkout, &words);
-  /* Each result of a sale leaves an empty card form for the next one. */
+  /* Each result of a sale leaves an empty card form for the next one;
+   * once a sale is over, now and then in a new web process. */
   if (till_checkout_get_result (self->checkout) != TILL_CHECKOUT_RESULT_RECOVERED)
-    till_card_view_clear (self->card_view);
+    {
+      gboolean over = till_checkout_get_next (self->checkout) == TILL_CHECKOUT_NEXT_NEW_SALE;
+
+      if (!over || !till_card_view_renew_if_worn (self->card_view))
+        till_card_view_clear (self->card_view);
+      else if (self->trim_source == 0)
+        /* Till's own process too, once the result is on screen. */
+        self->trim_source = g_idle_add_full (G_PRIORITY_LOW, trim_cb, self, NULL);
+    }
   till_result_view_show (self->result_view, &words);
   till_result_view_set_receipt_visible (self->result_view, approved_sale (self) != NULL);
   gtk_stack_set_visible_child_name (self->page_stack, "sale");
@@ -954,6 +987,7 @@ till_charge_page_dispose (GObject *object)
       till_checkout_stop (self->checkout);
     }
   g_clear_handle_id (&self->clock_source, g_source_remove);
+  g_clear_handle_id (&self->trim_source, g_source_remove);
 
   G_OBJECT_CLASS (till_charge_page_parent_class)->dispose (object);
 }
