@@ -104,76 +104,6 @@ focus_window (GtkWindow  *window,
   till_test_xdo ("search", "--sync", "--onlyvisible", "--name", pattern, "windowfocus", "--sync", NULL);
 }
 
-/* Screenshots */
-
-static void
-painted_cb (GdkFrameClock *clock,
-            gboolean      *painted)
-{
-  *painted = TRUE;
-}
-
-static gboolean
-is_true (gconstpointer flag)
-{
-  return *(const gboolean *) flag;
-}
-
-/* No stack in the widget is in the middle of a transition. */
-static gboolean
-transitions_done (gconstpointer widget)
-{
-  if (GTK_IS_STACK (widget) && gtk_stack_get_transition_running (GTK_STACK (widget)))
-    return FALSE;
-  for (GtkWidget *child = gtk_widget_get_first_child (GTK_WIDGET (widget)); child != NULL;
-       child = gtk_widget_get_next_sibling (child))
-    if (!transitions_done (child))
-      return FALSE;
-  return TRUE;
-}
-
-/* Until a frame is drawn after every change so far. */
-static void
-wait_painted (GtkWidget *widget)
-{
-  GdkFrameClock *clock = gtk_widget_get_frame_clock (widget);
-  gboolean painted = FALSE;
-  gulong handler = g_signal_connect (clock, "after-paint", G_CALLBACK (painted_cb), &painted);
-
-  wait_for (transitions_done, widget, "the pages to stop sliding");
-  gtk_widget_queue_draw (widget);
-  wait_for (is_true, &painted, "a frame to be drawn");
-  g_signal_handler_disconnect (clock, handler);
-  g_assert_cmpint (gtk_widget_get_width (widget), >, 0);
-}
-
-static void
-save_screenshot (GtkWidget  *widget,
-                 const char *name)
-{
-  const char *folder = g_getenv ("TILL_TEST_ARTIFACTS");
-  g_autofree char *dir = folder ? g_strdup (folder) : g_build_filename (g_getenv ("G_TEST_BUILDDIR"), "artifacts", NULL);
-  g_autofree char *file = g_strconcat (name, ".png", NULL);
-  g_autofree char *path = g_build_filename (dir, file, NULL);
-  g_autoptr(GtkSnapshot) snapshot = gtk_snapshot_new ();
-  g_autoptr(GskRenderNode) node = NULL;
-  g_autoptr(GdkTexture) texture = NULL;
-  int width, height;
-
-  wait_painted (widget);
-  width = gtk_widget_get_width (widget);
-  height = gtk_widget_get_height (widget);
-  g_assert_cmpint (g_mkdir_with_parents (dir, 0755), ==, 0);
-  /* The widget's own drawing, as its window draws it. */
-  GTK_WIDGET_GET_CLASS (widget)->snapshot (widget, snapshot);
-  node = gtk_snapshot_free_to_node (g_steal_pointer (&snapshot));
-  g_assert_nonnull (node);
-  texture = gsk_renderer_render_texture (gtk_native_get_renderer (gtk_widget_get_native (widget)), node,
-                                         &GRAPHENE_RECT_INIT (0, 0, width, height));
-  g_assert_true (gdk_texture_save_to_png (texture, path));
-  g_test_message ("Screenshot: %s", path);
-}
-
 /* The window */
 
 static gboolean
@@ -440,14 +370,14 @@ test_cashier_refund (void)
   press ("Return");
   type_text ("not-morgans-password");
   wait_text (dialog, till_refund_dialog_get_approver_password, "not-morgans-password");
-  save_screenshot (GTK_WIDGET (dialog), "refund-dialog-approval");
+  till_test_save_screenshot (GTK_WIDGET (dialog), "refund-dialog-approval");
   press ("Return");
   wait_outcome (dialog, TILL_REFUND_OUTCOME_APPROVAL_REFUSED);
   g_assert_true (g_str_has_prefix (till_refund_dialog_get_message (dialog), "Not approved: "));
   g_assert_cmpstr (till_refund_dialog_get_approver_password (dialog), ==, "");
   g_assert_cmpuint (refunds_at_stripe (payment_id, NULL), ==, 0);
   g_assert_null (refunded);
-  save_screenshot (GTK_WIDGET (dialog), "refund-dialog-refused");
+  till_test_save_screenshot (GTK_WIDGET (dialog), "refund-dialog-refused");
 
   /* The right one: refunded once, with both names. */
   type_text (MORGAN_PASSWORD);
@@ -466,7 +396,7 @@ test_cashier_refund (void)
   g_assert_cmpstr (till_session_get_username (till_window_get_session (window)), ==, "alice");
   g_assert_false (till_session_is_manager (till_window_get_session (window)));
   g_assert_cmpstr (till_window_get_status_text (window), ==, "alice, cashier");
-  save_screenshot (GTK_WIDGET (dialog), "refund-dialog-refunded");
+  till_test_save_screenshot (GTK_WIDGET (dialog), "refund-dialog-refunded");
 
   /* Done closes it. */
   g_object_ref (dialog);
@@ -543,7 +473,7 @@ test_manager_refund_answer_lost (void)
   g_assert_nonnull (key);
   /* The server did refund; the dialog does not know it yet. */
   g_assert_cmpuint (refunds_at_stripe (payment_id, NULL), ==, 1);
-  save_screenshot (GTK_WIDGET (dialog), "refund-dialog-not-confirmed");
+  till_test_save_screenshot (GTK_WIDGET (dialog), "refund-dialog-not-confirmed");
 
   /* Try Again: the same attempt, the same key. */
   till_test_proxy_plan (proxy, "[]", 0);
@@ -692,7 +622,7 @@ test_staff (void)
   g_assert_cmpstr (till_staff_page_get_error (page), ==,
                    "morgan is the last manager who can sign in. Make someone else a manager first.");
   wait_staff (page, "morgan", "Manager");
-  save_screenshot (GTK_WIDGET (window), "staff-page");
+  till_test_save_screenshot (GTK_WIDGET (window), "staff-page");
 
   /* Enabled again, with a new password typed twice. */
   gtk_widget_activate_action (GTK_WIDGET (page), "staff.set-disabled", "(sb)", "carla", FALSE);
@@ -785,7 +715,7 @@ test_staff_markup (void)
       g_assert_nonnull (label);
       g_assert_false (gtk_label_get_use_markup (label));
     }
-  save_screenshot (GTK_WIDGET (window), "staff-page-markup");
+  till_test_save_screenshot (GTK_WIDGET (window), "staff-page-markup");
   close_window (GTK_WINDOW (window));
 }
 
@@ -947,7 +877,7 @@ test_audit (void)
   assert_words (list, "staff_added", "carla", "morgan", "Account added as cashier");
   assert_words (list, "staff_changed", "carla", "morgan", "Enabled");
   assert_words (list, "staff_password_reset", "carla", "morgan", "Password reset");
-  save_screenshot (GTK_WIDGET (window), "audit-page");
+  till_test_save_screenshot (GTK_WIDGET (window), "audit-page");
 
   /* Scrolling to the end fetches the older pages, down to the first entry. */
   while (till_audit_list_get_has_more (list))

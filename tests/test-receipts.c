@@ -266,66 +266,6 @@ wait_for (gboolean (*condition) (gpointer data),
     }
 }
 
-typedef struct
-{
-  GtkWidget *widget;
-  int        width;
-  int        height;
-  gint64     frame;     /* the frame counter when the size last changed */
-} Settling;
-
-/* Mapped, and the same size for three frames drawn: a dialog's window has
- * taken the size its content asks for. */
-static gboolean
-settled_size (gpointer data)
-{
-  Settling *settling = data;
-  GdkFrameClock *clock = gtk_widget_get_frame_clock (settling->widget);
-  int width = gtk_widget_get_width (settling->widget);
-  int height = gtk_widget_get_height (settling->widget);
-  gint64 frame;
-
-  if (!gtk_widget_get_mapped (settling->widget) || clock == NULL || width == 0)
-    return FALSE;
-  frame = gdk_frame_clock_get_frame_counter (clock);
-  if (width != settling->width || height != settling->height || settling->frame < 0)
-    {
-      settling->width = width;
-      settling->height = height;
-      settling->frame = frame;
-      gtk_widget_queue_draw (settling->widget);
-      return FALSE;
-    }
-  if (frame - settling->frame < 3)
-    gtk_widget_queue_draw (settling->widget);
-  return frame - settling->frame >= 3;
-}
-
-/* The widget as it looks on screen, saved as a PNG artifact. */
-static void
-screenshot (GtkWidget  *widget,
-            const char *name)
-{
-  g_autoptr(GdkPaintable) paintable = gtk_widget_paintable_new (widget);
-  g_autoptr(GtkSnapshot) snapshot = gtk_snapshot_new ();
-  g_autoptr(GskRenderNode) node = NULL;
-  g_autoptr(GdkTexture) texture = NULL;
-  g_autofree char *path = artifact_path (name);
-  Settling settling = { widget, 0, 0, -1 };
-  int width;
-  int height;
-
-  wait_for (settled_size, &settling, "the widget to settle");
-  width = gtk_widget_get_width (widget);
-  height = gtk_widget_get_height (widget);
-  gdk_paintable_snapshot (paintable, snapshot, width, height);
-  node = gtk_snapshot_free_to_node (g_steal_pointer (&snapshot));
-  g_assert_nonnull (node);
-  texture = gsk_renderer_render_texture (gtk_native_get_renderer (gtk_widget_get_native (widget)), node,
-                                         &GRAPHENE_RECT_INIT (0, 0, width, height));
-  g_assert_true (gdk_texture_save_to_png (texture, path));
-}
-
 /* The visible window of that type (a file chooser, a message dialog). */
 static GtkWindow *
 find_toplevel (GType type)
@@ -701,7 +641,7 @@ test_receipt_dialog (void)
   wait_for (receipt_dialog_open, NULL, "the receipt dialog");
   dialog = till_receipt_find_dialog ();
   g_assert_true (gtk_window_get_transient_for (dialog) == GTK_WINDOW (parent));
-  screenshot (GTK_WIDGET (dialog), "receipt-dialog.png");
+  till_test_save_screenshot (GTK_WIDGET (dialog), "receipt-dialog");
 
   g_assert_cmpint (till_receipt_dialog_get_paper (dialog), ==, TILL_PAPER_RECEIPT);
   till_receipt_dialog_set_paper (dialog, TILL_PAPER_A4);
@@ -915,7 +855,7 @@ test_day_totals (void)
   assert_value (page, "Unresolved", "1");
   g_assert_nonnull (till_day_totals_page_get_warning (page));
   g_assert_nonnull (strstr (till_day_totals_page_get_warning (page), "may still change"));
-  screenshot (GTK_WIDGET (window), "day-totals-page.png");
+  till_test_save_screenshot (GTK_WIDGET (window), "day-totals-page");
 
   check_z_report_pdf (page, report->json, TILL_PAPER_A4, "day-totals-a4.pdf");
   check_z_report_pdf (page, report->json, TILL_PAPER_RECEIPT, "day-totals-80mm.pdf");
@@ -1018,7 +958,7 @@ test_day_totals_breakdowns (void)
   gtk_window_present (GTK_WINDOW (window));
   wait_for (report_seen, &seen, "the report");
   wait_report (page);
-  screenshot (GTK_WIDGET (window), "day-totals-page-breakdowns.png");
+  till_test_save_screenshot (GTK_WIDGET (window), "day-totals-page-breakdowns");
   printout = till_day_totals_page_new_printout (page);
   pdf = export (printout, TILL_PAPER_A4, "day-totals-breakdowns-a4.pdf");
   text = pdf_text (pdf);

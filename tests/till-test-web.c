@@ -156,3 +156,83 @@ till_test_allowed_warnings (void)
 {
   return allowed_count;
 }
+
+/* Screenshots */
+
+char *
+till_test_artifact_path (const char *name)
+{
+  const char *folder = g_getenv ("TILL_TEST_ARTIFACTS");
+  g_autofree char *dir = folder != NULL ? g_strdup (folder)
+                                        : g_build_filename (g_getenv ("G_TEST_BUILDDIR") ? g_getenv ("G_TEST_BUILDDIR") : ".",
+                                                            "artifacts", NULL);
+
+  g_assert_cmpint (g_mkdir_with_parents (dir, 0755), ==, 0);
+  return g_build_filename (dir, name, NULL);
+}
+
+/* No stack in the widget is in the middle of a transition. */
+static gboolean
+transitions_done (GtkWidget *widget)
+{
+  if (GTK_IS_STACK (widget) && gtk_stack_get_transition_running (GTK_STACK (widget)))
+    return FALSE;
+  for (GtkWidget *child = gtk_widget_get_first_child (widget); child != NULL; child = gtk_widget_get_next_sibling (child))
+    if (!transitions_done (child))
+      return FALSE;
+  return TRUE;
+}
+
+static gboolean
+tick_cb (gpointer data)
+{
+  return G_SOURCE_CONTINUE;
+}
+
+void
+till_test_save_screenshot (GtkWidget  *widget,
+                           const char *name)
+{
+  g_autofree char *file = g_strconcat (name, ".png", NULL);
+  g_autofree char *path = till_test_artifact_path (file);
+  g_autoptr(GdkPaintable) paintable = gtk_widget_paintable_new (widget);
+  g_autoptr(GtkSnapshot) snapshot = gtk_snapshot_new ();
+  g_autoptr(GskRenderNode) node = NULL;
+  g_autoptr(GdkTexture) texture = NULL;
+  gint64 deadline = g_get_monotonic_time () + 30 * G_USEC_PER_SEC;
+  gint64 settled_at = -1;
+  int width = 0, height = 0;
+  /* Wakes the loop below even while nothing is drawn. */
+  guint tick = g_timeout_add (50, tick_cb, NULL);
+
+  /* Until no page slides and the size has held for three drawn frames:
+   * the widget as it looks on screen, not half laid out. */
+  for (;;)
+    {
+      GdkFrameClock *clock = gtk_widget_get_frame_clock (widget);
+      gint64 frame = clock != NULL ? gdk_frame_clock_get_frame_counter (clock) : -1;
+
+      if (clock == NULL || !gtk_widget_get_mapped (widget) || !transitions_done (widget) ||
+          gtk_widget_get_width (widget) != width || gtk_widget_get_height (widget) != height)
+        {
+          width = gtk_widget_get_width (widget);
+          height = gtk_widget_get_height (widget);
+          settled_at = frame;
+        }
+      else if (width > 0 && frame - settled_at >= 3)
+        break;
+      if (g_get_monotonic_time () > deadline)
+        g_error ("Timed out waiting for %s to be drawn settled", name);
+      gtk_widget_queue_draw (widget);
+      g_main_context_iteration (NULL, TRUE);
+    }
+  g_source_remove (tick);
+
+  gdk_paintable_snapshot (paintable, GDK_SNAPSHOT (snapshot), width, height);
+  node = gtk_snapshot_free_to_node (g_steal_pointer (&snapshot));
+  g_assert_nonnull (node);
+  texture = gsk_renderer_render_texture (gtk_native_get_renderer (gtk_widget_get_native (widget)), node,
+                                         &GRAPHENE_RECT_INIT (0, 0, width, height));
+  g_assert_true (gdk_texture_save_to_png (texture, path));
+  g_test_message ("Screenshot: %s", path);
+}

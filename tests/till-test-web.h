@@ -5,6 +5,7 @@
  */
 #pragma once
 
+#include <gtk/gtk.h>
 #include <webkit/webkit.h>
 
 G_BEGIN_DECLS
@@ -32,5 +33,13 @@ void     till_test_fatal_warnings_except     (const char * const *allowed);
 void     till_test_allow_warnings_now        (const char * const *patterns);
 /* How many warnings were let through so far. */
 guint    till_test_allowed_warnings          (void);
+
+/* Test artifacts: $TILL_TEST_ARTIFACTS, else $G_TEST_BUILDDIR/artifacts
+ * (made if need be). A screenshot is widget as it looks on screen, once
+ * no page in it slides and its size has held for three frames, saved as
+ * NAME.png there. */
+char    *till_test_artifact_path             (const char    *name);
+void     till_test_save_screenshot           (GtkWidget     *widget,
+                                              const char    *name);
 
 G_END_DECLS
