@@ -468,6 +468,12 @@ test_exactly_once (void)
       Fault fault = (Fault) g_rand_int_range (rand, 0, N_FAULTS);
 
       faults[fault]++;
+      till_test_assert_running (till_test_stripe_get ()->process, "Stripe stand-in",
+                                till_test_stripe_get ()->err_path);
+      till_test_assert_running (shop.stripe_proxy->process, "proxy before Stripe",
+                                shop.stripe_proxy->err_path);
+      till_test_assert_running (shop.terminal_proxy->process, "proxy before till-server",
+                                shop.terminal_proxy->err_path);
       attempt (&shop, rand, fault);
       g_assert_cmpstr (shop.server->url, ==, server_url);
       if (!resolve_all (&shop))

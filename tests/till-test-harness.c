@@ -126,8 +126,27 @@ till_test_stripe_get (void)
   g_assert_no_error (error);
   line = wait_for_line (shared_stripe->process, out_path, "stripe-standin listening on ", err_path);
   shared_stripe->url = strip_slash (g_steal_pointer (&line));
+  shared_stripe->err_path = g_steal_pointer (&err_path);
 
   return shared_stripe;
+}
+
+/* Ends the test at once, with the process's log, when a helper process it
+ * needs (the Stripe stand-in, a proxy) has exited: without it every later
+ * payment would only stay unknown until meson's timeout. */
+void
+till_test_assert_running (GSubprocess *process,
+                          const char  *what,
+                          const char  *err_path)
+{
+  g_autofree char *log = NULL;
+
+  if (g_subprocess_get_identifier (process) != NULL)
+    return;
+  if (err_path != NULL)
+    g_file_get_contents (err_path, &log, NULL, NULL);
+  g_error ("The %s has exited (it was killed or crashed); the test cannot go on. Its log:\n%s",
+           what, log != NULL && *log != '\0' ? log : "(empty)");
 }
 
 static TillTestResponse *send_message (SoupMessage *msg);
@@ -156,6 +175,7 @@ till_test_proxy_start (const char *target_url)
   g_assert_no_error (error);
   line = wait_for_line (proxy->process, out_path, "fault-proxy listening on ", err_path);
   proxy->url = strip_slash (g_steal_pointer (&line));
+  proxy->err_path = g_steal_pointer (&err_path);
   return proxy;
 }
 
@@ -186,6 +206,7 @@ till_test_proxy_free (TillTestProxy *proxy)
   g_subprocess_wait (proxy->process, NULL, NULL);
   g_object_unref (proxy->process);
   g_free (proxy->url);
+  g_free (proxy->err_path);
   g_free (proxy);
 }
 

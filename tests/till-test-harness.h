@@ -17,12 +17,14 @@ typedef struct
 {
   GSubprocess *process;
   char        *url;         /* http://127.0.0.1:PORT, no trailing slash */
+  char        *err_path;    /* its stderr */
 } TillTestStripe;
 
 typedef struct
 {
   GSubprocess *process;
   char        *url;         /* http://127.0.0.1:PORT */
+  char        *err_path;    /* its stderr */
 } TillTestProxy;
 
 typedef struct
@@ -68,6 +70,9 @@ guint             till_test_stripe_count_for_payment (const char  *object_path,
                                                  const char       *status,
                                                  gint64           *out_amount);
 
+void              till_test_assert_running      (GSubprocess      *process,
+                                                 const char       *what,
+                                                 const char       *err_path);
 TillTestProxy    *till_test_proxy_start        (const char       *target_url);
 void              till_test_proxy_plan          (TillTestProxy    *proxy,
                                                  const char       *faults,
