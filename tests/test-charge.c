@@ -1601,20 +1601,24 @@ day_type (const char *text)
 }
 
 /* One approved sale of amount, from the empty form to its result on
- * screen; FALSE if any step did not happen in time. */
+ * screen; FALSE if any step did not happen in time, with *step naming it. */
 static gboolean
-day_sale (TillWindow *window,
-          guint       amount)
+day_sale (TillWindow  *window,
+          guint        amount,
+          const char **step)
 {
   g_autofree char *keys = g_strdup_printf ("%u", amount);
   gint64 typed = amount;
 
+  *step = "the card form ready";
   if (!day_wait (window, form_ready, NULL, 20))
     return FALSE;
   day_type (keys);
+  *step = "the amount typed";
   if (!day_wait (window, has_amount, &typed, 5))
     return FALSE;
   press ("Return");
+  *step = "the card number field focused";
   if (!day_wait (window, day_card_focused, NULL, 20))
     return FALSE;
   /* And inside the frame, its number field. */
@@ -1622,25 +1626,35 @@ day_sale (TillWindow *window,
   day_type ("4242424242424242");
   day_type ("1230");
   day_type ("123");
+  *step = "the card complete";
   if (!day_wait (window, can_charge, NULL, 10))
     return FALSE;
   press ("Return");
+  *step = "a result within 60 s";
   if (!day_wait (window, in_state, "result", 60))
     return FALSE;
+  *step = "the result Approved";
   return g_strcmp0 (till_charge_page_get_result_title (page_of (window)), "Approved") == 0;
 }
 
 /* Back to an empty sale, whatever the screen shows. */
 static void
-day_recover (TillWindow *window)
+day_recover (TillWindow *window,
+             guint       sale,
+             const char *step)
 {
   TillChargePage *page = page_of (window);
 
-  g_printerr ("sale went wrong: state “%s”, result “%s”, card “%s”; recovering\n",
-              till_charge_page_get_state (page), till_charge_page_get_result_title (page),
+  gint64 waited = g_get_monotonic_time ();
+
+  g_printerr ("sale %u went wrong, waiting for %s: state “%s”, result “%s”, card “%s”; recovering\n",
+              sale, step, till_charge_page_get_state (page), till_charge_page_get_result_title (page),
               till_charge_page_get_card_status (page));
   /* Whatever is under way ends in a result or back at the form. */
   day_wait (window, settled, NULL, 150);
+  g_printerr ("sale %u went wrong: %.1f s later, state “%s”, result “%s”\n", sale,
+              (g_get_monotonic_time () - waited) / (double) G_USEC_PER_SEC,
+              till_charge_page_get_state (page), till_charge_page_get_result_title (page));
   if (in_state (window, "result"))
     {
       gtk_widget_activate_action (GTK_WIDGET (page), "charge.next", NULL);
@@ -1740,10 +1754,12 @@ run_bench_day (guint sales,
 
       /* Another amount each time: the same amount on the same card within
        * five minutes is a likely duplicate, which the screen asks about. */
-      if (!day_sale (window, 1250 + i))
+      const char *step = NULL;
+
+      if (!day_sale (window, 1250 + i, &step))
         {
           failed++;
-          day_recover (window);
+          day_recover (window, i + 1, step);
           g_array_append_val (to_request, request_ms);
           g_array_append_val (to_drawn, drawn_ms);
         }
@@ -1757,7 +1773,7 @@ run_bench_day (guint sales,
           if (!day_wait (window, form_ready, NULL, 10))
             {
               failed++;
-              day_recover (window);
+              day_recover (window, i + 1, "the form back after New Sale");
             }
         }
       if ((i + 1) % 100 == 0 || i + 1 == sales)
