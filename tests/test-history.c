@@ -121,37 +121,6 @@ web_view_of (TillWindow *window)
   return WEBKIT_WEB_VIEW (till_card_view_get_web_view (view));
 }
 
-/* The focus is in the card's frame, in its number field: keys typed
- * before that are lost. */
-static void
-wait_card_focus (TillWindow *window)
-{
-  gint64 deadline = g_get_monotonic_time () + 20 * G_USEC_PER_SEC;
-
-  for (;;)
-    {
-      GAsyncResult *slot = NULL;
-      g_autoptr(GError) error = NULL;
-      g_autoptr(JSCValue) value = NULL;
-      g_autofree char *text = NULL;
-
-      webkit_web_view_evaluate_javascript (web_view_of (window),
-                                           "String(document.hasFocus() && document.activeElement !== null "
-                                           "&& document.activeElement.tagName === 'IFRAME')",
-                                           -1, NULL, NULL, NULL, till_test_result_cb, &slot);
-      value = webkit_web_view_evaluate_javascript_finish (web_view_of (window), till_test_wait (&slot), &error);
-      g_assert_no_error (error);
-      g_clear_object (&slot);
-      text = jsc_value_to_string (value);
-      if (g_str_equal (text, "true"))
-        break;
-      if (g_get_monotonic_time () > deadline)
-        g_error ("Timed out waiting for the focus in the card's frame");
-      till_test_settle (50);
-    }
-  till_test_web_flush_posted_messages (web_view_of (window));
-}
-
 static gboolean
 form_ready (TillWindow    *window,
             gconstpointer  data)
@@ -509,7 +478,7 @@ test_cashier_history (void)
   /* On to the card form, a card typed: History and back keep it all. */
   gtk_widget_grab_focus (GTK_WIDGET (charge));
   till_test_xdo ("key", "Return", NULL);
-  wait_card_focus (window);
+  till_test_web_wait_card_focus (web_view_of (window));
   type_text ("4242424242424242");
   type_text ("1230");
   type_text ("123");

@@ -35,6 +35,35 @@ till_test_web_flush_posted_messages (WebKitWebView *web_view)
   g_clear_object (&slot);
 }
 
+void
+till_test_web_wait_card_focus (WebKitWebView *web_view)
+{
+  gint64 deadline = g_get_monotonic_time () + 20 * G_USEC_PER_SEC;
+
+  for (;;)
+    {
+      GAsyncResult *slot = NULL;
+      g_autoptr(GError) error = NULL;
+      g_autoptr(JSCValue) value = NULL;
+      g_autofree char *text = NULL;
+
+      webkit_web_view_evaluate_javascript (web_view,
+                                           "String(document.hasFocus() && document.activeElement !== null "
+                                           "&& document.activeElement.tagName === 'IFRAME')",
+                                           -1, NULL, NULL, NULL, till_test_result_cb, &slot);
+      value = webkit_web_view_evaluate_javascript_finish (web_view, till_test_wait (&slot), &error);
+      g_assert_no_error (error);
+      g_clear_object (&slot);
+      text = jsc_value_to_string (value);
+      if (g_str_equal (text, "true"))
+        break;
+      if (g_get_monotonic_time () > deadline)
+        g_error ("Timed out waiting for the focus in the card's frame");
+      till_test_settle (50);
+    }
+  till_test_web_flush_posted_messages (web_view);
+}
+
 static GPtrArray *navigations;
 static gulong navigation_hook;
 

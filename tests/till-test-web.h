@@ -16,6 +16,10 @@ G_BEGIN_DECLS
  * source for posted messages). Nothing in the page takes this one. */
 void     till_test_web_flush_posted_messages (WebKitWebView *web_view);
 
+/* Waits until the focus is in the card's frame (in its number field):
+ * keys typed before that are lost. Then flushes the page's messages. */
+void     till_test_web_wait_card_focus       (WebKitWebView *web_view);
+
 /* Records the URIs every web view asks to navigate to, until
  * till_test_web_unwatch_navigations(). A hook rather than a handler: the
  * card view's own handler answers and stops the emission. */

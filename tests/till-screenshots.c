@@ -1,0 +1,331 @@
+/* till-screenshots.c: the metainfo's screenshots, taken from the real app
+ *
+ * Not a test (tests/meson.build builds it, the suite does not run it):
+ * build-aux/take-screenshots runs it under Xvfb with a private keyring,
+ * as the window tests run, and TILL_TEST_ARTIFACTS naming
+ * data/screenshots/. Against a real till-server with a throw-away shop
+ * and the Stripe stand-in: the morning's sales are made through the API,
+ * then a cashier types a sale and charges a test card in the window, and
+ * the manager looks at History and Day Totals. Each screenshot is the
+ * window (1024×576, light, in the locale it runs in) once its page shows
+ * what it is of.
+ *
+ * Copyright 2026 The Till authors
+ * SPDX-License-Identifier: GPL-3.0-or-later
+ */
+#include "config.h"
+
+#include <string.h>
+
+#include <webkit/webkit.h>
+
+#include "till-application.h"
+#include "till-charge-page-private.h"
+#include "till-day-totals-page-private.h"
+#include "till-history-page-private.h"
+#include "till-test-harness.h"
+#include "till-test-web.h"
+#include "till-window-private.h"
+
+#define CASHIER_PASSWORD "alice-screenshot-1"
+#define MANAGER_PASSWORD "morgan-screenshot-2"
+#define WIDTH 1024
+#define HEIGHT 576
+
+static TillApplication *app;
+static TillTestServer *shop;
+
+typedef gboolean (*Condition) (TillWindow *window, gconstpointer data);
+
+static void
+wait_until (TillWindow    *window,
+            Condition      condition,
+            gconstpointer  data,
+            const char    *what)
+{
+  gint64 deadline = g_get_monotonic_time () + 40 * G_USEC_PER_SEC;
+
+  while (!condition (window, data))
+    {
+      if (g_get_monotonic_time () > deadline)
+        g_error ("Timed out waiting for %s (window: “%s”)", what, till_window_get_visible_page (window));
+      g_main_context_iteration (NULL, FALSE);
+      g_usleep (2000);
+    }
+}
+
+static gboolean
+is_mapped (TillWindow    *window,
+           gconstpointer  data)
+{
+  return gtk_widget_get_mapped (GTK_WIDGET (window));
+}
+
+static gboolean
+shows_page (TillWindow    *window,
+            gconstpointer  page)
+{
+  return g_strcmp0 (till_window_get_visible_page (window), page) == 0;
+}
+
+static gboolean
+in_charge_state (TillWindow    *window,
+                 gconstpointer  state)
+{
+  return g_strcmp0 (till_charge_page_get_state (till_window_get_charge_page (window)), state) == 0;
+}
+
+static gboolean
+form_ready (TillWindow    *window,
+            gconstpointer  data)
+{
+  TillChargePage *page = till_window_get_charge_page (window);
+
+  return in_charge_state (window, "entry") && till_card_view_get_ready (till_charge_page_get_card_view (page));
+}
+
+static gboolean
+amount_is (TillWindow    *window,
+           gconstpointer  amount)
+{
+  return till_charge_page_get_amount (till_window_get_charge_page (window)) == GPOINTER_TO_INT (amount);
+}
+
+static gboolean
+card_complete (TillWindow    *window,
+               gconstpointer  data)
+{
+  TillChargePage *page = till_window_get_charge_page (window);
+
+  return till_card_view_get_complete (till_charge_page_get_card_view (page)) &&
+         till_charge_page_get_can_charge (page);
+}
+
+static gboolean
+history_listed (TillWindow    *window,
+                gconstpointer  data)
+{
+  TillHistoryPage *page = till_window_get_history_page (window);
+  GtkSelectionModel *model = gtk_list_view_get_model (till_history_page_get_list_view (page));
+
+  return g_strcmp0 (till_history_page_get_list_state (page), "list") == 0 &&
+         g_list_model_get_n_items (G_LIST_MODEL (model)) > 0;
+}
+
+static gboolean
+details_show (TillWindow    *window,
+              gconstpointer  needle)
+{
+  g_autofree char *text = till_history_page_dup_details_text (till_window_get_history_page (window));
+
+  return strstr (text, needle) != NULL;
+}
+
+static TillDayTotalsPage *
+day_totals_of (TillWindow *window)
+{
+  return TILL_DAY_TOTALS_PAGE (gtk_stack_get_child_by_name (till_window_get_shell_stack (window), "day-totals"));
+}
+
+static gboolean
+report_shown (TillWindow    *window,
+              gconstpointer  data)
+{
+  return g_strcmp0 (till_day_totals_page_get_state (day_totals_of (window)), "report") == 0;
+}
+
+static WebKitWebView *
+web_view_of (TillWindow *window)
+{
+  TillCardView *view = till_charge_page_get_card_view (till_window_get_charge_page (window));
+
+  return WEBKIT_WEB_VIEW (till_card_view_get_web_view (view));
+}
+
+static void
+type_text (const char *text)
+{
+  till_test_xdo ("type", "--delay", "30", text, NULL);
+}
+
+static TillWindow *
+sign_in (const char *username,
+         const char *password)
+{
+  g_autoptr(GSettings) settings = g_settings_new ("io.github.tillpos.Till");
+  TillWindow *window;
+
+  g_settings_set_string (settings, "server-url", shop->url);
+  g_settings_set_string (settings, "last-username", username);
+  g_settings_set_boolean (settings, "auto-sign-in", FALSE);
+  g_settings_set_boolean (settings, "remembered", FALSE);
+  g_settings_set_int (settings, "window-width", WIDTH);
+  g_settings_set_int (settings, "window-height", HEIGHT);
+  g_settings_sync ();
+
+  window = till_window_new (app);
+  gtk_window_present (GTK_WINDOW (window));
+  wait_until (window, is_mapped, NULL, "the window to map");
+  till_test_xdo ("search", "--sync", "--onlyvisible", "--name", "^Till$", "windowfocus", "--sync", NULL);
+  g_assert_cmpstr (till_window_get_visible_page (window), ==, "sign-in");
+  type_text (password);
+  till_test_xdo ("key", "Return", NULL);
+  wait_until (window, form_ready, NULL, "the charge page");
+  return window;
+}
+
+static void
+close_window (TillWindow *window)
+{
+  gtk_window_destroy (GTK_WINDOW (window));
+  gdk_display_sync (gdk_display_get_default ());
+}
+
+static void
+show_page (TillWindow *window,
+           const char *name)
+{
+  gtk_stack_set_visible_child_name (till_window_get_shell_stack (window), name);
+  wait_until (window, shows_page, name, "the page");
+}
+
+/* Without the focus ring that typed keys bring up: a person at the counter
+ * taps and clicks as often as they type. */
+static void
+screenshot (TillWindow *window,
+            const char *name)
+{
+  gtk_window_set_focus_visible (GTK_WINDOW (window), FALSE);
+  till_test_save_screenshot (GTK_WIDGET (window), name);
+}
+
+/* A sale made through the API, as another terminal would; its id. */
+static char *
+pay (const char *token,
+     gint64      amount,
+     const char *card,
+     const char *description,
+     guint       expected_status)
+{
+  g_autofree char *key = till_test_new_key ();
+  g_autofree char *body =
+    g_strdup_printf ("{\"amount\":%" G_GINT64_FORMAT ",\"currency\":\"USD\",\"token\":\"%s\","
+                     "\"description\":\"%s\"}", amount, card, description);
+  g_autoptr(TillTestResponse) response = till_test_post_json (shop, "/api/payments", token, key, body);
+
+  if (response->status != expected_status)
+    g_error ("POST /api/payments (%s): %u, not %u: %s", description, response->status, expected_status,
+             response->body);
+  return g_strdup (till_test_json_string (response->json, "payment.id"));
+}
+
+static void
+refund (const char *token,
+        const char *payment_id,
+        gint64      amount)
+{
+  g_autofree char *key = till_test_new_key ();
+  g_autofree char *path = g_strdup_printf ("/api/payments/%s/refunds", payment_id);
+  g_autofree char *body = g_strdup_printf ("{\"amount\":%" G_GINT64_FORMAT ",\"reason\":\"requested_by_customer\"}",
+                                           amount);
+  g_autoptr(TillTestResponse) response = till_test_post_json (shop, path, token, key, body);
+
+  g_assert_cmpuint (response->status, ==, 201);
+}
+
+/* The morning so far: sales on four cards, one declined, one refunded in
+ * part. */
+static void
+make_sales (void)
+{
+  g_autofree char *cashier = till_test_server_login (shop, "alice", CASHIER_PASSWORD);
+  g_autofree char *manager = till_test_server_login (shop, "morgan", MANAGER_PASSWORD);
+  g_autofree char *returned = NULL;
+
+  g_free (pay (cashier, 450, "pm_card_visa", "Flat white", 201));
+  g_free (pay (cashier, 1280, "pm_card_mastercard", "Sourdough loaf", 201));
+  g_free (pay (cashier, 320, "pm_card_amex", "Croissant", 201));
+  g_free (pay (cashier, 900, "pm_card_visa_chargeDeclined", "Breakfast", 402));
+  returned = pay (cashier, 2700, "pm_card_visa", "Coffee beans, 1 kg", 201);
+  g_free (pay (cashier, 875, "pm_card_visa", "Lunch", 201));
+  g_free (pay (cashier, 1540, "pm_card_mastercard", "Cake", 201));
+  refund (manager, returned, 1350);
+}
+
+static void
+take_screenshots (void)
+{
+  TillWindow *window;
+  TillHistoryPage *history;
+
+  make_sales ();
+
+  /* The cashier: a sale typed, the card in, charged. */
+  window = sign_in ("alice", CASHIER_PASSWORD);
+  type_text ("1250");
+  wait_until (window, amount_is, GINT_TO_POINTER (1250), "the amount");
+  till_test_xdo ("key", "Return", NULL);
+  till_test_web_wait_card_focus (web_view_of (window));
+  type_text ("4242424242424242");
+  type_text ("1230");
+  type_text ("123");
+  wait_until (window, card_complete, NULL, "the card to be complete");
+  screenshot (window, "charge");
+
+  till_test_xdo ("key", "Return", NULL);
+  wait_until (window, in_charge_state, "result", "the result");
+  g_assert_cmpstr (till_charge_page_get_result_title (till_window_get_charge_page (window)), ==, "Approved");
+  screenshot (window, "result");
+  close_window (window);
+
+  /* The manager: the day's payments, the newest chosen, then the totals. */
+  window = sign_in ("morgan", MANAGER_PASSWORD);
+  show_page (window, "history");
+  history = till_window_get_history_page (window);
+  wait_until (window, history_listed, NULL, "the day's payments");
+  gtk_selection_model_select_item (gtk_list_view_get_model (till_history_page_get_list_view (history)), 0, TRUE);
+  wait_until (window, details_show, "Card: Visa •••• 4242", "the newest payment in full");
+  screenshot (window, "history");
+
+  show_page (window, "day-totals");
+  wait_until (window, report_shown, NULL, "the day's report");
+  screenshot (window, "day-totals");
+  close_window (window);
+}
+
+/* No warning is expected while the screenshots are taken. */
+static const char * const no_warnings[] = { NULL };
+
+int
+main (int   argc,
+      char *argv[])
+{
+  g_autoptr(GError) error = NULL;
+  int status;
+
+  g_test_init (&argc, &argv, NULL);
+  g_set_prgname ("till-screenshots");
+  gtk_init ();
+
+  /* Light, whatever the machine's desktop prefers. */
+  adw_init ();
+  adw_style_manager_set_color_scheme (adw_style_manager_get_default (), ADW_COLOR_SCHEME_FORCE_LIGHT);
+  app = till_application_new ();
+  g_application_set_flags (G_APPLICATION (app), G_APPLICATION_NON_UNIQUE);
+  g_application_register (G_APPLICATION (app), NULL, &error);
+  g_assert_no_error (error);
+  till_test_fatal_warnings_except (no_warnings);
+
+  shop = till_test_server_new (till_test_stripe_get ()->url,
+                               "[shop]\nname=Corner Bakery\ncurrency=USD\ncountry=US\n");
+  till_test_server_add_user (shop, "alice", "cashier", CASHIER_PASSWORD);
+  till_test_server_add_user (shop, "morgan", "manager", MANAGER_PASSWORD);
+  till_test_server_start (shop);
+
+  g_test_add_func ("/screenshots", take_screenshots);
+  status = g_test_run ();
+
+  till_test_server_free (shop);
+  g_object_unref (app);
+  return status;
+}
