@@ -30,6 +30,8 @@
 #include "till-day-totals-page-private.h"
 #include "till-history-page-private.h"
 #include "till-preferences-window.h"
+#include "till-receipt-private.h"
+#include "till-refund-dialog-private.h"
 #include "till-staff-page-private.h"
 #include "till-test-harness.h"
 #include "till-test-web.h"
@@ -81,23 +83,47 @@ collect_labels (GtkWidget *widget,
     collect_labels (child, texts);
 }
 
-/* The label under widget whose text is text, or NULL. */
+/* The text a widget shows by its kind: a label's text, a preferences
+ * row's title; NULL for other widgets. */
+typedef const char *(*TextOf) (GtkWidget *widget);
+
+/* The first widget under widget, itself included, whose text_of is text. */
 static GtkWidget *
-find_label (GtkWidget  *widget,
-            const char *text)
+find_widget (GtkWidget  *widget,
+             TextOf      text_of,
+             const char *text)
 {
-  if (GTK_IS_LABEL (widget) && gtk_widget_get_visible (widget) &&
-      g_strcmp0 (gtk_label_get_label (GTK_LABEL (widget)), text) == 0)
+  if (g_strcmp0 (text_of (widget), text) == 0)
     return widget;
   for (GtkWidget *child = gtk_widget_get_first_child (widget); child != NULL;
        child = gtk_widget_get_next_sibling (child))
     {
-      GtkWidget *found = find_label (child, text);
+      GtkWidget *found = find_widget (child, text_of, text);
 
       if (found != NULL)
         return found;
     }
   return NULL;
+}
+
+static const char *
+label_text (GtkWidget *widget)
+{
+  return GTK_IS_LABEL (widget) && gtk_widget_get_visible (widget) ? gtk_label_get_label (GTK_LABEL (widget)) : NULL;
+}
+
+static const char *
+row_title (GtkWidget *widget)
+{
+  return ADW_IS_PREFERENCES_ROW (widget) ? adw_preferences_row_get_title (ADW_PREFERENCES_ROW (widget)) : NULL;
+}
+
+/* The label under widget whose text is text, or NULL. */
+static GtkWidget *
+find_label (GtkWidget  *widget,
+            const char *text)
+{
+  return find_widget (widget, label_text, text);
 }
 
 static GtkWidget *
@@ -133,6 +159,15 @@ sign_in_refused (TillWindow    *window,
   TillSignInPage *page = till_window_get_sign_in_page (window);
 
   return till_sign_in_page_get_state (page) == TILL_FORM_ERROR && till_sign_in_page_get_error (page) != NULL;
+}
+
+static gboolean
+refund_done (TillWindow    *window,
+             gconstpointer  dialog)
+{
+  TillRefundDialog *refund = TILL_REFUND_DIALOG ((gpointer) dialog);
+
+  return !till_refund_dialog_get_busy (refund) && till_refund_dialog_get_outcome (refund) == TILL_REFUND_OUTCOME_SUCCEEDED;
 }
 
 static gboolean
@@ -248,6 +283,26 @@ details_show (TillWindow    *window,
   g_autofree char *text = till_history_page_dup_details_text (till_window_get_history_page (window));
 
   return strstr (text, needle) != NULL;
+}
+
+static gboolean
+details_match (TillWindow    *window,
+               gconstpointer  pattern)
+{
+  g_autofree char *text = till_history_page_dup_details_text (till_window_get_history_page (window));
+
+  return g_regex_match_simple (pattern, text, 0, 0);
+}
+
+/* The receipt's dialog, once the payment read back has been laid out. */
+static gboolean
+receipt_shown (TillWindow    *window,
+               gconstpointer  data)
+{
+  GtkWindow *dialog = till_receipt_find_dialog ();
+  g_autofree char *text = dialog ? till_printout_dup_text (till_receipt_dialog_get_printout (dialog)) : NULL;
+
+  return text != NULL && *text != '\0';
 }
 
 static TillDayTotalsPage *
@@ -451,13 +506,42 @@ test_korean_window (void)
   wait_until (window, details_show, new_when, "the payment's date in full");
   till_test_save_screenshot (GTK_WIDGET (window), "ko-history");
 
-  /* Its refund, in the dialog, not sent. */
+  /* A refund of part of it, in the dialog; then the payment's refund
+   * listed in Korean words (not the server's "succeeded"). */
   g_assert_true (gtk_widget_activate_action (GTK_WIDGET (history), "history.refund", NULL));
   wait_until (window, toplevel_shown, "결제 환불", "the refund dialog");
   dialog = find_toplevel ("결제 환불");
   assert_shows (GTK_WIDGET (dialog), "환불(_R)");
+  g_assert_cmpstr (till_refund_dialog_get_amount_text (TILL_REFUND_DIALOG (dialog)), ==, "₩12,000");
   till_test_save_screenshot (GTK_WIDGET (dialog), "ko-refund");
+  gtk_editable_set_text (GTK_EDITABLE (find_widget (GTK_WIDGET (dialog), row_title, "금액")), "2,000");
+  g_assert_true (till_refund_dialog_get_can_send (TILL_REFUND_DIALOG (dialog)));
+  gtk_widget_activate_action (GTK_WIDGET (dialog), "refund.send", NULL);
+  wait_until (window, refund_done, dialog, "the refund");
+  g_assert_cmpstr (till_refund_dialog_get_message (TILL_REFUND_DIALOG (dialog)), ==, "₩2,000 환불했습니다. 처리: morgan.");
+  till_test_save_screenshot (GTK_WIDGET (dialog), "ko-refund-done");
   gtk_window_destroy (dialog);
+  focus_window ();
+  wait_until (window, details_match, "₩2,000: 환불 완료, [0-9]{4}년 [0-9]{1,2}월 [0-9]{1,2}일 [0-9]{2}:[0-9]{2}:[0-9]{2}\n",
+              "the refund in the payment's details");
+  assert_shows (GTK_WIDGET (history), "부분 환불");
+  till_test_save_screenshot (GTK_WIDGET (window), "ko-history-refunded");
+
+  /* Its receipt: the date and the amounts the Korean way. */
+  g_assert_true (gtk_widget_activate_action (GTK_WIDGET (history), "history.receipt", NULL));
+  wait_until (window, receipt_shown, NULL, "the receipt");
+  {
+    g_autofree char *text = till_printout_dup_text (till_receipt_dialog_get_printout (till_receipt_find_dialog ()));
+    g_autofree char *paid = korean_date_time (till_payment_item_get_created (new), "%Y년 %-m월 %-d일 %H:%M");
+
+    const char *lines[] = { paid, "₩12,000", "승인 완료", "환불 후 합계", "₩10,000", NULL };
+
+    for (const char *const *line = lines; *line != NULL; line++)
+      if (strstr (text, *line) == NULL)
+        g_error ("The receipt has no “%s”:\n%s", *line, text);
+  }
+  till_test_save_screenshot (GTK_WIDGET (till_receipt_find_dialog ()), "ko-receipt");
+  gtk_window_destroy (till_receipt_find_dialog ());
   focus_window ();
 
   /* The day's totals, named by their day the Korean way. */
