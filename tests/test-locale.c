@@ -171,6 +171,13 @@ refund_done (TillWindow    *window,
 }
 
 static gboolean
+widget_mapped (TillWindow    *window,
+               gconstpointer  widget)
+{
+  return gtk_widget_get_mapped (GTK_WIDGET (widget));
+}
+
+static gboolean
 revealed (TillWindow    *window,
           gconstpointer  revealer)
 {
@@ -573,6 +580,7 @@ test_korean_window (void)
 
     gtk_window_set_transient_for (GTK_WINDOW (preferences), GTK_WINDOW (window));
     gtk_window_present (GTK_WINDOW (preferences));
+    wait_until (window, widget_mapped, preferences, "the preferences to map");
     assert_shows (GTK_WIDGET (preferences), "미사용 시 잠금(_L)");
     till_test_save_screenshot (GTK_WIDGET (preferences), "ko-preferences");
     gtk_window_destroy (GTK_WINDOW (preferences));
