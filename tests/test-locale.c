@@ -558,6 +558,15 @@ test_korean_window (void)
   day = g_date_time_format (now, "%Y년 %-m월 %-d일 (%a)");
   assert_shows (GTK_WIDGET (day_totals_of (window)), day);
   till_test_save_screenshot (GTK_WIDGET (window), "ko-day-totals");
+  /* The printed totals (the Z-report) name it the same way. */
+  {
+    g_autoptr(TillPrintout) printout = till_day_totals_page_new_printout (day_totals_of (window));
+    g_autofree char *text = till_printout_dup_text (printout);
+    g_autofree char *printed = g_date_time_format (now, "%Y년 %-m월 %-d일 ");
+
+    if (strstr (text, day) == NULL || strstr (text, printed) == NULL || strstr (text, "순매출\t₩10,000") == NULL)
+      g_error ("The day's printed totals lack “%s”, “%s” or their net:\n%s", day, printed, text);
+  }
 
   till_window_show_page (window, "staff");
   wait_until (window, staff_listed, NULL, "the staff");
