@@ -888,7 +888,7 @@ test_errors (void)
 
   /* A payment with refunds: those that can be read are listed. */
   gtk_selection_model_select_item (gtk_list_view_get_model (till_history_page_get_list_view (page)), 0, TRUE);
-  wait_until (window, details_show, "$0.50: succeeded, 1 December 2026, 10:00:00", "the refund");
+  wait_until (window, details_show, "$0.50: Refunded, 1 December 2026, 10:00:00", "the refund");
   g_assert_true (details_show (window, "Reference: pay_seed_bob_199"));
   g_assert_true (details_show (window, "Decline Reason: generic_decline"));
   close_window (window);

@@ -126,6 +126,9 @@ about_action (GSimpleAction *action,
                          "developers", developers,
                          "copyright", "© 2026 The Till authors",
                          "license-type", GTK_LICENSE_GPL_3_0,
+                         /* Translators: your names, one a line, as in “Name <email>”,
+                          * shown in About under Translated by. */
+                         "translator-credits", _("translator-credits"),
                          NULL);
 }
 

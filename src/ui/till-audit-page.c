@@ -227,7 +227,10 @@ bind_row_cb (GtkSignalListItemFactory *factory,
   g_autoptr(GDateTime) local = g_date_time_to_local (till_audit_entry_get_time (entry));
   g_autofree char *action = till_audit_page_describe_action (entry, self->currency);
   g_autofree char *actor = till_audit_page_describe_actor (entry);
-  g_autofree char *time = g_date_time_format (local, "%x %X");
+  /* Translators: when an entry of the audit log happened, see
+   * g_date_time_format(); "%x %X" is the locale's own date and time.
+   * xgettext:no-c-format */
+  g_autofree char *time = g_date_time_format (local, C_("time", "%x %X"));
   g_autofree char *by = NULL;
   const char *subject = till_audit_entry_get_subject (entry);
 

@@ -19,6 +19,7 @@
 
 #include "config.h"
 
+#include <stdio.h>
 #include <string.h>
 
 #include <glib/gi18n.h>
@@ -413,13 +414,21 @@ report_cb (GObject      *object,
   update_actions (self);
 }
 
+/* A day as the page and the printout name it, in the locale's form. */
+static char *
+format_day (GDateTime *day)
+{
+  /* Translators: the day shown on the Day Totals page and its printout,
+   * see g_date_time_format(). */
+  return g_date_time_format (day, _("%a %Y-%m-%d"));
+}
+
 static void
 load (TillDayTotalsPage *self)
 {
   g_autofree char *date = g_date_time_format (self->day, "%Y-%m-%d");
   g_autofree char *path = g_strconcat ("/api/reports/day?date=", date, NULL);
-  /* Translators: the day shown on the Day Totals page, see g_date_time_format(). */
-  g_autofree char *label = g_date_time_format (self->day, _("%a %Y-%m-%d"));
+  g_autofree char *label = format_day (self->day);
 
   gtk_menu_button_set_label (self->date_button, label);
   g_clear_pointer (&self->report, report_free);
@@ -504,6 +513,7 @@ till_day_totals_page_new_printout (TillDayTotalsPage *self)
 {
   g_autoptr(TillPrintout) printout = NULL;
   g_autoptr(GDateTime) now = NULL;
+  g_autoptr(GDateTime) counted = NULL;
   g_autofree char *day = NULL;
   g_autofree char *printed = NULL;
   g_autofree char *printed_line = NULL;
@@ -512,6 +522,7 @@ till_day_totals_page_new_printout (TillDayTotalsPage *self)
   g_autofree char *disputes = NULL;
   g_autofree char *disputed = NULL;
   Report *report;
+  int year, month, day_of_month;
 
   g_return_val_if_fail (TILL_IS_DAY_TOTALS_PAGE (self), NULL);
 
@@ -519,8 +530,11 @@ till_day_totals_page_new_printout (TillDayTotalsPage *self)
   if (report == NULL)
     return NULL;
   now = g_date_time_new_now_local ();
-  /* The report's own date: the day the server counted. */
-  day = g_strdup (report->date);
+  /* The report's own date: the day the server counted (its date is
+   * YYYY-MM-DD, checked against the day asked for in report_cb). */
+  if (sscanf (report->date, "%4d-%2d-%2d", &year, &month, &day_of_month) == 3)
+    counted = g_date_time_new_local (year, month, day_of_month, 12, 0, 0);
+  day = counted != NULL ? format_day (counted) : g_strdup (report->date);
   /* Translators: when the day's totals were printed, see g_date_time_format(). */
   printed = g_date_time_format (now, _("%Y-%m-%d %H:%M"));
   printed_line = g_strdup_printf (_("Printed %s"), printed);

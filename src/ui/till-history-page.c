@@ -297,6 +297,25 @@ format_minor (gint64      minor,
   return till_money_format (minor, currency, NULL);
 }
 
+/* A refund's status as the server says it (Stripe's word), in the
+ * words the audit log uses for it; a status this terminal does not know
+ * is shown as it came. */
+static const char *
+describe_refund_status (const char *status)
+{
+  if (g_strcmp0 (status, "succeeded") == 0)
+    return _("Refunded");
+  if (g_strcmp0 (status, "failed") == 0)
+    return _("Refund refused");
+  if (g_strcmp0 (status, "pending") == 0)
+    return _("Refund pending at the bank");
+  if (g_strcmp0 (status, "canceled") == 0)
+    return _("Refund cancelled");
+  if (g_strcmp0 (status, "requires_action") == 0)
+    return _("Refund not confirmed yet");
+  return status != NULL ? status : "";
+}
+
 static void
 show_refunds (TillHistoryPage *self,
               JsonObject      *payment)
@@ -326,7 +345,7 @@ show_refunds (TillHistoryPage *self,
       money = format_minor (json_node_get_int (amount), currency);
       when = format_full_time (till_json_get_string (refund, "created"));
       /* TRANSLATORS: a refund's state as the server says it, and when it was made */
-      value = g_strdup_printf (_("%s, %s"), till_json_get_string (refund, "status") ? till_json_get_string (refund, "status") : "",
+      value = g_strdup_printf (_("%s, %s"), describe_refund_status (till_json_get_string (refund, "status")),
                                when ? when : "");
       add_detail_row (self, self->refunds_group, money, value);
       shown++;
