@@ -532,6 +532,8 @@ test_korean_window (void)
   wait_until (window, details_match, "₩2,000: 환불 완료, [0-9]{4}년 [0-9]{1,2}월 [0-9]{1,2}일 [0-9]{2}:[0-9]{2}:[0-9]{2}\n",
               "the refund in the payment's details");
   assert_shows (GTK_WIDGET (history), "부분 환불");
+  /* And its row in the list at once, not at the next reload. */
+  assert_shows (GTK_WIDGET (till_history_page_get_list_view (history)), "부분 환불");
   till_test_save_screenshot (GTK_WIDGET (window), "ko-history-refunded");
 
   /* Its receipt: the date and the amounts the Korean way. */

@@ -492,6 +492,42 @@ test_item_words (void)
     }
 }
 
+static void
+count_notify_cb (GObject    *object,
+                 GParamSpec *pspec,
+                 guint      *count)
+{
+  (*count)++;
+}
+
+/* A payment read again (after a refund) changes its item in place, and
+ * says so; another payment's object changes nothing. */
+static void
+test_item_update (void)
+{
+  g_autoptr(JsonNode) paid = json_from_string (
+    "{\"id\":\"pay_1\",\"status\":\"succeeded\",\"amount\":500,\"currency\":\"eur\",\"amount_refunded\":0}", NULL);
+  g_autoptr(JsonNode) refunded = json_from_string (
+    "{\"id\":\"pay_1\",\"status\":\"succeeded\",\"amount\":500,\"currency\":\"eur\",\"amount_refunded\":200,"
+    "\"created\":\"2026-12-06T08:32:00Z\"}", NULL);
+  g_autoptr(JsonNode) other = json_from_string (
+    "{\"id\":\"pay_2\",\"status\":\"succeeded\",\"amount\":900,\"amount_refunded\":900}", NULL);
+  g_autoptr(TillPaymentItem) item = till_payment_item_new (json_node_get_object (paid));
+  guint refunded_notified = 0;
+
+  g_signal_connect (item, "notify::amount-refunded", G_CALLBACK (count_notify_cb), &refunded_notified);
+  g_assert_false (till_payment_item_update (item, json_node_get_object (other)));
+  g_assert_cmpuint (refunded_notified, ==, 0);
+  g_assert_cmpstr (till_payment_item_describe_status (item), ==, "Paid");
+
+  g_assert_true (till_payment_item_update (item, json_node_get_object (refunded)));
+  g_assert_cmpuint (refunded_notified, ==, 1);
+  g_assert_cmpint (till_payment_item_get_amount_refunded (item), ==, 200);
+  g_assert_cmpstr (till_payment_item_describe_status (item), ==, "Partly Refunded");
+  g_assert_nonnull (till_payment_item_get_created (item));
+  g_assert_cmpstr (till_payment_item_get_id (item), ==, "pay_1");
+}
+
 static guint
 read_all (TillPaymentList *list)
 {
@@ -600,6 +636,7 @@ main (int   argc,
 
   g_test_add_func ("/payment-list/filter-query", test_filter_query);
   g_test_add_func ("/payment-list/item-words", test_item_words);
+  g_test_add_func ("/payment-list/item-update", test_item_update);
   g_test_add_func ("/payment-list/pages-as-read", test_pages_as_read);
   g_test_add_func ("/payment-list/cashier-sees-own", test_cashier_sees_own);
   g_test_add_func ("/payment-list/filter-restarts", test_filter_restarts);

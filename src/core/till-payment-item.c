@@ -83,6 +83,36 @@ till_payment_item_new (JsonObject *object)
   return self;
 }
 
+/* The payment as the server now has it (after a refund, say), for the
+ * same id: every property is notified, so that what shows the item
+ * follows. FALSE, changing nothing, for another payment or no id. */
+gboolean
+till_payment_item_update (TillPaymentItem *self,
+                          JsonObject      *object)
+{
+  const char *created;
+
+  g_return_val_if_fail (TILL_IS_PAYMENT_ITEM (self), FALSE);
+  g_return_val_if_fail (object != NULL, FALSE);
+
+  if (g_strcmp0 (till_json_get_string (object, "id"), till_payment_item_get_id (self)) != 0)
+    return FALSE;
+  if (object == self->object)
+    return TRUE;
+
+  json_object_unref (self->object);
+  self->object = json_object_ref (object);
+  g_clear_pointer (&self->created, g_date_time_unref);
+  created = till_json_get_string (object, "created");
+  self->created = created ? g_date_time_new_from_iso8601 (created, NULL) : NULL;
+
+  g_object_freeze_notify (G_OBJECT (self));
+  for (guint i = PROP_ID + 1; i < N_PROPS; i++)
+    g_object_notify_by_pspec (G_OBJECT (self), properties[i]);
+  g_object_thaw_notify (G_OBJECT (self));
+  return TRUE;
+}
+
 const char *
 till_payment_item_get_id (TillPaymentItem *self)
 {

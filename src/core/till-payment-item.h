@@ -17,6 +17,8 @@ G_DECLARE_FINAL_TYPE (TillPaymentItem, till_payment_item, TILL, PAYMENT_ITEM, GO
  * without; any other member may be missing or of the wrong type, and then
  * reads as absent (NULL, 0). The item keeps a reference to object. */
 TillPaymentItem *till_payment_item_new                (JsonObject      *object);
+gboolean         till_payment_item_update             (TillPaymentItem *self,
+                                                       JsonObject      *object);
 
 /* Properties (read-only, from the object): "id", "created" (GDateTime,
  * UTC, or NULL), "amount", "currency", "brand", "last4", "cashier",

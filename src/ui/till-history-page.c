@@ -168,9 +168,7 @@ setup_row_cb (GtkSignalListItemFactory *factory,
 }
 
 static void
-bind_row_cb (GtkSignalListItemFactory *factory,
-             GtkListItem              *list_item,
-             TillHistoryPage          *self)
+show_row (GtkListItem *list_item)
 {
   TillPaymentItem *item = gtk_list_item_get_item (list_item);
   g_autoptr(GDateTime) now = g_date_time_new_now_local ();
@@ -190,6 +188,26 @@ bind_row_cb (GtkSignalListItemFactory *factory,
   accessible = g_strdup_printf ("%s, %s, %s, %s", amount, till_payment_item_describe_status (item), time, card_line);
   gtk_accessible_update_property (GTK_ACCESSIBLE (gtk_list_item_get_child (list_item)),
                                   GTK_ACCESSIBLE_PROPERTY_LABEL, accessible, -1);
+}
+
+/* A row follows its payment: a refund made from the details changes the
+ * item, and the row shows it at once, not at the next reload. */
+static void
+bind_row_cb (GtkSignalListItemFactory *factory,
+             GtkListItem              *list_item,
+             TillHistoryPage          *self)
+{
+  show_row (list_item);
+  g_signal_connect_object (gtk_list_item_get_item (list_item), "notify",
+                           G_CALLBACK (show_row), list_item, G_CONNECT_SWAPPED);
+}
+
+static void
+unbind_row_cb (GtkSignalListItemFactory *factory,
+               GtkListItem              *list_item,
+               TillHistoryPage          *self)
+{
+  g_signal_handlers_disconnect_by_func (gtk_list_item_get_item (list_item), show_row, list_item);
 }
 
 /* What the list shows */
@@ -416,8 +434,7 @@ details_done_cb (GObject      *object,
       return;
     }
   payment = till_backend_response_get_object (response);
-  if (payment != NULL && self->shown != NULL &&
-      g_strcmp0 (till_json_get_string (payment, "id"), till_payment_item_get_id (self->shown)) == 0)
+  if (payment != NULL && self->shown != NULL && till_payment_item_update (self->shown, payment))
     show_payment (self, payment);
 }
 
@@ -828,6 +845,7 @@ till_history_page_init (TillHistoryPage *self)
   g_signal_connect_swapped (self->selection, "notify::selected-item", G_CALLBACK (selection_changed_cb), self);
   g_signal_connect (factory, "setup", G_CALLBACK (setup_row_cb), self);
   g_signal_connect (factory, "bind", G_CALLBACK (bind_row_cb), self);
+  g_signal_connect (factory, "unbind", G_CALLBACK (unbind_row_cb), self);
   gtk_list_view_set_factory (self->list_view, factory);
   gtk_list_view_set_model (self->list_view, GTK_SELECTION_MODEL (self->selection));
 
