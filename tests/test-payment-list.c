@@ -492,14 +492,6 @@ test_item_words (void)
     }
 }
 
-static void
-count_notify_cb (GObject    *object,
-                 GParamSpec *pspec,
-                 guint      *count)
-{
-  (*count)++;
-}
-
 /* A payment read again (after a refund) changes its item in place, and
  * says so; another payment's object changes nothing. */
 static void
@@ -515,7 +507,7 @@ test_item_update (void)
   g_autoptr(TillPaymentItem) item = till_payment_item_new (json_node_get_object (paid));
   guint refunded_notified = 0;
 
-  g_signal_connect (item, "notify::amount-refunded", G_CALLBACK (count_notify_cb), &refunded_notified);
+  g_signal_connect (item, "notify::amount-refunded", G_CALLBACK (till_test_count_notify_cb), &refunded_notified);
   g_assert_false (till_payment_item_update (item, json_node_get_object (other)));
   g_assert_cmpuint (refunded_notified, ==, 0);
   g_assert_cmpstr (till_payment_item_describe_status (item), ==, "Paid");

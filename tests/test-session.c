@@ -230,14 +230,6 @@ count_log (TillTestServer *server,
 }
 
 static void
-count_notify_cb (GObject    *object,
-                 GParamSpec *pspec,
-                 guint      *count)
-{
-  (*count)++;
-}
-
-static void
 record_state_cb (TillSession *session,
                  GParamSpec  *pspec,
                  GArray      *states)
@@ -368,7 +360,7 @@ test_sign_in_remember (void)
   guint remembered_notified = 0;
 
   g_signal_connect (session, "notify::state", G_CALLBACK (record_state_cb), states);
-  g_signal_connect (session, "notify::remembered", G_CALLBACK (count_notify_cb),
+  g_signal_connect (session, "notify::remembered", G_CALLBACK (till_test_count_notify_cb),
                     &remembered_notified);
   g_assert_cmpint (till_session_get_state (session), ==, TILL_SESSION_SIGNED_OUT);
   g_assert_true (till_session_get_keyring_available (session));
@@ -1222,7 +1214,7 @@ test_no_secret_service (void)
   guint keyring_notified = 0;
   gint64 start;
 
-  g_signal_connect (session, "notify::keyring-available", G_CALLBACK (count_notify_cb),
+  g_signal_connect (session, "notify::keyring-available", G_CALLBACK (till_test_count_notify_cb),
                     &keyring_notified);
 
   start = g_get_monotonic_time ();

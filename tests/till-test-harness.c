@@ -149,6 +149,15 @@ till_test_assert_running (GSubprocess *process,
            what, log != NULL && *log != '\0' ? log : "(empty)");
 }
 
+/* A "notify" handler that counts into *count. */
+void
+till_test_count_notify_cb (GObject    *object,
+                           GParamSpec *pspec,
+                           guint      *count)
+{
+  (*count)++;
+}
+
 static TillTestResponse *send_message (SoupMessage *msg);
 
 /* A fault-injection proxy (tests/fault-proxy) in front of target_url. */

@@ -49,6 +49,9 @@ typedef struct
 
 /* The stand-in is one process per test program, started on first use. */
 TillTestStripe   *till_test_stripe_get          (void);
+void              till_test_count_notify_cb     (GObject          *object,
+                                                 GParamSpec       *pspec,
+                                                 guint            *count);
 JsonNode         *till_test_stripe_get_json     (const char       *path);
 JsonNode         *till_test_stripe_call         (const char       *method,
                                                  const char       *path,
