@@ -39,6 +39,7 @@ struct _TillChargePage
   GtkLabel          *amount_label;
   GtkLabel          *amount_problem;
   GtkStack          *sale_stack;
+  GtkWidget         *sale_columns;
   TillAmountPad     *amount_pad;
   GtkSpinner        *working_spinner;
   GtkLabel          *working_label;
@@ -289,6 +290,9 @@ size_card_view (TillChargePage *self)
   scale = dpi > 0 ? MAX (1.0, dpi / (96.0 * 1024)) : 1.0;
   gtk_widget_set_vexpand (GTK_WIDGET (self->card_view), challenge);
   gtk_widget_set_size_request (GTK_WIDGET (self->card_view), -1, challenge ? 420 : (int) (72 * scale + 0.5));
+  /* The challenge's frame is as wide as a phone: beside the sale it
+   * could be squeezed narrower. */
+  till_sale_layout_set_stacked (TILL_SALE_LAYOUT (gtk_widget_get_layout_manager (self->sale_columns)), challenge);
 }
 
 static void authenticate (TillChargePage *self);
@@ -1061,6 +1065,7 @@ till_charge_page_class_init (TillChargePageClass *klass)
   gtk_widget_class_bind_template_child (widget_class, TillChargePage, amount_label);
   gtk_widget_class_bind_template_child (widget_class, TillChargePage, amount_problem);
   gtk_widget_class_bind_template_child (widget_class, TillChargePage, sale_stack);
+  gtk_widget_class_bind_template_child (widget_class, TillChargePage, sale_columns);
   gtk_widget_class_bind_template_child (widget_class, TillChargePage, amount_pad);
   gtk_widget_class_bind_template_child (widget_class, TillChargePage, working_spinner);
   gtk_widget_class_bind_template_child (widget_class, TillChargePage, working_label);

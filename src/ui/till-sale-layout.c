@@ -18,12 +18,19 @@
 
 /* Below this width the columns stack: each column wants about 300 px. */
 #define SIDE_BY_SIDE_WIDTH 640
+/* Side by side, the card's column is never narrower: number, expiry and
+ * CVC on one line, however wide the sale's column asks to be (a long
+ * sentence while a payment is on its way). */
+#define CARD_COLUMN_WIDTH 300
 #define COLUMN_SPACING 24
 #define ROW_SPACING 12
 
 struct _TillSaleLayout
 {
   GtkLayoutManager parent_instance;
+
+  /* state */
+  gboolean stacked;
 };
 
 G_DEFINE_FINAL_TYPE (TillSaleLayout, till_sale_layout, GTK_TYPE_LAYOUT_MANAGER)
@@ -60,12 +67,20 @@ min_width (GtkWidget *child)
   return minimum;
 }
 
-static gboolean
-side_by_side (GtkWidget *sale,
-              GtkWidget *card,
-              int        width)
+static int
+card_min_width (GtkWidget *card)
 {
-  return width >= MAX (SIDE_BY_SIDE_WIDTH, min_width (sale) + COLUMN_SPACING + min_width (card));
+  return MAX (CARD_COLUMN_WIDTH, min_width (card));
+}
+
+static gboolean
+side_by_side (TillSaleLayout *self,
+              GtkWidget      *sale,
+              GtkWidget      *card,
+              int             width)
+{
+  return !self->stacked &&
+         width >= MAX (SIDE_BY_SIDE_WIDTH, min_width (sale) + COLUMN_SPACING + card_min_width (card));
 }
 
 /* The columns' widths, side by side: the keypad takes a little less than
@@ -80,7 +95,7 @@ split (GtkWidget *sale,
   int available = width - COLUMN_SPACING;
 
   *out_sale = MAX (min_width (sale), available * 4 / 9);
-  *out_card = MAX (min_width (card), available - *out_sale);
+  *out_card = MAX (card_min_width (card), available - *out_sale);
   *out_sale = available - *out_card;
 }
 
@@ -111,7 +126,7 @@ till_sale_layout_measure (GtkLayoutManager *manager,
       return;
     }
 
-  if (for_size >= 0 && side_by_side (sale, card, for_size))
+  if (for_size >= 0 && side_by_side (TILL_SALE_LAYOUT (manager), sale, card, for_size))
     {
       int sale_width, card_width;
 
@@ -142,7 +157,7 @@ till_sale_layout_allocate (GtkLayoutManager *manager,
   if (!get_columns (widget, &sale, &card))
     return;
 
-  if (side_by_side (sale, card, width))
+  if (side_by_side (TILL_SALE_LAYOUT (manager), sale, card, width))
     {
       gboolean rtl = gtk_widget_get_direction (widget) == GTK_TEXT_DIR_RTL;
       int sale_width, card_width;
@@ -194,4 +209,16 @@ GtkLayoutManager *
 till_sale_layout_new (void)
 {
   return g_object_new (TILL_TYPE_SALE_LAYOUT, NULL);
+}
+
+void
+till_sale_layout_set_stacked (TillSaleLayout *self,
+                              gboolean        stacked)
+{
+  g_return_if_fail (TILL_IS_SALE_LAYOUT (self));
+
+  if (self->stacked == !!stacked)
+    return;
+  self->stacked = !!stacked;
+  gtk_layout_manager_layout_changed (GTK_LAYOUT_MANAGER (self));
 }
