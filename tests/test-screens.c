@@ -117,13 +117,19 @@ focus_window (GtkWindow  *window,
 
 /* The configurations */
 
+/* How many times the default text size. */
+static int
+text_scale (Configuration configuration)
+{
+  return configuration == SCREEN_LARGE_TEXT ? 2 : 1;
+}
+
 static void
 configure (Configuration configuration)
 {
   AdwStyleManager *style = adw_style_manager_get_default ();
 
-  g_object_set (gtk_settings_get_default (), "gtk-xft-dpi",
-                configuration == SCREEN_LARGE_TEXT ? 2 * DEFAULT_DPI : DEFAULT_DPI, NULL);
+  g_object_set (gtk_settings_get_default (), "gtk-xft-dpi", text_scale (configuration) * DEFAULT_DPI, NULL);
   adw_style_manager_set_color_scheme (style, configuration == SCREEN_DARK ? ADW_COLOR_SCHEME_FORCE_DARK
                                                                           : ADW_COLOR_SCHEME_FORCE_LIGHT);
   g_assert_true (adw_style_manager_get_dark (style) == (configuration == SCREEN_DARK));
@@ -631,6 +637,7 @@ check_charge_entry (TillWindow    *window,
 {
   GtkWidget *page = GTK_WIDGET (charge_of (window));
   GtkWidget *amount = find_first (page, is_label_of_class, "till-amount");
+  GtkWidget *card = GTK_WIDGET (till_charge_page_get_card_view (charge_of (window)));
   guint keys;
 
   g_assert_nonnull (amount);
@@ -640,13 +647,18 @@ check_charge_entry (TillWindow    *window,
   g_assert_cmpuint (assert_touch_sized_actions (page, "charge.charge", "Charge"), ==, 1);
   g_assert_cmpuint (assert_touch_sized_actions (page, "charge.clear", "Clear"), ==, 1);
 
+  /* The card view grows with the text in it (WebKit scales the card page
+   * with the text), or its field is cut off. */
+  g_assert_cmpint (gtk_widget_get_height (card), >=, text_scale (configuration) * 72);
+
   /* At 100 % a cashier never scrolls for the amount, the keypad, the
-   * card's field or Charge. */
+   * card's field or Charge, and the card's field has its 300 px. */
   if (configuration != SCREEN_LARGE_TEXT)
     {
+      g_assert_cmpint (gtk_widget_get_width (card), >=, 300);
       assert_in_view (amount, "the amount");
       assert_in_view (find_first (page, has_action, "charge.back"), "the keypad's last key");
-      assert_in_view (GTK_WIDGET (till_charge_page_get_card_view (charge_of (window))), "the card");
+      assert_in_view (card, "the card");
       assert_in_view (find_first (page, has_action, "charge.charge"), "Charge");
     }
 }
