@@ -7,7 +7,7 @@
 
 #include <stdlib.h>
 
-#include <gtk/gtk.h>
+#include <adwaita.h>
 
 #include "till-test-harness.h"
 #include "till-test-web.h"
@@ -200,11 +200,14 @@ till_test_artifact_path (const char *name)
   return g_build_filename (dir, name, NULL);
 }
 
-/* No stack in the widget is in the middle of a transition. */
+/* No stack in the widget is in the middle of a transition, nor a
+ * squeezer (a view switcher's title crossfades into place once shown). */
 static gboolean
 transitions_done (GtkWidget *widget)
 {
   if (GTK_IS_STACK (widget) && gtk_stack_get_transition_running (GTK_STACK (widget)))
+    return FALSE;
+  if (ADW_IS_SQUEEZER (widget) && adw_squeezer_get_transition_running (ADW_SQUEEZER (widget)))
     return FALSE;
   for (GtkWidget *child = gtk_widget_get_first_child (widget); child != NULL; child = gtk_widget_get_next_sibling (child))
     if (!transitions_done (child))

@@ -26,6 +26,7 @@
 #include "till-checkout.h"
 #include "till-receipt.h"
 #include "till-result-view.h"
+#include "till-sale-layout.h"
 
 struct _TillChargePage
 {
@@ -38,6 +39,7 @@ struct _TillChargePage
   GtkLabel          *amount_label;
   GtkLabel          *amount_problem;
   GtkStack          *sale_stack;
+  GtkWidget         *sale_columns;
   TillAmountPad     *amount_pad;
   GtkSpinner        *working_spinner;
   GtkLabel          *working_label;
@@ -273,6 +275,26 @@ show_entry (TillChargePage    *self,
     till_charge_page_focus (self);
 }
 
+/* The customer's bank may show a challenge in the card page: give it the
+ * room. The card form's text grows with the text size (WebKit scales the
+ * page by GtkSettings:gtk-xft-dpi), and so must its height, or the field
+ * is cut off at GNOME's Large Text. */
+static void
+size_card_view (TillChargePage *self)
+{
+  gboolean challenge = till_checkout_get_state (self->checkout) == TILL_CHECKOUT_STATE_AUTHENTICATING;
+  int dpi = 0;
+  double scale;
+
+  g_object_get (gtk_widget_get_settings (GTK_WIDGET (self)), "gtk-xft-dpi", &dpi, NULL);
+  scale = dpi > 0 ? MAX (1.0, dpi / (96.0 * 1024)) : 1.0;
+  gtk_widget_set_vexpand (GTK_WIDGET (self->card_view), challenge);
+  gtk_widget_set_size_request (GTK_WIDGET (self->card_view), -1, challenge ? 420 : (int) (72 * scale + 0.5));
+  /* The challenge's frame is as wide as a phone: beside the sale it
+   * could be squeezed narrower. */
+  till_sale_layout_set_stacked (TILL_SALE_LAYOUT (gtk_widget_get_layout_manager (self->sale_columns)), challenge);
+}
+
 static void authenticate (TillChargePage *self);
 
 static void
@@ -296,11 +318,7 @@ checkout_state_cb (TillChargePage *self)
   gtk_spinner_set_spinning (self->loading_spinner, state == TILL_CHECKOUT_STATE_LOADING);
   gtk_spinner_set_spinning (self->working_spinner, working);
 
-  /* The customer's bank may show a challenge in the card page: give it
-   * the room. */
-  gtk_widget_set_vexpand (GTK_WIDGET (self->card_view), state == TILL_CHECKOUT_STATE_AUTHENTICATING);
-  gtk_widget_set_size_request (GTK_WIDGET (self->card_view), -1,
-                               state == TILL_CHECKOUT_STATE_AUTHENTICATING ? 420 : 72);
+  size_card_view (self);
   gtk_widget_set_visible (GTK_WIDGET (self->card_status), state != TILL_CHECKOUT_STATE_AUTHENTICATING);
 
   switch (state)
@@ -1027,6 +1045,7 @@ till_charge_page_class_init (TillChargePageClass *klass)
   g_type_ensure (TILL_TYPE_CARD_VIEW);
   g_type_ensure (TILL_TYPE_AMOUNT_PAD);
   g_type_ensure (TILL_TYPE_RESULT_VIEW);
+  g_type_ensure (TILL_TYPE_SALE_LAYOUT);
 
   gtk_widget_class_install_action (widget_class, "charge.type", "s", type_action);
   gtk_widget_class_install_action (widget_class, "charge.back", NULL, back_action);
@@ -1046,6 +1065,7 @@ till_charge_page_class_init (TillChargePageClass *klass)
   gtk_widget_class_bind_template_child (widget_class, TillChargePage, amount_label);
   gtk_widget_class_bind_template_child (widget_class, TillChargePage, amount_problem);
   gtk_widget_class_bind_template_child (widget_class, TillChargePage, sale_stack);
+  gtk_widget_class_bind_template_child (widget_class, TillChargePage, sale_columns);
   gtk_widget_class_bind_template_child (widget_class, TillChargePage, amount_pad);
   gtk_widget_class_bind_template_child (widget_class, TillChargePage, working_spinner);
   gtk_widget_class_bind_template_child (widget_class, TillChargePage, working_label);
@@ -1084,5 +1104,7 @@ till_charge_page_init (TillChargePage *self)
   /* The checkout decides with the card form's state as it is now. */
   g_signal_connect_swapped (self->card_view, "notify::ready", G_CALLBACK (sync_card), self);
   g_signal_connect_swapped (self->card_view, "notify::complete", G_CALLBACK (sync_card), self);
+  g_signal_connect_object (gtk_widget_get_settings (GTK_WIDGET (self)), "notify::gtk-xft-dpi",
+                           G_CALLBACK (size_card_view), self, G_CONNECT_SWAPPED);
   update_amount (self);
 }
