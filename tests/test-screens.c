@@ -750,6 +750,19 @@ preferences_mapped (gconstpointer data)
 }
 
 /* Every page, in one configuration. */
+/* Whether widget is drawn at all: mapped, and neither it nor a parent
+ * fully transparent. */
+static gboolean
+seen (GtkWidget *widget)
+{
+  if (!gtk_widget_get_mapped (widget))
+    return FALSE;
+  for (GtkWidget *w = widget; w != NULL; w = gtk_widget_get_parent (w))
+    if (gtk_widget_get_opacity (w) == 0.0)
+      return FALSE;
+  return TRUE;
+}
+
 static void
 test_pages (gconstpointer data)
 {
@@ -809,6 +822,8 @@ test_pages (gconstpointer data)
   wait_charge_state (window, "result");
   g_assert_cmpstr (till_charge_page_get_result_title (charge_of (window)), ==, "Approved");
   payment_id = sale_payment_id (window);
+  /* Beside the result no empty card field asks for the card again. */
+  g_assert_false (seen (GTK_WIDGET (till_charge_page_get_card_view (charge_of (window)))));
   check_page (GTK_WINDOW (window), configuration, "result");
   g_assert_cmpuint (assert_touch_sized_actions (GTK_WIDGET (charge_of (window)), "charge.next", "New Sale"), ==, 1);
   if (configuration != SCREEN_LARGE_TEXT)
@@ -818,6 +833,7 @@ test_pages (gconstpointer data)
                      "the result in dark mode");
   press ("Return");
   wait_for (form_ready, window, "the next sale");
+  g_assert_true (seen (GTK_WIDGET (till_charge_page_get_card_view (charge_of (window)))));
 
   /* The lock, and back. */
   till_access_lock (till_window_get_access (window));

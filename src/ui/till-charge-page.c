@@ -48,6 +48,7 @@ struct _TillChargePage
   TillCardView      *card_view;
   GtkLabel          *card_status;
   GtkBox            *action_box;
+  GtkWidget         *card_column;
   GtkButton         *charge_button;
 
   /* owned references */
@@ -138,6 +139,10 @@ update_controls (TillChargePage *self)
   gtk_widget_set_visible (GTK_WIDGET (self->action_box), state == TILL_CHECKOUT_STATE_ENTRY);
   gtk_widget_set_sensitive (GTK_WIDGET (self->card_view),
                             state == TILL_CHECKOUT_STATE_ENTRY || state == TILL_CHECKOUT_STATE_AUTHENTICATING);
+  /* Beside a result, an empty card field would read as "type the card
+   * again": the column keeps its place (and its web page) but is not
+   * seen until the next sale. */
+  gtk_widget_set_opacity (self->card_column, state == TILL_CHECKOUT_STATE_RESULT ? 0.0 : 1.0);
 }
 
 static void
@@ -1074,6 +1079,7 @@ till_charge_page_class_init (TillChargePageClass *klass)
   gtk_widget_class_bind_template_child (widget_class, TillChargePage, card_view);
   gtk_widget_class_bind_template_child (widget_class, TillChargePage, card_status);
   gtk_widget_class_bind_template_child (widget_class, TillChargePage, action_box);
+  gtk_widget_class_bind_template_child (widget_class, TillChargePage, card_column);
   gtk_widget_class_bind_template_child (widget_class, TillChargePage, charge_button);
   gtk_widget_class_bind_template_callback (widget_class, card_ready_cb);
   gtk_widget_class_bind_template_callback (widget_class, card_changed_cb);
