@@ -316,14 +316,19 @@ uninhibit (TillChargePage *self)
 /* From the moment the card's token is posted until the outcome is known,
  * 3-D Secure included, the session must not end under the payment: a
  * logout or suspend then would leave a card charged with nobody told.
- * The desktop's session manager holds them off (on a desktop without one,
- * nothing does). */
+ * A sale left waiting for the customer's bank holds them too, until it is
+ * confirmed or abandoned. An outcome still unknown once the terminal
+ * stopped asking (the server down) does not: nothing is under way, and
+ * the journal resolves it at the next start. The desktop's session
+ * manager holds them off (on a desktop without one, nothing does). */
 static void
 update_inhibit (TillChargePage    *self,
                 TillCheckoutState  state)
 {
   gboolean paying = state == TILL_CHECKOUT_STATE_SENDING || state == TILL_CHECKOUT_STATE_CHECKING ||
-                    state == TILL_CHECKOUT_STATE_AUTHENTICATING;
+                    state == TILL_CHECKOUT_STATE_AUTHENTICATING ||
+                    (state == TILL_CHECKOUT_STATE_RESULT &&
+                     till_checkout_get_next (self->checkout) == TILL_CHECKOUT_NEXT_AUTHENTICATE);
   GtkRoot *root = gtk_widget_get_root (GTK_WIDGET (self));
   GtkApplication *app = GTK_IS_WINDOW (root) ? gtk_window_get_application (GTK_WINDOW (root)) : NULL;
 
