@@ -77,37 +77,17 @@ check_auth (const char *token)
   return status_of (response);
 }
 
-/* The newest audit entry, optionally of one action, as a copy. */
 static JsonNode *
 newest_audit (const char *manager_token,
               const char *action)
 {
-  g_autofree char *path = g_strdup_printf ("/api/audit?limit=1%s%s", action ? "&action=" : "",
-                                           action ? action : "");
-  g_autoptr(TillTestResponse) response = till_test_get (shop, path, manager_token);
-  JsonArray *data;
-
-  g_assert_cmpuint (response->status, ==, 200);
-  data = json_object_get_array_member (json_node_get_object (response->json), "data");
-  g_assert_cmpuint (json_array_get_length (data), ==, 1);
-  return json_node_copy (json_array_get_element (data, 0));
+  return till_test_server_newest_audit (shop, manager_token, action);
 }
 
 static gint64
 count_rows (const char *sql)
 {
-  g_autofree char *path = g_build_filename (shop->dir, "db", "till.db", NULL);
-  sqlite3 *db = NULL;
-  sqlite3_stmt *stmt = NULL;
-  gint64 count;
-
-  g_assert_cmpint (sqlite3_open_v2 (path, &db, SQLITE_OPEN_READONLY, NULL), ==, SQLITE_OK);
-  g_assert_cmpint (sqlite3_prepare_v2 (db, sql, -1, &stmt, NULL), ==, SQLITE_OK);
-  g_assert_cmpint (sqlite3_step (stmt), ==, SQLITE_ROW);
-  count = sqlite3_column_int64 (stmt, 0);
-  sqlite3_finalize (stmt);
-  sqlite3_close (db);
-  return count;
+  return till_test_server_count_rows (shop, sql);
 }
 
 /* Staff */

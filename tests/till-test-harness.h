@@ -115,6 +115,11 @@ void              till_test_server_seed_payments (TillTestServer *server,
                                                  const char       *username,
                                                  guint             count,
                                                  gint64           newest_age);
+gint64            till_test_server_count_rows   (TillTestServer   *server,
+                                                 const char       *sql);
+JsonNode         *till_test_server_newest_audit (TillTestServer   *server,
+                                                 const char       *manager_token,
+                                                 const char       *action);
 guint64           till_test_server_peak_rss_kib (TillTestServer   *server);
 /* Connects to the server, writes request as it is, and returns all it
  * answers until it closes the connection (or timeout_seconds pass, which

@@ -232,6 +232,21 @@ get_int (JsonObject     *object,
   return TRUE;
 }
 
+/* A name and password someone types to prove who they are. */
+static gboolean
+get_credentials (JsonObject      *body,
+                 const char     **out_username,
+                 const char     **out_password,
+                 TillApiProblem  *problem)
+{
+  if (!get_string (body, "username", TRUE, TILL_API_MAX_USERNAME, out_username, problem) ||
+      !get_string (body, "password", TRUE, TILL_API_MAX_PASSWORD, out_password, problem))
+    return FALSE;
+  if (till_api_input_has_control_chars (*out_username))
+    return refuse (problem, 400, "invalid_field", "username", "The user name has control characters");
+  return TRUE;
+}
+
 gboolean
 till_api_input_login (JsonObject     *body,
                       TillLoginInput *out,
@@ -240,12 +255,29 @@ till_api_input_login (JsonObject     *body,
   static const char *allowed[] = { "username", "password", NULL };
 
   memset (out, 0, sizeof *out);
+  return check_members (body, allowed, problem) &&
+         get_credentials (body, &out->username, &out->password, problem);
+}
+
+/* POST /api/approvals: a manager's name and password, and what they
+ * approve, one of a fixed set. */
+gboolean
+till_api_input_approval (JsonObject        *body,
+                         TillApprovalInput *out,
+                         TillApiProblem    *problem)
+{
+  static const char *allowed[] = { "username", "password", "action", NULL };
+  static const char *actions[] = { TILL_APPROVAL_KIOSK_LEAVE, TILL_APPROVAL_KIOSK_QUIT,
+                                   TILL_APPROVAL_KIOSK_PREFERENCES, NULL };
+
+  memset (out, 0, sizeof *out);
   if (!check_members (body, allowed, problem) ||
-      !get_string (body, "username", TRUE, TILL_API_MAX_USERNAME, &out->username, problem) ||
-      !get_string (body, "password", TRUE, TILL_API_MAX_PASSWORD, &out->password, problem))
+      !get_credentials (body, &out->username, &out->password, problem) ||
+      !get_string (body, "action", TRUE, TILL_API_MAX_REASON, &out->action, problem))
     return FALSE;
-  if (till_api_input_has_control_chars (out->username))
-    return refuse (problem, 400, "invalid_field", "username", "The user name has control characters");
+  if (!g_strv_contains (actions, out->action))
+    return refuse (problem, 400, "invalid_field", "action",
+                   "action must be kiosk.leave, kiosk.quit or kiosk.preferences");
   return TRUE;
 }
 

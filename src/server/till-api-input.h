@@ -55,6 +55,18 @@ typedef struct
   const char *approval_password;
 } TillRefundInput;
 
+/* What a manager may approve at a terminal (POST /api/approvals). */
+#define TILL_APPROVAL_KIOSK_LEAVE       "kiosk.leave"
+#define TILL_APPROVAL_KIOSK_QUIT        "kiosk.quit"
+#define TILL_APPROVAL_KIOSK_PREFERENCES "kiosk.preferences"
+
+typedef struct
+{
+  const char *username;
+  const char *password;
+  const char *action;
+} TillApprovalInput;
+
 /* The staff endpoints' bodies; what a body does not carry is NULL, and
  * disabled is -1 when absent. */
 typedef struct
@@ -74,6 +86,9 @@ JsonObject *till_api_input_parse_body     (const char       *content_type,
                                            TillApiProblem   *problem);
 gboolean    till_api_input_login          (JsonObject       *body,
                                            TillLoginInput   *out,
+                                           TillApiProblem   *problem);
+gboolean    till_api_input_approval       (JsonObject       *body,
+                                           TillApprovalInput *out,
                                            TillApiProblem   *problem);
 gboolean    till_api_input_payment        (JsonObject       *body,
                                            TillPaymentInput *out,

@@ -135,7 +135,16 @@ void
 till_api_add_user (JsonBuilder *builder,
                    TillUser    *user)
 {
-  json_builder_set_member_name (builder, "user");
+  till_api_add_user_as (builder, "user", user);
+}
+
+/* A user as member name: the approver of an approval, say. */
+void
+till_api_add_user_as (JsonBuilder *builder,
+                      const char  *name,
+                      TillUser    *user)
+{
+  json_builder_set_member_name (builder, name);
   json_builder_begin_object (builder);
   till_api_add_int (builder, "id", user->id);
   till_api_add_string (builder, "name", user->name);

@@ -81,6 +81,7 @@ extern const TillApiRoute till_api_payments_routes[];
 extern const TillApiRoute till_api_refunds_routes[];
 extern const TillApiRoute till_api_reports_routes[];
 extern const TillApiRoute till_api_staff_routes[];
+extern const TillApiRoute till_api_approvals_routes[];
 
 /* Called when a password check is done: user is the user whose password
  * was given, or NULL when the name or password was wrong. Returns whether
@@ -143,6 +144,9 @@ void            till_api_add_time            (JsonBuilder          *builder,
                                               const char           *name,
                                               gint64                unix_time);
 void            till_api_add_user            (JsonBuilder          *builder,
+                                              TillUser             *user);
+void            till_api_add_user_as         (JsonBuilder          *builder,
+                                              const char           *name,
                                               TillUser             *user);
 void            till_api_add_payment         (JsonBuilder          *builder,
                                               TillPayment          *p,

@@ -78,6 +78,7 @@ static const TillApiRoute * const route_tables[] = {
   till_api_refunds_routes,
   till_api_reports_routes,
   till_api_staff_routes,
+  till_api_approvals_routes,
 };
 
 /* For the test of every route's roles (tests/test-server-roles.c), which

@@ -8,6 +8,7 @@
 #include <glib/gi18n.h>
 
 #include "till-application.h"
+#include "till-approval-dialog.h"
 #include "till-backend-client.h"
 #include "till-preferences-window.h"
 #include "till-window.h"
@@ -57,13 +58,20 @@ till_application_get_settings (TillApplication *self)
 }
 
 /* --server URL points the terminal at a shop server, as if typed into the
- * sign-in form (the demo uses it). */
+ * sign-in form (the demo uses it). --version answers here, before GTK
+ * needs a display (the application's start-up opens one). */
 static int
 till_application_handle_local_options (GApplication *app,
                                        GVariantDict *options)
 {
   TillApplication *self = TILL_APPLICATION (app);
   const char *server = NULL;
+
+  if (g_variant_dict_contains (options, "version"))
+    {
+      g_print ("%s %s\n", _("Till"), PACKAGE_VERSION);
+      return 0;
+    }
 
   if (g_variant_dict_lookup (options, "server", "&s", &server))
     self->server_option = g_strdup (server);
@@ -88,6 +96,13 @@ till_application_activate (GApplication *app)
           g_printerr ("%s: %s\n", g_get_prgname (), error->message);
           g_clear_pointer (&self->server_option, g_free);
         }
+    }
+  /* The shop's IT locked the address (dconf): it is not ours to change. */
+  if (self->server_option != NULL && !g_settings_is_writable (self->settings, "server-url"))
+    {
+      g_printerr ("%s: %s\n", g_get_prgname (),
+                  _("The shop server’s address is locked on this computer; --server is ignored"));
+      g_clear_pointer (&self->server_option, g_free);
     }
   if (self->server_option != NULL)
     {
@@ -132,17 +147,51 @@ about_action (GSimpleAction *action,
                          NULL);
 }
 
+/* The terminal's window, also when Preferences is the active one. */
+static TillWindow *
+terminal_window (TillApplication *self)
+{
+  GtkWindow *window = gtk_application_get_active_window (GTK_APPLICATION (self));
+
+  for (GList *l = gtk_application_get_windows (GTK_APPLICATION (self));
+       !TILL_IS_WINDOW (window) && l != NULL; l = l->next)
+    window = l->data;
+  return TILL_IS_WINDOW (window) ? TILL_WINDOW (window) : NULL;
+}
+
+static void
+show_preferences (TillWindow *window,
+                  gpointer    user_data)
+{
+  TillApplication *self = user_data;
+  GAction *action = g_action_map_lookup_action (G_ACTION_MAP (self), "preferences");
+  TillPreferencesWindow *prefs;
+
+  /* Locked while the manager typed: Preferences waits for the unlock. */
+  if (!g_action_get_enabled (action))
+    return;
+  prefs = till_preferences_window_new (self->settings);
+  /* One of the application's windows, so that locking closes it
+   * (till-window.c) and quitting does too. */
+  gtk_window_set_application (GTK_WINDOW (prefs), GTK_APPLICATION (self));
+  gtk_window_set_transient_for (GTK_WINDOW (prefs), GTK_WINDOW (window));
+  gtk_window_present (GTK_WINDOW (prefs));
+}
+
 static void
 preferences_action (GSimpleAction *action,
                     GVariant      *parameter,
                     gpointer       user_data)
 {
   TillApplication *self = user_data;
-  GtkWindow *window = gtk_application_get_active_window (GTK_APPLICATION (self));
-  TillPreferencesWindow *prefs = till_preferences_window_new (self->settings);
+  TillWindow *window = terminal_window (self);
 
-  gtk_window_set_transient_for (GTK_WINDOW (prefs), window);
-  gtk_window_present (GTK_WINDOW (prefs));
+  if (window == NULL)
+    return;
+  if (g_settings_get_boolean (self->settings, "kiosk"))
+    till_window_ask_approval (window, TILL_APPROVAL_PREFERENCES, show_preferences, self);
+  else
+    show_preferences (window, self);
 }
 
 /* App-wide, so that the Preferences window can reach it too. */
@@ -151,14 +200,10 @@ forget_sign_in_action (GSimpleAction *action,
                        GVariant      *parameter,
                        gpointer       user_data)
 {
-  GtkWindow *window = gtk_application_get_active_window (GTK_APPLICATION (user_data));
-  GList *windows = gtk_application_get_windows (GTK_APPLICATION (user_data));
+  TillWindow *window = terminal_window (user_data);
 
-  /* From Preferences the active window is Preferences: find the terminal. */
-  for (GList *l = windows; !TILL_IS_WINDOW (window) && l != NULL; l = l->next)
-    window = l->data;
-  if (TILL_IS_WINDOW (window))
-    till_window_forget_sign_in (TILL_WINDOW (window));
+  if (window != NULL)
+    till_window_forget_sign_in (window);
 }
 
 static void
@@ -166,11 +211,14 @@ quit_action (GSimpleAction *action,
              GVariant      *parameter,
              gpointer       user_data)
 {
-  GList *windows = gtk_application_get_windows (GTK_APPLICATION (user_data));
+  GList *windows = g_list_copy_deep (gtk_application_get_windows (GTK_APPLICATION (user_data)),
+                                     (GCopyFunc) g_object_ref, NULL);
 
-  /* Closing the windows lets each finish or cancel its work first. */
+  /* Closing the windows lets each finish or cancel its work first. A
+   * window closed goes from the application's list: walk a copy. */
   for (GList *l = windows; l != NULL; l = l->next)
     gtk_window_close (l->data);
+  g_list_free_full (windows, g_object_unref);
 }
 
 static const GActionEntry app_actions[] = {
@@ -193,6 +241,7 @@ till_application_startup (GApplication *app)
   gtk_application_set_accels_for_action (GTK_APPLICATION (self), "app.quit", (const char *[]) { "<Control>q", NULL });
   gtk_application_set_accels_for_action (GTK_APPLICATION (self), "app.preferences", (const char *[]) { "<Control>comma", NULL });
   gtk_application_set_accels_for_action (GTK_APPLICATION (self), "win.lock", (const char *[]) { "<Control>l", NULL });
+  gtk_application_set_accels_for_action (GTK_APPLICATION (self), "win.fullscreen", (const char *[]) { "F11", NULL });
   gtk_application_set_accels_for_action (GTK_APPLICATION (self), "win.sign-out", (const char *[]) { "<Control><Shift>q", NULL });
 }
 
@@ -224,4 +273,6 @@ till_application_init (TillApplication *self)
 {
   g_application_add_main_option (G_APPLICATION (self), "server", 0, G_OPTION_FLAG_NONE,
                                  G_OPTION_ARG_STRING, _("The shop server to sign in to"), _("URL"));
+  g_application_add_main_option (G_APPLICATION (self), "version", 0, G_OPTION_FLAG_NONE,
+                                 G_OPTION_ARG_NONE, _("Print the version and quit"), NULL);
 }

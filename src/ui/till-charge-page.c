@@ -56,6 +56,7 @@ struct _TillChargePage
   TillSession       *session;
   GCancellable      *cancellable;      /* the card page's calls; cancelled when the page goes */
   GDateTime         *sent_at;          /* the request on its way was sent then, local time */
+  GtkApplication    *inhibiting;       /* holds logout and suspend off, with inhibit_cookie */
 
   /* state */
   TillCheckoutState  shown;            /* the checkout's state last shown */
@@ -66,6 +67,7 @@ struct _TillChargePage
   gboolean           focus_on_map;
   gint64             measured_response;
   double             response_to_result_ms;
+  guint              inhibit_cookie;
 };
 
 G_DEFINE_FINAL_TYPE (TillChargePage, till_charge_page, ADW_TYPE_BIN)
@@ -303,6 +305,47 @@ size_card_view (TillChargePage *self)
 static void authenticate (TillChargePage *self);
 
 static void
+uninhibit (TillChargePage *self)
+{
+  if (self->inhibit_cookie != 0)
+    gtk_application_uninhibit (self->inhibiting, self->inhibit_cookie);
+  self->inhibit_cookie = 0;
+  g_clear_object (&self->inhibiting);
+}
+
+/* From the moment the card's token is posted until the outcome is known,
+ * 3-D Secure included, the session must not end under the payment: a
+ * logout or suspend then would leave a card charged with nobody told.
+ * A sale left waiting for the customer's bank holds them too, until it is
+ * confirmed or abandoned. An outcome still unknown once the terminal
+ * stopped asking (the server down) does not: nothing is under way, and
+ * the journal resolves it at the next start. The desktop's session
+ * manager holds them off (on a desktop without one, nothing does). */
+static void
+update_inhibit (TillChargePage    *self,
+                TillCheckoutState  state)
+{
+  gboolean paying = state == TILL_CHECKOUT_STATE_SENDING || state == TILL_CHECKOUT_STATE_CHECKING ||
+                    state == TILL_CHECKOUT_STATE_AUTHENTICATING ||
+                    (state == TILL_CHECKOUT_STATE_RESULT &&
+                     till_checkout_get_next (self->checkout) == TILL_CHECKOUT_NEXT_AUTHENTICATE);
+  GtkRoot *root = gtk_widget_get_root (GTK_WIDGET (self));
+  GtkApplication *app = GTK_IS_WINDOW (root) ? gtk_window_get_application (GTK_WINDOW (root)) : NULL;
+
+  if (!paying)
+    uninhibit (self);
+  else if (self->inhibit_cookie == 0 && app != NULL)
+    {
+      self->inhibit_cookie = gtk_application_inhibit (app, GTK_WINDOW (root),
+                                                      GTK_APPLICATION_INHIBIT_LOGOUT |
+                                                      GTK_APPLICATION_INHIBIT_SUSPEND,
+                                                      _("A card payment is being taken"));
+      if (self->inhibit_cookie != 0)
+        self->inhibiting = g_object_ref (app);
+    }
+}
+
+static void
 checkout_state_cb (TillChargePage *self)
 {
   TillCheckoutState state = till_checkout_get_state (self->checkout);
@@ -312,6 +355,7 @@ checkout_state_cb (TillChargePage *self)
                      state == TILL_CHECKOUT_STATE_RECOVERING;
 
   self->shown = state;
+  update_inhibit (self, state);
   if (state == TILL_CHECKOUT_STATE_SENDING && from != TILL_CHECKOUT_STATE_SENDING)
     {
       g_clear_pointer (&self->sent_at, g_date_time_unref);
@@ -1011,6 +1055,7 @@ till_charge_page_dispose (GObject *object)
     }
   g_clear_handle_id (&self->clock_source, g_source_remove);
   g_clear_handle_id (&self->trim_source, g_source_remove);
+  uninhibit (self);
 
   G_OBJECT_CLASS (till_charge_page_parent_class)->dispose (object);
 }

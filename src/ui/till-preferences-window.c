@@ -7,13 +7,14 @@
 
 #include <glib/gi18n.h>
 
-#include "till-preferences-window.h"
+#include "till-preferences-window-private.h"
 
 struct _TillPreferencesWindow
 {
   AdwPreferencesWindow  parent_instance;
 
   /* template widgets */
+  GtkSwitch            *kiosk_switch;
   GtkSpinButton        *lock_spin;
   GtkSpinButton        *connect_spin;
   GtkSpinButton        *request_spin;
@@ -23,9 +24,6 @@ struct _TillPreferencesWindow
   /* owned references */
   GSettings            *settings;
   GtkFileChooserNative *chooser;
-
-  /* state */
-  gboolean              loading;
 };
 
 G_DEFINE_FINAL_TYPE (TillPreferencesWindow, till_preferences_window, ADW_TYPE_PREFERENCES_WINDOW)
@@ -40,17 +38,23 @@ update_ca_row (TillPreferencesWindow *self)
 }
 
 /* The key holds seconds so that the lock can be tested in seconds; people
- * set whole minutes. */
-static void
-lock_minutes_changed_cb (TillPreferencesWindow *self)
+ * set whole minutes. Showing the stored value is no change (the binding
+ * writes only what the spin button is changed to): 90 s stays 90 s. */
+static gboolean
+seconds_to_minutes (GValue   *value,
+                    GVariant *variant,
+                    gpointer  user_data)
 {
-  guint minutes = (guint) gtk_spin_button_get_value_as_int (self->lock_spin);
+  g_value_set_double (value, g_variant_get_uint32 (variant) / 60);
+  return TRUE;
+}
 
-  /* Showing the stored value is no change: 90 s must not become 60 s. */
-  if (self->loading)
-    return;
-
-  g_settings_set_uint (self->settings, "lock-after-seconds", minutes * 60);
+static GVariant *
+minutes_to_seconds (const GValue       *value,
+                    const GVariantType *expected_type,
+                    gpointer            user_data)
+{
+  return g_variant_new_uint32 ((guint32) g_value_get_double (value) * 60);
 }
 
 static void
@@ -112,12 +116,12 @@ till_preferences_window_class_init (TillPreferencesWindowClass *klass)
   object_class->finalize = till_preferences_window_finalize;
 
   gtk_widget_class_set_template_from_resource (widget_class, "/io/github/tillpos/Till/till-preferences-window.ui");
+  gtk_widget_class_bind_template_child (widget_class, TillPreferencesWindow, kiosk_switch);
   gtk_widget_class_bind_template_child (widget_class, TillPreferencesWindow, lock_spin);
   gtk_widget_class_bind_template_child (widget_class, TillPreferencesWindow, connect_spin);
   gtk_widget_class_bind_template_child (widget_class, TillPreferencesWindow, request_spin);
   gtk_widget_class_bind_template_child (widget_class, TillPreferencesWindow, ca_row);
   gtk_widget_class_bind_template_child (widget_class, TillPreferencesWindow, ca_clear_button);
-  gtk_widget_class_bind_template_callback (widget_class, lock_minutes_changed_cb);
   gtk_widget_class_bind_template_callback (widget_class, ca_clear_cb);
   gtk_widget_class_bind_template_callback (widget_class, ca_choose_cb);
 }
@@ -134,13 +138,34 @@ till_preferences_window_new (GSettings *settings)
   TillPreferencesWindow *self = g_object_new (TILL_TYPE_PREFERENCES_WINDOW, NULL);
 
   self->settings = g_object_ref (settings);
-  self->loading = TRUE;
-  gtk_spin_button_set_value (self->lock_spin, g_settings_get_uint (settings, "lock-after-seconds") / 60);
-  self->loading = FALSE;
+  /* Bound, so that a key the shop's IT locked (dconf) shows insensitive. */
+  g_settings_bind (settings, "kiosk", self->kiosk_switch, "active", G_SETTINGS_BIND_DEFAULT);
+  g_settings_bind_with_mapping (settings, "lock-after-seconds", self->lock_spin, "value", G_SETTINGS_BIND_DEFAULT,
+                                seconds_to_minutes, minutes_to_seconds, NULL, NULL);
   g_settings_bind (settings, "connect-timeout", self->connect_spin, "value", G_SETTINGS_BIND_DEFAULT);
   g_settings_bind (settings, "request-timeout", self->request_spin, "value", G_SETTINGS_BIND_DEFAULT);
+  /* The file is chosen with buttons: the whole row follows the lock. */
+  g_settings_bind_writable (settings, "ca-file", self->ca_row, "sensitive", FALSE);
   g_signal_connect_object (settings, "changed::ca-file", G_CALLBACK (update_ca_row), self, G_CONNECT_SWAPPED);
   update_ca_row (self);
 
   return self;
+}
+
+GtkWidget *
+till_preferences_window_get_control (TillPreferencesWindow *self,
+                                     const char            *key)
+{
+  const struct { const char *key; gpointer widget; } controls[] = {
+    { "kiosk", self->kiosk_switch },
+    { "lock-after-seconds", self->lock_spin },
+    { "ca-file", self->ca_row },
+    { "connect-timeout", self->connect_spin },
+    { "request-timeout", self->request_spin },
+  };
+
+  for (gsize i = 0; i < G_N_ELEMENTS (controls); i++)
+    if (g_str_equal (controls[i].key, key))
+      return GTK_WIDGET (controls[i].widget);
+  return NULL;
 }

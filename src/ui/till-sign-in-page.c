@@ -27,6 +27,9 @@ struct _TillSignInPage
   GtkStack      *button_stack;
   GtkSpinner    *spinner;
 
+  /* owned references */
+  GSettings     *settings;
+
   /* state */
   TillFormState  state;
   char          *error;
@@ -112,7 +115,10 @@ till_sign_in_page_set_state (TillSignInPage *self,
   gtk_revealer_set_reveal_child (self->error_revealer, self->error != NULL);
   gtk_stack_set_visible_child_name (self->button_stack, busy ? "busy" : "label");
   gtk_spinner_set_spinning (self->spinner, busy);
-  gtk_widget_set_sensitive (GTK_WIDGET (self->server_row), !busy);
+  /* A server address the shop's IT locked (dconf) is not typed over. */
+  gtk_widget_set_sensitive (GTK_WIDGET (self->server_row),
+                            !busy && (self->settings == NULL ||
+                                      g_settings_is_writable (self->settings, "server-url")));
   gtk_widget_set_sensitive (GTK_WIDGET (self->username_row), !busy);
   gtk_widget_set_sensitive (GTK_WIDGET (self->password_row), !busy);
   gtk_widget_set_sensitive (GTK_WIDGET (self->remember_switch), !busy);
@@ -175,6 +181,37 @@ till_sign_in_page_clear_password (TillSignInPage *self)
   gtk_editable_set_text (GTK_EDITABLE (self->password_row), "");
 }
 
+static void
+server_writable_cb (TillSignInPage *self)
+{
+  g_autofree char *error = g_strdup (self->error);
+
+  till_sign_in_page_set_state (self, self->state, error);
+}
+
+/**
+ * till_sign_in_page_follow_settings:
+ * @self: the page
+ * @settings: the terminal's settings
+ *
+ * The server field shows the server-url key as it changes (what is typed
+ * is saved once a sign-in succeeds), and cannot be typed into while the
+ * key is locked.
+ */
+void
+till_sign_in_page_follow_settings (TillSignInPage *self,
+                                   GSettings      *settings)
+{
+  g_return_if_fail (TILL_IS_SIGN_IN_PAGE (self));
+  g_return_if_fail (self->settings == NULL);
+
+  self->settings = g_object_ref (settings);
+  g_settings_bind (settings, "server-url", self->server_row, "text", G_SETTINGS_BIND_GET);
+  g_signal_connect_object (settings, "writable-changed::server-url", G_CALLBACK (server_writable_cb), self,
+                           G_CONNECT_SWAPPED);
+  server_writable_cb (self);
+}
+
 gboolean
 till_sign_in_page_get_remember (TillSignInPage *self)
 {
@@ -225,6 +262,7 @@ till_sign_in_page_finalize (GObject *object)
   TillSignInPage *self = (TillSignInPage *)object;
 
   g_clear_pointer (&self->error, g_free);
+  g_clear_object (&self->settings);
 
   G_OBJECT_CLASS (till_sign_in_page_parent_class)->finalize (object);
 }

@@ -19,6 +19,7 @@
 #include <glib/gi18n.h>
 
 #include "till-access.h"
+#include "till-approval-dialog.h"
 #include "till-audit-page.h"
 #include "till-charge-page.h"
 #include "till-day-totals-page.h"
@@ -67,6 +68,9 @@ struct _TillWindow
   /* state */
   char                 *last_notice;
   TillAccessState       shown_state;  /* what the pages were last set up for */
+  TillApprovalDialog   *approval;     /* weak: the kiosk's question on show */
+  gboolean              quit_approved;
+  gboolean              fullscreen_released;  /* a manager let it leave full screen */
 };
 
 G_DEFINE_FINAL_TYPE (TillWindow, till_window, ADW_TYPE_APPLICATION_WINDOW)
@@ -156,7 +160,8 @@ find_dialog (TillWindow *self)
 
   for (GList *l = windows; l != NULL; l = l->next)
     if (gtk_window_get_transient_for (l->data) == GTK_WINDOW (self) &&
-        (TILL_IS_REFUND_DIALOG (l->data) || ADW_IS_MESSAGE_DIALOG (l->data)))
+        (TILL_IS_REFUND_DIALOG (l->data) || TILL_IS_APPROVAL_DIALOG (l->data) ||
+         ADW_IS_MESSAGE_DIALOG (l->data)))
       return l->data;
   return NULL;
 }
@@ -623,6 +628,154 @@ watch_activity (TillWindow *self)
   gtk_widget_add_controller (GTK_WIDGET (self), motion);
 }
 
+/* Kiosk mode: full screen, and leaving it, quitting and Preferences wait
+ * for a manager's approval, which the shop's server gives
+ * (till-approval-dialog.c). */
+
+static gboolean
+in_kiosk (TillWindow *self)
+{
+  return g_settings_get_boolean (self->settings, "kiosk");
+}
+
+typedef struct
+{
+  TillWindow            *window;
+  TillWindowApprovedFunc approved;
+  gpointer               user_data;
+} ApprovalWait;
+
+static void
+approval_wait_free (ApprovalWait *wait)
+{
+  g_clear_object (&wait->window);
+  g_free (wait);
+}
+
+/* Once the dialog is gone: what was approved may close this window (a
+ * quit), which must not happen under the dialog's feet. A window closed
+ * meanwhile has no application any more, and nothing is done. */
+static gboolean
+run_approved_cb (gpointer data)
+{
+  ApprovalWait *wait = data;
+
+  if (gtk_window_get_application (GTK_WINDOW (wait->window)) != NULL)
+    wait->approved (wait->window, wait->user_data);
+  return G_SOURCE_REMOVE;
+}
+
+static void
+approval_approved_cb (TillApprovalDialog *dialog,
+                      const char         *approver,
+                      ApprovalWait       *wait)
+{
+  ApprovalWait *run = g_new0 (ApprovalWait, 1);
+
+  run->window = g_object_ref (wait->window);
+  run->approved = wait->approved;
+  run->user_data = wait->user_data;
+  g_idle_add_full (G_PRIORITY_DEFAULT, run_approved_cb, run, (GDestroyNotify) approval_wait_free);
+}
+
+/**
+ * till_window_ask_approval:
+ * @self: the terminal's window
+ * @action: one of the TILL_APPROVAL_ actions
+ * @approved: called once a manager approved, never otherwise
+ * @user_data: for @approved
+ *
+ * Asks for a manager's approval of @action over the window; one question
+ * at a time: while one is open, it is shown again instead.
+ */
+void
+till_window_ask_approval (TillWindow             *self,
+                          const char             *action,
+                          TillWindowApprovedFunc  approved,
+                          gpointer                user_data)
+{
+  TillApprovalDialog *dialog;
+  ApprovalWait *wait;
+
+  g_return_if_fail (TILL_IS_WINDOW (self));
+
+  if (self->approval != NULL)
+    {
+      gtk_window_present (GTK_WINDOW (self->approval));
+      return;
+    }
+  dialog = till_approval_dialog_new (self->settings, action);
+  gtk_window_set_transient_for (GTK_WINDOW (dialog), GTK_WINDOW (self));
+  gtk_window_set_destroy_with_parent (GTK_WINDOW (dialog), TRUE);
+  g_set_weak_pointer (&self->approval, dialog);
+  wait = g_new0 (ApprovalWait, 1);
+  wait->window = self;
+  wait->approved = approved;
+  wait->user_data = user_data;
+  g_signal_connect_data (dialog, "approved", G_CALLBACK (approval_approved_cb), wait,
+                         (GClosureNotify) (void (*) (void)) g_free, 0);
+  gtk_window_present (GTK_WINDOW (dialog));
+}
+
+static void
+kiosk_changed_cb (TillWindow *self)
+{
+  self->fullscreen_released = FALSE;
+  if (in_kiosk (self))
+    gtk_window_fullscreen (GTK_WINDOW (self));
+  else
+    gtk_window_unfullscreen (GTK_WINDOW (self));
+}
+
+/* Out of full screen by other means than an approval (the window
+ * manager's keys, another program): back in. */
+static void
+fullscreened_cb (TillWindow *self)
+{
+  if (in_kiosk (self) && !self->fullscreen_released && !gtk_window_is_fullscreen (GTK_WINDOW (self)))
+    gtk_window_fullscreen (GTK_WINDOW (self));
+}
+
+static void
+leave_approved_cb (TillWindow *self,
+                   gpointer    user_data)
+{
+  self->fullscreen_released = TRUE;
+  gtk_window_unfullscreen (GTK_WINDOW (self));
+}
+
+static void
+fullscreen_action (GtkWidget  *widget,
+                   const char *action_name,
+                   GVariant   *parameter)
+{
+  TillWindow *self = TILL_WINDOW (widget);
+
+  if (!gtk_window_is_fullscreen (GTK_WINDOW (self)))
+    {
+      self->fullscreen_released = FALSE;
+      gtk_window_fullscreen (GTK_WINDOW (self));
+    }
+  else if (in_kiosk (self))
+    till_window_ask_approval (self, TILL_APPROVAL_LEAVE_FULLSCREEN, leave_approved_cb, NULL);
+  else
+    gtk_window_unfullscreen (GTK_WINDOW (self));
+}
+
+/* Quitting closes every window (app.quit), this one last. */
+static void
+quit_approved_cb (TillWindow *self,
+                  gpointer    user_data)
+{
+  GApplication *app = G_APPLICATION (gtk_window_get_application (GTK_WINDOW (self)));
+
+  self->quit_approved = TRUE;
+  if (app != NULL)
+    g_action_group_activate_action (G_ACTION_GROUP (app), "quit", NULL);
+  else
+    gtk_window_close (GTK_WINDOW (self));
+}
+
 /* Window */
 
 static void
@@ -655,6 +808,11 @@ till_window_start (TillWindow      *self,
                                g_settings_get_int (self->settings, "window-height"));
   if (g_settings_get_boolean (self->settings, "window-maximized"))
     gtk_window_maximize (GTK_WINDOW (self));
+  g_signal_connect_object (self->settings, "changed::kiosk", G_CALLBACK (kiosk_changed_cb), self,
+                           G_CONNECT_SWAPPED);
+  g_signal_connect (self, "notify::fullscreened", G_CALLBACK (fullscreened_cb), NULL);
+  if (in_kiosk (self))
+    gtk_window_fullscreen (GTK_WINDOW (self));
 
   follow_access (self);
   watch_activity (self);
@@ -662,6 +820,7 @@ till_window_start (TillWindow      *self,
   /* The card form's web process starts while the cashier signs in. */
   till_charge_page_prepare (self->charge_page);
 
+  till_sign_in_page_follow_settings (self->sign_in_page, self->settings);
   prefill_sign_in (self);
   till_access_restore_async (self->access, NULL, NULL);
   /* With nothing to restore the state did not change: show the form. */
@@ -673,6 +832,12 @@ till_window_close_request (GtkWindow *window)
 {
   TillWindow *self = TILL_WINDOW (window);
   int width, height;
+
+  if (in_kiosk (self) && !self->quit_approved)
+    {
+      till_window_ask_approval (self, TILL_APPROVAL_QUIT, quit_approved_cb, NULL);
+      return TRUE;
+    }
 
   /* An open sale may close with the window: the payment journal has it,
    * and the next start resolves it before the next sale. */
@@ -699,6 +864,7 @@ till_window_dispose (GObject *object)
       g_clear_object (&self->access);
     }
   g_clear_handle_id (&self->navigation_source, g_source_remove);
+  g_clear_weak_pointer (&self->approval);
   /* The pages go with the template, and the sidebar before them. */
   if (self->shell_pages != NULL)
     g_signal_handlers_disconnect_by_data (self->shell_pages, self);
@@ -774,6 +940,7 @@ till_window_class_init (TillWindowClass *klass)
   gtk_widget_class_install_action (widget_class, "win.sign-out", NULL, sign_out_action);
   gtk_widget_class_install_action (widget_class, "win.cancel-sign-in", NULL, cancel_sign_in_action);
   gtk_widget_class_install_action (widget_class, "win.show-pages", NULL, show_pages_action);
+  gtk_widget_class_install_action (widget_class, "win.fullscreen", NULL, fullscreen_action);
   gtk_widget_class_add_binding_action (widget_class, GDK_KEY_Escape, 0, "win.cancel-sign-in", NULL);
 }
 

@@ -26,6 +26,7 @@ typedef enum
   ROUTE_REFUND,            /* POST /api/payments/{id}/refund */
   ROUTE_EMPTY,             /* the routes that take no fields */
   ROUTE_IDEMPOTENCY_KEY,   /* the header of POST /api/payments */
+  ROUTE_APPROVAL,          /* POST /api/approvals */
   N_ROUTES
 } Route;
 
@@ -63,6 +64,7 @@ check_route (Route       route,
   TillLoginInput login;
   TillPaymentInput payment;
   TillRefundInput refund;
+  TillApprovalInput approval;
 
   switch (route)
     {
@@ -91,6 +93,15 @@ check_route (Route       route,
       if (refund.reason != NULL)
         g_assert_true (g_str_equal (refund.reason, "duplicate") || g_str_equal (refund.reason, "fraudulent") ||
                        g_str_equal (refund.reason, "requested_by_customer"));
+      return;
+    case ROUTE_APPROVAL:
+      if (!till_api_input_approval (body, &approval, &problem))
+        return check_refusal (&problem);
+      check_text (approval.username, 1, TILL_API_MAX_USERNAME);
+      check_text (approval.password, 1, TILL_API_MAX_PASSWORD);
+      g_assert_false (till_api_input_has_control_chars (approval.username));
+      g_assert_true (g_str_equal (approval.action, "kiosk.leave") || g_str_equal (approval.action, "kiosk.quit") ||
+                     g_str_equal (approval.action, "kiosk.preferences"));
       return;
     case ROUTE_EMPTY:
       if (!till_api_input_empty (body, &problem))
