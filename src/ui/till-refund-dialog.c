@@ -20,6 +20,7 @@
 
 #include <glib/gi18n.h>
 
+#include "till-a11y.h"
 #include "till-backend-answers.h"
 #include "till-money.h"
 #include "till-refund-dialog-private.h"
@@ -615,4 +616,6 @@ till_refund_dialog_init (TillRefundDialog *self)
   self->outcome = -1;
   self->cancellable = g_cancellable_new ();
   gtk_widget_init_template (GTK_WIDGET (self));
+  till_a11y_name_password_row (self->approver_password_row);
+  till_a11y_fix_mnemonics (GTK_WIDGET (self));
 }

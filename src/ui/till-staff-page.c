@@ -23,6 +23,7 @@
 
 #include <glib/gi18n.h>
 
+#include "till-a11y.h"
 #include "till-backend-answers.h"
 #include "till-json-util.h"
 #include "till-staff-page-private.h"
@@ -166,6 +167,7 @@ new_password_row (const char *title)
   GtkWidget *row = adw_password_entry_row_new ();
 
   adw_preferences_row_set_title (ADW_PREFERENCES_ROW (row), title);
+  till_a11y_name_password_row (ADW_PASSWORD_ENTRY_ROW (row));
   return row;
 }
 
@@ -218,6 +220,8 @@ add_row (TillStaffPage *self,
   gtk_actionable_set_action_target (GTK_ACTIONABLE (button), "s", username);
   /* Translators: %s is a user name */
   button_name = g_strdup_printf (_("Set the new password of %s"), username);
+  /* Before its own name, which says more than its label. */
+  till_a11y_fix_mnemonics (button);
   gtk_accessible_update_property (GTK_ACCESSIBLE (button), GTK_ACCESSIBLE_PROPERTY_LABEL, button_name, -1);
   adw_action_row_add_suffix (ADW_ACTION_ROW (button_row), button);
 
@@ -756,5 +760,7 @@ static void
 till_staff_page_init (TillStaffPage *self)
 {
   gtk_widget_init_template (GTK_WIDGET (self));
+  till_a11y_name_password_row (self->new_password_row);
+  till_a11y_name_password_row (self->new_password_again_row);
   self->rows = g_ptr_array_new_with_free_func (staff_row_free);
 }

@@ -18,6 +18,7 @@
 
 #include <glib/gi18n.h>
 
+#include "till-a11y.h"
 #include "till-access.h"
 #include "till-audit-page.h"
 #include "till-charge-page.h"
@@ -781,6 +782,7 @@ static void
 till_window_init (TillWindow *self)
 {
   gtk_widget_init_template (GTK_WIDGET (self));
+  till_a11y_fix_mnemonics (GTK_WIDGET (self));
 
   self->shell_pages = gtk_stack_get_pages (self->shell_stack);
   g_signal_connect_swapped (self->shell_pages, "items-changed", G_CALLBACK (shell_pages_changed_cb), self);
