@@ -268,8 +268,8 @@ name_problem (const char *name)
   return NULL;
 }
 
-/* Every interactive node of the tree has a proper name. Failures are added
- * to problems, one line each. */
+/* Every interactive node of the tree has a proper name: what is wrong is
+ * added to problems, a line each. */
 static void
 check_names (GPtrArray  *nodes,
              const char *page,
@@ -291,14 +291,16 @@ check_names (GPtrArray  *nodes,
     }
 }
 
-static GString *problems;
-
+/* The page's tree, once every interactive node in it has a proper name. */
 static GPtrArray *
 walk_page (const char *page)
 {
   GPtrArray *nodes = walk_tree (page);
+  g_autoptr(GString) problems = g_string_new (NULL);
 
   check_names (nodes, page, problems);
+  if (problems->len > 0)
+    g_error ("Interactive widgets without a proper accessible name:\n%s", problems->str);
   return nodes;
 }
 
@@ -589,7 +591,6 @@ test_pages (void)
   g_autoptr(JsonObject) payment = NULL;
   TillRefundDialog *dialog;
 
-  problems = g_string_new (NULL);
   window = open_window ();
   check_sign_in (window);
 
@@ -648,10 +649,6 @@ test_pages (void)
 
   gtk_window_destroy (GTK_WINDOW (window));
   gdk_display_sync (gdk_display_get_default ());
-
-  if (problems->len > 0)
-    g_error ("Interactive widgets without a proper accessible name:\n%s", problems->str);
-  g_string_free (problems, TRUE);
 }
 
 /* /a11y/keyboard */
@@ -691,18 +688,28 @@ keys_reached (gconstpointer count)
  * Tab order is what a person meets, so a widget not reached is a widget a
  * keyboard cannot reach. */
 static void
-press_until (const char *keys,
-             Condition   done,
+press_until (GtkWindow    *window,
+             const char   *keys,
+             Condition     done,
              gconstpointer data,
-             guint       max,
-             const char *what)
+             guint         max,
+             const char   *what)
 {
+  g_autoptr(GString) path = g_string_new (NULL);
+
   for (guint i = 0; !done (data); i++)
     {
+      GtkWidget *focus = gtk_root_get_focus (GTK_ROOT (window));
       guint before = keys_seen;
 
+      GtkWidget *owner = focus;
+
+      while (owner != NULL && !g_str_has_prefix (G_OBJECT_TYPE_NAME (owner), "Till"))
+        owner = gtk_widget_get_parent (owner);
+      g_string_append_printf (path, " %s (in %s)", focus ? G_OBJECT_TYPE_NAME (focus) : "nothing",
+                              owner ? G_OBJECT_TYPE_NAME (owner) : "nothing");
       if (i == max)
-        g_error ("%s not reached with %u × %s", what, max, keys);
+        g_error ("%s not reached with %u × %s; the focus went to%s", what, max, keys, path->str);
       press (keys);
       wait_for (keys_reached, GUINT_TO_POINTER (before + 1), keys);
       g_main_context_iteration (NULL, FALSE);
@@ -744,14 +751,6 @@ focus_in_card (gconstpointer window)
   GtkWidget *card = GTK_WIDGET (till_charge_page_get_card_view (charge_of ((TillWindow *) window)));
 
   return focus != NULL && (focus == card || gtk_widget_is_ancestor (focus, card));
-}
-
-static gboolean
-focus_in_sidebar (gconstpointer window)
-{
-  GtkWidget *focus = gtk_root_get_focus (GTK_ROOT ((gpointer) window));
-
-  return focus != NULL && gtk_widget_get_ancestor (focus, GTK_TYPE_STACK_SIDEBAR) != NULL;
 }
 
 static gboolean
@@ -869,7 +868,7 @@ test_keyboard (void)
   key_to_amount (window, "0", 2500);
 
   /* The card form, in the web view, by Tab. */
-  press_until ("Tab", focus_in_card, window, 40, "The card form");
+  press_until (GTK_WINDOW (window), "Tab", focus_in_card, window, 40, "The card form");
   wait_for (card_frame_focused, window, "the focus in the card's frame");
   type_card (window);
   press ("Return");
@@ -881,22 +880,21 @@ test_keyboard (void)
   wait_for (form_ready, window, "the next sale");
   g_assert_cmpint (till_charge_page_get_amount (page), ==, 0);
 
-  /* History, from the list of pages. */
-  press_until ("shift+Tab", focus_in_sidebar, window, 60, "The list of pages");
-  press ("Down");
+  /* History, the second page, with the focus in it. */
+  press ("alt+2");
   wait_for (shows_history, window, "the History page");
-  press_until ("Tab", focus_in_list, window, 20, "The list of payments");
+  press_until (GTK_WINDOW (window), "Tab", focus_in_list, window, 20, "The list of payments");
   press ("Return");
   shown[0] = window;
   shown[1] = payment_id;
   wait_for (shows_payment, shown, "the payment's details");
-  press_until ("Tab", focus_on_refund, window, 30, "Refund…");
+  press_until (GTK_WINDOW (window), "Tab", focus_on_refund, window, 30, "Refund…");
   press ("Return");
   wait_for (dialog_open, NULL, "the refund dialog");
   dialog = refund_dialog ();
   /* The X input focus follows the new window, as a window manager would. */
   focus_window (GTK_WINDOW (dialog), "Refund Payment");
-  g_assert_cmpstr (till_refund_dialog_get_amount_text (dialog), ==, "25.00");
+  g_assert_cmpstr (till_refund_dialog_get_amount_text (dialog), ==, "$25.00");
   press ("Return");
   wait_for (refunded, dialog, "the refund");
   g_assert_cmpuint (refunds_at_stripe (payment_id, &total), ==, 1);
@@ -905,6 +903,108 @@ test_keyboard (void)
   gtk_window_destroy (GTK_WINDOW (dialog));
   gtk_window_destroy (GTK_WINDOW (window));
   gdk_display_sync (gdk_display_get_default ());
+}
+
+/* /a11y/shortcuts */
+
+/* The charge screen's keys that /a11y/keyboard presses and sees work, as
+ * the Keyboard Shortcuts window writes them. */
+static const char *const charge_keys[] = { "0...9", "BackSpace", "Delete", "Return", "Escape", NULL };
+
+static void
+test_shortcuts (void)
+{
+  g_autoptr(GtkBuilder) builder = gtk_builder_new_from_resource ("/io/github/tillpos/Till/gtk/help-overlay.ui");
+  GtkWindow *overlay = GTK_WINDOW (gtk_builder_get_object (builder, "help_overlay"));
+  GtkWidget *group = GTK_WIDGET (gtk_builder_get_object (builder, "charge_group"));
+  g_autoptr(GPtrArray) listed = g_ptr_array_new_with_free_func (g_free);
+  GSList *objects = gtk_builder_get_objects (builder);
+  guint n_actions = 0;
+
+  g_assert_nonnull (overlay);
+  g_assert_nonnull (group);
+
+  /* Every shortcut named by its action is an action with keys: the window
+   * shows the keys the application really has. */
+  for (GSList *l = objects; l != NULL; l = l->next)
+    {
+      g_autofree char *action = NULL;
+      g_autofree char *accelerator = NULL;
+
+      if (!GTK_IS_SHORTCUTS_SHORTCUT (l->data))
+        continue;
+      g_object_get (l->data, "action-name", &action, "accelerator", &accelerator, NULL);
+      if (action != NULL)
+        {
+          g_auto(GStrv) accels = gtk_application_get_accels_for_action (GTK_APPLICATION (app), action);
+
+          g_assert_cmpuint (g_strv_length (accels), >, 0);
+          n_actions++;
+        }
+      else
+        {
+          g_auto(GStrv) keys = g_strsplit (accelerator, " ", -1);
+
+          g_assert_nonnull (accelerator);
+          for (guint i = 0; keys[i] != NULL; i++)
+            {
+              g_auto(GStrv) ends = g_strsplit (keys[i], "...", 2);
+
+              /* Each key, and each end of a range, is one GTK knows. */
+              for (guint j = 0; ends[j] != NULL; j++)
+                {
+                  g_autofree char *key = j == 0 ? g_strdup (ends[j]) : NULL;
+                  guint keyval = 0;
+                  GdkModifierType modifiers = 0;
+
+                  /* "<Alt>1...9": the range's end has the start's modifiers. */
+                  if (key == NULL)
+                    {
+                      const char *close = strrchr (ends[0], '>');
+
+                      key = g_strdup_printf ("%.*s%s", close ? (int) (close - ends[0] + 1) : 0, ends[0], ends[j]);
+                    }
+                  g_assert_true (gtk_accelerator_parse (key, &keyval, &modifiers));
+                  g_assert_cmpuint (keyval, !=, 0);
+                }
+            }
+        }
+    }
+  g_slist_free (objects);
+  g_assert_cmpuint (n_actions, >=, 5);
+
+  /* The charge group lists exactly the keys the charge screen answers to. */
+  for (GtkWidget *child = gtk_widget_get_first_child (group); child != NULL; child = gtk_widget_get_next_sibling (child))
+    {
+      g_autofree char *accelerator = NULL;
+      g_auto(GStrv) keys = NULL;
+
+      if (!GTK_IS_SHORTCUTS_SHORTCUT (child))
+        continue;
+      g_object_get (child, "accelerator", &accelerator, NULL);
+      keys = g_strsplit (accelerator, " ", -1);
+      for (guint i = 0; keys[i] != NULL; i++)
+        {
+          if (!g_ptr_array_find_with_equal_func (listed, keys[i], g_str_equal, NULL))
+            g_ptr_array_add (listed, g_strdup (keys[i]));
+        }
+    }
+  g_assert_cmpuint (listed->len, ==, g_strv_length ((char **) charge_keys));
+  for (guint i = 0; charge_keys[i] != NULL; i++)
+    g_assert_true (g_ptr_array_find_with_equal_func (listed, charge_keys[i], g_str_equal, NULL));
+
+  /* Alt and a digit: the pages' places in the sidebar. */
+  for (int i = 1; i <= 9; i++)
+    {
+      g_autofree char *action = g_strdup_printf ("win.show-page(%d)", i);
+      g_autofree char *accel = g_strdup_printf ("<Alt>%d", i);
+      g_auto(GStrv) accels = gtk_application_get_accels_for_action (GTK_APPLICATION (app), action);
+
+      g_assert_nonnull (accels[0]);
+      g_assert_cmpstr (accels[0], ==, accel);
+    }
+
+  gtk_window_destroy (overlay);
 }
 
 int
@@ -932,6 +1032,7 @@ main (int   argc,
 
   g_test_add_func ("/a11y/pages", test_pages);
   g_test_add_func ("/a11y/keyboard", test_keyboard);
+  g_test_add_func ("/a11y/shortcuts", test_shortcuts);
   status = g_test_run ();
 
   till_test_server_free (server);
