@@ -544,6 +544,12 @@ check_sign_in (TillWindow *window)
   g_assert_cmpstr (node->description, ==, message);
 }
 
+static gboolean
+amount_typed (gconstpointer window)
+{
+  return till_charge_page_get_amount (charge_of ((TillWindow *) window)) == 1234;
+}
+
 /* A real sale's result: the alert holds its title and sentence, and the
  * button that has the focus says the sentence. Returns the payment's id. */
 static char *
@@ -558,6 +564,17 @@ check_sale (TillWindow *window)
 
   type_text ("1234");
   wait_for (form_ready, window, "the card form");
+  wait_for (amount_typed, window, "the amount");
+  {
+    /* The page has the focus while digits are typed, and says them. */
+    g_autoptr(GPtrArray) typed = walk_page ("charge-amount");
+    const Node *amount = find_node (typed, "filler", "Amount");
+
+    g_assert_true (gtk_root_get_focus (GTK_ROOT (window)) == GTK_WIDGET (page));
+    g_assert_nonnull (amount);
+    g_assert_cmpstr (amount->description, ==, till_charge_page_get_amount_text (page));
+    g_assert_cmpstr (amount->description, ==, "$12.34");
+  }
   press ("Return");
   wait_for (card_frame_focused, window, "the focus in the card's frame");
   type_card (window);
