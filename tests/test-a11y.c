@@ -917,6 +917,23 @@ test_keyboard (void)
   g_assert_cmpuint (refunds_at_stripe (payment_id, &total), ==, 1);
   g_assert_cmpint (total, ==, 2500);
 
+  /* The answer is an alert, and the description of what has the focus. */
+  {
+    g_autoptr(GPtrArray) nodes = walk_page ("refund-done");
+    const char *message = till_refund_dialog_get_message (dialog);
+    gboolean described = FALSE;
+
+    g_assert_cmpstr (message, ==, "Refunded $25.00. Made by morgan.");
+    g_assert_nonnull (find_node (nodes, "alert", message));
+    for (guint i = 0; i < nodes->len; i++)
+      {
+        const Node *node = g_ptr_array_index (nodes, i);
+
+        described |= is_interactive (node) && g_str_equal (node->description, message);
+      }
+    g_assert_true (described);
+  }
+
   gtk_window_destroy (GTK_WINDOW (dialog));
   gtk_window_destroy (GTK_WINDOW (window));
   gdk_display_sync (gdk_display_get_default ());

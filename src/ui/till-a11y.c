@@ -186,6 +186,31 @@ till_a11y_describe (GtkWidget  *widget,
     gtk_accessible_reset_property (GTK_ACCESSIBLE (widget), GTK_ACCESSIBLE_PROPERTY_DESCRIPTION);
 }
 
+/* A message shown in widget's window, away from the focus: it becomes the
+ * description of the widget that has the focus, where a screen reader says
+ * it at once (see above); called again when the focus moves. *described
+ * remembers that widget (a weak pointer, NULL at first), whose description
+ * goes with the next call. */
+void
+till_a11y_describe_focus (GtkWidget   *widget,
+                          const char  *description,
+                          GtkWidget  **described)
+{
+  GtkRoot *root;
+  GtkWidget *focus;
+
+  g_return_if_fail (GTK_IS_WIDGET (widget));
+  g_return_if_fail (described != NULL);
+
+  if (*described != NULL)
+    till_a11y_describe (*described, NULL);
+  root = gtk_widget_get_root (widget);
+  focus = root != NULL && description != NULL ? gtk_root_get_focus (root) : NULL;
+  g_set_weak_pointer (described, focus);
+  if (focus != NULL)
+    till_a11y_describe (focus, description);
+}
+
 /* Says message to a screen reader now. GTK 4.14 has a call for it; 4.8 has
  * none (and no way to send AT-SPI's announcement event), so there the
  * callers also make the message the description of what gets the focus,

@@ -17,6 +17,9 @@ void  till_a11y_describe               (GtkWidget           *widget,
                                         const char          *description);
 void  till_a11y_name_search_entry      (GtkWidget           *root,
                                         const char          *label);
+void  till_a11y_describe_focus         (GtkWidget           *widget,
+                                        const char          *description,
+                                        GtkWidget          **described);
 void  till_a11y_announce               (GtkWidget           *widget,
                                         const char          *message);
 

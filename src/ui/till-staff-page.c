@@ -69,6 +69,7 @@ struct _TillStaffPage
   guint                changing;      /* changes under way */
   gboolean             building;      /* rows being filled in: no change is asked */
   char                *error;
+  GtkWidget           *described;     /* weak: says the error (till_a11y_describe_focus()) */
 };
 
 G_DEFINE_FINAL_TYPE (TillStaffPage, till_staff_page, ADW_TYPE_BIN)
@@ -96,6 +97,8 @@ show_error (TillStaffPage *self,
   self->error = g_strdup (error);
   gtk_label_set_text (self->error_label, error ? error : "");
   gtk_widget_set_visible (GTK_WIDGET (self->error_label), error != NULL);
+  till_a11y_describe_focus (GTK_WIDGET (self->error_label), error, &self->described);
+  till_a11y_announce (GTK_WIDGET (self->error_label), error);
 }
 
 static void
@@ -712,6 +715,7 @@ till_staff_page_dispose (GObject *object)
     g_cancellable_cancel (self->cancellable);
   g_clear_object (&self->cancellable);
   g_clear_pointer (&self->rows, g_ptr_array_unref);
+  g_clear_weak_pointer (&self->described);
   gtk_widget_dispose_template (GTK_WIDGET (self), TILL_TYPE_STAFF_PAGE);
 
   G_OBJECT_CLASS (till_staff_page_parent_class)->dispose (object);
