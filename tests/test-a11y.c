@@ -1039,6 +1039,17 @@ test_shortcuts (void)
     }
 
   gtk_window_destroy (overlay);
+
+  /* To look at: the window as Till shows it, with the application's keys. */
+  {
+    TillWindow *window = till_window_new (app);
+    GtkShortcutsWindow *shown = gtk_application_window_get_help_overlay (GTK_APPLICATION_WINDOW (window));
+
+    g_assert_nonnull (shown);
+    gtk_window_present (GTK_WINDOW (shown));
+    till_test_save_screenshot (GTK_WIDGET (shown), "a11y-shortcuts");
+    gtk_window_destroy (GTK_WINDOW (window));
+  }
 }
 
 int
