@@ -11,12 +11,14 @@
  */
 #include "config.h"
 
+#include <string.h>
+
 #include "till-a11y.h"
 
 /* "_Unlock" -> "Unlock", "Fish __& Chips" -> "Fish _& Chips": what
  * gtk_label_set_text_with_mnemonic() shows. */
-char *
-till_a11y_strip_mnemonic (const char *text)
+static char *
+strip_mnemonic (const char *text)
 {
   GString *plain;
 
@@ -47,7 +49,7 @@ name_after_label (GtkWidget  *widget,
   if (label == NULL || !use_underline)
     return;
 
-  plain = till_a11y_strip_mnemonic (label);
+  plain = strip_mnemonic (label);
   gtk_accessible_update_property (GTK_ACCESSIBLE (widget),
                                   GTK_ACCESSIBLE_PROPERTY_LABEL, plain,
                                   -1);

@@ -10,7 +10,6 @@
 G_BEGIN_DECLS
 
 void  till_a11y_fix_mnemonics          (GtkWidget           *root);
-char *till_a11y_strip_mnemonic         (const char          *text);
 void  till_a11y_name_password_row      (AdwPasswordEntryRow *row);
 void  till_a11y_name_drop_down         (GtkDropDown         *drop_down);
 void  till_a11y_describe               (GtkWidget           *widget,
