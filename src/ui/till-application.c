@@ -243,6 +243,13 @@ till_application_startup (GApplication *app)
   gtk_application_set_accels_for_action (GTK_APPLICATION (self), "win.lock", (const char *[]) { "<Control>l", NULL });
   gtk_application_set_accels_for_action (GTK_APPLICATION (self), "win.fullscreen", (const char *[]) { "F11", NULL });
   gtk_application_set_accels_for_action (GTK_APPLICATION (self), "win.sign-out", (const char *[]) { "<Control><Shift>q", NULL });
+  for (int i = 1; i <= 9; i++)
+    {
+      g_autofree char *action = g_strdup_printf ("win.show-page(%d)", i);
+      g_autofree char *accel = g_strdup_printf ("<Alt>%d", i);
+
+      gtk_application_set_accels_for_action (GTK_APPLICATION (self), action, (const char *[]) { accel, NULL });
+    }
 }
 
 static void

@@ -1019,9 +1019,22 @@ till_card_view_class_init (TillCardViewClass *klass)
                   G_TYPE_NONE, 0);
 }
 
+/* Tab into the view lands in the web page, not in its card field: a
+ * keyboard gets there as Enter does, in the number field. */
+static void
+focus_entered_cb (TillCardView *self)
+{
+  if (self->ready)
+    call_simple (self, "return tillFocus();");
+}
+
 static void
 till_card_view_init (TillCardView *self)
 {
+  GtkEventController *focus = gtk_event_controller_focus_new ();
+
+  g_signal_connect_swapped (focus, "enter", G_CALLBACK (focus_entered_cb), self);
+  gtk_widget_add_controller (GTK_WIDGET (self), focus);
   self->renew_after = TILL_CARD_VIEW_RENEW_AFTER_READS;
   /* The web view, and with it WebKit's web and network processes, comes
    * later (ensure_web_view()): created here, at the window's construction,

@@ -20,6 +20,7 @@
 #include <malloc.h>
 #endif
 
+#include "till-a11y.h"
 #include "till-amount-pad.h"
 #include "till-charge-page-private.h"
 #include "till-charge-words.h"
@@ -118,8 +119,12 @@ set_card_status (TillChargePage *self,
                  gboolean        error)
 {
   gtk_label_set_label (self->card_status, text ? text : "");
+  /* Heard with the card view's name, "Card", as the focus enters it (see
+   * till-a11y.c). */
+  till_a11y_describe (GTK_WIDGET (self->card_view), text);
   if (error)
     {
+      till_a11y_announce (GTK_WIDGET (self->card_status), text);
       gtk_widget_add_css_class (GTK_WIDGET (self->card_status), "error");
       gtk_widget_remove_css_class (GTK_WIDGET (self->card_status), "dim-label");
     }
@@ -151,6 +156,8 @@ static void
 update_amount (TillChargePage *self)
 {
   g_autofree char *problem = till_checkout_dup_amount_problem (self->checkout);
+  g_autofree char *said = NULL;
+  gboolean new_problem = problem != NULL && g_strcmp0 (problem, gtk_label_get_label (self->amount_problem)) != 0;
 
   g_free (self->amount_text);
   self->amount_text = till_charge_words_amount (self->checkout, till_checkout_get_amount (self->checkout));
@@ -159,6 +166,12 @@ update_amount (TillChargePage *self)
                                   GTK_ACCESSIBLE_PROPERTY_LABEL, self->amount_text, -1);
   gtk_label_set_label (self->amount_problem, problem != NULL ? problem : "");
   gtk_widget_set_visible (GTK_WIDGET (self->amount_problem), problem != NULL);
+  /* The page has the focus while digits are typed: a screen reader says
+   * its description as it changes (see till-a11y.c). */
+  said = g_strjoin (" ", self->amount_text, problem, NULL);
+  till_a11y_describe (GTK_WIDGET (self), said);
+  if (new_problem)
+    till_a11y_announce (GTK_WIDGET (self->amount_problem), problem);
   update_controls (self);
 }
 
@@ -1138,6 +1151,7 @@ till_charge_page_init (TillChargePage *self)
 
   gtk_widget_init_template (GTK_WIDGET (self));
   gtk_widget_set_focusable (GTK_WIDGET (self), TRUE);
+  gtk_accessible_update_property (GTK_ACCESSIBLE (self), GTK_ACCESSIBLE_PROPERTY_LABEL, _("Amount"), -1);
 
   /* Capture: the page sees digits and Enter before the focused widget. */
   gtk_event_controller_set_propagation_phase (keys, GTK_PHASE_CAPTURE);

@@ -24,6 +24,7 @@
 
 #include <glib/gi18n.h>
 
+#include "till-a11y.h"
 #include "till-backend-answers.h"
 #include "till-charge-words.h"
 #include "till-day-totals-page-private.h"
@@ -961,6 +962,7 @@ till_day_totals_page_init (TillDayTotalsPage *self)
   g_autoptr(GDateTime) now = g_date_time_new_now_local ();
 
   gtk_widget_init_template (GTK_WIDGET (self));
+  till_a11y_name_drop_down (self->paper_choice);
   self->rows = g_ptr_array_new ();
   self->day = g_date_time_new_local (g_date_time_get_year (now), g_date_time_get_month (now),
                                      g_date_time_get_day_of_month (now), 0, 0, 0);

@@ -21,6 +21,7 @@
 
 #include <glib/gi18n.h>
 
+#include "till-a11y.h"
 #include "till-history-page-private.h"
 #include "till-json-util.h"
 #include "till-money.h"
@@ -832,6 +833,8 @@ till_history_page_init (TillHistoryPage *self)
   GtkGesture *click = gtk_gesture_click_new ();
 
   gtk_widget_init_template (GTK_WIDGET (self));
+  till_a11y_name_drop_down (self->status_dropdown);
+  till_a11y_name_drop_down (self->brand_dropdown);
   self->detail_rows = g_ptr_array_new ();
 
   set_choices (self->status_dropdown, _("Any State"), _("Paid"), _("Declined"), _("Unknown"),

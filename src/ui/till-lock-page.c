@@ -10,6 +10,7 @@
 
 #include <glib/gi18n.h>
 
+#include "till-a11y.h"
 #include "till-lock-page.h"
 
 struct _TillLockPage
@@ -124,6 +125,11 @@ till_lock_page_set_state (TillLockPage  *self,
   g_free (self->error);
   self->error = state == TILL_FORM_ERROR ? g_strdup (error_message) : NULL;
   gtk_label_set_text (self->error_label, self->error ? self->error : "");
+  /* Heard with the password field, which gets the focus back (see
+   * till-a11y.c). */
+  till_a11y_describe (GTK_WIDGET (self->password_row), self->error);
+  till_a11y_describe (GTK_WIDGET (self->other_password_row), self->error);
+  till_a11y_announce (GTK_WIDGET (self->error_label), self->error);
   gtk_revealer_set_reveal_child (self->error_revealer, self->error != NULL);
   gtk_widget_set_sensitive (GTK_WIDGET (self->password_row), !busy);
   gtk_widget_set_sensitive (GTK_WIDGET (self->unlock_button), !busy);
@@ -226,6 +232,8 @@ static void
 till_lock_page_init (TillLockPage *self)
 {
   gtk_widget_init_template (GTK_WIDGET (self));
+  till_a11y_name_password_row (ADW_PASSWORD_ENTRY_ROW (self->password_row));
+  till_a11y_name_password_row (ADW_PASSWORD_ENTRY_ROW (self->other_password_row));
 
   g_signal_connect_object (self->switch_row, "notify::expanded",
                            G_CALLBACK (switch_expanded_cb), self, G_CONNECT_SWAPPED);

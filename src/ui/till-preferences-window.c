@@ -7,6 +7,7 @@
 
 #include <glib/gi18n.h>
 
+#include "till-a11y.h"
 #include "till-preferences-window-private.h"
 
 struct _TillPreferencesWindow
@@ -130,6 +131,8 @@ static void
 till_preferences_window_init (TillPreferencesWindow *self)
 {
   gtk_widget_init_template (GTK_WIDGET (self));
+  till_a11y_fix_mnemonics (GTK_WIDGET (self));
+  till_a11y_name_search_entry (GTK_WIDGET (self), _("Search Preferences"));
 }
 
 TillPreferencesWindow *

@@ -24,6 +24,7 @@
 #include <adwaita.h>
 #include <glib/gi18n.h>
 
+#include "till-a11y.h"
 #include "till-printout.h"
 
 #define RECEIPT_WIDTH_MM 80.0
@@ -488,6 +489,7 @@ till_printout_show_problem (GtkWindow  *parent,
 
   gtk_window_set_destroy_with_parent (GTK_WINDOW (dialog), TRUE);
   adw_message_dialog_add_response (ADW_MESSAGE_DIALOG (dialog), "close", _("_Close"));
+  till_a11y_fix_mnemonics (dialog);
   gtk_window_present (GTK_WINDOW (dialog));
 }
 

@@ -18,6 +18,7 @@
 #include <adwaita.h>
 #include <glib/gi18n.h>
 
+#include "till-a11y.h"
 #include "till-backend-answers.h"
 #include "till-charge-words.h"
 #include "till-money.h"
@@ -347,6 +348,7 @@ show_receipt (GtkWindow    *parent,
   adw_message_dialog_set_default_response (ADW_MESSAGE_DIALOG (window), "print");
   adw_message_dialog_set_close_response (ADW_MESSAGE_DIALOG (window), "close");
   g_signal_connect (window, "response", G_CALLBACK (response_cb), NULL);
+  till_a11y_fix_mnemonics (window);
   gtk_window_present (GTK_WINDOW (window));
 }
 

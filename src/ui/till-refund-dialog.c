@@ -20,6 +20,7 @@
 
 #include <glib/gi18n.h>
 
+#include "till-a11y.h"
 #include "till-backend-answers.h"
 #include "till-money.h"
 #include "till-refund-dialog-private.h"
@@ -57,6 +58,7 @@ struct _TillRefundDialog
   gboolean              can_send;
   gboolean              done;        /* nothing more to send */
   int                   outcome;     /* TillRefundOutcome, or -1 */
+  GtkWidget            *described;   /* weak: says the message (till_a11y_describe_focus()) */
   char                 *message;
 };
 
@@ -121,6 +123,8 @@ show_message (TillRefundDialog *self,
   self->message = g_strdup (message);
   gtk_label_set_text (self->message_label, message ? message : "");
   gtk_widget_set_visible (GTK_WIDGET (self->message_label), message != NULL);
+  till_a11y_describe_focus (GTK_WIDGET (self->message_label), message, &self->described);
+  till_a11y_announce (GTK_WIDGET (self->message_label), message);
   for (guint i = 0; i < G_N_ELEMENTS (kinds); i++)
     {
       if (g_strcmp0 (kind, kinds[i]) == 0)
@@ -330,6 +334,7 @@ sent_cb (GObject      *object,
                            ? GTK_WIDGET (self->approver_row) : GTK_WIDGET (self->approver_password_row));
   else
     gtk_widget_grab_focus (GTK_WIDGET (self->refund_button));
+  till_a11y_describe_focus (GTK_WIDGET (self->message_label), self->message, &self->described);
 }
 
 static void
@@ -559,6 +564,7 @@ till_refund_dialog_dispose (GObject *object)
 
   /* A refund sent stays sent; only its answer is no longer awaited. */
   g_cancellable_cancel (self->cancellable);
+  g_clear_weak_pointer (&self->described);
   gtk_widget_dispose_template (GTK_WIDGET (self), TILL_TYPE_REFUND_DIALOG);
 
   G_OBJECT_CLASS (till_refund_dialog_parent_class)->dispose (object);
@@ -615,4 +621,6 @@ till_refund_dialog_init (TillRefundDialog *self)
   self->outcome = -1;
   self->cancellable = g_cancellable_new ();
   gtk_widget_init_template (GTK_WIDGET (self));
+  till_a11y_name_password_row (self->approver_password_row);
+  till_a11y_fix_mnemonics (GTK_WIDGET (self));
 }

@@ -10,6 +10,7 @@
  */
 #include "config.h"
 
+#include "till-a11y.h"
 #include "till-result-view.h"
 
 struct _TillResultView
@@ -49,6 +50,10 @@ till_result_view_show (TillResultView        *self,
                                   GTK_ACCESSIBLE_PROPERTY_LABEL, words->title,
                                   GTK_ACCESSIBLE_PROPERTY_DESCRIPTION, words->description,
                                   -1);
+  /* The button gets the focus (till_result_view_focus()): Orca says the
+   * alert's title as the new ancestor, then the button and its
+   * description, the result's sentence. GTK 4.14 also announces it. */
+  till_a11y_describe (GTK_WIDGET (self->next_button), words->description);
 }
 
 void
@@ -69,8 +74,12 @@ till_result_view_get_receipt_visible (TillResultView *self)
 void
 till_result_view_focus (TillResultView *self)
 {
+  g_autofree char *message = NULL;
+
   g_return_if_fail (TILL_IS_RESULT_VIEW (self));
   gtk_widget_grab_focus (GTK_WIDGET (self->next_button));
+  message = g_strjoin (" ", gtk_label_get_label (self->title), gtk_label_get_label (self->description), NULL);
+  till_a11y_announce (GTK_WIDGET (self->result_box), message);
 }
 
 const char *

@@ -10,6 +10,7 @@
 
 #include <glib/gi18n.h>
 
+#include "till-a11y.h"
 #include "till-sign-in-page.h"
 
 struct _TillSignInPage
@@ -112,6 +113,11 @@ till_sign_in_page_set_state (TillSignInPage *self,
   self->error = state == TILL_FORM_ERROR ? g_strdup (error_message) : NULL;
 
   gtk_label_set_text (self->error_label, self->error ? self->error : "");
+  /* Heard with the field that gets the focus (see till-a11y.c). */
+  till_a11y_describe (GTK_WIDGET (self->server_row), self->error);
+  till_a11y_describe (GTK_WIDGET (self->username_row), self->error);
+  till_a11y_describe (GTK_WIDGET (self->password_row), self->error);
+  till_a11y_announce (GTK_WIDGET (self->error_label), self->error);
   gtk_revealer_set_reveal_child (self->error_revealer, self->error != NULL);
   gtk_stack_set_visible_child_name (self->button_stack, busy ? "busy" : "label");
   gtk_spinner_set_spinning (self->spinner, busy);
@@ -304,4 +310,5 @@ static void
 till_sign_in_page_init (TillSignInPage *self)
 {
   gtk_widget_init_template (GTK_WIDGET (self));
+  till_a11y_name_password_row (ADW_PASSWORD_ENTRY_ROW (self->password_row));
 }

@@ -23,6 +23,7 @@
 
 #include <glib/gi18n.h>
 
+#include "till-a11y.h"
 #include "till-backend-answers.h"
 #include "till-json-util.h"
 #include "till-staff-page-private.h"
@@ -68,6 +69,7 @@ struct _TillStaffPage
   guint                changing;      /* changes under way */
   gboolean             building;      /* rows being filled in: no change is asked */
   char                *error;
+  GtkWidget           *described;     /* weak: says the error (till_a11y_describe_focus()) */
 };
 
 G_DEFINE_FINAL_TYPE (TillStaffPage, till_staff_page, ADW_TYPE_BIN)
@@ -95,6 +97,8 @@ show_error (TillStaffPage *self,
   self->error = g_strdup (error);
   gtk_label_set_text (self->error_label, error ? error : "");
   gtk_widget_set_visible (GTK_WIDGET (self->error_label), error != NULL);
+  till_a11y_describe_focus (GTK_WIDGET (self->error_label), error, &self->described);
+  till_a11y_announce (GTK_WIDGET (self->error_label), error);
 }
 
 static void
@@ -166,6 +170,7 @@ new_password_row (const char *title)
   GtkWidget *row = adw_password_entry_row_new ();
 
   adw_preferences_row_set_title (ADW_PREFERENCES_ROW (row), title);
+  till_a11y_name_password_row (ADW_PASSWORD_ENTRY_ROW (row));
   return row;
 }
 
@@ -218,6 +223,8 @@ add_row (TillStaffPage *self,
   gtk_actionable_set_action_target (GTK_ACTIONABLE (button), "s", username);
   /* Translators: %s is a user name */
   button_name = g_strdup_printf (_("Set the new password of %s"), username);
+  /* Before its own name, which says more than its label. */
+  till_a11y_fix_mnemonics (button);
   gtk_accessible_update_property (GTK_ACCESSIBLE (button), GTK_ACCESSIBLE_PROPERTY_LABEL, button_name, -1);
   adw_action_row_add_suffix (ADW_ACTION_ROW (button_row), button);
 
@@ -708,6 +715,7 @@ till_staff_page_dispose (GObject *object)
     g_cancellable_cancel (self->cancellable);
   g_clear_object (&self->cancellable);
   g_clear_pointer (&self->rows, g_ptr_array_unref);
+  g_clear_weak_pointer (&self->described);
   gtk_widget_dispose_template (GTK_WIDGET (self), TILL_TYPE_STAFF_PAGE);
 
   G_OBJECT_CLASS (till_staff_page_parent_class)->dispose (object);
@@ -756,5 +764,7 @@ static void
 till_staff_page_init (TillStaffPage *self)
 {
   gtk_widget_init_template (GTK_WIDGET (self));
+  till_a11y_name_password_row (self->new_password_row);
+  till_a11y_name_password_row (self->new_password_again_row);
   self->rows = g_ptr_array_new_with_free_func (staff_row_free);
 }

@@ -18,6 +18,7 @@
 
 #include <glib/gi18n.h>
 
+#include "till-a11y.h"
 #include "till-access.h"
 #include "till-approval-dialog.h"
 #include "till-audit-page.h"
@@ -497,6 +498,38 @@ show_pages_action (GtkWidget  *widget,
   adw_leaflet_set_visible_child (self->shell, self->shell_sidebar);
 }
 
+/* Alt+1, Alt+2…: the page at that place in the sidebar, with the focus in
+ * it. The keyboard's way to a page: Tab through the sidebar shows every
+ * page on the way (its selection follows the focus), and leads into the
+ * last one. */
+static void
+show_page_action (GtkWidget  *widget,
+                  const char *action_name,
+                  GVariant   *parameter)
+{
+  TillWindow *self = TILL_WINDOW (widget);
+  GListModel *pages = G_LIST_MODEL (self->shell_pages);
+  int wanted = g_variant_get_int32 (parameter);
+  int place = 0;
+
+  if (g_strcmp0 (gtk_stack_get_visible_child_name (self->main_stack), "shell") != 0 || is_locked (self))
+    return;
+
+  for (guint i = 0; i < g_list_model_get_n_items (pages); i++)
+    {
+      g_autoptr(GObject) item = g_list_model_get_item (pages, i);
+      GtkStackPage *page = GTK_STACK_PAGE (item);
+      GtkWidget *child = gtk_stack_page_get_child (page);
+
+      if (!gtk_stack_page_get_visible (page) || ++place != wanted)
+        continue;
+      gtk_stack_set_visible_child (self->shell_stack, child);
+      shell_page_chosen_cb (self);
+      gtk_widget_child_focus (child, GTK_DIR_TAB_FORWARD);
+      return;
+    }
+}
+
 /* What the cashier asks for */
 
 static void
@@ -941,6 +974,7 @@ till_window_class_init (TillWindowClass *klass)
   gtk_widget_class_install_action (widget_class, "win.cancel-sign-in", NULL, cancel_sign_in_action);
   gtk_widget_class_install_action (widget_class, "win.show-pages", NULL, show_pages_action);
   gtk_widget_class_install_action (widget_class, "win.fullscreen", NULL, fullscreen_action);
+  gtk_widget_class_install_action (widget_class, "win.show-page", "i", show_page_action);
   gtk_widget_class_add_binding_action (widget_class, GDK_KEY_Escape, 0, "win.cancel-sign-in", NULL);
 }
 
@@ -948,6 +982,7 @@ static void
 till_window_init (TillWindow *self)
 {
   gtk_widget_init_template (GTK_WIDGET (self));
+  till_a11y_fix_mnemonics (GTK_WIDGET (self));
 
   self->shell_pages = gtk_stack_get_pages (self->shell_stack);
   g_signal_connect_swapped (self->shell_pages, "items-changed", G_CALLBACK (shell_pages_changed_cb), self);
