@@ -33,6 +33,7 @@
 #include <webkit/webkit.h>
 
 #include "till-application.h"
+#include "till-approval-dialog.h"
 #include "till-charge-page-private.h"
 #include "till-day-totals-page-private.h"
 #include "till-history-page-private.h"
@@ -650,6 +651,19 @@ test_pages (void)
     g_assert_nonnull (find_node (nodes, "push button", "Refund"));
   }
   gtk_window_destroy (GTK_WINDOW (dialog));
+
+  /* A kiosk's request for a manager's approval. */
+  {
+    g_autoptr(GSettings) settings = g_settings_new ("io.github.tillpos.Till");
+    TillApprovalDialog *approval = till_approval_dialog_new (settings, "kiosk.quit");
+    g_autoptr(GPtrArray) nodes = NULL;
+
+    gtk_window_set_transient_for (GTK_WINDOW (approval), GTK_WINDOW (window));
+    focus_window (GTK_WINDOW (approval), "Manager’s Approval");
+    nodes = walk_page ("approval-dialog");
+    g_assert_nonnull (find_node (nodes, "push button", "Approve"));
+    gtk_window_destroy (GTK_WINDOW (approval));
+  }
 
   till_window_show_page (window, "day-totals");
   day_totals = gtk_stack_get_child_by_name (till_window_get_shell_stack (window), "day-totals");

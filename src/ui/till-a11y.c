@@ -89,6 +89,13 @@ till_a11y_fix_mnemonics (GtkWidget *root)
       g_signal_connect (root, "notify::use-underline", G_CALLBACK (label_changed_cb), NULL);
       label_changed_cb (root);
     }
+  /* And the other widgets of the kind GTK 4.8 and libadwaita 1.2 leave
+   * unnamed, wherever they are: every window gets them right, not only
+   * those that remember to ask. */
+  if (ADW_IS_PASSWORD_ENTRY_ROW (root))
+    till_a11y_name_password_row (ADW_PASSWORD_ENTRY_ROW (root));
+  if (GTK_IS_DROP_DOWN (root))
+    till_a11y_name_drop_down (GTK_DROP_DOWN (root));
 
   for (GtkWidget *child = gtk_widget_get_first_child (root); child != NULL; child = gtk_widget_get_next_sibling (child))
     till_a11y_fix_mnemonics (child);
@@ -115,6 +122,10 @@ till_a11y_name_password_row (AdwPasswordEntryRow *row)
   GtkWidget *widget = GTK_WIDGET (row);
 
   g_return_if_fail (ADW_IS_PASSWORD_ENTRY_ROW (row));
+
+  if (g_object_get_data (G_OBJECT (row), "till-a11y-named") != NULL)
+    return;
+  g_object_set_data (G_OBJECT (row), "till-a11y-named", GINT_TO_POINTER (TRUE));
 
   /* Depth first through the row's own children: the button sits in its
    * suffix box. */

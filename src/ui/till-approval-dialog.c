@@ -17,6 +17,7 @@
 
 #include <glib/gi18n.h>
 
+#include "till-a11y.h"
 #include "till-approval-dialog.h"
 #include "till-backend-answers.h"
 #include "till-backend-client.h"
@@ -298,6 +299,7 @@ static void
 till_approval_dialog_init (TillApprovalDialog *self)
 {
   gtk_widget_init_template (GTK_WIDGET (self));
+  till_a11y_fix_mnemonics (GTK_WIDGET (self));
   self->cancellable = g_cancellable_new ();
 }
 
