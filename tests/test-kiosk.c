@@ -25,6 +25,7 @@
 #include "till-approval-dialog.h"
 #include "till-charge-page-private.h"
 #include "till-preferences-window-private.h"
+#include "till-printout.h"
 #include "till-test-harness.h"
 #include "till-test-session-manager.h"
 #include "till-test-web.h"
@@ -684,6 +685,64 @@ test_inhibit (void)
   till_test_server_start (shop);
 }
 
+/* GTK's print dialog, by name: its header is gtk4-unix-print's. */
+static GtkWidget *
+print_dialog (void)
+{
+  GType type = g_type_from_name ("GtkPrintUnixDialog");
+
+  return type != 0 ? find_toplevel (type) : NULL;
+}
+
+static gboolean
+print_answered (gconstpointer data)
+{
+  return find_toplevel (ADW_TYPE_MESSAGE_DIALOG) != NULL || print_dialog () != NULL;
+}
+
+/* A kiosk opens no print or file dialog of GTK's: the print dialog's
+ * Preview starts a document viewer, the file chooser offers to open a
+ * file manager. A PDF goes into the save folder, under a name that a
+ * server's "/" does not lead out of, and the cashier is told where; a
+ * printout goes to the default printer (here, with only GTK's file
+ * backend, there is none, which is said). */
+static void
+test_no_file_dialogs (void)
+{
+  g_autoptr(TillPrintout) printout = till_printout_new ("Receipt");
+  g_autoptr(GFile) folder = till_printout_dup_save_folder ();
+  g_autoptr(GFile) saved = g_file_get_child (folder, "receipt-pi_1-kiosk.pdf");
+  g_autoptr(GFile) again = g_file_get_child (folder, "receipt-pi_1-kiosk (2).pdf");
+  GtkWidget *told;
+
+  till_printout_add_text (printout, TILL_PRINTOUT_TITLE, "Receipt");
+  g_file_delete (saved, NULL, NULL);
+  g_file_delete (again, NULL, NULL);
+
+  for (guint i = 0; i < 2; i++)
+    {
+      till_printout_save_pdf (printout, TILL_PAPER_RECEIPT, GTK_WINDOW (window), "receipt-pi_1/kiosk.pdf");
+      g_assert_null (find_toplevel (GTK_TYPE_FILE_CHOOSER_DIALOG));
+      g_assert_true (g_file_query_exists (i == 0 ? saved : again, NULL));
+      wait_for (toplevel_mapped, GSIZE_TO_POINTER (ADW_TYPE_MESSAGE_DIALOG), 20, "where the PDF went");
+      told = find_toplevel (ADW_TYPE_MESSAGE_DIALOG);
+      g_assert_cmpstr (adw_message_dialog_get_heading (ADW_MESSAGE_DIALOG (told)), ==, "Saved");
+      g_assert_nonnull (strstr (adw_message_dialog_get_body (ADW_MESSAGE_DIALOG (told)),
+                                i == 0 ? "“receipt-pi_1-kiosk.pdf”" : "“receipt-pi_1-kiosk (2).pdf”"));
+      gtk_window_destroy (GTK_WINDOW (told));
+    }
+  g_file_delete (saved, NULL, NULL);
+  g_file_delete (again, NULL, NULL);
+
+  till_printout_print (printout, TILL_PAPER_RECEIPT, GTK_WINDOW (window));
+  wait_for (print_answered, NULL, 30, "the printout's outcome");
+  g_assert_null (print_dialog ());
+  told = find_toplevel (ADW_TYPE_MESSAGE_DIALOG);
+  g_test_message ("Printing said: %s", adw_message_dialog_get_body (ADW_MESSAGE_DIALOG (told)));
+  g_assert_cmpstr (adw_message_dialog_get_heading (ADW_MESSAGE_DIALOG (told)), ==, "Could Not Print");
+  gtk_window_destroy (GTK_WINDOW (told));
+}
+
 static gboolean
 page_is (gconstpointer name)
 {
@@ -776,6 +835,8 @@ main (int   argc,
   g_test_init (&argc, &argv, NULL);
   g_set_prgname ("test-kiosk");
   gtk_init ();
+  /* Printing finds no printer, and prints nothing on this machine's. */
+  g_object_set (gtk_settings_get_default (), "gtk-print-backends", "file", NULL);
   till_test_fatal_warnings_except (NULL);
 
   g_test_add_func ("/version/no-display", test_version);
@@ -791,6 +852,7 @@ main (int   argc,
   g_test_add_func ("/kiosk/about-links", test_about_links);
   g_test_add_func ("/kiosk/server-down", test_server_down);
   g_test_add_func ("/kiosk/inhibit", test_inhibit);
+  g_test_add_func ("/kiosk/no-file-dialogs", test_no_file_dialogs);
   g_test_add_func ("/kiosk/lock-fullscreen", test_lock_fullscreen);
   g_test_add_func ("/kiosk/quit", test_quit);
 
