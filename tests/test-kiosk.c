@@ -25,6 +25,7 @@
 #include "till-approval-dialog.h"
 #include "till-charge-page-private.h"
 #include "till-preferences-window-private.h"
+#include "till-printout.h"
 #include "till-test-harness.h"
 #include "till-test-session-manager.h"
 #include "till-test-web.h"
@@ -219,6 +220,9 @@ test_sign_in_server (gconstpointer data)
   gtk_window_set_child (GTK_WINDOW (holder), GTK_WIDGET (page));
   row = server_row_of (page);
   g_assert_nonnull (row);
+  /* Not a kiosk: only the lock holds the field (test_kiosk_server). */
+  if (!locked)
+    g_settings_set_boolean (settings, "kiosk", FALSE);
   till_sign_in_page_follow_settings (page, settings);
   g_assert_cmpstr (till_sign_in_page_get_server (page), ==, "https://counter.shop.example");
   g_assert_true (gtk_widget_get_sensitive (row) == !locked);
@@ -230,6 +234,44 @@ test_sign_in_server (gconstpointer data)
   gtk_window_destroy (GTK_WINDOW (holder));
 }
 
+/* A kiosk with a server keeps it, locked or not: its approvals are asked
+ * of that server, and one typed in (a server of anyone's, which signs them
+ * in) would approve their way out and be sent the next manager's password.
+ * Out of kiosk mode, or with no server yet, the field is typed into. */
+static void
+test_kiosk_server (void)
+{
+  g_autofree char *dir = g_dir_make_tmp ("till-locks-XXXXXX", NULL);
+  g_autoptr(GSettings) settings = shop_settings (dir, FALSE);
+  GtkWidget *holder = gtk_window_new ();
+  TillSignInPage *page = g_object_new (TILL_TYPE_SIGN_IN_PAGE, NULL);
+  GtkWidget *row;
+
+  gtk_window_set_child (GTK_WINDOW (holder), GTK_WIDGET (page));
+  row = server_row_of (page);
+  g_assert_true (g_settings_is_writable (settings, "server-url"));
+  g_assert_true (g_settings_get_boolean (settings, "kiosk"));
+  till_sign_in_page_follow_settings (page, settings);
+  g_assert_false (gtk_widget_get_sensitive (row));
+  till_sign_in_page_set_state (page, TILL_FORM_BUSY, NULL);
+  till_sign_in_page_set_state (page, TILL_FORM_ERROR, "Wrong username or password");
+  g_assert_false (gtk_widget_get_sensitive (row));
+  /* Whatever the field was made to hold, the sign-in goes to the shop's. */
+  gtk_editable_set_text (GTK_EDITABLE (row), "https://elsewhere.example");
+  g_assert_cmpstr (till_sign_in_page_get_server (page), ==, "https://counter.shop.example");
+
+  g_settings_set_boolean (settings, "kiosk", FALSE);
+  g_assert_true (gtk_widget_get_sensitive (row));
+  g_assert_cmpstr (till_sign_in_page_get_server (page), ==, "https://elsewhere.example");
+
+  g_settings_set_string (settings, "server-url", "");
+  g_settings_set_boolean (settings, "kiosk", TRUE);
+  g_assert_true (gtk_widget_get_sensitive (row));
+  g_settings_set_string (settings, "server-url", "https://counter.shop.example");
+  g_assert_false (gtk_widget_get_sensitive (row));
+  gtk_window_destroy (GTK_WINDOW (holder));
+}
+
 /* Kiosk mode */
 
 static gboolean
@@ -238,15 +280,30 @@ window_fullscreen (gconstpointer data)
   return gtk_window_is_fullscreen (GTK_WINDOW (window)) == GPOINTER_TO_INT (data);
 }
 
-static TillApprovalDialog *
-approval_dialog (void)
+/* The first shown window of type, of the application's or not. */
+static gpointer
+find_toplevel (GType type)
 {
   g_autoptr(GList) toplevels = gtk_window_list_toplevels ();
 
   for (GList *l = toplevels; l != NULL; l = l->next)
-    if (TILL_IS_APPROVAL_DIALOG (l->data) && gtk_widget_get_visible (l->data))
+    if (G_TYPE_CHECK_INSTANCE_TYPE (l->data, type) && gtk_widget_get_visible (l->data))
       return l->data;
   return NULL;
+}
+
+static gboolean
+toplevel_mapped (gconstpointer type)
+{
+  GtkWidget *toplevel = find_toplevel (GPOINTER_TO_SIZE (type));
+
+  return toplevel != NULL && gtk_widget_get_mapped (toplevel);
+}
+
+static TillApprovalDialog *
+approval_dialog (void)
+{
+  return find_toplevel (TILL_TYPE_APPROVAL_DIALOG);
 }
 
 static gboolean
@@ -430,6 +487,45 @@ test_preferences (void)
   gtk_window_destroy (GTK_WINDOW (preferences_window ()));
 }
 
+static gboolean links_followed;
+
+static gboolean
+link_followed_cb (AdwAboutWindow *about,
+                  const char     *uri)
+{
+  g_test_message ("About followed %s", uri);
+  links_followed = TRUE;
+  /* Handled: no browser starts on the test's display. */
+  return TRUE;
+}
+
+/* About's links (the website, the issues, the licence, the credits) would
+ * open a browser or a mail program over the kiosk: none opens. The test's
+ * handler runs after Till's, and only if Till's let the link through. */
+static void
+test_about_links (void)
+{
+  static const char * const properties[] = { "website", "issue-url" };
+  AdwAboutWindow *about;
+  gboolean handled = FALSE;
+
+  focus_window ();
+  g_action_group_activate_action (G_ACTION_GROUP (app), "about", NULL);
+  wait_for (toplevel_mapped, GSIZE_TO_POINTER (ADW_TYPE_ABOUT_WINDOW), 20, "About");
+  about = find_toplevel (ADW_TYPE_ABOUT_WINDOW);
+  g_signal_connect (about, "activate-link", G_CALLBACK (link_followed_cb), NULL);
+
+  links_followed = FALSE;
+  for (guint i = 0; i < G_N_ELEMENTS (properties); i++)
+    g_assert_true (gtk_widget_activate_action (GTK_WIDGET (about), "about.show-url-property", "s",
+                                               properties[i]));
+  g_signal_emit_by_name (about, "activate-link", "https://www.gnu.org/licenses/gpl-3.0.html", &handled);
+  g_assert_true (handled);
+  g_assert_false (links_followed);
+  g_assert_null (approval_dialog ());
+  gtk_window_destroy (GTK_WINDOW (about));
+}
+
 /* No server, no approval: the manager is told why. */
 static void
 test_server_down (void)
@@ -589,6 +685,92 @@ test_inhibit (void)
   till_test_server_start (shop);
 }
 
+/* GTK's print dialog, by name: its header is gtk4-unix-print's. */
+static GtkWidget *
+print_dialog (void)
+{
+  GType type = g_type_from_name ("GtkPrintUnixDialog");
+
+  return type != 0 ? find_toplevel (type) : NULL;
+}
+
+static gboolean
+print_answered (gconstpointer data)
+{
+  return find_toplevel (ADW_TYPE_MESSAGE_DIALOG) != NULL || print_dialog () != NULL;
+}
+
+/* A kiosk opens no print or file dialog of GTK's: the print dialog's
+ * Preview starts a document viewer, the file chooser offers to open a
+ * file manager. A PDF goes into the save folder, under a name that a
+ * server's "/" does not lead out of, and the cashier is told where; a
+ * printout goes to the default printer (here, with only GTK's file
+ * backend, there is none, which is said). */
+static void
+test_no_file_dialogs (void)
+{
+  g_autoptr(TillPrintout) printout = till_printout_new ("Receipt");
+  g_autoptr(GFile) folder = till_printout_dup_save_folder ();
+  g_autoptr(GFile) saved = g_file_get_child (folder, "receipt-pi_1-kiosk.pdf");
+  g_autoptr(GFile) again = g_file_get_child (folder, "receipt-pi_1-kiosk (2).pdf");
+  GtkWidget *told;
+
+  till_printout_add_text (printout, TILL_PRINTOUT_TITLE, "Receipt");
+  g_file_delete (saved, NULL, NULL);
+  g_file_delete (again, NULL, NULL);
+
+  for (guint i = 0; i < 2; i++)
+    {
+      till_printout_save_pdf (printout, TILL_PAPER_RECEIPT, GTK_WINDOW (window), "receipt-pi_1/kiosk.pdf");
+      g_assert_null (find_toplevel (GTK_TYPE_FILE_CHOOSER_DIALOG));
+      g_assert_true (g_file_query_exists (i == 0 ? saved : again, NULL));
+      wait_for (toplevel_mapped, GSIZE_TO_POINTER (ADW_TYPE_MESSAGE_DIALOG), 20, "where the PDF went");
+      told = find_toplevel (ADW_TYPE_MESSAGE_DIALOG);
+      g_assert_cmpstr (adw_message_dialog_get_heading (ADW_MESSAGE_DIALOG (told)), ==, "Saved");
+      g_assert_nonnull (strstr (adw_message_dialog_get_body (ADW_MESSAGE_DIALOG (told)),
+                                i == 0 ? "“receipt-pi_1-kiosk.pdf”" : "“receipt-pi_1-kiosk (2).pdf”"));
+      gtk_window_destroy (GTK_WINDOW (told));
+    }
+  g_file_delete (saved, NULL, NULL);
+  g_file_delete (again, NULL, NULL);
+
+  till_printout_print (printout, TILL_PAPER_RECEIPT, GTK_WINDOW (window));
+  wait_for (print_answered, NULL, 30, "the printout's outcome");
+  g_assert_null (print_dialog ());
+  told = find_toplevel (ADW_TYPE_MESSAGE_DIALOG);
+  g_test_message ("Printing said: %s", adw_message_dialog_get_body (ADW_MESSAGE_DIALOG (told)));
+  g_assert_cmpstr (adw_message_dialog_get_heading (ADW_MESSAGE_DIALOG (told)), ==, "Could Not Print");
+  gtk_window_destroy (GTK_WINDOW (told));
+}
+
+static gboolean
+page_is (gconstpointer name)
+{
+  return g_strcmp0 (till_window_get_visible_page (window), name) == 0;
+}
+
+/* A manager's leave of full screen is theirs, not the next cashier's:
+ * once the terminal locks, the kiosk fills the screen again. */
+static void
+test_lock_fullscreen (void)
+{
+  focus_window ();
+  till_test_xdo ("key", "F11", NULL);
+  wait_dialog (TILL_APPROVAL_LEAVE_FULLSCREEN);
+  g_assert_null (type_approval ("morgan", MANAGER_PASSWORD));
+  wait_for (window_fullscreen, GINT_TO_POINTER (FALSE), 20, "the window out of full screen");
+
+  gtk_widget_activate_action (GTK_WIDGET (window), "win.lock", NULL);
+  wait_for (page_is, "locked", 20, "the lock page");
+  wait_for (window_fullscreen, GINT_TO_POINTER (TRUE), 20, "full screen once locked");
+
+  focus_window ();
+  till_test_xdo ("type", "--delay", "30", CASHIER_PASSWORD, NULL);
+  till_test_xdo ("key", "Return", NULL);
+  wait_for (page_is, "charge", 30, "the charge page once unlocked");
+  g_assert_true (gtk_window_is_fullscreen (GTK_WINDOW (window)));
+}
+
 /* Quitting: app.quit, Ctrl+Q and the window manager's close all ask; a
  * cashier is refused, a manager lets Till quit. */
 static gboolean
@@ -653,6 +835,8 @@ main (int   argc,
   g_test_init (&argc, &argv, NULL);
   g_set_prgname ("test-kiosk");
   gtk_init ();
+  /* Printing finds no printer, and prints nothing on this machine's. */
+  g_object_set (gtk_settings_get_default (), "gtk-print-backends", "file", NULL);
   till_test_fatal_warnings_except (NULL);
 
   g_test_add_func ("/version/no-display", test_version);
@@ -660,12 +844,16 @@ main (int   argc,
   g_test_add_func ("/locks/preferences-unlocked", test_unlocked_preferences);
   g_test_add_data_func ("/locks/sign-in-server", GINT_TO_POINTER (TRUE), test_sign_in_server);
   g_test_add_data_func ("/locks/sign-in-server-unlocked", GINT_TO_POINTER (FALSE), test_sign_in_server);
+  g_test_add_func ("/kiosk/sign-in-server", test_kiosk_server);
   /* In this order: one window, from full screen to quitting. */
   g_test_add_func ("/kiosk/fullscreen", test_fullscreen);
   g_test_add_func ("/kiosk/leave-fullscreen", test_leave_fullscreen);
   g_test_add_func ("/kiosk/preferences", test_preferences);
+  g_test_add_func ("/kiosk/about-links", test_about_links);
   g_test_add_func ("/kiosk/server-down", test_server_down);
   g_test_add_func ("/kiosk/inhibit", test_inhibit);
+  g_test_add_func ("/kiosk/no-file-dialogs", test_no_file_dialogs);
+  g_test_add_func ("/kiosk/lock-fullscreen", test_lock_fullscreen);
   g_test_add_func ("/kiosk/quit", test_quit);
 
   start_window_manager ();

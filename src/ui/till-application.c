@@ -122,29 +122,49 @@ till_application_activate (GApplication *app)
   gtk_window_present (window);
 }
 
+/* A link in About opens a web browser (or a mail program), a way out of
+ * a kiosk that no manager approved: a kiosk opens none. */
+static gboolean
+about_link_cb (AdwAboutWindow  *about,
+               const char      *uri,
+               TillApplication *self)
+{
+  if (!g_settings_get_boolean (self->settings, "kiosk"))
+    return FALSE;
+  g_debug ("Kiosk mode: not opening %s", uri);
+  return TRUE;
+}
+
 static void
 about_action (GSimpleAction *action,
               GVariant      *parameter,
               gpointer       user_data)
 {
   static const char *developers[] = { "The Till authors", NULL };
-  GtkWindow *window = gtk_application_get_active_window (GTK_APPLICATION (user_data));
+  TillApplication *self = user_data;
+  GtkWindow *window = gtk_application_get_active_window (GTK_APPLICATION (self));
+  GtkWidget *about = adw_about_window_new ();
 
-  adw_show_about_window (window,
-                         "application-name", _("Till"),
-                         "application-icon", APP_ID,
-                         "developer-name", _("The Till authors"),
-                         "version", PACKAGE_VERSION,
-                         "comments", _("Take card payments at the counter"),
-                         "website", "https://github.com/tillpos/till",
-                         "issue-url", "https://github.com/tillpos/till/issues",
-                         "developers", developers,
-                         "copyright", "© 2026 The Till authors",
-                         "license-type", GTK_LICENSE_GPL_3_0,
-                         /* Translators: your names, one a line, as in “Name <email>”,
-                          * shown in About under Translated by. */
-                         "translator-credits", _("translator-credits"),
-                         NULL);
+  g_object_set (about,
+                "application-name", _("Till"),
+                "application-icon", APP_ID,
+                "developer-name", _("The Till authors"),
+                "version", PACKAGE_VERSION,
+                "comments", _("Take card payments at the counter"),
+                "website", "https://github.com/tillpos/till",
+                "issue-url", "https://github.com/tillpos/till/issues",
+                "developers", developers,
+                "copyright", "© 2026 The Till authors",
+                "license-type", GTK_LICENSE_GPL_3_0,
+                /* Translators: your names, one a line, as in “Name <email>”,
+                 * shown in About under Translated by. */
+                "translator-credits", _("translator-credits"),
+                NULL);
+  g_signal_connect_object (about, "activate-link", G_CALLBACK (about_link_cb), self, 0);
+  /* As adw_show_about_window() shows it. */
+  gtk_window_set_transient_for (GTK_WINDOW (about), window);
+  gtk_window_set_modal (GTK_WINDOW (about), TRUE);
+  gtk_window_present (GTK_WINDOW (about));
 }
 
 /* The terminal's window, also when Preferences is the active one. */

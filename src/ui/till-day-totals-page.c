@@ -663,10 +663,15 @@ csv_exported_cb (GObject      *object,
                  gpointer      data)
 {
   TillDayTotalsPage *self = TILL_DAY_TOTALS_PAGE (object);
+  g_autoptr(GFile) kiosk_file = data;
   g_autoptr(GError) error = NULL;
 
   if (till_day_totals_page_export_csv_finish (self, result, &error))
-    return;
+    {
+      if (kiosk_file != NULL)
+        till_printout_tell_saved (window_of (self), kiosk_file);
+      return;
+    }
   g_message ("The day's CSV could not be saved: %s", error->message);
   till_printout_show_problem (window_of (self), _("Could Not Export the CSV"),
                 error->domain == TILL_BACKEND_ERROR
@@ -703,10 +708,17 @@ export_csv_action (GtkWidget  *widget,
 
   if (self->report == NULL)
     return;
-  chooser = gtk_file_chooser_native_new (_("Export CSV"), window_of (self),
-                                         GTK_FILE_CHOOSER_ACTION_SAVE, _("_Save"), _("_Cancel"));
   /* Translators: the file name the day's CSV is saved as; %s is the date. */
   name = g_strdup_printf (_("day-totals-%s.csv"), self->report->date);
+  if (till_printout_in_kiosk ())
+    {
+      g_autoptr(GFile) file = till_printout_dup_kiosk_file (name);
+
+      till_day_totals_page_export_csv_async (self, file, NULL, csv_exported_cb, g_object_ref (file));
+      return;
+    }
+  chooser = gtk_file_chooser_native_new (_("Export CSV"), window_of (self),
+                                         GTK_FILE_CHOOSER_ACTION_SAVE, _("_Save"), _("_Cancel"));
   gtk_native_dialog_set_modal (GTK_NATIVE_DIALOG (chooser), TRUE);
   till_printout_choose_folder (GTK_FILE_CHOOSER (chooser));
   gtk_file_chooser_set_current_name (GTK_FILE_CHOOSER (chooser), name);

@@ -23,8 +23,10 @@
 
 #include <adwaita.h>
 #include <glib/gi18n.h>
+#include <string.h>
 
 #include "till-a11y.h"
+#include "till-application.h"
 #include "till-printout.h"
 
 #define RECEIPT_WIDTH_MM 80.0
@@ -500,11 +502,87 @@ print_done_cb (GtkPrintOperation       *operation,
 {
   g_autoptr(GError) error = NULL;
 
+  /* With no dialog, nobody cancelled: no printer was found to print on. */
+  if (result == GTK_PRINT_OPERATION_RESULT_CANCEL &&
+      g_object_get_data (G_OBJECT (operation), "till-kiosk") != NULL)
+    {
+      till_printout_show_problem (parent, _("Could Not Print"),
+                                  _("This terminal has no default printer, and kiosk mode opens no "
+                                    "print dialog to choose one."));
+      return;
+    }
   if (result != GTK_PRINT_OPERATION_RESULT_ERROR)
     return;
   gtk_print_operation_get_error (operation, &error);
   g_message ("Printing failed: %s", error->message);
   till_printout_show_problem (parent, _("Could Not Print"), error->message);
+}
+
+/**
+ * till_printout_in_kiosk:
+ *
+ * A kiosk opens no print or file dialog of GTK's: the print dialog's
+ * Preview starts a document viewer, and GTK 4.8's file chooser offers
+ * "Open With File Manager", ways out of the kiosk that no manager
+ * approved. It prints to the default printer and saves into the save
+ * folder instead.
+ *
+ * Returns: whether the terminal is in kiosk mode
+ */
+gboolean
+till_printout_in_kiosk (void)
+{
+  GApplication *app = g_application_get_default ();
+  GSettings *settings = TILL_IS_APPLICATION (app)
+                        ? till_application_get_settings (TILL_APPLICATION (app)) : NULL;
+
+  return settings != NULL && g_settings_get_boolean (settings, "kiosk");
+}
+
+/**
+ * till_printout_dup_kiosk_file:
+ * @name: the name a file chooser would have suggested
+ *
+ * Where a kiosk saves what it would have asked where to save: @name in the
+ * save folder, as "name (2).pdf" and so on when taken. A "/" in @name (a
+ * payment id is the server's word) names no other folder.
+ *
+ * Returns: (transfer full): the file
+ */
+GFile *
+till_printout_dup_kiosk_file (const char *name)
+{
+  g_autoptr(GFile) folder = till_printout_dup_save_folder ();
+  g_autofree char *safe = g_strdelimit (g_strdup (name), G_DIR_SEPARATOR_S, '-');
+  const char *dot = strrchr (safe, '.');
+  g_autofree char *stem = dot != NULL && dot != safe ? g_strndup (safe, dot - safe) : g_strdup (safe);
+  const char *extension = dot != NULL && dot != safe ? dot : "";
+  GFile *file = g_file_get_child (folder, safe);
+
+  for (guint i = 2; g_file_query_exists (file, NULL); i++)
+    {
+      g_autofree char *other = g_strdup_printf ("%s (%u)%s", stem, i, extension);
+
+      g_object_unref (file);
+      file = g_file_get_child (folder, other);
+    }
+  return file;
+}
+
+/* Says where a kiosk saved a file, since nobody chose the place. */
+void
+till_printout_tell_saved (GtkWindow *parent,
+                          GFile     *file)
+{
+  g_autoptr(GFile) folder = g_file_get_parent (file);
+  g_autofree char *where = g_file_get_parse_name (folder);
+  g_autofree char *name = g_file_get_basename (file);
+  g_autofree char *text = NULL;
+
+  /* Translators: %1$s is a folder, %2$s a file's name. */
+  text = g_strdup_printf (_("Kiosk mode opens no file dialogs, so it was saved in %1$s as “%2$s”."),
+                          where, name);
+  till_printout_show_problem (parent, _("Saved"), text);
 }
 
 void
@@ -514,6 +592,8 @@ till_printout_print (TillPrintout *self,
 {
   g_autoptr(GtkPrintOperation) operation = NULL;
   g_autoptr(GError) error = NULL;
+  GtkPrintOperationAction action = till_printout_in_kiosk () ? GTK_PRINT_OPERATION_ACTION_PRINT
+                                                               : GTK_PRINT_OPERATION_ACTION_PRINT_DIALOG;
 
   g_return_if_fail (TILL_IS_PRINTOUT (self));
   g_return_if_fail (GTK_IS_WINDOW (parent));
@@ -522,8 +602,10 @@ till_printout_print (TillPrintout *self,
   gtk_print_operation_set_allow_async (operation, TRUE);
   /* The operation keeps what it draws until it is done. */
   g_object_set_data_full (G_OBJECT (operation), "till-printout", g_object_ref (self), g_object_unref);
+  if (action == GTK_PRINT_OPERATION_ACTION_PRINT)
+    g_object_set_data (G_OBJECT (operation), "till-kiosk", GINT_TO_POINTER (TRUE));
   g_signal_connect_object (operation, "done", G_CALLBACK (print_done_cb), parent, 0);
-  if (gtk_print_operation_run (operation, GTK_PRINT_OPERATION_ACTION_PRINT_DIALOG, parent, &error)
+  if (gtk_print_operation_run (operation, action, parent, &error)
       == GTK_PRINT_OPERATION_RESULT_ERROR)
     till_printout_show_problem (parent, _("Could Not Print"), error->message);
 }
@@ -604,6 +686,19 @@ till_printout_save_pdf (TillPrintout *self,
 
   g_return_if_fail (TILL_IS_PRINTOUT (self));
 
+  if (till_printout_in_kiosk ())
+    {
+      g_autoptr(GFile) file = till_printout_dup_kiosk_file (suggested_name ? suggested_name : "printout.pdf");
+      g_autofree char *path = g_file_get_path (file);
+      g_autoptr(GError) error = NULL;
+
+      g_free (data);
+      if (till_printout_export_pdf (self, paper, path, &error))
+        till_printout_tell_saved (parent, file);
+      else
+        till_printout_show_problem (parent, _("Could Not Save the PDF"), error->message);
+      return;
+    }
   data->printout = g_object_ref (self);
   data->paper = paper;
   g_set_weak_pointer (&data->parent, parent);

@@ -81,17 +81,24 @@ gboolean      till_printout_export_pdf    (TillPrintout      *self,
                                            TillPaper          paper,
                                            const char        *filename,
                                            GError           **error);
-/* Shows the print dialog over parent and prints; errors are shown to the
- * user in a dialog over parent. */
+/* Shows the print dialog over parent and prints (a kiosk prints to the
+ * default printer without it); errors are shown to the user in a dialog
+ * over parent. */
 void          till_printout_print         (TillPrintout      *self,
                                            TillPaper          paper,
                                            GtkWindow         *parent);
 /* Asks where with a file chooser over parent (suggested_name: "….pdf"),
- * then exports; errors are shown in a dialog over parent. */
+ * then exports (a kiosk saves into the save folder and says where);
+ * errors are shown in a dialog over parent. */
 void          till_printout_save_pdf      (TillPrintout      *self,
                                            TillPaper          paper,
                                            GtkWindow         *parent,
                                            const char        *suggested_name);
+/* Kiosk mode: no print or file dialog (till-printout.c says why). */
+gboolean      till_printout_in_kiosk      (void);
+GFile        *till_printout_dup_kiosk_file (const char       *name);
+void          till_printout_tell_saved    (GtkWindow         *parent,
+                                           GFile             *file);
 /* Where a file chooser for saving starts: the Documents folder, else the
  * home folder. */
 GFile        *till_printout_dup_save_folder (void);

@@ -34,6 +34,7 @@ struct _TillSignInPage
   /* state */
   TillFormState  state;
   char          *error;
+  char          *fixed_server;
 };
 
 G_DEFINE_FINAL_TYPE (TillSignInPage, till_sign_in_page, ADW_TYPE_BIN)
@@ -99,6 +100,26 @@ sign_in_clicked_cb (TillSignInPage *self)
   submit (self);
 }
 
+/* Whether the server field is not the cashier's to type over: the shop's
+ * IT locked the address (dconf), or the terminal is a kiosk that has one.
+ * A kiosk's approvals are asked of the saved server, so whoever could
+ * point it at their own server (one that signs anyone in) could approve
+ * its own way out, and have the next manager's password sent there. A
+ * kiosk's server is changed with kiosk mode off (Preferences, which a
+ * manager approves); a kiosk without one yet is set up at its form. */
+static gboolean
+server_fixed (TillSignInPage *self)
+{
+  g_autofree char *saved = NULL;
+
+  if (self->settings == NULL)
+    return FALSE;
+  if (!g_settings_is_writable (self->settings, "server-url"))
+    return TRUE;
+  saved = g_settings_get_string (self->settings, "server-url");
+  return g_settings_get_boolean (self->settings, "kiosk") && *saved != '\0';
+}
+
 void
 till_sign_in_page_set_state (TillSignInPage *self,
                              TillFormState   state,
@@ -121,10 +142,7 @@ till_sign_in_page_set_state (TillSignInPage *self,
   gtk_revealer_set_reveal_child (self->error_revealer, self->error != NULL);
   gtk_stack_set_visible_child_name (self->button_stack, busy ? "busy" : "label");
   gtk_spinner_set_spinning (self->spinner, busy);
-  /* A server address the shop's IT locked (dconf) is not typed over. */
-  gtk_widget_set_sensitive (GTK_WIDGET (self->server_row),
-                            !busy && (self->settings == NULL ||
-                                      g_settings_is_writable (self->settings, "server-url")));
+  gtk_widget_set_sensitive (GTK_WIDGET (self->server_row), !busy && !server_fixed (self));
   gtk_widget_set_sensitive (GTK_WIDGET (self->username_row), !busy);
   gtk_widget_set_sensitive (GTK_WIDGET (self->password_row), !busy);
   gtk_widget_set_sensitive (GTK_WIDGET (self->remember_switch), !busy);
@@ -149,9 +167,17 @@ till_sign_in_page_get_error (TillSignInPage *self)
   return self->error;
 }
 
+/* What was typed; a fixed address (server_fixed()) is the saved one,
+ * whatever the field was made to hold. */
 const char *
 till_sign_in_page_get_server (TillSignInPage *self)
 {
+  if (server_fixed (self))
+    {
+      g_free (self->fixed_server);
+      self->fixed_server = g_settings_get_string (self->settings, "server-url");
+      return self->fixed_server;
+    }
   return text_of (self->server_row);
 }
 
@@ -188,7 +214,7 @@ till_sign_in_page_clear_password (TillSignInPage *self)
 }
 
 static void
-server_writable_cb (TillSignInPage *self)
+server_fixed_changed_cb (TillSignInPage *self)
 {
   g_autofree char *error = g_strdup (self->error);
 
@@ -202,7 +228,7 @@ server_writable_cb (TillSignInPage *self)
  *
  * The server field shows the server-url key as it changes (what is typed
  * is saved once a sign-in succeeds), and cannot be typed into while the
- * key is locked.
+ * key is locked, nor on a kiosk that has a server.
  */
 void
 till_sign_in_page_follow_settings (TillSignInPage *self,
@@ -213,9 +239,13 @@ till_sign_in_page_follow_settings (TillSignInPage *self,
 
   self->settings = g_object_ref (settings);
   g_settings_bind (settings, "server-url", self->server_row, "text", G_SETTINGS_BIND_GET);
-  g_signal_connect_object (settings, "writable-changed::server-url", G_CALLBACK (server_writable_cb), self,
+  g_signal_connect_object (settings, "writable-changed::server-url", G_CALLBACK (server_fixed_changed_cb), self,
                            G_CONNECT_SWAPPED);
-  server_writable_cb (self);
+  g_signal_connect_object (settings, "changed::server-url", G_CALLBACK (server_fixed_changed_cb), self,
+                           G_CONNECT_SWAPPED);
+  g_signal_connect_object (settings, "changed::kiosk", G_CALLBACK (server_fixed_changed_cb), self,
+                           G_CONNECT_SWAPPED);
+  server_fixed_changed_cb (self);
 }
 
 gboolean
@@ -268,6 +298,7 @@ till_sign_in_page_finalize (GObject *object)
   TillSignInPage *self = (TillSignInPage *)object;
 
   g_clear_pointer (&self->error, g_free);
+  g_clear_pointer (&self->fixed_server, g_free);
   g_clear_object (&self->settings);
 
   G_OBJECT_CLASS (till_sign_in_page_parent_class)->finalize (object);

@@ -106,6 +106,7 @@ set_app_action_enabled (TillWindow *self,
 }
 
 static void update_shell_navigation (TillWindow *self);
+static void kiosk_back_to_fullscreen (TillWindow *self);
 
 static void
 update_header (TillWindow *self)
@@ -201,7 +202,10 @@ show_sign_in (TillWindow      *self,
 
   /* Signed out: nothing of theirs comes up over the form. */
   if (previous == TILL_ACCESS_SIGNING_OUT || previous == TILL_ACCESS_SIGNED_IN)
-    close_dialogs (self);
+    {
+      close_dialogs (self);
+      kiosk_back_to_fullscreen (self);
+    }
   gtk_spinner_set_spinning (self->restoring_spinner, FALSE);
   /* Back from elsewhere than the form: fill it in afresh. */
   if (previous != TILL_ACCESS_SIGNED_OUT && previous != TILL_ACCESS_SIGNING_IN)
@@ -267,6 +271,7 @@ show_lock (TillWindow      *self,
     description = g_strdup_printf (_("Signed in as %s. Type the password to unlock."), name);
 
   close_other_windows (self);
+  kiosk_back_to_fullscreen (self);
   gtk_stack_set_visible_child_name (self->root_stack, "locked");
   gtk_widget_grab_focus (GTK_WIDGET (self->lock_page));
   till_lock_page_reset (self->lock_page, ended ? _("Sign In Again") : _("Locked"), description);
@@ -767,6 +772,18 @@ fullscreened_cb (TillWindow *self)
 {
   if (in_kiosk (self) && !self->fullscreen_released && !gtk_window_is_fullscreen (GTK_WINDOW (self)))
     gtk_window_fullscreen (GTK_WINDOW (self));
+}
+
+/* A manager let the window out of full screen for what they came to do,
+ * not for whoever comes after them: once the terminal locks or is signed
+ * out of, a kiosk fills the screen again. */
+static void
+kiosk_back_to_fullscreen (TillWindow *self)
+{
+  if (!in_kiosk (self) || !self->fullscreen_released)
+    return;
+  self->fullscreen_released = FALSE;
+  gtk_window_fullscreen (GTK_WINDOW (self));
 }
 
 static void
