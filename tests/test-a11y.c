@@ -51,63 +51,11 @@ static TillTestServer *server;
 
 /* Waiting */
 
-typedef gboolean (*Condition) (gconstpointer data);
-
-static void
-wait_seconds (Condition      condition,
-              gconstpointer  data,
-              guint          seconds,
-              const char    *what)
-{
-  gint64 deadline = g_get_monotonic_time () + seconds * G_USEC_PER_SEC;
-
-  while (!condition (data))
-    {
-      if (g_get_monotonic_time () > deadline)
-        g_error ("Timed out waiting for %s", what);
-      g_main_context_iteration (NULL, FALSE);
-      g_usleep (2000);
-    }
-}
-
-static void
-wait_for (Condition      condition,
-          gconstpointer  data,
-          const char    *what)
-{
-  wait_seconds (condition, data, 40, what);
-}
-
-static void
+typedef gboolean (*Condition) (gconstpointer data);static void
 type_text (const char *text)
 {
   till_test_xdo ("type", "--delay", "30", text, NULL);
-}
-
-static void
-press (const char *keys)
-{
-  till_test_xdo ("key", "--delay", "20", keys, NULL);
-}
-
-static gboolean
-is_mapped (gconstpointer widget)
-{
-  return gtk_widget_get_mapped (GTK_WIDGET (widget));
-}
-
-static void
-focus_window (GtkWindow  *window,
-              const char *title)
-{
-  g_autofree char *pattern = g_strdup_printf ("^%s$", title);
-
-  gtk_window_present (window);
-  wait_for (is_mapped, window, "a window to map");
-  till_test_xdo ("search", "--sync", "--onlyvisible", "--name", pattern, "windowfocus", "--sync", NULL);
-}
-
-/* The AT-SPI tree, read by tests/till-a11y-walk */
+}/* The AT-SPI tree, read by tests/till-a11y-walk */
 
 typedef struct
 {
@@ -174,7 +122,7 @@ walk_tree (const char *page)
   g_subprocess_communicate_utf8_async (walker, NULL, NULL, walked_cb, &walk);
   /* About ten seconds a page on an idle machine: a call on the bus per
    * question, several per node, hundreds of nodes. */
-  wait_seconds (walk_done, &walk, 240, "the AT-SPI walker");
+  till_test_wait_until (walk_done, &walk, 240, "the AT-SPI walker");
   g_assert_no_error (walk.error);
   if (!g_subprocess_get_successful (walker))
     g_error ("till-a11y-walk failed on the %s page: %s", page, walk.err);
@@ -392,7 +340,7 @@ open_window (void)
   g_settings_sync ();
 
   window = till_window_new (app);
-  focus_window (GTK_WINDOW (window), "Till");
+  till_test_focus_window (GTK_WINDOW (window), "Till");
   g_assert_cmpstr (till_window_get_visible_page (window), ==, "sign-in");
   return window;
 }
@@ -441,7 +389,7 @@ card_frame_focused (gconstpointer window)
                                        "String(document.hasFocus() && document.activeElement !== null "
                                        "&& document.activeElement.tagName === 'IFRAME')",
                                        -1, NULL, NULL, NULL, script_done_cb, &script);
-  wait_for (script_done, &script, "the card page's answer");
+  till_test_wait_for (script_done, &script, "the card page's answer");
   focused = g_str_equal (script.value, "true");
   g_free (script.value);
   return focused;
@@ -458,7 +406,7 @@ type_card (TillWindow *window)
   type_text ("4242424242424242");
   type_text ("1230");
   type_text ("123");
-  wait_for (can_charge, window, "the card to be complete");
+  till_test_wait_for (can_charge, window, "the card to be complete");
 }
 
 /* /a11y/pages */
@@ -540,8 +488,8 @@ check_sign_in (TillWindow *window)
   g_assert_nonnull (find_node (form, "push button", "Main Menu"));
 
   type_text ("not-the-password");
-  press ("Return");
-  wait_for (sign_in_error_shown, window, "the sign-in error");
+  till_test_press ("Return");
+  till_test_wait_for (sign_in_error_shown, window, "the sign-in error");
   message = till_sign_in_page_get_error (page);
   error = walk_page ("sign-in-error");
   g_assert_nonnull (find_node (error, "alert", message));
@@ -575,8 +523,8 @@ check_sale (TillWindow *window)
   const Node *focused;
 
   type_text ("1234");
-  wait_for (form_ready, window, "the card form");
-  wait_for (amount_typed, window, "the amount");
+  till_test_wait_for (form_ready, window, "the card form");
+  till_test_wait_for (amount_typed, window, "the amount");
   {
     /* The page has the focus while digits are typed, and says them. */
     g_autoptr(GPtrArray) typed = walk_page ("charge-amount");
@@ -587,11 +535,11 @@ check_sale (TillWindow *window)
     g_assert_cmpstr (amount->description, ==, till_charge_page_get_amount_text (page));
     g_assert_cmpstr (amount->description, ==, "$12.34");
   }
-  press ("Return");
-  wait_for (card_frame_focused, window, "the focus in the card's frame");
+  till_test_press ("Return");
+  till_test_wait_for (card_frame_focused, window, "the focus in the card's frame");
   type_card (window);
-  press ("Return");
-  wait_for (shows_result, window, "the result");
+  till_test_press ("Return");
+  till_test_wait_for (shows_result, window, "the result");
   g_assert_cmpstr (till_charge_page_get_result_title (page), ==, "Approved");
 
   result = walk_page ("result");
@@ -606,8 +554,8 @@ check_sale (TillWindow *window)
   g_assert_cmpstr (focused->description, ==, till_charge_page_get_result_description (page));
 
   payment_id = g_strdup (till_sale_get_payment_id (till_charge_page_get_sale (page)));
-  press ("Return");
-  wait_for (form_ready, window, "the next sale");
+  till_test_press ("Return");
+  till_test_wait_for (form_ready, window, "the next sale");
   return payment_id;
 }
 
@@ -624,27 +572,27 @@ test_pages (void)
   check_sign_in (window);
 
   type_text (MORGAN_PASSWORD);
-  press ("Return");
-  wait_for (form_ready, window, "the card form");
+  till_test_press ("Return");
+  till_test_wait_for (form_ready, window, "the card form");
   g_ptr_array_unref (walk_page ("charge"));
 
   payment_id = check_sale (window);
 
-  press ("ctrl+l");
-  wait_for (shows_locked, window, "the lock screen");
+  till_test_press ("ctrl+l");
+  till_test_wait_for (shows_locked, window, "the lock screen");
   g_ptr_array_unref (walk_page ("lock"));
   type_text (MORGAN_PASSWORD);
-  press ("Return");
-  wait_for (shows_shell, window, "the unlocked terminal");
+  till_test_press ("Return");
+  till_test_wait_for (shows_shell, window, "the unlocked terminal");
 
   till_window_show_page (window, "history");
-  wait_for (history_listed, window, "the payments");
+  till_test_wait_for (history_listed, window, "the payments");
   g_ptr_array_unref (walk_page ("history"));
 
   payment = payment_object (payment_id);
   dialog = till_refund_dialog_new (till_window_get_session (window), payment);
   gtk_window_set_transient_for (GTK_WINDOW (dialog), GTK_WINDOW (window));
-  focus_window (GTK_WINDOW (dialog), "Refund Payment");
+  till_test_focus_window (GTK_WINDOW (dialog), "Refund Payment");
   {
     g_autoptr(GPtrArray) nodes = walk_page ("refund-dialog");
 
@@ -659,7 +607,7 @@ test_pages (void)
     g_autoptr(GPtrArray) nodes = NULL;
 
     gtk_window_set_transient_for (GTK_WINDOW (approval), GTK_WINDOW (window));
-    focus_window (GTK_WINDOW (approval), "Manager’s Approval");
+    till_test_focus_window (GTK_WINDOW (approval), "Manager’s Approval");
     nodes = walk_page ("approval-dialog");
     g_assert_nonnull (find_node (nodes, "push button", "Approve"));
     gtk_window_destroy (GTK_WINDOW (approval));
@@ -667,25 +615,25 @@ test_pages (void)
 
   till_window_show_page (window, "day-totals");
   day_totals = gtk_stack_get_child_by_name (till_window_get_shell_stack (window), "day-totals");
-  wait_for (day_totals_shown, day_totals, "the day's totals");
+  till_test_wait_for (day_totals_shown, day_totals, "the day's totals");
   g_ptr_array_unref (walk_page ("day-totals"));
 
   till_window_show_page (window, "staff");
-  wait_for (staff_listed, till_window_get_staff_page (window), "the staff");
+  till_test_wait_for (staff_listed, till_window_get_staff_page (window), "the staff");
   g_ptr_array_unref (walk_page ("staff"));
 
   till_window_show_page (window, "audit");
   g_ptr_array_unref (walk_page ("audit"));
 
   till_window_show_page (window, "charge");
-  focus_window (GTK_WINDOW (window), "Till");
-  press ("F10");
-  wait_for (popover_open, window, "the main menu");
+  till_test_focus_window (GTK_WINDOW (window), "Till");
+  till_test_press ("F10");
+  till_test_wait_for (popover_open, window, "the main menu");
   g_ptr_array_unref (walk_page ("main-menu"));
-  press ("Escape");
+  till_test_press ("Escape");
 
   g_action_group_activate_action (G_ACTION_GROUP (app), "preferences", NULL);
-  wait_for (preferences_open, NULL, "Preferences");
+  till_test_wait_for (preferences_open, NULL, "Preferences");
   g_ptr_array_unref (walk_page ("preferences"));
   gtk_window_destroy (preferences_window ());
 
@@ -752,8 +700,8 @@ press_until (GtkWindow    *window,
                               owner ? G_OBJECT_TYPE_NAME (owner) : "nothing");
       if (i == max)
         g_error ("%s not reached with %u × %s; the focus went to%s", what, max, keys, path->str);
-      press (keys);
-      wait_for (keys_reached, GUINT_TO_POINTER (before + 1), keys);
+      till_test_press (keys);
+      till_test_wait_for (keys_reached, GUINT_TO_POINTER (before + 1), keys);
       g_main_context_iteration (NULL, FALSE);
     }
 }
@@ -780,8 +728,8 @@ key_to_amount (TillWindow *window,
 {
   AmountWait wait = { amount, window };
 
-  press (keys);
-  wait_for (shows_amount, &wait, keys);
+  till_test_press (keys);
+  till_test_wait_for (shows_amount, &wait, keys);
 }
 
 /* The focus is in the card view, from where the page moves it into
@@ -894,8 +842,8 @@ test_keyboard (void)
 
   count_keys (GTK_WIDGET (window));
   type_text (MORGAN_PASSWORD);
-  press ("Return");
-  wait_for (form_ready, window, "the card form");
+  till_test_press ("Return");
+  till_test_wait_for (form_ready, window, "the card form");
 
   /* The charge screen's keys, as the Keyboard Shortcuts window lists them. */
   key_to_amount (window, "1", 1);
@@ -911,34 +859,34 @@ test_keyboard (void)
 
   /* The card form, in the web view, by Tab. */
   press_until (GTK_WINDOW (window), "Tab", focus_in_card, window, 40, "The card form");
-  wait_for (card_frame_focused, window, "the focus in the card's frame");
+  till_test_wait_for (card_frame_focused, window, "the focus in the card's frame");
   type_card (window);
-  press ("Return");
-  wait_for (shows_result, window, "the result");
+  till_test_press ("Return");
+  till_test_wait_for (shows_result, window, "the result");
   g_assert_cmpstr (till_charge_page_get_result_title (page), ==, "Approved");
   payment_id = g_strdup (till_sale_get_payment_id (till_charge_page_get_sale (page)));
   /* The focus is on New Sale. */
-  press ("Return");
-  wait_for (form_ready, window, "the next sale");
+  till_test_press ("Return");
+  till_test_wait_for (form_ready, window, "the next sale");
   g_assert_cmpint (till_charge_page_get_amount (page), ==, 0);
 
   /* History, the second page, with the focus in it. */
-  press ("alt+2");
-  wait_for (shows_history, window, "the History page");
+  till_test_press ("alt+2");
+  till_test_wait_for (shows_history, window, "the History page");
   press_until (GTK_WINDOW (window), "Tab", focus_in_list, window, 20, "The list of payments");
-  press ("Return");
+  till_test_press ("Return");
   shown[0] = window;
   shown[1] = payment_id;
-  wait_for (shows_payment, shown, "the payment's details");
+  till_test_wait_for (shows_payment, shown, "the payment's details");
   press_until (GTK_WINDOW (window), "Tab", focus_on_refund, window, 30, "Refund…");
-  press ("Return");
-  wait_for (dialog_open, NULL, "the refund dialog");
+  till_test_press ("Return");
+  till_test_wait_for (dialog_open, NULL, "the refund dialog");
   dialog = refund_dialog ();
   /* The X input focus follows the new window, as a window manager would. */
-  focus_window (GTK_WINDOW (dialog), "Refund Payment");
+  till_test_focus_window (GTK_WINDOW (dialog), "Refund Payment");
   g_assert_cmpstr (till_refund_dialog_get_amount_text (dialog), ==, "$25.00");
-  press ("Return");
-  wait_for (refunded, dialog, "the refund");
+  till_test_press ("Return");
+  till_test_wait_for (refunded, dialog, "the refund");
   g_assert_cmpuint (refunds_at_stripe (payment_id, &total), ==, 1);
   g_assert_cmpint (total, ==, 2500);
 

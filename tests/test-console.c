@@ -72,38 +72,11 @@ static void
 type_text (const char *text)
 {
   till_test_xdo ("type", "--delay", "20", text, NULL);
-}
-
-static void
-press (const char *keys)
-{
-  till_test_xdo ("key", "--delay", "20", keys, NULL);
-}
-
-static gboolean
-is_mapped (gconstpointer widget)
-{
-  return gtk_widget_get_mapped (GTK_WIDGET (widget));
-}
-
-static gboolean
+}static gboolean
 is_hidden (gconstpointer widget)
 {
   return !gtk_widget_get_visible (GTK_WIDGET (widget));
 }
-
-/* X input focus on the toplevel titled title, once it is mapped. */
-static void
-focus_window (GtkWindow  *window,
-              const char *title)
-{
-  g_autofree char *pattern = g_strdup_printf ("^%s$", title);
-
-  gtk_window_present (window);
-  wait_for (is_mapped, window, "a window to map");
-  till_test_xdo ("search", "--sync", "--onlyvisible", "--name", pattern, "windowfocus", "--sync", NULL);
-}
-
 /* The window */
 
 static gboolean
@@ -131,10 +104,10 @@ sign_in_at (const char *url,
   g_settings_sync ();
 
   window = till_window_new (app);
-  focus_window (GTK_WINDOW (window), "Till");
+  till_test_focus_window (GTK_WINDOW (window), "Till");
   g_assert_cmpstr (till_window_get_visible_page (window), ==, "sign-in");
   type_text (password);
-  press ("Return");
+  till_test_press ("Return");
   wait_for (shows_shell, window, "the signed-in shell");
   return window;
 }
@@ -236,7 +209,7 @@ open_dialog (TillWindow *window,
   TillRefundDialog *dialog = till_refund_dialog_new (till_window_get_session (window), payment);
 
   gtk_window_set_transient_for (GTK_WINDOW (dialog), GTK_WINDOW (window));
-  focus_window (GTK_WINDOW (dialog), "Refund Payment");
+  till_test_focus_window (GTK_WINDOW (dialog), "Refund Payment");
   return dialog;
 }
 
@@ -324,7 +297,7 @@ refund_of (TillRefundDialog *dialog)
 static void
 retype (const char *text)
 {
-  press ("ctrl+a");
+  till_test_press ("ctrl+a");
   type_text (text);
 }
 
@@ -367,11 +340,11 @@ test_cashier_refund (void)
   /* A wrong password: refused, and told so; the password field is empty. */
   gtk_widget_grab_focus (till_refund_dialog_get_approver_row (dialog));
   type_text ("morgan");
-  press ("Return");
+  till_test_press ("Return");
   type_text ("not-morgans-password");
   wait_text (dialog, till_refund_dialog_get_approver_password, "not-morgans-password");
   till_test_save_screenshot (GTK_WIDGET (dialog), "refund-dialog-approval");
-  press ("Return");
+  till_test_press ("Return");
   wait_outcome (dialog, TILL_REFUND_OUTCOME_APPROVAL_REFUSED);
   g_assert_true (g_str_has_prefix (till_refund_dialog_get_message (dialog), "Not approved: "));
   g_assert_cmpstr (till_refund_dialog_get_approver_password (dialog), ==, "");
@@ -381,7 +354,7 @@ test_cashier_refund (void)
 
   /* The right one: refunded once, with both names. */
   type_text (MORGAN_PASSWORD);
-  press ("Return");
+  till_test_press ("Return");
   wait_outcome (dialog, TILL_REFUND_OUTCOME_SUCCEEDED);
   g_assert_cmpstr (json_object_get_string_member (refund_of (dialog), "requested_by"), ==, "alice");
   g_assert_cmpstr (json_object_get_string_member (refund_of (dialog), "approved_by"), ==, "morgan");
@@ -400,7 +373,7 @@ test_cashier_refund (void)
 
   /* Done closes it. */
   g_object_ref (dialog);
-  press ("Return");
+  till_test_press ("Return");
   wait_for (is_hidden, dialog, "the dialog to close");
   g_object_unref (dialog);
 
@@ -465,7 +438,7 @@ test_manager_refund_answer_lost (void)
   /* Each answer dropped: libsoup sends a request again by itself when a
    * kept-alive connection closes before any answer (the same key). */
   till_test_proxy_plan (proxy, "[\"drop_after\",\"drop_after\",\"drop_after\",\"drop_after\"]", 0);
-  press ("Return");
+  till_test_press ("Return");
   wait_outcome (dialog, TILL_REFUND_OUTCOME_UNKNOWN);
   g_assert_true (g_str_has_prefix (till_refund_dialog_get_message (dialog), "Not confirmed yet: "));
   g_assert_true (till_refund_request_get_locked (request));
@@ -477,7 +450,7 @@ test_manager_refund_answer_lost (void)
 
   /* Try Again: the same attempt, the same key. */
   till_test_proxy_plan (proxy, "[]", 0);
-  press ("Return");
+  till_test_press ("Return");
   wait_outcome (dialog, TILL_REFUND_OUTCOME_SUCCEEDED);
   g_assert_cmpstr (till_refund_dialog_get_message (dialog), ==, "Refunded $20.00. Made by morgan.");
   g_assert_true (JSON_NODE_HOLDS_NULL (json_object_get_member (refund_of (dialog), "approved_by")));
@@ -595,16 +568,16 @@ test_staff (void)
   till_staff_page_start_adding (page);
   wait_for (add_form_ready, page, "the form to add an account");
   type_text ("carla");
-  press ("Return");
+  till_test_press ("Return");
   type_text ("carla-password-1");
-  press ("Return");
+  till_test_press ("Return");
   type_text ("carla-password-2");
-  press ("Return");
+  till_test_press ("Return");
   wait_for (staff_error_shown, page, "the passwords' mismatch");
   g_assert_cmpstr (till_staff_page_get_error (page), ==, "The two passwords are not the same.");
   g_assert_null (till_staff_page_describe (page, "carla"));
   retype ("carla-password-1");
-  press ("Return");
+  till_test_press ("Return");
   wait_staff (page, "carla", "Cashier");
   g_assert_null (till_staff_page_get_error (page));
   g_assert_cmpuint (login_status ("carla", "carla-password-1"), ==, 200);
@@ -633,9 +606,9 @@ test_staff (void)
   wait_for (revealed, field, "carla's row to open");
   gtk_widget_grab_focus (GTK_WIDGET (field));
   type_text ("carla-new-password");
-  press ("Return");
+  till_test_press ("Return");
   type_text ("carla-new-password");
-  press ("Return");
+  till_test_press ("Return");
   /* Sent: the fields are emptied at once. */
   wait_for (password_sent, page, "the new password to be sent");
   wait_for (staff_settled, page, "the new password");

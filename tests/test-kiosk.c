@@ -41,24 +41,6 @@ static TillWindow *window;
 static GSubprocess *window_manager;
 
 typedef gboolean (*Condition) (gconstpointer data);
-
-static void
-wait_for (Condition      condition,
-          gconstpointer  data,
-          guint          seconds,
-          const char    *what)
-{
-  gint64 deadline = g_get_monotonic_time () + seconds * G_USEC_PER_SEC;
-
-  while (!condition (data))
-    {
-      if (g_get_monotonic_time () > deadline)
-        g_error ("Timed out waiting for %s", what);
-      g_main_context_iteration (NULL, FALSE);
-      g_usleep (2000);
-    }
-}
-
 /* `till --version` */
 
 static void
@@ -342,7 +324,7 @@ focus_window (void)
 static void
 wait_dialog (const char *action)
 {
-  wait_for (dialog_ready, action, 20, action);
+  till_test_wait_until (dialog_ready, action, 20, action);
 }
 
 /* Types a name and password into the dialog as a manager would, and
@@ -361,7 +343,7 @@ type_approval (const char *username,
   till_test_xdo ("key", "--delay", "20", "Return", NULL);
   till_test_xdo ("type", "--delay", "20", password, NULL);
   till_test_xdo ("key", "--delay", "20", "Return", NULL);
-  wait_for (dialog_answered, NULL, 20, "the server's answer to the approval");
+  till_test_wait_until (dialog_answered, NULL, 20, "the server's answer to the approval");
   dialog = approval_dialog ();
   return dialog ? till_approval_dialog_get_message (dialog) : NULL;
 }
@@ -382,7 +364,7 @@ static void
 close_dialog (void)
 {
   till_test_xdo ("key", "Escape", NULL);
-  wait_for (no_dialog, NULL, 20, "the approval dialog to close");
+  till_test_wait_until (no_dialog, NULL, 20, "the approval dialog to close");
 }
 
 static guint fullscreen_changes;
@@ -415,14 +397,14 @@ test_fullscreen (void)
   window = till_window_new (app);
   g_signal_connect (window, "notify::fullscreened", G_CALLBACK (count_fullscreen_cb), NULL);
   gtk_window_present (GTK_WINDOW (window));
-  wait_for (is_mapped, NULL, 20, "the window to map");
-  wait_for (window_fullscreen, GINT_TO_POINTER (TRUE), 20, "full screen");
+  till_test_wait_until (is_mapped, NULL, 20, "the window to map");
+  till_test_wait_until (window_fullscreen, GINT_TO_POINTER (TRUE), 20, "full screen");
   focus_window ();
 
   before = fullscreen_changes;
   gtk_window_unfullscreen (GTK_WINDOW (window));
-  wait_for (changed_twice, GUINT_TO_POINTER (before), 20, "out of full screen and back");
-  wait_for (window_fullscreen, GINT_TO_POINTER (TRUE), 20, "full screen again");
+  till_test_wait_until (changed_twice, GUINT_TO_POINTER (before), 20, "out of full screen and back");
+  till_test_wait_until (window_fullscreen, GINT_TO_POINTER (TRUE), 20, "full screen again");
   g_assert_null (approval_dialog ());
 }
 
@@ -440,13 +422,13 @@ test_leave_fullscreen (void)
   g_assert_true (gtk_window_is_fullscreen (GTK_WINDOW (window)));
 
   g_assert_null (type_approval ("morgan", MANAGER_PASSWORD));
-  wait_for (window_fullscreen, GINT_TO_POINTER (FALSE), 20, "the window out of full screen");
+  till_test_wait_until (window_fullscreen, GINT_TO_POINTER (FALSE), 20, "the window out of full screen");
   /* It stays out until asked back, which needs nobody's approval. */
   till_test_settle (300);
   g_assert_false (gtk_window_is_fullscreen (GTK_WINDOW (window)));
   focus_window ();
   till_test_xdo ("key", "F11", NULL);
-  wait_for (window_fullscreen, GINT_TO_POINTER (TRUE), 20, "full screen once more");
+  till_test_wait_until (window_fullscreen, GINT_TO_POINTER (TRUE), 20, "full screen once more");
   g_assert_null (approval_dialog ());
 }
 
@@ -482,7 +464,7 @@ test_preferences (void)
   till_test_xdo ("key", "ctrl+comma", NULL);
   wait_dialog (TILL_APPROVAL_PREFERENCES);
   g_assert_null (type_approval ("morgan", MANAGER_PASSWORD));
-  wait_for (preferences_shown, NULL, 20, "Preferences");
+  till_test_wait_until (preferences_shown, NULL, 20, "Preferences");
   till_test_save_screenshot (GTK_WIDGET (preferences_window ()), "kiosk-preferences");
   gtk_window_destroy (GTK_WINDOW (preferences_window ()));
 }
@@ -511,7 +493,7 @@ test_about_links (void)
 
   focus_window ();
   g_action_group_activate_action (G_ACTION_GROUP (app), "about", NULL);
-  wait_for (toplevel_mapped, GSIZE_TO_POINTER (ADW_TYPE_ABOUT_WINDOW), 20, "About");
+  till_test_wait_until (toplevel_mapped, GSIZE_TO_POINTER (ADW_TYPE_ABOUT_WINDOW), 20, "About");
   about = find_toplevel (ADW_TYPE_ABOUT_WINDOW);
   g_signal_connect (about, "activate-link", G_CALLBACK (link_followed_cb), NULL);
 
@@ -603,7 +585,7 @@ sign_in (void)
   g_assert_cmpstr (till_window_get_visible_page (window), ==, "sign-in");
   till_test_xdo ("type", "--delay", "30", CASHIER_PASSWORD, NULL);
   till_test_xdo ("key", "Return", NULL);
-  wait_for (in_state, "entry", 30, "the card form");
+  till_test_wait_until (in_state, "entry", 30, "the card form");
 }
 
 /* A sale of amount (minor units) paid with the token, as the card page
@@ -650,9 +632,9 @@ test_inhibit (void)
   app_id = till_test_session_manager_dup_last_app_id ();
   g_assert_cmpstr (app_id, ==, APP_ID);
   g_assert_cmpuint (till_test_session_manager_last_toplevel (), !=, 0);
-  wait_for (in_state, "result", 30, "the payment's result");
+  till_test_wait_until (in_state, "result", 30, "the payment's result");
   g_assert_cmpstr (till_charge_page_get_result_title (till_window_get_charge_page (window)), ==, "Approved");
-  wait_for (nothing_held, NULL, 20, "the inhibition to be released");
+  till_test_wait_until (nothing_held, NULL, 20, "the inhibition to be released");
   g_assert_false (session_inhibited ());
   g_assert_cmpuint (till_test_session_manager_inhibits (), ==, inhibits + 1);
 
@@ -660,27 +642,27 @@ test_inhibit (void)
    * sale waits for it once the cashier stopped waiting for the customer;
    * let go when the sale is abandoned. */
   pay (checkout, "1400", "pm_card_authenticationRequired");
-  wait_for (in_state, "authenticating", 30, "the customer's bank's challenge");
+  till_test_wait_until (in_state, "authenticating", 30, "the customer's bank's challenge");
   g_assert_true (session_inhibited ());
   gtk_widget_activate_action (GTK_WIDGET (page), "charge.stop", NULL);
-  wait_for (in_state, "result", 30, "the sale waiting for the customer's bank");
+  till_test_wait_until (in_state, "result", 30, "the sale waiting for the customer's bank");
   g_assert_true (till_charge_page_has_open_sale (page));
   g_assert_true (session_inhibited ());
   g_assert_cmpuint (till_test_session_manager_inhibits (), ==, inhibits + 2);
   gtk_widget_activate_action (GTK_WIDGET (page), "charge.abandon", NULL);
-  wait_for (in_state, "entry", 20, "the sale abandoned");
-  wait_for (nothing_held, NULL, 20, "the inhibition to be released after abandoning");
+  till_test_wait_until (in_state, "entry", 20, "the sale abandoned");
+  till_test_wait_until (nothing_held, NULL, 20, "the inhibition to be released after abandoning");
 
   /* The server fails: held while the outcome was unknown, let go once
    * the terminal knew what to tell the cashier. */
   till_test_server_stop (shop);
   pay (checkout, "1300", "pm_card_visa");
   g_assert_cmpuint (held_while_sending, ==, 1);
-  wait_for (in_state, "result", 30, "the failed payment's result");
+  till_test_wait_until (in_state, "result", 30, "the failed payment's result");
   /* Not known yet ("Not Confirmed Yet"), but nothing is under way: the
    * journal resolves it at the next start. */
   g_assert_true (till_charge_page_has_open_sale (page));
-  wait_for (nothing_held, NULL, 20, "the inhibition to be released after the failure");
+  till_test_wait_until (nothing_held, NULL, 20, "the inhibition to be released after the failure");
   g_assert_cmpuint (till_test_session_manager_inhibits (), ==, inhibits + 3);
   till_test_server_start (shop);
 }
@@ -724,7 +706,7 @@ test_no_file_dialogs (void)
       till_printout_save_pdf (printout, TILL_PAPER_RECEIPT, GTK_WINDOW (window), "receipt-pi_1/kiosk.pdf");
       g_assert_null (find_toplevel (GTK_TYPE_FILE_CHOOSER_DIALOG));
       g_assert_true (g_file_query_exists (i == 0 ? saved : again, NULL));
-      wait_for (toplevel_mapped, GSIZE_TO_POINTER (ADW_TYPE_MESSAGE_DIALOG), 20, "where the PDF went");
+      till_test_wait_until (toplevel_mapped, GSIZE_TO_POINTER (ADW_TYPE_MESSAGE_DIALOG), 20, "where the PDF went");
       told = find_toplevel (ADW_TYPE_MESSAGE_DIALOG);
       g_assert_cmpstr (adw_message_dialog_get_heading (ADW_MESSAGE_DIALOG (told)), ==, "Saved");
       g_assert_nonnull (strstr (adw_message_dialog_get_body (ADW_MESSAGE_DIALOG (told)),
@@ -735,7 +717,7 @@ test_no_file_dialogs (void)
   g_file_delete (again, NULL, NULL);
 
   till_printout_print (printout, TILL_PAPER_RECEIPT, GTK_WINDOW (window));
-  wait_for (print_answered, NULL, 30, "the printout's outcome");
+  till_test_wait_until (print_answered, NULL, 30, "the printout's outcome");
   g_assert_null (print_dialog ());
   told = find_toplevel (ADW_TYPE_MESSAGE_DIALOG);
   g_test_message ("Printing said: %s", adw_message_dialog_get_body (ADW_MESSAGE_DIALOG (told)));
@@ -758,16 +740,16 @@ test_lock_fullscreen (void)
   till_test_xdo ("key", "F11", NULL);
   wait_dialog (TILL_APPROVAL_LEAVE_FULLSCREEN);
   g_assert_null (type_approval ("morgan", MANAGER_PASSWORD));
-  wait_for (window_fullscreen, GINT_TO_POINTER (FALSE), 20, "the window out of full screen");
+  till_test_wait_until (window_fullscreen, GINT_TO_POINTER (FALSE), 20, "the window out of full screen");
 
   gtk_widget_activate_action (GTK_WIDGET (window), "win.lock", NULL);
-  wait_for (page_is, "locked", 20, "the lock page");
-  wait_for (window_fullscreen, GINT_TO_POINTER (TRUE), 20, "full screen once locked");
+  till_test_wait_until (page_is, "locked", 20, "the lock page");
+  till_test_wait_until (window_fullscreen, GINT_TO_POINTER (TRUE), 20, "full screen once locked");
 
   focus_window ();
   till_test_xdo ("type", "--delay", "30", CASHIER_PASSWORD, NULL);
   till_test_xdo ("key", "Return", NULL);
-  wait_for (page_is, "charge", 30, "the charge page once unlocked");
+  till_test_wait_until (page_is, "charge", 30, "the charge page once unlocked");
   g_assert_true (gtk_window_is_fullscreen (GTK_WINDOW (window)));
 }
 
@@ -799,7 +781,7 @@ test_quit (void)
   wait_dialog (TILL_APPROVAL_QUIT);
   g_assert_true (gtk_widget_get_visible (GTK_WIDGET (window)));
   g_assert_null (type_approval ("morgan", MANAGER_PASSWORD));
-  wait_for (window_gone, NULL, 20, "Till to quit");
+  till_test_wait_until (window_gone, NULL, 20, "Till to quit");
   window = NULL;
 }
 
@@ -821,7 +803,7 @@ start_window_manager (void)
   window_manager = g_subprocess_new (G_SUBPROCESS_FLAGS_STDOUT_SILENCE | G_SUBPROCESS_FLAGS_STDERR_SILENCE, &error,
                                      "openbox", "--sm-disable", NULL);
   g_assert_no_error (error);
-  wait_for (window_manager_running, NULL, 20, "openbox");
+  till_test_wait_until (window_manager_running, NULL, 20, "openbox");
 }
 
 int

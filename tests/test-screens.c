@@ -68,53 +68,11 @@ static const char * const configuration_names[] = { "small", "large-text", "dark
 static TillApplication *app;
 static TillTestServer *server;
 
-typedef gboolean (*Condition) (gconstpointer data);
-
-static void
-wait_for (Condition      condition,
-          gconstpointer  data,
-          const char    *what)
-{
-  gint64 deadline = g_get_monotonic_time () + 40 * G_USEC_PER_SEC;
-
-  while (!condition (data))
-    {
-      if (g_get_monotonic_time () > deadline)
-        g_error ("Timed out waiting for %s", what);
-      g_main_context_iteration (NULL, FALSE);
-      g_usleep (2000);
-    }
-}
-
-static void
-type_text (const char *text)
-{
-  till_test_xdo ("type", "--delay", "30", text, NULL);
-}
-
-static void
+typedef gboolean (*Condition) (gconstpointer data);static void
 press (const char *keys)
 {
   till_test_xdo ("key", "--delay", "20", keys, NULL);
 }
-
-static gboolean
-is_mapped (gconstpointer widget)
-{
-  return gtk_widget_get_mapped (GTK_WIDGET (widget));
-}
-
-static void
-focus_window (GtkWindow  *window,
-              const char *title)
-{
-  g_autofree char *pattern = g_strdup_printf ("^%s$", title);
-
-  gtk_window_present (window);
-  wait_for (is_mapped, window, "a window to map");
-  till_test_xdo ("search", "--sync", "--onlyvisible", "--name", pattern, "windowfocus", "--sync", NULL);
-}
-
 /* The configurations */
 
 /* How many times the default text size. */
@@ -591,7 +549,7 @@ wait_page (TillWindow *window,
 {
   WindowWait wait = { window, name };
 
-  wait_for (shows_page, &wait, name);
+  till_test_wait_for (shows_page, &wait, name);
 }
 
 static void
@@ -600,7 +558,7 @@ wait_charge_state (TillWindow *window,
 {
   WindowWait wait = { window, state };
 
-  wait_for (charge_state_is, &wait, state);
+  till_test_wait_for (charge_state_is, &wait, state);
 }
 
 static WebKitWebView *
@@ -624,7 +582,7 @@ open_window (Configuration configuration)
   g_settings_sync ();
 
   window = till_window_new (app);
-  focus_window (GTK_WINDOW (window), "Till");
+  till_test_focus_window (GTK_WINDOW (window), "Till");
   g_assert_cmpstr (till_window_get_visible_page (window), ==, "sign-in");
   return window;
 }
@@ -778,9 +736,9 @@ test_pages (gconstpointer data)
   /* Sign-in: its button reachable and touch-sized. */
   check_page (GTK_WINDOW (window), configuration, "sign-in");
   check_button (GTK_WIDGET (till_window_get_sign_in_page (window)), "_Sign In", configuration);
-  type_text (MORGAN_PASSWORD);
+  till_test_type (MORGAN_PASSWORD);
   press ("Return");
-  wait_for (form_ready, window, "the charge page");
+  till_test_wait_for (form_ready, window, "the charge page");
 
   /* Charge: an amount typed, a different one each time (the same card
    * charged the same amount again soon after asks first). */
@@ -788,8 +746,8 @@ test_pages (gconstpointer data)
     g_autofree char *amount = g_strdup_printf ("%d", 1250 + 100 * configuration);
     WindowWait wait = { window, amount };
 
-    type_text (amount);
-    wait_for (amount_is, &wait, "the amount");
+    till_test_type (amount);
+    till_test_wait_for (amount_is, &wait, "the amount");
   }
   check_page (GTK_WINDOW (window), configuration, "charge");
   check_charge_entry (window, configuration);
@@ -813,10 +771,10 @@ test_pages (gconstpointer data)
   gtk_widget_grab_focus (GTK_WIDGET (charge_of (window)));
   press ("Return");
   till_test_web_wait_card_focus (web_view_of (window));
-  type_text ("4242424242424242");
-  type_text ("1230");
-  type_text ("123");
-  wait_for (card_complete, window, "the card to be complete");
+  till_test_type ("4242424242424242");
+  till_test_type ("1230");
+  till_test_type ("123");
+  till_test_wait_for (card_complete, window, "the card to be complete");
   check_page (GTK_WINDOW (window), configuration, "card");
   press ("Return");
   wait_charge_state (window, "result");
@@ -832,7 +790,7 @@ test_pages (gconstpointer data)
     assert_contrast (find_first (GTK_WIDGET (charge_of (window)), is_label_of_class, "title-1"), GTK_WIDGET (window),
                      "the result in dark mode");
   press ("Return");
-  wait_for (form_ready, window, "the next sale");
+  till_test_wait_for (form_ready, window, "the next sale");
   g_assert_true (seen (GTK_WIDGET (till_charge_page_get_card_view (charge_of (window)))));
 
   /* The lock, and back. */
@@ -845,7 +803,7 @@ test_pages (gconstpointer data)
 
   /* History, with the sale chosen. */
   till_window_show_page (window, "history");
-  wait_for (history_listed, till_window_get_history_page (window), "the history");
+  till_test_wait_for (history_listed, till_window_get_history_page (window), "the history");
   gtk_selection_model_select_item (gtk_list_view_get_model (till_history_page_get_list_view (till_window_get_history_page (window))),
                                    0, TRUE);
   check_page (GTK_WINDOW (window), configuration, "history");
@@ -856,27 +814,27 @@ test_pages (gconstpointer data)
     TillRefundDialog *dialog = till_refund_dialog_new (till_window_get_session (window), payment);
 
     gtk_window_set_transient_for (GTK_WINDOW (dialog), GTK_WINDOW (window));
-    focus_window (GTK_WINDOW (dialog), "Refund Payment");
+    till_test_focus_window (GTK_WINDOW (dialog), "Refund Payment");
     check_page (GTK_WINDOW (dialog), configuration, "refund");
     gtk_window_destroy (GTK_WINDOW (dialog));
-    focus_window (GTK_WINDOW (window), "Till");
+    till_test_focus_window (GTK_WINDOW (window), "Till");
   }
 
   /* The manager's pages. */
   stack = till_window_get_shell_stack (window);
   till_window_show_page (window, "day-totals");
-  wait_for (totals_shown, gtk_stack_get_child_by_name (stack, "day-totals"), "the day's totals");
+  till_test_wait_for (totals_shown, gtk_stack_get_child_by_name (stack, "day-totals"), "the day's totals");
   check_page (GTK_WINDOW (window), configuration, "day-totals");
   till_window_show_page (window, "staff");
-  wait_for (staff_listed, till_window_get_staff_page (window), "the staff");
+  till_test_wait_for (staff_listed, till_window_get_staff_page (window), "the staff");
   check_page (GTK_WINDOW (window), configuration, "staff");
   till_window_show_page (window, "audit");
-  wait_for (audit_loaded, till_window_get_audit_page (window), "the audit log");
+  till_test_wait_for (audit_loaded, till_window_get_audit_page (window), "the audit log");
   check_page (GTK_WINDOW (window), configuration, "audit");
 
   /* Preferences, as the menu opens it. */
   g_action_group_activate_action (G_ACTION_GROUP (app), "preferences", NULL);
-  wait_for (preferences_mapped, NULL, "the Preferences window");
+  till_test_wait_for (preferences_mapped, NULL, "the Preferences window");
   check_page (find_preferences (), configuration, "preferences");
   gtk_window_destroy (find_preferences ());
 

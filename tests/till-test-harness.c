@@ -862,6 +862,43 @@ till_test_settle (guint milliseconds)
     }
 }
 
+void
+till_test_wait_until (TillTestCondition  condition,
+                      gconstpointer      data,
+                      guint              seconds,
+                      const char        *what)
+{
+  gint64 deadline = g_get_monotonic_time () + (gint64) seconds * G_USEC_PER_SEC;
+
+  while (!condition (data))
+    {
+      if (g_get_monotonic_time () > deadline)
+        g_error ("Timed out waiting for %s", what);
+      g_main_context_iteration (NULL, FALSE);
+      g_usleep (2000);
+    }
+}
+
+void
+till_test_wait_for (TillTestCondition  condition,
+                    gconstpointer      data,
+                    const char        *what)
+{
+  till_test_wait_until (condition, data, 40, what);
+}
+
+void
+till_test_type (const char *text)
+{
+  till_test_xdo ("type", "--delay", "30", text, NULL);
+}
+
+void
+till_test_press (const char *keys)
+{
+  till_test_xdo ("key", "--delay", "20", keys, NULL);
+}
+
 /* Removes flag from argv (before g_test_init sees it) and says whether it
  * was there. */
 gboolean

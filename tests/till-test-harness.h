@@ -154,6 +154,20 @@ char             *till_test_new_key             (void);
 void              till_test_xdo                 (const char       *first,
                                                  ...) G_GNUC_NULL_TERMINATED;
 void              till_test_settle              (guint             milliseconds);
+/* Runs the main loop until condition (data) holds; g_error()s naming what
+ * after seconds (till_test_wait_for: 40 s). */
+typedef gboolean (*TillTestCondition) (gconstpointer data);
+void              till_test_wait_until          (TillTestCondition condition,
+                                                 gconstpointer     data,
+                                                 guint             seconds,
+                                                 const char       *what);
+void              till_test_wait_for            (TillTestCondition condition,
+                                                 gconstpointer     data,
+                                                 const char       *what);
+/* X key events to the focused window (xdotool): text typed 30 ms a key,
+ * keys ("ctrl+q Return") pressed 20 ms apart. */
+void              till_test_type                (const char       *text);
+void              till_test_press               (const char       *keys);
 gboolean          till_test_take_flag           (int              *argc,
                                                  char            **argv,
                                                  const char       *flag);

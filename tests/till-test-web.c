@@ -268,3 +268,20 @@ till_test_save_screenshot (GtkWidget  *widget,
   g_assert_true (gdk_texture_save_to_png (texture, path));
   g_test_message ("Screenshot: %s", path);
 }
+
+static gboolean
+is_mapped (gconstpointer widget)
+{
+  return gtk_widget_get_mapped (GTK_WIDGET (widget));
+}
+
+void
+till_test_focus_window (GtkWindow  *window,
+                        const char *title)
+{
+  g_autofree char *pattern = g_strdup_printf ("^%s$", title);
+
+  gtk_window_present (window);
+  till_test_wait_for (is_mapped, window, "a window to map");
+  till_test_xdo ("search", "--sync", "--onlyvisible", "--name", pattern, "windowfocus", "--sync", NULL);
+}

@@ -38,6 +38,11 @@ void     till_test_allow_warnings_now        (const char * const *patterns);
 /* How many warnings were let through so far. */
 guint    till_test_allowed_warnings          (void);
 
+/* Shows window and gives it the X input focus, as a window manager would
+ * on a click; title is its exact title. */
+void     till_test_focus_window              (GtkWindow     *window,
+                                              const char    *title);
+
 /* Test artifacts: $TILL_TEST_ARTIFACTS, else $G_TEST_BUILDDIR/artifacts
  * (made if need be). A screenshot is widget as it looks on screen, once
  * no page in it slides and its size has held for three frames, saved as
