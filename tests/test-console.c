@@ -833,14 +833,40 @@ assert_words (TillAuditList *list,
   g_assert_cmpstr (who, ==, actor);
 }
 
+/* A kiosk's approval through the API, as its approval dialog asks for it. */
+static void
+kiosk_approval (const char *token,
+                const char *password,
+                const char *action,
+                guint       status)
+{
+  g_autofree char *body = g_strdup_printf ("{\"username\":\"morgan\",\"password\":\"%s\",\"action\":\"%s\"}",
+                                           password, action);
+  g_autoptr(TillTestResponse) response = till_test_post_json (server, "/api/approvals", token, NULL, body);
+
+  g_assert_cmpuint (response->status, ==, status);
+}
+
 static void
 test_audit (void)
 {
-  TillWindow *window = sign_in_as ("morgan", MORGAN_PASSWORD);
-  TillAuditPage *page = till_window_get_audit_page (window);
-  TillAuditList *list = till_audit_page_get_list (page);
-  GtkAdjustment *adjustment = gtk_scrolled_window_get_vadjustment (till_audit_page_get_scroller (page));
-  gint64 total = audit_entries ();
+  g_autofree char *alice = till_test_server_login (server, "alice", ALICE_PASSWORD);
+  TillWindow *window = NULL;
+  TillAuditPage *page;
+  TillAuditList *list;
+  GtkAdjustment *adjustment;
+  gint64 total;
+
+  /* A kiosk's approvals are not refunds': one granted while alice was
+   * signed in at it, one refused at a kiosk's sign-in form. */
+  kiosk_approval (alice, MORGAN_PASSWORD, "kiosk.quit", 200);
+  kiosk_approval (NULL, "not-morgans-password", "kiosk.preferences", 403);
+
+  window = sign_in_as ("morgan", MORGAN_PASSWORD);
+  page = till_window_get_audit_page (window);
+  list = till_audit_page_get_list (page);
+  adjustment = gtk_scrolled_window_get_vadjustment (till_audit_page_get_scroller (page));
+  total = audit_entries ();
 
   till_window_show_page (window, "audit");
   wait_for (audit_loaded, list, "the audit log");
@@ -850,6 +876,8 @@ test_audit (void)
   assert_words (list, "staff_added", "carla", "morgan", "Account added as cashier");
   assert_words (list, "staff_changed", "carla", "morgan", "Enabled");
   assert_words (list, "staff_password_reset", "carla", "morgan", "Password reset");
+  assert_words (list, "approval_granted", NULL, "morgan", "Approved quitting Till at a kiosk (asked for by alice)");
+  assert_words (list, "approval_refused", NULL, "Someone", "Kiosk approval refused: wrong name or password");
   till_test_save_screenshot (GTK_WIDGET (window), "audit-page");
 
   /* Scrolling to the end fetches the older pages, down to the first entry. */

@@ -41,10 +41,13 @@ static TillWindow *window;
 static GSubprocess *window_manager;
 
 typedef gboolean (*Condition) (gconstpointer data);
-/* `till --version` */
+/* `till --version` and `till --help` */
 
-static void
-test_version (void)
+/* Runs the app with one option and no display of any kind, in English:
+ * the answer must come before GTK wants a display. Returns its standard
+ * output, after checking that it exited 0 and said nothing on stderr. */
+static char *
+run_without_display (const char *option)
 {
   g_autoptr(GSubprocessLauncher) launcher =
     g_subprocess_launcher_new (G_SUBPROCESS_FLAGS_STDOUT_PIPE | G_SUBPROCESS_FLAGS_STDERR_PIPE);
@@ -52,20 +55,40 @@ test_version (void)
   g_autoptr(GError) error = NULL;
   g_autofree char *out = NULL;
   g_autofree char *err = NULL;
-  g_autofree char *expected = g_strdup_printf ("Till %s\n", PACKAGE_VERSION);
 
-  /* No display of any kind: the answer must come before GTK wants one. */
   g_subprocess_launcher_unsetenv (launcher, "DISPLAY");
   g_subprocess_launcher_unsetenv (launcher, "WAYLAND_DISPLAY");
   g_subprocess_launcher_setenv (launcher, "LANGUAGE", "C", TRUE);
-  till = g_subprocess_launcher_spawn (launcher, &error, g_getenv ("TILL_APP"), "--version", NULL);
+  till = g_subprocess_launcher_spawn (launcher, &error, g_getenv ("TILL_APP"), option, NULL);
   g_assert_no_error (error);
   g_subprocess_communicate_utf8 (till, NULL, NULL, &out, &err, &error);
   g_assert_no_error (error);
   g_assert_true (g_subprocess_get_if_exited (till));
   g_assert_cmpint (g_subprocess_get_exit_status (till), ==, 0);
-  g_assert_cmpstr (out, ==, expected);
   g_assert_cmpstr (err, ==, "");
+  return g_steal_pointer (&out);
+}
+
+static void
+test_version (void)
+{
+  g_autofree char *out = run_without_display ("--version");
+  g_autofree char *expected = g_strdup_printf ("Till %s\n", PACKAGE_VERSION);
+
+  g_assert_cmpstr (out, ==, expected);
+}
+
+/* Read by whoever sets up the counter PC: what Till is, and that
+ * --server is kept. */
+static void
+test_help (void)
+{
+  g_autofree char *out = run_without_display ("--help");
+
+  g_assert_nonnull (strstr (out, "\nTake card payments at the counter\n"));
+  g_assert_nonnull (strstr (out, "--server=URL"));
+  g_assert_nonnull (strstr (out, "saved for next time"));
+  g_assert_nonnull (strstr (out, "--version"));
 }
 
 /* Locked keys */
@@ -822,6 +845,7 @@ main (int   argc,
   till_test_fatal_warnings_except (NULL);
 
   g_test_add_func ("/version/no-display", test_version);
+  g_test_add_func ("/version/help", test_help);
   g_test_add_func ("/locks/preferences", test_locked_preferences);
   g_test_add_func ("/locks/preferences-unlocked", test_unlocked_preferences);
   g_test_add_data_func ("/locks/sign-in-server", GINT_TO_POINTER (TRUE), test_sign_in_server);

@@ -25,6 +25,7 @@
 #include <webkit/webkit.h>
 
 #include "till-application.h"
+#include "till-approval-dialog.h"
 #include "till-audit-page-private.h"
 #include "till-charge-page-private.h"
 #include "till-day-totals-page-private.h"
@@ -168,6 +169,15 @@ refund_done (TillWindow    *window,
   TillRefundDialog *refund = TILL_REFUND_DIALOG ((gpointer) dialog);
 
   return !till_refund_dialog_get_busy (refund) && till_refund_dialog_get_outcome (refund) == TILL_REFUND_OUTCOME_SUCCEEDED;
+}
+
+static gboolean
+approval_answered (TillWindow    *window,
+                   gconstpointer  dialog)
+{
+  TillApprovalDialog *approval = TILL_APPROVAL_DIALOG ((gpointer) dialog);
+
+  return !till_approval_dialog_get_busy (approval) && till_approval_dialog_get_message (approval) != NULL;
 }
 
 static gboolean
@@ -595,6 +605,24 @@ test_korean_window (void)
     assert_shows (GTK_WIDGET (preferences), "미사용 시 잠금(_L)");
     till_test_save_screenshot (GTK_WIDGET (preferences), "ko-preferences");
     gtk_window_destroy (GTK_WINDOW (preferences));
+  }
+
+  /* A kiosk's approval dialog, refused for a cashier's password: its
+   * summary and the server's refusal in Korean. */
+  {
+    TillApprovalDialog *approval = till_approval_dialog_new (settings, TILL_APPROVAL_QUIT);
+
+    gtk_window_set_transient_for (GTK_WINDOW (approval), GTK_WINDOW (window));
+    gtk_window_present (GTK_WINDOW (approval));
+    wait_until (window, widget_mapped, approval, "the approval dialog to map");
+    assert_shows (GTK_WIDGET (approval), "이 단말기는 키오스크 모드입니다.\nTill을 끝내려면 관리자 승인이 필요합니다.");
+    gtk_editable_set_text (GTK_EDITABLE (find_widget (GTK_WIDGET (approval), row_title, "관리자 사용자 이름")), "alice");
+    gtk_editable_set_text (GTK_EDITABLE (find_widget (GTK_WIDGET (approval), row_title, "관리자 암호")), ALICE_PASSWORD);
+    gtk_widget_activate_action (GTK_WIDGET (approval), "approval.send", NULL);
+    wait_until (window, approval_answered, approval, "the server's answer to the approval");
+    assert_shows (GTK_WIDGET (approval), "승인 안 됨: 이름이나 암호가 틀렸거나, 관리자 계정이 아니거나, 사용 중지된 계정입니다.");
+    till_test_save_screenshot (GTK_WIDGET (approval), "ko-approval-refused");
+    gtk_window_destroy (GTK_WINDOW (approval));
   }
 
   /* About credits the translators, as ko.po says. */

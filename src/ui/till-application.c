@@ -298,8 +298,11 @@ till_application_class_init (TillApplicationClass *klass)
 static void
 till_application_init (TillApplication *self)
 {
+  /* --help says what Till is, for whoever sets up the counter PC. */
+  g_application_set_option_context_summary (G_APPLICATION (self), _("Take card payments at the counter"));
   g_application_add_main_option (G_APPLICATION (self), "server", 0, G_OPTION_FLAG_NONE,
-                                 G_OPTION_ARG_STRING, _("The shop server to sign in to"), _("URL"));
+                                 G_OPTION_ARG_STRING, _("The shop server to sign in to, saved for next time"),
+                                 _("URL"));
   g_application_add_main_option (G_APPLICATION (self), "version", 0, G_OPTION_FLAG_NONE,
                                  G_OPTION_ARG_NONE, _("Print the version and quit"), NULL);
 }

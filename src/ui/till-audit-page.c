@@ -105,6 +105,31 @@ refused_reason (const char *reason)
   return reason ? reason : "";
 }
 
+/* A kiosk's approval (POST /api/approvals): what it let through, and who
+ * asked, when someone was signed in at the kiosk. */
+static char *
+kiosk_approval_words (TillAuditEntry *entry)
+{
+  const char *what = detail (entry, "for");
+  const char *requester = detail (entry, "requested_by");
+  g_autofree char *words = NULL;
+
+  if (g_str_equal (what, "kiosk.leave"))
+    words = g_strdup (_("Approved leaving full screen at a kiosk"));
+  else if (g_str_equal (what, "kiosk.quit"))
+    words = g_strdup (_("Approved quitting Till at a kiosk"));
+  else if (g_str_equal (what, "kiosk.preferences"))
+    words = g_strdup (_("Approved opening Preferences at a kiosk"));
+  else
+    /* Translators: %s is an action this version does not know, as the server names it */
+    words = g_strdup_printf (_("Approved at a kiosk: %s"), what);
+
+  if (requester == NULL)
+    return g_steal_pointer (&words);
+  /* Translators: what was approved, then the name of who asked for it */
+  return g_strdup_printf (_("%s (asked for by %s)"), words, requester);
+}
+
 static char *
 staff_changed_words (TillAuditEntry *entry)
 {
@@ -151,10 +176,16 @@ till_audit_page_describe_action (TillAuditEntry *entry,
     return g_strdup_printf (_("Sign-in refused: %s"), refused_reason (detail (entry, "reason")));
   if (g_str_equal (action, "refund"))
     return refund_words (entry, currency);
+  /* A kiosk's approvals name what they were for; a refund's do not. */
+  if (g_str_equal (action, "approval_granted") && detail (entry, "for") != NULL)
+    return kiosk_approval_words (entry);
   if (g_str_equal (action, "approval_granted"))
     /* Translators: %s is the name of who asked for the refund */
     return g_strdup_printf (_("Approved a refund asked for by %s"), detail (entry, "requested_by")
                                                                     ? detail (entry, "requested_by") : "?");
+  if (g_str_equal (action, "approval_refused") && detail (entry, "for") != NULL)
+    /* Translators: %s is why, such as “wrong name or password” */
+    return g_strdup_printf (_("Kiosk approval refused: %s"), refused_reason (detail (entry, "reason")));
   if (g_str_equal (action, "approval_refused"))
     /* Translators: %s is why, such as “wrong name or password” */
     return g_strdup_printf (_("Refund approval refused: %s"), refused_reason (detail (entry, "reason")));
