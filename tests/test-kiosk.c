@@ -256,6 +256,8 @@ test_kiosk_server (void)
   row = server_row_of (page);
   g_assert_true (g_settings_is_writable (settings, "server-url"));
   g_assert_true (g_settings_get_boolean (settings, "kiosk"));
+  /* What `till --server` asks too, before it saves an address. */
+  g_assert_true (till_sign_in_server_is_fixed (settings));
   till_sign_in_page_follow_settings (page, settings);
   g_assert_false (gtk_widget_get_sensitive (row));
   till_sign_in_page_set_state (page, TILL_FORM_BUSY, NULL);
@@ -266,11 +268,13 @@ test_kiosk_server (void)
   g_assert_cmpstr (till_sign_in_page_get_server (page), ==, "https://counter.shop.example");
 
   g_settings_set_boolean (settings, "kiosk", FALSE);
+  g_assert_false (till_sign_in_server_is_fixed (settings));
   g_assert_true (gtk_widget_get_sensitive (row));
   g_assert_cmpstr (till_sign_in_page_get_server (page), ==, "https://elsewhere.example");
 
   g_settings_set_string (settings, "server-url", "");
   g_settings_set_boolean (settings, "kiosk", TRUE);
+  g_assert_false (till_sign_in_server_is_fixed (settings));
   g_assert_true (gtk_widget_get_sensitive (row));
   g_settings_set_string (settings, "server-url", "https://counter.shop.example");
   g_assert_false (gtk_widget_get_sensitive (row));

@@ -11,6 +11,7 @@
 #include "till-approval-dialog.h"
 #include "till-backend-client.h"
 #include "till-preferences-window.h"
+#include "till-sign-in-page.h"
 #include "till-window.h"
 
 #define SETTINGS_SCHEMA "io.github.tillpos.Till"
@@ -97,11 +98,14 @@ till_application_activate (GApplication *app)
           g_clear_pointer (&self->server_option, g_free);
         }
     }
-  /* The shop's IT locked the address (dconf): it is not ours to change. */
-  if (self->server_option != NULL && !g_settings_is_writable (self->settings, "server-url"))
+  /* The shop's IT locked the address (dconf), or a kiosk keeps the server
+   * it asks for approvals, as its sign-in form does: not ours to change. */
+  if (self->server_option != NULL && till_sign_in_server_is_fixed (self->settings))
     {
       g_printerr ("%s: %s\n", g_get_prgname (),
-                  _("The shop server’s address is locked on this computer; --server is ignored"));
+                  g_settings_is_writable (self->settings, "server-url")
+                    ? _("This terminal is a kiosk with a shop server; --server is ignored (turn kiosk mode off in Preferences first)")
+                    : _("The shop server’s address is locked on this computer; --server is ignored"));
       g_clear_pointer (&self->server_option, g_free);
     }
   if (self->server_option != NULL)

@@ -107,17 +107,23 @@ sign_in_clicked_cb (TillSignInPage *self)
  * its own way out, and have the next manager's password sent there. A
  * kiosk's server is changed with kiosk mode off (Preferences, which a
  * manager approves); a kiosk without one yet is set up at its form. */
-static gboolean
-server_fixed (TillSignInPage *self)
+gboolean
+till_sign_in_server_is_fixed (GSettings *settings)
 {
   g_autofree char *saved = NULL;
 
-  if (self->settings == NULL)
-    return FALSE;
-  if (!g_settings_is_writable (self->settings, "server-url"))
+  g_return_val_if_fail (G_IS_SETTINGS (settings), TRUE);
+
+  if (!g_settings_is_writable (settings, "server-url"))
     return TRUE;
-  saved = g_settings_get_string (self->settings, "server-url");
-  return g_settings_get_boolean (self->settings, "kiosk") && *saved != '\0';
+  saved = g_settings_get_string (settings, "server-url");
+  return g_settings_get_boolean (settings, "kiosk") && *saved != '\0';
+}
+
+static gboolean
+server_fixed (TillSignInPage *self)
+{
+  return self->settings != NULL && till_sign_in_server_is_fixed (self->settings);
 }
 
 void

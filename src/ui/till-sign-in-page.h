@@ -31,6 +31,7 @@ gboolean    till_sign_in_page_get_remember (TillSignInPage *self);
 void        till_sign_in_page_set_remember (TillSignInPage *self,
                                             gboolean        remember);
 void        till_sign_in_page_focus        (TillSignInPage *self);
+gboolean    till_sign_in_server_is_fixed     (GSettings      *settings);
 void        till_sign_in_page_follow_settings (TillSignInPage *self,
                                             GSettings      *settings);
 
