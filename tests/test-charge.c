@@ -1638,10 +1638,30 @@ day_sale (TillWindow  *window,
 }
 
 /* Back to an empty sale, whatever the screen shows. */
+/* The end of till-server's log, for a sale that went wrong: whether its
+ * answer was slow, lost or never asked for. */
 static void
-day_recover (TillWindow *window,
-             guint       sale,
-             const char *step)
+day_print_server_log (TillTestServer *shop,
+                      guint           sale)
+{
+  g_autofree char *log = NULL;
+  g_auto(GStrv) lines = NULL;
+  guint n;
+
+  if (!g_file_get_contents (shop->log_path, &log, NULL, NULL))
+    return;
+  lines = g_strsplit (log, "\n", -1);
+  n = g_strv_length (lines);
+  for (guint i = n > 13 ? n - 13 : 0; i < n; i++)
+    if (*lines[i] != '\0')
+      g_printerr ("sale %u went wrong: till-server: %s\n", sale, lines[i]);
+}
+
+static void
+day_recover (TillWindow     *window,
+             TillTestServer *shop,
+             guint           sale,
+             const char     *step)
 {
   TillChargePage *page = page_of (window);
 
@@ -1655,6 +1675,7 @@ day_recover (TillWindow *window,
   g_printerr ("sale %u went wrong: %.1f s later, state “%s”, result “%s”\n", sale,
               (g_get_monotonic_time () - waited) / (double) G_USEC_PER_SEC,
               till_charge_page_get_state (page), till_charge_page_get_result_title (page));
+  day_print_server_log (shop, sale);
   if (in_state (window, "result"))
     {
       gtk_widget_activate_action (GTK_WIDGET (page), "charge.next", NULL);
@@ -1759,7 +1780,7 @@ run_bench_day (guint sales,
       if (!day_sale (window, 1250 + i, &step))
         {
           failed++;
-          day_recover (window, i + 1, step);
+          day_recover (window, shop, i + 1, step);
           g_array_append_val (to_request, request_ms);
           g_array_append_val (to_drawn, drawn_ms);
         }
@@ -1773,7 +1794,7 @@ run_bench_day (guint sales,
           if (!day_wait (window, form_ready, NULL, 10))
             {
               failed++;
-              day_recover (window, i + 1, "the form back after New Sale");
+              day_recover (window, shop, i + 1, "the form back after New Sale");
             }
         }
       if ((i + 1) % 100 == 0 || i + 1 == sales)
