@@ -509,7 +509,9 @@ test_ambiguous_framing (void)
       wait_for_log (shop, alive_path);
       g_assert_cmpuint (till_test_server_count_log (shop, needle), ==, 0);
     }
-  /* A plain request on a kept-alive connection still gets its two answers. */
+  /* A plain request on a kept-alive connection still gets its two answers;
+   * without keep-alive (libsoup older than 3.3.0, see
+   * till-server-listener.c) one, which says the connection ends. */
   {
     g_autofree char *body_request = login_request ("alice", "wrong-one");
     g_autofree char *twice = NULL;
@@ -520,7 +522,13 @@ test_ambiguous_framing (void)
     twice = g_strconcat (body_request, "GET /api/second HTTP/1.1\r\nHost: till\r\nConnection: close\r\n\r\n", NULL);
     answer = till_test_raw_exchange (shop, twice, 10);
     g_assert_cmpuint (status_of (answer), ==, 401);
-    g_assert_nonnull (strstr (answer + 1, "HTTP/1.1 404"));
+    if (soup_check_version (3, 3, 0))
+      g_assert_nonnull (strstr (answer + 1, "HTTP/1.1 404"));
+    else
+      {
+        g_assert_null (strstr (answer + 1, "HTTP/1.1 "));
+        g_assert_nonnull (strstr (answer, "\r\nConnection: close\r\n"));
+      }
   }
 #undef HIDDEN
 }

@@ -699,8 +699,11 @@ test_reload_tls (void)
   wait_for_log (server, "Configuration reloaded", 1);
   new_client_later = trusting (cert_b);
   g_assert_cmpuint (get_status (new_client_later, server), ==, 401);
-  /* The connection opened before goes on, with what it started with. */
-  g_assert_cmpuint (get_status (old_client, server), ==, 401);
+  /* A kept-alive connection opened before goes on, with what it started
+   * with. Without keep-alive (libsoup older than 3.3.0, see
+   * till-server-listener.c) the next request is a new connection, which
+   * meets certificate B. */
+  g_assert_cmpuint (get_status (old_client, server), ==, soup_check_version (3, 3, 0) ? 401 : 0);
 
   /* Half a renewal: certificate A with key B. Refused; B goes on. */
   copy_file (cert_a, live_cert);

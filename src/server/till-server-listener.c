@@ -125,6 +125,7 @@ struct _TillServerListener
   guint            max_connections;
   guint            max_refusals;
   gint64           idle_timeout;    /* µs */
+  gboolean         keep_alive;      /* libsoup ends idle connections cleanly */
   gint64           request_timeout; /* µs */
   guint64          fd_limit;
   int              reserve_fd;
@@ -395,6 +396,10 @@ request_started_cb (SoupServer         *server,
                     SoupServerMessage  *msg,
                     TillServerListener *self)
 {
+  /* So that libsoup ends the connection once the answer is written, and
+   * the client knows not to send another on it. */
+  if (!self->keep_alive)
+    soup_message_headers_replace (soup_server_message_get_response_headers (msg), "Connection", "close");
   if (lookup (self, msg) == NULL)
     return;
   enter_phase (self, msg, PHASE_READING, self->request_timeout);
@@ -736,6 +741,24 @@ default_max_connections (guint64 limit)
   return (guint) MIN (limit - reserve, MAX_DEFAULT_CONNECTIONS);
 }
 
+/* libsoup before 3.3.0 leaks a kept-alive connection that ends while it
+ * waits for its next request, whether the client closed it (terminals do,
+ * after a minute idle) or idle-timeout did: the message it made for that
+ * request has no completion callback yet, so when the read ends nothing
+ * disconnects the connection (soup_server_message_io_http1_finished in
+ * libsoup 3.2). Its descriptor and its place under max-connections never
+ * come back, and after max-connections such endings the server answers
+ * every new connection 503. Fixed in libsoup by "server: do not leak idle
+ * connections closed by the client" (commit d20c6601, first released in
+ * 3.3.0). With an older libsoup (Debian 12 has 3.2.3) every answer says
+ * "Connection: close", and libsoup ends the connection itself once the
+ * answer is written. */
+static gboolean
+libsoup_ends_idle_connections (void)
+{
+  return soup_check_version (3, 3, 0);
+}
+
 /* libsoup 3.2 keeps a connection alive after a response only while the
  * server has a listener of its own (request_finished in soup-server.c).
  * It is given one that never accepts: one end of a socket pair nobody
@@ -863,6 +886,7 @@ till_server_listener_new (SoupServer             *server,
                        ? CLAMP ((self->fd_limit - self->max_connections) / 4, 4, 64) : 4;
   self->idle_timeout = (gint64) config->idle_timeout * G_USEC_PER_SEC;
   self->request_timeout = (gint64) config->request_timeout * G_USEC_PER_SEC;
+  self->keep_alive = libsoup_ends_idle_connections ();
   g_signal_connect_object (server, "request-started", G_CALLBACK (request_started_cb), self, 0);
 
   return self;
@@ -908,6 +932,11 @@ till_server_listener_listen (TillServerListener  *self,
              "idle-timeout %" G_GINT64_FORMAT " s, request-timeout %" G_GINT64_FORMAT " s",
              self->max_connections, self->fd_limit,
              self->idle_timeout / G_USEC_PER_SEC, self->request_timeout / G_USEC_PER_SEC);
+  if (!self->keep_alive)
+    g_message ("Each connection is closed after its answer, and idle-timeout is not used: "
+               "libsoup %u.%u.%u would leak kept-alive connections that end while idle "
+               "(fixed in libsoup 3.3.0)",
+               soup_get_major_version (), soup_get_minor_version (), soup_get_micro_version ());
   return TRUE;
 }
 
