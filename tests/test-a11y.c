@@ -42,6 +42,7 @@
 #include "till-staff-page-private.h"
 #include "till-test-harness.h"
 #include "till-test-web.h"
+#include "till-test-window.h"
 #include "till-window-private.h"
 
 #define MORGAN_PASSWORD "morgan-password-1"
@@ -345,12 +346,6 @@ open_window (void)
   return window;
 }
 
-static WebKitWebView *
-web_view_of (TillWindow *window)
-{
-  return WEBKIT_WEB_VIEW (till_card_view_get_web_view (till_charge_page_get_card_view (charge_of (window))));
-}
-
 typedef struct
 {
   TillWindow *window;
@@ -385,7 +380,7 @@ card_frame_focused (gconstpointer window)
   Script script = { (TillWindow *) window, FALSE, NULL };
   gboolean focused;
 
-  webkit_web_view_evaluate_javascript (web_view_of (script.window),
+  webkit_web_view_evaluate_javascript (till_test_window_get_web_view (script.window),
                                        "String(document.hasFocus() && document.activeElement !== null "
                                        "&& document.activeElement.tagName === 'IFRAME')",
                                        -1, NULL, NULL, NULL, script_done_cb, &script);
@@ -402,7 +397,7 @@ type_card (TillWindow *window)
 {
   /* The frame focuses its number field when it runs the message that
    * put the focus there. */
-  till_test_web_flush_posted_messages (web_view_of (window));
+  till_test_web_flush_posted_messages (till_test_window_get_web_view (window));
   type_text ("4242424242424242");
   type_text ("1230");
   type_text ("123");
@@ -1045,10 +1040,7 @@ main (int   argc,
   g_setenv ("MESA_SHADER_CACHE_DISABLE", "true", TRUE);
   gtk_init ();
 
-  app = till_application_new ();
-  g_application_set_flags (G_APPLICATION (app), G_APPLICATION_NON_UNIQUE);
-  g_application_register (G_APPLICATION (app), NULL, &error);
-  g_assert_no_error (error);
+  app = till_test_application_new ();
   till_test_fatal_warnings_except ((const char * const[]) { NULL });
 
   server = till_test_server_new (NULL, NULL);

@@ -23,8 +23,9 @@
 #include "till-money.h"
 #include "till-receipt-private.h"
 #include "till-test-harness.h"
-#include "till-test-web.h"
 #include "till-test-liar.h"
+#include "till-test-web.h"
+#include "till-test-window.h"
 #include "till-window-private.h"
 
 #define PASSWORD "alice-password-1"
@@ -182,12 +183,6 @@ press_return (TillWindow *window)
   wait_keys (window, GDK_KEY_Return, before + 1, "the Return to reach the window");
 }
 
-static WebKitWebView *
-web_view_of (TillWindow *window)
-{
-  return WEBKIT_WEB_VIEW (till_card_view_get_web_view (till_charge_page_get_card_view (page_of (window))));
-}
-
 static char *
 run_js (TillWindow *window,
         const char *script)
@@ -196,9 +191,10 @@ run_js (TillWindow *window,
   g_autoptr(GError) error = NULL;
   g_autoptr(JSCValue) value = NULL;
 
-  webkit_web_view_evaluate_javascript (web_view_of (window), script, -1, NULL, NULL, NULL,
+  webkit_web_view_evaluate_javascript (till_test_window_get_web_view (window), script, -1, NULL, NULL, NULL,
                                        till_test_result_cb, &slot);
-  value = webkit_web_view_evaluate_javascript_finish (web_view_of (window), till_test_wait (&slot), &error);
+  value = webkit_web_view_evaluate_javascript_finish (till_test_window_get_web_view (window),
+                                                      till_test_wait (&slot), &error);
   g_assert_no_error (error);
   g_clear_object (&slot);
   return jsc_value_to_string (value);
@@ -309,7 +305,7 @@ wait_card_focus (TillWindow *window)
                    "&& document.activeElement.tagName === 'IFRAME')", "the focus in the card's frame");
   /* And inside the frame, its number field: the frame focuses it when it
    * runs the message that card.focus() posted to it. */
-  till_test_web_flush_posted_messages (web_view_of (window));
+  till_test_web_flush_posted_messages (till_test_window_get_web_view (window));
 }
 
 /* The card page's web process ends only when a test ends it
@@ -457,7 +453,7 @@ wait_challenge_loaded (TillWindow *window)
 static void
 wait_challenge_room (TillWindow *window)
 {
-  GtkWidget *view = GTK_WIDGET (web_view_of (window));
+  GtkWidget *view = GTK_WIDGET (till_test_window_get_web_view (window));
   gint64 deadline = g_get_monotonic_time () + 20 * G_USEC_PER_SEC;
 
   for (;;)
@@ -480,7 +476,7 @@ static void
 answer_challenge (TillWindow *window,
                   gboolean    complete)
 {
-  GtkWidget *view = GTK_WIDGET (web_view_of (window));
+  GtkWidget *view = GTK_WIDGET (till_test_window_get_web_view (window));
   graphene_point_t origin = GRAPHENE_POINT_INIT (0, 0);
   graphene_point_t point;
   double surface_x, surface_y;
@@ -848,7 +844,7 @@ test_web_process_killed (void)
       g_assert_cmpint (g_get_monotonic_time (), <, deadline);
       till_test_settle (50);
     }
-  webkit_web_view_terminate_web_process (web_view_of (window));
+  webkit_web_view_terminate_web_process (till_test_window_get_web_view (window));
   wait_result (window);
   assert_result (window, "Approved", "$51.00");
   assert_charged_once (window, 5100, FALSE);
@@ -875,7 +871,7 @@ test_web_process_killed (void)
       g_assert_cmpint (g_get_monotonic_time (), <, deadline);
       till_test_settle (50);
     }
-  webkit_web_view_terminate_web_process (web_view_of (window));
+  webkit_web_view_terminate_web_process (till_test_window_get_web_view (window));
   wait_until (window, form_ready, NULL, 30, "the card form back");
   g_assert_cmpstr (till_charge_page_get_card_status (page_of (window)), ==,
                    "The card form did not answer. Nothing was charged. Type the card again.");
@@ -943,7 +939,8 @@ test_renewed_between_sales (void)
   gulong handler;
 
   till_card_view_set_renew_after (card, 1);
-  handler = g_signal_connect (web_view_of (window), "web-process-terminated", G_CALLBACK (renewal_cb), &renewals);
+  handler = g_signal_connect (till_test_window_get_web_view (window), "web-process-terminated",
+                              G_CALLBACK (renewal_cb), &renewals);
 
   /* The card is read, then the customer's bank asks: the page is needed
    * until the result. */
@@ -975,7 +972,7 @@ test_renewed_between_sales (void)
   g_assert_cmpstr (till_window_get_last_notice (window), !=,
                    "The card form stopped and has been reloaded. Type the card again.");
 
-  g_signal_handler_disconnect (web_view_of (window), handler);
+  g_signal_handler_disconnect (till_test_window_get_web_view (window), handler);
   close_window (window);
 }
 
@@ -1017,7 +1014,7 @@ test_hostile_page (void)
   g_assert_cmpstr (till_charge_page_get_state (page_of (window)), ==, "entry");
   g_assert_false (till_charge_page_get_can_charge (page_of (window)));
   g_assert_cmpuint (till_test_server_count_log (shop, "path=/api/payments"), ==, 0);
-  g_assert_true (g_str_has_suffix (webkit_web_view_get_uri (web_view_of (window)), "/till/card"));
+  g_assert_true (g_str_has_suffix (webkit_web_view_get_uri (till_test_window_get_web_view (window)), "/till/card"));
 
   till_test_web_unwatch_navigations ();
   close_window (window);
@@ -1857,10 +1854,7 @@ main (int   argc,
   g_setenv ("MESA_SHADER_CACHE_DISABLE", "true", TRUE);
   gtk_init ();
 
-  app = till_application_new ();
-  g_application_set_flags (G_APPLICATION (app), G_APPLICATION_NON_UNIQUE);
-  g_application_register (G_APPLICATION (app), NULL, &error);
-  g_assert_no_error (error);
+  app = till_test_application_new ();
   /* Warnings are fatal but for the ones this test causes on purpose: the
    * card view warns about each message it drops, and the hostile page
    * makes it drop some. */

@@ -23,6 +23,7 @@
 #include "till-test-harness.h"
 #include "till-test-liar.h"
 #include "till-test-web.h"
+#include "till-test-window.h"
 #include "till-window-private.h"
 
 #define ALICE_PASSWORD  "alice-password-1"
@@ -909,10 +910,7 @@ main (int   argc,
   g_set_prgname ("test-console");
   gtk_init ();
 
-  app = till_application_new ();
-  g_application_set_flags (G_APPLICATION (app), G_APPLICATION_NON_UNIQUE);
-  g_application_register (G_APPLICATION (app), NULL, &error);
-  g_assert_no_error (error);
+  app = till_test_application_new ();
   till_test_fatal_warnings_except ((const char * const[]) { NULL });
 
   server = till_test_server_new (NULL, NULL);

@@ -23,6 +23,7 @@
 #include "till-test-harness.h"
 #include "till-test-liar.h"
 #include "till-test-web.h"
+#include "till-test-window.h"
 #include "till-window-private.h"
 
 #define ALICE_PASSWORD "alice-password-1"
@@ -33,8 +34,6 @@
 
 static TillApplication *app;
 static TillTestServer *shop;
-
-typedef gboolean (*Condition) (TillWindow *window, gconstpointer data);
 
 static TillHistoryPage *
 history_of (TillWindow *window)
@@ -54,40 +53,6 @@ n_items (TillWindow *window)
   return g_list_model_get_n_items (G_LIST_MODEL (list_of (window)));
 }
 
-static void
-wait_until (TillWindow    *window,
-            Condition      condition,
-            gconstpointer  data,
-            const char    *what)
-{
-  gint64 deadline = g_get_monotonic_time () + 30 * G_USEC_PER_SEC;
-
-  while (!condition (window, data))
-    {
-      if (g_get_monotonic_time () > deadline)
-        g_error ("Timed out waiting for %s (window: “%s”, history: “%s”, %u payments listed)", what,
-                 till_window_get_visible_page (window),
-                 till_history_page_get_list_state (history_of (window)),
-                 list_of (window) ? n_items (window) : 0);
-      g_main_context_iteration (NULL, FALSE);
-      g_usleep (2000);
-    }
-}
-
-static gboolean
-is_mapped (TillWindow    *window,
-           gconstpointer  data)
-{
-  return gtk_widget_get_mapped (GTK_WIDGET (window));
-}
-
-static gboolean
-shows_page (TillWindow    *window,
-            gconstpointer  page)
-{
-  return g_strcmp0 (till_window_get_visible_page (window), page) == 0;
-}
-
 static gboolean
 history_shows (TillWindow    *window,
                gconstpointer  state)
@@ -97,61 +62,11 @@ history_shows (TillWindow    *window,
 }
 
 static gboolean
-in_charge_state (TillWindow    *window,
-                 gconstpointer  state)
-{
-  return g_strcmp0 (till_charge_page_get_state (till_window_get_charge_page (window)), state) == 0;
-}
-
-static gboolean
-card_complete (TillWindow    *window,
-               gconstpointer  data)
-{
-  TillChargePage *page = till_window_get_charge_page (window);
-
-  return till_card_view_get_complete (till_charge_page_get_card_view (page)) &&
-         till_charge_page_get_can_charge (page);
-}
-
-static WebKitWebView *
-web_view_of (TillWindow *window)
-{
-  TillCardView *view = till_charge_page_get_card_view (till_window_get_charge_page (window));
-
-  return WEBKIT_WEB_VIEW (till_card_view_get_web_view (view));
-}
-
-static gboolean
-form_ready (TillWindow    *window,
-            gconstpointer  data)
-{
-  TillChargePage *page = till_window_get_charge_page (window);
-
-  return in_charge_state (window, "entry") && till_card_view_get_ready (till_charge_page_get_card_view (page));
-}
-
-static gboolean
-amount_is (TillWindow    *window,
-           gconstpointer  amount)
-{
-  return till_charge_page_get_amount (till_window_get_charge_page (window)) == GPOINTER_TO_INT (amount);
-}
-
-static gboolean
 folded_is (TillWindow    *window,
            gconstpointer  folded)
 {
   return till_window_get_shell_folded (window) == GPOINTER_TO_INT (folded) &&
          till_history_page_get_folded (history_of (window)) == GPOINTER_TO_INT (folded);
-}
-
-static gboolean
-details_show (TillWindow    *window,
-              gconstpointer  needle)
-{
-  g_autofree char *text = till_history_page_dup_details_text (history_of (window));
-
-  return strstr (text, needle) != NULL;
 }
 
 static gboolean
@@ -256,12 +171,12 @@ sign_in_at (const char *url,
   g_assert_false (page_visible (window, "staff"));
   g_assert_false (page_visible (window, "audit"));
   gtk_window_present (GTK_WINDOW (window));
-  wait_until (window, is_mapped, NULL, "the window to map");
+  till_test_window_wait (window, till_test_window_is_mapped, NULL, "the window to map");
   till_test_xdo ("search", "--sync", "--onlyvisible", "--name", "^Till$", "windowfocus", "--sync", NULL);
   g_assert_cmpstr (till_window_get_visible_page (window), ==, "sign-in");
   type_text (password);
   till_test_xdo ("key", "Return", NULL);
-  wait_until (window, form_ready, NULL, "the charge page");
+  till_test_window_wait (window, till_test_window_form_ready, NULL, "the charge page");
   g_assert_cmpstr (till_window_get_visible_page (window), ==, "charge");
   return window;
 }
@@ -273,20 +188,13 @@ sign_in (const char *username,
   return sign_in_at (shop->url, username, password);
 }
 
-static void
-close_window (TillWindow *window)
-{
-  gtk_window_destroy (GTK_WINDOW (window));
-  gdk_display_sync (gdk_display_get_default ());
-}
-
 /* Chosen as in the sidebar (which sets the stack's visible child). */
 static void
 show_page (TillWindow *window,
            const char *name)
 {
   gtk_stack_set_visible_child_name (till_window_get_shell_stack (window), name);
-  wait_until (window, shows_page, name, "the page");
+  till_test_window_wait (window, till_test_window_shows_page, name, "the page");
 }
 
 static void
@@ -326,7 +234,7 @@ scroll_to_end (TillWindow *window)
       /* A page is fetched only when the view comes near the end. */
       if (till_payment_list_get_state (list_of (window)) == TILL_PAYMENT_LIST_LOADING)
         {
-          wait_until (window, grew_or_failed, GUINT_TO_POINTER (before), "the next page");
+          till_test_window_wait (window, grew_or_failed, GUINT_TO_POINTER (before), "the next page");
           g_assert_cmpint (till_payment_list_get_state (list_of (window)), ==, TILL_PAYMENT_LIST_IDLE);
           /* One page per request, and no more than the view has come to. */
           g_assert_cmpuint (n_items (window), <=, before + PAGE_SIZE);
@@ -352,7 +260,7 @@ test_manager_history (void)
   g_assert_true (page_visible (window, "history"));
 
   show_page (window, "history");
-  wait_until (window, history_shows, "list", "the first page of payments");
+  till_test_window_wait (window, history_shows, "list", "the first page of payments");
   /* The first screen needs a page or two; nothing more is fetched, even
    * once the list has been laid out and drawn, settled, three frames on
    * (when its rows are bound, which is when a list that fetched as rows
@@ -364,10 +272,10 @@ test_manager_history (void)
 
   /* Choosing a payment shows it in full, refunds included once read. */
   gtk_selection_model_select_item (gtk_list_view_get_model (till_history_page_get_list_view (page)), 1, TRUE);
-  wait_until (window, details_show, "Reference: pay_seed_bob_198", "the payment's details");
+  till_test_window_wait (window, till_test_window_details_show, "Reference: pay_seed_bob_198", "the payment's details");
   g_assert_true (till_history_page_get_details_visible (page));
-  g_assert_true (details_show (window, "Cashier: bob"));
-  g_assert_true (details_show (window, "Card: American Express •••• 8431"));
+  g_assert_true (till_test_window_details_show (window, "Cashier: bob"));
+  g_assert_true (till_test_window_details_show (window, "Card: American Express •••• 8431"));
 
   /* The hooks for the refund and receipt dialogs: the payment's object. */
   {
@@ -384,13 +292,13 @@ test_manager_history (void)
     g_signal_handlers_disconnect_by_func (page, keep_object_cb, &receipt);
     /* The window answers them with the refund dialog and the receipt's,
      * over itself, for that payment. */
-    wait_until (window, toplevel_shown, "Refund Payment", "the refund dialog");
+    till_test_window_wait (window, toplevel_shown, "Refund Payment", "the refund dialog");
     close_toplevel ("Refund Payment");
     /* The receipt's dialog: here why there is none, since a seeded
      * payment's id ("pay_seed_…") is not of the form the server makes, and
      * a receipt is only printed from an answer that is (test-receipts
      * prints real payments' receipts). */
-    wait_until (window, toplevel_shown, "No Receipt", "the receipt");
+    till_test_window_wait (window, toplevel_shown, "No Receipt", "the receipt");
     close_toplevel ("No Receipt");
   }
   till_test_save_screenshot (GTK_WIDGET (window), "history-wide-details");
@@ -427,22 +335,22 @@ test_manager_history (void)
   /* Narrow: the sidebar, the list and the details take turns, each with
    * a way back. */
   resize (window, 400, 700);
-  wait_until (window, folded_is, GINT_TO_POINTER (TRUE), "the narrow layout");
-  wait_until (window, back_button_is, GINT_TO_POINTER (TRUE), "the back button to the pages");
+  till_test_window_wait (window, folded_is, GINT_TO_POINTER (TRUE), "the narrow layout");
+  till_test_window_wait (window, back_button_is, GINT_TO_POINTER (TRUE), "the back button to the pages");
   gtk_adjustment_set_value (gtk_scrolled_window_get_vadjustment (till_history_page_get_scrolled_window (page)), 0);
   gtk_widget_activate_action (GTK_WIDGET (page), "history.back", NULL);
   till_test_save_screenshot (GTK_WIDGET (window), "history-narrow");
   g_signal_emit_by_name (till_history_page_get_list_view (page), "activate", 2);
-  wait_until (window, details_show, "Reference: pay_seed_bob_197", "the narrow details");
+  till_test_window_wait (window, till_test_window_details_show, "Reference: pay_seed_bob_197", "the narrow details");
   g_assert_true (till_history_page_get_details_visible (page));
   till_test_save_screenshot (GTK_WIDGET (window), "history-narrow-details");
   gtk_widget_activate_action (GTK_WIDGET (window), "win.show-pages", NULL);
-  wait_until (window, back_button_is, GINT_TO_POINTER (FALSE), "the pages");
+  till_test_window_wait (window, back_button_is, GINT_TO_POINTER (FALSE), "the pages");
   till_test_save_screenshot (GTK_WIDGET (window), "shell-narrow-sidebar");
   show_page (window, "charge");
-  wait_until (window, back_button_is, GINT_TO_POINTER (TRUE), "the back button on the charge page");
+  till_test_window_wait (window, back_button_is, GINT_TO_POINTER (TRUE), "the back button on the charge page");
 
-  close_window (window);
+  till_test_window_close (window);
 }
 
 /* A cashier: Charge and History, no manager's page; only their own
@@ -460,9 +368,9 @@ test_cashier_history (void)
 
   /* An amount typed, then a look at the history. */
   type_text ("1234");
-  wait_until (window, amount_is, GINT_TO_POINTER (1234), "the amount");
+  till_test_window_wait (window, till_test_window_amount_is, GINT_TO_POINTER (1234), "the amount");
   show_page (window, "history");
-  wait_until (window, history_shows, "list", "the cashier's payments");
+  till_test_window_wait (window, history_shows, "list", "the cashier's payments");
   scroll_to_end (window);
   g_assert_cmpuint (n_items (window), ==, ALICE_PAYMENTS);
   for (guint i = 0; i < ALICE_PAYMENTS; i++)
@@ -478,19 +386,19 @@ test_cashier_history (void)
   /* On to the card form, a card typed: History and back keep it all. */
   gtk_widget_grab_focus (GTK_WIDGET (charge));
   till_test_xdo ("key", "Return", NULL);
-  till_test_web_wait_card_focus (web_view_of (window));
+  till_test_web_wait_card_focus (till_test_window_get_web_view (window));
   type_text ("4242424242424242");
   type_text ("1230");
   type_text ("123");
-  wait_until (window, card_complete, NULL, "the card to be complete");
+  till_test_window_wait (window, till_test_window_card_complete, NULL, "the card to be complete");
   show_page (window, "history");
-  wait_until (window, history_shows, "list", "the history again");
+  till_test_window_wait (window, history_shows, "list", "the history again");
   show_page (window, "charge");
   g_assert_cmpstr (till_charge_page_get_state (charge), ==, "entry");
   g_assert_cmpint (till_charge_page_get_amount (charge), ==, 1234);
-  g_assert_true (card_complete (window, NULL));
+  g_assert_true (till_test_window_card_complete (window, NULL));
 
-  close_window (window);
+  till_test_window_close (window);
 }
 
 static gboolean
@@ -551,10 +459,10 @@ test_search (void)
   const char *state;
 
   show_page (window, "history");
-  wait_until (window, history_shows, "list", "the first page of payments");
+  till_test_window_wait (window, history_shows, "list", "the first page of payments");
   gtk_widget_grab_focus (GTK_WIDGET (till_history_page_get_search_entry (page)));
   type_text ("4444");
-  wait_until (window, searched, "&last4=4444", "the search by card");
+  till_test_window_wait (window, searched, "&last4=4444", "the search by card");
   g_assert_cmpstr (till_history_page_get_list_state (page), ==, "list");
   for (guint i = 0; i < n_items (window); i++)
     {
@@ -565,7 +473,7 @@ test_search (void)
 
   till_test_xdo ("key", "ctrl+a", NULL);
   type_text ("nothing like this");
-  wait_until (window, searched, "&reference=nothing%20like%20this", "the search by reference");
+  till_test_window_wait (window, searched, "&reference=nothing%20like%20this", "the search by reference");
   state = till_history_page_get_list_state (page);
   g_assert_cmpuint (n_items (window), ==, 0);
   g_assert_cmpstr (state, ==, "empty");
@@ -573,26 +481,26 @@ test_search (void)
 
   /* The other filters, as chosen in their popovers. */
   till_test_xdo ("key", "ctrl+a", "BackSpace", NULL);
-  wait_until (window, searched, "", "the search cleared");
+  till_test_window_wait (window, searched, "", "the search cleared");
   gtk_menu_button_popup (till_history_page_get_date_button (page));
   save_popover (till_history_page_get_date_button (page), "history-date-popover");
   g_assert_true (gtk_widget_activate_action (GTK_WIDGET (page), "history.date", "s", "today"));
   g_assert_cmpstr (gtk_menu_button_get_label (till_history_page_get_date_button (page)), ==, "Today");
-  wait_until (window, filtered_today, NULL, "today's payments");
+  till_test_window_wait (window, filtered_today, NULL, "today's payments");
   gtk_menu_button_popup (till_history_page_get_filter_button (page));
   gtk_drop_down_set_selected (till_history_page_get_status_dropdown (page), 3);
   save_popover (till_history_page_get_filter_button (page), "history-filter-popover");
-  wait_until (window, filtered_pending, NULL, "the pending payments");
+  till_test_window_wait (window, filtered_pending, NULL, "the pending payments");
   g_assert_true (gtk_widget_activate_action (GTK_WIDGET (page), "history.clear-filters", NULL));
-  wait_until (window, searched, "", "the filters cleared");
-  close_window (window);
+  till_test_window_wait (window, searched, "", "the filters cleared");
+  till_test_window_close (window);
 }
 
 static gboolean
 status_is (TillWindow    *window,
            gconstpointer  text)
 {
-  return g_strcmp0 (till_window_get_status_text (window), text) == 0 && shows_page (window, "charge");
+  return g_strcmp0 (till_window_get_status_text (window), text) == 0 && till_test_window_shows_page (window, "charge");
 }
 
 /* A manager looking at History locks the terminal and a cashier takes
@@ -605,26 +513,26 @@ test_switch_cashier (void)
   TillAccess *access = till_window_get_access (window);
 
   show_page (window, "history");
-  wait_until (window, history_shows, "list", "the manager's payments");
+  till_test_window_wait (window, history_shows, "list", "the manager's payments");
   g_assert_true (page_visible (window, "staff"));
   g_assert_true (page_visible (window, "audit"));
   till_access_lock (access);
-  wait_until (window, shows_page, "locked", "the lock");
+  till_test_window_wait (window, till_test_window_shows_page, "locked", "the lock");
   till_access_switch_cashier_async (access, "alice", ALICE_PASSWORD, NULL, NULL);
-  wait_until (window, status_is, "alice, cashier", "alice at the till");
+  till_test_window_wait (window, status_is, "alice, cashier", "alice at the till");
   g_assert_false (page_visible (window, "staff"));
   g_assert_false (page_visible (window, "audit"));
   g_assert_true (page_visible (window, "history"));
 
   show_page (window, "history");
-  wait_until (window, history_shows, "list", "the cashier's payments");
+  till_test_window_wait (window, history_shows, "list", "the cashier's payments");
   for (guint i = 0; i < n_items (window); i++)
     {
       g_autoptr(TillPaymentItem) item = g_list_model_get_item (G_LIST_MODEL (list_of (window)), i);
 
       g_assert_cmpstr (till_payment_item_get_cashier (item), ==, "alice");
     }
-  close_window (window);
+  till_test_window_close (window);
 }
 
 /* A window other than the terminal's is open (a dialog over it). */
@@ -660,19 +568,20 @@ test_lock_closes_dialogs (void)
   show_page (window, "history");
   for (guint i = 0; i < G_N_ELEMENTS (actions); i++)
     {
-      wait_until (window, history_shows, "list", "the payments");
+      till_test_window_wait (window, history_shows, "list", "the payments");
       /* One that was approved, so that it can be refunded. */
       gtk_selection_model_select_item (gtk_list_view_get_model (till_history_page_get_list_view (page)), 1, TRUE);
-      wait_until (window, details_show, "Reference: pay_seed_bob_198", "the payment's details");
+      till_test_window_wait (window, till_test_window_details_show, "Reference: pay_seed_bob_198",
+                             "the payment's details");
       g_assert_true (gtk_widget_activate_action (GTK_WIDGET (page), actions[i], NULL));
-      wait_until (window, dialog_open, NULL, actions[i]);
+      till_test_window_wait (window, dialog_open, NULL, actions[i]);
       till_access_lock (access);
-      wait_until (window, shows_page, "locked", "the lock");
-      wait_until (window, no_dialog_open, NULL, "the dialog to close");
+      till_test_window_wait (window, till_test_window_shows_page, "locked", "the lock");
+      till_test_window_wait (window, no_dialog_open, NULL, "the dialog to close");
       till_access_unlock_async (access, MORGAN_PASSWORD, NULL, NULL);
-      wait_until (window, shows_page, "history", "the unlock");
+      till_test_window_wait (window, till_test_window_shows_page, "history", "the unlock");
     }
-  close_window (window);
+  till_test_window_close (window);
 }
 
 /* The shop's settings, read for the receipt, come late when asked to. */
@@ -703,9 +612,9 @@ test_lock_receipt_on_its_way (gconstpointer data)
   guint asked;
 
   show_page (window, "history");
-  wait_until (window, history_shows, "list", "the payments");
+  till_test_window_wait (window, history_shows, "list", "the payments");
   gtk_selection_model_select_item (gtk_list_view_get_model (till_history_page_get_list_view (page)), 1, TRUE);
-  wait_until (window, details_show, "Reference: pay_seed_bob_198", "the payment's details");
+  till_test_window_wait (window, till_test_window_details_show, "Reference: pay_seed_bob_198", "the payment's details");
   slow = TRUE;
   asked = till_test_liar_count (liar, "GET", "/api/config");
   g_assert_true (gtk_widget_activate_action (GTK_WIDGET (page), "history.receipt", NULL));
@@ -715,17 +624,17 @@ test_lock_receipt_on_its_way (gconstpointer data)
   if (sign_out)
     {
       till_access_sign_out_async (till_window_get_access (window), NULL, NULL);
-      wait_until (window, shows_page, "sign-in", "the sign-in form");
+      till_test_window_wait (window, till_test_window_shows_page, "sign-in", "the sign-in form");
     }
   else
     {
       till_access_lock (till_window_get_access (window));
-      wait_until (window, shows_page, "locked", "the lock");
+      till_test_window_wait (window, till_test_window_shows_page, "locked", "the lock");
     }
   /* The late answer, and a little more. */
   till_test_settle (1500);
   g_assert_false (dialog_open (window, NULL));
-  close_window (window);
+  till_test_window_close (window);
 }
 
 /* A payment in a currency the terminal does not know: shown with its
@@ -770,13 +679,14 @@ test_unknown_currency (void)
       TillHistoryPage *page = history_of (window);
 
       show_page (window, "history");
-      wait_until (window, history_shows, "list", "the payments");
+      till_test_window_wait (window, history_shows, "list", "the payments");
       gtk_selection_model_select_item (gtk_list_view_get_model (till_history_page_get_list_view (page)), 1, TRUE);
-      wait_until (window, details_show, "Reference: pay_seed_bob_198", "the payment's details");
+      till_test_window_wait (window, till_test_window_details_show, "Reference: pay_seed_bob_198",
+                             "the payment's details");
       /* The dialog would be made at once, in the action. */
       gtk_widget_activate_action (GTK_WIDGET (page), "history.refund", NULL);
       g_assert_false (dialog_open (window, NULL));
-      close_window (window);
+      till_test_window_close (window);
     }
 }
 
@@ -788,12 +698,12 @@ test_empty (void)
   TillHistoryPage *page = history_of (window);
 
   show_page (window, "history");
-  wait_until (window, history_shows, "empty", "the empty history");
+  till_test_window_wait (window, history_shows, "empty", "the empty history");
   g_assert_cmpuint (n_items (window), ==, 0);
   g_assert_false (till_payment_list_get_has_more (list_of (window)));
   g_assert_null (till_history_page_get_shown_payment (page));
   till_test_save_screenshot (GTK_WIDGET (window), "history-empty");
-  close_window (window);
+  till_test_window_close (window);
 }
 
 typedef struct
@@ -864,7 +774,7 @@ test_errors (void)
   guint before;
 
   show_page (window, "history");
-  wait_until (window, list_failed, NULL, "the first page to fail");
+  till_test_window_wait (window, list_failed, NULL, "the first page to fail");
   g_assert_cmpstr (till_history_page_get_list_state (page), ==, "error");
   g_assert_cmpstr (till_payment_list_get_error (list_of (window)), ==,
                    "The shop’s server has a problem. Try again later.");
@@ -873,25 +783,26 @@ test_errors (void)
   /* Try Again; the second page will fail this time. */
   lies.spoil_nth = 3;
   g_assert_true (gtk_widget_activate_action (GTK_WIDGET (page), "history.retry", NULL));
-  wait_until (window, history_shows, "list", "the first page");
+  till_test_window_wait (window, history_shows, "list", "the first page");
   before = n_items (window);
-  wait_until (window, list_laid_out, NULL, "the list's rows");
+  till_test_window_wait (window, list_laid_out, NULL, "the list's rows");
   gtk_adjustment_set_value (adjustment, gtk_adjustment_get_upper (adjustment));
-  wait_until (window, list_failed, NULL, "the next page to fail");
+  till_test_window_wait (window, list_failed, NULL, "the next page to fail");
   g_assert_cmpuint (n_items (window), ==, before);
   g_assert_cmpstr (till_history_page_get_list_state (page), ==, "list");
   till_test_save_screenshot (GTK_WIDGET (window), "history-error-more");
   g_assert_true (gtk_widget_activate_action (GTK_WIDGET (page), "history.retry", NULL));
-  wait_until (window, grew_or_failed, GUINT_TO_POINTER (before), "the next page");
+  till_test_window_wait (window, grew_or_failed, GUINT_TO_POINTER (before), "the next page");
   g_assert_cmpuint (n_items (window), ==, before + PAGE_SIZE);
   g_assert_cmpuint (till_test_liar_count (liar, "GET", "/api/payments"), ==, 4);
 
   /* A payment with refunds: those that can be read are listed. */
   gtk_selection_model_select_item (gtk_list_view_get_model (till_history_page_get_list_view (page)), 0, TRUE);
-  wait_until (window, details_show, "$0.50: Refunded, 1 December 2026, 10:00:00", "the refund");
-  g_assert_true (details_show (window, "Reference: pay_seed_bob_199"));
-  g_assert_true (details_show (window, "Decline Reason: generic_decline"));
-  close_window (window);
+  till_test_window_wait (window, till_test_window_details_show, "$0.50: Refunded, 1 December 2026, 10:00:00",
+                         "the refund");
+  g_assert_true (till_test_window_details_show (window, "Reference: pay_seed_bob_199"));
+  g_assert_true (till_test_window_details_show (window, "Decline Reason: generic_decline"));
+  till_test_window_close (window);
 }
 
 /* This test causes none on purpose. */
@@ -908,10 +819,7 @@ main (int   argc,
   g_set_prgname ("test-history");
   gtk_init ();
 
-  app = till_application_new ();
-  g_application_set_flags (G_APPLICATION (app), G_APPLICATION_NON_UNIQUE);
-  g_application_register (G_APPLICATION (app), NULL, &error);
-  g_assert_no_error (error);
+  app = till_test_application_new ();
   till_test_fatal_warnings_except (no_warnings);
 
   shop = till_test_server_new (till_test_stripe_get ()->url, NULL);

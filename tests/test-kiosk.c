@@ -29,6 +29,7 @@
 #include "till-test-harness.h"
 #include "till-test-session-manager.h"
 #include "till-test-web.h"
+#include "till-test-window.h"
 #include "till-window-private.h"
 
 #define CASHIER_PASSWORD "alice-password-1"
@@ -885,10 +886,7 @@ main (int   argc,
   g_settings_set_boolean (settings, "kiosk", TRUE);
   g_settings_sync ();
 
-  app = till_application_new ();
-  g_application_set_flags (G_APPLICATION (app), G_APPLICATION_NON_UNIQUE);
-  g_application_register (G_APPLICATION (app), NULL, &error);
-  g_assert_no_error (error);
+  app = till_test_application_new ();
 
   status = g_test_run ();
 

@@ -36,6 +36,7 @@
 #include "till-staff-page-private.h"
 #include "till-test-harness.h"
 #include "till-test-web.h"
+#include "till-test-window.h"
 #include "till-window-private.h"
 
 #define LOCALE "ko_KR.UTF-8"
@@ -49,27 +50,6 @@
 
 static TillApplication *app;
 static TillTestServer *shop;
-
-typedef gboolean (*Condition) (TillWindow *window, gconstpointer data);
-
-static void
-wait_until (TillWindow    *window,
-            Condition      condition,
-            gconstpointer  data,
-            const char    *what)
-{
-  gint64 deadline = g_get_monotonic_time () + 40 * G_USEC_PER_SEC;
-
-  while (!condition (window, data))
-    {
-      if (g_get_monotonic_time () > deadline)
-        g_error ("Timed out waiting for %s (window: “%s”, charge page: “%s”)", what,
-                 till_window_get_visible_page (window),
-                 till_charge_page_get_state (till_window_get_charge_page (window)));
-      g_main_context_iteration (NULL, FALSE);
-      g_usleep (2000);
-    }
-}
 
 /* The texts of the labels under widget, as set (mnemonics with their
  * underscore): what a person sees on it. */
@@ -195,55 +175,10 @@ revealed (TillWindow    *window,
 }
 
 static gboolean
-is_mapped (TillWindow    *window,
-           gconstpointer  data)
-{
-  return gtk_widget_get_mapped (GTK_WIDGET (window));
-}
-
-static gboolean
-shows_page (TillWindow    *window,
-            gconstpointer  page)
-{
-  return g_strcmp0 (till_window_get_visible_page (window), page) == 0;
-}
-
-static gboolean
-in_charge_state (TillWindow    *window,
-                 gconstpointer  state)
-{
-  return g_strcmp0 (till_charge_page_get_state (till_window_get_charge_page (window)), state) == 0;
-}
-
-static gboolean
-form_ready (TillWindow    *window,
-            gconstpointer  data)
-{
-  TillChargePage *page = till_window_get_charge_page (window);
-
-  return in_charge_state (window, "entry") && till_card_view_get_ready (till_charge_page_get_card_view (page));
-}
-
-static gboolean
-amount_is (TillWindow    *window,
-           gconstpointer  amount)
-{
-  return till_charge_page_get_amount (till_window_get_charge_page (window)) == GPOINTER_TO_INT (amount);
-}
-
-static gboolean
 can_charge (TillWindow    *window,
             gconstpointer  data)
 {
   return till_charge_page_get_can_charge (till_window_get_charge_page (window));
-}
-
-static WebKitWebView *
-web_view_of (TillWindow *window)
-{
-  TillCardView *view = till_charge_page_get_card_view (till_window_get_charge_page (window));
-
-  return WEBKIT_WEB_VIEW (till_card_view_get_web_view (view));
 }
 
 static void
@@ -263,14 +198,14 @@ charge_card (TillWindow *window,
   /* "": the amount is on screen already. */
   if (*amount_keys != '\0')
     type_text (amount_keys);
-  wait_until (window, amount_is, GINT_TO_POINTER (amount), "the amount");
+  till_test_window_wait (window, till_test_window_amount_is, GINT_TO_POINTER (amount), "the amount");
   gtk_widget_grab_focus (GTK_WIDGET (till_window_get_charge_page (window)));
   till_test_xdo ("key", "Return", NULL);
-  till_test_web_wait_card_focus (web_view_of (window));
+  till_test_web_wait_card_focus (till_test_window_get_web_view (window));
   type_text (number);
   type_text ("1230");
   type_text ("123");
-  wait_until (window, can_charge, NULL, "the card to be complete");
+  till_test_window_wait (window, can_charge, NULL, "the card to be complete");
 }
 
 static void
@@ -294,15 +229,6 @@ history_listed (TillWindow    *window,
 }
 
 static gboolean
-details_show (TillWindow    *window,
-              gconstpointer  needle)
-{
-  g_autofree char *text = till_history_page_dup_details_text (till_window_get_history_page (window));
-
-  return strstr (text, needle) != NULL;
-}
-
-static gboolean
 details_match (TillWindow    *window,
                gconstpointer  pattern)
 {
@@ -322,17 +248,11 @@ receipt_shown (TillWindow    *window,
   return text != NULL && *text != '\0';
 }
 
-static TillDayTotalsPage *
-day_totals_of (TillWindow *window)
-{
-  return TILL_DAY_TOTALS_PAGE (gtk_stack_get_child_by_name (till_window_get_shell_stack (window), "day-totals"));
-}
-
 static gboolean
 day_totals_shown (TillWindow    *window,
                   gconstpointer  data)
 {
-  return g_strcmp0 (till_day_totals_page_get_state (day_totals_of (window)), "report") == 0;
+  return g_strcmp0 (till_day_totals_page_get_state (till_test_window_get_day_totals (window)), "report") == 0;
 }
 
 static gboolean
@@ -439,7 +359,7 @@ test_korean_window (void)
 
   window = till_window_new (app);
   gtk_window_present (GTK_WINDOW (window));
-  wait_until (window, is_mapped, NULL, "the window to map");
+  till_test_window_wait (window, till_test_window_is_mapped, NULL, "the window to map");
   focus_window ();
 
   /* The sign-in form, in ko.po's words: its title, its fields, its
@@ -458,31 +378,32 @@ test_korean_window (void)
   /* A wrong password, said in Korean. */
   type_text ("not-the-password");
   till_test_xdo ("key", "Return", NULL);
-  wait_until (window, sign_in_refused, NULL, "the wrong password's error");
+  till_test_window_wait (window, sign_in_refused, NULL, "the wrong password's error");
   g_assert_cmpstr (till_sign_in_page_get_error (till_window_get_sign_in_page (window)), ==,
                    "사용자 이름 또는 암호가 틀렸습니다.");
   error_label = assert_shows (GTK_WIDGET (till_window_get_sign_in_page (window)), "사용자 이름 또는 암호가 틀렸습니다.");
-  wait_until (window, revealed, gtk_widget_get_ancestor (error_label, GTK_TYPE_REVEALER), "the error to slide in");
+  till_test_window_wait (window, revealed, gtk_widget_get_ancestor (error_label, GTK_TYPE_REVEALER),
+                         "the error to slide in");
   till_test_save_screenshot (GTK_WIDGET (window), "ko-sign-in-error");
 
   type_text (MORGAN_PASSWORD);
   till_test_xdo ("key", "Return", NULL);
-  wait_until (window, form_ready, NULL, "the charge page");
+  till_test_window_wait (window, till_test_window_form_ready, NULL, "the charge page");
   g_assert_cmpstr (till_window_get_status_text (window), ==, "morgan, 관리자");
 
   /* Won: grouped, no decimals, the symbol before the number. */
   charge = till_window_get_charge_page (window);
   type_text ("12000");
-  wait_until (window, amount_is, GINT_TO_POINTER (12000), "the amount");
+  till_test_window_wait (window, till_test_window_amount_is, GINT_TO_POINTER (12000), "the amount");
   g_assert_cmpstr (till_charge_page_get_amount_text (charge), ==, "₩12,000");
   assert_shows (GTK_WIDGET (charge), "₩12,000");
-  wait_until (window, shows_label, "₩12,000 결제", "the charge button");
+  till_test_window_wait (window, shows_label, "₩12,000 결제", "the charge button");
   till_test_save_screenshot (GTK_WIDGET (window), "ko-charge");
 
   charge_card (window, "", 12000, "4242424242424242");
   till_test_save_screenshot (GTK_WIDGET (window), "ko-card");
   till_test_xdo ("key", "Return", NULL);
-  wait_until (window, in_charge_state, "result", "the result");
+  till_test_window_wait (window, till_test_window_charge_state_is, "result", "the result");
   g_assert_cmpstr (till_charge_page_get_result_title (charge), ==, "승인 완료");
   g_assert_nonnull (strstr (till_charge_page_get_result_description (charge), "₩12,000 · Visa •••• 4242"));
   assert_shows (GTK_WIDGET (charge), "새 판매(_N)");
@@ -490,10 +411,10 @@ test_korean_window (void)
 
   /* A card the bank declines: the longest result a cashier reads often. */
   till_test_xdo ("key", "Return", NULL);
-  wait_until (window, form_ready, NULL, "the next sale");
+  till_test_window_wait (window, till_test_window_form_ready, NULL, "the next sale");
   charge_card (window, "5000", 5000, "4000000000000002");
   till_test_xdo ("key", "Return", NULL);
-  wait_until (window, in_charge_state, "result", "the decline");
+  till_test_window_wait (window, till_test_window_charge_state_is, "result", "the decline");
   g_assert_cmpstr (till_charge_page_get_result_title (charge), ==, "승인 거절");
   g_assert_nonnull (strstr (till_charge_page_get_result_description (charge),
                             "카드사에서 승인을 거절했습니다. 다른 카드를 요청하세요."));
@@ -502,8 +423,8 @@ test_korean_window (void)
   /* The history: today's payment at its time of day, the old one with its
    * date in the Korean form, each in won; the details' full date too. */
   till_window_show_page (window, "history");
-  wait_until (window, shows_page, "history", "the history");
-  wait_until (window, history_listed, NULL, "the three payments");
+  till_test_window_wait (window, till_test_window_shows_page, "history", "the history");
+  till_test_window_wait (window, history_listed, NULL, "the three payments");
   history = till_window_get_history_page (window);
   /* Newest first: the decline, the approved sale, the old one. */
   new = g_list_model_get_item (G_LIST_MODEL (till_history_page_get_list (history)), 1);
@@ -511,7 +432,7 @@ test_korean_window (void)
   g_assert_cmpstr (till_payment_item_get_id (old), ==, OLD_PAYMENT);
   old_when = korean_date_time (till_payment_item_get_created (old), "%Y년 %-m월 %-d일 %H:%M");
   new_when = korean_date_time (till_payment_item_get_created (new), "%H:%M");
-  wait_until (window, shows_label, old_when, "the old payment's date");
+  till_test_window_wait (window, shows_label, old_when, "the old payment's date");
   assert_shows (GTK_WIDGET (history), new_when);
   assert_shows (GTK_WIDGET (history), "₩25,000");
   assert_shows (GTK_WIDGET (history), "₩12,000");
@@ -520,13 +441,13 @@ test_korean_window (void)
   gtk_selection_model_select_item (gtk_list_view_get_model (till_history_page_get_list_view (history)), 1, TRUE);
   g_free (new_when);
   new_when = korean_date_time (till_payment_item_get_created (new), "시각: %Y년 %-m월 %-d일 %H:%M:%S");
-  wait_until (window, details_show, new_when, "the payment's date in full");
+  till_test_window_wait (window, till_test_window_details_show, new_when, "the payment's date in full");
   till_test_save_screenshot (GTK_WIDGET (window), "ko-history");
 
   /* A refund of part of it, in the dialog; then the payment's refund
    * listed in Korean words (not the server's "succeeded"). */
   g_assert_true (gtk_widget_activate_action (GTK_WIDGET (history), "history.refund", NULL));
-  wait_until (window, toplevel_shown, "결제 환불", "the refund dialog");
+  till_test_window_wait (window, toplevel_shown, "결제 환불", "the refund dialog");
   dialog = find_toplevel ("결제 환불");
   assert_shows (GTK_WIDGET (dialog), "환불(_R)");
   g_assert_cmpstr (till_refund_dialog_get_amount_text (TILL_REFUND_DIALOG (dialog)), ==, "₩12,000");
@@ -534,12 +455,13 @@ test_korean_window (void)
   gtk_editable_set_text (GTK_EDITABLE (find_widget (GTK_WIDGET (dialog), row_title, "금액")), "2,000");
   g_assert_true (till_refund_dialog_get_can_send (TILL_REFUND_DIALOG (dialog)));
   gtk_widget_activate_action (GTK_WIDGET (dialog), "refund.send", NULL);
-  wait_until (window, refund_done, dialog, "the refund");
+  till_test_window_wait (window, refund_done, dialog, "the refund");
   g_assert_cmpstr (till_refund_dialog_get_message (TILL_REFUND_DIALOG (dialog)), ==, "₩2,000 환불했습니다. 처리: morgan.");
   till_test_save_screenshot (GTK_WIDGET (dialog), "ko-refund-done");
   gtk_window_destroy (dialog);
   focus_window ();
-  wait_until (window, details_match, "₩2,000: 환불 완료, [0-9]{4}년 [0-9]{1,2}월 [0-9]{1,2}일 [0-9]{2}:[0-9]{2}:[0-9]{2}\n",
+  till_test_window_wait (window, details_match,
+                         "₩2,000: 환불 완료, [0-9]{4}년 [0-9]{1,2}월 [0-9]{1,2}일 [0-9]{2}:[0-9]{2}:[0-9]{2}\n",
               "the refund in the payment's details");
   assert_shows (GTK_WIDGET (history), "부분 환불");
   /* And its row in the list at once, not at the next reload. */
@@ -548,7 +470,7 @@ test_korean_window (void)
 
   /* Its receipt: the date and the amounts the Korean way. */
   g_assert_true (gtk_widget_activate_action (GTK_WIDGET (history), "history.receipt", NULL));
-  wait_until (window, receipt_shown, NULL, "the receipt");
+  till_test_window_wait (window, receipt_shown, NULL, "the receipt");
   {
     g_autofree char *text = till_printout_dup_text (till_receipt_dialog_get_printout (till_receipt_find_dialog ()));
     g_autofree char *paid = korean_date_time (till_payment_item_get_created (new), "%Y년 %-m월 %-d일 %H:%M");
@@ -565,14 +487,15 @@ test_korean_window (void)
 
   /* The day's totals, named by their day the Korean way. */
   till_window_show_page (window, "day-totals");
-  wait_until (window, day_totals_shown, NULL, "the day's totals");
-  g_assert_cmpstr (till_day_totals_page_get_value (day_totals_of (window), "totals", "결제"), ==, "₩12,000");
+  till_test_window_wait (window, day_totals_shown, NULL, "the day's totals");
+  g_assert_cmpstr (till_day_totals_page_get_value (till_test_window_get_day_totals (window), "totals", "결제"),
+                   ==, "₩12,000");
   day = g_date_time_format (now, "%Y년 %-m월 %-d일 (%a)");
-  assert_shows (GTK_WIDGET (day_totals_of (window)), day);
+  assert_shows (GTK_WIDGET (till_test_window_get_day_totals (window)), day);
   till_test_save_screenshot (GTK_WIDGET (window), "ko-day-totals");
   /* The printed totals (the Z-report) name it the same way. */
   {
-    g_autoptr(TillPrintout) printout = till_day_totals_page_new_printout (day_totals_of (window));
+    g_autoptr(TillPrintout) printout = till_day_totals_page_new_printout (till_test_window_get_day_totals (window));
     g_autofree char *text = till_printout_dup_text (printout);
     g_autofree char *printed = g_date_time_format (now, "%Y년 %-m월 %-d일 ");
 
@@ -581,11 +504,11 @@ test_korean_window (void)
   }
 
   till_window_show_page (window, "staff");
-  wait_until (window, staff_listed, NULL, "the staff");
+  till_test_window_wait (window, staff_listed, NULL, "the staff");
   till_test_save_screenshot (GTK_WIDGET (window), "ko-staff");
 
   till_window_show_page (window, "audit");
-  wait_until (window, audit_listed, NULL, "the audit log");
+  till_test_window_wait (window, audit_listed, NULL, "the audit log");
   assert_shows (GTK_WIDGET (till_window_get_audit_page (window)), "로그인");
   {
     TillAuditList *list = till_audit_page_get_list (till_window_get_audit_page (window));
@@ -601,7 +524,7 @@ test_korean_window (void)
 
     gtk_window_set_transient_for (GTK_WINDOW (preferences), GTK_WINDOW (window));
     gtk_window_present (GTK_WINDOW (preferences));
-    wait_until (window, widget_mapped, preferences, "the preferences to map");
+    till_test_window_wait (window, widget_mapped, preferences, "the preferences to map");
     assert_shows (GTK_WIDGET (preferences), "미사용 시 잠금(_L)");
     till_test_save_screenshot (GTK_WIDGET (preferences), "ko-preferences");
     gtk_window_destroy (GTK_WINDOW (preferences));
@@ -614,12 +537,12 @@ test_korean_window (void)
 
     gtk_window_set_transient_for (GTK_WINDOW (approval), GTK_WINDOW (window));
     gtk_window_present (GTK_WINDOW (approval));
-    wait_until (window, widget_mapped, approval, "the approval dialog to map");
+    till_test_window_wait (window, widget_mapped, approval, "the approval dialog to map");
     assert_shows (GTK_WIDGET (approval), "이 단말기는 키오스크 모드입니다.\nTill을 끝내려면 관리자 승인이 필요합니다.");
     gtk_editable_set_text (GTK_EDITABLE (find_widget (GTK_WIDGET (approval), row_title, "관리자 사용자 이름")), "alice");
     gtk_editable_set_text (GTK_EDITABLE (find_widget (GTK_WIDGET (approval), row_title, "관리자 암호")), ALICE_PASSWORD);
     gtk_widget_activate_action (GTK_WIDGET (approval), "approval.send", NULL);
-    wait_until (window, approval_answered, approval, "the server's answer to the approval");
+    till_test_window_wait (window, approval_answered, approval, "the server's answer to the approval");
     assert_shows (GTK_WIDGET (approval), "승인 안 됨: 이름이나 암호가 틀렸거나, 관리자 계정이 아니거나, 사용 중지된 계정입니다.");
     till_test_save_screenshot (GTK_WIDGET (approval), "ko-approval-refused");
     gtk_window_destroy (GTK_WINDOW (approval));
@@ -627,7 +550,7 @@ test_korean_window (void)
 
   /* About credits the translators, as ko.po says. */
   g_action_group_activate_action (G_ACTION_GROUP (app), "about", NULL);
-  wait_until (window, about_shown, NULL, "the About window");
+  till_test_window_wait (window, about_shown, NULL, "the About window");
   g_assert_cmpstr (adw_about_window_get_translator_credits (find_about ()), ==,
                    g_dgettext (GETTEXT_PACKAGE, "translator-credits"));
   g_assert_cmpstr (adw_about_window_get_translator_credits (find_about ()), !=, "translator-credits");
@@ -635,7 +558,7 @@ test_korean_window (void)
   focus_window ();
 
   till_access_lock (till_window_get_access (window));
-  wait_until (window, shows_page, "locked", "the lock");
+  till_test_window_wait (window, till_test_window_shows_page, "locked", "the lock");
   assert_shows (GTK_WIDGET (till_window_get_lock_page (window)), "잠김");
   assert_shows (GTK_WIDGET (till_window_get_lock_page (window)), "잠금 해제(_U)");
   till_test_save_screenshot (GTK_WIDGET (window), "ko-lock");
@@ -695,10 +618,7 @@ main (int   argc,
     g_error ("The locale %s is not installed (build-aux/install-deps makes it)", LOCALE);
   use_built_translation ();
 
-  app = till_application_new ();
-  g_application_set_flags (G_APPLICATION (app), G_APPLICATION_NON_UNIQUE);
-  g_application_register (G_APPLICATION (app), NULL, &error);
-  g_assert_no_error (error);
+  app = till_test_application_new ();
   till_test_fatal_warnings_except ((const char * const[]) { NULL });
 
   shop = till_test_server_new (NULL, "[shop]\ncurrency=KRW\ncountry=KR\n");

@@ -41,6 +41,7 @@
 #include "till-staff-page-private.h"
 #include "till-test-harness.h"
 #include "till-test-web.h"
+#include "till-test-window.h"
 #include "till-window-private.h"
 
 #define MORGAN_PASSWORD "morgan-password-1"
@@ -561,12 +562,6 @@ wait_charge_state (TillWindow *window,
   till_test_wait_for (charge_state_is, &wait, state);
 }
 
-static WebKitWebView *
-web_view_of (TillWindow *window)
-{
-  return WEBKIT_WEB_VIEW (till_card_view_get_web_view (till_charge_page_get_card_view (charge_of (window))));
-}
-
 static TillWindow *
 open_window (Configuration configuration)
 {
@@ -770,7 +765,7 @@ test_pages (gconstpointer data)
   /* A real sale through the card view, and its result. */
   gtk_widget_grab_focus (GTK_WIDGET (charge_of (window)));
   press ("Return");
-  till_test_web_wait_card_focus (web_view_of (window));
+  till_test_web_wait_card_focus (till_test_window_get_web_view (window));
   till_test_type ("4242424242424242");
   till_test_type ("1230");
   till_test_type ("123");
@@ -856,10 +851,7 @@ main (int   argc,
   gtk_init ();
   adw_init ();
 
-  app = till_application_new ();
-  g_application_set_flags (G_APPLICATION (app), G_APPLICATION_NON_UNIQUE);
-  g_application_register (G_APPLICATION (app), NULL, &error);
-  g_assert_no_error (error);
+  app = till_test_application_new ();
   till_test_fatal_warnings_except ((const char * const[]) { NULL });
   /* The screenshots show pages as they rest, not an entry row's title
    * halfway through its slide (libadwaita's animations end at once). */

@@ -16,6 +16,7 @@
 #include "till-application.h"
 #include "till-charge-page-private.h"
 #include "till-test-harness.h"
+#include "till-test-window.h"
 #include "till-window-private.h"
 
 #define PASSWORD "alice-password-1"
@@ -36,42 +37,6 @@ press (const char *keys)
   till_test_xdo ("key", keys, NULL);
 }
 
-typedef gboolean (*Condition) (TillWindow *window, gconstpointer data);
-
-static void
-wait_until (TillWindow   *window,
-            Condition     condition,
-            gconstpointer data,
-            const char   *what)
-{
-  gint64 deadline = g_get_monotonic_time () + 20 * G_USEC_PER_SEC;
-
-  while (!condition (window, data))
-    {
-      if (g_get_monotonic_time () > deadline)
-        {
-          GtkWidget *focus = gtk_root_get_focus (GTK_ROOT (window));
-
-          TillLockPage *lock = till_window_get_lock_page (window);
-
-          g_error ("Timed out waiting for %s (the window shows “%s”, the focus is on a %s; "
-                   "lock page: error “%s”, other user “%s”)",
-                   what, till_window_get_visible_page (window),
-                   focus ? G_OBJECT_TYPE_NAME (focus) : "nothing",
-                   till_lock_page_get_error (lock), till_lock_page_get_other_username (lock));
-        }
-      g_main_context_iteration (NULL, FALSE);
-      g_usleep (2000);
-    }
-}
-
-static gboolean
-shows_page (TillWindow    *window,
-            gconstpointer  page)
-{
-  return g_strcmp0 (till_window_get_visible_page (window), page) == 0;
-}
-
 static gboolean
 sign_in_error_shown (TillWindow    *window,
                      gconstpointer  data)
@@ -84,13 +49,6 @@ lock_error_shown (TillWindow    *window,
                   gconstpointer  data)
 {
   return till_lock_page_get_error (till_window_get_lock_page (window)) != NULL;
-}
-
-static gboolean
-is_mapped (TillWindow    *window,
-           gconstpointer  data)
-{
-  return gtk_widget_get_mapped (GTK_WIDGET (window));
 }
 
 /* The lock page's own text ends with marker: every key typed before it has
@@ -120,19 +78,14 @@ other_username_focused (TillWindow    *window,
 static TillWindow *
 start_till (TillApplication **out_app)
 {
-  g_autoptr(GError) error = NULL;
-  TillApplication *app = till_application_new ();
-  TillWindow *window;
-
   /* Registering runs the application's start-up, as g_application_run would. */
-  g_application_set_flags (G_APPLICATION (app), G_APPLICATION_NON_UNIQUE);
-  g_application_register (G_APPLICATION (app), NULL, &error);
-  g_assert_no_error (error);
+  TillApplication *app = till_test_application_new ();
+  TillWindow *window;
 
   window = till_window_new (app);
   gtk_window_present (GTK_WINDOW (window));
   /* Once the window is mapped, give it the X input focus for typed keys. */
-  wait_until (window, is_mapped, NULL, "the window to map");
+  till_test_window_wait (window, till_test_window_is_mapped, NULL, "the window to map");
   till_test_xdo ("search", "--sync", "--onlyvisible", "--name", "^Till$", "windowfocus", "--sync", NULL);
 
   *out_app = app;
@@ -166,7 +119,7 @@ phase_first_sign_in (void)
   press ("Return");
   type_text ("not-the-password");
   press ("Return");
-  wait_until (window, sign_in_error_shown, NULL, "the sign-in error");
+  till_test_window_wait (window, sign_in_error_shown, NULL, "the sign-in error");
   g_assert_cmpstr (till_sign_in_page_get_error (page), ==, "Wrong username or password.");
   g_assert_cmpstr (till_window_get_visible_page (window), ==, "sign-in");
 
@@ -174,7 +127,7 @@ phase_first_sign_in (void)
   till_sign_in_page_set_remember (page, TRUE);
   type_text (PASSWORD);
   press ("Return");
-  wait_until (window, shows_page, "charge", "the signed-in screen");
+  till_test_window_wait (window, till_test_window_shows_page, "charge", "the signed-in screen");
   g_assert_cmpstr (till_window_get_status_text (window), ==, "alice, cashier");
 
   stop_till (app, window);
@@ -188,15 +141,15 @@ phase_restart_signed_in (void)
   TillApplication *app;
   TillWindow *window = start_till (&app);
 
-  wait_until (window, shows_page, "charge", "the remembered sign-in");
+  till_test_window_wait (window, till_test_window_shows_page, "charge", "the remembered sign-in");
   g_assert_cmpstr (till_window_get_status_text (window), ==, "alice, cashier");
 
   press ("ctrl+l");
-  wait_until (window, shows_page, "locked", "the lock screen");
+  till_test_window_wait (window, till_test_window_shows_page, "locked", "the lock screen");
 
   type_text ("wrong-password");
   press ("Return");
-  wait_until (window, lock_error_shown, NULL, "the unlock error");
+  till_test_window_wait (window, lock_error_shown, NULL, "the unlock error");
   g_assert_cmpstr (till_lock_page_get_error (till_window_get_lock_page (window)), ==,
                    "Wrong password. Try again.");
   g_assert_cmpstr (till_window_get_visible_page (window), ==, "locked");
@@ -209,7 +162,7 @@ phase_restart_signed_in (void)
    * have been handled. Each would act at once (a second window; a session
    * dropped to signed out), so the checks below need no wait. */
   type_text ("z");
-  wait_until (window, lock_password_ends_with, "z", "a key typed after the shortcuts");
+  till_test_window_wait (window, lock_password_ends_with, "z", "a key typed after the shortcuts");
   g_assert_cmpstr (till_window_get_visible_page (window), ==, "locked");
   g_assert_cmpuint (g_list_length (gtk_application_get_windows (GTK_APPLICATION (app))), ==, 1);
   g_assert_false (g_action_group_get_action_enabled (G_ACTION_GROUP (app), "preferences"));
@@ -228,15 +181,15 @@ phase_restart_locked (void)
   TillApplication *app;
   TillWindow *window = start_till (&app);
 
-  wait_until (window, shows_page, "locked", "the lock after a restart");
+  till_test_window_wait (window, till_test_window_shows_page, "locked", "the lock after a restart");
   type_text (PASSWORD);
   press ("Return");
-  wait_until (window, shows_page, "charge", "the unlocked screen");
+  till_test_window_wait (window, till_test_window_shows_page, "charge", "the unlocked screen");
   g_assert_cmpstr (till_lock_page_get_password (till_window_get_lock_page (window)), ==, "");
 
   /* Sign out from the menu's action. */
   g_assert_true (gtk_widget_activate_action (GTK_WIDGET (window), "win.sign-out", NULL));
-  wait_until (window, shows_page, "sign-in", "the form after signing out");
+  till_test_window_wait (window, till_test_window_shows_page, "sign-in", "the form after signing out");
 
   stop_till (app, window);
 }
@@ -251,7 +204,7 @@ phase_restart_signed_out (void)
 
   /* The window picks its first page as it is built: a remembered sign-in
    * would show "restoring" first, never the form. */
-  wait_until (window, shows_page, "sign-in", "the sign-in form");
+  till_test_window_wait (window, till_test_window_shows_page, "sign-in", "the sign-in form");
   g_assert_cmpstr (till_sign_in_page_get_username (page), ==, "alice");
   g_assert_cmpstr (till_sign_in_page_get_password (page), ==, "");
 
@@ -300,7 +253,7 @@ phase_errors (void)
   press ("Return");
   type_text ("some-password");
   press ("Return");
-  wait_until (window, sign_in_error_shown, NULL, "the unreachable-server error");
+  till_test_window_wait (window, sign_in_error_shown, NULL, "the unreachable-server error");
   g_assert_cmpstr (till_sign_in_page_get_error (page), ==,
                    "Cannot reach the shop server. Check the address and the network.");
 
@@ -311,7 +264,7 @@ phase_errors (void)
       till_sign_in_page_set_state (page, TILL_FORM_IDLE, NULL);
       type_text ("guess-number-x");
       press ("Return");
-      wait_until (window, sign_in_error_shown, NULL, "a sign-in error");
+      till_test_window_wait (window, sign_in_error_shown, NULL, "a sign-in error");
     }
   message = till_sign_in_page_get_error (page);
   g_assert_true (g_str_has_prefix (message, "Too many attempts. Try again in "));
@@ -340,26 +293,26 @@ phase_idle_lock_and_switch (void)
   press ("Return");
   type_text (PASSWORD);
   press ("Return");
-  wait_until (window, shows_page, "charge", "the signed-in screen");
+  till_test_window_wait (window, till_test_window_shows_page, "charge", "the signed-in screen");
 
   /* No input for two seconds. */
-  wait_until (window, shows_page, "locked", "the idle lock");
+  till_test_window_wait (window, till_test_window_shows_page, "locked", "the idle lock");
   g_assert_cmpstr (till_window_get_status_text (window), ==, "alice, cashier");
 
   /* Another cashier: Alt+A opens "Another Cashier" at its username. A
    * mistyped password signs nobody out; the cursor stays on it. */
   press ("alt+a");
-  wait_until (window, other_username_focused, NULL, "the focus on Another Cashier's username");
+  till_test_window_wait (window, other_username_focused, NULL, "the focus on Another Cashier's username");
   type_text ("bob");
   press ("Return");
   type_text ("not-bobs-password");
   press ("Return");
-  wait_until (window, lock_error_shown, NULL, "the switch error");
+  till_test_window_wait (window, lock_error_shown, NULL, "the switch error");
   g_assert_cmpstr (till_window_get_status_text (window), ==, "alice, cashier");
   g_assert_cmpint (till_session_get_state (till_window_get_session (window)), ==, TILL_SESSION_SIGNED_IN);
   type_text (BOB_PASSWORD);
   press ("Return");
-  wait_until (window, shows_page, "charge", "the other cashier's screen");
+  till_test_window_wait (window, till_test_window_shows_page, "charge", "the other cashier's screen");
   g_assert_cmpstr (till_window_get_status_text (window), ==, "bob, cashier");
 
   g_settings_set_uint (s, "lock-after-seconds", 300);
@@ -385,8 +338,8 @@ phase_no_keyring (void)
   till_sign_in_page_set_remember (till_window_get_sign_in_page (window), TRUE);
   type_text (PASSWORD);
   press ("Return");
-  wait_until (window, shows_page, "charge", "the signed-in screen");
-  wait_until (window, notice_shown, NULL, "the keyring notice");
+  till_test_window_wait (window, till_test_window_shows_page, "charge", "the signed-in screen");
+  till_test_window_wait (window, notice_shown, NULL, "the keyring notice");
   g_assert_cmpstr (till_window_get_last_notice (window), ==,
                    "The keyring is not available, so this terminal cannot remember you. "
                    "You will have to sign in next time.");

@@ -25,6 +25,7 @@
 #include "till-history-page-private.h"
 #include "till-test-harness.h"
 #include "till-test-web.h"
+#include "till-test-window.h"
 #include "till-window-private.h"
 
 #define CASHIER_PASSWORD "alice-screenshot-1"
@@ -34,72 +35,6 @@
 
 static TillApplication *app;
 static TillTestServer *shop;
-
-typedef gboolean (*Condition) (TillWindow *window, gconstpointer data);
-
-static void
-wait_until (TillWindow    *window,
-            Condition      condition,
-            gconstpointer  data,
-            const char    *what)
-{
-  gint64 deadline = g_get_monotonic_time () + 40 * G_USEC_PER_SEC;
-
-  while (!condition (window, data))
-    {
-      if (g_get_monotonic_time () > deadline)
-        g_error ("Timed out waiting for %s (window: “%s”)", what, till_window_get_visible_page (window));
-      g_main_context_iteration (NULL, FALSE);
-      g_usleep (2000);
-    }
-}
-
-static gboolean
-is_mapped (TillWindow    *window,
-           gconstpointer  data)
-{
-  return gtk_widget_get_mapped (GTK_WIDGET (window));
-}
-
-static gboolean
-shows_page (TillWindow    *window,
-            gconstpointer  page)
-{
-  return g_strcmp0 (till_window_get_visible_page (window), page) == 0;
-}
-
-static gboolean
-in_charge_state (TillWindow    *window,
-                 gconstpointer  state)
-{
-  return g_strcmp0 (till_charge_page_get_state (till_window_get_charge_page (window)), state) == 0;
-}
-
-static gboolean
-form_ready (TillWindow    *window,
-            gconstpointer  data)
-{
-  TillChargePage *page = till_window_get_charge_page (window);
-
-  return in_charge_state (window, "entry") && till_card_view_get_ready (till_charge_page_get_card_view (page));
-}
-
-static gboolean
-amount_is (TillWindow    *window,
-           gconstpointer  amount)
-{
-  return till_charge_page_get_amount (till_window_get_charge_page (window)) == GPOINTER_TO_INT (amount);
-}
-
-static gboolean
-card_complete (TillWindow    *window,
-               gconstpointer  data)
-{
-  TillChargePage *page = till_window_get_charge_page (window);
-
-  return till_card_view_get_complete (till_charge_page_get_card_view (page)) &&
-         till_charge_page_get_can_charge (page);
-}
 
 static gboolean
 history_listed (TillWindow    *window,
@@ -113,33 +48,10 @@ history_listed (TillWindow    *window,
 }
 
 static gboolean
-details_show (TillWindow    *window,
-              gconstpointer  needle)
-{
-  g_autofree char *text = till_history_page_dup_details_text (till_window_get_history_page (window));
-
-  return strstr (text, needle) != NULL;
-}
-
-static TillDayTotalsPage *
-day_totals_of (TillWindow *window)
-{
-  return TILL_DAY_TOTALS_PAGE (gtk_stack_get_child_by_name (till_window_get_shell_stack (window), "day-totals"));
-}
-
-static gboolean
 report_shown (TillWindow    *window,
               gconstpointer  data)
 {
-  return g_strcmp0 (till_day_totals_page_get_state (day_totals_of (window)), "report") == 0;
-}
-
-static WebKitWebView *
-web_view_of (TillWindow *window)
-{
-  TillCardView *view = till_charge_page_get_card_view (till_window_get_charge_page (window));
-
-  return WEBKIT_WEB_VIEW (till_card_view_get_web_view (view));
+  return g_strcmp0 (till_day_totals_page_get_state (till_test_window_get_day_totals (window)), "report") == 0;
 }
 
 static void
@@ -165,20 +77,13 @@ sign_in (const char *username,
 
   window = till_window_new (app);
   gtk_window_present (GTK_WINDOW (window));
-  wait_until (window, is_mapped, NULL, "the window to map");
+  till_test_window_wait (window, till_test_window_is_mapped, NULL, "the window to map");
   till_test_xdo ("search", "--sync", "--onlyvisible", "--name", "^Till$", "windowfocus", "--sync", NULL);
   g_assert_cmpstr (till_window_get_visible_page (window), ==, "sign-in");
   type_text (password);
   till_test_xdo ("key", "Return", NULL);
-  wait_until (window, form_ready, NULL, "the charge page");
+  till_test_window_wait (window, till_test_window_form_ready, NULL, "the charge page");
   return window;
-}
-
-static void
-close_window (TillWindow *window)
-{
-  gtk_window_destroy (GTK_WINDOW (window));
-  gdk_display_sync (gdk_display_get_default ());
 }
 
 static void
@@ -186,7 +91,7 @@ show_page (TillWindow *window,
            const char *name)
 {
   gtk_stack_set_visible_child_name (till_window_get_shell_stack (window), name);
-  wait_until (window, shows_page, name, "the page");
+  till_test_window_wait (window, till_test_window_shows_page, name, "the page");
 }
 
 /* Without the focus ring that typed keys bring up: a person at the counter
@@ -263,34 +168,34 @@ take_screenshots (void)
   /* The cashier: a sale typed, the card in, charged. */
   window = sign_in ("alice", CASHIER_PASSWORD);
   type_text ("1250");
-  wait_until (window, amount_is, GINT_TO_POINTER (1250), "the amount");
+  till_test_window_wait (window, till_test_window_amount_is, GINT_TO_POINTER (1250), "the amount");
   till_test_xdo ("key", "Return", NULL);
-  till_test_web_wait_card_focus (web_view_of (window));
+  till_test_web_wait_card_focus (till_test_window_get_web_view (window));
   type_text ("4242424242424242");
   type_text ("1230");
   type_text ("123");
-  wait_until (window, card_complete, NULL, "the card to be complete");
+  till_test_window_wait (window, till_test_window_card_complete, NULL, "the card to be complete");
   screenshot (window, "charge");
 
   till_test_xdo ("key", "Return", NULL);
-  wait_until (window, in_charge_state, "result", "the result");
+  till_test_window_wait (window, till_test_window_charge_state_is, "result", "the result");
   g_assert_cmpstr (till_charge_page_get_result_title (till_window_get_charge_page (window)), ==, "Approved");
   screenshot (window, "result");
-  close_window (window);
+  till_test_window_close (window);
 
   /* The manager: the day's payments, the newest chosen, then the totals. */
   window = sign_in ("morgan", MANAGER_PASSWORD);
   show_page (window, "history");
   history = till_window_get_history_page (window);
-  wait_until (window, history_listed, NULL, "the day's payments");
+  till_test_window_wait (window, history_listed, NULL, "the day's payments");
   gtk_selection_model_select_item (gtk_list_view_get_model (till_history_page_get_list_view (history)), 0, TRUE);
-  wait_until (window, details_show, "Card: Visa •••• 4242", "the newest payment in full");
+  till_test_window_wait (window, till_test_window_details_show, "Card: Visa •••• 4242", "the newest payment in full");
   screenshot (window, "history");
 
   show_page (window, "day-totals");
-  wait_until (window, report_shown, NULL, "the day's report");
+  till_test_window_wait (window, report_shown, NULL, "the day's report");
   screenshot (window, "day-totals");
-  close_window (window);
+  till_test_window_close (window);
 }
 
 /* No warning is expected while the screenshots are taken. */
@@ -310,10 +215,7 @@ main (int   argc,
   /* Light, whatever the machine's desktop prefers. */
   adw_init ();
   adw_style_manager_set_color_scheme (adw_style_manager_get_default (), ADW_COLOR_SCHEME_FORCE_LIGHT);
-  app = till_application_new ();
-  g_application_set_flags (G_APPLICATION (app), G_APPLICATION_NON_UNIQUE);
-  g_application_register (G_APPLICATION (app), NULL, &error);
-  g_assert_no_error (error);
+  app = till_test_application_new ();
   till_test_fatal_warnings_except (no_warnings);
 
   shop = till_test_server_new (till_test_stripe_get ()->url,
