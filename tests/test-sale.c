@@ -11,6 +11,7 @@
 
 #include <fcntl.h>
 #include <sys/file.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <string.h>
@@ -23,6 +24,17 @@
 #include "till-test-session.h"
 
 #define PASSWORD "sale-password-1"
+
+/* Sets path's modification time seconds ago. */
+static void
+age_file (const char *path,
+          gint64      seconds)
+{
+  gint64 when = g_get_real_time () / G_USEC_PER_SEC - seconds;
+  struct timespec times[2] = { { when, 0 }, { when, 0 } };
+
+  g_assert_cmpint (utimensat (AT_FDCWD, path, times, 0), ==, 0);
+}
 
 static TillTestServer *intents_shop;
 static TillTestServer *charges_shop;
@@ -891,16 +903,21 @@ test_journal (void)
   }
 
   /* A write cut short by a kill leaves its temporary file, which nobody
-   * holds locked: removed when the journal is read. One that is locked
-   * is a write going on (in another process, here this test): kept
-   * until its writer lets go. */
+   * holds locked: removed when the journal is read, once it is a minute
+   * old. One that is locked is a write going on (in another process,
+   * here this test): kept until its writer lets go. So is a new one that
+   * is not locked yet: a write between making its file and locking it. */
   {
     g_autofree char *leftover = g_build_filename (sub_dir, "0f1e2d3c-0000-4000-8000-00000000beef.json.Ab12Cd", NULL);
     g_autofree char *writing = g_build_filename (sub_dir, "0f1e2d3c-0000-4000-8000-00000000cafe.json.Xy34Zw", NULL);
+    g_autofree char *starting = g_build_filename (sub_dir, "0f1e2d3c-0000-4000-8000-00000000f00d.json.Qw56Er", NULL);
     int fd;
 
     g_assert_true (g_file_set_contents (leftover, "{\"key\":", -1, NULL));
     g_assert_true (g_file_set_contents (writing, "{\"key\":", -1, NULL));
+    g_assert_true (g_file_set_contents (starting, "", -1, NULL));
+    age_file (leftover, 61);
+    age_file (writing, 61);
     fd = open (writing, O_RDONLY | O_CLOEXEC);
     g_assert_cmpint (fd, >=, 0);
     g_assert_cmpint (flock (fd, LOCK_EX), ==, 0);
@@ -909,11 +926,18 @@ test_journal (void)
     g_assert_cmpuint (entries->len, ==, 2);
     g_assert_false (g_file_test (leftover, G_FILE_TEST_EXISTS));
     g_assert_true (g_file_test (writing, G_FILE_TEST_EXISTS));
+    g_assert_true (g_file_test (starting, G_FILE_TEST_EXISTS));
     close (fd);
     g_clear_pointer (&entries, g_ptr_array_unref);
     entries = till_journal_list (journal);
     g_assert_cmpuint (entries->len, ==, 2);
     g_assert_false (g_file_test (writing, G_FILE_TEST_EXISTS));
+    g_assert_true (g_file_test (starting, G_FILE_TEST_EXISTS));
+    /* Left as it was, a minute later: cut short after all. */
+    age_file (starting, 61);
+    g_clear_pointer (&entries, g_ptr_array_unref);
+    entries = till_journal_list (journal);
+    g_assert_false (g_file_test (starting, G_FILE_TEST_EXISTS));
   }
 
   /* Final entries go after their time, open ones never. */

@@ -21,6 +21,7 @@
 #include <fcntl.h>
 #include <glib/gstdio.h>
 #include <sys/file.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "till-journal.h"
@@ -29,6 +30,10 @@
 
 /* An entry is one flat object; a little room for fields to come. */
 #define ENTRY_MAX_DEPTH 8
+
+/* How old an unlocked temporary file must be to be taken for a write cut
+ * short (see write_file()). */
+#define ABANDONED_AFTER_SECONDS 60
 
 /* What the index keeps of an entry: enough to answer the duplicate
  * question and to find the open ones, without reading a file. */
@@ -143,9 +148,10 @@ write_all (int          fd,
  * (remove_if_abandoned()); one that is locked is a write going on, in
  * this journal, another one in the same process, or another process
  * (a Devel and a release build share the folder). In the instant
- * between mkstemp and flock a reader can take the new file for a leftover
- * and remove it: then the rename finds nothing, and the write starts
- * again. */
+ * between mkstemp and flock the new file is not locked yet: it is
+ * not taken for a leftover because it is new, as a leftover must be a
+ * minute old. Should one still go (a writer stopped for a minute in that
+ * instant), the rename finds nothing and the write starts again. */
 static gboolean
 write_file (const char  *path,
             const char  *text,
@@ -797,20 +803,23 @@ compare_created (gconstpointer a,
   return x < y ? -1 : x > y;
 }
 
-/* A write's temporary file that nobody holds locked was cut short (the
- * terminal was killed mid-write): its rename never happened, so the
- * entry's last complete version stands, and with no entry at all the
- * sale was never sent. It holds a token id: gone. One that is locked is
- * being written now, by whichever journal, process or sandbox: left
- * alone (see write_file()). */
+/* A write's temporary file that nobody holds locked, a minute after it
+ * was made, was cut short (the terminal was killed mid-write): its rename
+ * never happened, so the entry's last complete version stands, and with
+ * no entry at all the sale was never sent. It holds a token id: gone.
+ * One that is locked, or new, is being written now, by whichever
+ * journal, process or sandbox: left alone (see write_file()). */
 static void
 remove_if_abandoned (const char *path)
 {
   int fd = open (path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK);
+  struct stat info;
 
   if (fd < 0)
     return;
-  if (flock (fd, LOCK_EX | LOCK_NB) == 0)
+  if (fstat (fd, &info) == 0 &&
+      g_get_real_time () / G_USEC_PER_SEC - (gint64) info.st_mtime >= ABANDONED_AFTER_SECONDS &&
+      flock (fd, LOCK_EX | LOCK_NB) == 0)
     {
       g_debug ("Removing an unfinished journal write");
       if (g_unlink (path) != 0 && errno != ENOENT)
