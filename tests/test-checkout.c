@@ -451,7 +451,11 @@ count_failed_cb (GObject      *object,
   g_autoptr(GError) error = NULL;
 
   if (!till_journal_put_finish (TILL_JOURNAL (object), result, &error))
-    (*failed)++;
+    {
+      /* Said in the log, so that a failure says which error it was. */
+      g_printerr ("A journal write failed: %s\n", error->message);
+      (*failed)++;
+    }
 }
 
 /* Till does not quit with a journal write on its way: the application
