@@ -696,6 +696,81 @@ test_ended_connections (void)
   assert_descriptors_back (tls_server, baseline, "TLS connections closed by the client after their answer");
 }
 
+static guint64
+server_rss_kib (TillTestServer *server)
+{
+  g_autofree char *path = g_strdup_printf ("/proc/%s/status", g_subprocess_get_identifier (server->process));
+  g_autofree char *status = NULL;
+  const char *line;
+
+  g_assert_true (g_file_get_contents (path, &status, NULL, NULL));
+  line = strstr (status, "\nVmRSS:");
+  g_assert_nonnull (line);
+  return g_ascii_strtoull (line + strlen ("\nVmRSS:"), NULL, 10);
+}
+
+#define TLS_ENDED 12
+
+/* (7) TLS connections that end without being served give back what they
+ * held: a handshake that fails (plain HTTP sent to the TLS port), and a
+ * connection over the cap, refused with a 503 after its handshake. Each
+ * TLS connection holds some 3.7 MiB (GnuTLS reads the system's
+ * certificate authorities for it); the listener used to drop its own
+ * reference to the ones it never handed to SoupServer, so each of these
+ * kept that much for good. */
+static void
+test_tls_ended (void)
+{
+  g_autoptr(TillTestServer) server = start_tls_server ("max-connections=2\nrequest-timeout=60\n");
+  g_autoptr(GString) response = g_string_new (NULL);
+  g_autoptr(GSocket) first = NULL;
+  g_autoptr(GSocket) second = NULL;
+  guint64 before, after;
+  guint descriptors;
+  guint refused = 0;
+
+  g_assert_cmpuint (tls_request_until (server, 401, response), ==, 401);
+  before = server_rss_kib (server);
+  descriptors = server_descriptors (server);
+
+  for (guint i = 0; i < TLS_ENDED; i++)
+    {
+      g_autoptr(GSocket) socket = connect_raw (server, 3000);
+
+      g_assert_nonnull (socket);
+      /* Plain HTTP to the TLS port, as a client given http:// would. */
+      send_all (socket, CHECK_AUTH);
+      g_assert_true (read_until_closed (socket, g_get_monotonic_time () + 5 * G_USEC_PER_SEC, NULL));
+    }
+
+  first = connect_raw (server, 3000);
+  second = connect_raw (server, 3000);
+  g_assert_nonnull (first);
+  g_assert_nonnull (second);
+  g_assert_cmpuint (tls_request_until (server, 503, response), ==, 503);
+  for (guint i = 0; i < TLS_ENDED; i++)
+    refused += tls_request (server, response) == 503;
+  g_assert_cmpuint (refused, >=, TLS_ENDED - 2);
+  g_clear_object (&first);
+  g_clear_object (&second);
+  g_assert_cmpuint (tls_request_until (server, 401, response), ==, 401);
+  assert_descriptors_back (server, descriptors, "TLS handshakes failed and connections refused");
+
+  after = server_rss_kib (server);
+  g_test_message ("RSS %.1f MiB before %u failed handshakes and %u refusals, %.1f MiB after",
+                  before / 1024.0, TLS_ENDED, refused + 1, after / 1024.0);
+  /* AddressSanitizer's quarantine keeps freed memory for a while: there
+   * the leak checker at the server's exit stands for this. */
+  if (g_getenv ("ASAN_OPTIONS") != NULL)
+    {
+      g_test_message ("RSS not compared: the server runs under AddressSanitizer");
+      return;
+    }
+  /* A few MiB for malloc's own keeping; each connection kept would be
+   * 3.7 MiB, some 90 MiB in all. */
+  g_assert_cmpuint (after, <, before + 32 * 1024);
+}
+
 int
 main (int   argc,
       char *argv[])
@@ -718,6 +793,7 @@ main (int   argc,
   g_test_add_func ("/server/connections/tls", test_tls);
   g_test_add_func ("/server/connections/paused-on-stripe", test_paused_on_stripe);
   g_test_add_func ("/server/connections/ended", test_ended_connections);
+  g_test_add_func ("/server/connections/tls-ended", test_tls_ended);
 
   return g_test_run ();
 }

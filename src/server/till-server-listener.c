@@ -185,14 +185,18 @@ connection_unref (Connection *conn)
 static void stream_gone_cb (gpointer  data,
                             GObject  *where_the_object_was);
 
-/* Drops the record; the socket closes once nobody else holds it. */
+/* Drops the record; the socket closes once nobody else holds it. A TLS
+ * connection of its own (a handshake, a refusal) goes with the record's
+ * last reference (connection_clear()), once a handshake still running on
+ * it has ended. */
 static void
 connection_forget (TillServerListener *self,
                    Connection         *conn)
 {
   if (conn->handed && conn->stream != NULL)
     g_object_weak_unref (G_OBJECT (conn->stream), stream_gone_cb, conn);
-  conn->stream = NULL;
+  if (conn->handed)
+    conn->stream = NULL;
   conn->listener = NULL;
   if (conn->phase == PHASE_REFUSING)
     g_hash_table_remove (self->refusals, conn);
