@@ -1732,6 +1732,51 @@ day_memory (guint    sales_done,
   return pss;
 }
 
+static void
+day_renewed_cb (WebKitWebView                     *web_view,
+                WebKitWebProcessTerminationReason  reason,
+                guint                             *renewals)
+{
+  if (reason == WEBKIT_WEB_PROCESS_TERMINATED_BY_API)
+    (*renewals)++;
+}
+
+/* The samples every 100 sales fall anywhere in the web process's cycle (it
+ * is renewed every TILL_CARD_VIEW_RENEW_AFTER_READS card reads), so two of
+ * them alone can show growth or loss that is only the cycle's. These fall
+ * at the same point of it each time: the new process's form ready. */
+static void
+day_print_renewals (GArray *sale,
+                    GArray *pss,
+                    GArray *anon)
+{
+  guint first = 0;
+
+  if (sale->len == 0)
+    return;
+  g_print ("just after each renewal of the web process, at sale");
+  for (guint i = 0; i < sale->len; i++)
+    g_print (" %s%u", i == 0 ? "" : "→ ", g_array_index (sale, guint, i));
+  g_print (":\n  PSS of Till's process tree:");
+  for (guint i = 0; i < pss->len; i++)
+    g_print (" %s%.1f", i == 0 ? "" : "→ ", g_array_index (pss, guint64, i) / 1024.0);
+  g_print (" MiB\n  of which anonymous:");
+  for (guint i = 0; i < anon->len; i++)
+    g_print (" %s%.1f", i == 0 ? "" : "→ ", g_array_index (anon, guint64, i) / 1024.0);
+  g_print (" MiB\n");
+  while (first < sale->len && g_array_index (sale, guint, first) < 200)
+    first++;
+  if (sale->len - first >= 2)
+    {
+      guint from = g_array_index (sale, guint, first), to = g_array_index (sale, guint, sale->len - 1);
+      double anon_kib = (double) g_array_index (anon, guint64, anon->len - 1) - g_array_index (anon, guint64, first);
+
+      g_print ("  from sale %u to sale %u: PSS %+.1f MiB, anonymous %+.1f MiB (%.1f KiB a sale)\n", from, to,
+               ((double) g_array_index (pss, guint64, pss->len - 1) - g_array_index (pss, guint64, first)) / 1024.0,
+               anon_kib / 1024.0, anon_kib / (to - from));
+    }
+}
+
 static int
 run_bench_day (guint sales,
                guint entries)
@@ -1741,6 +1786,10 @@ run_bench_day (guint sales,
   g_autoptr(GArray) to_drawn = g_array_new (FALSE, FALSE, sizeof (double));
   g_autoptr(GArray) pss_at = g_array_new (FALSE, FALSE, sizeof (guint64));
   g_autoptr(GArray) anon_at = g_array_new (FALSE, FALSE, sizeof (guint64));
+  g_autoptr(GArray) renewed_sale = g_array_new (FALSE, FALSE, sizeof (guint));
+  g_autoptr(GArray) renewed_pss = g_array_new (FALSE, FALSE, sizeof (guint64));
+  g_autoptr(GArray) renewed_anon = g_array_new (FALSE, FALSE, sizeof (guint64));
+  guint renewals = 0, renewals_sampled = 0;
   TillWindow *window;
   guint failed = 0, window_size = MIN (100, sales / 2);
   gint64 started;
@@ -1765,6 +1814,8 @@ run_bench_day (guint sales,
     g_array_append_val (anon_at, anon);
   }
 
+  g_signal_connect (till_test_window_get_web_view (window), "web-process-terminated",
+                    G_CALLBACK (day_renewed_cb), &renewals);
   started = g_get_monotonic_time ();
   for (guint i = 0; i < sales; i++)
     {
@@ -1793,6 +1844,23 @@ run_bench_day (guint sales,
               failed++;
               day_recover (window, shop, i + 1, "the form back after New Sale");
             }
+        }
+      /* The next sale's form is ready: in the new process if renewed. */
+      if (renewals != renewals_sampled)
+        {
+          guint processes, web_processes, sale = i + 1;
+          guint64 pss = G_MAXUINT64, anon = G_MAXUINT64, sample_anon;
+
+          renewals_sampled = renewals;
+          for (guint j = 0; j < 3; j++)
+            {
+              till_test_settle (500);
+              pss = MIN (pss, tree_pss_kib (&processes, &web_processes, &sample_anon, FALSE));
+              anon = MIN (anon, sample_anon);
+            }
+          g_array_append_val (renewed_sale, sale);
+          g_array_append_val (renewed_pss, pss);
+          g_array_append_val (renewed_anon, anon);
         }
       if ((i + 1) % 100 == 0 || i + 1 == sales)
         {
@@ -1829,24 +1897,7 @@ run_bench_day (guint sales,
     g_print ("PSS growth from sale 200 to %u: %+.1f MiB  (target < 10 MiB); anonymous: %+.1f MiB\n", sales,
              ((double) g_array_index (pss_at, guint64, pss_at->len - 1) - g_array_index (pss_at, guint64, 2)) / 1024.0,
              ((double) g_array_index (anon_at, guint64, anon_at->len - 1) - g_array_index (anon_at, guint64, 2)) / 1024.0);
-  /* A sample can fall anywhere in the web process's cycle (it is renewed
-   * every 150 card reads), so two samples alone can show growth or loss
-   * that is only the cycle's. The lowest ones fall just after a renewal. */
-  if (pss_at->len > 5)
-    {
-      guint mid = 2 + (pss_at->len - 2) / 2;
-      guint64 pss_low[2] = { G_MAXUINT64, G_MAXUINT64 }, anon_low[2] = { G_MAXUINT64, G_MAXUINT64 };
-
-      for (guint i = 2; i < pss_at->len; i++)
-        {
-          pss_low[i >= mid] = MIN (pss_low[i >= mid], g_array_index (pss_at, guint64, i));
-          anon_low[i >= mid] = MIN (anon_low[i >= mid], g_array_index (anon_at, guint64, i));
-        }
-      g_print ("lowest sample, sales 200 to %u → sales %u to %u: PSS %.1f → %.1f MiB (%+.1f), "
-               "anonymous %.1f → %.1f MiB (%+.1f)\n", (mid - 1) * 100, mid * 100, sales,
-               pss_low[0] / 1024.0, pss_low[1] / 1024.0, ((double) pss_low[1] - pss_low[0]) / 1024.0,
-               anon_low[0] / 1024.0, anon_low[1] / 1024.0, ((double) anon_low[1] - anon_low[0]) / 1024.0);
-    }
+  day_print_renewals (renewed_sale, renewed_pss, renewed_anon);
   /* Under heaptrack (bench-day --heaptrack) the window stays: what it
    * holds is then among what was not freed, which runs of different
    * lengths are compared by. */
