@@ -480,6 +480,27 @@ start_tls_server (const char *server_keys)
   return server;
 }
 
+/* Takes both places of a TLS server with max-connections=2 with
+ * connections that send nothing, and waits until a TLS request is
+ * answered 503: both count once accepted, and the connection of the
+ * request before once the server has seen it close. */
+static GPtrArray *
+fill_two_places (TillTestServer *server,
+                 GString        *response)
+{
+  GPtrArray *held = g_ptr_array_new_with_free_func (g_object_unref);
+
+  for (guint i = 0; i < 2; i++)
+    {
+      GSocket *socket = connect_raw (server, 3000);
+
+      g_assert_nonnull (socket);
+      g_ptr_array_add (held, socket);
+    }
+  g_assert_cmpuint (tls_request_until (server, 503, response), ==, 503);
+  return held;
+}
+
 /* Over TLS: past the cap the 503 comes after a handshake; a handshake
  * never finished is closed within request-timeout, as is one stopped a
  * few bytes in. */
@@ -488,20 +509,12 @@ test_tls (void)
 {
   g_autoptr(TillTestServer) server = start_tls_server ("request-timeout=3\nmax-connections=2\n");
   g_autoptr(GString) response = g_string_new (NULL);
-  g_autoptr(GSocket) first = NULL;
-  g_autoptr(GSocket) second = NULL;
+  g_autoptr(GPtrArray) held = NULL;
 
   g_assert_cmpuint (tls_request (server, response), ==, 401);
-  first = connect_raw (server, 3000);
-  second = connect_raw (server, 3000);
-  g_assert_nonnull (first);
-  g_assert_nonnull (second);
-  /* Both count once accepted, and the first request's connection once
-   * the server has seen it close: polled for. */
-  g_assert_cmpuint (tls_request_until (server, 503, response), ==, 503);
+  held = fill_two_places (server, response);
   g_assert_nonnull (strstr (response->str, "\"too_many_connections\""));
-  g_clear_object (&first);
-  g_clear_object (&second);
+  g_clear_pointer (&held, g_ptr_array_unref);
   g_assert_cmpuint (tls_request_until (server, 401, response), ==, 401);
 
   trickle (server, NULL, NULL, 3);
@@ -696,19 +709,6 @@ test_ended_connections (void)
   assert_descriptors_back (tls_server, baseline, "TLS connections closed by the client after their answer");
 }
 
-static guint64
-server_rss_kib (TillTestServer *server)
-{
-  g_autofree char *path = g_strdup_printf ("/proc/%s/status", g_subprocess_get_identifier (server->process));
-  g_autofree char *status = NULL;
-  const char *line;
-
-  g_assert_true (g_file_get_contents (path, &status, NULL, NULL));
-  line = strstr (status, "\nVmRSS:");
-  g_assert_nonnull (line);
-  return g_ascii_strtoull (line + strlen ("\nVmRSS:"), NULL, 10);
-}
-
 #define TLS_ENDED 12
 
 /* (7) TLS connections that end without being served give back what they
@@ -723,14 +723,13 @@ test_tls_ended (void)
 {
   g_autoptr(TillTestServer) server = start_tls_server ("max-connections=2\nrequest-timeout=60\n");
   g_autoptr(GString) response = g_string_new (NULL);
-  g_autoptr(GSocket) first = NULL;
-  g_autoptr(GSocket) second = NULL;
+  g_autoptr(GPtrArray) held = NULL;
   guint64 before, after;
   guint descriptors;
   guint refused = 0;
 
   g_assert_cmpuint (tls_request_until (server, 401, response), ==, 401);
-  before = server_rss_kib (server);
+  before = till_test_server_rss_kib (server);
   descriptors = server_descriptors (server);
 
   for (guint i = 0; i < TLS_ENDED; i++)
@@ -743,20 +742,15 @@ test_tls_ended (void)
       g_assert_true (read_until_closed (socket, g_get_monotonic_time () + 5 * G_USEC_PER_SEC, NULL));
     }
 
-  first = connect_raw (server, 3000);
-  second = connect_raw (server, 3000);
-  g_assert_nonnull (first);
-  g_assert_nonnull (second);
-  g_assert_cmpuint (tls_request_until (server, 503, response), ==, 503);
+  held = fill_two_places (server, response);
   for (guint i = 0; i < TLS_ENDED; i++)
     refused += tls_request (server, response) == 503;
   g_assert_cmpuint (refused, >=, TLS_ENDED - 2);
-  g_clear_object (&first);
-  g_clear_object (&second);
+  g_clear_pointer (&held, g_ptr_array_unref);
   g_assert_cmpuint (tls_request_until (server, 401, response), ==, 401);
   assert_descriptors_back (server, descriptors, "TLS handshakes failed and connections refused");
 
-  after = server_rss_kib (server);
+  after = till_test_server_rss_kib (server);
   g_test_message ("RSS %.1f MiB before %u failed handshakes and %u refusals, %.1f MiB after",
                   before / 1024.0, TLS_ENDED, refused + 1, after / 1024.0);
   /* AddressSanitizer's quarantine keeps freed memory for a while: there

@@ -1026,17 +1026,32 @@ till_test_server_expire_sessions (TillTestServer *server)
   sqlite3_close (db);
 }
 
-guint64
-till_test_server_peak_rss_kib (TillTestServer *server)
+/* A "Vm…" line of the server's /proc status, in KiB. */
+static guint64
+server_status_kib (TillTestServer *server,
+                   const char     *field)
 {
   g_autofree char *path = g_strdup_printf ("/proc/%s/status", g_subprocess_get_identifier (server->process));
   g_autofree char *status = NULL;
+  g_autofree char *label = g_strdup_printf ("\n%s:", field);
   const char *line;
 
   g_assert_true (g_file_get_contents (path, &status, NULL, NULL));
-  line = strstr (status, "VmHWM:");
+  line = strstr (status, label);
   g_assert_nonnull (line);
-  return g_ascii_strtoull (line + strlen ("VmHWM:"), NULL, 10);
+  return g_ascii_strtoull (line + strlen (label), NULL, 10);
+}
+
+guint64
+till_test_server_peak_rss_kib (TillTestServer *server)
+{
+  return server_status_kib (server, "VmHWM");
+}
+
+guint64
+till_test_server_rss_kib (TillTestServer *server)
+{
+  return server_status_kib (server, "VmRSS");
 }
 
 char *

@@ -121,6 +121,7 @@ JsonNode         *till_test_server_newest_audit (TillTestServer   *server,
                                                  const char       *manager_token,
                                                  const char       *action);
 guint64           till_test_server_peak_rss_kib (TillTestServer   *server);
+guint64           till_test_server_rss_kib      (TillTestServer   *server);
 /* Connects to the server, writes request as it is, and returns all it
  * answers until it closes the connection (or timeout_seconds pass, which
  * fails the test). */
