@@ -25,17 +25,6 @@
 
 #define PASSWORD "sale-password-1"
 
-/* Sets path's modification time seconds ago. */
-static void
-age_file (const char *path,
-          gint64      seconds)
-{
-  gint64 when = g_get_real_time () / G_USEC_PER_SEC - seconds;
-  struct timespec times[2] = { { when, 0 }, { when, 0 } };
-
-  g_assert_cmpint (utimensat (AT_FDCWD, path, times, 0), ==, 0);
-}
-
 static TillTestServer *intents_shop;
 static TillTestServer *charges_shop;
 
@@ -916,8 +905,8 @@ test_journal (void)
     g_assert_true (g_file_set_contents (leftover, "{\"key\":", -1, NULL));
     g_assert_true (g_file_set_contents (writing, "{\"key\":", -1, NULL));
     g_assert_true (g_file_set_contents (starting, "", -1, NULL));
-    age_file (leftover, 61);
-    age_file (writing, 61);
+    till_test_age_file (leftover, 61);
+    till_test_age_file (writing, 61);
     fd = open (writing, O_RDONLY | O_CLOEXEC);
     g_assert_cmpint (fd, >=, 0);
     g_assert_cmpint (flock (fd, LOCK_EX), ==, 0);
@@ -934,7 +923,7 @@ test_journal (void)
     g_assert_false (g_file_test (writing, G_FILE_TEST_EXISTS));
     g_assert_true (g_file_test (starting, G_FILE_TEST_EXISTS));
     /* Left as it was, a minute later: cut short after all. */
-    age_file (starting, 61);
+    till_test_age_file (starting, 61);
     g_clear_pointer (&entries, g_ptr_array_unref);
     entries = till_journal_list (journal);
     g_assert_false (g_file_test (starting, G_FILE_TEST_EXISTS));

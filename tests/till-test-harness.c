@@ -15,6 +15,7 @@
 #include <sqlite3.h>
 #include <sys/prctl.h>
 #include <sys/resource.h>
+#include <sys/stat.h>
 #include <glib/gstdio.h>
 
 #include "till-test-harness.h"
@@ -860,6 +861,17 @@ till_test_settle (guint milliseconds)
       g_main_context_iteration (NULL, FALSE);
       g_usleep (2000);
     }
+}
+
+/* Sets path's modification time seconds ago, as that much time would. */
+void
+till_test_age_file (const char *path,
+                    gint64      seconds)
+{
+  gint64 when = g_get_real_time () / G_USEC_PER_SEC - seconds;
+  struct timespec times[2] = { { when, 0 }, { when, 0 } };
+
+  g_assert_cmpint (utimensat (AT_FDCWD, path, times, 0), ==, 0);
 }
 
 void

@@ -155,6 +155,8 @@ char             *till_test_new_key             (void);
 void              till_test_xdo                 (const char       *first,
                                                  ...) G_GNUC_NULL_TERMINATED;
 void              till_test_settle              (guint             milliseconds);
+void              till_test_age_file            (const char       *path,
+                                                 gint64            seconds);
 /* Runs the main loop until condition (data) holds; g_error()s naming what
  * after seconds (till_test_wait_for: 40 s). */
 typedef gboolean (*TillTestCondition) (gconstpointer data);
