@@ -1704,6 +1704,27 @@ day_print_window (const char *which,
   *out_median = count > 0 ? g_array_index (part, double, count / 2) : 0;
 }
 
+/* The smallest PSS and anonymous memory of Till's process tree over
+ * samples taken interval_ms apart. */
+static guint64
+day_smallest_pss (guint    samples,
+                  guint    interval_ms,
+                  guint64 *out_anon_kib)
+{
+  guint processes, web_processes;
+  guint64 pss = G_MAXUINT64, anon = G_MAXUINT64, sample_anon;
+
+  for (guint i = 0; i < samples; i++)
+    {
+      if (i > 0)
+        till_test_settle (interval_ms);
+      pss = MIN (pss, tree_pss_kib (&processes, &web_processes, &sample_anon, FALSE));
+      anon = MIN (anon, sample_anon);
+    }
+  *out_anon_kib = anon;
+  return pss;
+}
+
 /* Till's process tree at a checkpoint; the heap this process's malloc
  * hands out, to tell Till's own objects from the rest of its PSS. */
 static guint64
@@ -1712,18 +1733,12 @@ day_memory (guint    sales_done,
 {
   struct mallinfo2 heap = mallinfo2 ();
   guint processes = 0, web_processes = 0;
-  guint64 pss = G_MAXUINT64, anon = G_MAXUINT64, sample_anon = 0;
-
+  guint64 anon, sample_anon = 0;
   /* WebKit's web process swings by tens of MiB between its garbage
    * collections: one sample cannot tell growth from that cycle. The
    * smallest of five, a second apart, is what stays. */
-  for (guint i = 0; i < 5; i++)
-    {
-      if (i > 0)
-        till_test_settle (1000);
-      pss = MIN (pss, tree_pss_kib (&processes, &web_processes, &sample_anon, FALSE));
-      anon = MIN (anon, sample_anon);
-    }
+  guint64 pss = day_smallest_pss (5, 1000, &anon);
+
   g_print ("after %u sales:\n", sales_done);
   tree_pss_kib (&processes, &web_processes, &sample_anon, TRUE);
   g_print ("  %-24s %8.1f MiB  (anonymous %.1f MiB; smallest of 5 samples each; malloc in use in Till's own "
@@ -1848,16 +1863,13 @@ run_bench_day (guint sales,
       /* The next sale's form is ready: in the new process if renewed. */
       if (renewals != renewals_sampled)
         {
-          guint processes, web_processes, sale = i + 1;
-          guint64 pss = G_MAXUINT64, anon = G_MAXUINT64, sample_anon;
+          guint sale = i + 1;
+          guint64 anon;
+          guint64 pss;
 
           renewals_sampled = renewals;
-          for (guint j = 0; j < 3; j++)
-            {
-              till_test_settle (500);
-              pss = MIN (pss, tree_pss_kib (&processes, &web_processes, &sample_anon, FALSE));
-              anon = MIN (anon, sample_anon);
-            }
+          till_test_settle (500);
+          pss = day_smallest_pss (3, 500, &anon);
           g_array_append_val (renewed_sale, sale);
           g_array_append_val (renewed_pss, pss);
           g_array_append_val (renewed_anon, anon);
