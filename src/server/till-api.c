@@ -419,24 +419,44 @@ finished_cb (SoupServerMessage *msg,
                            (g_get_monotonic_time () - info->started) / 1000.0);
 }
 
+/* The headers every answer carries. */
+static void
+set_common_headers (SoupServerMessage *msg)
+{
+  RequestInfo *info = g_object_get_data (G_OBJECT (msg), "till-request");
+  SoupMessageHeaders *headers = soup_server_message_get_response_headers (msg);
+
+  soup_message_headers_replace (headers, "X-Request-Id", info->id);
+  soup_message_headers_replace (headers, "Cache-Control", "no-store");
+  soup_message_headers_replace (headers, "X-Content-Type-Options", "nosniff");
+}
+
+/* After a "100 Continue" libsoup clears the response's headers: set
+ * again. SoupServer has run the handler on this same signal just before
+ * (it connected first), so the handler's own headers stay. */
+static void
+got_body_cb (SoupServerMessage *msg,
+             TillApi           *self)
+{
+  if (soup_message_headers_get_one (soup_server_message_get_response_headers (msg), "X-Request-Id") == NULL)
+    set_common_headers (msg);
+}
+
 static void
 request_started_cb (SoupServer        *server,
                     SoupServerMessage *msg,
                     TillApi           *self)
 {
   RequestInfo *info = g_new0 (RequestInfo, 1);
-  SoupMessageHeaders *headers = soup_server_message_get_response_headers (msg);
   g_autofree char *raw = till_crypto_new_id ("req");
 
   info->id = g_strdup (raw + 4);
   info->started = g_get_monotonic_time ();
   g_object_set_data_full (G_OBJECT (msg), "till-request", info, (GDestroyNotify) request_info_free);
-
-  soup_message_headers_replace (headers, "X-Request-Id", info->id);
-  soup_message_headers_replace (headers, "Cache-Control", "no-store");
-  soup_message_headers_replace (headers, "X-Content-Type-Options", "nosniff");
+  set_common_headers (msg);
 
   g_signal_connect_object (msg, "got-headers", G_CALLBACK (got_headers_cb), self, 0);
+  g_signal_connect_object (msg, "got-body", G_CALLBACK (got_body_cb), self, 0);
   g_signal_connect_object (msg, "got-chunk", G_CALLBACK (got_chunk_cb), self, 0);
   g_signal_connect_object (msg, "finished", G_CALLBACK (finished_cb), self, 0);
 }

@@ -372,10 +372,22 @@ enter_phase (TillServerListener *self,
     set_phase (conn, phase, timeout);
 }
 
+/* So that the client knows not to send another request on the
+ * connection (libsoup ends it anyway: see keep_alive_listener()). */
+static void
+say_close (TillServerListener *self,
+           SoupServerMessage  *msg)
+{
+  if (!self->keep_alive)
+    soup_message_headers_replace (soup_server_message_get_response_headers (msg), "Connection", "close");
+}
+
 static void
 got_body_cb (SoupServerMessage  *msg,
              TillServerListener *self)
 {
+  /* Again: after a "100 Continue" libsoup clears the response's headers. */
+  say_close (self, msg);
   enter_phase (self, msg, PHASE_HANDLING, 0);
 }
 
@@ -400,10 +412,7 @@ request_started_cb (SoupServer         *server,
                     SoupServerMessage  *msg,
                     TillServerListener *self)
 {
-  /* So that libsoup ends the connection once the answer is written, and
-   * the client knows not to send another on it. */
-  if (!self->keep_alive)
-    soup_message_headers_replace (soup_server_message_get_response_headers (msg), "Connection", "close");
+  say_close (self, msg);
   if (lookup (self, msg) == NULL)
     return;
   enter_phase (self, msg, PHASE_READING, self->request_timeout);
@@ -509,7 +518,8 @@ refusal_readable_cb (GSocket      *socket,
 
   /* The client read the answer and closed, or is gone. */
   g_socket_close (socket, NULL);
-  connection_forget (conn->listener, conn);
+  if (conn->listener != NULL)
+    connection_forget (conn->listener, conn);
   return G_SOURCE_REMOVE;
 }
 
@@ -766,7 +776,10 @@ libsoup_ends_idle_connections (void)
 /* libsoup 3.2 keeps a connection alive after a response only while the
  * server has a listener of its own (request_finished in soup-server.c).
  * It is given one that never accepts: one end of a socket pair nobody
- * writes to. */
+ * writes to. Without it (a libsoup that would leak idle connections),
+ * libsoup ends every connection after its answer whatever the headers
+ * say: "Connection: close" only tells the client, and a response whose
+ * headers were lost (as after a "100 Continue") cannot keep one open. */
 static gboolean
 keep_alive_listener (TillServerListener  *self,
                      GError             **error)
@@ -810,6 +823,8 @@ till_server_listener_dispose (GObject *object)
     g_source_destroy (self->accept_source);
   g_clear_pointer (&self->accept_source, g_source_unref);
 
+  /* A handshake still running holds its record: it must find no
+   * listener when it ends. */
   if (self->connections != NULL)
     {
       g_hash_table_iter_init (&iter, self->connections);
@@ -818,6 +833,15 @@ till_server_listener_dispose (GObject *object)
           if (conn->handed && conn->stream != NULL)
             g_object_weak_unref (G_OBJECT (conn->stream), stream_gone_cb, conn);
           conn->stream = conn->handed ? NULL : conn->stream;
+          conn->listener = NULL;
+          g_cancellable_cancel (conn->cancellable);
+        }
+    }
+  if (self->refusals != NULL)
+    {
+      g_hash_table_iter_init (&iter, self->refusals);
+      while (g_hash_table_iter_next (&iter, NULL, (gpointer *) &conn))
+        {
           conn->listener = NULL;
           g_cancellable_cancel (conn->cancellable);
         }
@@ -918,7 +942,7 @@ till_server_listener_listen (TillServerListener  *self,
   if (!g_socket_bind (self->socket, address, TRUE, error) ||
       !g_socket_listen (self->socket, error) ||
       (self->address = g_socket_get_local_address (self->socket, error)) == NULL ||
-      !keep_alive_listener (self, error))
+      (self->keep_alive && !keep_alive_listener (self, error)))
     {
       g_clear_object (&self->socket);
       return FALSE;
