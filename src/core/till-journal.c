@@ -817,8 +817,11 @@ remove_if_abandoned (const char *path)
 
   if (fd < 0)
     return;
+  /* A minute from now counts too: the clock was set back since (a
+   * terminal whose clock ran ahead), and waiting for it to catch up
+   * could keep the file for days. */
   if (fstat (fd, &info) == 0 &&
-      g_get_real_time () / G_USEC_PER_SEC - (gint64) info.st_mtime >= ABANDONED_AFTER_SECONDS &&
+      ABS (g_get_real_time () / G_USEC_PER_SEC - (gint64) info.st_mtime) >= ABANDONED_AFTER_SECONDS &&
       flock (fd, LOCK_EX | LOCK_NB) == 0)
     {
       g_debug ("Removing an unfinished journal write");
