@@ -398,10 +398,32 @@ wrote_headers_cb (SoupServerMessage  *msg,
   enter_phase (self, msg, PHASE_WRITING, self->request_timeout);
 }
 
+/* Without keep-alive libsoup closes the connection right after this, and
+ * closing TLS writes its close_notify alert with a blocking write. To a
+ * client that stopped reading, with the socket's buffer full, that write
+ * would wait for as long as the client keeps the connection up, and the
+ * whole server with it: the sweep that ends slow connections runs in the
+ * same main loop. Such a socket is shut down for writing first: what is
+ * queued still goes out, and the alert fails at once. The timeout is for
+ * anything else that would wait there. */
+static void
+before_close (TillServerListener *self,
+              SoupServerMessage  *msg)
+{
+  Connection *conn = lookup (self, msg);
+
+  if (self->keep_alive || self->certificate == NULL || conn == NULL)
+    return;
+  g_socket_set_timeout (conn->socket, 1);
+  if ((g_socket_condition_check (conn->socket, G_IO_OUT) & G_IO_OUT) == 0)
+    g_socket_shutdown (conn->socket, FALSE, TRUE, NULL);
+}
+
 static void
 finished_cb (SoupServerMessage  *msg,
              TillServerListener *self)
 {
+  before_close (self, msg);
   enter_phase (self, msg, PHASE_IDLE, self->idle_timeout);
 }
 
