@@ -738,9 +738,10 @@ test_hung_server (void)
   step_ok (sale, 0, "pm_card_visa");
   g_assert_cmpint (watch.unknown_at, >, 0);
   g_assert_true (watch.busy);
-  /* The first request's 2 s deadline, and not the three requests' 6 s. */
+  /* The first request's 2 s deadline, and not the three requests' 6 s
+   * (with room for a loaded machine between the two). */
   g_assert_cmpint (watch.unknown_at - start, >=, 2 * G_USEC_PER_SEC);
-  g_assert_cmpint (watch.unknown_at - start, <, 3 * G_USEC_PER_SEC);
+  g_assert_cmpint (watch.unknown_at - start, <, 5 * G_USEC_PER_SEC);
   g_assert_cmpint (till_sale_get_status (sale), ==, TILL_SALE_STATUS_UNKNOWN);
   g_assert_cmpstr (till_sale_get_reason (sale), ==, "timeout");
   g_assert_cmpuint (till_sale_get_attempts (sale), ==, 3);

@@ -351,8 +351,9 @@ test_idle_keep_alive (void)
   waited = (g_get_monotonic_time () - idle_since) / (double) G_USEC_PER_SEC;
   g_test_message ("idle connection closed: %s after %.2f s", closed ? "yes" : "no", waited);
   g_assert_true (closed);
+  /* idle-timeout (2 s), well before request-timeout (10 s). */
   g_assert_cmpfloat (waited, >=, 1.5);
-  g_assert_cmpfloat (waited, <=, 3.0);
+  g_assert_cmpfloat (waited, <=, 5.0);
 }
 
 /* (3) Slowloris: headers sent one byte a second that never end; the
@@ -386,7 +387,7 @@ trickle (TillTestServer *server,
   shown = head != NULL ? g_strescape (head, NULL) : g_strdup ("(nothing sent)");
   g_test_message ("%s: closed %s after %.2f s", shown, closed ? "yes" : "no", waited);
   g_assert_true (closed);
-  g_assert_cmpfloat (waited, <=, request_timeout + 1.5);
+  g_assert_cmpfloat (waited, <=, request_timeout + 3);
   if (received->len > 0)
     g_assert_true (g_str_has_prefix (received->str, "HTTP/1.1 408 "));
 }
