@@ -863,6 +863,33 @@ till_test_settle (guint milliseconds)
     }
 }
 
+/* For a program whose checks ask for "today" (a day's report, a row's
+ * time of day) over the seconds it runs: when the date would change
+ * within them, it waits for the new day to begin first, so that what one
+ * case made on one day is not looked for on the next. Local time: the
+ * window tests use the machine's zone, the others run with TZ=UTC. */
+void
+till_test_keep_off_midnight (guint seconds)
+{
+  g_autoptr(GDateTime) now = g_date_time_new_now_local ();
+  g_autoptr(GDateTime) later = g_date_time_add_seconds (now, seconds);
+  g_autofree char *today = g_date_time_format (now, "%F");
+  g_autofree char *then = g_date_time_format (later, "%F");
+
+  if (g_str_equal (today, then))
+    return;
+  g_printerr ("The date changes within %u s: waiting for %s to begin\n", seconds, then);
+  for (;;)
+    {
+      g_autoptr(GDateTime) current = g_date_time_new_now_local ();
+      g_autofree char *date = g_date_time_format (current, "%F");
+
+      if (!g_str_equal (date, today))
+        break;
+      g_usleep (G_USEC_PER_SEC / 4);
+    }
+}
+
 /* Sets path's modification time seconds ago, as that much time would. */
 void
 till_test_age_file (const char *path,

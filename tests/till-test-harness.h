@@ -157,6 +157,7 @@ void              till_test_xdo                 (const char       *first,
 void              till_test_settle              (guint             milliseconds);
 void              till_test_age_file            (const char       *path,
                                                  gint64            seconds);
+void              till_test_keep_off_midnight   (guint             seconds);
 /* Runs the main loop until condition (data) holds; g_error()s naming what
  * after seconds (till_test_wait_for: 40 s). */
 typedef gboolean (*TillTestCondition) (gconstpointer data);
