@@ -731,8 +731,9 @@ test_staff_late_list (void)
   till_access_lock (access);
   till_access_switch_cashier_async (access, "alice", ALICE_PASSWORD, NULL, NULL);
   wait_for (is_cashier_at_till, window, "alice at the till");
-  /* The late answer, and a little more. */
-  till_test_settle (1500);
+  /* The late answer let go, and all it sets off here done. */
+  till_test_liar_wait_answered (liar, "GET", "/api/staff", 0);
+  till_test_drain ();
   g_assert_null (till_staff_page_describe (page, "morgan"));
   g_assert_false (till_staff_page_get_busy (page));
   close_window (GTK_WINDOW (window));

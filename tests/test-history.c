@@ -609,7 +609,7 @@ test_lock_receipt_on_its_way (gconstpointer data)
   g_autoptr(TillTestLiar) liar = till_test_liar_start (shop->url, NULL, slow_config_cb, &slow);
   TillWindow *window = sign_in_at (till_test_liar_get_url (liar), "morgan", MORGAN_PASSWORD);
   TillHistoryPage *page = history_of (window);
-  guint asked;
+  guint asked, answered;
 
   show_page (window, "history");
   till_test_window_wait (window, history_shows, "list", "the payments");
@@ -617,6 +617,7 @@ test_lock_receipt_on_its_way (gconstpointer data)
   till_test_window_wait (window, till_test_window_details_show, "Reference: pay_seed_bob_198", "the payment's details");
   slow = TRUE;
   asked = till_test_liar_count (liar, "GET", "/api/config");
+  answered = till_test_liar_count_answered (liar, "GET", "/api/config");
   g_assert_true (gtk_widget_activate_action (GTK_WIDGET (page), "history.receipt", NULL));
   /* Asked, and held back at the liar. */
   while (till_test_liar_count (liar, "GET", "/api/config") == asked)
@@ -631,8 +632,9 @@ test_lock_receipt_on_its_way (gconstpointer data)
       till_access_lock (till_window_get_access (window));
       till_test_window_wait (window, till_test_window_shows_page, "locked", "the lock");
     }
-  /* The late answer, and a little more. */
-  till_test_settle (1500);
+  /* The late answer let go, and all it sets off here done. */
+  till_test_liar_wait_answered (liar, "GET", "/api/config", answered);
+  till_test_drain ();
   g_assert_false (dialog_open (window, NULL));
   till_test_window_close (window);
 }

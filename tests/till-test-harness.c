@@ -863,6 +863,27 @@ till_test_settle (guint milliseconds)
     }
 }
 
+/* Runs what is ready in this thread's main context until nothing is:
+ * what an answer already on the wire sets off (libsoup writing it, the
+ * client reading it, the callbacks after) is done when this returns, so a
+ * test can then check that it changed nothing. Not a wait for time: work
+ * another thread has yet to finish is not seen. */
+void
+till_test_drain (void)
+{
+  gint64 deadline = g_get_monotonic_time () + 20 * G_USEC_PER_SEC;
+  guint quiet = 0;
+
+  /* Nothing dispatched three times in a row: a callback that queued an
+   * idle has had it run. */
+  while (quiet < 3)
+    {
+      if (g_get_monotonic_time () > deadline)
+        g_error ("The main context was never idle for 20 s");
+      quiet = g_main_context_iteration (NULL, FALSE) ? 0 : quiet + 1;
+    }
+}
+
 /* For a program whose checks ask for "today" (a day's report, a row's
  * time of day) over the seconds it runs: when the date would change
  * within them, it waits for the new day to begin first, so that what one

@@ -155,6 +155,7 @@ char             *till_test_new_key             (void);
 void              till_test_xdo                 (const char       *first,
                                                  ...) G_GNUC_NULL_TERMINATED;
 void              till_test_settle              (guint             milliseconds);
+void              till_test_drain               (void);
 void              till_test_age_file            (const char       *path,
                                                  gint64            seconds);
 void              till_test_keep_off_midnight   (guint             seconds);

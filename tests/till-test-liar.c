@@ -26,6 +26,7 @@ struct _TillTestLiar
   TillTestLiarAfter   after;
   gpointer            data;
   GHashTable         *counts;     /* "METHOD path" and "METHOD path?query" -> count */
+  GHashTable         *answered;   /* "METHOD path" -> answers let go, see answer_cb */
   GPtrArray          *held;       /* SoupServerMessage paused for good */
   guint               forwards;   /* on their way */
   gboolean            closed;
@@ -37,6 +38,7 @@ liar_destroy (TillTestLiar *liar)
   g_clear_object (&liar->session);
   g_clear_object (&liar->cancellable);
   g_clear_pointer (&liar->counts, g_hash_table_unref);
+  g_clear_pointer (&liar->answered, g_hash_table_unref);
   g_free (liar->target_url);
   g_free (liar->url);
   g_free (liar);
@@ -79,22 +81,32 @@ client_gone_cb (SoupServerMessage *msg,
 }
 
 static guint
-count_request (TillTestLiar *liar,
-               const char   *key)
+count_in (GHashTable *counts,
+          const char *key)
 {
-  guint count = GPOINTER_TO_UINT (g_hash_table_lookup (liar->counts, key)) + 1;
+  guint count = GPOINTER_TO_UINT (g_hash_table_lookup (counts, key)) + 1;
 
-  g_hash_table_replace (liar->counts, g_strdup (key), GUINT_TO_POINTER (count));
+  g_hash_table_replace (counts, g_strdup (key), GUINT_TO_POINTER (count));
   return count;
 }
 
+/* The answer is let go, held back or not: written to the client, or
+ * dropped when the client has gone. Counted here, so that a test can wait
+ * for a late answer rather than for a time it should have come by. */
 static gboolean
 answer_cb (gpointer data)
 {
   Forward *forward = data;
+  TillTestLiar *liar = forward->liar;
 
-  if (!forward->gone && !forward->liar->closed)
-    soup_server_message_unpause (forward->msg);
+  if (!liar->closed)
+    {
+      g_autofree char *key = g_strdup_printf ("%s %s", forward->method, forward->path);
+
+      if (!forward->gone)
+        soup_server_message_unpause (forward->msg);
+      count_in (liar->answered, key);
+    }
   forward_free (forward);
   return G_SOURCE_REMOVE;
 }
@@ -136,7 +148,7 @@ forwarded_cb (GObject      *object,
 
   if (liar->closed || forward->gone)
     {
-      forward_free (forward);
+      answer_cb (forward);
       return;
     }
   if (bytes != NULL && g_bytes_get_size (bytes) > 0)
@@ -206,9 +218,9 @@ request_cb (SoupServer        *server,
   forward->msg = g_object_ref (msg);
   forward->method = g_strdup (method);
   forward->path = g_strdup (path);
-  forward->nth = count_request (liar, key);
+  forward->nth = count_in (liar->counts, key);
   if (raw_query != NULL)
-    count_request (liar, full_key);
+    count_in (liar->counts, full_key);
   forward->disconnected_id = g_signal_connect (msg, "disconnected", G_CALLBACK (client_gone_cb), forward);
   soup_server_message_pause (msg);
 
@@ -248,6 +260,7 @@ till_test_liar_start (const char         *target_url,
   liar->after = after;
   liar->data = data;
   liar->counts = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
+  liar->answered = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
   liar->held = g_ptr_array_new_with_free_func (g_object_unref);
   liar->server = till_test_loopback_server_new (request_cb, liar, &liar->url);
   return liar;
@@ -317,14 +330,49 @@ till_test_liar_get_url (TillTestLiar *liar)
   return liar->url;
 }
 
+static guint
+count_of (GHashTable *counts,
+          const char *method,
+          const char *path)
+{
+  g_autofree char *key = g_strdup_printf ("%s %s", method, path);
+
+  return GPOINTER_TO_UINT (g_hash_table_lookup (counts, key));
+}
+
 guint
 till_test_liar_count (TillTestLiar *liar,
                       const char   *method,
                       const char   *path)
 {
-  g_autofree char *key = g_strdup_printf ("%s %s", method, path);
+  return count_of (liar->counts, method, path);
+}
 
-  return GPOINTER_TO_UINT (g_hash_table_lookup (liar->counts, key));
+guint
+till_test_liar_count_answered (TillTestLiar *liar,
+                               const char   *method,
+                               const char   *path)
+{
+  return count_of (liar->answered, method, path);
+}
+
+/* Waits (at most 60 s) until the liar has let go of more answers to
+ * requests with this method and path than it had when count was taken. */
+void
+till_test_liar_wait_answered (TillTestLiar *liar,
+                              const char   *method,
+                              const char   *path,
+                              guint         count)
+{
+  gint64 deadline = g_get_monotonic_time () + 60 * G_USEC_PER_SEC;
+
+  while (till_test_liar_count_answered (liar, method, path) <= count)
+    {
+      if (g_get_monotonic_time () > deadline)
+        g_error ("The liar never answered %s %s", method, path);
+      g_main_context_iteration (NULL, FALSE);
+      g_usleep (2000);
+    }
 }
 
 /* Forwards still on their way finish in the main context, find the liar

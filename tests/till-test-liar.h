@@ -47,6 +47,17 @@ const char   *till_test_liar_get_url (TillTestLiar       *liar);
 guint         till_test_liar_count   (TillTestLiar       *liar,
                                       const char         *method,
                                       const char         *path);
+/* How many answers to requests with this method and path (no query) the
+ * liar has let go, after any delay: sent on, or dropped because the client
+ * had gone. The same main context then reads what was sent: see
+ * till_test_drain(). */
+guint         till_test_liar_count_answered (TillTestLiar *liar,
+                                             const char   *method,
+                                             const char   *path);
+void          till_test_liar_wait_answered (TillTestLiar *liar,
+                                            const char   *method,
+                                            const char   *path,
+                                            guint         count);
 void          till_test_liar_free    (TillTestLiar       *liar);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (TillTestLiar, till_test_liar_free)
 
