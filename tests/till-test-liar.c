@@ -26,8 +26,8 @@ struct _TillTestLiar
   TillTestLiarAfter   after;
   gpointer            data;
   GHashTable         *counts;     /* "METHOD path" and "METHOD path?query" -> count */
-  GHashTable         *answered;   /* "METHOD path" -> answers let go, see answer_cb */
   GPtrArray          *held;       /* SoupServerMessage paused for good */
+  GPtrArray          *waiting;    /* Forward, answered once released */
   guint               forwards;   /* on their way */
   gboolean            closed;
 };
@@ -38,7 +38,6 @@ liar_destroy (TillTestLiar *liar)
   g_clear_object (&liar->session);
   g_clear_object (&liar->cancellable);
   g_clear_pointer (&liar->counts, g_hash_table_unref);
-  g_clear_pointer (&liar->answered, g_hash_table_unref);
   g_free (liar->target_url);
   g_free (liar->url);
   g_free (liar);
@@ -81,32 +80,22 @@ client_gone_cb (SoupServerMessage *msg,
 }
 
 static guint
-count_in (GHashTable *counts,
-          const char *key)
+count_request (TillTestLiar *liar,
+               const char   *key)
 {
-  guint count = GPOINTER_TO_UINT (g_hash_table_lookup (counts, key)) + 1;
+  guint count = GPOINTER_TO_UINT (g_hash_table_lookup (liar->counts, key)) + 1;
 
-  g_hash_table_replace (counts, g_strdup (key), GUINT_TO_POINTER (count));
+  g_hash_table_replace (liar->counts, g_strdup (key), GUINT_TO_POINTER (count));
   return count;
 }
 
-/* The answer is let go, held back or not: written to the client, or
- * dropped when the client has gone. Counted here, so that a test can wait
- * for a late answer rather than for a time it should have come by. */
 static gboolean
 answer_cb (gpointer data)
 {
   Forward *forward = data;
-  TillTestLiar *liar = forward->liar;
 
-  if (!liar->closed)
-    {
-      g_autofree char *key = g_strdup_printf ("%s %s", forward->method, forward->path);
-
-      if (!forward->gone)
-        soup_server_message_unpause (forward->msg);
-      count_in (liar->answered, key);
-    }
+  if (!forward->gone && !forward->liar->closed)
+    soup_server_message_unpause (forward->msg);
   forward_free (forward);
   return G_SOURCE_REMOVE;
 }
@@ -148,7 +137,7 @@ forwarded_cb (GObject      *object,
 
   if (liar->closed || forward->gone)
     {
-      answer_cb (forward);
+      forward_free (forward);
       return;
     }
   if (bytes != NULL && g_bytes_get_size (bytes) > 0)
@@ -188,7 +177,9 @@ forwarded_cb (GObject      *object,
       soup_server_message_set_response (forward->msg, "application/json", SOUP_MEMORY_COPY,
                                         text, strlen (text));
     }
-  if (delay_ms > 0)
+  if (delay_ms == TILL_TEST_LIAR_UNTIL_RELEASED)
+    g_ptr_array_add (liar->waiting, forward);
+  else if (delay_ms > 0)
     g_timeout_add (delay_ms, answer_cb, forward);
   else
     answer_cb (forward);
@@ -218,9 +209,9 @@ request_cb (SoupServer        *server,
   forward->msg = g_object_ref (msg);
   forward->method = g_strdup (method);
   forward->path = g_strdup (path);
-  forward->nth = count_in (liar->counts, key);
+  forward->nth = count_request (liar, key);
   if (raw_query != NULL)
-    count_in (liar->counts, full_key);
+    count_request (liar, full_key);
   forward->disconnected_id = g_signal_connect (msg, "disconnected", G_CALLBACK (client_gone_cb), forward);
   soup_server_message_pause (msg);
 
@@ -260,8 +251,8 @@ till_test_liar_start (const char         *target_url,
   liar->after = after;
   liar->data = data;
   liar->counts = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
-  liar->answered = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
   liar->held = g_ptr_array_new_with_free_func (g_object_unref);
+  liar->waiting = g_ptr_array_new ();
   liar->server = till_test_loopback_server_new (request_cb, liar, &liar->url);
   return liar;
 }
@@ -330,49 +321,55 @@ till_test_liar_get_url (TillTestLiar *liar)
   return liar->url;
 }
 
-static guint
-count_of (GHashTable *counts,
-          const char *method,
-          const char *path)
-{
-  g_autofree char *key = g_strdup_printf ("%s %s", method, path);
-
-  return GPOINTER_TO_UINT (g_hash_table_lookup (counts, key));
-}
-
 guint
 till_test_liar_count (TillTestLiar *liar,
                       const char   *method,
                       const char   *path)
 {
-  return count_of (liar->counts, method, path);
+  g_autofree char *key = g_strdup_printf ("%s %s", method, path);
+
+  return GPOINTER_TO_UINT (g_hash_table_lookup (liar->counts, key));
 }
 
-guint
-till_test_liar_count_answered (TillTestLiar *liar,
-                               const char   *method,
-                               const char   *path)
+static gboolean
+is_waiting (TillTestLiar *liar,
+            const char   *method,
+            const char   *path,
+            guint         nth,
+            guint        *index)
 {
-  return count_of (liar->answered, method, path);
+  for (guint i = 0; i < liar->waiting->len; i++)
+    {
+      Forward *forward = g_ptr_array_index (liar->waiting, i);
+
+      if (forward->nth == nth && g_str_equal (forward->method, method) && g_str_equal (forward->path, path))
+        {
+          *index = i;
+          return TRUE;
+        }
+    }
+  return FALSE;
 }
 
-/* Waits (at most 60 s) until the liar has let go of more answers to
- * requests with this method and path than it had when count was taken. */
+/* Waits (at most 60 s) until the answer to the nth request with this
+ * method and path is held until released, then lets it go. */
 void
-till_test_liar_wait_answered (TillTestLiar *liar,
-                              const char   *method,
-                              const char   *path,
-                              guint         count)
+till_test_liar_release (TillTestLiar *liar,
+                        const char   *method,
+                        const char   *path,
+                        guint         nth)
 {
   gint64 deadline = g_get_monotonic_time () + 60 * G_USEC_PER_SEC;
+  guint index;
 
-  while (till_test_liar_count_answered (liar, method, path) <= count)
+  while (!is_waiting (liar, method, path, nth, &index))
     {
       if (g_get_monotonic_time () > deadline)
-        g_error ("The liar never answered %s %s", method, path);
+        g_error ("The liar holds no answer to %s %s #%u", method, path, nth);
       g_main_context_iteration (NULL, FALSE);
       g_usleep (2000);
     }
+  answer_cb (g_ptr_array_steal_index (liar->waiting, index));
 }
 
 /* Forwards still on their way finish in the main context, find the liar
@@ -380,11 +377,17 @@ till_test_liar_wait_answered (TillTestLiar *liar,
 void
 till_test_liar_free (TillTestLiar *liar)
 {
+  g_autoptr(GPtrArray) waiting = g_steal_pointer (&liar->waiting);
+
   liar->closed = TRUE;
   g_cancellable_cancel (liar->cancellable);
   soup_server_disconnect (liar->server);
   g_clear_pointer (&liar->held, g_ptr_array_unref);
   g_clear_object (&liar->server);
-  if (liar->forwards == 0)
+  /* Answers never released go now; the liar outlives them. */
+  liar->forwards++;
+  for (guint i = 0; i < waiting->len; i++)
+    answer_cb (g_ptr_array_index (waiting, i));
+  if (--liar->forwards == 0)
     liar_destroy (liar);
 }

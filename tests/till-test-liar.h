@@ -24,9 +24,13 @@ typedef TillTestLie (*TillTestLiarBefore) (const char *method,
                                            const char *path,
                                            guint       nth,
                                            gpointer    data);
+/* A *delay_ms that holds the answer until till_test_liar_release(). */
+#define TILL_TEST_LIAR_UNTIL_RELEASED G_MAXUINT
+
 /* Asked with the real server's answer: may change *status and replace
  * *body (a JSON object, or NULL for an empty body), and set *delay_ms to
  * hold the answer back. */
+
 typedef void        (*TillTestLiarAfter)  (const char  *method,
                                            const char  *path,
                                            guint        nth,
@@ -47,17 +51,13 @@ const char   *till_test_liar_get_url (TillTestLiar       *liar);
 guint         till_test_liar_count   (TillTestLiar       *liar,
                                       const char         *method,
                                       const char         *path);
-/* How many answers to requests with this method and path (no query) the
- * liar has let go, after any delay: sent on, or dropped because the client
- * had gone. The same main context then reads what was sent: see
- * till_test_drain(). */
-guint         till_test_liar_count_answered (TillTestLiar *liar,
-                                             const char   *method,
-                                             const char   *path);
-void          till_test_liar_wait_answered (TillTestLiar *liar,
-                                            const char   *method,
-                                            const char   *path,
-                                            guint         count);
+/* Lets go the answer to the nth request (as TillTestLiarAfter counts)
+ * with this method and path, which the liar holds until released, once it
+ * has it; the main context then carries it on (see till_test_drain()). */
+void          till_test_liar_release (TillTestLiar       *liar,
+                                      const char         *method,
+                                      const char         *path,
+                                      guint               nth);
 void          till_test_liar_free    (TillTestLiar       *liar);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (TillTestLiar, till_test_liar_free)
 
