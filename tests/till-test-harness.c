@@ -207,6 +207,40 @@ till_test_proxy_plan (TillTestProxy *proxy,
   g_assert_cmpuint (response->status, ==, 200);
 }
 
+/* The proxy's record of what it passed on: [{method, path, fault, status}],
+ * status null where it dropped the request or the answer. */
+JsonNode *
+till_test_proxy_get_log (TillTestProxy *proxy)
+{
+  g_autofree char *url = g_strconcat (proxy->url, "/__fault/log", NULL);
+  g_autoptr(SoupMessage) msg = soup_message_new ("GET", url);
+  g_autoptr(TillTestResponse) response = send_message (msg);
+
+  g_assert_cmpuint (response->status, ==, 200);
+  g_assert_nonnull (response->json);
+  return json_node_copy (response->json);
+}
+
+/* Fails unless every request in the proxy's log came on a connection of
+ * its own: none was sent on a kept-alive one. */
+void
+till_test_proxy_assert_fresh_connections (JsonNode *log)
+{
+  g_autoptr(GHashTable) seen = g_hash_table_new (NULL, NULL);
+  JsonArray *entries = json_node_get_array (log);
+
+  for (guint i = 0; i < json_array_get_length (entries); i++)
+    {
+      JsonObject *entry = json_array_get_object_element (entries, i);
+      gint64 connection = json_object_get_int_member (entry, "connection");
+
+      if (!g_hash_table_add (seen, GSIZE_TO_POINTER ((gsize) connection)))
+        g_error ("%s %s went on connection %" G_GINT64_FORMAT ", which an earlier request had used",
+                 json_object_get_string_member (entry, "method"), json_object_get_string_member (entry, "path"),
+                 connection);
+    }
+}
+
 void
 till_test_proxy_free (TillTestProxy *proxy)
 {

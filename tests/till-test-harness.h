@@ -80,6 +80,8 @@ TillTestProxy    *till_test_proxy_start        (const char       *target_url);
 void              till_test_proxy_plan          (TillTestProxy    *proxy,
                                                  const char       *faults,
                                                  guint             delay_ms);
+JsonNode         *till_test_proxy_get_log       (TillTestProxy    *proxy);
+void              till_test_proxy_assert_fresh_connections (JsonNode *log);
 void              till_test_proxy_free          (TillTestProxy    *proxy);
 
 TillTestServer   *till_test_server_new          (const char       *stripe_url,

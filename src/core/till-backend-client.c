@@ -893,6 +893,13 @@ start_request (TillBackendClient   *self,
   /* The API never redirects; following one could carry the session to
    * another host or over plain http. */
   soup_message_add_flags (req->msg, SOUP_MESSAGE_NO_REDIRECT);
+  /* A connection of its own for every request, as till-server on libsoup
+   * 3.2 gives anyway (docs/server.md, "No keep-alive"). A GET on a
+   * kept-alive connection that the other side drops is sent again by
+   * libsoup 3.2 itself, and with other requests in flight that can crash
+   * the process; a shop's newer server, or a proxy in front of it, would
+   * keep connections alive. */
+  soup_message_add_flags (req->msg, SOUP_MESSAGE_NEW_CONNECTION);
 
   headers = soup_message_get_request_headers (req->msg);
   /* Errors are JSON whatever was asked for. */

@@ -141,6 +141,39 @@ static void send_and_read_cb (GObject      *object,
                               GAsyncResult *result,
                               gpointer      user_data);
 
+/* Every call to Stripe goes out on a connection of its own. libsoup opens
+ * one for each POST anyway; a GET would take a kept-alive one, and when the
+ * other side drops a GET on such a connection, libsoup 3.2 sends it again
+ * by itself, and with other calls in flight that resend can finish a
+ * message twice and crash the process (SEGV in run_until_read_done;
+ * docs/server.md, "A connection of its own for every call"). The cost is
+ * one connection set up per GET, and GETs are the rare calls: after 3-D
+ * Secure, and lookups. */
+static void
+send_message (TillStripeClient *self,
+              SoupMessage      *msg,
+              GTask            *task)
+{
+  soup_message_add_flags (msg, SOUP_MESSAGE_NEW_CONNECTION);
+  soup_session_send_and_read_async (self->session, msg, G_PRIORITY_DEFAULT, g_task_get_cancellable (task),
+                                    send_and_read_cb, task);
+}
+
+/* What libsoup did for a GET on a kept-alive connection, Till does for
+ * every GET: one more try when the connection went before an answer came.
+ * Not after a time-out (the deadline is spent), a cancellation or a TLS
+ * failure; never for a POST, whose fate stays unknown and is looked up. */
+static gboolean
+may_send_again (SoupMessage  *msg,
+                const GError *error)
+{
+  return g_str_equal (soup_message_get_method (msg), "GET") &&
+         g_object_get_data (G_OBJECT (msg), "till-retried") == NULL &&
+         error->domain == G_IO_ERROR &&
+         !g_error_matches (error, G_IO_ERROR, G_IO_ERROR_TIMED_OUT) &&
+         !g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED);
+}
+
 static void
 copy_header_cb (const char *name,
                 const char *value,
@@ -171,8 +204,7 @@ resend_cb (gpointer user_data)
     }
   g_object_set_data (G_OBJECT (again), "till-retried", GINT_TO_POINTER (TRUE));
   g_task_set_task_data (task, g_object_ref (again), g_object_unref);
-  soup_session_send_and_read_async (self->session, again, G_PRIORITY_DEFAULT, g_task_get_cancellable (task),
-                                    send_and_read_cb, task);
+  send_message (self, again, task);
   return G_SOURCE_REMOVE;
 }
 
@@ -193,6 +225,14 @@ send_and_read_cb (GObject      *object,
   gsize size;
 
   bytes = soup_session_send_and_read_finish (session, result, &error);
+  if (bytes == NULL && may_send_again (msg, error))
+    {
+      g_object_set_data (G_OBJECT (msg), "till-retried", GINT_TO_POINTER (TRUE));
+      g_info ("stripe method=%s path=%s: %s; once more", soup_message_get_method (msg),
+              g_uri_get_path (soup_message_get_uri (msg)), error->message);
+      g_idle_add (resend_cb, g_steal_pointer (&task));
+      return;
+    }
   if (bytes == NULL)
     {
       g_task_return_error (task, g_steal_pointer (&error));
@@ -305,8 +345,7 @@ till_stripe_client_request_async (TillStripeClient    *self,
     }
 
   g_task_set_task_data (task, g_object_ref (msg), g_object_unref);
-  soup_session_send_and_read_async (self->session, msg, G_PRIORITY_DEFAULT, cancellable,
-                                    send_and_read_cb, g_steal_pointer (&task));
+  send_message (self, msg, g_steal_pointer (&task));
 }
 
 TillStripeResponse *

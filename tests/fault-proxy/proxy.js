@@ -6,12 +6,15 @@
 // from a queue that the test sets through control endpoints on the same port:
 //
 //   POST /__fault/plan   {"faults": ["pass", "drop_before", ...], "delay_ms": 5000}  replace the queue
-//   GET  /__fault/log    [{method, path, fault, status}] for every proxied request (status null: dropped)
+//   GET  /__fault/log    [{method, path, fault, status, connection}] for every proxied request
+//                        (status null: dropped; connection: which client connection, numbered from 1)
 //   POST /__fault/reset  empty the queue and the log
 //
 // Faults: pass, drop_before (the target never sees it), drop_after (the target answers, the client
-// never hears), delay (answer after delay_ms), bad_gateway (502 without forwarding). With an empty
-// queue, requests pass. Node built-ins only.
+// never hears), delay (answer after delay_ms), bad_gateway (502 without forwarding), replay (the
+// target's last answer to the same method and path, sent at once without asking the target; the
+// first such request passes and its answer is kept). With an empty queue, requests pass. Node
+// built-ins only.
 //
 //   node proxy.js --target http://127.0.0.1:PORT [--port N]
 //
@@ -23,7 +26,7 @@ const http = require('node:http');
 const { pipeline } = require('node:stream');
 
 const USAGE = 'usage: node proxy.js --target http://127.0.0.1:PORT [--port N]';
-const FAULTS = new Set(['pass', 'drop_before', 'drop_after', 'delay', 'bad_gateway']);
+const FAULTS = new Set(['pass', 'drop_before', 'drop_after', 'delay', 'bad_gateway', 'replay']);
 const DEFAULT_DELAY_MS = 5000;
 const MAX_DELAY_MS = 60000;
 const MAX_CONTROL_BODY = 1024 * 1024;
@@ -142,7 +145,8 @@ function bodyless(method, status) {
 // Proxy
 
 function createProxy(target) {
-  const state = { queue: [], delayMs: DEFAULT_DELAY_MS, log: [] };
+  // answers: "METHOD path" -> the target's last answer, for replay.
+  const state = { queue: [], delayMs: DEFAULT_DELAY_MS, log: [], answers: new Map() };
   // One upstream connection per request: no stale keep-alive sockets to the target, so an
   // upstream failure is always the target's doing, never a reused connection that had closed.
   const upstreamAgent = new http.Agent({ keepAlive: false });
@@ -172,10 +176,16 @@ function createProxy(target) {
     const path = url.pathname + url.search;
     const fault = state.queue.length > 0 ? state.queue.shift() : 'pass';
     const delayMs = state.delayMs;
-    const entry = { method: req.method, path, fault, status: null };
+    const entry = { method: req.method, path, fault, status: null, connection: req.socket.faultProxyNumber };
     state.log.push(entry);
 
     if (fault === 'drop_before') return drop(req, entry);
+    const kept = fault === 'replay' ? state.answers.get(`${req.method} ${path}`) : undefined;
+    if (kept) {
+      // At once, in this turn of the event loop: as fast as a server can answer.
+      req.resume();
+      return send(res, entry, kept.status, kept.statusMessage, { ...kept.headers }, kept.body);
+    }
 
     let body;
     try {
@@ -205,7 +215,7 @@ function createProxy(target) {
       return;
     }
 
-    // drop_after and delay: the target's complete answer first.
+    // drop_after, delay and replay: the target's complete answer first.
     let upBody;
     try {
       upBody = await readAll(upRes);
@@ -216,12 +226,15 @@ function createProxy(target) {
     }
     if (fault === 'drop_after') return drop(req, entry);
 
-    // delay
-    await new Promise((resolve) => setTimeout(resolve, delayMs));
+    if (fault === 'delay') await new Promise((resolve) => setTimeout(resolve, delayMs));
     if (clientGone(req)) return drop(req, entry);
     if (!bodyless(req.method, upRes.statusCode)) {
       for (const name of Object.keys(headers)) if (name.toLowerCase() === 'content-length') delete headers[name];
       headers['Content-Length'] = upBody.length;
+    }
+    if (fault === 'replay') {
+      state.answers.set(`${req.method} ${path}`,
+        { status: upRes.statusCode, statusMessage: upRes.statusMessage, headers: { ...headers }, body: upBody });
     }
     send(res, entry, upRes.statusCode, upRes.statusMessage, headers, upBody);
   }
@@ -268,6 +281,7 @@ function createProxy(target) {
       state.queue = [];
       state.delayMs = DEFAULT_DELAY_MS;
       state.log = [];
+      state.answers.clear();
       return sendJson(res, 200, { ok: true });
     }
     let plan;
@@ -281,7 +295,8 @@ function createProxy(target) {
     return sendJson(res, 200, { ok: true, queued: state.queue.length, delay_ms: state.delayMs });
   }
 
-  return http.createServer((req, res) => {
+  let connections = 0;
+  const server = http.createServer((req, res) => {
     const pathname = req.url.split('?')[0];
     const handled = pathname.startsWith(CONTROL_PREFIX)
       ? handleControl(req, res, pathname.slice(CONTROL_PREFIX.length))
@@ -291,6 +306,8 @@ function createProxy(target) {
       req.socket.destroy();
     });
   });
+  server.on('connection', (socket) => { socket.faultProxyNumber = ++connections; });
+  return server;
 }
 
 function main() {

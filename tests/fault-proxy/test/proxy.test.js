@@ -60,7 +60,10 @@ function request(base, method, urlPath, { body, headers = {}, timeout } = {}) {
 const call = (method, urlPath, opts) => request(proxy.base, method, urlPath, opts);
 const plan = (value) => call('POST', '/__fault/plan', {
   body: JSON.stringify(value), headers: { 'Content-Type': 'application/json' } });
-const faultLog = async () => (await call('GET', '/__fault/log')).body;
+// The proxy's log; each entry's connection number only where asked for (the cases that compare
+// whole entries do not care which connection a request came on).
+const faultLog = async ({ connections = false } = {}) => (await call('GET', '/__fault/log')).body
+  .map(({ connection, ...rest }) => (connections ? { connection, ...rest } : rest));
 const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
 
 // Polls condition until it holds; fails the test after timeoutMs.
@@ -166,6 +169,30 @@ test('delay: a client that gives up meanwhile is dropped and logged with status 
   assert.equal((await call('GET', '/still-alive')).status, 200);
 });
 
+test('replay: the first request passes and is kept; the next get that answer without the target', async () => {
+  await reset();
+  await plan({ faults: ['replay', 'replay', 'replay', 'pass'] });
+  const before = hits;
+  const first = await call('GET', '/v1/payment_intents/pi_1');
+  assert.equal(first.status, 200);
+  assert.equal(first.body.n, before + 1);
+  assert.equal(hits, before + 1);
+  const again = await call('GET', '/v1/payment_intents/pi_1');
+  assert.deepEqual(again.body, first.body);
+  assert.equal(again.headers['x-target'], 'yes');
+  assert.equal(hits, before + 1, 'a replay never reaches the target');
+  // Another path has nothing kept: it passes.
+  const other = await call('GET', '/v1/payment_intents/pi_2');
+  assert.equal(other.body.n, before + 2);
+  // A pass is not replayed.
+  assert.equal((await call('GET', '/v1/payment_intents/pi_1')).body.n, before + 3);
+  assert.deepEqual((await faultLog()).map((e) => [e.fault, e.status]),
+    [['replay', 200], ['replay', 200], ['replay', 200], ['pass', 200]]);
+  await reset();
+  await plan({ faults: ['replay'] });
+  assert.equal((await call('GET', '/v1/payment_intents/pi_1')).body.n, before + 4, 'reset forgets kept answers');
+});
+
 test('bad_gateway: 502 with an HTML body, nothing forwarded', async () => {
   await reset();
   await plan({ faults: ['bad_gateway'] });
@@ -199,6 +226,20 @@ test('faults are taken in order, one per request on a kept-alive connection, the
     { method: 'GET', path: '/6', fault: 'pass', status: 200 },
     { method: 'GET', path: '/7', fault: 'pass', status: 200 },
   ]);
+});
+
+test('the log numbers client connections: one kept-alive connection, then a new one after a drop', async () => {
+  await reset();
+  await plan({ faults: ['pass', 'pass', 'drop_before', 'pass'] });
+  await call('GET', '/one');
+  await call('GET', '/two');
+  await assert.rejects(call('GET', '/three'), /socket hang up|ECONNRESET/);
+  await call('GET', '/four');
+  const numbers = (await faultLog({ connections: true })).map((e) => e.connection);
+  assert.ok(numbers.every(Number.isInteger));
+  assert.equal(numbers[0], numbers[1], 'kept alive');
+  assert.equal(numbers[1], numbers[2]);
+  assert.ok(numbers[3] > numbers[2], 'a dropped connection is not used again');
 });
 
 test('a new plan replaces the queue; reset empties queue and log', async () => {
@@ -247,7 +288,7 @@ test('an unreachable target gets a 502 logged as pass', async () => {
     assert.equal(r.status, 502);
     assert.equal(r.body, '<html>Bad Gateway</html>');
     const log = await request(p.base, 'GET', '/__fault/log');
-    assert.deepEqual(log.body, [{ method: 'GET', path: '/v1/x', fault: 'pass', status: 502 }]);
+    assert.deepEqual(log.body, [{ method: 'GET', path: '/v1/x', fault: 'pass', status: 502, connection: 1 }]);
   } finally {
     stopProxy(p);
   }
