@@ -172,6 +172,22 @@ driver_finish (Driver *driver)
   return lines;
 }
 
+/* Every part that must be up between faults: one that died on its own
+ * (a crash) fails the test at once, with its log, instead of leaving the
+ * terminal to knock at a closed door until the test's time runs out. */
+static void
+assert_shop_running (Shop *shop)
+{
+  till_test_assert_running (till_test_stripe_get ()->process, "Stripe stand-in",
+                            till_test_stripe_get ()->err_path);
+  till_test_assert_running (shop->stripe_proxy->process, "proxy before Stripe", shop->stripe_proxy->err_path);
+  till_test_assert_running (shop->terminal_proxy->process, "proxy before till-server",
+                            shop->terminal_proxy->err_path);
+  if (shop->server->process == NULL)
+    g_error ("till-server is not running where it should be");
+  till_test_assert_running (shop->server->process, "till-server", shop->server->log_path);
+}
+
 /* Open journal entries, resolved as at start-up, until none is left.
  * Returns FALSE if some stay open. */
 static gboolean
@@ -192,6 +208,7 @@ resolve_all (Shop *shop)
       driver = driver_start (shop);
       if (driver == NULL)
         {
+          assert_shop_running (shop);
           till_test_settle (500);
           continue;
         }
@@ -313,7 +330,10 @@ attempt (Shop  *shop,
     }
 
   while ((driver = driver_start (shop)) == NULL)
-    till_test_settle (200);
+    {
+      assert_shop_running (shop);
+      till_test_settle (200);
+    }
   if (fault_plans[fault] != NULL && !at_confirm)
     till_test_proxy_plan (proxy, fault_plans[fault], 2500);
   command = g_strdup_printf ("pay %" G_GINT64_FORMAT " usd %s", amount, card);
@@ -468,12 +488,7 @@ test_exactly_once (void)
       Fault fault = (Fault) g_rand_int_range (rand, 0, N_FAULTS);
 
       faults[fault]++;
-      till_test_assert_running (till_test_stripe_get ()->process, "Stripe stand-in",
-                                till_test_stripe_get ()->err_path);
-      till_test_assert_running (shop.stripe_proxy->process, "proxy before Stripe",
-                                shop.stripe_proxy->err_path);
-      till_test_assert_running (shop.terminal_proxy->process, "proxy before till-server",
-                                shop.terminal_proxy->err_path);
+      assert_shop_running (&shop);
       attempt (&shop, rand, fault);
       g_assert_cmpstr (shop.server->url, ==, server_url);
       if (!resolve_all (&shop))
