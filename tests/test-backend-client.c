@@ -532,7 +532,8 @@ drop_run_done (gconstpointer data)
 }
 
 /* A proxy in front of the server keeps connections alive and drops every
- * third GET while four are in flight: each request ends, the dropped ones
+ * third GET while four are in flight (two on the wire, libsoup's limit for
+ * one host; the others wait for a connection): each request ends, the dropped ones
  * as "network" errors, one for each drop (nothing sent twice behind the
  * cashier's back), and the terminal does not crash, as it could when
  * libsoup 3.2 resent a dropped GET on another kept-alive connection

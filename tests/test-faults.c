@@ -311,6 +311,7 @@ attempt (Shop  *shop,
   gboolean at_confirm = g_rand_boolean (rand);
   int walk_away = g_rand_int_range (rand, 0, 10);
   Challenge challenges[3];
+  gint64 started = g_get_monotonic_time ();
   guint rounds = 0;
   char *line;
 
@@ -332,6 +333,8 @@ attempt (Shop  *shop,
   while ((driver = driver_start (shop)) == NULL)
     {
       assert_shop_running (shop);
+      if (g_get_monotonic_time () - started > 60 * G_USEC_PER_SEC)
+        g_error ("The terminal could not sign in for a minute, though every part is up");
       till_test_settle (200);
     }
   if (fault_plans[fault] != NULL && !at_confirm)

@@ -207,8 +207,9 @@ till_test_proxy_plan (TillTestProxy *proxy,
   g_assert_cmpuint (response->status, ==, 200);
 }
 
-/* The proxy's record of what it passed on: [{method, path, fault, status}],
- * status null where it dropped the request or the answer. */
+/* The proxy's record of what it passed on: [{method, path, fault, status,
+ * connection}], status null where it dropped the request or the answer,
+ * connection the client connection's number. */
 JsonNode *
 till_test_proxy_get_log (TillTestProxy *proxy)
 {

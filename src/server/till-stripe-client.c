@@ -148,26 +148,32 @@ static void send_and_read_cb (GObject      *object,
  * message twice and crash the process (SEGV in run_until_read_done;
  * docs/server.md, "A connection of its own for every call"). The cost is
  * one connection set up per GET, and GETs are the rare calls: after 3-D
- * Secure, and lookups. */
+ * Secure, and lookups. Stripe's API never redirects: a redirect is not
+ * followed (libsoup would send the message again, a POST as a GET), its
+ * answer is taken as it is. */
 static void
 send_message (TillStripeClient *self,
               SoupMessage      *msg,
               GTask            *task)
 {
-  soup_message_add_flags (msg, SOUP_MESSAGE_NEW_CONNECTION);
+  soup_message_add_flags (msg, SOUP_MESSAGE_NEW_CONNECTION | SOUP_MESSAGE_NO_REDIRECT);
   soup_session_send_and_read_async (self->session, msg, G_PRIORITY_DEFAULT, g_task_get_cancellable (task),
                                     send_and_read_cb, task);
 }
 
 /* What libsoup did for a GET on a kept-alive connection, Till does for
- * every GET: one more try when the connection went before an answer came.
- * Not after a time-out (the deadline is spent), a cancellation or a TLS
- * failure; never for a POST, whose fate stays unknown and is looked up. */
+ * every GET: one more try when the connection went before any answer came
+ * (no status read). Not after a time-out (the deadline is spent), a
+ * cancellation or a TLS failure; never for a POST (one with a body), whose
+ * fate stays unknown and is looked up. One more send in all for a call:
+ * this or Stripe-Should-Retry's, whichever comes first. */
 static gboolean
 may_send_again (SoupMessage  *msg,
                 const GError *error)
 {
   return g_str_equal (soup_message_get_method (msg), "GET") &&
+         g_object_get_data (G_OBJECT (msg), "till-body") == NULL &&
+         soup_message_get_status (msg) == 0 &&
          g_object_get_data (G_OBJECT (msg), "till-retried") == NULL &&
          error->domain == G_IO_ERROR &&
          !g_error_matches (error, G_IO_ERROR, G_IO_ERROR_TIMED_OUT) &&

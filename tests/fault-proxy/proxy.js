@@ -12,9 +12,10 @@
 //
 // Faults: pass, drop_before (the target never sees it), drop_after (the target answers, the client
 // never hears), delay (answer after delay_ms), bad_gateway (502 without forwarding), replay (the
-// target's last answer to the same method and path, sent at once without asking the target; the
-// first such request passes and its answer is kept). With an empty queue, requests pass. Node
-// built-ins only.
+// first replay of a method and path since the last reset passes and its answer is kept; each later
+// replay of them gets that answer at once, without asking the target; a pass keeps nothing). With
+// an empty queue, requests pass; redirect (302 to the same path at the target, nothing forwarded:
+// a client that follows it sends a GET there, with the request's headers). Node built-ins only.
 //
 //   node proxy.js --target http://127.0.0.1:PORT [--port N]
 //
@@ -26,7 +27,7 @@ const http = require('node:http');
 const { pipeline } = require('node:stream');
 
 const USAGE = 'usage: node proxy.js --target http://127.0.0.1:PORT [--port N]';
-const FAULTS = new Set(['pass', 'drop_before', 'drop_after', 'delay', 'bad_gateway', 'replay']);
+const FAULTS = new Set(['pass', 'drop_before', 'drop_after', 'delay', 'bad_gateway', 'replay', 'redirect']);
 const DEFAULT_DELAY_MS = 5000;
 const MAX_DELAY_MS = 60000;
 const MAX_CONTROL_BODY = 1024 * 1024;
@@ -145,7 +146,7 @@ function bodyless(method, status) {
 // Proxy
 
 function createProxy(target) {
-  // answers: "METHOD path" -> the target's last answer, for replay.
+  // answers: "METHOD path" -> the answer kept by the first replay since the last reset.
   const state = { queue: [], delayMs: DEFAULT_DELAY_MS, log: [], answers: new Map() };
   // One upstream connection per request: no stale keep-alive sockets to the target, so an
   // upstream failure is always the target's doing, never a reused connection that had closed.
@@ -194,6 +195,10 @@ function createProxy(target) {
       return drop(req, entry); // the client went away mid-request
     }
     if (fault === 'bad_gateway') return sendBadGateway(res, entry);
+    if (fault === 'redirect') {
+      return send(res, entry, 302, 'Found',
+        { Location: `${target.origin}${path}`, 'Content-Length': 0 }, Buffer.alloc(0));
+    }
 
     let upRes;
     try {

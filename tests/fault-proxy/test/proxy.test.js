@@ -193,6 +193,17 @@ test('replay: the first request passes and is kept; the next get that answer wit
   assert.equal((await call('GET', '/v1/payment_intents/pi_1')).body.n, before + 4, 'reset forgets kept answers');
 });
 
+test('redirect: 302 to the same path at the target, nothing forwarded', async () => {
+  await reset();
+  await plan({ faults: ['redirect'] });
+  const before = hits;
+  const r = await call('POST', '/v1/payment_intents?x=1', { body: 'amount=100' });
+  assert.equal(r.status, 302);
+  assert.equal(r.headers.location, `${targetUrl}/v1/payment_intents?x=1`);
+  assert.equal(hits, before);
+  assert.deepEqual((await faultLog()).map((e) => [e.fault, e.status]), [['redirect', 302]]);
+});
+
 test('bad_gateway: 502 with an HTML body, nothing forwarded', async () => {
   await reset();
   await plan({ faults: ['bad_gateway'] });
