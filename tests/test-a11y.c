@@ -1051,7 +1051,7 @@ main (int   argc,
   g_test_add_func ("/a11y/pages", test_pages);
   g_test_add_func ("/a11y/keyboard", test_keyboard);
   g_test_add_func ("/a11y/shortcuts", test_shortcuts);
-  status = g_test_run ();
+  status = till_test_run ();
 
   till_test_server_free (server);
   g_object_unref (app);

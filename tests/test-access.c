@@ -500,7 +500,7 @@ main (int   argc,
     }
   till_test_server_start (shop);
 
-  status = g_test_run ();
+  status = till_test_run ();
   till_test_server_free (shop);
   return status;
 }

@@ -1205,7 +1205,7 @@ static TillTestServer *
 start_tls_shop (char **out_cert)
 {
   g_autoptr(GError) error = NULL;
-  g_autofree char *dir = g_dir_make_tmp ("till-tls-XXXXXX", &error);
+  g_autofree char *dir = till_test_make_tmp_dir ("till-tls-XXXXXX");
   g_autofree char *key = NULL;
   g_autofree char *config = NULL;
   TillTestServer *server;
@@ -1325,7 +1325,7 @@ main (int   argc,
   till_test_server_add_user (shop, "morgan", "manager", MANAGER_PASSWORD);
   till_test_server_start (shop);
 
-  status = g_test_run ();
+  status = till_test_run ();
 
   till_test_server_free (shop);
   return status;

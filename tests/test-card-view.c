@@ -379,5 +379,5 @@ main (int   argc,
   g_test_add_func ("/card-view/load-refuses", test_load_refuses);
   g_test_add_func ("/card-view/no-gpu", test_no_gpu);
   g_test_add_func ("/card-view/card-and-hostile-page", test_card_and_hostile_page);
-  return g_test_run ();
+  return till_test_run ();
 }

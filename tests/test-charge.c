@@ -1977,7 +1977,7 @@ main (int   argc,
   g_test_add_func ("/charge/hostile-page", test_hostile_page);
   g_test_add_func ("/charge/faults", test_faults);
   g_test_add_func ("/charge/lying-server", test_lying_server);
-  status = g_test_run ();
+  status = till_test_run ();
 
   g_object_unref (app);
   return status;

@@ -63,7 +63,7 @@ fixture_set_up (Fixture       *fixture,
 {
   g_autoptr(GError) error = NULL;
 
-  fixture->journal_dir = g_dir_make_tmp ("till-checkout-XXXXXX", &error);
+  fixture->journal_dir = till_test_make_tmp_dir ("till-checkout-XXXXXX");
   g_assert_no_error (error);
   fixture->checkout = till_checkout_new (fixture->journal_dir);
   fixture_start (fixture, shop);
@@ -488,7 +488,7 @@ held_write_activate_cb (GApplication *application,
 static void
 test_journal_holds_quit (void)
 {
-  g_autofree char *dir = g_dir_make_tmp ("till-journal-quit-XXXXXX", NULL);
+  g_autofree char *dir = till_test_make_tmp_dir ("till-journal-quit-XXXXXX");
   g_autoptr(GApplication) application = g_application_new ("io.github.tillpos.Till.JournalTest",
                                                            G_APPLICATION_NON_UNIQUE);
   g_autoptr(TillJournal) journal = NULL;
@@ -516,7 +516,7 @@ static void
 test_journal_query (void)
 {
   g_autoptr(GError) error = NULL;
-  g_autofree char *dir = g_dir_make_tmp ("till-journal-query-XXXXXX", &error);
+  g_autofree char *dir = till_test_make_tmp_dir ("till-journal-query-XXXXXX");
   g_autoptr(TillJournal) journal = till_journal_new (dir, &error);
   gint64 now = g_get_real_time () / G_USEC_PER_SEC;
 
@@ -660,7 +660,7 @@ main (int   argc,
   ADD ("/checkout/abandon", test_abandon);
   ADD ("/checkout/unknown-then-recovered", test_unknown);
 #undef ADD
-  status = g_test_run ();
+  status = till_test_run ();
 
   till_test_server_free (shop);
   return status;

@@ -927,7 +927,7 @@ main (int   argc,
   g_test_add_func ("/console/staff-markup", test_staff_markup);
   g_test_add_func ("/console/staff-late-list", test_staff_late_list);
   g_test_add_func ("/console/audit", test_audit);
-  status = g_test_run ();
+  status = till_test_run ();
 
   till_test_server_free (server);
   g_free (cashier_refunded);

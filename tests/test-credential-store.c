@@ -375,7 +375,7 @@ main (int   argc,
       g_test_add_func ("/credential-store/~locked/unavailable", test_locked);
     }
 
-  status = g_test_run ();
+  status = till_test_run ();
 
   /* libsecret keeps a shared connection to the service; dropping it keeps
    * leak checkers quiet. */

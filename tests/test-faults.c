@@ -482,7 +482,7 @@ test_exactly_once (void)
   till_test_server_start (shop.server);
   server_url = g_strdup (shop.server->url);
   shop.terminal_proxy = till_test_proxy_start (server_url);
-  shop.journal_dir = g_dir_make_tmp ("till-faults-journal-XXXXXX", &error);
+  shop.journal_dir = till_test_make_tmp_dir ("till-faults-journal-XXXXXX");
   g_assert_no_error (error);
   shop.driver = g_test_build_filename (G_TEST_BUILT, "till-pay-driver", NULL);
 
@@ -716,5 +716,5 @@ main (int   argc,
 
   g_test_init (&argc, &argv, NULL);
   g_test_add_func ("/faults/exactly-once", test_exactly_once);
-  return g_test_run ();
+  return till_test_run ();
 }

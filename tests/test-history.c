@@ -856,7 +856,7 @@ main (int   argc,
   g_test_add_func ("/history/unknown-currency", test_unknown_currency);
   g_test_add_func ("/history/empty", test_empty);
   g_test_add_func ("/history/errors", test_errors);
-  status = g_test_run ();
+  status = till_test_run ();
 
   till_test_server_free (shop);
   g_object_unref (app);

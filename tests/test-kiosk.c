@@ -140,7 +140,7 @@ shop_settings (const char *dir,
 static void
 test_locked_preferences (void)
 {
-  g_autofree char *dir = g_dir_make_tmp ("till-locks-XXXXXX", NULL);
+  g_autofree char *dir = till_test_make_tmp_dir ("till-locks-XXXXXX");
   g_autoptr(GSettings) settings = shop_settings (dir, TRUE);
   TillPreferencesWindow *prefs = till_preferences_window_new (settings);
   static const char * const locked[] = { "kiosk", "connect-timeout", "ca-file" };
@@ -173,7 +173,7 @@ test_locked_preferences (void)
 static void
 test_unlocked_preferences (void)
 {
-  g_autofree char *dir = g_dir_make_tmp ("till-locks-XXXXXX", NULL);
+  g_autofree char *dir = till_test_make_tmp_dir ("till-locks-XXXXXX");
   g_autoptr(GSettings) settings = shop_settings (dir, FALSE);
   TillPreferencesWindow *prefs = till_preferences_window_new (settings);
 
@@ -216,7 +216,7 @@ static void
 test_sign_in_server (gconstpointer data)
 {
   gboolean locked = GPOINTER_TO_INT (data);
-  g_autofree char *dir = g_dir_make_tmp ("till-locks-XXXXXX", NULL);
+  g_autofree char *dir = till_test_make_tmp_dir ("till-locks-XXXXXX");
   g_autoptr(GSettings) settings = shop_settings (dir, locked);
   GtkWidget *holder = gtk_window_new ();
   TillSignInPage *page = g_object_new (TILL_TYPE_SIGN_IN_PAGE, NULL);
@@ -247,7 +247,7 @@ test_sign_in_server (gconstpointer data)
 static void
 test_kiosk_server (void)
 {
-  g_autofree char *dir = g_dir_make_tmp ("till-locks-XXXXXX", NULL);
+  g_autofree char *dir = till_test_make_tmp_dir ("till-locks-XXXXXX");
   g_autoptr(GSettings) settings = shop_settings (dir, FALSE);
   GtkWidget *holder = gtk_window_new ();
   TillSignInPage *page = g_object_new (TILL_TYPE_SIGN_IN_PAGE, NULL);
@@ -913,7 +913,7 @@ main (int   argc,
 
   app = till_test_application_new ();
 
-  status = g_test_run ();
+  status = till_test_run ();
 
   if (window != NULL)
     gtk_window_destroy (GTK_WINDOW (window));

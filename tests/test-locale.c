@@ -630,7 +630,7 @@ main (int   argc,
   seed_old_payment ();
 
   g_test_add_func ("/locale/korean-window", test_korean_window);
-  status = g_test_run ();
+  status = till_test_run ();
 
   till_test_server_free (shop);
   g_object_unref (app);

@@ -636,7 +636,7 @@ main (int   argc,
   g_test_add_func ("/payment-list/errors", test_errors);
   g_test_add_func ("/payment-list/server-down", test_server_down);
   g_test_add_func ("/payment-list/filters", test_filters);
-  status = g_test_run ();
+  status = till_test_run ();
 
   till_test_server_free (shop);
   return status;

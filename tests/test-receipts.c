@@ -1069,7 +1069,7 @@ main (int   argc,
   g_test_add_func ("/day-totals/breakdowns", test_day_totals_breakdowns);
   g_test_add_func ("/day-totals/cashier", test_day_totals_cashier);
   g_test_add_func ("/day-totals/other-day", test_day_totals_other_day);
-  status = g_test_run ();
+  status = till_test_run ();
 
   till_test_server_free (server);
   g_free (cashier_token);

@@ -153,7 +153,7 @@ main (int   argc,
 
   g_test_add_func ("/release/charge-page", test_charge_page);
   g_test_add_func ("/release/till", test_release_till);
-  status = g_test_run ();
+  status = till_test_run ();
 
   till_test_server_free (shop);
   return status;

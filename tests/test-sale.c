@@ -446,7 +446,7 @@ static TillJournal *
 new_journal (char **out_dir)
 {
   g_autoptr(GError) error = NULL;
-  g_autofree char *dir = g_dir_make_tmp ("till-journal-XXXXXX", &error);
+  g_autofree char *dir = till_test_make_tmp_dir ("till-journal-XXXXXX");
   g_autofree char *sub_dir = g_build_filename (dir, "journal", NULL);
   TillJournal *journal = till_journal_new (sub_dir, &error);
 
@@ -757,7 +757,7 @@ test_closed_before_sending (void)
 {
   g_autoptr(TillSession) session = signed_in_session (intents_shop->url, FALSE);
   g_autoptr(GError) error = NULL;
-  g_autofree char *dir = g_dir_make_tmp ("till-journal-XXXXXX", &error);
+  g_autofree char *dir = till_test_make_tmp_dir ("till-journal-XXXXXX");
   g_autoptr(TillJournal) journal = till_journal_new (dir, &error);
   g_autoptr(TillSale) sale = till_sale_new (session, 4321, "USD", NULL);
   g_autoptr(GCancellable) cancellable = g_cancellable_new ();
@@ -792,7 +792,7 @@ test_journal (void)
 {
   g_autoptr(TillSession) session = signed_in_session (intents_shop->url, FALSE);
   g_autoptr(GError) error = NULL;
-  g_autofree char *dir = g_dir_make_tmp ("till-journal-XXXXXX", &error);
+  g_autofree char *dir = till_test_make_tmp_dir ("till-journal-XXXXXX");
   g_autofree char *sub_dir = g_build_filename (dir, "journal", NULL);
   g_autoptr(TillJournal) journal = till_journal_new (sub_dir, &error);
   g_autoptr(TillSale) sale = till_sale_new (session, 1234, "USD", "journal test");
@@ -982,7 +982,7 @@ main (int   argc,
   g_test_add_func ("/sale/lying/hung-server", test_hung_server);
   g_test_add_func ("/sale/journal", test_journal);
   g_test_add_func ("/sale/closed-before-sending", test_closed_before_sending);
-  status = g_test_run ();
+  status = till_test_run ();
 
   till_test_server_free (intents_shop);
   till_test_server_free (charges_shop);

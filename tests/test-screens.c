@@ -865,7 +865,7 @@ main (int   argc,
   g_test_add_data_func ("/screens/small", GINT_TO_POINTER (SCREEN_SMALL), test_pages);
   g_test_add_data_func ("/screens/large-text", GINT_TO_POINTER (SCREEN_LARGE_TEXT), test_pages);
   g_test_add_data_func ("/screens/dark", GINT_TO_POINTER (SCREEN_DARK), test_pages);
-  status = g_test_run ();
+  status = till_test_run ();
 
   till_test_server_free (server);
   g_object_unref (app);

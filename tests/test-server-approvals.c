@@ -243,7 +243,7 @@ main (int   argc,
   g_assert_cmpint (till_test_server_cli (shop, NULL, NULL, NULL, "user", "disable", "rita", NULL), ==, 0);
   till_test_server_start (shop);
 
-  status = g_test_run ();
+  status = till_test_run ();
 
   till_test_server_free (shop);
   return status;

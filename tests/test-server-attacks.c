@@ -642,5 +642,5 @@ main (int   argc,
   g_test_add_func ("/server/attacks/H/ambiguous-framing", test_ambiguous_framing);
   g_test_add_func ("/server/attacks/I/kill-during-confirm", test_kill_during_confirm);
 
-  return g_test_run ();
+  return till_test_run ();
 }

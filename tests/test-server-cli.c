@@ -137,7 +137,7 @@ test_tls (void)
   g_autofree char *cert = NULL;
   g_autofree char *key = NULL;
   g_autofree char *extra = NULL;
-  g_autofree char *dir = g_dir_make_tmp ("till-tls-XXXXXX", NULL);
+  g_autofree char *dir = till_test_make_tmp_dir ("till-tls-XXXXXX");
   g_autoptr(GTlsDatabase) database = NULL;
   g_autoptr(SoupSession) trusting = NULL;
   g_autoptr(SoupSession) plain = soup_session_new ();
@@ -192,5 +192,5 @@ main (int   argc,
   g_test_add_func ("/server/cli/user-enable-again", test_user_enable_again);
   g_test_add_func ("/server/tls/https-only-with-trusted-certificate", test_tls);
 
-  return g_test_run ();
+  return till_test_run ();
 }

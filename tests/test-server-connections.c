@@ -465,7 +465,7 @@ tls_request_until (TillTestServer *server,
 static TillTestServer *
 start_tls_server (const char *server_keys)
 {
-  g_autofree char *dir = g_dir_make_tmp ("till-conn-tls-XXXXXX", NULL);
+  g_autofree char *dir = till_test_make_tmp_dir ("till-conn-tls-XXXXXX");
   g_autofree char *cert = NULL;
   g_autofree char *key = NULL;
   g_autofree char *config = NULL;
@@ -856,5 +856,5 @@ main (int   argc,
   g_test_add_func ("/server/connections/ended", test_ended_connections);
   g_test_add_func ("/server/connections/tls-ended", test_tls_ended);
 
-  return g_test_run ();
+  return till_test_run ();
 }

@@ -392,7 +392,7 @@ main (int   argc,
   g_test_add_func ("/server/bad-input/declared-length-too-large", test_declared_length_too_large);
   g_test_add_func ("/server/bad-input/hostile-description-round-trips", test_hostile_description_round_trips);
 
-  status = g_test_run ();
+  status = till_test_run ();
 
   till_test_server_free (shop);
   g_free (cashier_token);

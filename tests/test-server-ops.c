@@ -168,7 +168,7 @@ static void
 test_credential (void)
 {
   g_autoptr(GError) error = NULL;
-  g_autofree char *dir = g_dir_make_tmp ("till-credentials-XXXXXX", &error);
+  g_autofree char *dir = till_test_make_tmp_dir ("till-credentials-XXXXXX");
   g_autofree char *path = g_build_filename (dir, "stripe-secret-key", NULL);
   const char *cases[][2] = {
     { "sk_live_not_the_stand_ins\n", "stripe_auth_failed" },
@@ -666,7 +666,7 @@ trusting (const char *cert)
 static void
 test_reload_tls (void)
 {
-  g_autofree char *dir = g_dir_make_tmp ("till-tls-reload-XXXXXX", NULL);
+  g_autofree char *dir = till_test_make_tmp_dir ("till-tls-reload-XXXXXX");
   g_autofree char *dir_a = g_build_filename (dir, "a", NULL);
   g_autofree char *dir_b = g_build_filename (dir, "b", NULL);
   g_autofree char *cert_a = NULL, *key_a = NULL, *cert_b = NULL, *key_b = NULL;
@@ -721,7 +721,7 @@ test_reload_tls (void)
 static int
 notify_socket (char **out_path)
 {
-  g_autofree char *dir = g_dir_make_tmp ("till-notify-XXXXXX", NULL);
+  g_autofree char *dir = till_test_make_tmp_dir ("till-notify-XXXXXX");
   struct sockaddr_un address = { .sun_family = AF_UNIX };
   int fd = socket (AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
 
@@ -818,5 +818,5 @@ main (int   argc,
   g_test_add_func ("/server/ops/reload/tls-certificate", test_reload_tls);
   g_test_add_func ("/server/ops/sd-notify", test_sd_notify);
 
-  return g_test_run ();
+  return till_test_run ();
 }

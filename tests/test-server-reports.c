@@ -222,7 +222,7 @@ static TillTestServer *
 start_shop_with_webhooks (void)
 {
   g_autoptr(GError) error = NULL;
-  g_autofree char *dir = g_dir_make_tmp ("till-report-secrets-XXXXXX", &error);
+  g_autofree char *dir = till_test_make_tmp_dir ("till-report-secrets-XXXXXX");
   g_autofree char *path = g_build_filename (dir, "webhook-secrets", NULL);
   g_autofree char *extra = g_strdup_printf ("[stripe]\nwebhook-secrets-file=%s\n", path);
   g_autofree char *endpoint = NULL;
@@ -783,5 +783,5 @@ main (int    argc,
       g_test_add_data_func (path, &bad_zones[i], test_bad_time_zone);
     }
 
-  return g_test_run ();
+  return till_test_run ();
 }

@@ -969,7 +969,7 @@ main (int   argc,
   /* One shop for the filter and bad-parameter cases: they only read. */
   filter_shop = shop_new ();
   insert_rows (filter_shop->server, filter_rows, G_N_ELEMENTS (filter_rows));
-  status = g_test_run ();
+  status = till_test_run ();
   shop_free (filter_shop);
   return status;
 }

@@ -30,7 +30,7 @@ start_shop_at (const char *stripe_url,
                const char *extra_config)
 {
   g_autoptr(GError) error = NULL;
-  g_autofree char *dir = g_dir_make_tmp ("till-edges-XXXXXX", &error);
+  g_autofree char *dir = till_test_make_tmp_dir ("till-edges-XXXXXX");
   g_autofree char *secrets = g_build_filename (dir, "webhook-secrets", NULL);
   g_autofree char *config = g_strdup_printf ("[stripe]\nwebhook-secrets-file=%s\n%s", secrets,
                                              extra_config ? extra_config : "");
@@ -875,5 +875,5 @@ main (int   argc,
   g_test_add_func ("/server/stripe/dropped-gets-in-parallel", test_dropped_gets_in_parallel);
   g_test_add_func ("/server/stripe/redirect-not-followed", test_redirect_not_followed);
 
-  return g_test_run ();
+  return till_test_run ();
 }

@@ -28,7 +28,7 @@ start_shop (gboolean    with_secrets,
             const char *more_config)
 {
   g_autoptr(GError) error = NULL;
-  g_autofree char *dir = g_dir_make_tmp ("till-webhook-secrets-XXXXXX", &error);
+  g_autofree char *dir = till_test_make_tmp_dir ("till-webhook-secrets-XXXXXX");
   g_autofree char *path = g_build_filename (dir, "webhook-secrets", NULL);
   g_autofree char *extra = g_strdup_printf ("[stripe]\nwebhook-secrets-file=%s\n%s", path,
                                             more_config ? more_config : "");
@@ -624,5 +624,5 @@ main (int   argc,
   g_test_add_func ("/server/webhooks/dispute-stays-closed", test_dispute_stays_closed);
   g_test_add_func ("/server/webhooks/own-refund-answer-lost", test_own_refund_answer_lost);
 
-  return g_test_run ();
+  return till_test_run ();
 }

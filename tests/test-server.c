@@ -1456,7 +1456,7 @@ main (int   argc,
   intents_shop = start_shop (NULL);
   charges_shop = start_shop ("[stripe]\nmode=charges\n");
 
-  status = g_test_run ();
+  status = till_test_run ();
 
   till_test_server_free (intents_shop);
   till_test_server_free (charges_shop);

@@ -1441,7 +1441,7 @@ main (int   argc,
                      "uma", "cashier", "zed", "cashier", "abe", "cashier", "ada", "cashier",
                      "ben", "cashier", NULL);
 
-  status = g_test_run ();
+  status = till_test_run ();
 
   till_test_server_free (shop);
   secret_service_disconnect ();

@@ -453,7 +453,7 @@ main (int   argc,
   till_test_server_start (server);
   g_setenv ("TILL_TEST_SERVER_URL", server->url, TRUE);
 
-  status = g_test_run ();
+  status = till_test_run ();
   till_test_server_free (server);
   return status;
 }

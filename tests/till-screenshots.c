@@ -225,7 +225,7 @@ main (int   argc,
   till_test_server_start (shop);
 
   g_test_add_func ("/screenshots", take_screenshots);
-  status = g_test_run ();
+  status = till_test_run ();
 
   till_test_server_free (shop);
   g_object_unref (app);

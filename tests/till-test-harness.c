@@ -9,8 +9,10 @@
  */
 #include "config.h"
 
+#include <errno.h>
 #include <fcntl.h>
 #include <signal.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sqlite3.h>
 #include <sys/prctl.h>
@@ -111,7 +113,7 @@ till_test_stripe_get (void)
     g_error ("The Stripe stand-in's packages are missing: run `npm ci` in tests/stripe-standin "
              "(the README's test command does it)");
 
-  dir = g_dir_make_tmp ("till-standin-XXXXXX", &error);
+  dir = till_test_make_tmp_dir ("till-standin-XXXXXX");
   g_assert_no_error (error);
   out_path = g_build_filename (dir, "stdout", NULL);
   err_path = g_build_filename (dir, "stderr", NULL);
@@ -168,7 +170,7 @@ till_test_proxy_start (const char *target_url)
   g_autoptr(GSubprocessLauncher) launcher = g_subprocess_launcher_new (G_SUBPROCESS_FLAGS_STDIN_PIPE);
   g_autoptr(GError) error = NULL;
   g_autofree char *script = g_test_build_filename (G_TEST_DIST, "fault-proxy", "proxy.js", NULL);
-  g_autofree char *dir = g_dir_make_tmp ("till-proxy-XXXXXX", &error);
+  g_autofree char *dir = till_test_make_tmp_dir ("till-proxy-XXXXXX");
   g_autofree char *out_path = NULL;
   g_autofree char *err_path = NULL;
   g_autofree char *line = NULL;
@@ -462,7 +464,7 @@ till_test_server_new (const char *stripe_url,
   TillTestServer *server = g_new0 (TillTestServer, 1);
   g_autoptr(GError) error = NULL;
 
-  server->dir = g_dir_make_tmp ("till-server-test-XXXXXX", &error);
+  server->dir = till_test_make_tmp_dir ("till-server-test-XXXXXX");
   g_assert_no_error (error);
   server->config_path = g_build_filename (server->dir, "till-server.conf", NULL);
   server->log_path = g_build_filename (server->dir, "server.log", NULL);
@@ -1020,6 +1022,79 @@ char *
 till_test_new_key (void)
 {
   return g_uuid_string_random ();
+}
+
+/* Folders from till_test_make_tmp_dir (), removed at exit after a run that passed. */
+static GPtrArray *tmp_dirs;
+
+/* Removes path and, when it is a folder, all it holds; a symbolic link is
+ * removed, never followed. What is already gone is no error. */
+static void
+remove_tree (const char *path)
+{
+  GStatBuf st;
+
+  if (g_lstat (path, &st) != 0)
+    return;
+  if (S_ISDIR (st.st_mode))
+    {
+      g_autoptr(GDir) dir = g_dir_open (path, 0, NULL);
+      const char *name;
+
+      while (dir != NULL && (name = g_dir_read_name (dir)) != NULL)
+        {
+          g_autofree char *child = g_build_filename (path, name, NULL);
+
+          remove_tree (child);
+        }
+      if (g_rmdir (path) != 0)
+        g_printerr ("# could not remove %s: %s\n", path, g_strerror (errno));
+    }
+  else if (g_unlink (path) != 0)
+    {
+      g_printerr ("# could not remove %s: %s\n", path, g_strerror (errno));
+    }
+}
+
+static gboolean run_passed;
+
+static void
+remove_tmp_dirs (void)
+{
+  if (!run_passed || tmp_dirs == NULL)
+    return;
+  for (guint i = 0; i < tmp_dirs->len; i++)
+    remove_tree (g_ptr_array_index (tmp_dirs, i));
+  g_clear_pointer (&tmp_dirs, g_ptr_array_unref);
+}
+
+/* g_test_run (); when every test passed, the folders of
+ * till_test_make_tmp_dir () are removed at exit, after main () has stopped
+ * the servers that write into them. A failed test keeps them: it ends in
+ * abort (), which skips exit handlers, or (g_test_fail ()) fails the run. */
+int
+till_test_run (void)
+{
+  int status = g_test_run ();
+
+  run_passed = status == 0;
+  return status;
+}
+
+char *
+till_test_make_tmp_dir (const char *tmpl)
+{
+  g_autoptr(GError) error = NULL;
+  char *dir = g_dir_make_tmp (tmpl, &error);
+
+  g_assert_no_error (error);
+  if (tmp_dirs == NULL)
+    {
+      tmp_dirs = g_ptr_array_new_with_free_func (g_free);
+      atexit (remove_tmp_dirs);
+    }
+  g_ptr_array_add (tmp_dirs, g_strdup (dir));
+  return dir;
 }
 
 /* A self-signed certificate for 127.0.0.1 and localhost, made with the

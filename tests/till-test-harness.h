@@ -154,6 +154,11 @@ const char       *till_test_json_string         (JsonNode         *node,
 gint64            till_test_json_int            (JsonNode         *node,
                                                  const char       *path);
 char             *till_test_new_key             (void);
+/* A new folder from tmpl (g_dir_make_tmp's "till-NAME-XXXXXX"), removed
+ * with all it holds at exit when till_test_run () passed; a failed or
+ * crashed program leaves its folders for whoever reads the failure. */
+char             *till_test_make_tmp_dir        (const char       *tmpl);
+int               till_test_run                 (void);
 void              till_test_xdo                 (const char       *first,
                                                  ...) G_GNUC_NULL_TERMINATED;
 void              till_test_settle              (guint             milliseconds);
