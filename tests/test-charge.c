@@ -1953,7 +1953,7 @@ main (int   argc,
 
       status = run_bench (rounds ? atoi (rounds) : 5, sales ? atoi (sales) : 10);
       g_object_unref (app);
-      return status;
+      return till_test_finish (status);
     }
 
   if (bench_day)
@@ -1963,7 +1963,7 @@ main (int   argc,
 
       status = run_bench_day (sales ? atoi (sales) : 1000, entries ? atoi (entries) : 10000);
       g_object_unref (app);
-      return status;
+      return till_test_finish (status);
     }
 
   g_test_add_func ("/charge/payment-intents", test_payment_intents);

@@ -793,6 +793,54 @@ test_sd_notify (void)
   g_unlink (path);
 }
 
+/* systemctl reload or stop right after a start: from the moment
+ * till-server says it listens, SIGHUP reloads it and SIGTERM stops it
+ * through its handlers (exit status 0), never by the signal's default
+ * action, which ends the process. The line is read from a pipe, so the
+ * signal follows it within a moment. */
+static void
+test_signals_at_start (void)
+{
+  for (guint round = 0; round < 10; round++)
+    {
+      g_autoptr(TillTestServer) server = till_test_server_new (NULL, NULL);
+      g_autoptr(GSubprocessLauncher) launcher =
+        till_test_server_new_launcher (server, G_SUBPROCESS_FLAGS_STDOUT_PIPE);
+      g_autoptr(GDataInputStream) out = NULL;
+      g_autoptr(GError) error = NULL;
+      g_autofree char *line = NULL;
+      const char *prefix = "till-server: listening on ";
+
+      g_subprocess_launcher_set_stderr_file_path (launcher, server->log_path);
+      server->process = g_subprocess_launcher_spawn (launcher, &error, g_getenv ("TILL_SERVER"),
+                                                     "--config", server->config_path, NULL);
+      g_assert_no_error (error);
+      out = g_data_input_stream_new (g_subprocess_get_stdout_pipe (server->process));
+      while (line == NULL || !g_str_has_prefix (line, prefix))
+        {
+          g_free (line);
+          line = g_data_input_stream_read_line (out, NULL, NULL, &error);
+          g_assert_no_error (error);
+          g_assert_nonnull (line);
+        }
+
+      if (round % 2 == 0)
+        {
+          g_autoptr(TillTestResponse) health = NULL;
+
+          g_subprocess_send_signal (server->process, SIGHUP);
+          server->url = g_strdup (line + strlen (prefix));
+          if (g_str_has_suffix (server->url, "/"))
+            server->url[strlen (server->url) - 1] = '\0';
+          health = till_test_get (server, "/api/health", NULL);
+          g_assert_cmpuint (health->status, ==, 200);
+          g_assert_true (g_subprocess_get_identifier (server->process) != NULL);
+        }
+      /* SIGTERM, and status 0 or the test fails with the log. */
+      till_test_server_stop (server);
+    }
+}
+
 int
 main (int   argc,
       char *argv[])
@@ -817,6 +865,7 @@ main (int   argc,
   g_test_add_func ("/server/ops/reload/during-payment", test_reload_during_payment);
   g_test_add_func ("/server/ops/reload/tls-certificate", test_reload_tls);
   g_test_add_func ("/server/ops/sd-notify", test_sd_notify);
+  g_test_add_func ("/server/ops/signals-at-start", test_signals_at_start);
 
   return till_test_run ();
 }

@@ -90,6 +90,8 @@ void              till_test_server_start        (TillTestServer   *server);
 void              till_test_server_set_fd_limit (TillTestServer   *server,
                                                  guint             limit);
 void              till_test_server_stop         (TillTestServer   *server);
+GSubprocessLauncher *till_test_server_new_launcher (TillTestServer *server,
+                                                 GSubprocessFlags  flags);
 void              till_test_server_kill         (TillTestServer   *server);
 void              till_test_server_free         (TillTestServer   *server);
 int               till_test_server_cli          (TillTestServer   *server,
@@ -159,6 +161,7 @@ char             *till_test_new_key             (void);
  * crashed program leaves its folders for whoever reads the failure. */
 char             *till_test_make_tmp_dir        (const char       *tmpl);
 int               till_test_run                 (void);
+int               till_test_finish              (int               status);
 void              till_test_xdo                 (const char       *first,
                                                  ...) G_GNUC_NULL_TERMINATED;
 void              till_test_settle              (guint             milliseconds);

@@ -31,6 +31,7 @@ typedef struct
   TillServerConfig *config;
   TillApi          *api;
   const char       *config_path;
+  gboolean          stopping;
 } Server;
 
 static gboolean
@@ -38,9 +39,14 @@ quit_cb (gpointer user_data)
 {
   Server *server = user_data;
 
-  till_server_notify ("STOPPING=1");
+  if (!server->stopping)
+    till_server_notify ("STOPPING=1");
+  server->stopping = TRUE;
   g_main_loop_quit (server->loop);
-  return G_SOURCE_REMOVE;
+  /* Kept, not removed: removing the last source of a signal gives it back
+   * its default action, and a second SIGTERM while the database closes
+   * would end the process there. */
+  return G_SOURCE_CONTINUE;
 }
 
 /* SIGHUP: the configuration is read and checked again; the settings that
@@ -194,6 +200,16 @@ serve (TillServerConfig *config,
   payments = till_payments_new (db, stripe, config);
   api = till_api_new (config, db, payments);
   raise_descriptor_limit ();
+
+  /* Before the first connection can come, and before "listening on" tells
+   * anyone that it may: a SIGTERM from then on stops till-server through
+   * its main loop, closing the database, never by the signal's default
+   * action, however early it comes. */
+  server.loop = loop;
+  server.api = api;
+  g_unix_signal_add (SIGINT, quit_cb, &server);
+  g_unix_signal_add (SIGTERM, quit_cb, &server);
+  g_unix_signal_add (SIGHUP, reload_cb, &server);
   url = till_api_listen (api, &error);
   if (url == NULL)
     return report_failure (error);
@@ -213,18 +229,16 @@ serve (TillServerConfig *config,
   till_payments_recover (payments);
   till_payments_watch_pending_refunds (payments, 60 * 60);
 
-  server.loop = loop;
-  server.api = api;
-  g_unix_signal_add (SIGINT, quit_cb, &server);
-  g_unix_signal_add (SIGTERM, quit_cb, &server);
-  g_unix_signal_add (SIGHUP, reload_cb, &server);
   watchdog = till_server_notify_watchdog ();
   {
     g_autofree char *ready = g_strdup_printf ("READY=1\nSTATUS=Serving %s", url);
 
     till_server_notify (ready);
   }
-  g_main_loop_run (loop);
+  /* Should anything before the loop run the main context, a SIGTERM it
+   * handled has asked for a stop already. */
+  if (!server.stopping)
+    g_main_loop_run (loop);
   g_clear_handle_id (&watchdog, g_source_remove);
 
   /* Closed first, so that SQLite's own files are gone before the folder. */
