@@ -457,6 +457,12 @@ popover_open (gconstpointer window)
   return focus != NULL && gtk_widget_get_ancestor (focus, GTK_TYPE_POPOVER_MENU) != NULL;
 }
 
+static gboolean
+popover_closed (gconstpointer window)
+{
+  return !popover_open (window);
+}
+
 static JsonObject *
 payment_object (const char *payment_id)
 {
@@ -626,11 +632,18 @@ test_pages (void)
   till_test_wait_for (popover_open, window, "the main menu");
   g_ptr_array_unref (walk_page ("main-menu"));
   till_test_press ("Escape");
+  till_test_wait_for (popover_closed, window, "the main menu to close");
 
   g_action_group_activate_action (G_ACTION_GROUP (app), "preferences", NULL);
   till_test_wait_for (preferences_open, NULL, "Preferences");
-  g_ptr_array_unref (walk_page ("preferences"));
-  gtk_window_destroy (preferences_window ());
+  {
+    g_autoptr(GPtrArray) nodes = walk_page ("preferences");
+    GtkWindow *preferences = preferences_window ();
+
+    g_assert_nonnull (find_node (nodes, "frame", "Preferences"));
+    g_assert_nonnull (preferences);
+    gtk_window_destroy (preferences);
+  }
 
   gtk_window_destroy (GTK_WINDOW (window));
   gdk_display_sync (gdk_display_get_default ());

@@ -430,6 +430,10 @@ tls_request (TillTestServer *server,
   gssize n;
 
   g_string_truncate (response, 0);
+  /* This program's TLS backend and its certificate authorities are loaded
+   * before it connects, not between its connect and its ClientHello,
+   * where they count against the server's request-timeout. */
+  g_object_unref (g_tls_backend_get_default_database (g_tls_backend_get_default ()));
   g_socket_client_set_timeout (client, 5);
   plain = g_socket_client_connect_to_host (client, "127.0.0.1", server_port (server), NULL, &error);
   g_assert_no_error (error);
@@ -512,7 +516,10 @@ test_tls (void)
   g_autoptr(GString) response = g_string_new (NULL);
   g_autoptr(GPtrArray) held = NULL;
 
-  g_assert_cmpuint (tls_request (server, response), ==, 401);
+  /* The first handshake of a loaded machine may outlast request-timeout
+   * (3 s here): the server closes it, as it should, and the next one is
+   * answered. */
+  g_assert_cmpuint (tls_request_until (server, 401, response), ==, 401);
   held = fill_two_places (server, response);
   g_assert_nonnull (strstr (response->str, "\"too_many_connections\""));
   g_clear_pointer (&held, g_ptr_array_unref);

@@ -909,6 +909,12 @@ till_test_xdo (const char *first,
     }
   g_subprocess_wait_check (process, NULL, &error);
   g_assert_no_error (error);
+  /* xdotool waits until the X server has taken its keys (XSync), so they
+   * are on their way to this program; the app handles them now, before
+   * the test goes on. Otherwise a window the test opens next can get them:
+   * an Escape meant for the main menu, still unread under load, closed the
+   * Preferences window opened after it. */
+  till_test_drain ();
 }
 
 /* Lets the main loop handle what arrived (and animations finish). */
