@@ -425,6 +425,7 @@ tls_request (TillTestServer *server,
   g_autoptr(GSocketClient) client = g_socket_client_new ();
   g_autoptr(GSocketConnection) plain = NULL;
   g_autoptr(GIOStream) tls = NULL;
+  g_autoptr(GTlsDatabase) database = NULL;
   g_autoptr(GError) error = NULL;
   char buffer[4096];
   gssize n;
@@ -433,7 +434,7 @@ tls_request (TillTestServer *server,
   /* This program's TLS backend and its certificate authorities are loaded
    * before it connects, not between its connect and its ClientHello,
    * where they count against the server's request-timeout. */
-  g_object_unref (g_tls_backend_get_default_database (g_tls_backend_get_default ()));
+  database = g_tls_backend_get_default_database (g_tls_backend_get_default ());
   g_socket_client_set_timeout (client, 5);
   plain = g_socket_client_connect_to_host (client, "127.0.0.1", server_port (server), NULL, &error);
   g_assert_no_error (error);

@@ -64,6 +64,9 @@ reload_cb (gpointer user_data)
   g_autofree char *reloading = g_strdup_printf ("RELOADING=1\nMONOTONIC_USEC=%" G_GINT64_FORMAT,
                                                 g_get_monotonic_time ());
 
+  /* A SIGHUP that comes with or after a stop: nothing to reload. */
+  if (server->stopping)
+    return G_SOURCE_CONTINUE;
   till_server_notify (reloading);
   g_message ("Reloading the configuration from %s", server->config_path ? server->config_path : "(defaults)");
   next = till_server_config_load (server->config_path, &error);
