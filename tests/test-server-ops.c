@@ -794,7 +794,8 @@ test_sd_notify (void)
 }
 
 /* systemctl reload or stop right after a start: from the moment
- * till-server says it listens, SIGHUP reloads it and SIGTERM stops it
+ * till-server says it listens (and before: its handlers come first of
+ * all), SIGHUP reloads it and SIGTERM stops it
  * through its handlers (exit status 0), never by the signal's default
  * action, which ends the process. The line is read from a pipe, so the
  * signal follows it within a moment. */
@@ -834,11 +835,85 @@ test_signals_at_start (void)
             server->url[strlen (server->url) - 1] = '\0';
           health = till_test_get (server, "/api/health", NULL);
           g_assert_cmpuint (health->status, ==, 200);
-          g_assert_true (g_subprocess_get_identifier (server->process) != NULL);
+          /* Reloaded, not only survived. */
+          wait_for_log (server, "Configuration reloaded", 1);
         }
       /* SIGTERM, and status 0 or the test fails with the log. */
       till_test_server_stop (server);
     }
+}
+
+/* Runs `till-server --demo` for server's configuration, with a TMPDIR of
+ * its own, which it returns. With stop, SIGTERM once it listens. */
+static int
+run_demo (TillTestServer  *server,
+          gboolean         stop,
+          char           **out_tmp)
+{
+  g_autoptr(GSubprocessLauncher) launcher =
+    till_test_server_new_launcher (server, G_SUBPROCESS_FLAGS_STDOUT_PIPE);
+  g_autoptr(GSubprocess) process = NULL;
+  g_autoptr(GDataInputStream) out = NULL;
+  g_autoptr(GError) error = NULL;
+  g_autofree char *line = NULL;
+
+  *out_tmp = g_build_filename (server->dir, "demo-tmp", NULL);
+  g_assert_cmpint (g_mkdir (*out_tmp, 0700), ==, 0);
+  g_subprocess_launcher_setenv (launcher, "TMPDIR", *out_tmp, TRUE);
+  g_subprocess_launcher_set_stderr_file_path (launcher, server->log_path);
+  process = g_subprocess_launcher_spawn (launcher, &error, g_getenv ("TILL_SERVER"),
+                                         "--config", server->config_path, "--demo", NULL);
+  g_assert_no_error (error);
+  out = g_data_input_stream_new (g_subprocess_get_stdout_pipe (process));
+  while ((line = g_data_input_stream_read_line (out, NULL, NULL, &error)) != NULL)
+    {
+      gboolean listening = g_str_has_prefix (line, "till-server: listening on ");
+
+      g_clear_pointer (&line, g_free);
+      if (listening && stop)
+        {
+          g_subprocess_send_signal (process, SIGTERM);
+          break;
+        }
+    }
+  g_assert_no_error (error);
+  g_subprocess_wait (process, NULL, &error);
+  g_assert_no_error (error);
+  g_assert_true (g_subprocess_get_if_exited (process));
+  return g_subprocess_get_exit_status (process);
+}
+
+static void
+assert_empty (const char *path)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GDir) dir = g_dir_open (path, 0, &error);
+
+  g_assert_no_error (error);
+  g_assert_null (g_dir_read_name (dir));
+}
+
+/* The demo shop's folder holds its staff's password hashes: a demo that
+ * is stopped, or that cannot start (its port is taken by another shop),
+ * leaves nothing behind. */
+static void
+test_demo_leaves_nothing (void)
+{
+  g_autoptr(TillTestServer) shop = start_shop (NULL);
+  g_autoptr(GUri) uri = g_uri_parse (shop->url, G_URI_FLAGS_NONE, NULL);
+  g_autofree char *taken = g_strdup_printf ("[server]\nport=%d\n", g_uri_get_port (uri));
+  g_autoptr(TillTestServer) stopped = till_test_server_new (NULL, NULL);
+  g_autoptr(TillTestServer) refused = till_test_server_new (NULL, taken);
+  g_autofree char *stopped_tmp = NULL;
+  g_autofree char *refused_tmp = NULL;
+
+  g_assert_cmpint (run_demo (stopped, TRUE, &stopped_tmp), ==, 0);
+  g_assert_cmpuint (till_test_server_count_log (stopped, "Stopped"), ==, 1);
+  assert_empty (stopped_tmp);
+
+  g_assert_cmpint (run_demo (refused, FALSE, &refused_tmp), ==, 1);
+  g_assert_cmpuint (till_test_server_count_log (refused, "Address already in use"), ==, 1);
+  assert_empty (refused_tmp);
 }
 
 int
@@ -866,6 +941,7 @@ main (int   argc,
   g_test_add_func ("/server/ops/reload/tls-certificate", test_reload_tls);
   g_test_add_func ("/server/ops/sd-notify", test_sd_notify);
   g_test_add_func ("/server/ops/signals-at-start", test_signals_at_start);
+  g_test_add_func ("/server/ops/demo-leaves-nothing", test_demo_leaves_nothing);
 
   return till_test_run ();
 }

@@ -32,6 +32,7 @@ typedef struct
   TillApi          *api;
   const char       *config_path;
   gboolean          stopping;
+  guint             signal_ids[3];
 } Server;
 
 static gboolean
@@ -64,8 +65,9 @@ reload_cb (gpointer user_data)
   g_autofree char *reloading = g_strdup_printf ("RELOADING=1\nMONOTONIC_USEC=%" G_GINT64_FORMAT,
                                                 g_get_monotonic_time ());
 
-  /* A SIGHUP that comes with or after a stop: nothing to reload. */
-  if (server->stopping)
+  /* A SIGHUP that comes with or after a stop, or before there is a
+   * server to reload: nothing to do. */
+  if (server->stopping || server->api == NULL)
     return G_SOURCE_CONTINUE;
   till_server_notify (reloading);
   g_message ("Reloading the configuration from %s", server->config_path ? server->config_path : "(defaults)");
@@ -86,6 +88,22 @@ reload_cb (gpointer user_data)
   g_message ("Configuration reloaded");
   till_server_notify ("READY=1\nSTATUS=Serving");
   return G_SOURCE_CONTINUE;
+}
+
+/* The demo shop leaves nothing behind. */
+static void
+remove_demo (const char *database)
+{
+  static const char *suffixes[] = { "", "-wal", "-shm" };
+  g_autofree char *dir = g_path_get_dirname (database);
+
+  for (guint i = 0; i < G_N_ELEMENTS (suffixes); i++)
+    {
+      g_autofree char *path = g_strconcat (database, suffixes[i], NULL);
+
+      g_unlink (path);
+    }
+  g_rmdir (dir);
 }
 
 /* A throw-away shop for the README's demo: its own database in a fresh
@@ -109,7 +127,10 @@ setup_demo (TillServerConfig  *config,
 
   db = till_db_open (config->database, error);
   if (db == NULL)
-    return FALSE;
+    {
+      remove_demo (config->database);
+      return FALSE;
+    }
 
   for (guint i = 0; i < G_N_ELEMENTS (staff); i++)
     {
@@ -117,29 +138,17 @@ setup_demo (TillServerConfig  *config,
       g_autofree char *hash = till_crypto_hash_password (password, error);
 
       if (hash == NULL || !till_db_add_user (db, staff[i][0], staff[i][1], hash, error))
-        return FALSE;
+        {
+          g_clear_object (&db);
+          remove_demo (config->database);
+          return FALSE;
+        }
       g_ptr_array_add (credentials, g_strdup_printf ("  %-8s %-7s password: %s",
                                                      staff[i][1], staff[i][0], password));
     }
 
   *out_db = g_steal_pointer (&db);
   return TRUE;
-}
-
-/* The demo shop leaves nothing behind. */
-static void
-remove_demo (const char *database)
-{
-  static const char *suffixes[] = { "", "-wal", "-shm" };
-  g_autofree char *dir = g_path_get_dirname (database);
-
-  for (guint i = 0; i < G_N_ELEMENTS (suffixes); i++)
-    {
-      g_autofree char *path = g_strconcat (database, suffixes[i], NULL);
-
-      g_unlink (path);
-    }
-  g_rmdir (dir);
 }
 
 /* Every connection holds a descriptor, and the usual soft limit (1024)
@@ -177,18 +186,16 @@ report_failure (const GError *error)
 }
 
 static int
-serve (TillServerConfig *config,
-       const char       *config_path,
-       gboolean          demo)
+run (Server   *server,
+     gboolean  demo)
 {
-  Server server = { .config = config, .config_path = config_path };
+  TillServerConfig *config = server->config;
   guint watchdog;
   g_autoptr(GError) error = NULL;
   g_autoptr(TillDb) db = NULL;
   g_autoptr(TillStripeClient) stripe = NULL;
   g_autoptr(TillPayments) payments = NULL;
   g_autoptr(TillApi) api = NULL;
-  g_autoptr(GMainLoop) loop = g_main_loop_new (NULL, FALSE);
   g_autoptr(GPtrArray) credentials = g_ptr_array_new_with_free_func (g_free);
   g_autofree char *url = NULL;
 
@@ -196,7 +203,7 @@ serve (TillServerConfig *config,
            : (db = till_db_open (config->database, &error)) == NULL)
     return report_failure (error);
   if (!till_server_config_validate (config, &error))
-    return report_failure (error);
+    goto out;
 
   stripe = till_stripe_client_new (config->stripe_api_base, config->stripe_secret_key,
                                    config->stripe_timeout);
@@ -204,18 +211,10 @@ serve (TillServerConfig *config,
   api = till_api_new (config, db, payments);
   raise_descriptor_limit ();
 
-  /* Before the first connection can come, and before "listening on" tells
-   * anyone that it may: a SIGTERM from then on stops till-server through
-   * its main loop, closing the database, never by the signal's default
-   * action, however early it comes. */
-  server.loop = loop;
-  server.api = api;
-  g_unix_signal_add (SIGINT, quit_cb, &server);
-  g_unix_signal_add (SIGTERM, quit_cb, &server);
-  g_unix_signal_add (SIGHUP, reload_cb, &server);
+  server->api = api;
   url = till_api_listen (api, &error);
   if (url == NULL)
-    return report_failure (error);
+    goto out;
 
   g_print ("till-server: listening on %s\n", url);
   if (demo)
@@ -240,18 +239,48 @@ serve (TillServerConfig *config,
   }
   /* Should anything before the loop run the main context, a SIGTERM it
    * handled has asked for a stop already. */
-  if (!server.stopping)
-    g_main_loop_run (loop);
+  if (!server->stopping)
+    g_main_loop_run (server->loop);
   g_clear_handle_id (&watchdog, g_source_remove);
 
-  /* Closed first, so that SQLite's own files are gone before the folder. */
+out:
+  /* Closed first, so that SQLite's own files are gone before the folder,
+   * which goes with a failed start too: it holds the staff's password
+   * hashes. */
+  server->api = NULL;
   g_clear_object (&api);
   g_clear_object (&payments);
   g_clear_object (&db);
   if (demo)
     remove_demo (config->database);
+  if (error != NULL)
+    return report_failure (error);
   g_message ("Stopped");
   return 0;
+}
+
+static int
+serve (TillServerConfig *config,
+       const char       *config_path,
+       gboolean          demo)
+{
+  g_autoptr(GMainLoop) loop = g_main_loop_new (NULL, FALSE);
+  Server server = { .loop = loop, .config = config, .config_path = config_path };
+  int status;
+
+  /* First of all, before the database opens (and, for the demo, its
+   * folder is made): a SIGTERM from here on stops till-server through its
+   * main loop, which closes the database and removes the demo's folder,
+   * never by the signal's default action. One that comes while it starts
+   * is taken as soon as the loop runs, right after "listening on". */
+  server.signal_ids[0] = g_unix_signal_add (SIGINT, quit_cb, &server);
+  server.signal_ids[1] = g_unix_signal_add (SIGTERM, quit_cb, &server);
+  server.signal_ids[2] = g_unix_signal_add (SIGHUP, reload_cb, &server);
+  status = run (&server, demo);
+  /* Nothing may call back into this frame's Server once it is gone. */
+  for (guint i = 0; i < G_N_ELEMENTS (server.signal_ids); i++)
+    g_source_remove (server.signal_ids[i]);
+  return status;
 }
 
 /* --check-config: what serving would refuse, refused now, with its line;
