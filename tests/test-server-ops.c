@@ -843,19 +843,16 @@ test_signals_at_start (void)
     }
 }
 
-/* Runs `till-server --demo` for server's configuration, with a TMPDIR of
- * its own, which it returns. With stop, SIGTERM once it listens. */
-static int
-run_demo (TillTestServer  *server,
-          gboolean         stop,
-          char           **out_tmp)
+/* `till-server --demo` for server's configuration, with a TMPDIR of its
+ * own (out_tmp), where the demo makes its folder. */
+static GSubprocess *
+spawn_demo (TillTestServer  *server,
+            char           **out_tmp)
 {
   g_autoptr(GSubprocessLauncher) launcher =
     till_test_server_new_launcher (server, G_SUBPROCESS_FLAGS_STDOUT_PIPE);
-  g_autoptr(GSubprocess) process = NULL;
-  g_autoptr(GDataInputStream) out = NULL;
   g_autoptr(GError) error = NULL;
-  g_autofree char *line = NULL;
+  GSubprocess *process;
 
   *out_tmp = g_build_filename (server->dir, "demo-tmp", NULL);
   g_assert_cmpint (g_mkdir (*out_tmp, 0700), ==, 0);
@@ -864,38 +861,51 @@ run_demo (TillTestServer  *server,
   process = g_subprocess_launcher_spawn (launcher, &error, g_getenv ("TILL_SERVER"),
                                          "--config", server->config_path, "--demo", NULL);
   g_assert_no_error (error);
-  out = g_data_input_stream_new (g_subprocess_get_stdout_pipe (process));
-  while ((line = g_data_input_stream_read_line (out, NULL, NULL, &error)) != NULL)
-    {
-      gboolean listening = g_str_has_prefix (line, "till-server: listening on ");
+  return process;
+}
 
-      g_clear_pointer (&line, g_free);
-      if (listening && stop)
-        {
-          g_subprocess_send_signal (process, SIGTERM);
-          break;
-        }
-    }
-  g_assert_no_error (error);
-  g_subprocess_wait (process, NULL, &error);
-  g_assert_no_error (error);
+/* Its exit status, within 60 s. */
+static int
+demo_status (GSubprocess *process)
+{
+  g_assert_true (till_test_wait_exit (process, 60));
   g_assert_true (g_subprocess_get_if_exited (process));
   return g_subprocess_get_exit_status (process);
+}
+
+static gboolean
+dir_not_empty (gconstpointer data)
+{
+  g_autoptr(GDir) dir = g_dir_open (data, 0, NULL);
+
+  return dir != NULL && g_dir_read_name (dir) != NULL;
 }
 
 static void
 assert_empty (const char *path)
 {
-  g_autoptr(GError) error = NULL;
-  g_autoptr(GDir) dir = g_dir_open (path, 0, &error);
+  g_assert_false (dir_not_empty (path));
+}
 
-  g_assert_no_error (error);
-  g_assert_null (g_dir_read_name (dir));
+/* Whether the process catches signal_number (/proc's SigCgt mask). */
+static gboolean
+catches (GSubprocess *process,
+         int          signal_number)
+{
+  g_autofree char *path = g_strdup_printf ("/proc/%s/status", g_subprocess_get_identifier (process));
+  g_autofree char *status = NULL;
+  const char *line;
+
+  g_assert_true (g_file_get_contents (path, &status, NULL, NULL));
+  line = strstr (status, "\nSigCgt:");
+  g_assert_nonnull (line);
+  return (g_ascii_strtoull (line + strlen ("\nSigCgt:"), NULL, 16) >> (signal_number - 1)) & 1;
 }
 
 /* The demo shop's folder holds its staff's password hashes: a demo that
- * is stopped, or that cannot start (its port is taken by another shop),
- * leaves nothing behind. */
+ * is stopped once it listens, or while it starts (its folder is there:
+ * its handlers must be already), or that cannot start (its port is taken
+ * by another shop), leaves nothing behind, and a stop is a clean one. */
 static void
 test_demo_leaves_nothing (void)
 {
@@ -903,15 +913,43 @@ test_demo_leaves_nothing (void)
   g_autoptr(GUri) uri = g_uri_parse (shop->url, G_URI_FLAGS_NONE, NULL);
   g_autofree char *taken = g_strdup_printf ("[server]\nport=%d\n", g_uri_get_port (uri));
   g_autoptr(TillTestServer) stopped = till_test_server_new (NULL, NULL);
+  g_autoptr(TillTestServer) starting = till_test_server_new (NULL, NULL);
   g_autoptr(TillTestServer) refused = till_test_server_new (NULL, taken);
   g_autofree char *stopped_tmp = NULL;
+  g_autofree char *starting_tmp = NULL;
   g_autofree char *refused_tmp = NULL;
+  g_autoptr(GSubprocess) process = NULL;
+  g_autoptr(GDataInputStream) out = NULL;
+  g_autoptr(GError) error = NULL;
+  g_autofree char *line = NULL;
 
-  g_assert_cmpint (run_demo (stopped, TRUE, &stopped_tmp), ==, 0);
+  process = spawn_demo (stopped, &stopped_tmp);
+  out = g_data_input_stream_new (g_subprocess_get_stdout_pipe (process));
+  while (line == NULL || !g_str_has_prefix (line, "till-server: listening on "))
+    {
+      g_free (line);
+      line = g_data_input_stream_read_line (out, NULL, NULL, &error);
+      g_assert_no_error (error);
+      g_assert_nonnull (line);
+    }
+  g_subprocess_send_signal (process, SIGTERM);
+  g_assert_cmpint (demo_status (process), ==, 0);
   g_assert_cmpuint (till_test_server_count_log (stopped, "Stopped"), ==, 1);
   assert_empty (stopped_tmp);
+  g_clear_object (&process);
 
-  g_assert_cmpint (run_demo (refused, FALSE, &refused_tmp), ==, 1);
+  process = spawn_demo (starting, &starting_tmp);
+  till_test_wait_for (dir_not_empty, starting_tmp, "the demo's folder");
+  g_assert_true (catches (process, SIGTERM));
+  g_assert_true (catches (process, SIGINT));
+  g_assert_true (catches (process, SIGHUP));
+  g_subprocess_send_signal (process, SIGTERM);
+  g_assert_cmpint (demo_status (process), ==, 0);
+  assert_empty (starting_tmp);
+  g_clear_object (&process);
+
+  process = spawn_demo (refused, &refused_tmp);
+  g_assert_cmpint (demo_status (process), ==, 1);
   g_assert_cmpuint (till_test_server_count_log (refused, "Address already in use"), ==, 1);
   assert_empty (refused_tmp);
 }

@@ -633,14 +633,15 @@ flag_cb (gpointer user_data)
 
 /* Whether process exits within seconds (else it is killed), waited for
  * in a context of its own: the caller's main loop does not run meanwhile. */
-static gboolean
-wait_exit (GSubprocess *process,
-           guint        seconds)
+gboolean
+till_test_wait_exit (GSubprocess *process,
+                     guint        seconds)
 {
   g_autoptr(GMainContext) context = g_main_context_new ();
   g_autoptr(GSource) timeout = g_timeout_source_new_seconds (seconds);
   gboolean exited = FALSE;
   gboolean late = FALSE;
+  gboolean in_time;
 
   g_main_context_push_thread_default (context);
   g_subprocess_wait_async (process, NULL, exited_cb, &exited);
@@ -649,6 +650,7 @@ wait_exit (GSubprocess *process,
   while (!exited && !late)
     g_main_context_iteration (context, TRUE);
   g_source_destroy (timeout);
+  in_time = exited;
   /* Too late: killed, and waited for, since the wait refers to this
    * frame. */
   if (!exited)
@@ -656,10 +658,9 @@ wait_exit (GSubprocess *process,
       g_subprocess_force_exit (process);
       while (!exited)
         g_main_context_iteration (context, TRUE);
-      late = TRUE;
     }
   g_main_context_pop_thread_default (context);
-  return !late;
+  return in_time;
 }
 
 /* SIGTERM, as systemd stops the service: till-server must close its
@@ -676,7 +677,7 @@ till_test_server_stop (TillTestServer *server)
   if (server->process == NULL)
     return;
   g_subprocess_send_signal (server->process, SIGTERM);
-  if (!wait_exit (server->process, STOP_SECONDS))
+  if (!till_test_wait_exit (server->process, STOP_SECONDS))
     {
       g_file_get_contents (server->log_path, &log, NULL, NULL);
       g_error ("till-server did not stop within %u s of SIGTERM and was killed. Its log:\n%s",
@@ -1146,7 +1147,8 @@ remove_entry (const char        *path,
 static void
 remove_tree (const char *path)
 {
-  nftw (path, remove_entry, 16, FTW_DEPTH | FTW_PHYS | FTW_MOUNT);
+  if (nftw (path, remove_entry, 16, FTW_DEPTH | FTW_PHYS | FTW_MOUNT) != 0 && errno != ENOENT)
+    g_printerr ("# could not remove %s: %s\n", path, g_strerror (errno));
 }
 
 static gboolean run_passed;

@@ -169,6 +169,9 @@ void              till_test_drain               (void);
 void              till_test_age_file            (const char       *path,
                                                  gint64            seconds);
 void              till_test_keep_off_midnight   (guint             seconds);
+/* Whether process exits within seconds; killed (and reaped) if not. */
+gboolean          till_test_wait_exit           (GSubprocess      *process,
+                                                 guint             seconds);
 /* Runs the main loop until condition (data) holds; g_error()s naming what
  * after seconds (till_test_wait_for: 40 s). */
 typedef gboolean (*TillTestCondition) (gconstpointer data);

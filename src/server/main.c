@@ -32,7 +32,6 @@ typedef struct
   TillApi          *api;
   const char       *config_path;
   gboolean          stopping;
-  guint             signal_ids[3];
 } Server;
 
 static gboolean
@@ -264,23 +263,24 @@ serve (TillServerConfig *config,
        const char       *config_path,
        gboolean          demo)
 {
-  g_autoptr(GMainLoop) loop = g_main_loop_new (NULL, FALSE);
-  Server server = { .loop = loop, .config = config, .config_path = config_path };
-  int status;
+  /* The handlers stay to the end of the process: removing a signal's
+   * last source gives it back its default action, and a second SIGTERM
+   * while main () returns would end the process by it. So what they point
+   * to outlives this frame: a static Server, and a loop never freed. */
+  static Server server;
 
+  server.loop = g_main_loop_new (NULL, FALSE);
+  server.config = config;
+  server.config_path = config_path;
   /* First of all, before the database opens (and, for the demo, its
    * folder is made): a SIGTERM from here on stops till-server through its
    * main loop, which closes the database and removes the demo's folder,
    * never by the signal's default action. One that comes while it starts
    * is taken as soon as the loop runs, right after "listening on". */
-  server.signal_ids[0] = g_unix_signal_add (SIGINT, quit_cb, &server);
-  server.signal_ids[1] = g_unix_signal_add (SIGTERM, quit_cb, &server);
-  server.signal_ids[2] = g_unix_signal_add (SIGHUP, reload_cb, &server);
-  status = run (&server, demo);
-  /* Nothing may call back into this frame's Server once it is gone. */
-  for (guint i = 0; i < G_N_ELEMENTS (server.signal_ids); i++)
-    g_source_remove (server.signal_ids[i]);
-  return status;
+  g_unix_signal_add (SIGINT, quit_cb, &server);
+  g_unix_signal_add (SIGTERM, quit_cb, &server);
+  g_unix_signal_add (SIGHUP, reload_cb, &server);
+  return run (&server, demo);
 }
 
 /* --check-config: what serving would refuse, refused now, with its line;
