@@ -609,9 +609,11 @@ test_reload_during_payment (void)
       g_assert_cmpuint (tries, <, 400);
       g_usleep (10 * 1000);
     }
-  /* … when the reload comes. */
+  /* … when the reload comes (sent now, not later from GLib's worker
+   * thread, and waited for: the log is read after it, not raced). */
   write_config (server, renamed);
-  g_subprocess_send_signal (server->process, SIGHUP);
+  till_test_signal (server->process, SIGHUP);
+  wait_for_log (server, "Configuration reloaded", 1);
   g_thread_join (thread);
   response = g_steal_pointer (&sale.response);
 

@@ -1142,7 +1142,7 @@ test_sign_out_server_hung (void)
   /* A deadline far from what the checks before it take on a loaded
    * machine (the keyring's answers among them). */
   till_backend_client_set_timeouts (till_session_get_client (session), 2, 12);
-  g_subprocess_send_signal (server->process, SIGSTOP);
+  till_test_signal (server->process, SIGSTOP);
 
   start = g_get_monotonic_time ();
   till_session_sign_out_async (session, NULL, till_test_result_cb, &result);
@@ -1161,7 +1161,7 @@ test_sign_out_server_hung (void)
   g_assert_true (till_session_sign_out_finish (session, till_test_wait (&result), &error));
   g_assert_no_error (error);
   g_assert_cmpint (g_get_monotonic_time () - start, >=, 2 * G_USEC_PER_SEC);
-  g_subprocess_send_signal (server->process, SIGCONT);
+  till_test_signal (server->process, SIGCONT);
 }
 
 static void

@@ -693,6 +693,56 @@ till_test_server_stop (TillTestServer *server)
   g_clear_object (&server->process);
 }
 
+/* Whether every thread of pid is stopped (job control's T, or t). */
+static gboolean
+all_threads_stopped (pid_t pid)
+{
+  g_autofree char *task = g_strdup_printf ("/proc/%d/task", (int) pid);
+  g_autoptr(GDir) dir = g_dir_open (task, 0, NULL);
+  const char *name;
+  guint threads = 0;
+
+  while (dir != NULL && (name = g_dir_read_name (dir)) != NULL)
+    {
+      g_autofree char *path = g_build_filename (task, name, "stat", NULL);
+      g_autofree char *stat = NULL;
+      const char *end;
+
+      /* "pid (comm) S …": the state follows the last ')'. */
+      if (!g_file_get_contents (path, &stat, NULL, NULL) || (end = strrchr (stat, ')')) == NULL)
+        continue;
+      if (end[1] != ' ' || (end[2] != 'T' && end[2] != 't'))
+        return FALSE;
+      threads++;
+    }
+  return threads > 0;
+}
+
+/* g_subprocess_send_signal () only queues its kill () for GLib's worker
+ * thread, so a test that goes on at once can act before the signal lands
+ * (a sign-out reached a till-server the test had "stopped", and was
+ * answered). This sends it now; for SIGSTOP it returns once every thread
+ * is stopped, for SIGCONT once they run again. */
+void
+till_test_signal (GSubprocess *process,
+                  int          signal_number)
+{
+  const char *identifier = g_subprocess_get_identifier (process);
+  pid_t pid;
+  gint64 deadline = g_get_monotonic_time () + 30 * G_USEC_PER_SEC;
+
+  g_assert_nonnull (identifier);
+  pid = (pid_t) g_ascii_strtoll (identifier, NULL, 10);
+  g_assert_cmpint (kill (pid, signal_number), ==, 0);
+  if (signal_number != SIGSTOP && signal_number != SIGCONT)
+    return;
+  while (all_threads_stopped (pid) != (signal_number == SIGSTOP))
+    {
+      g_assert_cmpint (g_get_monotonic_time (), <, deadline);
+      g_usleep (1000);
+    }
+}
+
 void
 till_test_server_kill (TillTestServer *server)
 {

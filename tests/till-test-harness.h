@@ -93,6 +93,10 @@ void              till_test_server_stop         (TillTestServer   *server);
 GSubprocessLauncher *till_test_server_new_launcher (TillTestServer *server,
                                                  GSubprocessFlags  flags);
 void              till_test_server_kill         (TillTestServer   *server);
+/* kill () now, not later from GLib's worker thread; SIGSTOP and SIGCONT
+ * return once the process is stopped, or running again. */
+void              till_test_signal              (GSubprocess      *process,
+                                                 int               signal_number);
 void              till_test_server_free         (TillTestServer   *server);
 int               till_test_server_cli          (TillTestServer   *server,
                                                  const char       *stdin_text,
