@@ -1145,7 +1145,9 @@ test_plain_http_refused (void)
       g_assert_null (client);
       g_assert_error (error, TILL_BACKEND_ERROR, TILL_BACKEND_ERROR_INVALID_URL);
       g_assert_nonnull (strstr (error->message, "https://"));
-      g_assert_cmpfloat (seconds_since (start), <, 0.1);
+      /* Far below any connect timeout (a loaded machine can stall a
+       * process for a good part of a second). */
+      g_assert_cmpfloat (seconds_since (start), <, 2.0);
     }
 }
 

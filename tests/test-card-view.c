@@ -117,7 +117,7 @@ probe_bridge (TillCardView *view)
 
   g_clear_object (&(JSCValue *) { run_js (view,
     "window.postMessage('till:' + JSON.stringify({type: 'ready'}), location.origin); true;") });
-  wait_until (view, readies_above, GUINT_TO_POINTER (before), 10, "a message posted after the others");
+  wait_until (view, readies_above, GUINT_TO_POINTER (before), 40, "a message posted after the others");
 }
 
 static gboolean
@@ -149,7 +149,7 @@ type_card (TillCardView *view)
   till_test_xdo ("type", "--delay", "30", "4242424242424242", NULL);
   till_test_xdo ("type", "--delay", "30", "1230", NULL);
   till_test_xdo ("type", "--delay", "30", "123", NULL);
-  for (deadline = g_get_monotonic_time () + 10 * G_USEC_PER_SEC;
+  for (deadline = g_get_monotonic_time () + 40 * G_USEC_PER_SEC;
        !till_card_view_get_complete (view) && crashes == crashes_before && g_get_monotonic_time () < deadline;)
     till_test_settle (20);
   if (crashes != crashes_before)
@@ -284,7 +284,7 @@ test_card_and_hostile_page (void)
     "p({type: 'payment_method', payment_method: {id: 7, card: {brand: 'visa', last4: 4242, exp_month: '1', exp_year: 2031}}});"
     "true;");
   assert_visa (second);
-  wait_until (view, dropped_at_least, GUINT_TO_POINTER (3), 5, "the forged messages to be dropped");
+  wait_until (view, dropped_at_least, GUINT_TO_POINTER (3), 40, "the forged messages to be dropped");
   g_assert_cmpuint (till_card_view_get_dropped_count (view), ==, 3);
 
   /* (b) An iframe (same origin, from srcdoc) cannot reach the handler nor

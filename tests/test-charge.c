@@ -568,7 +568,7 @@ test_payment_intents (void)
   assert_result (window, "Approved", "$12.50 · Visa •••• 4242");
   assert_charged_once (window, 1250, FALSE);
   g_assert_cmpuint (creations_at_stripe (FALSE) - before, ==, 1);
-  g_assert_cmpuint (till_test_server_count_log (shop, "path=/api/payments status=201"), ==, 1);
+  g_assert_cmpuint (till_test_server_wait_log (shop, "path=/api/payments status=201", 1), ==, 1);
   check_receipt (window, "$12.50");
 
   /* Declined: the generic words. */
@@ -698,7 +698,7 @@ type_amount (TillWindow *window,
 {
   if (*keys != '\0')
     type_text (keys);
-  wait_until (window, has_amount, &amount, 10, "the typed amount");
+  wait_until (window, has_amount, &amount, 40, "the typed amount");
 }
 
 /* shown: what the amount on screen must contain (the locale chooses the
@@ -797,7 +797,7 @@ test_kwd (void)
   type_text ("4242424242424242");
   type_text ("1230");
   type_text ("123");
-  wait_until (window, card_complete, NULL, 10, "the card to be complete");
+  wait_until (window, card_complete, NULL, 40, "the card to be complete");
   g_assert_cmpstr (till_charge_page_get_amount_problem (page), ==, "Amounts in KWD end in 0");
   g_assert_false (till_charge_page_get_can_charge (page));
   /* A charge would leave the entry state in the page's handler of the key. */
@@ -1444,13 +1444,16 @@ test_lying_server (void)
   wait_until (window, working_text_starts, "Charging $23.45…", 20, "the payment being sent");
   sent = g_get_monotonic_time ();
   wait_until (window, working_text_starts, "Still waiting for the shop’s server since ", 10, "the waiting words");
-  g_assert_cmpint (g_get_monotonic_time () - sent, >=, 4 * G_USEC_PER_SEC);
+  /* Not at once (the words come after 5 s; "sent" is when the poll saw
+   * "Charging", which a loaded machine may see late). */
+  g_assert_cmpint (g_get_monotonic_time () - sent, >=, 3 * G_USEC_PER_SEC);
   text = till_charge_page_get_working_text (page_of (window));
   if (strstr (text, "The card may or may not be charged. Do not charge it again.") == NULL ||
       strstr (text, " (0:0") == NULL)
     g_error ("The waiting words are “%s”", text);
-  wait_until (window, checking_shown, NULL, 12, "the payment being checked");
-  g_assert_cmpint (g_get_monotonic_time () - sent, <=, 11 * G_USEC_PER_SEC);
+  wait_until (window, checking_shown, NULL, 20, "the payment being checked");
+  /* Once the 8 s deadline passed, not at the end of a longer one. */
+  g_assert_cmpint (g_get_monotonic_time () - sent, <=, 16 * G_USEC_PER_SEC);
   lies.mode = LIE_NONE;
   wait_result (window);
   assert_result (window, "Approved", "$23.45");

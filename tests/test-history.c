@@ -310,7 +310,8 @@ test_manager_history (void)
   g_assert_false (till_payment_list_get_has_more (list_of (window)));
   /* A request per page, each page asked once. */
   g_assert_cmpuint (till_payment_list_get_n_requests (list_of (window)), ==, total / PAGE_SIZE);
-  g_assert_cmpuint (till_test_server_count_log (shop, "path=/api/payments status=200"), >=, total / PAGE_SIZE);
+  g_assert_cmpuint (till_test_server_wait_log (shop, "path=/api/payments status=200", total / PAGE_SIZE), >=,
+                    total / PAGE_SIZE);
   last = g_list_model_get_item (G_LIST_MODEL (list_of (window)), total - 1);
   g_assert_cmpstr (till_payment_item_get_id (last), ==, "pay_seed_alice_0");
   g_object_unref (last);

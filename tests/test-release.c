@@ -132,7 +132,7 @@ test_release_till (void)
   till_test_xdo ("type", "--delay", "20", PASSWORD, NULL);
   till_test_xdo ("key", "Return", NULL);
   wait_log (log, REFUSAL, "the release till to refuse the loopback Stripe.js");
-  g_assert_cmpuint (till_test_server_count_log (shop, "path=/api/config status=200"), >=, 2);
+  g_assert_cmpuint (till_test_server_wait_log (shop, "path=/api/config status=200", 2), >=, 2);
 
   g_subprocess_send_signal (till, SIGTERM);
   g_subprocess_wait (till, NULL, NULL);

@@ -152,8 +152,11 @@ test_parallel_logins (void)
   g_test_message ("checked %u, refused with 429: %u", checked, limited);
   g_assert_cmpuint (checked + limited, ==, 80);
   g_assert_cmpuint (accepted, <=, 5);
-  g_assert_cmpuint (checked, <=, 10);
-  g_assert_cmpuint (limited, >=, 70);
+  /* How many are checked depends on how fast the server reads the 80
+   * against how fast two checks end; whatever the timing, the address's
+   * failure limit (20) caps it, and the rest were refused. */
+  g_assert_cmpuint (checked, <=, 20);
+  g_assert_cmpuint (limited, >=, 60);
 
   /* Two checks of 64 MiB at once at the most, and some slack; 80 at once
    * were over 800 MiB. */

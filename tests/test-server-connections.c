@@ -249,11 +249,13 @@ assert_refused_clearly (TillTestServer *server)
 {
   g_autoptr(GString) response = g_string_new (NULL);
   gint64 start = g_get_monotonic_time ();
-  guint status = one_request (server, 5000, response);
+  guint status = one_request (server, 15000, response);
 
   g_test_message ("while held: status %u after %.0f ms", status,
                   (g_get_monotonic_time () - start) / 1000.0);
-  g_assert_cmpint (g_get_monotonic_time () - start, <, 5 * G_USEC_PER_SEC);
+  /* An answer or a close, not a hang (a sanitized server under load
+   * takes a few seconds through hundreds of held connections). */
+  g_assert_cmpint (g_get_monotonic_time () - start, <, 15 * G_USEC_PER_SEC);
   if (status == 0)
     return;
   g_assert_cmpuint (status, ==, 503);
@@ -608,7 +610,7 @@ assert_descriptors_back (TillTestServer *server,
                          guint           baseline,
                          const char     *after)
 {
-  gint64 deadline = g_get_monotonic_time () + 5 * G_USEC_PER_SEC;
+  gint64 deadline = g_get_monotonic_time () + 20 * G_USEC_PER_SEC;
   guint held;
 
   while ((held = server_descriptors (server)) > baseline && g_get_monotonic_time () < deadline)

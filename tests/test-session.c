@@ -214,17 +214,14 @@ status_of (TillTestServer *server,
 }
 
 /* The server logs a request once it has answered it, which can be just
- * after the client has the answer. */
+ * after the client has the answer: waited for, and then a moment more
+ * for a line beyond expected to show. */
 static guint
 count_log (TillTestServer *server,
            const char     *needle,
            guint           expected)
 {
-  gint64 deadline = g_get_monotonic_time () + 3 * G_USEC_PER_SEC;
-
-  while (till_test_server_count_log (server, needle) < expected &&
-         g_get_monotonic_time () < deadline)
-    g_usleep (20 * 1000);
+  till_test_server_wait_log (server, needle, expected);
   g_usleep (100 * 1000);
   return till_test_server_count_log (server, needle);
 }
@@ -514,10 +511,11 @@ test_restore_stored_session (void)
   g_autoptr(TillSession) first = new_session (shop);
   g_autoptr(TillSession) second = new_session (shop);
   g_autoptr(GError) error = NULL;
-  guint logins;
+  guint logins = till_test_server_count_log (shop, LOGIN_OK);
 
   sign_in_ok (first, "gus", TRUE);
-  logins = count_log (shop, LOGIN_OK, 0);
+  /* Its line is written once the answer is out: waited for. */
+  logins = count_log (shop, LOGIN_OK, logins + 1);
 
   /* As at the next start of the app: a fresh object, the keyring only. */
   g_assert_true (restore (second, "gus", &error));
@@ -547,7 +545,7 @@ test_restore_revoked_session (void)
   g_autoptr(GError) error = NULL;
   g_autofree char *old_token = NULL;
   g_autofree char *new_token = NULL;
-  guint logins;
+  guint logins = till_test_server_count_log (shop, LOGIN_OK);
 
   sign_in_ok (first, "hal", TRUE);
   old_token = stored (first, "hal", TILL_CREDENTIAL_SESSION);
@@ -560,7 +558,7 @@ test_restore_revoked_session (void)
 
     g_assert_cmpuint (response->status, ==, 204);
   }
-  logins = count_log (shop, LOGIN_OK, 0);
+  logins = count_log (shop, LOGIN_OK, logins + 1);
 
   g_assert_true (restore (second, "hal", &error));
   g_assert_no_error (error);
@@ -1141,7 +1139,7 @@ test_sign_out_server_hung (void)
   sign_in_ok (session, "rex", TRUE);
   /* A deadline far from what the checks before it take on a loaded
    * machine (the keyring's answers among them). */
-  till_backend_client_set_timeouts (till_session_get_client (session), 2, 12);
+  till_backend_client_set_timeouts (till_session_get_client (session), 2, 20);
   till_test_signal (server->process, SIGSTOP);
 
   start = g_get_monotonic_time ();
@@ -1149,7 +1147,7 @@ test_sign_out_server_hung (void)
   g_assert_cmpint (till_session_get_state (session), ==, TILL_SESSION_SIGNED_OUT);
   /* The stored session goes without waiting for the server. */
   while ((left = stored (session, "rex", TILL_CREDENTIAL_SESSION)) != NULL &&
-         g_get_monotonic_time () - start < 8 * G_USEC_PER_SEC)
+         g_get_monotonic_time () - start < 15 * G_USEC_PER_SEC)
     {
       g_clear_pointer (&left, g_free);
       spin (50);
@@ -1226,8 +1224,9 @@ test_no_secret_service (void)
 
   start = g_get_monotonic_time ();
   sign_in_ok (session, "tam", TRUE);
-  /* Well within the keyring's 10 s deadline, not by waiting it out. */
-  g_assert_cmpint (g_get_monotonic_time () - start, <, 5 * G_USEC_PER_SEC);
+  /* Within the keyring's 10 s deadline, not by waiting it out (which
+   * would take 10 s and more); a loaded machine may take a few. */
+  g_assert_cmpint (g_get_monotonic_time () - start, <, 9 * G_USEC_PER_SEC);
 
   g_assert_false (till_session_get_keyring_available (session));
   g_assert_cmpuint (keyring_notified, ==, 1);

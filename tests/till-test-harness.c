@@ -1312,6 +1312,25 @@ till_test_server_count_log (TillTestServer *server,
   return count;
 }
 
+
+/* till-server logs a request (path=… status=…) once its answer is sent,
+ * so a client can have the answer before the line is written: waits up
+ * to 30 s (the main loop running) for at least expected lines, and
+ * returns how many there are. */
+guint
+till_test_server_wait_log (TillTestServer *server,
+                           const char     *needle,
+                           guint           expected)
+{
+  gint64 deadline = g_get_monotonic_time () + 30 * G_USEC_PER_SEC;
+  guint count;
+
+  while ((count = till_test_server_count_log (server, needle)) < expected &&
+         g_get_monotonic_time () < deadline)
+    till_test_settle (20);
+  return count;
+}
+
 char *
 till_test_fixed_port_config (void)
 {

@@ -208,6 +208,11 @@ GAsyncResult     *till_test_wait                (GAsyncResult    **slot);
  * "path=/api/login status=200". */
 guint             till_test_server_count_log    (TillTestServer   *server,
                                                  const char       *needle);
+/* The same after waiting (up to 30 s) for at least expected: a request's
+ * line is written once its answer has been sent. */
+guint             till_test_server_wait_log     (TillTestServer   *server,
+                                                 const char       *needle,
+                                                 guint             expected);
 
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (TillTestServer, till_test_server_free)
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (TillTestResponse, till_test_response_free)
