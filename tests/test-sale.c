@@ -772,15 +772,22 @@ test_closed_before_sending (void)
   g_assert_cmpint (g_rmdir (dir), ==, 0);
 }
 
+/* Holds Stripe's answer this long: the entry is read while it is out. */
+#define JOURNAL_HOLD_MS 6000
+
 static void
 test_journal (void)
 {
-  g_autoptr(TillSession) session = signed_in_session (intents_shop->url, FALSE);
+  /* A shop that waits for Stripe longer than the hold (intents_shop gives
+   * up after 2 s, and the sale would turn unknown). */
+  g_autoptr(TillTestServer) shop = till_test_server_new (till_test_stripe_get ()->url,
+                                                         "[stripe]\ntimeout-seconds=30\n");
+  g_autoptr(TillSession) session = NULL;
   g_autoptr(GError) error = NULL;
   g_autofree char *dir = till_test_make_tmp_dir ("till-journal-XXXXXX");
   g_autofree char *sub_dir = g_build_filename (dir, "journal", NULL);
   g_autoptr(TillJournal) journal = till_journal_new (sub_dir, &error);
-  g_autoptr(TillSale) sale = till_sale_new (session, 1234, "USD", "journal test");
+  g_autoptr(TillSale) sale = NULL;
   g_autoptr(TillSale) restored = NULL;
   g_autoptr(GPtrArray) entries = NULL;
   g_autofree char *path = NULL;
@@ -792,14 +799,21 @@ test_journal (void)
   g_assert_cmpint (g_stat (sub_dir, &st), ==, 0);
   g_assert_cmpint (st.st_mode & 0777, ==, 0700);
 
+  till_test_server_add_user (shop, "alice", "cashier", PASSWORD);
+  till_test_server_start (shop);
+  session = signed_in_session (shop->url, FALSE);
+  /* The terminal too waits longer than the hold (the tests' 5 s would
+   * end the request and make the outcome unknown). */
+  till_backend_client_set_timeouts (till_session_get_client (session), 2, 30);
+  sale = till_sale_new (session, 1234, "USD", "journal test");
   till_sale_set_journal (sale, journal);
   till_sale_set_card (sale, "visa", "4242");
   /* Held at Stripe: the entry is on disk while the request is out. */
-  till_test_stripe_post_json ("/__standin/hold", "{\"count\":1,\"ms\":5000}");
+  till_test_stripe_post_json ("/__standin/hold", "{\"count\":1,\"ms\":" G_STRINGIFY (JOURNAL_HOLD_MS) "}");
   {
     g_autoptr(GAsyncResult) result = NULL;
-
     guint sent = till_test_stripe_count_requests ("POST", "/v1/payment_intents");
+    gint64 submitted = g_get_monotonic_time ();
 
     till_sale_submit_async (sale, "pm_card_visa", NULL, till_test_result_cb, &result);
     /* Once the request is at Stripe, the entry must be on disk: it is
@@ -808,8 +822,10 @@ test_journal (void)
      * cannot sleep through to the answer and the entry's next state. */
     while (till_test_stripe_count_requests ("POST", "/v1/payment_intents") == sent)
       till_test_settle (10);
-    g_assert_null (result);
     entries = till_journal_list (journal);
+    /* Read while Stripe still held the answer. */
+    g_assert_cmpint (g_get_monotonic_time () - submitted, <, JOURNAL_HOLD_MS * G_TIME_SPAN_MILLISECOND);
+    g_assert_null (result);
     g_assert_cmpuint (entries->len, ==, 1);
     g_assert_cmpstr (json_object_get_string_member (g_ptr_array_index (entries, 0), "state"), ==, "sending");
     g_clear_pointer (&entries, g_ptr_array_unref);
@@ -820,6 +836,8 @@ test_journal (void)
     }
   }
   g_assert_cmpint (till_sale_get_status (sale), ==, TILL_SALE_STATUS_SUCCEEDED);
+  /* Answered, not turned unknown and resent. */
+  g_assert_cmpuint (till_sale_get_attempts (sale), ==, 1);
 
   path = g_strdup_printf ("%s/%s.json", sub_dir, till_sale_get_idempotency_key (sale));
   g_assert_cmpint (g_stat (path, &st), ==, 0);

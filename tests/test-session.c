@@ -1158,7 +1158,9 @@ test_sign_out_server_hung (void)
 
   g_assert_true (till_session_sign_out_finish (session, till_test_wait (&result), &error));
   g_assert_no_error (error);
-  g_assert_cmpint (g_get_monotonic_time () - start, >=, 2 * G_USEC_PER_SEC);
+  g_test_message ("sign-out finished after %.1f s", (g_get_monotonic_time () - start) / (double) G_USEC_PER_SEC);
+  /* When the request gave up (its deadline is 20 s), not before. */
+  g_assert_cmpint (g_get_monotonic_time () - start, >=, 19 * G_USEC_PER_SEC);
   till_test_signal (server->process, SIGCONT);
 }
 
