@@ -417,12 +417,13 @@ accept_any_cb (GTlsConnection       *connection,
   return TRUE;
 }
 
-/* One request over TLS (the test's own certificate is taken as it is):
- * its status, or 0 when the server closed the connection or did not
- * answer within 5 s. */
+/* request over TLS (the test's own certificate is taken as it is): its
+ * status, or 0 when the server closed the connection or did not answer
+ * within 5 s. */
 static guint
-tls_request (TillTestServer *server,
-             GString        *response)
+tls_send (TillTestServer *server,
+          const char     *request,
+          GString        *response)
 {
   g_autoptr(GSocketClient) client = g_socket_client_new ();
   g_autoptr(GSocketConnection) plain = NULL;
@@ -444,13 +445,20 @@ tls_request (TillTestServer *server,
   g_assert_no_error (error);
   g_signal_connect (tls, "accept-certificate", G_CALLBACK (accept_any_cb), NULL);
   if (!g_tls_connection_handshake (G_TLS_CONNECTION (tls), NULL, NULL) ||
-      !g_output_stream_write_all (g_io_stream_get_output_stream (tls), CHECK_AUTH, strlen (CHECK_AUTH),
+      !g_output_stream_write_all (g_io_stream_get_output_stream (tls), request, strlen (request),
                                   NULL, NULL, NULL))
     return 0;
   while (complete_status (response) == 0 &&
          (n = g_input_stream_read (g_io_stream_get_input_stream (tls), buffer, sizeof buffer, NULL, NULL)) > 0)
     g_string_append_len (response, buffer, n);
   return complete_status (response);
+}
+
+static guint
+tls_request (TillTestServer *server,
+             GString        *response)
+{
+  return tls_send (server, CHECK_AUTH, response);
 }
 
 /* The first handshake of a loaded machine may outlast request-timeout:
@@ -544,6 +552,29 @@ test_tls (void)
   trickle (server, NULL, NULL, 3);
   /* The first bytes of a ClientHello, and no more. */
   trickle (server, "\x16\x03\x01\x00\xc8\x01", NULL, 3);
+}
+
+/* A request refused before its body is read (ambiguous framing, a body
+ * declared far over the limit) is answered over TLS as on plain HTTP,
+ * by a write that cannot hold the server, and the server serves on. */
+static void
+test_tls_refused (void)
+{
+  g_autoptr(TillTestServer) server = start_tls_server ("");
+  g_autoptr(GString) response = g_string_new (NULL);
+
+  g_assert_cmpuint (tls_request_answered (server, response), ==, 401);
+  g_assert_cmpuint (tls_send (server,
+                              "POST /api/login HTTP/1.1\r\nHost: 127.0.0.1\r\n"
+                              "Content-Length: 2\r\nContent-Length: 2\r\n\r\n{}", response), ==, 400);
+  g_assert_nonnull (strstr (response->str, "\"bad_framing\""));
+  g_assert_nonnull (strstr (response->str, "Connection: close"));
+  g_assert_cmpuint (tls_send (server,
+                              "POST /api/login HTTP/1.1\r\nHost: 127.0.0.1\r\n"
+                              "Content-Type: application/json\r\nContent-Length: 1000000000\r\n\r\n{",
+                              response), ==, 413);
+  g_assert_nonnull (strstr (response->str, "\"body_too_large\""));
+  g_assert_cmpuint (tls_request (server, response), ==, 401);
 }
 
 /* (4) A payment waiting on Stripe, through a proxy that holds Stripe's
@@ -875,6 +906,7 @@ main (int   argc,
   g_test_add_func ("/server/connections/idle-keep-alive", test_idle_keep_alive);
   g_test_add_func ("/server/connections/slowloris", test_slowloris);
   g_test_add_func ("/server/connections/tls", test_tls);
+  g_test_add_func ("/server/connections/tls-refused", test_tls_refused);
   g_test_add_func ("/server/connections/paused-on-stripe", test_paused_on_stripe);
   g_test_add_func ("/server/connections/ended", test_ended_connections);
   g_test_add_func ("/server/connections/tls-ended", test_tls_ended);

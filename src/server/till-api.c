@@ -23,10 +23,17 @@
 #include "till-server-listener.h"
 #include "till-server-log.h"
 
-/* Past the body limit, libsoup still reads a request to its end; up to
- * this much more is read and answered with a plain 413, beyond it the
- * connection is cut. */
-#define BODY_SLACK           (1024 * 1024)
+/* Past the body limit, libsoup still reads a request to its end: a body up
+ * to twice the limit is read and answered with a plain 413, so that a
+ * client still writing one just over the limit is not cut off mid-write;
+ * beyond that the connection is taken over and closed. libsoup holds a
+ * body in memory before any route or authentication runs, so this is what
+ * a connection can make the server hold without signing in. */
+static goffset
+body_cut_off (TillApi *self)
+{
+  return 2 * (goffset) self->config->max_body_size;
+}
 
 G_DEFINE_FINAL_TYPE (TillApi, till_api, G_TYPE_OBJECT)
 
@@ -214,13 +221,19 @@ server_handler_cb (SoupServer        *server,
 
 /* Request bookkeeping and logging */
 
-/* Closing a socket with unread data in it resets the connection, which can
- * destroy the 413 before the client reads it: what the client still sends
- * is read and thrown away (never kept) for a few seconds first. */
+/* A refusal that takes the connection over from libsoup is written, and
+ * what the client still sends is then read and thrown away (never kept)
+ * for a few seconds before the close: closing a socket with unread data in
+ * it resets the connection, which can destroy the answer before the client
+ * reads it. None of it blocks: a client that reads nothing must not hold
+ * the main loop, and with libsoup 3.3 or later a kept-alive connection can
+ * have its socket's buffer full of earlier answers by then. */
 typedef struct
 {
   GIOStream    *stream;
+  GSocket      *socket;
   GCancellable *cancellable;
+  char         *response;
   guint         timeout;
   gsize         drained;
 } Drain;
@@ -232,9 +245,13 @@ static void
 drain_finish (Drain *drain)
 {
   g_clear_handle_id (&drain->timeout, g_source_remove);
+  if (drain->socket != NULL)
+    till_server_listener_guard_close (drain->socket);
   g_io_stream_close (drain->stream, NULL, NULL);
+  g_clear_object (&drain->socket);
   g_object_unref (drain->stream);
   g_object_unref (drain->cancellable);
+  g_free (drain->response);
   g_free (drain);
 }
 
@@ -266,15 +283,36 @@ drain_skip_cb (GObject      *object,
 }
 
 static void
-drain_and_close (GIOStream *stream)
+drain_wrote_cb (GObject      *object,
+                GAsyncResult *result,
+                gpointer      user_data)
+{
+  Drain *drain = user_data;
+
+  if (!g_output_stream_write_all_finish (G_OUTPUT_STREAM (object), result, NULL, NULL))
+    {
+      drain_finish (drain);
+      return;
+    }
+  g_input_stream_skip_async (g_io_stream_get_input_stream (drain->stream), 64 * 1024, G_PRIORITY_LOW,
+                             drain->cancellable, drain_skip_cb, drain);
+}
+
+/* Takes response. */
+static void
+answer_and_close (GIOStream *stream,
+                  GSocket   *socket,
+                  char      *response)
 {
   Drain *drain = g_new0 (Drain, 1);
 
   drain->stream = g_object_ref (stream);
+  drain->socket = socket != NULL ? g_object_ref (socket) : NULL;
   drain->cancellable = g_cancellable_new ();
+  drain->response = response;
   drain->timeout = g_timeout_add_seconds (DRAIN_SECONDS, drain_timeout_cb, drain);
-  g_input_stream_skip_async (g_io_stream_get_input_stream (stream), 64 * 1024, G_PRIORITY_LOW,
-                             drain->cancellable, drain_skip_cb, drain);
+  g_output_stream_write_all_async (g_io_stream_get_output_stream (stream), response, strlen (response),
+                                   G_PRIORITY_DEFAULT, drain->cancellable, drain_wrote_cb, drain);
 }
 
 /* The path as the request log shows it: decoded, as libsoup gave it before
@@ -295,7 +333,8 @@ path_for_log (SoupServerMessage *msg)
  * a request whose framing is ambiguous, where what follows may be a second
  * request hidden from whatever stands in front of us. */
 static void
-refuse_and_close (SoupServerMessage *msg,
+refuse_and_close (TillApi           *self,
+                  SoupServerMessage *msg,
                   guint              status,
                   const char        *reason,
                   const char        *code,
@@ -305,6 +344,8 @@ refuse_and_close (SoupServerMessage *msg,
   g_autofree char *body = NULL;
   g_autofree char *response = NULL;
   g_autoptr(GIOStream) stream = NULL;
+  g_autoptr(GSocket) socket = NULL;
+  TillServerListener *listener;
   g_autofree char *path = path_for_log (msg);
 
   body = g_strdup_printf ("{\"error\":{\"code\":\"%s\",\"message\":\"%s\"}}", code, message);
@@ -320,22 +361,24 @@ refuse_and_close (SoupServerMessage *msg,
                              (g_get_monotonic_time () - info->started) / 1000.0);
   g_object_set_data (G_OBJECT (msg), "till-request", NULL);
 
+  /* libsoup was given a stream, not this socket, so it is the listener's.
+   * Its deadline, a backstop to the drain's own, shuts it down. */
+  listener = g_object_get_data (G_OBJECT (self->server), "till-listener");
+  if (listener != NULL)
+    g_set_object (&socket, till_server_listener_take_over (listener, msg,
+                                                           (DRAIN_SECONDS + 2) * G_USEC_PER_SEC));
   stream = soup_server_message_steal_connection (msg);
-  g_output_stream_write_all (g_io_stream_get_output_stream (stream), response, strlen (response),
-                             NULL, NULL, NULL);
-  drain_and_close (stream);
+  answer_and_close (stream, socket, g_steal_pointer (&response));
 }
 
 /* libsoup reads a request body to its end whatever the answer will be, so
- * a far oversized one is refused by taking the connection over, before
- * more than the limit and its slack is held in memory. A body just over
- * the limit is read and answered normally, so that a client still sending
- * is not cut off mid-write. */
+ * one over twice the limit is refused by taking the connection over,
+ * before more than that is held in memory (see body_cut_off ()). */
 static void
 refuse_oversized_body (SoupServerMessage *msg,
                        TillApi           *self)
 {
-  refuse_and_close (msg, 413, "Payload Too Large", "body_too_large", "The request body is too large");
+  refuse_and_close (self, msg, 413, "Payload Too Large", "body_too_large", "The request body is too large");
 }
 
 static void
@@ -343,7 +386,7 @@ got_chunk_cb (SoupServerMessage *msg,
               GBytes            *chunk,
               TillApi           *self)
 {
-  if (soup_server_message_get_request_body (msg)->length > (goffset) (self->config->max_body_size + BODY_SLACK))
+  if (soup_server_message_get_request_body (msg)->length > body_cut_off (self))
     refuse_oversized_body (msg, self);
 }
 
@@ -398,10 +441,10 @@ got_headers_cb (SoupServerMessage *msg,
   SoupMessageHeaders *headers = soup_server_message_get_request_headers (msg);
 
   if (has_ambiguous_framing (msg))
-    refuse_and_close (msg, 400, "Bad Request", "bad_framing",
+    refuse_and_close (self, msg, 400, "Bad Request", "bad_framing",
                       "The request has conflicting or malformed Content-Length or Transfer-Encoding headers");
   else if (soup_message_headers_get_encoding (headers) == SOUP_ENCODING_CONTENT_LENGTH &&
-           soup_message_headers_get_content_length (headers) > (goffset) (self->config->max_body_size + BODY_SLACK))
+           soup_message_headers_get_content_length (headers) > body_cut_off (self))
     refuse_oversized_body (msg, self);
 }
 

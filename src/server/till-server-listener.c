@@ -398,14 +398,39 @@ wrote_headers_cb (SoupServerMessage  *msg,
   enter_phase (self, msg, PHASE_WRITING, self->request_timeout);
 }
 
-/* Without keep-alive libsoup closes the connection right after this, and
- * closing TLS writes its close_notify alert with a blocking write. To a
+/* Closing TLS writes its close_notify alert with a blocking write. To a
  * client that stopped reading, with the socket's buffer full, that write
  * would wait for as long as the client keeps the connection up, and the
  * whole server with it: the sweep that ends slow connections runs in the
  * same main loop. Such a socket is shut down for writing first: what is
  * queued still goes out, and the alert fails at once. The timeout is for
  * anything else that would wait there. */
+void
+till_server_listener_guard_close (GSocket *socket)
+{
+  g_socket_set_timeout (socket, 1);
+  if ((g_socket_condition_check (socket, G_IO_OUT) & G_IO_OUT) == 0)
+    g_socket_shutdown (socket, FALSE, TRUE, NULL);
+}
+
+/* For a request answered by taking its connection over from libsoup
+ * (see till-api.c): its socket, borrowed, and the connection's deadline
+ * moved to timeout from now, with nothing more written on it when it
+ * passes (only shut down). NULL when the connection is not known. */
+GSocket *
+till_server_listener_take_over (TillServerListener *self,
+                                SoupServerMessage  *msg,
+                                gint64              timeout)
+{
+  Connection *conn = lookup (self, msg);
+
+  if (conn == NULL)
+    return NULL;
+  set_phase (conn, PHASE_WRITING, timeout);
+  return conn->socket;
+}
+
+/* Without keep-alive libsoup closes the connection right after this. */
 static void
 before_close (TillServerListener *self,
               SoupServerMessage  *msg)
@@ -414,9 +439,7 @@ before_close (TillServerListener *self,
 
   if (self->keep_alive || self->certificate == NULL || conn == NULL)
     return;
-  g_socket_set_timeout (conn->socket, 1);
-  if ((g_socket_condition_check (conn->socket, G_IO_OUT) & G_IO_OUT) == 0)
-    g_socket_shutdown (conn->socket, FALSE, TRUE, NULL);
+  till_server_listener_guard_close (conn->socket);
 }
 
 static void

@@ -29,5 +29,9 @@ gboolean            till_server_certificate_check_pair (GTlsCertificate  *certif
 void                till_server_listener_reconfigure (TillServerListener     *self,
                                                       const TillServerConfig *config,
                                                       GTlsCertificate        *certificate);
+void                till_server_listener_guard_close (GSocket *socket);
+GSocket            *till_server_listener_take_over   (TillServerListener *self,
+                                                      SoupServerMessage  *msg,
+                                                      gint64              timeout);
 
 G_END_DECLS
