@@ -225,9 +225,10 @@ server_handler_cb (SoupServer        *server,
  * what the client still sends is then read and thrown away (never kept)
  * for a few seconds before the close: closing a socket with unread data in
  * it resets the connection, which can destroy the answer before the client
- * reads it. None of it blocks: a client that reads nothing must not hold
- * the main loop, and with libsoup 3.3 or later a kept-alive connection can
- * have its socket's buffer full of earlier answers by then. */
+ * reads it. The write and the drain never block, and the close waits a
+ * second at the most: a client that reads nothing must not hold the main
+ * loop, and with libsoup 3.3 or later a kept-alive connection can have its
+ * socket's buffer full of earlier answers by then. */
 typedef struct
 {
   GIOStream    *stream;
